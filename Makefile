@@ -1,0 +1,141 @@
+# dstack-gov — the single entry point.
+#
+#   make            build everything (library, programs, contracts, wasm)
+#   make test       install deps, build, run every test suite; ends with "N passed, N failed"
+#   make demo       the governance flow on a local chain it starts itself
+#   make deps       idempotent install of Debian and npm dependencies
+#   make test-asan  the C test suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
+#   make lint       clang-tidy and cppcheck on the C sources
+#   make clean      remove build outputs
+#
+# Each area adds its own rules in mk/<area>.mk (auto-included): it appends test
+# suite names to TEST_SUITES (each with a `test-<name>` target that prints a
+# closing "N passed, N failed" line) and build products to ALL_TARGETS.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+TOP := $(CURDIR)
+
+BUILD ?= build
+CC ?= cc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+SAN ?=
+OPT ?= -O2
+
+PKGS := libsecp256k1 libsodium nettle libcurl libmicrohttpd jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS_BASE := -std=c17 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -g $(OPT) -fno-strict-aliasing
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+CPPFLAGS_BASE := -Iinclude -I$(BUILD)/gen
+CFLAGS_ALL = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+
+NODE_BIN := $(TOP)/node_modules/.bin
+export PATH := $(NODE_BIN):$(PATH)
+
+ALL_TARGETS :=
+TEST_SUITES :=
+GEN_HEADERS :=
+
+# ---------------------------------------------------------------- library
+LIB_SRCS := $(sort $(wildcard lib/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libdstackgov.a
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/.dirs:
+	@mkdir -p $(BUILD)/gen $(BUILD)/obj $(BUILD)/tests
+	@touch $@
+
+# ---------------------------------------------------------------- programs
+# Every directory cmd/<prog>/ with C sources becomes $(BUILD)/<prog>.
+PROGS := $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c))))
+PROGS := $(sort $(PROGS))
+define prog_rule
+$(1)_SRCS := $$(sort $$(wildcard cmd/$(1)/*.c))
+$(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/$(1): $$($(1)_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $(LIB) $(LDLIBS_ALL)
+ALL_TARGETS += $(BUILD)/$(1)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# ---------------------------------------------------------------- C unit tests
+# tests/unit/*.c register cases with TEST() from tests/test.h; one runner binary.
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c)) tests/runner.c
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(BUILD)/tests/unit
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $(UNIT_OBJS) $(LIB) $(LDLIBS_ALL)
+
+TEST_SUITES += unit
+.PHONY: test-unit
+test-unit: $(UNIT_BIN)
+	cd tests && $(TOP)/$(UNIT_BIN)
+
+# ---------------------------------------------------------------- areas
+include $(sort $(wildcard mk/*.mk))
+
+# GEN_HEADERS (from areas) must exist before any C object is compiled.
+$(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)
+
+ALL_TARGETS += $(LIB) $(UNIT_BIN)
+
+# ---------------------------------------------------------------- top-level goals
+.PHONY: all deps test test-asan demo fuzz lint clean build-only
+all: deps
+	@$(MAKE) --no-print-directory build-only
+
+build-only: $(ALL_TARGETS)
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build-only
+	@scripts/run-tests.sh $(TEST_SUITES)
+
+# Sanitizer build: separate tree so the normal build stays as it is.
+ASAN_SUITES ?= $(filter unit $(C_SUITES),$(TEST_SUITES))
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 build-only
+	@BUILD=build-asan SAN=1 OPT=-O1 ASAN_OPTIONS=detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  scripts/run-tests.sh $(ASAN_SUITES)
+
+demo: deps
+	@$(MAKE) --no-print-directory build-only
+	@scripts/demo.sh
+
+FUZZ_SECONDS ?= 10
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+LINT_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$($(p)_SRCS))
+lint: deps
+	clang-tidy --quiet $(LINT_SRCS) -- $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(PKG_CFLAGS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	  --suppress=missingIncludeSystem -Iinclude $(LINT_SRCS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
