@@ -11,7 +11,10 @@
 #
 # Each area adds its own rules in mk/<area>.mk (auto-included): it appends test
 # suite names to TEST_SUITES (each with a `test-<name>` target that prints a
-# closing "N passed, N failed" line) and build products to ALL_TARGETS.
+# closing "N passed, N failed" line) and build products to ALL_TARGETS. They are
+# included before the program and unit-test rules: use literal paths such as
+# $(BUILD)/dstack-gov and $(LIB) in prerequisites. Generated library sources go in
+# GEN_LIB_SRCS, generated headers in GEN_HEADERS.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -48,8 +51,18 @@ GEN_HEADERS :=
 
 # ---------------------------------------------------------------- library
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libdstackgov.a
+# Generated C sources compiled into the library (areas append, e.g. $(BUILD)/gen/x.c).
+GEN_LIB_SRCS :=
+
+# ---------------------------------------------------------------- areas
+include $(sort $(wildcard mk/*.mk))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(GEN_LIB_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(BUILD)/.dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/.dirs
 	@mkdir -p $(dir $@)
@@ -90,9 +103,6 @@ TEST_SUITES += unit
 .PHONY: test-unit
 test-unit: $(UNIT_BIN)
 	cd tests && $(TOP)/$(UNIT_BIN)
-
-# ---------------------------------------------------------------- areas
-include $(sort $(wildcard mk/*.mk))
 
 # GEN_HEADERS (from areas) must exist before any C object is compiled.
 $(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)
