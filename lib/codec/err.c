@@ -27,7 +27,13 @@ int dg_err_wrap(dg_err *err, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* assemble by hand: truncation is intended, and snprintf would warn */
+    size_t n = strnlen(prefix, sizeof prefix), m = strnlen(old, sizeof old - 1);
+    size_t cap = sizeof err->msg - 1, k = 0;
+    for (size_t i = 0; i < n && k < cap; i++) err->msg[k++] = prefix[i];
+    for (size_t i = 0; i < 2 && k < cap; i++) err->msg[k++] = ": "[i];
+    for (size_t i = 0; i < m && k < cap; i++) err->msg[k++] = old[i];
+    err->msg[k] = 0;
     return 0;
 }
 
