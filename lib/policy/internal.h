@@ -1,0 +1,36 @@
+/* internal.h — what the policy backends share; not part of the public API.
+ *
+ * Every backend embeds `struct dg_policy` as its first member and fills its
+ * ops table; policy.c dispatches through it.
+ */
+#ifndef DG_POLICY_INTERNAL_H
+#define DG_POLICY_INTERNAL_H
+
+#include "dstackgov/policy.h"
+
+struct dg_policy_ops {
+    const char *kind;
+    void (*decide)(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out);
+    int (*info)(dg_policy *p, dg_policy_info *out, dg_err *err);
+    int (*reload)(dg_policy *p, dg_err *err);
+    void (*stats)(dg_policy *p, dg_policy_stats *out);
+    size_t (*nendpoints)(const dg_policy *p);
+    int (*endpoint_stats)(dg_policy *p, size_t i, const char **label, unsigned long *calls, unsigned long *errors);
+    void (*destroy)(dg_policy *p);
+};
+
+struct dg_policy {
+    const struct dg_policy_ops *ops;
+};
+
+/* Fill a deny decision (keeps block fields). */
+void dg_decision_deny(dg_decision *d, int error, const char *reason);
+
+/* Copy at most cap-1 bytes of s into dst, cutting at a UTF-8 boundary and
+ * replacing invalid UTF-8 and control characters with '?'. */
+void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long dg_policy_now_ms(void);
+
+#endif
