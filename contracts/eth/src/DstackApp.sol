@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {OwnableUpgradeable} from "@openzeppelin/contracts-upgradeable/access/OwnableUpgradeable.sol";
 import {Ownable2StepUpgradeable} from "@openzeppelin/contracts-upgradeable/access/Ownable2StepUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ERC165Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/introspection/ERC165Upgradeable.sol";
@@ -91,7 +92,7 @@ contract DstackApp is
         bytes32 initialDeviceId,
         bytes32 initialComposeHash
     ) public initializer {
-        requireTcbUpToDate = _requireTcbUpToDate;
+        if (_requireTcbUpToDate) requireTcbUpToDate = true;
         _initializeCommon(initialOwner, _disableUpgrades, _allowAnyDevice, initialDeviceId, initialComposeHash);
     }
 
@@ -103,8 +104,10 @@ contract DstackApp is
         bytes32 initialComposeHash
     ) private {
         require(initialOwner != address(0), "invalid owner address");
-        _upgradesDisabled = _disableUpgrades;
-        allowAnyDevice = _allowAnyDevice;
+        // A first initializer only ever runs on fresh (all-zero) storage, so false
+        // flags need no write; skipping them saves the factory a cold SSTORE each.
+        if (_disableUpgrades) _upgradesDisabled = true;
+        if (_allowAnyDevice) allowAnyDevice = true;
         if (initialDeviceId != bytes32(0)) {
             allowedDeviceIds[initialDeviceId] = true;
             emit DeviceAdded(initialDeviceId);
@@ -115,11 +118,10 @@ contract DstackApp is
             emit ComposeHashAdded(initialComposeHash);
             emit PolicyChanged(_msgSender(), POLICY_COMPOSE_HASH, initialComposeHash, true);
         }
-        __Ownable_init(initialOwner);
-        __Ownable2Step_init();
-        __UUPSUpgradeable_init();
-        __ERC165_init();
-        __Multicall_init();
+        // = __Ownable_init(initialOwner) (owner is non-zero here) without Ownable2Step's
+        // clearing of the pending owner, which is zero on fresh storage. The UUPS,
+        // ERC165, Ownable2Step and Multicall initializers of OpenZeppelin 5.4 are empty.
+        OwnableUpgradeable._transferOwnership(initialOwner);
     }
 
     // ------------------------------------------------------------------ views

@@ -31,7 +31,7 @@ interface IDstackAppInitializer {
 /// be upgraded to it. Beyond upstream (see docs/contracts.md): a KMS-owner kill switch
 /// per app (`deregisterApp` / `reinstateApp`), deterministic app ids (CREATE2 factory
 /// with a per-deployer salt and `predictAppId`), `multicall`, and apps deployed behind
-/// a 61-byte standard ERC-1967 proxy (cheaper factory).
+/// a 58-byte standard ERC-1967 proxy (cheaper factory).
 contract DstackKms is
     Initializable,
     Ownable2StepUpgradeable,
@@ -199,7 +199,15 @@ contract DstackKms is
         if (bootInfo.appId.code.length == 0) {
             return (false, "App not deployed or invalid address");
         }
-        return IAppAuth(bootInfo.appId).isAppAllowed(bootInfo);
+        // Same function, same arguments: forward our calldata instead of re-encoding the
+        // struct. A revert of the app propagates; malformed return data reverts in decode.
+        (bool ok, bytes memory ret) = bootInfo.appId.staticcall(msg.data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        return abi.decode(ret, (bool, string));
     }
 
     // ------------------------------------------------------------------ owner: KMS info
@@ -289,6 +297,13 @@ contract DstackKms is
 
     function _registerApp(address appId) private {
         require(!_govStorage().deregistered[appId], "App deregistered");
+        _markRegistered(appId);
+    }
+
+    /// @dev The factory's path: its app ids are contracts created in this very call,
+    /// which cannot be deregistered apps (deregisterApp needs a registered app), so
+    /// the block list is not read (saves a cold SLOAD).
+    function _markRegistered(address appId) private {
         registeredApps[appId] = true;
         emit AppRegistered(appId);
         emit PolicyChanged(_msgSender(), POLICY_REGISTERED_APP, bytes32(uint256(uint160(appId))), true);
@@ -297,7 +312,7 @@ contract DstackKms is
     /// @notice Extension, KMS-owner kill switch: unregister `appId` and block its
     /// re-registration. isAppAllowed then answers (false, "App deregistered").
     function deregisterApp(address appId) external onlyOwner {
-        require(appId != address(0), "Invalid app ID");
+        require(registeredApps[appId], "App not registered");
         registeredApps[appId] = false;
         _govStorage().deregistered[appId] = true;
         emit AppDeregistered(appId);
@@ -386,10 +401,24 @@ contract DstackKms is
             }
         }
         if (appId == address(0)) revert Errors.FailedDeployment();
-        IDstackAppInitializer(appId).initialize(
-            initialOwner, disableUpgrades, requireTcbUpToDate, allowAnyDevice, initialDeviceId, initialComposeHash
+        // The proxy has code (just created): a plain call, no extcodesize check needed.
+        (bool ok, bytes memory ret) = appId.call(
+            abi.encodeWithSelector(
+                IDstackAppInitializer.initialize.selector,
+                initialOwner,
+                disableUpgrades,
+                requireTcbUpToDate,
+                allowAnyDevice,
+                initialDeviceId,
+                initialComposeHash
+            )
         );
-        _registerApp(appId);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        _markRegistered(appId);
         emit AppDeployedViaFactory(appId, _msgSender());
     }
 
