@@ -1,0 +1,821 @@
+/* abi.c — Solidity ABI encoder and strict decoder (see include/dstackgov/abi.h).
+ *
+ * The one idea: a tuple is a head of fixed-size slots followed by a tail;
+ * static values sit in their head slot, dynamic ones (bytes, string, T[],
+ * and anything containing them) put an offset there, relative to the start of
+ * the tuple, and live in the tail. T[k] is encoded like a tuple of k T's and
+ * T[] like its length followed by that tuple. The encoder follows the values'
+ * kinds (after checking them against a type string when one is given); the
+ * decoder follows a parsed type tree and checks every offset and length
+ * against the data before it reads, with budgets that stop aliased offsets
+ * from multiplying the output.
+ */
+#include "dstackgov/abi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dstackgov/hash.h"
+
+#define MAX_DEPTH 32
+#define MAX_FIXED_LEN 65536
+
+/* ------------------------------------------------------------ value helpers */
+
+static void value_init(dg_abi_value *v, dg_abi_kind kind) {
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+}
+
+void dg_abi_address(dg_abi_value *v, const uint8_t addr[20]) {
+    value_init(v, DG_ABI_ADDRESS);
+    v->bits_or_size = 160;
+    memcpy(v->word + 12, addr, 20);
+}
+
+void dg_abi_bool(dg_abi_value *v, int b) {
+    value_init(v, DG_ABI_BOOL);
+    v->word[31] = b ? 1 : 0;
+}
+
+void dg_abi_uint64(dg_abi_value *v, uint64_t x) {
+    value_init(v, DG_ABI_UINT);
+    v->bits_or_size = 64;
+    for (int i = 0; i < 8; i++) v->word[31 - i] = (uint8_t)(x >> (8 * i));
+}
+
+void dg_abi_int64(dg_abi_value *v, int64_t x) {
+    value_init(v, DG_ABI_INT);
+    v->bits_or_size = 64;
+    uint64_t u = (uint64_t)x;
+    memset(v->word, x < 0 ? 0xff : 0, 24);
+    for (int i = 0; i < 8; i++) v->word[31 - i] = (uint8_t)(u >> (8 * i));
+}
+
+void dg_abi_uint256(dg_abi_value *v, dg_u256 x) {
+    value_init(v, DG_ABI_UINT);
+    v->bits_or_size = 256;
+    dg_u256_to_be(x, v->word);
+}
+
+void dg_abi_bytes32(dg_abi_value *v, const uint8_t b[32]) {
+    value_init(v, DG_ABI_FIXED_BYTES);
+    v->bits_or_size = 32;
+    memcpy(v->word, b, 32);
+}
+
+int dg_abi_fixed_bytes(dg_abi_value *v, const uint8_t *p, size_t n) {
+    value_init(v, DG_ABI_FIXED_BYTES);
+    if (n < 1 || n > 32) {
+        v->bits_or_size = 32;
+        return 0;
+    }
+    v->bits_or_size = (unsigned)n;
+    memcpy(v->word, p, n);
+    return 1;
+}
+
+static int set_data(dg_abi_value *v, const void *p, size_t n) {
+    v->data = malloc(n + 1);
+    if (!v->data) return 0;
+    if (n) memcpy(v->data, p, n);
+    v->data[n] = 0;
+    v->len = n;
+    return 1;
+}
+
+int dg_abi_bytes(dg_abi_value *v, const uint8_t *p, size_t n) {
+    value_init(v, DG_ABI_BYTES);
+    return set_data(v, p, n);
+}
+
+int dg_abi_string(dg_abi_value *v, const char *s) {
+    value_init(v, DG_ABI_STRING);
+    return set_data(v, s, strlen(s));
+}
+
+static int make_items(dg_abi_value *v, dg_abi_kind kind, size_t n) {
+    value_init(v, kind);
+    if (n == 0) return 1;
+    v->items = calloc(n, sizeof *v->items);
+    if (!v->items) return 0;
+    v->nitems = n;
+    if (kind == DG_ABI_FIXED_ARRAY || kind == DG_ABI_TUPLE)
+        v->bits_or_size = n > 0xffffffffu ? 0xffffffffu : (unsigned)n;
+    return 1;
+}
+
+int dg_abi_tuple(dg_abi_value *v, size_t n) {
+    return make_items(v, DG_ABI_TUPLE, n);
+}
+
+int dg_abi_array(dg_abi_value *v, size_t n) {
+    return make_items(v, DG_ABI_ARRAY, n);
+}
+
+int dg_abi_fixed_array(dg_abi_value *v, size_t n) {
+    return make_items(v, DG_ABI_FIXED_ARRAY, n);
+}
+
+void dg_abi_value_free(dg_abi_value *v) {
+    if (!v) return;
+    for (size_t i = 0; i < v->nitems; i++) dg_abi_value_free(&v->items[i]);
+    free(v->items);
+    free(v->data);
+    memset(v, 0, sizeof *v);
+}
+
+dg_u256 dg_abi_as_u256(const dg_abi_value *v) {
+    return dg_u256_from_be(v->word);
+}
+
+int dg_abi_as_u64(const dg_abi_value *v, uint64_t *out) {
+    if (v->kind != DG_ABI_UINT) return 0;
+    return dg_u256_to_u64(dg_u256_from_be(v->word), out);
+}
+
+const uint8_t *dg_abi_as_address(const dg_abi_value *v) {
+    return v->word + 12;
+}
+
+/* ------------------------------------------------------------ type strings */
+
+typedef struct abi_type {
+    dg_abi_kind kind;
+    unsigned n;              /* uint/int bits, bytesN size, T[k] length, tuple arity */
+    struct abi_type *elem;   /* arrays */
+    struct abi_type *items;  /* tuple */
+} abi_type;
+
+static void type_free(abi_type *t) {
+    if (t->elem) {
+        type_free(t->elem);
+        free(t->elem);
+    }
+    for (unsigned i = 0; t->items && i < t->n; i++) type_free(&t->items[i]);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
+typedef struct {
+    const char *s;   /* whole string, for messages */
+    size_t pos;
+    dg_err *err;
+} parser;
+
+static int perr(parser *p, const char *what) {
+    return dg_err_set(p->err, DG_ERR_INPUT, "abi: bad type \"%.120s\" at position %zu: %s", p->s,
+                      p->pos, what);
+}
+
+/* Parse a decimal number of 1..6 digits without leading zero; -1 if none. */
+static long parse_num(parser *p) {
+    const char *s = p->s + p->pos;
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9') n++;
+    if (n == 0 || n > 6 || (n > 1 && s[0] == '0')) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    p->pos += n;
+    return v;
+}
+
+static int parse_type(parser *p, abi_type *t, int depth, int allow_empty);
+
+static int parse_tuple(parser *p, abi_type *t, int depth, int allow_empty) {
+    p->pos++; /* '(' */
+    t->kind = DG_ABI_TUPLE;
+    if (p->s[p->pos] == ')') {
+        if (!allow_empty) return perr(p, "empty tuple");
+        p->pos++;
+        return 1;
+    }
+    for (;;) {
+        if (t->n == 4096) return perr(p, "too many tuple items");
+        abi_type *ni = realloc(t->items, (t->n + 1) * sizeof *ni);
+        if (!ni) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+        t->items = ni;
+        memset(&t->items[t->n], 0, sizeof *ni);
+        t->n++;
+        if (!parse_type(p, &t->items[t->n - 1], depth + 1, 0)) return 0;
+        char c = p->s[p->pos];
+        if (c == ',') {
+            p->pos++;
+            continue;
+        }
+        if (c == ')') {
+            p->pos++;
+            return 1;
+        }
+        return perr(p, "expected ',' or ')'");
+    }
+}
+
+static int parse_base(parser *p, abi_type *t, int depth, int allow_empty) {
+    if (p->s[p->pos] == '(') return parse_tuple(p, t, depth, allow_empty);
+    static const struct {
+        const char *name;
+        dg_abi_kind kind;
+    } names[] = {{"address", DG_ABI_ADDRESS}, {"bool", DG_ABI_BOOL}, {"string", DG_ABI_STRING},
+                 {"bytes", DG_ABI_FIXED_BYTES}, {"uint", DG_ABI_UINT},     {"int", DG_ABI_INT}};
+    const char *s = p->s + p->pos;
+    size_t n = 0;
+    while (s[n] >= 'a' && s[n] <= 'z') n++;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strlen(names[i].name) != n || memcmp(s, names[i].name, n) != 0) continue;
+        p->pos += n;
+        t->kind = names[i].kind;
+        int has_num = p->s[p->pos] >= '0' && p->s[p->pos] <= '9';
+        long v = has_num ? parse_num(p) : 0;
+        if (has_num && v < 0) return perr(p, "bad size");
+        switch (t->kind) {
+        case DG_ABI_ADDRESS: case DG_ABI_BOOL: case DG_ABI_STRING:
+            if (has_num) return perr(p, "unexpected size");
+            t->n = t->kind == DG_ABI_ADDRESS ? 160 : 0;
+            return 1;
+        case DG_ABI_FIXED_BYTES:
+            if (!has_num) {
+                t->kind = DG_ABI_BYTES;
+                return 1;
+            }
+            if (v < 1 || v > 32) return perr(p, "bytesN needs 1 <= N <= 32");
+            t->n = (unsigned)v;
+            return 1;
+        default: /* uint, int */
+            if (!has_num) v = 256;
+            if (v < 8 || v > 256 || v % 8) return perr(p, "integer size must be 8..256 in steps of 8");
+            t->n = (unsigned)v;
+            return 1;
+        }
+    }
+    return perr(p, "unknown type");
+}
+
+static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
+    if (depth > MAX_DEPTH) return perr(p, "nested too deeply");
+    memset(t, 0, sizeof *t);
+    if (!parse_base(p, t, depth, allow_empty)) return 0;
+    while (p->s[p->pos] == '[') {
+        if (++depth > MAX_DEPTH) return perr(p, "nested too deeply");
+        p->pos++;
+        abi_type *e = malloc(sizeof *e);
+        if (!e) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+        *e = *t;
+        memset(t, 0, sizeof *t);
+        t->elem = e;
+        if (e->kind == DG_ABI_TUPLE && e->n == 0) return perr(p, "array of empty tuples");
+        if (p->s[p->pos] == ']') {
+            t->kind = DG_ABI_ARRAY;
+        } else {
+            long k = parse_num(p);
+            if (k < 1 || k > MAX_FIXED_LEN) return perr(p, "fixed array length must be 1..65536");
+            t->kind = DG_ABI_FIXED_ARRAY;
+            t->n = (unsigned)k;
+        }
+        if (p->s[p->pos] != ']') return perr(p, "expected ']'");
+        p->pos++;
+    }
+    return 1;
+}
+
+/* Parse a whole string as one type; a non-tuple becomes a 1-tuple. */
+static int parse_types(const char *s, abi_type *t, dg_err *err) {
+    parser p = {s, 0, err};
+    abi_type one;
+    memset(t, 0, sizeof *t);
+    if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
+    if (!parse_type(&p, &one, 0, 1)) {
+        type_free(&one);
+        return 0;
+    }
+    if (p.s[p.pos] != 0) {
+        type_free(&one);
+        return perr(&p, "unexpected character");
+    }
+    if (one.kind == DG_ABI_TUPLE) {
+        *t = one;
+        return 1;
+    }
+    t->kind = DG_ABI_TUPLE;
+    t->n = 1;
+    t->items = malloc(sizeof *t->items);
+    if (!t->items) {
+        type_free(&one);
+        t->n = 0;
+        return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+    }
+    t->items[0] = one;
+    return 1;
+}
+
+static void print_type(dg_buf *b, const abi_type *t) {
+    switch (t->kind) {
+    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
+    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
+    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
+    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
+    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
+    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
+    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
+    case DG_ABI_ARRAY: print_type(b, t->elem); dg_buf_puts(b, "[]"); break;
+    case DG_ABI_FIXED_ARRAY: print_type(b, t->elem); dg_buf_printf(b, "[%u]", t->n); break;
+    case DG_ABI_TUPLE:
+        dg_buf_push(b, '(');
+        for (unsigned i = 0; i < t->n; i++) {
+            if (i) dg_buf_push(b, ',');
+            print_type(b, &t->items[i]);
+        }
+        dg_buf_push(b, ')');
+        break;
+    }
+}
+
+/* Type name for messages, in a caller-provided buffer. */
+static const char *type_name(const abi_type *t, char *out, size_t cap) {
+    dg_buf b;
+    dg_buf_init(&b);
+    print_type(&b, t);
+    snprintf(out, cap, "%s", b.data && !b.oom ? (char *)b.data : "?");
+    dg_buf_free(&b);
+    return out;
+}
+
+static int type_dynamic(const abi_type *t) {
+    switch (t->kind) {
+    case DG_ABI_BYTES: case DG_ABI_STRING: case DG_ABI_ARRAY: return 1;
+    case DG_ABI_FIXED_ARRAY: return type_dynamic(t->elem);
+    case DG_ABI_TUPLE:
+        for (unsigned i = 0; i < t->n; i++)
+            if (type_dynamic(&t->items[i])) return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t sat_mul(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
+
+/* Bytes a value of type t occupies in its enclosing head (saturating). */
+static size_t type_head_size(const abi_type *t) {
+    if (type_dynamic(t)) return 32;
+    if (t->kind == DG_ABI_FIXED_ARRAY) return sat_mul(t->n, type_head_size(t->elem));
+    if (t->kind == DG_ABI_TUPLE) {
+        size_t s = 0;
+        for (unsigned i = 0; i < t->n; i++) s = sat_add(s, type_head_size(&t->items[i]));
+        return s;
+    }
+    return 32;
+}
+
+/* ------------------------------------------------------------ signatures */
+
+/* Parse "name(types)" into the name length and the parameter tuple type. */
+static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err *err) {
+    if (!sig) return dg_err_set(err, DG_ERR_INPUT, "abi: missing signature");
+    size_t n = 0;
+    while ((sig[n] >= 'a' && sig[n] <= 'z') || (sig[n] >= 'A' && sig[n] <= 'Z') || sig[n] == '_' ||
+           sig[n] == '$' || (n > 0 && sig[n] >= '0' && sig[n] <= '9'))
+        n++;
+    if (n == 0 || sig[n] != '(')
+        return dg_err_set(err, DG_ERR_INPUT,
+                          "abi: bad signature \"%.120s\": expected name(types)", sig);
+    parser p = {sig, n, err};
+    memset(t, 0, sizeof *t);
+    if (!parse_type(&p, t, 0, 1)) {
+        type_free(t);
+        return 0;
+    }
+    if (t->kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
+        type_free(t);
+        return perr(&p, "unexpected text after the parameter list");
+    }
+    *namelen = n;
+    return 1;
+}
+
+int dg_abi_canonical_signature(const char *signature, dg_buf *out, dg_err *err) {
+    size_t namelen;
+    abi_type t;
+    if (!parse_signature(signature, &namelen, &t, err)) return 0;
+    dg_buf_append(out, signature, namelen);
+    print_type(out, &t);
+    type_free(&t);
+    if (out->oom) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
+    return 1;
+}
+
+int dg_abi_signature_hash(const char *signature, uint8_t out[32], dg_err *err) {
+    dg_buf b;
+    dg_buf_init(&b);
+    if (!dg_abi_canonical_signature(signature, &b, err)) {
+        dg_buf_free(&b);
+        return 0;
+    }
+    dg_keccak256(b.data, b.len, out);
+    dg_buf_free(&b);
+    return 1;
+}
+
+int dg_abi_selector(const char *signature, uint8_t out[4]) {
+    uint8_t h[32];
+    if (!dg_abi_signature_hash(signature, h, NULL)) return 0;
+    memcpy(out, h, 4);
+    return 1;
+}
+
+/* ------------------------------------------------------------ value checks */
+
+/* Word range checks shared by the argument checker and the decoder; return a
+ * static description of the problem, or NULL if the word is valid. */
+static const char *word_problem(dg_abi_kind kind, unsigned n, const uint8_t w[32]) {
+    size_t i;
+    switch (kind) {
+    case DG_ABI_UINT:
+        for (i = 0; i < 32 - n / 8; i++)
+            if (w[i]) return "value does not fit in its bits";
+        return NULL;
+    case DG_ABI_INT: {
+        uint8_t ext = (w[32 - n / 8] & 0x80) ? 0xff : 0;
+        for (i = 0; i < 32 - n / 8; i++)
+            if (w[i] != ext) return "value does not fit in its bits";
+        return NULL;
+    }
+    case DG_ABI_ADDRESS:
+        for (i = 0; i < 12; i++)
+            if (w[i]) return "address has non-zero upper 12 bytes";
+        return NULL;
+    case DG_ABI_BOOL:
+        for (i = 0; i < 31; i++)
+            if (w[i]) return "bool is neither 0 nor 1";
+        return w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
+    case DG_ABI_FIXED_BYTES:
+        for (i = n; i < 32; i++)
+            if (w[i]) return "bytesN has non-zero padding";
+        return NULL;
+    default: return NULL;
+    }
+}
+
+static const char *kind_name(dg_abi_kind k) {
+    static const char *const names[] = {"uint", "int", "address", "bool", "bytesN",
+                                        "bytes", "string", "dynamic array", "fixed array", "tuple"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "invalid value";
+}
+
+/* A path like "argument 2[3].1" built while descending. */
+typedef struct {
+    char s[160];
+    size_t n;
+} path;
+
+__attribute__((format(printf, 2, 3))) static size_t path_push(path *p, const char *fmt, ...) {
+    size_t old = p->n;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(p->s + p->n, sizeof p->s - p->n, fmt, ap);
+    va_end(ap);
+    if (k > 0) p->n = p->n + (size_t)k < sizeof p->s ? p->n + (size_t)k : sizeof p->s - 1;
+    return old;
+}
+
+static void path_pop(path *p, size_t old) {
+    p->n = old;
+    p->s[old] = 0;
+}
+
+static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_err *err) {
+    char tn[96];
+    if (v->kind != t->kind)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got %s", pa->s,
+                          type_name(t, tn, sizeof tn), kind_name(v->kind));
+    if (t->kind == DG_ABI_FIXED_BYTES && v->bits_or_size != t->n)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got bytes%u", pa->s,
+                          type_name(t, tn, sizeof tn), v->bits_or_size);
+    const char *prob = word_problem(t->kind, t->n, v->word);
+    if (prob)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", pa->s,
+                          type_name(t, tn, sizeof tn), prob);
+    if ((t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING) && v->len && !v->data)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", pa->s, v->len);
+    if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && v->nitems != t->n)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu", pa->s,
+                          type_name(t, tn, sizeof tn), t->n, v->nitems);
+    for (size_t i = 0; i < v->nitems; i++) {
+        if (!v->items) return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", pa->s);
+        const abi_type *it = t->kind == DG_ABI_TUPLE ? &t->items[i] : t->elem;
+        if (!it) break;
+        size_t old = t->kind == DG_ABI_TUPLE ? path_push(pa, ".%zu", i) : path_push(pa, "[%zu]", i);
+        int ok = check_value(it, &v->items[i], pa, err);
+        path_pop(pa, old);
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ encoder */
+
+static int val_dynamic(const dg_abi_value *v, int depth) {
+    if (depth > 64) return 0;
+    switch (v->kind) {
+    case DG_ABI_BYTES: case DG_ABI_STRING: case DG_ABI_ARRAY: return 1;
+    case DG_ABI_FIXED_ARRAY: return v->nitems ? val_dynamic(&v->items[0], depth + 1) : 0;
+    case DG_ABI_TUPLE:
+        for (size_t i = 0; i < v->nitems; i++)
+            if (val_dynamic(&v->items[i], depth + 1)) return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+static size_t val_head_size(const dg_abi_value *v, int depth) {
+    if (depth > 64 || val_dynamic(v, depth)) return 32;
+    if (v->kind == DG_ABI_FIXED_ARRAY || v->kind == DG_ABI_TUPLE) {
+        size_t s = 0;
+        for (size_t i = 0; i < v->nitems; i++) s = sat_add(s, val_head_size(&v->items[i], depth + 1));
+        return s;
+    }
+    return 32;
+}
+
+static void put_word_size(dg_buf *b, size_t x) {
+    uint8_t w[32] = {0};
+    for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)((uint64_t)x >> (8 * i));
+    dg_buf_append(b, w, 32);
+}
+
+static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_kind, int depth,
+                     dg_err *err);
+
+static int enc_value(dg_buf *out, const dg_abi_value *v, int depth, dg_err *err) {
+    if (depth > 64) return dg_err_set(err, DG_ERR_INPUT, "abi: value nested too deeply");
+    switch (v->kind) {
+    case DG_ABI_UINT: case DG_ABI_INT: case DG_ABI_ADDRESS: case DG_ABI_BOOL:
+    case DG_ABI_FIXED_BYTES:
+        dg_buf_append(out, v->word, 32);
+        return 1;
+    case DG_ABI_BYTES: case DG_ABI_STRING:
+        if (v->len && !v->data) return dg_err_set(err, DG_ERR_INPUT, "abi: bytes value without data");
+        put_word_size(out, v->len);
+        dg_buf_append(out, v->data, v->len);
+        dg_buf_zeros(out, (32 - v->len % 32) % 32);
+        return 1;
+    case DG_ABI_ARRAY:
+        put_word_size(out, v->nitems);
+        return enc_items(out, v->items, v->nitems, 1, depth + 1, err);
+    case DG_ABI_FIXED_ARRAY:
+        return enc_items(out, v->items, v->nitems, 1, depth + 1, err);
+    case DG_ABI_TUPLE:
+        return enc_items(out, v->items, v->nitems, 0, depth + 1, err);
+    }
+    return dg_err_set(err, DG_ERR_INPUT, "abi: invalid value kind %d", (int)v->kind);
+}
+
+static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_kind, int depth,
+                     dg_err *err) {
+    if (n && !items) return dg_err_set(err, DG_ERR_INPUT, "abi: items missing");
+    size_t head_size = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (same_kind && (items[i].kind != items[0].kind ||
+                          val_dynamic(&items[i], depth) != val_dynamic(&items[0], depth)))
+            return dg_err_set(err, DG_ERR_INPUT, "abi: array items differ in kind (item %zu)", i);
+        head_size = sat_add(head_size, val_head_size(&items[i], depth));
+    }
+    if (head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
+    dg_buf head, tail;
+    dg_buf_init(&head);
+    dg_buf_init(&tail);
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (val_dynamic(&items[i], depth)) {
+            put_word_size(&head, head_size + tail.len);
+            ok = enc_value(&tail, &items[i], depth, err);
+        } else {
+            ok = enc_value(&head, &items[i], depth, err);
+        }
+    }
+    if (ok) {
+        dg_buf_append(out, head.data, head.len);
+        dg_buf_append(out, tail.data, tail.len);
+        if (head.oom || tail.oom || out->oom) ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
+    }
+    dg_buf_free(&head);
+    dg_buf_free(&tail);
+    return ok;
+}
+
+int dg_abi_encode(dg_buf *out, const dg_abi_value *tuple, dg_err *err) {
+    if (!tuple || tuple->kind != DG_ABI_TUPLE)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: arguments must be a tuple");
+    size_t mark = out->len;
+    if (!enc_items(out, tuple->items, tuple->nitems, 0, 0, err)) {
+        if (!out->oom && mark <= out->len) out->len = mark;
+        return 0;
+    }
+    return 1;
+}
+
+static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) {
+    if (!args || args->kind != DG_ABI_TUPLE)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: arguments must be a tuple");
+    if (args->nitems != t->n)
+        return dg_err_set(err, DG_ERR_INPUT, "abi: expected %u arguments, got %zu", t->n,
+                          args->nitems);
+    for (unsigned i = 0; i < t->n; i++) {
+        path pa = {{0}, 0};
+        path_push(&pa, "argument %u", i + 1);
+        if (!check_value(&t->items[i], &args->items[i], &pa, err)) return 0;
+    }
+    return 1;
+}
+
+int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args, dg_err *err) {
+    abi_type t;
+    if (!parse_types(types, &t, err)) return 0;
+    int ok = check_args(&t, args, err) && dg_abi_encode(out, args, err);
+    type_free(&t);
+    return ok;
+}
+
+int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args,
+                       dg_err *err) {
+    size_t namelen;
+    abi_type t;
+    if (!parse_signature(signature, &namelen, &t, err)) return 0;
+    int ok = check_args(&t, args, err);
+    if (ok) {
+        dg_buf canon;
+        dg_buf_init(&canon);
+        dg_buf_append(&canon, signature, namelen);
+        print_type(&canon, &t);
+        uint8_t h[32];
+        if (canon.oom) {
+            ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
+        } else {
+            dg_keccak256(canon.data, canon.len, h);
+            size_t mark = out->len;
+            dg_buf_append(out, h, 4);
+            ok = dg_abi_encode(out, args, err);
+            if (!ok && !out->oom) out->len = mark;
+        }
+        dg_buf_free(&canon);
+    }
+    type_free(&t);
+    return ok;
+}
+
+/* ------------------------------------------------------------ decoder */
+
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    size_t nodes_left; /* values still allowed (aliasing guard) */
+    size_t bytes_left; /* bytes/string payload still allowed */
+    path pa;
+    dg_err *err;
+} dec;
+
+__attribute__((format(printf, 4, 5))) static int derr(dec *d, const abi_type *t, size_t at,
+                                                      const char *fmt, ...) {
+    char tn[96], what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return dg_err_set(d->err, DG_ERR_RPC_RESPONSE, "abi: %s (%s) at byte 0x%zx: %s", d->pa.s,
+                      type_name(t, tn, sizeof tn), at, what);
+}
+
+/* Read a 32-byte word at pos as a size; fails if out of data or > SIZE_MAX/… */
+static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, size_t *out) {
+    if (pos > d->len || d->len - pos < 32)
+        return derr(d, t, pos, "%s word runs past the end of the data (%zu bytes)", what, d->len);
+    const uint8_t *w = d->data + pos;
+    for (int i = 0; i < 24; i++)
+        if (w[i]) return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
+    uint64_t v = 0;
+    for (int i = 24; i < 32; i++) v = (v << 8) | w[i];
+    if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
+    *out = (size_t)v;
+    return 1;
+}
+
+static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out);
+
+/* Decode n items (types[i] or all `elem`) as a tuple whose head starts at
+ * `start`; out[] is pre-zeroed. */
+static int dec_items(dec *d, const abi_type *parent, const abi_type *types, const abi_type *elem,
+                     size_t n, size_t start, dg_abi_value *out) {
+    size_t p = start;
+    for (size_t i = 0; i < n; i++) {
+        const abi_type *t = types ? &types[i] : elem;
+        size_t old = !types ? path_push(&d->pa, "[%zu]", i)
+                     : d->pa.n ? path_push(&d->pa, ".%zu", i)
+                               : path_push(&d->pa, "value %zu", i + 1);
+        int ok;
+        if (type_dynamic(t)) {
+            size_t off;
+            ok = read_size(d, t, p, "offset", &off);
+            if (ok && off > d->len - start) {
+                ok = derr(d, t, p, "offset 0x%zx is past the end of the data (%zu bytes)", off, d->len);
+            }
+            if (ok) ok = dec_value(d, t, start + off, &out[i]);
+        } else {
+            ok = dec_value(d, t, p, &out[i]);
+        }
+        path_pop(&d->pa, old);
+        if (!ok) return 0;
+        p = sat_add(p, type_head_size(t));
+    }
+    (void)parent;
+    return 1;
+}
+
+static int take_node(dec *d, const abi_type *t, size_t pos, size_t k) {
+    if (k > d->nodes_left)
+        return derr(d, t, pos, "%zu values do not fit in %zu bytes of data (offsets alias)", k, d->len);
+    d->nodes_left -= k;
+    return 1;
+}
+
+static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
+    memset(out, 0, sizeof *out);
+    out->kind = t->kind;
+    out->bits_or_size = t->n;
+    if (!take_node(d, t, pos, 1)) return 0;
+    switch (t->kind) {
+    case DG_ABI_UINT: case DG_ABI_INT: case DG_ABI_ADDRESS: case DG_ABI_BOOL:
+    case DG_ABI_FIXED_BYTES: {
+        if (pos > d->len || d->len - pos < 32)
+            return derr(d, t, pos, "value runs past the end of the data (%zu bytes)", d->len);
+        memcpy(out->word, d->data + pos, 32);
+        const char *prob = word_problem(t->kind, t->n, out->word);
+        if (prob) return derr(d, t, pos, "%s", prob);
+        return 1;
+    }
+    case DG_ABI_BYTES: case DG_ABI_STRING: {
+        size_t n;
+        if (!read_size(d, t, pos, "length", &n)) return 0;
+        size_t avail = d->len - pos - 32;
+        if (n > avail)
+            return derr(d, t, pos, "length %zu runs past the end of the data (%zu bytes left)", n, avail);
+        if (n > d->bytes_left)
+            return derr(d, t, pos, "length %zu exceeds the data size %zu (offsets alias)", n, d->len);
+        d->bytes_left -= n;
+        out->data = malloc(n + 1);
+        if (!out->data) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
+        if (n) memcpy(out->data, d->data + pos + 32, n);
+        out->data[n] = 0;
+        out->len = n;
+        return 1;
+    }
+    case DG_ABI_ARRAY: {
+        size_t n;
+        if (!read_size(d, t, pos, "length", &n)) return 0;
+        size_t avail = d->len - pos - 32;
+        size_t hs = type_head_size(t->elem);
+        if (n > avail / hs)
+            return derr(d, t, pos, "%zu items run past the end of the data (%zu bytes left)", n, avail);
+        if (!take_node(d, t, pos, n)) return 0;
+        d->nodes_left += n; /* dec_value takes them one by one */
+        if (n) {
+            out->items = calloc(n, sizeof *out->items);
+            if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
+        }
+        out->nitems = n;
+        return dec_items(d, t, NULL, t->elem, n, pos + 32, out->items);
+    }
+    case DG_ABI_FIXED_ARRAY: case DG_ABI_TUPLE: {
+        size_t n = t->n;
+        if (!take_node(d, t, pos, n)) return 0;
+        d->nodes_left += n;
+        if (n) {
+            out->items = calloc(n, sizeof *out->items);
+            if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
+        }
+        out->nitems = n;
+        if (t->kind == DG_ABI_TUPLE) return dec_items(d, t, t->items, NULL, n, pos, out->items);
+        return dec_items(d, t, NULL, t->elem, n, pos, out->items);
+    }
+    }
+    return derr(d, t, pos, "unknown type");
+}
+
+int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
+                  dg_err *err) {
+    abi_type t;
+    memset(out, 0, sizeof *out);
+    if (!parse_types(types, &t, err)) return 0;
+    dec d;
+    memset(&d, 0, sizeof d);
+    d.data = data ? data : (const uint8_t *)"";
+    d.len = data ? len : 0;
+    d.nodes_left = sat_add(sat_mul(d.len / 32, 2), 16 + (size_t)t.n);
+    d.bytes_left = d.len;
+    d.err = err;
+    int ok = dec_value(&d, &t, 0, out);
+    type_free(&t);
+    if (!ok) dg_abi_value_free(out);
+    return ok;
+}

@@ -1,0 +1,446 @@
+/* test_abi.c — ABI encoder/decoder: the Solidity documentation's examples,
+ * selectors from reference/ethereum.md, argument checks, strict decoding. */
+#include <stdlib.h>
+
+#include "../test.h"
+#include "dstackgov/abi.h"
+#include "dstackgov/hex.h"
+
+/* Encode a call and return its lowercase hex (caller frees), or NULL. */
+static char *call_hex(const char *sig, const dg_abi_value *args, dg_err *e) {
+    dg_buf b;
+    dg_buf_init(&b);
+    if (!dg_abi_encode_call(&b, sig, args, e)) {
+        dg_buf_free(&b);
+        return NULL;
+    }
+    char *s = malloc(2 * b.len + 1);
+    dg_hex_encode(b.data, b.len, s);
+    dg_buf_free(&b);
+    return s;
+}
+
+#define W(x) "00000000000000000000000000000000000000000000000000000000" x
+#define CHECK_CALL(sig, args, want)                         \
+    do {                                                    \
+        dg_err e_ = {0};                                    \
+        char *h_ = call_hex(sig, args, &e_);                \
+        if (!h_) dg_test_fail(__FILE__, __LINE__, "%s", e_.msg); \
+        CHECK_STR(h_, want);                                \
+        free(h_);                                           \
+    } while (0)
+
+/* The examples of the Solidity ABI specification, with their published
+ * encodings (cross-checked with `cast calldata`). */
+TEST(abi_solidity_doc_baz) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 2);
+    dg_abi_uint64(&a.items[0], 69);
+    dg_abi_bool(&a.items[1], 1);
+    CHECK_CALL("baz(uint32,bool)", &a,
+               "cdcd77c0"
+               "0000000000000000000000000000000000000000000000000000000000000045"
+               "0000000000000000000000000000000000000000000000000000000000000001");
+    dg_abi_value_free(&a);
+}
+
+TEST(abi_solidity_doc_bar) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 1);
+    dg_abi_fixed_array(&a.items[0], 2);
+    dg_abi_fixed_bytes(&a.items[0].items[0], (const uint8_t *)"abc", 3);
+    dg_abi_fixed_bytes(&a.items[0].items[1], (const uint8_t *)"def", 3);
+    CHECK_CALL("bar(bytes3[2])", &a,
+               "fce353f6"
+               "6162630000000000000000000000000000000000000000000000000000000000"
+               "6465660000000000000000000000000000000000000000000000000000000000");
+    dg_abi_value_free(&a);
+}
+
+static const char k_sam[] =
+    "a5643bf2"
+    "0000000000000000000000000000000000000000000000000000000000000060"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "00000000000000000000000000000000000000000000000000000000000000a0"
+    "0000000000000000000000000000000000000000000000000000000000000004"
+    "6461766500000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000003";
+
+TEST(abi_solidity_doc_sam) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 3);
+    dg_abi_bytes(&a.items[0], (const uint8_t *)"dave", 4);
+    dg_abi_bool(&a.items[1], 1);
+    dg_abi_array(&a.items[2], 3);
+    for (int i = 0; i < 3; i++) dg_abi_uint64(&a.items[2].items[i], (uint64_t)i + 1);
+    CHECK_CALL("sam(bytes,bool,uint256[])", &a, k_sam);
+    dg_abi_value_free(&a);
+
+    /* and back: decode the arguments */
+    uint8_t data[sizeof k_sam / 2];
+    size_t n = dg_test_unhex(k_sam + 8, data, sizeof data);
+    dg_abi_value v;
+    dg_err e = {0};
+    CHECK(dg_abi_decode("(bytes,bool,uint256[])", data, n, &v, &e));
+    CHECK_INT(v.nitems, 3);
+    CHECK_INT(v.items[0].kind, DG_ABI_BYTES);
+    CHECK_INT(v.items[0].len, 4);
+    CHECK_STR((char *)v.items[0].data, "dave");
+    CHECK_INT(v.items[1].word[31], 1);
+    CHECK_INT(v.items[2].nitems, 3);
+    uint64_t x = 0;
+    CHECK(dg_abi_as_u64(&v.items[2].items[2], &x));
+    CHECK_INT(x, 3);
+    dg_abi_value_free(&v);
+}
+
+static const char k_f[] =
+    "8be65246"
+    "0000000000000000000000000000000000000000000000000000000000000123"
+    "0000000000000000000000000000000000000000000000000000000000000080"
+    "3132333435363738393000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000000000000000000000000000000000000e0"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000456"
+    "0000000000000000000000000000000000000000000000000000000000000789"
+    "000000000000000000000000000000000000000000000000000000000000000d"
+    "48656c6c6f2c20776f726c642100000000000000000000000000000000000000";
+
+TEST(abi_solidity_doc_f) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 4);
+    dg_abi_uint64(&a.items[0], 0x123);
+    dg_abi_array(&a.items[1], 2);
+    dg_abi_uint64(&a.items[1].items[0], 0x456);
+    dg_abi_uint64(&a.items[1].items[1], 0x789);
+    dg_abi_fixed_bytes(&a.items[2], (const uint8_t *)"1234567890", 10);
+    dg_abi_bytes(&a.items[3], (const uint8_t *)"Hello, world!", 13);
+    CHECK_CALL("f(uint256,uint32[],bytes10,bytes)", &a, k_f);
+    /* value-only encoding (no types) gives the same bytes after the selector */
+    dg_buf b;
+    dg_buf_init(&b);
+    CHECK(dg_abi_encode(&b, &a, NULL));
+    char *h = malloc(2 * b.len + 1);
+    dg_hex_encode(b.data, b.len, h);
+    CHECK_STR(h, k_f + 8);
+    free(h);
+    dg_buf_free(&b);
+    dg_abi_value_free(&a);
+}
+
+static const char k_g[] =
+    "2289b18c"
+    "0000000000000000000000000000000000000000000000000000000000000040"
+    "0000000000000000000000000000000000000000000000000000000000000140"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000040"
+    "00000000000000000000000000000000000000000000000000000000000000a0"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "0000000000000000000000000000000000000000000000000000000000000002"
+    "0000000000000000000000000000000000000000000000000000000000000001"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+    "0000000000000000000000000000000000000000000000000000000000000060"
+    "00000000000000000000000000000000000000000000000000000000000000a0"
+    "00000000000000000000000000000000000000000000000000000000000000e0"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+    "6f6e650000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+    "74776f0000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000005"
+    "7468726565000000000000000000000000000000000000000000000000000000";
+
+TEST(abi_solidity_doc_g_nested_dynamic) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 2);
+    dg_abi_array(&a.items[0], 2);
+    dg_abi_array(&a.items[0].items[0], 2);
+    dg_abi_uint64(&a.items[0].items[0].items[0], 1);
+    dg_abi_uint64(&a.items[0].items[0].items[1], 2);
+    dg_abi_array(&a.items[0].items[1], 1);
+    dg_abi_uint64(&a.items[0].items[1].items[0], 3);
+    dg_abi_array(&a.items[1], 3);
+    dg_abi_string(&a.items[1].items[0], "one");
+    dg_abi_string(&a.items[1].items[1], "two");
+    dg_abi_string(&a.items[1].items[2], "three");
+    CHECK_CALL("g(uint256[][],string[])", &a, k_g);
+    dg_abi_value_free(&a);
+
+    uint8_t data[sizeof k_g / 2];
+    size_t n = dg_test_unhex(k_g + 8, data, sizeof data);
+    dg_abi_value v;
+    dg_err e = {0};
+    CHECK(dg_abi_decode("(uint256[][],string[])", data, n, &v, &e));
+    CHECK_INT(v.items[0].nitems, 2);
+    CHECK_INT(v.items[0].items[1].nitems, 1);
+    CHECK_INT(v.items[0].items[1].items[0].word[31], 3);
+    CHECK_STR((char *)v.items[1].items[2].data, "three");
+    /* decode then re-encode is the identity */
+    dg_buf b;
+    dg_buf_init(&b);
+    CHECK(dg_abi_encode(&b, &v, &e));
+    CHECK_INT(b.len, n);
+    CHECK_MEM(b.data, data, n);
+    dg_buf_free(&b);
+    dg_abi_value_free(&v);
+}
+
+/* Selectors listed in reference/ethereum.md §1. */
+TEST(abi_selectors_of_the_reference) {
+    static const struct {
+        const char *sig, *sel;
+    } v[] = {
+        {"isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))",
+         "1e079198"},
+        {"isKmsAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))",
+         "e067ec9d"},
+        {"owner()", "8da5cb5b"},
+        {"transferOwnership(address)", "f2fde38b"},
+        {"Error(string)", "08c379a0"},
+        {"Panic(uint256)", "4e487b71"},
+        {"OwnableUnauthorizedAccount(address)", "118cdaa7"},
+        {"deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", "9cb9c31f"},
+        {"setKmsInfo((bytes,bytes,bytes,bytes))", "7d025352"},
+        {"upgradeToAndCall(address,bytes)", "4f1ef286"},
+        {"addComposeHash(bytes32)", "dfc77223"},
+        {"supportsInterface(bytes4)", "01ffc9a7"},
+        /* uint/int are aliases of uint256/int256 in signatures */
+        {"transfer(address,uint)", "a9059cbb"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t s[4];
+        char h[9];
+        CHECK(dg_abi_selector(v[i].sig, s));
+        dg_hex_encode(s, 4, h);
+        CHECK_STR(h, v[i].sel);
+    }
+    uint8_t s[4];
+    CHECK(!dg_abi_selector("owner", s));
+    CHECK(!dg_abi_selector("f(uint7)", s));
+    CHECK(!dg_abi_selector("f(address to)", s));
+    CHECK(!dg_abi_selector("f(uint256", s));
+    CHECK(!dg_abi_selector("f(bytes33)", s));
+    CHECK(!dg_abi_selector("f(uint256[0])", s));
+    CHECK(!dg_abi_selector("f(())", s));
+    CHECK(!dg_abi_selector("f()x", s));
+    dg_buf b;
+    dg_buf_init(&b);
+    CHECK(dg_abi_canonical_signature("f(uint,int[2][],(bytes,uint8)[])", &b, NULL));
+    CHECK_STR((char *)b.data, "f(uint256,int256[2][],(bytes,uint8)[])");
+    dg_buf_free(&b);
+    /* event topic0: full keccak of the signature (reference: 0x8be0079c...) */
+    uint8_t t[32];
+    CHECK(dg_abi_signature_hash("OwnershipTransferred(address,address)", t, NULL));
+    CHECK_MEM(t, "\x8b\xe0\x07\x9c", 4);
+}
+
+TEST(abi_encode_call_checks_arguments) {
+    dg_abi_value a;
+    dg_err e = {0};
+    dg_buf b;
+    dg_buf_init(&b);
+    dg_abi_tuple(&a, 2);
+    dg_abi_uint64(&a.items[0], 256);
+    dg_abi_bool(&a.items[1], 1);
+    CHECK(!dg_abi_encode_call(&b, "f(uint8,bool)", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 1 (uint8): value does not fit in its bits");
+    CHECK_INT(b.len, 0);
+    CHECK(dg_abi_encode_call(&b, "f(uint16,bool)", &a, &e));
+    CHECK_INT(b.len, 4 + 64);
+    CHECK(!dg_abi_encode_call(&b, "f(uint16)", &a, &e));
+    CHECK_STR(e.msg, "abi: expected 1 arguments, got 2");
+    CHECK(!dg_abi_encode_call(&b, "f(uint16,string)", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 2: expected string, got bool");
+    CHECK(!dg_abi_encode_call(&b, "f(uint16,bool", &a, &e));
+    CHECK_INT(e.code, DG_ERR_INPUT);
+    dg_abi_value_free(&a);
+
+    dg_abi_tuple(&a, 1);
+    dg_abi_int64(&a.items[0], -1);
+    CHECK(dg_abi_encode_call(&b, "f(int8)", &a, &e));
+    dg_abi_int64(&a.items[0], -129);
+    CHECK(!dg_abi_encode_call(&b, "f(int8)", &a, &e));
+    dg_abi_int64(&a.items[0], 127);
+    CHECK(dg_abi_encode_call(&b, "f(int8)", &a, &e));
+    dg_abi_int64(&a.items[0], 128);
+    CHECK(!dg_abi_encode_call(&b, "f(int8)", &a, &e));
+    /* bytesN size must match exactly */
+    dg_abi_fixed_bytes(&a.items[0], (const uint8_t *)"abcd", 4);
+    CHECK(dg_abi_encode_call(&b, "f(bytes4)", &a, &e));
+    CHECK(!dg_abi_encode_call(&b, "f(bytes32)", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 1: expected bytes32, got bytes4");
+    dg_abi_value_free(&a);
+
+    /* T[k] needs exactly k items, T[] is not T[k] */
+    dg_abi_tuple(&a, 1);
+    dg_abi_fixed_array(&a.items[0], 2);
+    CHECK(dg_abi_encode_call(&b, "f(uint256[2])", &a, &e));
+    CHECK(!dg_abi_encode_call(&b, "f(uint256[3])", &a, &e));
+    CHECK(!dg_abi_encode_call(&b, "f(uint256[])", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 1: expected uint256[], got fixed array");
+    dg_abi_value_free(&a);
+    dg_buf_free(&b);
+}
+
+/* The AppBootInfo tuple the KMS evaluates (reference §1.1), round trip. */
+TEST(abi_app_boot_info_roundtrip) {
+    static const char sig[] =
+        "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))";
+    dg_abi_value a;
+    dg_abi_tuple(&a, 1);
+    dg_abi_value *t = &a.items[0];
+    dg_abi_tuple(t, 9);
+    uint8_t addr[20], h[32];
+    for (int i = 0; i < 20; i++) addr[i] = (uint8_t)(0xa0 + i);
+    for (int i = 0; i < 32; i++) h[i] = (uint8_t)i;
+    dg_abi_address(&t->items[0], addr);
+    for (int i = 1; i < 7; i++) {
+        h[0] = (uint8_t)i;
+        if (i == 2) dg_abi_address(&t->items[i], addr);
+        else dg_abi_bytes32(&t->items[i], h);
+    }
+    dg_abi_string(&t->items[7], "UpToDate");
+    dg_abi_array(&t->items[8], 2);
+    dg_abi_string(&t->items[8].items[0], "INTEL-SA-00334");
+    dg_abi_string(&t->items[8].items[1], "");
+    dg_buf b;
+    dg_buf_init(&b);
+    dg_err e = {0};
+    CHECK(dg_abi_encode_call(&b, sig, &a, &e));
+    CHECK_MEM(b.data, "\x1e\x07\x91\x98", 4);
+    /* the tuple is dynamic: its head slot is an offset (0x20) */
+    CHECK_MEM(b.data + 4, W("00000000000000000000000000000000000000000000000000000020") + 56, 0);
+    CHECK_INT(b.data[4 + 31], 0x20);
+    dg_abi_value v;
+    CHECK(dg_abi_decode(
+        "((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))", b.data + 4,
+        b.len - 4, &v, &e));
+    CHECK_INT(v.nitems, 1);
+    CHECK_INT(v.items[0].nitems, 9);
+    CHECK_MEM(dg_abi_as_address(&v.items[0].items[0]), addr, 20);
+    CHECK_STR((char *)v.items[0].items[7].data, "UpToDate");
+    CHECK_STR((char *)v.items[0].items[8].items[0].data, "INTEL-SA-00334");
+    CHECK_INT(v.items[0].items[8].items[1].len, 0);
+    CHECK_INT(v.items[0].items[6].word[0], 6);
+    dg_abi_value_free(&v);
+    dg_abi_value_free(&a);
+    dg_buf_free(&b);
+}
+
+/* (bool,string) as isAppAllowed returns it. */
+TEST(abi_decode_bool_string) {
+    static const char ret[] =
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000040"
+        "0000000000000000000000000000000000000000000000000000000000000018"
+        "436f6d706f73652068617368206e6f7420616c6c6f7765640000000000000000";
+    uint8_t d[128];
+    size_t n = dg_test_unhex(ret, d, sizeof d);
+    dg_abi_value v;
+    dg_err e = {0};
+    CHECK(dg_abi_decode("(bool,string)", d, n, &v, &e));
+    CHECK_INT(v.items[0].word[31], 0);
+    CHECK_STR((char *)v.items[1].data, "Compose hash not allowed");
+    dg_abi_value_free(&v);
+    /* a single type is a one-item tuple */
+    CHECK(dg_abi_decode("bool", d, 32, &v, &e));
+    CHECK_INT(v.kind, DG_ABI_TUPLE);
+    CHECK_INT(v.nitems, 1);
+    dg_abi_value_free(&v);
+    CHECK(dg_abi_decode("()", NULL, 0, &v, &e));
+    CHECK_INT(v.nitems, 0);
+    dg_abi_value_free(&v);
+
+    /* truncated: string length runs past the end */
+    CHECK(!dg_abi_decode("(bool,string)", d, n - 32, &v, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+    CHECK_STR(e.msg, "abi: value 2 (string) at byte 0x40: length 24 runs past the end of the data (0 bytes left)");
+    /* bool = 2 */
+    d[31] = 2;
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    CHECK_STR(e.msg, "abi: value 1 (bool) at byte 0x0: bool is neither 0 nor 1");
+    d[31] = 1;
+    /* offset past the end */
+    d[63] = 0xa0;
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    CHECK_STR(e.msg, "abi: value 2 (string) at byte 0x20: offset 0xa0 is past the end of the data (128 bytes)");
+    /* offset near 2^64: offset + start must not wrap */
+    memset(d + 32, 0xff, 32);
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    memset(d + 32, 0, 32);
+    d[32 + 24] = 0xff; /* 0xff00000000000000: fits 64 bits, far past the end */
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    memset(d + 32, 0, 32);
+    d[63] = 0x40;
+    /* length word with high bits */
+    d[64] = 1;
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    CHECK(strstr(e.msg, "impossibly large") != NULL);
+    d[64] = 0;
+    d[64 + 24] = 0x7f; /* huge length that still fits size_t */
+    CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
+    d[64 + 24] = 0;
+    CHECK(dg_abi_decode("(bool,string)", d, n, &v, &e));
+    dg_abi_value_free(&v);
+    /* head shorter than the types need */
+    CHECK(!dg_abi_decode("(bool,uint256,uint256,bool,bool)", d, 96, &v, &e));
+    CHECK(strstr(e.msg, "value 4 (bool) at byte 0x60: value runs past the end") != NULL);
+    /* bad type string */
+    CHECK(!dg_abi_decode("(bool,strin)", d, n, &v, &e));
+    CHECK_INT(e.code, DG_ERR_INPUT);
+}
+
+TEST(abi_decode_range_checks) {
+    uint8_t w[32] = {0};
+    dg_abi_value v;
+    dg_err e = {0};
+    w[11] = 1; /* address with a dirty upper byte */
+    CHECK(!dg_abi_decode("address", w, 32, &v, &e));
+    CHECK(strstr(e.msg, "non-zero upper 12 bytes") != NULL);
+    memset(w, 0, 32);
+    w[30] = 1; /* 256 does not fit uint8 */
+    CHECK(!dg_abi_decode("uint8", w, 32, &v, &e));
+    CHECK(dg_abi_decode("uint16", w, 32, &v, &e));
+    dg_abi_value_free(&v);
+    memset(w, 0xff, 32); /* -1 */
+    CHECK(dg_abi_decode("int8", w, 32, &v, &e));
+    CHECK_INT(v.items[0].bits_or_size, 8);
+    dg_abi_value_free(&v);
+    w[0] = 0x7f; /* not sign-extended */
+    CHECK(!dg_abi_decode("int8", w, 32, &v, &e));
+    memset(w, 0, 32);
+    w[0] = 'a';
+    w[4] = 'x'; /* bytes4 with dirty padding */
+    CHECK(!dg_abi_decode("bytes4", w, 32, &v, &e));
+    CHECK(strstr(e.msg, "bytesN has non-zero padding") != NULL);
+    CHECK(dg_abi_decode("bytes5", w, 32, &v, &e));
+    CHECK_INT(v.items[0].bits_or_size, 5);
+    dg_abi_value_free(&v);
+}
+
+/* Offsets that all point at the same data cannot make the decoder produce
+ * more values than the data could hold. */
+TEST(abi_decode_alias_bomb_is_bounded) {
+    /* uint256[][][]: outer array of N offsets, all 0 (pointing at the array
+     * itself: N items, each an array of N offsets ...) */
+    enum { N = 200 };
+    size_t len = 32 + 32 + N * 32;
+    uint8_t *d = calloc(1, len);
+    d[31] = 0x20; /* offset of the outer array */
+    d[32 + 30] = N >> 8;
+    d[32 + 31] = N & 0xff;
+    /* every item offset = 0: relative to the items' start, pointing at itself:
+     * item data = [offset 0...] read as a count of ... */
+    for (size_t i = 0; i < N; i++) d[64 + 32 * i + 31] = 0;
+    dg_abi_value v;
+    dg_err e = {0};
+    int ok = dg_abi_decode("(uint256[][][])", d, len, &v, &e);
+    if (ok) dg_abi_value_free(&v);
+    /* either rejected or decoded within budget; above all it returned */
+    CHECK(!ok || v.nitems == 0);
+    free(d);
+}
