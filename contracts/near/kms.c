@@ -1,0 +1,498 @@
+/* kms.c — the dstack KMS governance contract for NEAR.
+ *
+ * Whitelists for KMS self-authorization (OS images, aggregated MRs, devices,
+ * compose hashes), the gateway app id, the KMS info, and the registry and
+ * factory of app contracts. An app with id H (40 hex digits) lives at the
+ * sub-account H.<this account>; register_app creates it with the app contract
+ * embedded at build time (app_wasm.c, generated) and refunds the caller if
+ * anything in that batch fails. Interface: docs/near-contracts.md.
+ */
+#include "rt.h"
+#include "near.h"
+
+const char nc_standard[] = "dstack-kms";
+
+extern const unsigned char nc_app_wasm[];
+extern const uint32_t nc_app_wasm_len;
+
+/* Storage bytes a new app account needs besides its code (account record and
+ * the contract's initial state, with headroom), and the bytes the KMS keeps
+ * to pay for its own registry record. */
+#define ACCOUNT_BYTES 100u
+#define APP_STATE_BYTES 1000u
+#define KMS_RECORD_BYTES 500u
+#define MAX_KMS_ACCOUNT 23u
+
+static const rt_setdef kms_sets[] = {
+    {"os_image_hash", "OS image hash cannot be empty", "os_image_hash_added",
+     "os_image_hash_removed", 'A'},
+    {"mr_aggregated", "Aggregated MR cannot be empty", "kms_aggregated_mr_added",
+     "kms_aggregated_mr_removed", 'B'},
+    {"device_id", "Device ID cannot be empty", "kms_device_added", "kms_device_removed", 'C'},
+    {"compose_hash", "Compose hash cannot be empty", "compose_hash_approved",
+     "compose_hash_removed", 'D'},
+};
+#define SET_OS (&kms_sets[0])
+#define SET_MR (&kms_sets[1])
+#define SET_DEV (&kms_sets[2])
+#define SET_COMPOSE (&kms_sets[3])
+#define TAG_APPS 'R'
+
+METHOD(new)
+{
+    nj_str owner, mpc;
+    uint64_t domain;
+    nj_field f[] = {
+        {"owner_id", NJF_STR, 1, &owner},
+        {"mpc_contract_id", NJF_STR, 1, &mpc},
+        {"mpc_domain_id", NJF_U64, 1, &domain},
+    };
+    rt_init("new", 1);
+    rt_args(f, 3);
+    rt_account(&owner, "Invalid owner address");
+    rt_account(&mpc, "Invalid mpc_contract_id");
+    rt_put("o", 1, owner.s, owner.len);
+    rt_put("m", 1, mpc.s, mpc.len);
+    rt_put("d", 1, &domain, 8);
+}
+
+METHOD(add_os_image_hash) { rt_m_set_change("add_os_image_hash", SET_OS, 1); }
+METHOD(remove_os_image_hash) { rt_m_set_change("remove_os_image_hash", SET_OS, 0); }
+METHOD(add_kms_aggregated_mr) { rt_m_set_change("add_kms_aggregated_mr", SET_MR, 1); }
+METHOD(remove_kms_aggregated_mr) { rt_m_set_change("remove_kms_aggregated_mr", SET_MR, 0); }
+METHOD(add_kms_device) { rt_m_set_change("add_kms_device", SET_DEV, 1); }
+METHOD(remove_kms_device) { rt_m_set_change("remove_kms_device", SET_DEV, 0); }
+METHOD(add_kms_compose_hash) { rt_m_set_change("add_kms_compose_hash", SET_COMPOSE, 1); }
+METHOD(remove_kms_compose_hash) { rt_m_set_change("remove_kms_compose_hash", SET_COMPOSE, 0); }
+
+METHOD(is_os_image_allowed) { rt_m_set_is(SET_OS); }
+METHOD(is_kms_aggregated_mr_allowed) { rt_m_set_is(SET_MR); }
+METHOD(is_kms_device_allowed) { rt_m_set_is(SET_DEV); }
+METHOD(is_kms_compose_hash_allowed) { rt_m_set_is(SET_COMPOSE); }
+
+METHOD(get_allowed_os_images) { rt_set_list_method(SET_OS->tag); }
+METHOD(get_kms_allowed_aggregated_mrs) { rt_set_list_method(SET_MR->tag); }
+METHOD(get_kms_allowed_device_ids) { rt_set_list_method(SET_DEV->tag); }
+METHOD(get_kms_allowed_compose_hashes) { rt_set_list_method(SET_COMPOSE->tag); }
+METHOD(get_registered_apps) { rt_set_list_method(TAG_APPS); }
+
+METHOD(get_owner) { rt_m_get_owner(); }
+METHOD(transfer_ownership) { rt_m_transfer_ownership(); }
+
+METHOD(get_mpc_config)
+{
+    uint32_t mn, dn;
+    rt_require_init();
+    const char *m = rt_get("m", 1, &mn);
+    const char *d = rt_get("d", 1, &dn);
+    uint64_t domain = 0;
+    for (uint32_t i = 0; d && i < 8 && i < dn; i++)
+        domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+    nj_buf b;
+    rt_buf(&b, 256);
+    nj_puts(&b, "{\"mpc_contract_id\":");
+    nj_put_str(&b, m, mn);
+    nj_puts(&b, ",\"mpc_domain_id\":");
+    nj_put_u64(&b, domain);
+    nj_putc(&b, '}');
+    rt_return_buf(&b);
+}
+
+/* ------------------------------------------------------------ gateway */
+
+METHOD(set_gateway_app_id)
+{
+    nj_str v;
+    char h[40];
+    nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
+    rt_owner_only("set_gateway_app_id");
+    rt_args(f, 1);
+    if (nt_hex_body_len(v.s, v.len) == 0) rt_panic("Gateway app ID cannot be empty");
+    rt_hex(&v, 40, "app_id", h);
+    rt_put("g", 1, h, 40);
+    rt_event_str("gateway_app_id_set", "app_id", h, 40);
+}
+
+METHOD(get_gateway_app_id)
+{
+    uint32_t n;
+    rt_require_init();
+    const char *g = rt_get("g", 1, &n);
+    if (!g) {
+        rt_return("null", 4);
+        return;
+    }
+    nj_buf b;
+    rt_buf(&b, n + 8);
+    nj_put_str(&b, g, n);
+    rt_return_buf(&b);
+}
+
+/* ------------------------------------------------------------ KMS info */
+
+/* KMS info record: 4 × (u32 LE length ‖ bytes), in kms_info_fields order. */
+static const char *const kms_info_fields[4] = {"k256_pubkey", "ca_pubkey", "quote", "eventlog"};
+
+typedef struct {
+    const uint8_t *p[4];
+    uint32_t n[4];
+} kms_info;
+
+static int kms_info_load(kms_info *ki)
+{
+    uint32_t rn;
+    const uint8_t *r = (const uint8_t *)rt_get("i", 1, &rn);
+    for (int i = 0; i < 4; i++) {
+        ki->p[i] = 0;
+        ki->n[i] = 0;
+    }
+    if (!r) return 0;
+    uint32_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        if (rn - at < 4) rt_panic("Corrupt KMS info");
+        uint32_t l = (uint32_t)r[at] | (uint32_t)r[at + 1] << 8 | (uint32_t)r[at + 2] << 16 |
+                     (uint32_t)r[at + 3] << 24;
+        at += 4;
+        if (rn - at < l) rt_panic("Corrupt KMS info");
+        ki->p[i] = r + at;
+        ki->n[i] = l;
+        at += l;
+    }
+    return 1;
+}
+
+static void kms_info_store(const kms_info *ki)
+{
+    uint32_t total = 16;
+    for (int i = 0; i < 4; i++) total += ki->n[i];
+    uint8_t *r = rt_alloc(total);
+    uint32_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        uint32_t l = ki->n[i];
+        r[at] = (uint8_t)l;
+        r[at + 1] = (uint8_t)(l >> 8);
+        r[at + 2] = (uint8_t)(l >> 16);
+        r[at + 3] = (uint8_t)(l >> 24);
+        at += 4;
+        for (uint32_t k = 0; k < l; k++) r[at + k] = ki->p[i][k];
+        at += l;
+    }
+    rt_put("i", 1, r, total);
+    nj_buf b;
+    rt_buf(&b, 4 * ki->n[0] + 32);
+    nj_puts(&b, "{\"k256_pubkey\":");
+    nj_put_bytes(&b, ki->p[0], ki->n[0]);
+    nj_putc(&b, '}');
+    rt_event("kms_info_set", b.p, b.len);
+}
+
+/* Byte array token → bytes, or the near-sdk type error for field name. */
+static void kms_bytes_arg(uint32_t tok, const char *name, kms_info *ki, int slot)
+{
+    uint32_t n = rt_toks[tok].len;
+    uint8_t *p = rt_alloc(n + 1);
+    if (!nj_bytes(rt_json, rt_toks, tok, p))
+        rt_panic3("Failed to deserialize input from JSON. Error: invalid type for field `", name,
+                  "`");
+    ki->p[slot] = p;
+    ki->n[slot] = n;
+}
+
+METHOD(set_kms_info)
+{
+    uint32_t info, t[4];
+    kms_info ki;
+    nj_field top[] = {{"info", NJF_OBJ, 1, &info}};
+    nj_field f[4];
+    rt_owner_only("set_kms_info");
+    rt_args(top, 1);
+    for (int i = 0; i < 4; i++) {
+        f[i].name = kms_info_fields[i];
+        f[i].kind = NJF_ARR;
+        f[i].required = 1;
+        f[i].out = &t[i];
+    }
+    rt_sub(info, f, 4);
+    for (int i = 0; i < 4; i++) kms_bytes_arg(t[i], kms_info_fields[i], &ki, i);
+    kms_info_store(&ki);
+}
+
+static void kms_set_info_part(const char *method, int slot)
+{
+    uint32_t t;
+    kms_info ki;
+    nj_field f[] = {{kms_info_fields[slot], NJF_ARR, 1, &t}};
+    rt_owner_only(method);
+    rt_args(f, 1);
+    kms_info_load(&ki);
+    kms_bytes_arg(t, kms_info_fields[slot], &ki, slot);
+    kms_info_store(&ki);
+}
+
+METHOD(set_kms_quote) { kms_set_info_part("set_kms_quote", 2); }
+METHOD(set_kms_eventlog) { kms_set_info_part("set_kms_eventlog", 3); }
+
+METHOD(get_kms_info)
+{
+    kms_info ki;
+    rt_require_init();
+    if (!kms_info_load(&ki)) {
+        rt_return("null", 4);
+        return;
+    }
+    nj_buf b;
+    rt_buf(&b, 4 * (ki.n[0] + ki.n[1] + ki.n[2] + ki.n[3]) + 128);
+    for (int i = 0; i < 4; i++) {
+        nj_puts(&b, i ? ",\"" : "{\"");
+        nj_puts(&b, kms_info_fields[i]);
+        nj_puts(&b, "\":");
+        nj_put_bytes(&b, ki.p[i], ki.n[i]);
+    }
+    nj_putc(&b, '}');
+    rt_return_buf(&b);
+}
+
+/* ------------------------------------------------------------ app registry */
+
+/* "<hex>.<current account>" for a canonical 40-hex app id; *n gets the length. */
+static char *kms_app_account(const char *hex, uint32_t *n)
+{
+    uint32_t cn;
+    const char *c = rt_current(&cn);
+    if (cn > MAX_KMS_ACCOUNT)
+        rt_panic("KMS account id is too long for app sub-accounts (max 23 characters)");
+    char *a = rt_alloc(41 + cn);
+    for (uint32_t i = 0; i < 40; i++) a[i] = hex[i];
+    a[40] = '.';
+    for (uint32_t i = 0; i < cn; i++) a[41 + i] = c[i];
+    *n = 41 + cn;
+    return a;
+}
+
+/* The app_id argument as an account: 40 hex digits (0x optional) map to the
+ * sub-account; any other valid account id is taken as is. */
+static char *kms_app_arg(uint32_t *n)
+{
+    nj_str v;
+    char h[40];
+    nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
+    rt_args(f, 1);
+    if (nt_hex_norm(v.s, v.len, 40, h)) return kms_app_account(h, n);
+    rt_account(&v, "Invalid app_id: expected 40 hex digits or an account id");
+    *n = v.len;
+    return (char *)v.s;
+}
+
+static u128 kms_registration_deposit(void)
+{
+    return (u128)(nc_app_wasm_len + ACCOUNT_BYTES + APP_STATE_BYTES + KMS_RECORD_BYTES) *
+           YOCTO_PER_BYTE;
+}
+
+static void kms_put_u128(nj_buf *b, u128 v)
+{
+    char d[40];
+    uint32_t n = nt_u128_dec(v, d);
+    nj_put_str(b, d, n);
+}
+
+METHOD(get_registration_deposit)
+{
+    nj_buf b;
+    rt_require_init();
+    rt_buf(&b, 48);
+    kms_put_u128(&b, kms_registration_deposit());
+    rt_return_buf(&b);
+}
+
+METHOD(get_app_account)
+{
+    nj_str v;
+    char h[40];
+    nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
+    rt_require_init();
+    rt_args(f, 1);
+    rt_hex(&v, 40, "app_id", h);
+    uint32_t n;
+    char *a = kms_app_account(h, &n);
+    nj_buf b;
+    rt_buf(&b, n + 4);
+    nj_put_str(&b, a, n);
+    rt_return_buf(&b);
+}
+
+METHOD(is_app_registered)
+{
+    uint32_t n;
+    rt_require_init();
+    char *a = kms_app_arg(&n);
+    rt_return_bool(rt_set_has(TAG_APPS, a, n));
+}
+
+METHOD(get_registered_apps_count)
+{
+    nj_buf b;
+    rt_require_init();
+    rt_buf(&b, 16);
+    nj_put_u64(&b, rt_set_len(TAG_APPS));
+    rt_return_buf(&b);
+}
+
+METHOD(deregister_app)
+{
+    uint32_t n;
+    rt_owner_only("deregister_app");
+    char *a = kms_app_arg(&n);
+    if (!rt_set_remove(TAG_APPS, a, n)) rt_panic("App not registered");
+    rt_event_str("app_deregistered", "app_id", a, n);
+}
+
+/* Optional 64-hex argument (null/absent → not written): canonical into out. */
+static int kms_opt_hex(uint32_t mask, uint32_t bit, const nj_str *v, const char *name,
+                       const char *empty_msg, char *out)
+{
+    if (!(mask & bit) || !v->s) return 0;
+    if (nt_hex_body_len(v->s, v->len) == 0) rt_panic(empty_msg);
+    rt_hex(v, 64, name, out);
+    return 1;
+}
+
+METHOD(register_app)
+{
+    nj_str app, owner, dev = {0, 0}, compose = {0, 0};
+    int disable = 0, any = 0, tcb = 0;
+    nj_field f[] = {
+        {"app_id", NJF_STR, 1, &app},
+        {"owner_id", NJF_STR, 1, &owner},
+        {"disable_upgrades", NJF_BOOL, 1, &disable},
+        {"allow_any_device", NJF_BOOL, 1, &any},
+        {"initial_device_id", NJF_STR_NULL, 0, &dev},
+        {"initial_compose_hash", NJF_STR_NULL, 0, &compose},
+        {"require_tcb_up_to_date", NJF_BOOL, 0, &tcb},
+    };
+    char hex[40], dh[64], ch[64];
+    rt_require_init();
+    uint32_t mask = rt_args(f, sizeof f / sizeof f[0]);
+    if (nt_hex_body_len(app.s, app.len) == 0) rt_panic("Invalid app account ID");
+    rt_hex(&app, 40, "app_id", hex);
+    rt_account(&owner, "Invalid owner address");
+    int has_dev = kms_opt_hex(mask, 1u << 4, &dev, "initial_device_id", "Device ID cannot be empty", dh);
+    int has_compose = kms_opt_hex(mask, 1u << 5, &compose, "initial_compose_hash",
+                                  "Compose hash cannot be empty", ch);
+    uint32_t an, cn, pn;
+    char *acct = kms_app_account(hex, &an);
+    if (rt_set_has(TAG_APPS, acct, an)) rt_panic("App already registered");
+    u128 deposit = rt_deposit(), need = kms_registration_deposit();
+    if (deposit < need) {
+        nj_buf m;
+        rt_buf(&m, 160);
+        nj_puts(&m, "Attached deposit is too small: register_app requires at least ");
+        char d[40];
+        nj_put(&m, d, nt_u128_dec(need, d));
+        nj_puts(&m, " yoctoNEAR");
+        rt_panic_buf(&m);
+    }
+    const char *cur = rt_current(&cn);
+    const char *caller = rt_predecessor(&pn);
+
+    nj_buf args;
+    rt_buf(&args, 512);
+    nj_puts(&args, "{\"owner_id\":");
+    nj_put_str(&args, owner.s, owner.len);
+    nj_puts(&args, disable ? ",\"disable_upgrades\":true" : ",\"disable_upgrades\":false");
+    nj_puts(&args, any ? ",\"allow_any_device\":true" : ",\"allow_any_device\":false");
+    nj_puts(&args, ",\"initial_device_id\":");
+    if (has_dev)
+        nj_put_str(&args, dh, 64);
+    else
+        nj_puts(&args, "null");
+    nj_puts(&args, ",\"initial_compose_hash\":");
+    if (has_compose)
+        nj_put_str(&args, ch, 64);
+    else
+        nj_puts(&args, "null");
+    nj_puts(&args, ",\"kms_contract_id\":");
+    nj_put_str(&args, cur, cn);
+    nj_puts(&args, tcb ? ",\"require_tcb_up_to_date\":true}" : ",\"require_tcb_up_to_date\":false}");
+
+    u128 zero = 0, to_app = deposit - (u128)KMS_RECORD_BYTES * YOCTO_PER_BYTE;
+    uint64_t p = near_promise_batch_create(an, (uintptr_t)acct);
+    near_promise_batch_action_create_account(p);
+    near_promise_batch_action_transfer(p, (uintptr_t)&to_app);
+    near_promise_batch_action_deploy_contract(p, nc_app_wasm_len, (uintptr_t)nc_app_wasm);
+    near_promise_batch_action_function_call(p, 3, (uintptr_t)"new", args.len, (uintptr_t)args.p,
+                                            (uintptr_t)&zero, 30 * TGAS);
+
+    nj_buf cb;
+    rt_buf(&cb, 256);
+    nj_puts(&cb, "{\"app_id\":");
+    nj_put_str(&cb, acct, an);
+    nj_puts(&cb, ",\"caller\":");
+    nj_put_str(&cb, caller, pn);
+    nj_puts(&cb, ",\"deposit\":");
+    kms_put_u128(&cb, deposit);
+    nj_putc(&cb, '}');
+    static const char cb_name[] = "on_app_contract_deployed";
+    uint64_t t = near_promise_then(p, cn, (uintptr_t)cur, sizeof cb_name - 1, (uintptr_t)cb_name,
+                                   cb.len, (uintptr_t)cb.p, (uintptr_t)&zero, 10 * TGAS);
+    near_promise_return(t);
+}
+
+METHOD(on_app_contract_deployed)
+{
+    nj_str app, caller, dep;
+    nj_field f[] = {
+        {"app_id", NJF_STR, 1, &app},
+        {"caller", NJF_STR, 1, &caller},
+        {"deposit", NJF_STR, 1, &dep},
+    };
+    rt_private("on_app_contract_deployed");
+    rt_require_init();
+    rt_args(f, 3);
+    if (near_promise_results_count() == 1 && near_promise_result(0, 0) == 1) {
+        rt_set_add(TAG_APPS, app.s, app.len);
+        nj_buf b;
+        rt_buf(&b, 256);
+        nj_puts(&b, "{\"app_id\":");
+        nj_put_str(&b, app.s, app.len);
+        nj_puts(&b, ",\"deployer\":");
+        nj_put_str(&b, caller.s, caller.len);
+        nj_putc(&b, '}');
+        rt_event("app_deployed", b.p, b.len);
+        rt_return_bool(1);
+        return;
+    }
+    u128 amount;
+    if (!nt_u128_parse(dep.s, dep.len, &amount)) rt_panic("Invalid deposit");
+    rt_transfer(caller.s, caller.len, amount);
+    nj_buf b;
+    rt_buf(&b, 320);
+    nj_puts(&b, "{\"app_id\":");
+    nj_put_str(&b, app.s, app.len);
+    nj_puts(&b, ",\"refunded_to\":");
+    nj_put_str(&b, caller.s, caller.len);
+    nj_puts(&b, ",\"amount\":");
+    nj_put_str(&b, dep.s, dep.len);
+    nj_putc(&b, '}');
+    rt_event("app_registration_failed", b.p, b.len);
+    rt_return_bool(0);
+}
+
+/* ------------------------------------------------------------ boot checks */
+
+METHOD(is_kms_allowed)
+{
+    rt_boot b;
+    rt_require_init();
+    rt_boot_info(&b);
+    if (!rt_tcb_up_to_date(&b))
+        rt_return_decision(0, "TCB status is not up to date");
+    else if (!rt_set_has(SET_OS->tag, b.os_image_hash, 64))
+        rt_return_decision(0, "OS image is not allowed");
+    else if (!rt_set_has(SET_MR->tag, b.mr_aggregated, 64))
+        rt_return_decision(0, "Aggregated MR not allowed");
+    else if (!b.has_device || !rt_set_has(SET_DEV->tag, b.device_id, 64))
+        rt_return_decision(0, "KMS is not allowed to boot on this device");
+    else
+        rt_return_decision(1, "");
+}
