@@ -423,24 +423,48 @@ TEST(abi_decode_range_checks) {
 }
 
 /* Offsets that all point at the same data cannot make the decoder produce
- * more values than the data could hold. */
+ * more values than the data could hold: N offsets all pointing at one inner
+ * array of M items would be N*M values from (N+M) words. */
+static void put_u32(uint8_t *word, uint32_t x) {
+    for (int i = 0; i < 4; i++) word[31 - i] = (uint8_t)(x >> (8 * i));
+}
+
 TEST(abi_decode_alias_bomb_is_bounded) {
-    /* uint256[][][]: outer array of N offsets, all 0 (pointing at the array
-     * itself: N items, each an array of N offsets ...) */
-    enum { N = 200 };
-    size_t len = 32 + 32 + N * 32;
+    enum { N = 1000, M = 1000 };
+    size_t len = 32 + 32 + N * 32 + 32 + M * 32;
     uint8_t *d = calloc(1, len);
-    d[31] = 0x20; /* offset of the outer array */
-    d[32 + 30] = N >> 8;
-    d[32 + 31] = N & 0xff;
-    /* every item offset = 0: relative to the items' start, pointing at itself:
-     * item data = [offset 0...] read as a count of ... */
-    for (size_t i = 0; i < N; i++) d[64 + 32 * i + 31] = 0;
+    put_u32(d, 0x20);             /* offset of the outer array */
+    put_u32(d + 32, N);           /* its length */
+    for (size_t i = 0; i < N; i++) put_u32(d + 64 + 32 * i, N * 32); /* all alias */
+    put_u32(d + 64 + N * 32, M);  /* the one inner array */
     dg_abi_value v;
     dg_err e = {0};
-    int ok = dg_abi_decode("(uint256[][][])", d, len, &v, &e);
-    if (ok) dg_abi_value_free(&v);
-    /* either rejected or decoded within budget; above all it returned */
-    CHECK(!ok || v.nitems == 0);
+    CHECK(!dg_abi_decode("(uint256[][])", d, len, &v, &e));
+    CHECK(strstr(e.msg, "offsets alias") != NULL);
+    /* the same shape without aliasing (N = 2 distinct inner arrays) decodes */
+    size_t len2 = 64 + 2 * 32 + 2 * (32 + 32);
+    uint8_t *d2 = calloc(1, len2);
+    put_u32(d2, 0x20);
+    put_u32(d2 + 32, 2);
+    put_u32(d2 + 64, 0x40);
+    put_u32(d2 + 96, 0x80);
+    put_u32(d2 + 128, 1);
+    put_u32(d2 + 160, 7);
+    put_u32(d2 + 192, 1);
+    put_u32(d2 + 224, 9);
+    CHECK(dg_abi_decode("(uint256[][])", d2, len2, &v, &e));
+    CHECK_INT(v.items[0].nitems, 2);
+    CHECK_INT(v.items[0].items[1].items[0].word[31], 9);
+    dg_abi_value_free(&v);
+    /* strings aliasing one long payload: total bytes bounded by the data size */
     free(d);
+    d = calloc(1, 64 + 64 * 32 + 32 + 4096);
+    put_u32(d, 0x20);
+    put_u32(d + 32, 64);
+    for (size_t i = 0; i < 64; i++) put_u32(d + 64 + 32 * i, 64 * 32);
+    put_u32(d + 64 + 64 * 32, 4096);
+    CHECK(!dg_abi_decode("(bytes[])", d, 64 + 64 * 32 + 32 + 4096, &v, &e));
+    CHECK(strstr(e.msg, "offsets alias") != NULL);
+    free(d);
+    free(d2);
 }
