@@ -1,0 +1,83 @@
+# mk/near-test.mk — suite `near`: the local NEAR runtime emulation (tests/near/emu.c)
+# and the NEAR contract tests, in one binary $(BUILD)/near-test/near-tests.
+#
+# Every wasm module the tests run (the probe test contract, and the KMS/App
+# contracts when contracts/near exists) is turned into C by wasm2c with its own
+# module name; gen-registry.sh lists them with their sha256 so a DeployContract
+# of the same bytes finds the compiled module. Generated C is compiled with -O1
+# and without -Werror (it is not our code). This file is included before
+# mk/near.mk, so it names the contract outputs by literal path.
+
+NT_DIR := $(BUILD)/near-test
+NT_GEN := $(NT_DIR)/gen
+NT_WASM_DIR := $(NT_DIR)/wasm
+WASM2C_RT := /usr/share/wabt/wasm2c
+NT_BUILTINS := $(firstword $(wildcard /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a))
+NT_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wl,--no-entry \
+  -Wl,--export-dynamic -Wall -Wextra -Werror
+
+# name=path pairs of the modules in the registry
+NT_MODULES := probe=$(NT_WASM_DIR)/probe.wasm
+NT_TEST_SRCS := tests/near/test_emu.c
+ifneq ($(and $(wildcard contracts/near/kms.c),$(wildcard mk/near.mk)),)
+NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm
+NT_TEST_SRCS += $(sort $(filter-out tests/near/test_emu.c,$(wildcard tests/near/test_*.c)))
+NT_CFLAGS_CONTRACTS := -DNT_HAVE_CONTRACTS=1
+endif
+NT_NAMES := $(foreach m,$(NT_MODULES),$(firstword $(subst =, ,$(m))))
+NT_WASMS := $(foreach m,$(NT_MODULES),$(word 2,$(subst =, ,$(m))))
+
+NT_SANFLAGS := $(filter -fsanitize% -fno-sanitize% -fno-omit-frame-pointer,$(CFLAGS_BASE))
+NT_RT_DEFS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=4000
+NT_GEN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g0 -w $(NT_RT_DEFS) $(NT_SANFLAGS) -I$(WASM2C_RT) -I$(NT_GEN)
+NT_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(NT_RT_DEFS) $(NT_CFLAGS_CONTRACTS) \
+  -Itests -Itests/near -I$(WASM2C_RT) -I$(NT_GEN)
+
+$(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
+	@mkdir -p $(dir $@)
+	clang $(NT_WASM_CFLAGS) -o $@ $< $(NT_BUILTINS)
+
+# one wasm2c translation per module: mod_<name>.c/.h
+define nt_mod_rule
+$(NT_GEN)/mod_$(1).c: $(2)
+	@mkdir -p $(NT_GEN)
+	wasm2c -n $(1) $(2) -o $$@
+$(NT_GEN)/mod_$(1).h: $(NT_GEN)/mod_$(1).c
+$(NT_DIR)/obj/mod_$(1).o: $(NT_GEN)/mod_$(1).c
+	@mkdir -p $(NT_DIR)/obj
+	$(CC) $(NT_GEN_CFLAGS) -c $$< -o $$@
+endef
+$(foreach m,$(NT_MODULES),$(eval $(call nt_mod_rule,$(firstword $(subst =, ,$(m))),$(word 2,$(subst =, ,$(m))))))
+
+$(NT_GEN)/registry.c: tests/near/gen-registry.sh $(NT_WASMS) $(foreach n,$(NT_NAMES),$(NT_GEN)/mod_$(n).c)
+	tests/near/gen-registry.sh $@ $(NT_MODULES)
+
+$(NT_DIR)/obj/registry.o: $(NT_GEN)/registry.c tests/near/host.h tests/near/emu.h
+	@mkdir -p $(NT_DIR)/obj
+	$(CC) $(NT_GEN_CFLAGS) -Itests/near -c $< -o $@
+
+$(NT_DIR)/obj/wasm-rt-impl.o: $(WASM2C_RT)/wasm-rt-impl.c
+	@mkdir -p $(NT_DIR)/obj
+	$(CC) $(NT_GEN_CFLAGS) -c $< -o $@
+
+$(NT_DIR)/obj/%.o: tests/near/%.c tests/near/emu.h tests/near/host.h tests/test.h | $(NT_GEN)/registry.c
+	@mkdir -p $(NT_DIR)/obj
+	$(CC) $(NT_CFLAGS) -c $< -o $@
+
+$(NT_DIR)/obj/runner.o: tests/runner.c tests/test.h
+	@mkdir -p $(NT_DIR)/obj
+	$(CC) $(CFLAGS_BASE) -Itests -c $< -o $@
+
+NT_OBJS := $(NT_DIR)/obj/emu.o $(NT_DIR)/obj/registry.o $(NT_DIR)/obj/wasm-rt-impl.o \
+  $(NT_DIR)/obj/runner.o $(foreach n,$(NT_NAMES),$(NT_DIR)/obj/mod_$(n).o) \
+  $(patsubst tests/near/%.c,$(NT_DIR)/obj/%.o,$(NT_TEST_SRCS))
+
+$(NT_DIR)/near-tests: $(NT_OBJS)
+	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) -lm
+
+ALL_TARGETS += $(NT_DIR)/near-tests
+TEST_SUITES += near
+
+.PHONY: test-near
+test-near: $(NT_DIR)/near-tests
+	@$(TOP)/$(NT_DIR)/near-tests
