@@ -52,3 +52,9 @@ ALL_TARGETS += $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
 near: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
 near-size: near
 	bench/near-size $(BUILD)/near
+
+# Suite near-wasm: static checks on the built modules (contracts/near/test-wasm.sh).
+TEST_SUITES += near-wasm
+.PHONY: test-near-wasm
+test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
+	@contracts/near/test-wasm.sh $(BUILD)

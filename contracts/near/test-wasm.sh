@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# test-wasm.sh BUILD_DIR — suite `near-wasm`: checks on the built NEAR modules
+# that need no runtime: exports match the reference method names and the docs,
+# the import/feature check rejects what NEAR would reject, sizes are within
+# target, and the KMS embeds exactly the built app.wasm. Ends with
+# "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-build}/near
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+exports() { wasm-objdump -x -j Export "$1" | sed -n 's/^ - func\[[0-9]*\] .* -> "\(.*\)"$/\1/p' | sort; }
+
+# Method names of reference/near.md §1.3 (minus request_kms_root_key, out of
+# scope) and §2 must be exported under exactly these names.
+kms_ref="new add_os_image_hash remove_os_image_hash add_kms_aggregated_mr remove_kms_aggregated_mr
+add_kms_device remove_kms_device add_kms_compose_hash remove_kms_compose_hash set_gateway_app_id
+set_kms_info set_kms_quote set_kms_eventlog register_app on_app_contract_deployed
+is_app_registered get_registered_apps get_gateway_app_id get_kms_info get_allowed_os_images
+get_kms_allowed_aggregated_mrs get_kms_allowed_device_ids get_kms_allowed_compose_hashes
+is_os_image_allowed is_kms_aggregated_mr_allowed is_kms_device_allowed
+is_kms_compose_hash_allowed is_kms_allowed"
+app_ref="new add_compose_hash remove_compose_hash add_device remove_device set_allow_any_device
+disable_upgrades is_app_allowed"
+for pair in "kms:$kms_ref" "app:$app_ref"; do
+  name=${pair%%:*}; want=${pair#*:}
+  have=$(exports "$out/$name.wasm")
+  missing=""
+  for m in $want; do grep -qx "$m" <<<"$have" || missing="$missing $m"; done
+  if [ -z "$missing" ]; then ok "$name.wasm exports every reference method"; else ko "$name.wasm lacks:$missing"; fi
+  # every export is documented as a method row in docs/near-contracts.md
+  undoc=""
+  for m in $have; do grep -q "^| \`$m\` |" docs/near-contracts.md || undoc="$undoc $m"; done
+  if [ -z "$undoc" ]; then ok "$name.wasm exports are all documented"; else ko "$name.wasm undocumented:$undoc"; fi
+  if contracts/near/check-wasm.sh "$out/$name.wasm"; then ok "$name.wasm is MVP with NEAR imports only"; else ko "$name.wasm check"; fi
+done
+
+# The checker must reject a foreign import and a post-MVP instruction.
+tmp=$(mktemp -d)
+cat >"$tmp/bad_import.c" <<'C'
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_write"))) int fd_write(int, int, int, int);
+__attribute__((export_name("go"))) void go(void) { fd_write(1, 0, 0, 0); }
+C
+cat >"$tmp/bad_name.c" <<'C'
+__attribute__((import_module("env"), import_name("not_a_near_function"))) void nf(long long);
+__attribute__((export_name("go"))) void go(void) { nf(1); }
+C
+cat >"$tmp/bulk.c" <<'C'
+__attribute__((export_name("go"))) void go(void) { __builtin_memset((char *)4096, 0, 100); }
+C
+for t in bad_import bad_name; do
+  clang --target=wasm32 -mcpu=mvp -O2 -nostdlib -Wl,--no-entry -o "$tmp/$t.wasm" "$tmp/$t.c"
+  if contracts/near/check-wasm.sh "$tmp/$t.wasm" 2>/dev/null; then ko "check-wasm accepts $t"; else ok "check-wasm rejects $t"; fi
+done
+clang --target=wasm32 -mcpu=mvp -mbulk-memory -O2 -nostdlib -Wl,--no-entry -o "$tmp/bulk.wasm" "$tmp/bulk.c"
+if contracts/near/check-wasm.sh "$tmp/bulk.wasm" 2>/dev/null; then ko "check-wasm accepts bulk memory"; else ok "check-wasm rejects bulk memory"; fi
+rm -rf "$tmp"
+
+# Sizes within target; the KMS embeds the app byte for byte.
+if bench/near-size "$out" >/dev/null; then ok "sizes within target"; else ko "sizes over target"; fi
+# Rebuild the KMS's initial memory from its data segments (wasm-opt splits
+# them around zero runs) and look for app.wasm in it.
+mem_hex() {
+  wasm-objdump -x -j Data "$1" | awk '
+    function hexnum(h,   v, i) { v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }
+    /^  - [0-9a-f]+: / {
+      c = index($0, ": ")
+      addr = hexnum(substr($0, 5, c - 5))
+      h = substr($0, c + 2, 39); gsub(/ /, "", h)
+      for (k = 1; k < length(h); k += 2) m[addr++] = substr(h, k, 2)
+      if (addr > hi) hi = addr
+    }
+    END { for (a = 0; a < hi; a++) printf "%s", (a in m) ? m[a] : "00"; print "" }'
+}
+app_hex=$(od -An -v -tx1 "$out/app.wasm" | tr -d ' \n')
+if mem_hex "$out/kms.wasm" | grep -q "$app_hex"; then
+  ok "kms.wasm embeds app.wasm"
+else
+  ko "kms.wasm does not contain app.wasm"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
