@@ -163,6 +163,7 @@ typedef struct {
     int ok;
     uint8_t *bytes;
     size_t len;
+    uint64_t height; /* produced in this block; usable from the next one */
 } data_item;
 
 struct nemu {
@@ -1672,12 +1673,15 @@ static data_item *data_find(nemu *w, uint64_t id) {
 
 static void data_put(nemu *w, uint64_t id, int ok, const uint8_t *b, size_t n) {
     w->data = xrealloc(w->data, (w->ndata + 1) * sizeof(data_item));
-    w->data[w->ndata++] = (data_item){id, ok, ok ? xdup(b, n) : NULL, ok ? n : 0};
+    w->data[w->ndata++] = (data_item){id, ok, ok ? xdup(b, n) : NULL, ok ? n : 0, w->height};
 }
 
 static int receipt_ready(nemu *w, const receipt *r) {
-    for (size_t i = 0; i < r->ninputs; i++)
-        if (!data_find(w, r->inputs[i])) return 0;
+    /* a data receipt produced in block N reaches its receiver in block N+1 */
+    for (size_t i = 0; i < r->ninputs; i++) {
+        const data_item *d = data_find(w, r->inputs[i]);
+        if (!d || d->height >= w->height) return 0;
+    }
     return 1;
 }
 
@@ -1949,6 +1953,13 @@ done:;
     free(newr);
 }
 
+/* Some data was produced in the current block (its receivers run in the next). */
+static int data_pending(const nemu *w) {
+    for (size_t i = 0; i < w->ndata; i++)
+        if (w->data[i].height >= w->height) return 1;
+    return 0;
+}
+
 static void run_queue(nemu *w, nemu_outcome *o) {
     while (w->npending) {
         nemu_advance_blocks(w, 1);
@@ -1968,7 +1979,7 @@ static void run_queue(nemu *w, nemu_outcome *o) {
             }
         }
         free(round);
-        if (!progress) {
+        if (!progress && !data_pending(w)) {
             fprintf(stderr, "nemu: %zu receipts wait for data that never comes\n", w->npending);
             free(w->pending);
             w->pending = NULL;
