@@ -57,7 +57,7 @@ void dg_rpc_req_clear(dg_rpc_req *reqs, size_t n) {
 void dg_rpc_sanitize(char *dst, size_t cap, const char *src, size_t maxlen) {
     size_t o = 0;
     if (!cap) return;
-    for (size_t i = 0; src && src[i] && i < maxlen && o + 1 < cap; i++) {
+    for (size_t i = 0; src && i < maxlen && src[i] && o + 1 < cap; i++) {
         unsigned char c = (unsigned char)src[i];
         dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
     }

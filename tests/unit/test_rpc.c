@@ -260,6 +260,17 @@ TEST(jsonrpc_decode_rejects_malformed) {
     }
 }
 
+TEST(jsonrpc_decode_body_without_nul) {
+    /* exactly 5 bytes, no terminator: the error snippet must not read past them (ASan) */
+    char *body = malloc(5);
+    memcpy(body, "<html", 5);
+    dg_rpc_req r = {.method = "eth_call"};
+    dg_err e = {0};
+    CHECK(!dg_jsonrpc_decode(body, 5, 1, 0, &r, 1, &e));
+    CHECK(strstr(e.msg, "near \"<html\"") != NULL);
+    free(body);
+}
+
 TEST(jsonrpc_decode_batch) {
     dg_rpc_req r[3] = {{.method = "a"}, {.method = "b"}, {.method = "c"}};
     dg_err e = {0};
