@@ -48,6 +48,7 @@ typedef struct {
     uint64_t block_number;
     uint8_t block_hash[32];
     char endpoint[128];                   /* eth: label of the endpoint that answered */
+    char detail[300];                     /* cause of a backend failure: for the log, never sent */
 } dg_decision;
 
 /* What GET / reports. Strings are "" when the backend has no such value. */
@@ -109,6 +110,12 @@ typedef struct {
  * Returns the backend, or NULL with err filled (bad address, no endpoint
  * reachable, chain id mismatch, snapshot unavailable). */
 dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err);
+
+/* The eth_call data of isAppAllowed(T) (route app) or isKmsAllowed(T) (route
+ * kms) for bi, as "0x" + lowercase hex, appended to out (NUL-terminated,
+ * the NUL not counted in len). T is the AppBootInfo tuple of
+ * reference/ethereum.md §1.1. Returns 1, or 0 on allocation failure. */
+int dg_policy_eth_calldata(const dg_bootinfo *bi, dg_route route, dg_buf *out);
 
 /* ---------------------------------------------------------------- static */
 

@@ -1,0 +1,88 @@
+/* authd.h — the parts of dstack-authd that talk to each other: configuration,
+ * the HTTP server, metrics and the decision log. Program-internal.
+ */
+#ifndef DSTACK_AUTHD_H
+#define DSTACK_AUTHD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dstackgov/err.h"
+#include "dstackgov/policy.h"
+
+#define AUTHD_MAX_RPC 8
+
+typedef struct {
+    char host[64];
+    int port;
+    int threads;
+    char decision_log[512]; /* "-" stdout, "" off, else a file path */
+    char backend[16];       /* eth | static | dev */
+    /* eth */
+    char *rpc_urls[AUTHD_MAX_RPC];
+    size_t nrpc;
+    char kms_contract[64];
+    uint64_t chain_id;
+    char snapshot[16]; /* latest | safe | finalized | confirmations */
+    uint64_t confirmations;
+    long refresh_ms, rpc_timeout_ms, deadline_ms, max_snapshot_age_ms, info_cache_ms;
+    unsigned quorum;
+    long cache_entries;
+    /* static */
+    char static_path[512];
+    /* dev */
+    char dev_gateway[256];
+    int dev_flag; /* --dev given */
+    /* where it came from */
+    char config_path[512];
+    int check_only;
+} authd_config;
+
+/* Defaults, then the TOML file (if any), then the environment, then flags.
+ * Returns 1, 0 with err (DG_ERR_CONFIG/DG_ERR_INPUT), or 2 when --help or
+ * --version was printed. */
+int authd_config_load(authd_config *c, int argc, char **argv, dg_err *err);
+/* Only the file + env + the flags remembered from the first load (SIGHUP). */
+int authd_config_reload(const authd_config *old, authd_config *c, dg_err *err);
+/* Check cross-field rules (backend needs, --dev). */
+int authd_config_validate(const authd_config *c, dg_err *err);
+/* Print the effective configuration as TOML (RPC URLs reduced to labels). */
+void authd_config_print(const authd_config *c, FILE *out);
+void authd_config_free(authd_config *c);
+/* scheme://host[:port] of an URL (no path, query or user info). */
+void authd_url_label(const char *url, char *out, size_t cap);
+
+/* Build the backend the configuration describes. */
+dg_policy *authd_policy_new(const authd_config *c, dg_err *err);
+
+/* Decision log (one JSON line per decision) and daemon messages. */
+int declog_open(const char *path, dg_err *err);
+void declog_close(void);
+void declog_flush(void);
+/* Re-open the log file (after rotation). */
+void declog_reopen(void);
+void declog_write(const char *line, size_t len);
+/* A daemon message to stderr with a timestamp. */
+void authd_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void authd_policy_log(void *ctx, const char *msg);
+
+/* Metrics. Routes and outcomes are small fixed sets. */
+enum authd_route { R_APP, R_KMS, R_INFO, R_METRICS, R_OTHER, R_COUNT };
+enum authd_outcome { O_ALLOW, O_DENY, O_ERROR, O_INVALID, O_OK, O_NOT_FOUND, O_BAD_METHOD, O_BAD_TYPE,
+                     O_TOO_LARGE, O_COUNT };
+void metrics_request(enum authd_route r, enum authd_outcome o, double seconds, int cached);
+/* Append the Prometheus text exposition to out. */
+void metrics_render(dg_buf *out, dg_policy *p);
+
+/* HTTP server. */
+typedef struct authd_server authd_server;
+authd_server *server_start(const authd_config *c, dg_policy *p, dg_err *err);
+/* Swap in a new policy (SIGHUP); returns the old one, safe to free. */
+dg_policy *server_swap_policy(authd_server *s, dg_policy *p);
+/* The bound port (for port 0). */
+int server_port(const authd_server *s);
+/* Stop accepting, wait up to wait_ms for in-flight requests, stop. */
+void server_stop(authd_server *s, long wait_ms);
+
+#endif

@@ -1,0 +1,146 @@
+/* main.c — dstack-authd: the boot-authorization webhook of a dstack KMS.
+ *
+ * Loads the configuration, builds the backend (eth, static or dev), starts
+ * the HTTP server and then waits for signals in the main thread (every other
+ * thread has them blocked): SIGTERM/SIGINT stop accepting, let in-flight
+ * requests finish and exit; SIGHUP re-reads the configuration, builds a new
+ * backend and swaps it in (a broken configuration keeps the running one),
+ * re-reads a static allowlist and re-opens the decision log.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authd.h"
+
+dg_policy *authd_policy_new(const authd_config *c, dg_err *err) {
+    if (strcmp(c->backend, "static") == 0) return dg_policy_static_new(c->static_path, authd_policy_log, NULL, err);
+    if (strcmp(c->backend, "dev") == 0) {
+        if (!c->dev_flag) {
+            dg_err_set(err, DG_ERR_CONFIG, "dev backend requires --dev");
+            return NULL;
+        }
+        return dg_policy_dev_new(c->dev_gateway, err);
+    }
+    dg_eth_policy_opts o;
+    memset(&o, 0, sizeof o);
+    o.rpc_urls = (const char *const *)c->rpc_urls;
+    o.nrpc = c->nrpc;
+    o.kms_contract = c->kms_contract;
+    o.chain_id = c->chain_id;
+    o.snapshot = strcmp(c->snapshot, "safe") == 0        ? DG_SNAP_SAFE
+                 : strcmp(c->snapshot, "finalized") == 0 ? DG_SNAP_FINALIZED
+                 : strcmp(c->snapshot, "confirmations") == 0 ? DG_SNAP_CONFIRMATIONS
+                                                             : DG_SNAP_LATEST;
+    o.confirmations = c->confirmations;
+    o.refresh_ms = c->refresh_ms;
+    o.rpc_timeout_ms = c->rpc_timeout_ms;
+    o.deadline_ms = c->deadline_ms;
+    o.max_snapshot_age_ms = c->max_snapshot_age_ms;
+    o.quorum = c->quorum;
+    o.cache_entries = (size_t)c->cache_entries;
+    o.info_cache_ms = c->info_cache_ms;
+    o.rpc_pool = (size_t)c->threads;
+    o.log = authd_policy_log;
+    return dg_policy_eth_new(&o, err);
+}
+
+int main(int argc, char **argv) {
+    authd_config cfg;
+    dg_err err = {0};
+    int r = authd_config_load(&cfg, argc, argv, &err);
+    if (r == 2) return 0;
+    if (!r) {
+        fprintf(stderr, "dstack-authd: %s\n", err.msg);
+        authd_config_free(&cfg);
+        return 2;
+    }
+    if (cfg.check_only) {
+        /* Validate the backend's own inputs without touching the network. */
+        if (strcmp(cfg.backend, "static") == 0) {
+            dg_policy *p = dg_policy_static_new(cfg.static_path, NULL, NULL, &err);
+            if (!p) {
+                fprintf(stderr, "dstack-authd: %s\n", err.msg);
+                authd_config_free(&cfg);
+                return 2;
+            }
+            dg_policy_free(p);
+        }
+        authd_config_print(&cfg, stdout);
+        printf("# configuration OK\n");
+        authd_config_free(&cfg);
+        return 0;
+    }
+
+    /* Block the signals we handle before any thread starts, so they all
+     * inherit the mask and only sigwait below receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!declog_open(cfg.decision_log, &err)) {
+        fprintf(stderr, "dstack-authd: %s\n", err.msg);
+        return 1;
+    }
+    dg_policy *policy = authd_policy_new(&cfg, &err);
+    if (!policy) {
+        fprintf(stderr, "dstack-authd: %s backend: %s\n", cfg.backend, err.msg);
+        declog_close();
+        authd_config_free(&cfg);
+        return 1;
+    }
+    authd_server *srv = server_start(&cfg, policy, &err);
+    if (!srv) {
+        fprintf(stderr, "dstack-authd: %s\n", err.msg);
+        dg_policy_free(policy);
+        declog_close();
+        authd_config_free(&cfg);
+        return 1;
+    }
+    authd_msg("listening on http://%s%s%s:%d (backend %s%s)", strchr(cfg.host, ':') ? "[" : "", cfg.host,
+              strchr(cfg.host, ':') ? "]" : "", server_port(srv), cfg.backend,
+              strcmp(cfg.backend, "dev") == 0 ? ", DEV MODE: every boot is allowed" : "");
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            authd_config ncfg;
+            dg_err e2 = {0};
+            declog_reopen();
+            if (!authd_config_reload(&cfg, &ncfg, &e2)) {
+                authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s", e2.msg);
+                authd_config_free(&ncfg);
+                continue;
+            }
+            if (strcmp(ncfg.host, cfg.host) || ncfg.port != cfg.port || ncfg.threads != cfg.threads)
+                authd_msg("SIGHUP: host, port and threads take effect only after a restart");
+            dg_policy *np = authd_policy_new(&ncfg, &e2);
+            if (!np) {
+                authd_msg("SIGHUP: %s backend not started, keeping the running one: %s", ncfg.backend, e2.msg);
+                authd_config_free(&ncfg);
+                continue;
+            }
+            dg_policy *old = server_swap_policy(srv, np);
+            dg_policy_free(old);
+            policy = np;
+            authd_config_free(&cfg);
+            cfg = ncfg;
+            authd_msg("SIGHUP: configuration reloaded (backend %s)", cfg.backend);
+            continue;
+        }
+        authd_msg("%s: finishing in-flight requests and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    server_stop(srv, 5000);
+    dg_policy_free(policy);
+    declog_close();
+    authd_config_free(&cfg);
+    return 0;
+}
