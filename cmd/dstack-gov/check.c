@@ -1,0 +1,272 @@
+/* check.c — `check app|kms --boot-info FILE`: would this boot be allowed?
+ *
+ * Asks the contracts exactly what the KMS's webhook asks (isAppAllowed /
+ * isKmsAllowed with the same BootInfo, parsed by the same strict parser as
+ * dstack-authd), and, in the same JSON-RPC batch pinned to one block, every
+ * input of that decision (registration, OS image, the app's TCB flag, compose
+ * hash, device list). The output is the answer plus one line per rule in the
+ * contract's order, so an operator sees which rule denies and what to change.
+ * Exit status: 0 allowed, 1 denied, otherwise an error class.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dstackgov/bootinfo.h"
+#include "dstackgov/contracts.h"
+#include "dstackgov/hex.h"
+
+typedef struct {
+    json_t *checks;
+} explain;
+
+static void rule(cli *c, explain *x, int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void rule(cli *c, explain *x, int ok, const char *name, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_say(c, "  %s %s", ok > 0 ? "[ok]  " : ok == 0 ? "[DENY]" : "[--]  ", msg);
+    json_array_append_new(x->checks, json_pack("{s:s,s:o,s:s}", "rule", name, "ok",
+                                               ok < 0 ? json_null() : json_boolean(ok > 0),
+                                               "detail", msg));
+}
+
+static int load_bootinfo(cli *c, dg_bootinfo *bi, dg_app_boot_info *abi, const char **adv,
+                         dg_err *err) {
+    const char *path = flag_str(&c->f, "boot-info");
+    if (!path) return dg_err_set(err, DG_ERR_INPUT, "check needs --boot-info FILE (the BootInfo "
+                                 "JSON the KMS sends)");
+    dg_buf file;
+    dg_buf_init(&file);
+    int ok = cli_read_file(path, &file, DG_BOOTINFO_BODY_MAX, err) &&
+             dg_bootinfo_parse(bi, (const char *)file.data, file.len, err);
+    dg_buf_free(&file);
+    if (!ok) return dg_err_wrap(err, "%s", path);
+    memset(abi, 0, sizeof *abi);
+    memcpy(abi->app_id, bi->app_id, 20);
+    memcpy(abi->compose_hash, bi->compose_hash, 32);
+    memcpy(abi->instance_id, bi->instance_id, 20);
+    memcpy(abi->device_id, bi->device_id, 32);
+    memcpy(abi->mr_aggregated, bi->mr_aggregated, 32);
+    memcpy(abi->mr_system, bi->mr_system, 32);
+    memcpy(abi->os_image_hash, bi->os_image_hash, 32);
+    abi->tcb_status = bi->tcb_status;
+    for (size_t i = 0; i < bi->n_advisory; i++) adv[i] = dg_bootinfo_advisory(bi, i, NULL);
+    abi->advisory_ids = adv;
+    abi->n_advisory_ids = bi->n_advisory;
+    return 1;
+}
+
+static int pin_block(cli *c, char blk[24], dg_err *err) {
+    uint64_t n;
+    json_t *res = NULL;
+    if (!cli_connect(c, err)) return 0;
+    if (!dg_rpc_call(c->rpc, "eth_blockNumber", json_array(), &res, err)) return 0;
+    int ok = dg_eth_quantity_u64(res, &n, err);
+    json_decref(res);
+    if (!ok) return 0;
+    snprintf(blk, 24, "0x%llx", (unsigned long long)n);
+    cli_json_set(c, "blockNumber", json_integer((json_int_t)n));
+    return 1;
+}
+
+static int finish_decision(cli *c, explain *x, int allowed, const char *reason, const char *gw) {
+    cli_json_set(c, "isAllowed", json_boolean(allowed));
+    cli_json_set(c, "reason", json_string(reason));
+    cli_json_set(c, "gatewayAppId", json_string(gw ? gw : ""));
+    cli_json_set(c, "checks", x->checks);
+    cli_say(c, "Is Allowed: %s", allowed ? "true" : "false");
+    cli_say(c, "Reason: %s", reason);
+    if (gw) cli_say(c, "Gateway App ID: %s", gw);
+    return allowed ? 0 : 1;
+}
+
+static int cmd_check_app(cli *c) {
+    dg_err err = {DG_OK, ""};
+    dg_bootinfo bi;
+    dg_app_boot_info abi;
+    const char *adv[DG_BOOTINFO_ADV_MAX];
+    dg_bootinfo_init(&bi);
+    if (!load_bootinfo(c, &bi, &abi, adv, &err)) {
+        dg_bootinfo_free(&bi);
+        return cli_fail(c, &err);
+    }
+    enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, N };
+    dg_buf q[N], ret[N];
+    uint8_t to[N][20];
+    int ok[N];
+    for (int i = 0; i < N; i++) {
+        dg_buf_init(&q[i]);
+        dg_buf_init(&ret[i]);
+        memcpy(to[i], i < A_TCB ? c->kms : abi.app_id, 20);
+    }
+    int code = 0;
+    char blk[24], *gw = NULL;
+    explain x = {json_array()};
+    if (!dg_kms_is_app_allowed(&q[K_ALLOWED], &abi, &err) ||
+        !dg_kms_registered_apps(&q[K_REG], abi.app_id, &err) ||
+        !dg_kms_deregistered_apps(&q[K_DEREG], abi.app_id, &err) ||
+        !dg_kms_allowed_os_images(&q[K_OS], abi.os_image_hash, &err) ||
+        !dg_contract_encode_noarg(&q[K_GW], DG_SIG_GATEWAY_APP_ID, &err) ||
+        !dg_contract_encode_noarg(&q[A_TCB], DG_SIG_APP_REQUIRE_TCB, &err) ||
+        !dg_app_allowed_compose_hashes(&q[A_HASH], abi.compose_hash, &err) ||
+        !dg_contract_encode_noarg(&q[A_ANY], DG_SIG_APP_ALLOW_ANY_DEVICE, &err) ||
+        !dg_app_allowed_device_ids(&q[A_DEV], abi.device_id, &err) ||
+        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) || !pin_block(c, blk, &err) ||
+        !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
+        code = cli_fail(c, &err);
+        json_decref(x.checks);
+        goto done;
+    }
+    if (!ok[K_GW]) {
+        char s[43];
+        cli_fmt_addr(c->kms, s);
+        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer gatewayAppId(): no "
+                         "DstackKms there (wrong --kms or network?)", s,
+                         (unsigned long long)c->chain_id);
+        json_decref(x.checks);
+        goto done;
+    }
+    dg_contract_decode_string(ret[K_GW].data, ret[K_GW].len, &gw, NULL);
+    int reg = 0, dereg = 0, os = 0, tcb = 0, hash = 0, any = 0, dev = 0;
+    dg_contract_decode_bool(ret[K_REG].data, ret[K_REG].len, &reg, NULL);
+    if (ok[K_DEREG]) dg_contract_decode_bool(ret[K_DEREG].data, ret[K_DEREG].len, &dereg, NULL);
+    dg_contract_decode_bool(ret[K_OS].data, ret[K_OS].len, &os, NULL);
+    int app_ok = ok[A_ANY] && ok[A_HASH];
+    if (ok[A_TCB]) dg_contract_decode_bool(ret[A_TCB].data, ret[A_TCB].len, &tcb, NULL);
+    if (app_ok) {
+        dg_contract_decode_bool(ret[A_HASH].data, ret[A_HASH].len, &hash, NULL);
+        dg_contract_decode_bool(ret[A_ANY].data, ret[A_ANY].len, &any, NULL);
+        dg_contract_decode_bool(ret[A_DEV].data, ret[A_DEV].len, &dev, NULL);
+    }
+    char app_s[43], h[67];
+    cli_fmt_addr(abi.app_id, app_s);
+    cli_say(c, "Boot of app %s at block %s on chain %llu:", app_s, blk,
+            (unsigned long long)c->chain_id);
+    rule(c, &x, reg, "registered", "app %s is %s in the KMS", app_s,
+         reg ? "registered" : dereg ? "DEREGISTERED by the KMS owner" : "not registered");
+    cli_fmt_b32(abi.os_image_hash, h);
+    rule(c, &x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    rule(c, &x, app_ok, "app-contract", "app contract %s", app_ok ? "answers" : "has no code or is not a DstackApp");
+    if (app_ok) {
+        int tcb_ok = !tcb || strcmp(bi.tcb_status, "UpToDate") == 0;
+        rule(c, &x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
+             tcb ? "requires" : "does not require", bi.tcb_status);
+        cli_fmt_b32(abi.compose_hash, h);
+        rule(c, &x, hash, "compose-hash", "compose hash %s is %s", h,
+             hash ? "allowed" : "not allowed (app add-hash)");
+        cli_fmt_b32(abi.device_id, h);
+        rule(c, &x, any || dev, "device", "device %s: %s", h,
+             any ? "any device is allowed" : dev ? "allowed" : "not allowed (app add-device)");
+    }
+    int allowed = 0;
+    char reason[300];
+    if (ok[K_ALLOWED]) {
+        dg_contract_decode_allowed(ret[K_ALLOWED].data, ret[K_ALLOWED].len, &allowed, reason,
+                                   sizeof reason, NULL);
+    } else {
+        snprintf(reason, sizeof reason, "the KMS contract's isAppAllowed reverted (the app "
+                 "contract reverts): a webhook reports \"authorization backend unavailable\"");
+    }
+    code = finish_decision(c, &x, allowed, reason, gw);
+done:
+    free(gw);
+    for (int i = 0; i < N; i++) {
+        dg_buf_free(&q[i]);
+        dg_buf_free(&ret[i]);
+    }
+    dg_bootinfo_free(&bi);
+    return code;
+}
+
+static int cmd_check_kms(cli *c) {
+    dg_err err = {DG_OK, ""};
+    dg_bootinfo bi;
+    dg_app_boot_info abi;
+    const char *adv[DG_BOOTINFO_ADV_MAX];
+    dg_bootinfo_init(&bi);
+    if (!load_bootinfo(c, &bi, &abi, adv, &err)) {
+        dg_bootinfo_free(&bi);
+        return cli_fail(c, &err);
+    }
+    enum { ALLOWED, OS, MR, DEV, GW, N };
+    dg_buf q[N], ret[N];
+    uint8_t to[N][20];
+    int ok[N];
+    for (int i = 0; i < N; i++) {
+        dg_buf_init(&q[i]);
+        dg_buf_init(&ret[i]);
+        memcpy(to[i], c->kms, 20);
+    }
+    int code = 0;
+    char blk[24], *gw = NULL;
+    explain x = {json_array()};
+    if (!dg_kms_is_kms_allowed(&q[ALLOWED], &abi, &err) ||
+        !dg_kms_allowed_os_images(&q[OS], abi.os_image_hash, &err) ||
+        !dg_kms_allowed_aggregated_mrs(&q[MR], abi.mr_aggregated, &err) ||
+        !dg_kms_allowed_device_ids(&q[DEV], abi.device_id, &err) ||
+        !dg_contract_encode_noarg(&q[GW], DG_SIG_GATEWAY_APP_ID, &err) || !pin_block(c, blk, &err) ||
+        !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
+        code = cli_fail(c, &err);
+        json_decref(x.checks);
+        goto done;
+    }
+    if (!ok[ALLOWED] || !ok[GW]) {
+        char s[43];
+        cli_fmt_addr(c->kms, s);
+        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer isKmsAllowed(): no "
+                         "DstackKms there (wrong --kms or network?)", s,
+                         (unsigned long long)c->chain_id);
+        json_decref(x.checks);
+        goto done;
+    }
+    dg_contract_decode_string(ret[GW].data, ret[GW].len, &gw, NULL);
+    int os = 0, mr = 0, dev = 0, allowed = 0;
+    dg_contract_decode_bool(ret[OS].data, ret[OS].len, &os, NULL);
+    dg_contract_decode_bool(ret[MR].data, ret[MR].len, &mr, NULL);
+    dg_contract_decode_bool(ret[DEV].data, ret[DEV].len, &dev, NULL);
+    char h[67], reason[300];
+    cli_say(c, "Boot of a KMS instance at block %s on chain %llu:", blk, (unsigned long long)c->chain_id);
+    rule(c, &x, strcmp(bi.tcb_status, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", bi.tcb_status,
+         strcmp(bi.tcb_status, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+    cli_fmt_b32(abi.os_image_hash, h);
+    rule(c, &x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    cli_fmt_b32(abi.mr_aggregated, h);
+    rule(c, &x, mr, "mr-aggregated", "aggregated MR %s is %s", h, mr ? "allowed" : "not allowed (kms add-mr)");
+    cli_fmt_b32(abi.device_id, h);
+    rule(c, &x, dev, "device", "device %s is %s", h, dev ? "allowed" : "not allowed (kms add-device)");
+    dg_contract_decode_allowed(ret[ALLOWED].data, ret[ALLOWED].len, &allowed, reason, sizeof reason, NULL);
+    code = finish_decision(c, &x, allowed, reason, gw);
+done:
+    free(gw);
+    for (int i = 0; i < N; i++) {
+        dg_buf_free(&q[i]);
+        dg_buf_free(&ret[i]);
+    }
+    dg_bootinfo_free(&bi);
+    return code;
+}
+
+static const flag_spec check_flags[] = {
+    {"boot-info", FLAG_STR, "FILE", "the BootInfo JSON, as the KMS posts it to /bootAuth/*"},
+    {NULL, 0, NULL, NULL},
+};
+
+#define BOOTINFO_HELP                                                                           \
+    "FILE holds the JSON the KMS posts: {\"appId\", \"composeHash\", \"instanceId\", "          \
+    "\"deviceId\",\n\"mrAggregated\", \"mrSystem\", \"osImageHash\", \"tcbStatus\", "           \
+    "\"advisoryIds\"}; hex with exact lengths.\nExit status 0 when allowed, 1 when denied."
+
+const cmd_spec check_cmds[] = {
+    {"check", "app", NULL, NULL, 0, 0, NEED_CHAIN | NEED_KMS, check_flags,
+     "would the KMS let this app boot? (isAppAllowed, explained rule by rule)", BOOTINFO_HELP,
+     cmd_check_app, NULL},
+    {"check", "kms", NULL, NULL, 0, 0, NEED_CHAIN | NEED_KMS, check_flags,
+     "would this KMS instance be allowed? (isKmsAllowed, explained rule by rule)", BOOTINFO_HELP,
+     cmd_check_kms, NULL},
+    {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,316 @@
+/* devnet.c — `devnet up|down|env`: a local chain with the contracts on it.
+ *
+ * `up` starts anvil (from the project's npm install, else PATH) on 127.0.0.1
+ * with a free port, writes the well-known anvil TEST key to a 0600 file,
+ * deploys DstackApp + DstackKms by running this same program (`kms deploy
+ * --with-app-impl --json`, key passed as a file path, never in argv), and
+ * writes the addresses to an env file. The state directory records the exact
+ * PID started, so `down` stops that process and nothing else (it checks the
+ * PID still runs anvil before signalling it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Anvil's account 0 — a PUBLIC TEST KEY printed by every anvil/hardhat node.
+ * Never use it for anything but a local devnet. */
+static const char ANVIL_TEST_KEY[] =
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+static void state_dir(cli *c, char *out, size_t cap) {
+    const char *d = flag_str(&c->f, "dir");
+    if (!d) d = getenv("DSTACK_GOV_DEVNET_DIR");
+    if (!d || !*d) d = ".devnet";
+    char abs[PATH_MAX];
+    int n;
+    if (d[0] != '/' && getcwd(abs, sizeof abs)) n = snprintf(out, cap, "%s/%s", abs, d);
+    else n = snprintf(out, cap, "%s", d);
+    if (n < 0 || (size_t)n >= cap) snprintf(out, cap, ".devnet");
+}
+
+static void path_in(const char *dir, const char *name, char *out, size_t cap) {
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap) out[0] = '\0';
+}
+
+static int read_small(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return 1;
+}
+
+/* Is pid a live (non-zombie) process running an anvil binary? */
+static int pid_is_anvil(pid_t pid) {
+    char p[64], buf[4096];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    if (!read_small(p, buf, sizeof buf)) return 0;
+    const char *rp = strrchr(buf, ')');
+    if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) return 0;
+    snprintf(p, sizeof p, "/proc/%d/cmdline", (int)pid);
+    if (!read_small(p, buf, sizeof buf)) return 0;
+    const char *base = strrchr(buf, '/');
+    base = base ? base + 1 : buf;
+    return strcmp(base, "anvil") == 0;
+}
+
+static int find_anvil(char *out, size_t cap) {
+    const char *env = getenv("ANVIL");
+    if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
+    const char *rel = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        /* build/dstack-gov -> repo root is one level up (also build-asan) */
+        int m = snprintf(out, cap, "%s/../%s", exe, rel);
+        if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+    }
+    if (access(rel, X_OK) == 0) return snprintf(out, cap, "%s", rel), 1;
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(out, cap, "%.*s/anvil", (int)len, path);
+        if (len && access(out, X_OK) == 0) return 1;
+        path = colon ? colon + 1 : NULL;
+    }
+    return 0;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Run this program with args; capture stdout into out. Returns the exit code. */
+static int run_self(char *const args[], dg_buf *out) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) dg_buf_append(out, buf, (size_t)n);
+    close(fds[0]);
+    dg_buf_push(out, 0);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int cmd_up(cli *c) {
+    char dir[1024], pidf[PATH_MAX], logf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX],
+        anvil[PATH_MAX], buf[8192];
+    state_dir(c, dir, sizeof dir);
+    path_in(dir, "anvil.pid", pidf, sizeof pidf);
+    path_in(dir, "anvil.log", logf, sizeof logf);
+    path_in(dir, "test-key", keyf, sizeof keyf);
+    path_in(dir, "env", envf, sizeof envf);
+    if (read_small(pidf, buf, sizeof buf) && pid_is_anvil((pid_t)atoi(buf)))
+        return cli_failf(c, DG_ERR_CONFIG, "a devnet is already running (anvil pid %d, state in "
+                         "%s): run `dstack-gov devnet down` first", atoi(buf), dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return cli_failf(c, DG_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (!find_anvil(anvil, sizeof anvil))
+        return cli_failf(c, DG_ERR_CONFIG, "anvil not found: run `make deps` (npm "
+                         "@foundry-rs/anvil) or put anvil on PATH");
+    const char *port = flag_str(&c->f, "port");
+    if (!port) port = "0";
+    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return cli_failf(c, DG_ERR_IO, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        setsid();
+        int nul = open("/dev/null", O_RDONLY);
+        dup2(nul, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        for (int fd = 3; fd < 256; fd++) close(fd);
+        execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, (char *)NULL);
+        _exit(127);
+    }
+    close(logfd);
+    FILE *pf = fopen(pidf, "w");
+    if (pf) {
+        fprintf(pf, "%d\n", (int)pid);
+        fclose(pf);
+    }
+    /* wait for "Listening on 127.0.0.1:PORT" */
+    char url[128] = "";
+    for (int i = 0; i < 300 && !url[0]; i++) {
+        if (read_small(logf, buf, sizeof buf)) {
+            const char *l = strstr(buf, "Listening on ");
+            if (l && strchr(l, '\n')) {
+                int p = 0;
+                const char *colon = strrchr(l, ':');
+                if (colon) p = atoi(colon + 1);
+                if (p > 0) snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
+            }
+        }
+        int st;
+        if (!url[0] && waitpid(pid, &st, WNOHANG) == pid) {
+            unlink(pidf);
+            return cli_failf(c, DG_ERR_IO, "anvil exited at start (see %s)", logf);
+        }
+        if (!url[0]) sleep_ms(20);
+    }
+    if (!url[0]) {
+        kill(pid, SIGTERM);
+        unlink(pidf);
+        return cli_failf(c, DG_ERR_RPC_TIMEOUT, "anvil did not start listening within 6 s (see %s)",
+                         logf);
+    }
+    int kfd = open(keyf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (kfd < 0 || write(kfd, ANVIL_TEST_KEY, sizeof ANVIL_TEST_KEY - 1) < 0) {
+        if (kfd >= 0) close(kfd);
+        return cli_failf(c, DG_ERR_IO, "cannot write %s", keyf);
+    }
+    fchmod(kfd, 0600);
+    close(kfd);
+    char *const args[] = {"dstack-gov", "kms", "deploy", "--with-app-impl", "--rpc-url", url,
+                          "--private-key-file", keyf, "--yes", "--json", NULL};
+    dg_buf out;
+    dg_buf_init(&out);
+    int rc = run_self(args, &out);
+    json_t *j = json_loads((const char *)out.data, 0, NULL);
+    dg_buf_free(&out);
+    const char *kms = j ? json_string_value(json_object_get(j, "kmsProxy")) : NULL;
+    const char *ai = j ? json_string_value(json_object_get(j, "appImplementation")) : NULL;
+    if (rc != 0 || !kms || !ai) {
+        const char *msg = j ? json_string_value(json_object_get(json_object_get(j, "error"), "message")) : NULL;
+        if (j) json_decref(j);
+        kill(pid, SIGTERM);
+        unlink(pidf);
+        return cli_failf(c, DG_ERR_INTERNAL, "deploying the contracts on the devnet failed: %s",
+                         msg ? msg : "no output");
+    }
+    FILE *ef = fopen(envf, "w");
+    if (!ef) {
+        json_decref(j);
+        return cli_failf(c, DG_ERR_IO, "cannot write %s", envf);
+    }
+    fprintf(ef,
+            "# dstack-gov devnet: anvil pid %d, chain 31337.\n"
+            "# PRIVATE_KEY_FILE holds anvil's public TEST key: never use it for real funds.\n"
+            "export ETH_RPC_URL=%s\n"
+            "export KMS_CONTRACT_ADDRESS=%s\n"
+            "export KMS_CONTRACT_ADDR=%s\n"
+            "export APP_IMPLEMENTATION=%s\n"
+            "export PRIVATE_KEY_FILE=%s\n"
+            "export DSTACK_GOV_DEVNET_DIR=%s\n",
+            (int)pid, url, kms, kms, ai, keyf, dir);
+    fclose(ef);
+    cli_say(c, "Devnet up: anvil pid %d at %s (chain 31337)", (int)pid, url);
+    cli_say(c, "KMS contract:       %s", kms);
+    cli_say(c, "App implementation: %s", ai);
+    cli_say(c, "Env file:           %s", envf);
+    cli_say(c, "Load it with:       eval \"$(dstack-gov devnet env)\"");
+    cli_json_set(c, "pid", json_integer(pid));
+    cli_json_set(c, "rpcUrl", json_string(url));
+    cli_json_set(c, "kmsContractAddress", json_string(kms));
+    cli_json_set(c, "appImplementation", json_string(ai));
+    cli_json_set(c, "envFile", json_string(envf));
+    cli_json_set(c, "privateKeyFile", json_string(keyf));
+    json_decref(j);
+    return 0;
+}
+
+static int cmd_env(cli *c) {
+    char dir[1024], envf[PATH_MAX];
+    state_dir(c, dir, sizeof dir);
+    path_in(dir, "env", envf, sizeof envf);
+    dg_buf b;
+    dg_err err = {DG_OK, ""};
+    dg_buf_init(&b);
+    if (!cli_read_file(envf, &b, 1 << 16, &err)) {
+        dg_buf_free(&b);
+        return cli_failf(c, DG_ERR_CONFIG, "no devnet env file at %s: run `dstack-gov devnet up`",
+                         envf);
+    }
+    if (c->json) {
+        dg_buf_push(&b, 0);
+        char *line = (char *)b.data, *save = NULL;
+        for (char *t = strtok_r(line, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+            if (strncmp(t, "export ", 7) != 0) continue;
+            char *eq = strchr(t + 7, '=');
+            if (!eq) continue;
+            *eq = '\0';
+            cli_json_set(c, t + 7, json_string(eq + 1));
+        }
+    } else {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    dg_buf_free(&b);
+    return 0;
+}
+
+static int cmd_down(cli *c) {
+    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    state_dir(c, dir, sizeof dir);
+    path_in(dir, "anvil.pid", pidf, sizeof pidf);
+    path_in(dir, "test-key", keyf, sizeof keyf);
+    path_in(dir, "env", envf, sizeof envf);
+    if (!read_small(pidf, buf, sizeof buf))
+        return cli_failf(c, DG_ERR_CONFIG, "no devnet recorded in %s (nothing to stop)", dir);
+    pid_t pid = (pid_t)atoi(buf);
+    int stopped = 0;
+    if (pid > 1 && pid_is_anvil(pid)) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 250 && pid_is_anvil(pid); i++) sleep_ms(20);
+        if (pid_is_anvil(pid)) kill(pid, SIGKILL);
+        stopped = 1;
+    }
+    unlink(pidf);
+    unlink(keyf);
+    unlink(envf);
+    if (stopped) cli_say(c, "Devnet down: stopped anvil pid %d", (int)pid);
+    else cli_say(c, "Devnet down: anvil pid %d was no longer running", (int)pid);
+    cli_json_set(c, "pid", json_integer(pid));
+    cli_json_set(c, "stopped", json_boolean(stopped));
+    return 0;
+}
+
+static const flag_spec dir_flags[] = {
+    {"dir", FLAG_STR, "DIR", "state directory (default: $DSTACK_GOV_DEVNET_DIR or ./.devnet)"},
+    {NULL, 0, NULL, NULL},
+};
+static const flag_spec up_flags[] = {
+    {"dir", FLAG_STR, "DIR", "state directory (default: $DSTACK_GOV_DEVNET_DIR or ./.devnet)"},
+    {"port", FLAG_STR, "PORT", "port on 127.0.0.1 (default: a free one)"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec devnet_cmds[] = {
+    {"devnet", "up", NULL, NULL, 0, 0, 0, up_flags,
+     "start anvil on 127.0.0.1, deploy DstackApp + DstackKms with anvil's test key, write an env file",
+     "Then: eval \"$(dstack-gov devnet env)\" sets ETH_RPC_URL, KMS_CONTRACT_ADDRESS and\n"
+     "PRIVATE_KEY_FILE (anvil's public test key) for the other commands.",
+     cmd_up, NULL},
+    {"devnet", "env", NULL, NULL, 0, 0, 0, dir_flags, "print the devnet's env file (export lines)", NULL, cmd_env, NULL},
+    {"devnet", "down", NULL, NULL, 0, 0, 0, dir_flags, "stop the anvil process `up` started (by its recorded PID)", NULL, cmd_down, NULL},
+    {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,246 @@
+/* main.c — dstack-gov's command table and dispatcher.
+ *
+ * `dstack-gov <group> <command> [flags]` (kms, app, check, devnet), top-level
+ * `compose-hash FILE`, and the guide's Hardhat task names (`kms:add-image`,
+ * `app:add-hash`, ...) as aliases of the same entries. `dstack-gov help X [Y]`
+ * prints exactly what `X [Y] --help` prints. Everything else lives in the
+ * group files; this file only finds the entry, parses its flags and runs it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const flag_spec base_flags[] = {
+    {"json", FLAG_BOOL, NULL, "print one JSON object on stdout (errors too)"},
+    {"help", FLAG_BOOL, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
+const flag_spec chain_flags[] = {
+    {"network", FLAG_STR, "NAME", "local | sepolia | base | mainnet | phala | test (checks the chain id)"},
+    {"rpc-url", FLAG_STR, "URL", "JSON-RPC endpoint (default: $ETH_RPC_URL, else the network's)"},
+    {"chain-id", FLAG_STR, "N", "refuse to act unless the endpoint is chain N"},
+    {"kms", FLAG_STR, "ADDR", "DstackKms proxy (default: $KMS_CONTRACT_ADDRESS or $KMS_CONTRACT_ADDR)"},
+    {"timeout", FLAG_STR, "SECONDS", "how long to wait for a receipt (default 120)"},
+    {"json", FLAG_BOOL, NULL, "print one JSON object on stdout (errors too)"},
+    {"help", FLAG_BOOL, NULL, "show this help"},
+    {NULL, 0, NULL, NULL},
+};
+
+const flag_spec tx_flags[] = {
+    {"private-key-file", FLAG_STR, "FILE", "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
+    {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
+    {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
+    {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct {
+    const char *name;
+    const cmd_spec *cmds;
+    const char *summary;
+} groups[] = {
+    {"kms", kms_cmds, "deploy and govern the DstackKms contract"},
+    {"app", app_cmds, "govern one app's DstackApp contract"},
+    {"check", check_cmds, "ask the contracts whether a boot would be allowed, and why"},
+    {"devnet", devnet_cmds, "a local anvil chain with the contracts deployed"},
+};
+#define NGROUPS (sizeof groups / sizeof groups[0])
+
+static void print_exit_codes(FILE *out) {
+    fprintf(out, "Exit codes:\n   0 success              1 boot denied (check)\n");
+    for (int k = DG_ERR_INPUT; k <= DG_ERR_INTERNAL; k++)
+        fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
+                (k % 3 == 0 || k == DG_ERR_INTERNAL) ? "\n" : "");
+}
+
+static void print_main_help(FILE *out) {
+    fprintf(out,
+            "usage: dstack-gov <group> <command> [flags]\n"
+            "       dstack-gov help <group> [<command>]\n\n"
+            "On-chain governance of the dstack KMS (DstackKms / DstackApp contracts).\n\n"
+            "Groups:\n");
+    for (size_t g = 0; g < NGROUPS; g++)
+        fprintf(out, "  %-14s %s\n", groups[g].name, groups[g].summary);
+    fprintf(out, "\nCommands:\n");
+    for (const cmd_spec *c = top_cmds; c->name; c++)
+        fprintf(out, "  %-14s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nThe Hardhat task names of the dstack guide work as aliases with the same flags\n"
+            "and success lines (kms:add-image, kms:create-app, app:add-hash, ...; see\n"
+            "`dstack-gov help aliases`).\n\n"
+            "Environment: ETH_RPC_URL, ALCHEMY_API_KEY, PRIVATE_KEY or PRIVATE_KEY_FILE,\n"
+            "KMS_CONTRACT_ADDRESS (or KMS_CONTRACT_ADDR), APP_CONTRACT_ADDR.\n\n");
+    print_exit_codes(out);
+}
+
+static void print_group_help(FILE *out, size_t g) {
+    fprintf(out, "usage: dstack-gov %s <command> [flags]\n\n%s.\n\nCommands:\n", groups[g].name,
+            groups[g].summary);
+    for (const cmd_spec *c = groups[g].cmds; c->name; c++)
+        fprintf(out, "  %-26s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun `dstack-gov %s <command> --help` for its flags.\n", groups[g].name);
+}
+
+static void print_aliases(FILE *out) {
+    fprintf(out, "Hardhat task aliases (same flags, same success lines):\n");
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const cmd_spec *c = groups[g].cmds; c->name; c++)
+            if (c->alias) fprintf(out, "  %-32s = dstack-gov %s %s\n", c->alias, c->group, c->name);
+}
+
+void cli_print_cmd_help(FILE *out, const cmd_spec *cmd) {
+    fprintf(out, "usage: dstack-gov %s%s%s%s%s [flags]\n", cmd->group ? cmd->group : "",
+            cmd->group ? " " : "", cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "");
+    if (cmd->alias) fprintf(out, "alias: dstack-gov %s\n", cmd->alias);
+    fprintf(out, "\n%s\n", cmd->summary);
+    if (cmd->details) fprintf(out, "\n%s\n", cmd->details);
+    if (cmd->flags && cmd->flags[0].name) {
+        fprintf(out, "\nFlags:\n");
+        flags_print(out, cmd->flags);
+    }
+    if (cmd->needs & NEED_KEY) {
+        fprintf(out, "\nTransaction flags:\n");
+        flags_print(out, tx_flags);
+    }
+    if (cmd->needs & NEED_CHAIN) {
+        fprintf(out, "\nNetwork flags:\n");
+        flags_print(out, chain_flags);
+    } else {
+        fprintf(out, "\nCommon flags:\n");
+        flags_print(out, base_flags);
+    }
+    fprintf(out, "\n");
+    print_exit_codes(out);
+}
+
+static const cmd_spec *find_alias(const char *name) {
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const cmd_spec *c = groups[g].cmds; c->name; c++)
+            if (c->alias && strcmp(c->alias, name) == 0) return c;
+    return NULL;
+}
+
+static long find_group(const char *name) {
+    for (size_t g = 0; g < NGROUPS; g++)
+        if (strcmp(groups[g].name, name) == 0) return (long)g;
+    return -1;
+}
+
+static const cmd_spec *find_cmd(size_t g, const char *name) {
+    for (const cmd_spec *c = groups[g].cmds; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static const cmd_spec *find_top(const char *name) {
+    for (const cmd_spec *c = top_cmds; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static int usage_error(const char *what, const char *a, const char *b) {
+    fprintf(stderr, "dstack-gov: %s \"%s%s%s\" (see `dstack-gov --help`)\n", what, a, b ? " " : "",
+            b ? b : "");
+    return cli_exit_code(DG_ERR_INPUT);
+}
+
+static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc, char **argv) {
+    cli c;
+    dg_err err = {DG_OK, ""};
+    memset(&c, 0, sizeof c);
+    c.cmd = cmd;
+    c.invoked = invoked;
+    c.is_alias = is_alias;
+    /* --json must be known before a parse error is reported */
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0) c.json = 1;
+    const flag_spec *t2 = (cmd->needs & NEED_KEY) ? tx_flags : NULL;
+    const flag_spec *t3 = (cmd->needs & NEED_CHAIN) ? chain_flags : base_flags;
+    if (!flags_parse(&c.f, argc, argv, cmd->flags, t2, t3, &err)) {
+        dg_err_wrap(&err, "%s", invoked);
+        int code = cli_fail(&c, &err);
+        if (!c.json) fprintf(stderr, "Run `dstack-gov %s --help` for usage.\n", invoked);
+        return code;
+    }
+    if (flag_bool(&c.f, "help")) {
+        cli_print_cmd_help(stdout, cmd);
+        return 0;
+    }
+    c.json = flag_bool(&c.f, "json");
+    c.yes = flag_bool(&c.f, "yes");
+    c.dry_run = flag_bool(&c.f, "dry-run");
+    c.tty_in = isatty(0);
+    c.tty_err = isatty(2);
+    if (c.f.npos < cmd->min_pos || c.f.npos > cmd->max_pos) {
+        int code = cli_failf(&c, DG_ERR_INPUT, "%s: expected %s%s, got %zu argument%s", invoked,
+                             cmd->args ? cmd->args : "no arguments",
+                             cmd->min_pos ? "" : "", c.f.npos, c.f.npos == 1 ? "" : "s");
+        if (!c.json) fprintf(stderr, "Run `dstack-gov %s --help` for usage.\n", invoked);
+        return code;
+    }
+    if (c.json) c.out = json_object();
+    if (!cli_setup(&c, &err)) return cli_finish(&c, cli_fail(&c, &err));
+    return cli_finish(&c, cmd->fn(&c));
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_main_help(stderr);
+        return cli_exit_code(DG_ERR_INPUT);
+    }
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        print_main_help(stdout);
+        return 0;
+    }
+    if (strcmp(a, "--version") == 0 || strcmp(a, "version") == 0) {
+        printf("dstack-gov 0.1.0\n");
+        return 0;
+    }
+    if (strcmp(a, "help") == 0) {
+        if (argc < 3) {
+            print_main_help(stdout);
+            return 0;
+        }
+        if (strcmp(argv[2], "aliases") == 0) {
+            print_aliases(stdout);
+            return 0;
+        }
+        const cmd_spec *c = find_alias(argv[2]);
+        if (!c) c = find_top(argv[2]);
+        long g = find_group(argv[2]);
+        if (!c && g >= 0) {
+            if (argc < 4) {
+                print_group_help(stdout, (size_t)g);
+                return 0;
+            }
+            c = find_cmd((size_t)g, argv[3]);
+            if (!c) return usage_error("unknown command", argv[2], argv[3]);
+        }
+        if (!c) return usage_error("unknown command", argv[2], NULL);
+        cli_print_cmd_help(stdout, c);
+        return 0;
+    }
+    if (strchr(a, ':')) {
+        const cmd_spec *c = find_alias(a);
+        if (!c) return usage_error("unknown task (see `dstack-gov help aliases`)", a, NULL);
+        return run(c, a, 1, argc - 2, argv + 2);
+    }
+    const cmd_spec *top = find_top(a);
+    if (top) return run(top, a, 0, argc - 2, argv + 2);
+    long g = find_group(a);
+    if (g < 0) return usage_error("unknown command", a, NULL);
+    if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+        print_group_help(argc < 3 ? stderr : stdout, (size_t)g);
+        return argc < 3 ? cli_exit_code(DG_ERR_INPUT) : 0;
+    }
+    const cmd_spec *c = find_cmd((size_t)g, argv[2]);
+    if (!c) return usage_error("unknown command", a, argv[2]);
+    char invoked[96];
+    snprintf(invoked, sizeof invoked, "%s %s", a, argv[2]);
+    return run(c, invoked, 0, argc - 3, argv + 3);
+}
