@@ -273,7 +273,8 @@ static const char *kind_at(const scan *s) {
 static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
     char tmp[140];
     size_t n, want = f->kind == F_HEX20 ? 40 : 64;
-    if (s->p >= s->end || *s->p != '"')
+    if (s->p >= s->end) return syntax(s, "unexpected end");
+    if (*s->p != '"')
         return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected a string, got %s", f->name, kind_at(s));
     if (!parse_string(s, tmp, sizeof tmp, &n)) return 0;
     const char *h = tmp;
@@ -304,7 +305,8 @@ static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
 
 static int tcb_field(scan *s, dg_bootinfo *bi) {
     size_t n;
-    if (s->p >= s->end || *s->p != '"')
+    if (s->p >= s->end) return syntax(s, "unexpected end");
+    if (*s->p != '"')
         return dg_err_set(s->err, DG_ERR_INPUT, "tcbStatus: expected a string, got %s", kind_at(s));
     if (!parse_string(s, bi->tcb_status, DG_BOOTINFO_TCB_MAX, &n)) return 0;
     if (n > DG_BOOTINFO_TCB_MAX)
