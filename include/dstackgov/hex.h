@@ -68,9 +68,10 @@ int dg_address_parse(const char *s, uint8_t out[20], dg_err *err);
  */
 void dg_address_checksum(const uint8_t addr[20], char out[43]);
 
-/* Returns 1 if the NUL-terminated text (optional 0x) is 40 hex digits whose
- * case is a valid EIP-55 checksum (all-lower/all-upper count as NOT
- * checksummed), else 0. For warnings ("address is not checksummed").
+/* Returns 1 if the NUL-terminated text (optional 0x) is 40 hex digits
+ * written exactly in their EIP-55 case, else 0 (an all-lowercase address is
+ * checksummed only when its checksum happens to have no upper-case letter).
+ * For warnings ("address is not checksummed").
  */
 int dg_address_is_checksummed(const char *s);
 

@@ -150,5 +150,5 @@ int dg_address_is_checksummed(const char *s) {
     size_t slen = strlen(s);
     size_t p = skip_prefix(s, slen);
     if (slen - p != 40 || !check_digits(s + p, 40, p, NULL)) return 0;
-    return is_mixed_case(s + p) && checksum_matches(s + p);
+    return checksum_matches(s + p);
 }

@@ -123,6 +123,9 @@ TEST(address_eip55_vectors) {
     CHECK_STR(out, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
     CHECK(dg_address_is_checksummed(out));
     CHECK(!dg_address_is_checksummed("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"));
+    /* EIP-55 example whose checksum is all lowercase */
+    CHECK(dg_address_is_checksummed("0xde709f2102306220921060314715629080e2fb77"));
+    CHECK(dg_address_is_checksummed("0x0000000000000000000000000000000000000000"));
 }
 
 TEST(address_rejects_bad_checksum_and_length) {
