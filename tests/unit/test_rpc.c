@@ -38,6 +38,7 @@ struct srv {
     int fail_first;     /* answer the first N requests with HTTP 500, then follow mode */
     int reverse_batch;  /* answer batches in reverse order */
     int slow_ms;
+    int close_after;    /* close the connection after each answer, without saying so */
     const char *result; /* JSON text of the result of every call; NULL = the method name */
     atomic_int requests, connections;
 };
@@ -135,6 +136,7 @@ static void serve_conn(struct srv *s, int fd) {
             json_decref(ans);
         }
         json_decref(req);
+        if (s->close_after) return;
     }
 }
 
@@ -707,4 +709,31 @@ TEST(rpc_deadline) {
     CHECK(dg_rpc_call(r, "eth_call", NULL, NULL, &e));
     dg_rpc_free(r);
     srv_stop(&s);
+}
+
+TEST(rpc_recovers_and_survives_idle_close) {
+    struct srv s;
+    srv_start(&s, M_CLOSE);
+    char u[64];
+    url_of(u, sizeof u, s.port, "");
+    const char *urls[] = {u};
+    dg_rpc *r = client(urls, 1, 1000, -1, 0);
+    dg_err e = {0};
+    CHECK(!dg_rpc_call(r, "eth_chainId", NULL, NULL, &e));
+    s.mode = M_OK;
+    /* the server drops every connection after answering, as a node does with
+     * idle keep-alive connections: even a write (never retried) must go
+     * through on a fresh connection */
+    s.close_after = 1;
+    for (int i = 0; i < 3; i++) {
+        json_t *res = NULL;
+        if (i) usleep(20000); /* let the server close its side (not before the first) */
+        CHECK(dg_rpc_call(r, "eth_sendRawTransaction", json_pack("[s]", "0x02"), &res, &e));
+        CHECK_STR(json_string_value(res), "eth_sendRawTransaction");
+        json_decref(res);
+    }
+    dg_rpc_free(r);
+    srv_stop(&s);
+    CHECK_INT(atomic_load(&s.requests), 4);
+    CHECK_INT(atomic_load(&s.connections), 4);
 }
