@@ -61,7 +61,7 @@ static int load_bootinfo(cli *c, dg_bootinfo *bi, dg_app_boot_info *abi, const c
     return 1;
 }
 
-static int pin_block(cli *c, char blk[24], dg_err *err) {
+static int pin_block(cli *c, char blk[24], uint64_t *num, dg_err *err) {
     uint64_t n;
     json_t *res = NULL;
     if (!cli_connect(c, err)) return 0;
@@ -70,6 +70,7 @@ static int pin_block(cli *c, char blk[24], dg_err *err) {
     json_decref(res);
     if (!ok) return 0;
     snprintf(blk, 24, "0x%llx", (unsigned long long)n);
+    *num = n;
     cli_json_set(c, "blockNumber", json_integer((json_int_t)n));
     return 1;
 }
@@ -106,6 +107,7 @@ static int cmd_check_app(cli *c) {
     }
     int code = 0;
     char blk[24], *gw = NULL;
+    uint64_t bnum = 0;
     explain x = {json_array()};
     if (!dg_kms_is_app_allowed(&q[K_ALLOWED], &abi, &err) ||
         !dg_kms_registered_apps(&q[K_REG], abi.app_id, &err) ||
@@ -116,7 +118,7 @@ static int cmd_check_app(cli *c) {
         !dg_app_allowed_compose_hashes(&q[A_HASH], abi.compose_hash, &err) ||
         !dg_contract_encode_noarg(&q[A_ANY], DG_SIG_APP_ALLOW_ANY_DEVICE, &err) ||
         !dg_app_allowed_device_ids(&q[A_DEV], abi.device_id, &err) ||
-        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) || !pin_block(c, blk, &err) ||
+        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) || !pin_block(c, blk, &bnum, &err) ||
         !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
         code = cli_fail(c, &err);
         json_decref(x.checks);
@@ -145,7 +147,7 @@ static int cmd_check_app(cli *c) {
     }
     char app_s[43], h[67];
     cli_fmt_addr(abi.app_id, app_s);
-    cli_say(c, "Boot of app %s at block %s on chain %llu:", app_s, blk,
+    cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)bnum,
             (unsigned long long)c->chain_id);
     rule(c, &x, reg, "registered", "app %s is %s in the KMS", app_s,
          reg ? "registered" : dereg ? "DEREGISTERED by the KMS owner" : "not registered");
@@ -204,12 +206,13 @@ static int cmd_check_kms(cli *c) {
     }
     int code = 0;
     char blk[24], *gw = NULL;
+    uint64_t bnum = 0;
     explain x = {json_array()};
     if (!dg_kms_is_kms_allowed(&q[ALLOWED], &abi, &err) ||
         !dg_kms_allowed_os_images(&q[OS], abi.os_image_hash, &err) ||
         !dg_kms_allowed_aggregated_mrs(&q[MR], abi.mr_aggregated, &err) ||
         !dg_kms_allowed_device_ids(&q[DEV], abi.device_id, &err) ||
-        !dg_contract_encode_noarg(&q[GW], DG_SIG_GATEWAY_APP_ID, &err) || !pin_block(c, blk, &err) ||
+        !dg_contract_encode_noarg(&q[GW], DG_SIG_GATEWAY_APP_ID, &err) || !pin_block(c, blk, &bnum, &err) ||
         !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
         code = cli_fail(c, &err);
         json_decref(x.checks);
@@ -230,7 +233,8 @@ static int cmd_check_kms(cli *c) {
     dg_contract_decode_bool(ret[MR].data, ret[MR].len, &mr, NULL);
     dg_contract_decode_bool(ret[DEV].data, ret[DEV].len, &dev, NULL);
     char h[67], reason[300];
-    cli_say(c, "Boot of a KMS instance at block %s on chain %llu:", blk, (unsigned long long)c->chain_id);
+    cli_say(c, "Boot of a KMS instance at block %llu on chain %llu:", (unsigned long long)bnum,
+            (unsigned long long)c->chain_id);
     rule(c, &x, strcmp(bi.tcb_status, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", bi.tcb_status,
          strcmp(bi.tcb_status, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     cli_fmt_b32(abi.os_image_hash, h);
