@@ -56,9 +56,12 @@ $(NT_DIR)/obj/registry.o: $(NT_GEN)/registry.c tests/near/host.h tests/near/emu.
 	@mkdir -p $(NT_DIR)/obj
 	$(CC) $(NT_GEN_CFLAGS) -Itests/near -c $< -o $@
 
-$(NT_DIR)/obj/wasm-rt-impl.o: $(WASM2C_RT)/wasm-rt-impl.c
+# emu.c provides the linear-memory functions (NEAR's env.memory); rename wabt's.
+$(NT_DIR)/obj/wasm-rt-impl.o: $(WASM2C_RT)/wasm-rt-impl.c mk/near-test.mk
 	@mkdir -p $(NT_DIR)/obj
-	$(CC) $(NT_GEN_CFLAGS) -c $< -o $@
+	$(CC) $(NT_GEN_CFLAGS) -Dwasm_rt_allocate_memory=wabt_allocate_memory_unused \
+	  -Dwasm_rt_grow_memory=wabt_grow_memory_unused -Dwasm_rt_free_memory=wabt_free_memory_unused \
+	  -c $< -o $@
 
 $(NT_DIR)/obj/%.o: tests/near/%.c tests/near/emu.h tests/near/host.h tests/test.h | $(NT_GEN)/registry.c
 	@mkdir -p $(NT_DIR)/obj
@@ -81,3 +84,6 @@ TEST_SUITES += near
 .PHONY: test-near
 test-near: $(NT_DIR)/near-tests
 	@$(TOP)/$(NT_DIR)/near-tests
+
+# Runs clean under ASan+UBSan (make test-asan).
+C_SUITES += near

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <nettle/ripemd160.h>
 #include <nettle/sha3.h>
@@ -1637,19 +1638,8 @@ static int vm_run(vmctx *c, const char *method) {
     void *inst = xcalloc(1, m->instance_size);
     wasm_rt_trap_t t = (wasm_rt_trap_t)wasm_rt_impl_try();
     if (t == WASM_RT_TRAP_NONE) {
-        m->instantiate(inst, c);
-        wasm_rt_memory_t *mem = m->memory(inst);
-        /* NEAR's env.memory: 1024 pages at start, at most 2048. */
-        if (mem->pages < NEAR_PAGES) {
-            uint8_t *d = xcalloc((size_t)NEAR_PAGES * WASM_PAGE, 1);
-            memcpy(d, mem->data, mem->size);
-            free(mem->data);
-            mem->data = d;
-            mem->pages = NEAR_PAGES;
-            mem->size = NEAR_PAGES * WASM_PAGE;
-        }
-        mem->max_pages = NEAR_MAX_PAGES;
-        c->mem = mem;
+        m->instantiate(inst, c); /* memory: see wasm_rt_allocate_memory below */
+        c->mem = m->memory(inst);
         x->fn(inst);
     }
     m->free_instance(inst);
@@ -1662,6 +1652,37 @@ static int vm_run(vmctx *c, const char *method) {
         return 0;
     }
     return 1;
+}
+
+/* ---------------------------------------------------------------- linear memory */
+/* NEAR removes a module's own memory and gives it env.memory: 1024 pages at
+ * start, at most 2048. The build compiles wasm-rt-impl.c with its three memory
+ * functions renamed, so these replace them for every module: the whole 2048
+ * pages are reserved with one anonymous mapping (zero-filled, touched lazily),
+ * which makes a fresh instance per call cheap, also under AddressSanitizer. */
+void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages) {
+    (void)max_pages;
+    size_t bytes = (size_t)NEAR_MAX_PAGES * WASM_PAGE;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) abort();
+    mem->data = p;
+    mem->pages = initial_pages > NEAR_PAGES ? initial_pages : NEAR_PAGES;
+    if (mem->pages > NEAR_MAX_PAGES) mem->pages = NEAR_MAX_PAGES;
+    mem->max_pages = NEAR_MAX_PAGES;
+    mem->size = mem->pages * WASM_PAGE;
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta) {
+    uint32_t old = mem->pages;
+    if (delta > mem->max_pages - old) return UINT32_MAX;
+    mem->pages = old + delta;
+    mem->size = mem->pages * WASM_PAGE;
+    return old;
+}
+
+void wasm_rt_free_memory(wasm_rt_memory_t *mem) {
+    if (mem->data) munmap(mem->data, (size_t)NEAR_MAX_PAGES * WASM_PAGE);
+    mem->data = NULL;
 }
 
 /* ---------------------------------------------------------------- receipts */
@@ -1937,7 +1958,7 @@ done:;
         r->returned = returned->id;
         /* the caller's data receivers now wait for the returned receipt */
         returned->outs = xrealloc(returned->outs, (returned->nouts + r->nouts) * sizeof(data_recv));
-        memcpy(returned->outs + returned->nouts, r->outs, r->nouts * sizeof(data_recv));
+        if (r->nouts) memcpy(returned->outs + returned->nouts, r->outs, r->nouts * sizeof(data_recv));
         returned->nouts += r->nouts;
         free(value);
         value = xdup("", 0);
