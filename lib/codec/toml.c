@@ -313,8 +313,10 @@ static int parse_int(cur *c, long long *out) {
         c->p++;
     }
     if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E' || *c->p == ':' || *c->p == '-' ||
-                          is_bare(*c->p)))
+                          is_bare(*c->p))) {
+        c->p = s;
         return fail(c, "unsupported value (floats, dates and times are not supported)");
+    }
     if ((!neg && v > (unsigned long long)LLONG_MAX) || (neg && v > (unsigned long long)LLONG_MAX + 1))
         return fail(c, "integer out of range");
     *out = neg ? (v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v) : (long long)v;
