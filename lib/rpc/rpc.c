@@ -567,6 +567,8 @@ done:
     for (size_t i = 0; i < nep; i++) {
         free_answers(&rpc->ep[i], n);
         if (rpc->ep[i].state == EP_INFLIGHT) curl_multi_remove_handle(rpc->multi, rpc->ep[i].h);
+        /* keep a small response buffer for the next call, not a one-off huge one */
+        if (rpc->ep[i].resp.cap > (1u << 20)) dg_buf_free(&rpc->ep[i].resp);
     }
     return ok;
 }
