@@ -524,6 +524,33 @@ long nemu_storage_get(const nemu *w, const char *id, const uint8_t *key, size_t 
     if (out) memcpy(out, e->v, e->vl < cap ? e->vl : cap);
     return (long)e->vl;
 }
+int nemu_storage_patch(nemu *w, const char *id, const uint8_t *key, size_t klen, const uint8_t *value,
+                       size_t vlen) {
+    account *a = find_acc(w, id);
+    if (!a) return 0;
+    long i = kv_find(a, key, klen);
+    if (i >= 0) {
+        kv x = a->kvs[i];
+        a->storage_usage -= x.kl + x.vl + NUM_EXTRA_BYTES_RECORD;
+        memmove(a->kvs + i, a->kvs + i + 1, (a->nkv - (size_t)i - 1) * sizeof(kv));
+        a->nkv--;
+        free(x.k);
+        free(x.v);
+        i = kv_find(a, key, klen);
+    }
+    if (!value) return 1;
+    size_t pos = (size_t)(-i - 1);
+    if (a->nkv == a->capkv) {
+        a->capkv = a->capkv ? a->capkv * 2 : 16;
+        a->kvs = xrealloc(a->kvs, a->capkv * sizeof(kv));
+    }
+    memmove(a->kvs + pos + 1, a->kvs + pos, (a->nkv - pos) * sizeof(kv));
+    a->kvs[pos] = (kv){xdup(key, klen), xdup(value, vlen), klen, vlen};
+    a->nkv++;
+    a->storage_usage += klen + vlen + NUM_EXTRA_BYTES_RECORD;
+    return 1;
+}
+
 size_t nemu_storage_count(const nemu *w, const char *id) {
     const account *a = find_acc(w, id);
     return a ? a->nkv : 0;

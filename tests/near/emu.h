@@ -157,6 +157,10 @@ size_t nemu_code_len(const nemu *w, const char *account_id);
 long nemu_storage_get(const nemu *w, const char *account_id, const uint8_t *key, size_t klen,
                       uint8_t *out, size_t cap);
 size_t nemu_storage_count(const nemu *w, const char *account_id);
+/* Test-only state patch (like a sandbox node's patch_state): write or, with
+ * value NULL, delete one storage record, keeping storage_usage consistent. */
+int nemu_storage_patch(nemu *w, const char *account_id, const uint8_t *key, size_t klen,
+                       const uint8_t *value, size_t vlen);
 /* Public key (borsh, 33 bytes) of key number key_index of an account. */
 int nemu_account_key(const nemu *w, const char *account_id, int key_index, uint8_t out[33]);
 size_t nemu_key_count(const nemu *w, const char *account_id);

@@ -534,3 +534,102 @@ TEST(kms_views_are_real_views) {
     NT_OK(nemu_view(w, KMS, "get_allowed_os_images", NULL), "[]");
     nemu_free(w);
 }
+
+TEST(kms_not_initialized_comes_before_the_deposit_check) {
+    nemu *w = kms_world_uninit();
+    size_t n;
+    uint8_t *code = nt_code("kms", &n);
+    nemu_set_code(w, KMS, code, n);
+    free(code);
+    NT_FAIL(nemu_call(w, ALICE, KMS, "add_os_image_hash", "{}", 0, NT_GAS), "The contract is not initialized");
+    NT_FAIL(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP1, ALICE), 0, NT_GAS), "The contract is not initialized");
+    NT_FAIL(nemu_view(w, KMS, "is_kms_allowed", "{}"), "The contract is not initialized");
+    NT_FAIL(nemu_view(w, KMS, "get_registration_deposit", NULL), "The contract is not initialized");
+    nemu_free(w);
+}
+
+TEST(kms_boot_info_advisory_limits) {
+    nemu *w = kms_world();
+    const char *os = hex64('1'), *mr = hex64('2'), *dev = hex64('3'), *ch = hex64('4');
+    /* 128 advisory ids of 256 bytes are fine; 129 items or 257 bytes are not */
+    size_t cap = 129 * 262 + 2048;
+    char *adv = malloc(cap), *arg = malloc(cap + 1024);
+    char item[258];
+    memset(item, 'a', 257);
+    for (int items = 128; items <= 129; items++) {
+        size_t k = 0;
+        adv[k++] = '[';
+        for (int i = 0; i < items; i++) {
+            k += (size_t)snprintf(adv + k, cap - k, "%s\"%.256s\"", i ? "," : "", item);
+        }
+        adv[k++] = ']';
+        adv[k] = 0;
+        snprintf(arg, cap + 1024,
+                 "{\"boot_info\":{\"app_id\":\"%s\",\"compose_hash\":\"%s\",\"instance_id\":\"\",\"device_id\":\"%s\","
+                 "\"mr_aggregated\":\"%s\",\"mr_system\":\"\",\"os_image_hash\":\"%s\",\"tcb_status\":\"UpToDate\","
+                 "\"advisory_ids\":%s}}",
+                 APP1, ch, dev, mr, os, adv);
+        if (items == 128)
+            NT_OK(nemu_view(w, KMS, "is_kms_allowed", arg), "[false,\"OS image is not allowed\"]");
+        else
+            NT_FAIL(nemu_view(w, KMS, "is_kms_allowed", arg), "Invalid boot_info.advisory_ids: more than 128 items");
+    }
+    item[257] = 0;
+    snprintf(arg, cap + 1024,
+             "{\"boot_info\":{\"app_id\":\"%s\",\"compose_hash\":\"%s\",\"instance_id\":\"\",\"device_id\":\"%s\","
+             "\"mr_aggregated\":\"%s\",\"mr_system\":\"\",\"os_image_hash\":\"%s\",\"tcb_status\":\"UpToDate\","
+             "\"advisory_ids\":[\"%s\"]}}",
+             APP1, ch, dev, mr, os, item);
+    NT_FAIL(nemu_view(w, KMS, "is_kms_allowed", arg),
+            "Invalid boot_info.advisory_ids: items must be strings of at most 256 bytes");
+    snprintf(arg, cap + 1024,
+             "{\"boot_info\":{\"app_id\":\"%s\",\"compose_hash\":\"%s\",\"instance_id\":\"\",\"device_id\":\"%s\","
+             "\"mr_aggregated\":\"%s\",\"mr_system\":\"\",\"os_image_hash\":\"%s\",\"tcb_status\":\"UpToDate\","
+             "\"advisory_ids\":[null]}}",
+             APP1, ch, dev, mr, os);
+    NT_FAIL(nemu_view(w, KMS, "is_kms_allowed", arg),
+            "Invalid boot_info.advisory_ids: items must be strings of at most 256 bytes");
+    free(adv);
+    free(arg);
+    nemu_free(w);
+}
+
+TEST(kms_register_app_out_of_gas_refunds) {
+    nemu *w = kms_world();
+    nemu_u128 dep = nt_registration_deposit(w);
+    nemu_u128 a0 = nemu_balance(w, ALICE);
+    /* register_app attaches 30 + 10 TGas to its promises: 35 TGas cannot pay for that */
+    nemu_outcome *o = nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP1, ALICE), dep, 35 * NEMU_TGAS);
+    CHECK(!o->ok);
+    CHECK_INT(o->err, NEMU_E_GAS_EXCEEDED);
+    nemu_outcome_free(o);
+    CHECK_U128(nemu_balance(w, ALICE), a0);
+    CHECK(!nemu_account_exists(w, APP1_ACC));
+    NT_OK(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP1, ALICE), dep, 100 * NEMU_TGAS), "true");
+    nemu_free(w);
+}
+
+TEST(kms_corrupt_state_is_reported) {
+    nemu *w = kms_world();
+    /* a set whose length says 1 but whose element is missing */
+    NT_OK(nt_call1(w, OWNER, KMS, "add_os_image_hash", fmt("{\"os_image_hash\":\"%s\"}", hex64('a'))), "");
+    static const uint8_t idx0[6] = {'A', 'i', 0, 0, 0, 0};
+    CHECK(nemu_storage_get(w, KMS, idx0, 6, NULL, 0) == 64);
+    CHECK(nemu_storage_patch(w, KMS, idx0, 6, NULL, 0));
+    NT_FAIL(nemu_view(w, KMS, "get_allowed_os_images", NULL), "Corrupt set");
+    /* a KMS info record cut short */
+    NT_OK(nt_call1(w, OWNER, KMS, "set_kms_quote", "{\"quote\":[1,2,3]}"), "");
+    CHECK(nemu_storage_patch(w, KMS, (const uint8_t *)"i", 1, (const uint8_t *)"\x05\0\0\0ab", 6));
+    NT_FAIL(nemu_view(w, KMS, "get_kms_info", NULL), "Corrupt KMS info");
+    nemu_free(w);
+}
+
+TEST(kms_json_syntax_error_offsets) {
+    nemu *w = kms_world();
+    NT_FAIL(nemu_view(w, KMS, "is_os_image_allowed", "{\"os_image_hash\":"),
+            "Failed to deserialize input from JSON. Error: syntax error at byte 17");
+    NT_FAIL(nemu_view(w, KMS, "is_os_image_allowed", "{\"os_image_hash\" \"x\"}"),
+            "Failed to deserialize input from JSON. Error: syntax error at byte 17");
+    NT_FAIL(nemu_view(w, KMS, "is_os_image_allowed", "nul"), "syntax error at byte");
+    nemu_free(w);
+}
