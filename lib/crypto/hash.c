@@ -32,6 +32,7 @@ void dg_keccak_init(dg_keccak_ctx *ctx) {
 
 void dg_keccak_update(dg_keccak_ctx *ctx, const void *p, size_t n) {
     const uint8_t *in = p;
+    if (n == 0) return; /* p may be NULL then */
     if (ctx->used) {
         size_t take = RATE - ctx->used;
         if (take > n) take = n;
