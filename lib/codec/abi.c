@@ -283,7 +283,7 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
 /* Parse a whole string as one type; a non-tuple becomes a 1-tuple. */
 static int parse_types(const char *s, abi_type *t, dg_err *err) {
     parser p = {s, 0, err};
-    abi_type one;
+    abi_type one = {0};
     memset(t, 0, sizeof *t);
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
     if (!parse_type(&p, &one, 0, 1)) {
@@ -396,8 +396,8 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
 }
 
 int dg_abi_canonical_signature(const char *signature, dg_buf *out, dg_err *err) {
-    size_t namelen;
-    abi_type t;
+    size_t namelen = 0;
+    abi_type t = {0};
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
     dg_buf_append(out, signature, namelen);
     print_type(out, &t);
@@ -631,7 +631,7 @@ static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) 
 }
 
 int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args, dg_err *err) {
-    abi_type t;
+    abi_type t = {0};
     if (!parse_types(types, &t, err)) return 0;
     int ok = check_args(&t, args, err) && dg_abi_encode(out, args, err);
     type_free(&t);
@@ -640,8 +640,8 @@ int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args
 
 int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args,
                        dg_err *err) {
-    size_t namelen;
-    abi_type t;
+    size_t namelen = 0;
+    abi_type t = {0};
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
     int ok = check_args(&t, args, err);
     if (ok) {
@@ -705,8 +705,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out);
 
 /* Decode n items (types[i] or all `elem`) as a tuple whose head starts at
  * `start`; out[] is pre-zeroed. */
-static int dec_items(dec *d, const abi_type *parent, const abi_type *types, const abi_type *elem,
-                     size_t n, size_t start, dg_abi_value *out) {
+static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t n, size_t start,
+                     dg_abi_value *out) {
     size_t p = start;
     for (size_t i = 0; i < n; i++) {
         const abi_type *t = types ? &types[i] : elem;
@@ -715,7 +715,7 @@ static int dec_items(dec *d, const abi_type *parent, const abi_type *types, cons
                                : path_push(&d->pa, "value %zu", i + 1);
         int ok;
         if (type_dynamic(t)) {
-            size_t off;
+            size_t off = 0;
             ok = read_size(d, t, p, "offset", &off);
             if (ok && off > d->len - start) {
                 ok = derr(d, t, p, "offset 0x%zx is past the end of the data (%zu bytes)", off, d->len);
@@ -728,7 +728,6 @@ static int dec_items(dec *d, const abi_type *parent, const abi_type *types, cons
         if (!ok) return 0;
         p = sat_add(p, type_head_size(t));
     }
-    (void)parent;
     return 1;
 }
 
@@ -784,7 +783,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
             if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
         }
         out->nitems = n;
-        return dec_items(d, t, NULL, t->elem, n, pos + 32, out->items);
+        return dec_items(d, NULL, t->elem, n, pos + 32, out->items);
     }
     case DG_ABI_FIXED_ARRAY: case DG_ABI_TUPLE: {
         size_t n = t->n;
@@ -795,8 +794,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
             if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
         }
         out->nitems = n;
-        if (t->kind == DG_ABI_TUPLE) return dec_items(d, t, t->items, NULL, n, pos, out->items);
-        return dec_items(d, t, NULL, t->elem, n, pos, out->items);
+        if (t->kind == DG_ABI_TUPLE) return dec_items(d, t->items, NULL, n, pos, out->items);
+        return dec_items(d, NULL, t->elem, n, pos, out->items);
     }
     }
     return derr(d, t, pos, "unknown type");
@@ -804,7 +803,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
 
 int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
                   dg_err *err) {
-    abi_type t;
+    abi_type t = {0};
     memset(out, 0, sizeof *out);
     if (!parse_types(types, &t, err)) return 0;
     dec d;

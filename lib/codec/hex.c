@@ -40,7 +40,8 @@ static int check_digits(const char *s, size_t n, size_t pos0, dg_err *err) {
 
 static void unhex(const char *s, size_t nbytes, uint8_t *out) {
     for (size_t i = 0; i < nbytes; i++)
-        out[i] = (uint8_t)(hexval((unsigned char)s[2 * i]) << 4 | hexval((unsigned char)s[2 * i + 1]));
+        out[i] = (uint8_t)((unsigned)hexval((unsigned char)s[2 * i]) << 4 |
+                           (unsigned)hexval((unsigned char)s[2 * i + 1]));
 }
 
 int dg_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen, dg_err *err) {

@@ -121,7 +121,7 @@ static int decode_at(const uint8_t *in, size_t inlen, size_t base, dg_rlp_item *
 
 int dg_rlp_decode(const uint8_t *in, size_t inlen, dg_rlp_item *item, size_t *consumed,
                   dg_err *err) {
-    size_t used;
+    size_t used = 0;
     dg_rlp_item it;
     if (!in && inlen) return dg_err_set(err, DG_ERR_INPUT, "rlp: no input");
     if (!decode_at(in, inlen, 0, &it, &used, err)) return 0;
@@ -135,7 +135,7 @@ int dg_rlp_decode(const uint8_t *in, size_t inlen, dg_rlp_item *item, size_t *co
 int dg_rlp_next(const dg_rlp_item *list, size_t *offset, dg_rlp_item *child, dg_err *err) {
     if (!list->is_list) return dg_err_set(err, DG_ERR_INPUT, "rlp: expected a list, got a string");
     if (*offset >= list->len) return dg_err_set(err, DG_ERR_INPUT, "rlp: end of list");
-    size_t used;
+    size_t used = 0;
     dg_rlp_item it;
     if (!decode_at(list->payload + *offset, list->len - *offset, *offset, &it, &used, err))
         return dg_err_wrap(err, "inside list");

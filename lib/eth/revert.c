@@ -18,36 +18,42 @@ enum arg_kind { ARG_NONE, ARG_ADDRESS, ARG_BYTES32 };
 
 static const struct {
     const char *signature;
-    enum arg_kind arg;
     const char *sentence; /* printf format; %s is the argument, if any */
+    enum arg_kind arg;
     dg_err_code klass;
 } k_errors[] = {
-    {"OwnableUnauthorizedAccount(address)", ARG_ADDRESS, "%s is not the owner", DG_ERR_NOT_OWNER},
-    {"OwnableInvalidOwner(address)", ARG_ADDRESS,
+    {"OwnableUnauthorizedAccount(address)",
+     "%s is not the owner",
+     ARG_ADDRESS, DG_ERR_NOT_OWNER},
+    {"OwnableInvalidOwner(address)",
      "%s cannot be the owner (OwnableInvalidOwner: the zero address is not a valid owner)",
-     DG_ERR_REVERT},
-    {"InvalidInitialization()", ARG_NONE,
-     "the contract is already initialized (InvalidInitialization)", DG_ERR_REVERT},
-    {"NotInitializing()", ARG_NONE,
+     ARG_ADDRESS, DG_ERR_REVERT},
+    {"InvalidInitialization()",
+     "the contract is already initialized (InvalidInitialization)",
+     ARG_NONE, DG_ERR_REVERT},
+    {"NotInitializing()",
      "this function may only be called while the contract is being initialized (NotInitializing)",
-     DG_ERR_REVERT},
-    {"UUPSUnauthorizedCallContext()", ARG_NONE,
+     ARG_NONE, DG_ERR_REVERT},
+    {"UUPSUnauthorizedCallContext()",
      "upgrades must be called through the proxy, not on the implementation "
      "(UUPSUnauthorizedCallContext)",
-     DG_ERR_REVERT},
-    {"UUPSUnsupportedProxiableUUID(bytes32)", ARG_BYTES32,
+     ARG_NONE, DG_ERR_REVERT},
+    {"UUPSUnsupportedProxiableUUID(bytes32)",
      "the new implementation is not UUPS-compatible: its proxiableUUID is %s, not the "
      "ERC-1967 implementation slot (UUPSUnsupportedProxiableUUID)",
-     DG_ERR_REVERT},
-    {"ERC1967InvalidImplementation(address)", ARG_ADDRESS,
+     ARG_BYTES32, DG_ERR_REVERT},
+    {"ERC1967InvalidImplementation(address)",
      "%s is not a valid implementation: it has no contract code (ERC1967InvalidImplementation)",
-     DG_ERR_REVERT},
-    {"ERC1967NonPayable()", ARG_NONE,
-     "ether was sent to a call that does not accept it (ERC1967NonPayable)", DG_ERR_REVERT},
-    {"FailedCall()", ARG_NONE, "a call made by the contract failed without a reason (FailedCall)",
-     DG_ERR_REVERT},
-    {"AddressEmptyCode(address)", ARG_ADDRESS,
-     "%s has no contract code (AddressEmptyCode)", DG_ERR_REVERT},
+     ARG_ADDRESS, DG_ERR_REVERT},
+    {"ERC1967NonPayable()",
+     "ether was sent to a call that does not accept it (ERC1967NonPayable)",
+     ARG_NONE, DG_ERR_REVERT},
+    {"FailedCall()",
+     "a call made by the contract failed without a reason (FailedCall)",
+     ARG_NONE, DG_ERR_REVERT},
+    {"AddressEmptyCode(address)",
+     "%s has no contract code (AddressEmptyCode)",
+     ARG_ADDRESS, DG_ERR_REVERT},
 };
 
 static const struct {
