@@ -37,10 +37,17 @@ $(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
 	@mkdir -p $(dir $@)
 	clang $(NT_WASM_CFLAGS) -o $@ $< $(NT_BUILTINS)
 
+# NEAR accepts MVP wasm (plus sign-extension and mutable globals): a module using
+# any other feature fails here, as NEAR's PrepareError(Deserialization) would.
+# (wasm2c itself cannot switch these off, so wasm-validate checks first.)
+NT_WASM_FEATURES := --disable-bulk-memory --disable-reference-types --disable-simd \
+  --disable-multi-value --disable-saturating-float-to-int
+
 # one wasm2c translation per module: mod_<name>.c/.h
 define nt_mod_rule
-$(NT_GEN)/mod_$(1).c: $(2)
+$(NT_GEN)/mod_$(1).c: $(2) mk/near-test.mk
 	@mkdir -p $(NT_GEN)
+	wasm-validate $(NT_WASM_FEATURES) $(2)
 	wasm2c -n $(1) $(2) -o $$@
 $(NT_GEN)/mod_$(1).h: $(NT_GEN)/mod_$(1).c
 $(NT_DIR)/obj/mod_$(1).o: $(NT_GEN)/mod_$(1).c
