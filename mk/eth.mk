@@ -11,9 +11,11 @@ ETH_SRCS := $(sort $(wildcard $(ETH_DIR)/src/*.sol))
 ETH_TESTS := $(sort $(wildcard $(ETH_DIR)/test/*.sol))
 ETH_BUILT := $(ETH_DIR)/out/.built
 
-# forge keeps its own cache; the stamp only tells make when to ask it again.
-$(ETH_BUILT): $(ETH_SRCS) $(ETH_TESTS) $(ETH_DIR)/foundry.toml $(ETH_DIR)/tools/solc
-	cd $(ETH_DIR) && $(FORGE) build --offline --quiet
+# A full build (--force) whenever a source changes, so out/build-info holds exactly one
+# complete compilation, which @openzeppelin/upgrades-core needs (incremental builds
+# leave several partial build-info files behind).
+$(ETH_BUILT): $(ETH_SRCS) $(ETH_TESTS) $(wildcard $(ETH_DIR)/test/layout/*.sol) $(ETH_DIR)/foundry.toml $(ETH_DIR)/tools/solc
+	cd $(ETH_DIR) && rm -rf out/build-info && $(FORGE) build --offline --force --quiet
 	@touch $@
 
 ETH_GEN_H := $(BUILD)/gen/dg_contracts_gen.h

@@ -52,6 +52,9 @@ contract DstackApp is
     /// or the new flag.
     event PolicyChanged(address indexed actor, bytes32 indexed policy, bytes32 indexed value, bool enabled);
 
+    // Initializable's ERC-7201 slot (OpenZeppelin 5.x)
+    bytes32 private constant INITIALIZABLE_STORAGE = 0xf0c57e16840df040f15088dc2f81fe391c3923bec73e23a9662efc9c229c6a00;
+
     bytes32 private constant POLICY_DEVICE = keccak256("device");
     bytes32 private constant POLICY_COMPOSE_HASH = keccak256("compose-hash");
     bytes32 private constant POLICY_ALLOW_ANY_DEVICE = keccak256("allow-any-device");
@@ -118,10 +121,25 @@ contract DstackApp is
             emit ComposeHashAdded(initialComposeHash);
             emit PolicyChanged(_msgSender(), POLICY_COMPOSE_HASH, initialComposeHash, true);
         }
-        // = __Ownable_init(initialOwner) (owner is non-zero here) without Ownable2Step's
-        // clearing of the pending owner, which is zero on fresh storage. The UUPS,
-        // ERC165, Ownable2Step and Multicall initializers of OpenZeppelin 5.4 are empty.
-        OwnableUpgradeable._transferOwnership(initialOwner);
+        __Ownable_init(initialOwner);
+        // The UUPS, ERC165, Ownable2Step and Multicall initializers of OpenZeppelin 5.4
+        // are empty; they are not called, which saves the factory gas.
+    }
+
+    /// @dev Ownable2Step clears the pending owner on every transfer. During the first
+    /// initialization (version 1, storage fresh) there is none, so skip that cold write;
+    /// everywhere else (including reinitializers) behave exactly as Ownable2Step.
+    function _transferOwnership(address newOwner) internal virtual override {
+        bool firstInit;
+        assembly ("memory-safe") {
+            // Initializable storage word: _initialized (uint64) | _initializing (bool) << 64
+            firstInit := eq(sload(INITIALIZABLE_STORAGE), 0x010000000000000001)
+        }
+        if (firstInit) {
+            OwnableUpgradeable._transferOwnership(newOwner);
+        } else {
+            super._transferOwnership(newOwner);
+        }
     }
 
     // ------------------------------------------------------------------ views

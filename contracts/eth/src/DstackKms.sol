@@ -31,7 +31,7 @@ interface IDstackAppInitializer {
 /// be upgraded to it. Beyond upstream (see docs/contracts.md): a KMS-owner kill switch
 /// per app (`deregisterApp` / `reinstateApp`), deterministic app ids (CREATE2 factory
 /// with a per-deployer salt and `predictAppId`), `multicall`, and apps deployed behind
-/// a 58-byte standard ERC-1967 proxy (cheaper factory).
+/// a 57-byte standard ERC-1967 proxy (cheaper factory).
 contract DstackKms is
     Initializable,
     Ownable2StepUpgradeable,

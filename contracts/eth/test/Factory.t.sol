@@ -83,7 +83,7 @@ contract FactoryTest is TestBase {
         // a standard ERC-1967 proxy: implementation slot + tiny runtime
         assertEq(vm.load(app, IMPL_SLOT), addrWord(address(appImpl)), "ERC-1967 slot");
         assertEq(app.code, ERC1967MinimalProxy.RUNTIME, "runtime code");
-        assertEq(app.code.length, 58, "58 bytes");
+        assertEq(app.code.length, 57, "57 bytes");
     }
 
     function testFactory5ArgLegacy() public {
