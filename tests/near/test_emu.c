@@ -6,6 +6,10 @@
  * refunds, promise results in callbacks, promise_return chains, the host
  * functions NEAR forbids in views, account-creation permissions, access keys.
  */
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+#include <sodium.h>
+
 #include "nt.h"
 
 #define PROBE "probe"
@@ -476,5 +480,62 @@ TEST(emu_unknown_code_is_a_compilation_error) {
     o = nemu_tx(w, "alice", 0, "bob", &d, 1);
     CHECK(!o->ok && o->err == NEMU_E_ACTOR_NO_PERMISSION);
     nemu_outcome_free(o);
+    nemu_free(w);
+}
+
+TEST(emu_signature_host_functions) {
+    nemu *w = world();
+    /* ed25519 with a fixed test seed (libsodium signs, the contract verifies) */
+    uint8_t seed[32], pk[32], sk[64], in[96 + 5];
+    memset(seed, 7, sizeof seed);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    memcpy(in + 96, "hello", 5);
+    crypto_sign_detached(in, NULL, in + 96, 5, sk);
+    memcpy(in + 64, pk, 32);
+    NT_OK(nemu_call_bytes(w, "alice", PROBE, "ed_verify", in, sizeof in, 0, NT_GAS), "1");
+    in[100] ^= 1;
+    NT_OK(nemu_call_bytes(w, "alice", PROBE, "ed_verify", in, sizeof in, 0, NT_GAS), "0");
+    /* ecrecover with a fixed test key: recovers the signer's uncompressed key */
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN);
+    uint8_t key[32], hash[32], buf[98], pub65[65];
+    memset(key, 0x42, sizeof key);
+    crypto_hash_sha256(hash, (const uint8_t *)"msg", 3);
+    secp256k1_ecdsa_recoverable_signature rs;
+    CHECK(secp256k1_ecdsa_sign_recoverable(ctx, &rs, hash, key, NULL, NULL));
+    int recid;
+    memcpy(buf, hash, 32);
+    secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, buf + 32, &recid, &rs);
+    buf[96] = (uint8_t)recid;
+    buf[97] = 1;
+    secp256k1_pubkey pub;
+    CHECK(secp256k1_ec_pubkey_create(ctx, &pub, key));
+    size_t plen = 65;
+    secp256k1_ec_pubkey_serialize(ctx, pub65, &plen, &pub, SECP256K1_EC_UNCOMPRESSED);
+    char want[129];
+    for (int i = 0; i < 64; i++) snprintf(want + 2 * i, 3, "%02x", pub65[1 + i]);
+    NT_OK(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), want);
+    buf[96] ^= 1; /* the other recovery id gives another key */
+    nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS);
+    CHECK(o->ok && strcmp(nt_val(o), want) != 0);
+    nemu_outcome_free(o);
+    /* the same signature with s' = n - s (and the other parity) recovers the same
+     * key, unless the malleability flag asks for low s */
+    static const uint8_t order[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+                                      0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    int borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        int d = order[i] - buf[64 + i] - borrow;
+        borrow = d < 0;
+        buf[64 + i] = (uint8_t)(d + (borrow ? 256 : 0));
+    }
+    buf[96] = (uint8_t)(recid ^ 1);
+    buf[97] = 0;
+    NT_OK(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), want);
+    buf[97] = 1;
+    NT_OK(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), "fail");
+    buf[96] = 9;
+    NT_FAIL(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), "ECRecoverError");
+    secp256k1_context_destroy(ctx);
     nemu_free(w);
 }

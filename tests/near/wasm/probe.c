@@ -30,6 +30,8 @@ IMPORT(sha256) void sha256(u64, u64, u64);
 IMPORT(keccak256) void keccak256(u64, u64, u64);
 IMPORT(keccak512) void keccak512(u64, u64, u64);
 IMPORT(ripemd160) void ripemd160(u64, u64, u64);
+IMPORT(ed25519_verify) u64 ed25519_verify(u64, u64, u64, u64, u64, u64);
+IMPORT(ecrecover) u64 ecrecover(u64, u64, u64, u64, u64, u64, u64);
 IMPORT(value_return) void value_return(u64, u64);
 IMPORT(panic) void panic(void);
 IMPORT(panic_utf8) void panic_utf8(u64, u64);
@@ -303,6 +305,19 @@ EXPORT(ripemd) {
     read_input();
     ripemd160(in_len, P(in), 0);
     put_hex_reg(0);
+    ret();
+}
+/* input: sig(64) ‖ pk(32) ‖ message */
+EXPORT(ed_verify) {
+    read_input();
+    puts_(ed25519_verify(64, P(in), in_len - 96, P(in + 96), 32, P(in + 64)) ? "1" : "0");
+    ret();
+}
+/* input: hash(32) ‖ sig(64) ‖ v(1) ‖ malleability flag(1) → hex of the 64-byte key or "fail" */
+EXPORT(ec_recover) {
+    read_input();
+    if (ecrecover(32, P(in), 64, P(in + 32), in[96], in[97], 0)) put_hex_reg(0);
+    else puts_("fail");
     ret();
 }
 EXPORT(bad_register) { read_register(42, P(out)); }
