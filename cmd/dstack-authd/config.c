@@ -142,8 +142,8 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
         char where[700];
         snprintf(where, sizeof where, "%s: line %d, column %d: %s", path, e->line, e->col, e->key);
         if (!k) {
-            ok = dg_err_set(err, DG_ERR_CONFIG, "%s: line %d, column %d: unknown key \"%s\"", path, e->line, e->col,
-                            e->key);
+            ok = dg_err_set(err, DG_ERR_CONFIG, "%s: line %d, column %d: unknown key \"%s\"", path, e->key_line,
+                            e->key_col, e->key);
             break;
         }
         if (k->kind == K_URLS) {

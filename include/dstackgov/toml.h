@@ -34,6 +34,7 @@ typedef struct {
     char **items;      /* DG_TOML_ARRAY: strings */
     size_t nitems;
     int line, col;     /* where the value starts (1-based), for messages */
+    int key_line, key_col; /* where the key starts */
 } dg_toml_entry;
 
 typedef struct dg_toml dg_toml;

@@ -486,6 +486,8 @@ static int parse_doc(cur *c) {
             return 0;
         }
         e.key = full;
+        e.key_line = kl;
+        e.key_col = kc;
         skip_sp(c);
         if (c->p >= c->end || *c->p != '=') {
             entry_free(&e);

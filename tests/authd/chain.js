@@ -64,7 +64,24 @@ async function rpc(url, method, params = []) {
   return r.json.result;
 }
 
+// Contract bytecode and selectors: from the generated C tables the library is
+// built with ($BUILD/gen/dg_contracts_gen.c, stable while forge rebuilds), else
+// from forge's artifacts in contracts/eth/out.
 function artifact(file, name) {
+  const gen = path.join(TOP, process.env.BUILD || 'build', 'gen', 'dg_contracts_gen.c');
+  if (fs.existsSync(gen)) {
+    const text = fs.readFileSync(gen, 'utf8');
+    const start = text.indexOf(`dg_gen_bytecode_${name}[] = {`);
+    if (start >= 0) {
+      const body = text.slice(start, text.indexOf('};', start));
+      const hex = (body.match(/'([0-9a-f])'/g) || []).map((c) => c[1]).join('');
+      const methodIdentifiers = {};
+      const re = new RegExp(`\\{"${name}", "function", "([^"]+)", "([0-9a-f]{8})"\\}`, 'g');
+      let m;
+      while ((m = re.exec(text))) methodIdentifiers[m[1]] = m[2];
+      if (hex.length > 100) return { bytecode: { object: hex }, methodIdentifiers };
+    }
+  }
   return JSON.parse(fs.readFileSync(path.join(OUT, file, name + '.json'), 'utf8'));
 }
 
@@ -136,7 +153,7 @@ class Chain {
   }
   kmsCall(sig, types, values) { return this.call(this.kms, this.kmsArt, sig, types, values); }
   appCall(app, sig, types, values) { return this.call(app, this.appArt, sig, types, values); }
-  async createApp({ requireTcb = false, allowAnyDevice = false, device, hash }) {
+  async createApp({ requireTcb = false, allowAnyDevice = false, device = '00'.repeat(32), hash = '00'.repeat(32) }) {
     const rc = await this.kmsCall('deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)',
       ['address', 'bool', 'bool', 'bool', 'bytes32', 'bytes32'], [this.from, false, requireTcb, allowAnyDevice, device, hash]);
     const last = rc.logs[rc.logs.length - 1];

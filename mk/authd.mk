@@ -1,0 +1,21 @@
+# mk/authd.mk — dstack-authd, the boot-authorization webhook.
+#
+#   test-authd    the daemon over real HTTP on loopback against anvil with the
+#                 real contracts, plus fake RPC endpoints that fail (tests/authd)
+#   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
+#
+# The suite runs the binary of $(BUILD), so `make test-asan` runs it under
+# AddressSanitizer too (it is listed in C_SUITES).
+
+TEST_SUITES += authd
+C_SUITES += authd
+
+.PHONY: test-authd bench-authd demo-authd
+test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
+	@BUILD=$(BUILD) node tests/authd/run.js
+
+bench-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
+	@BUILD=$(BUILD) bench/authd/run.sh
+
+demo-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
+	@BUILD=$(BUILD) scripts/demo-authd.sh

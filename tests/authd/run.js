@@ -1,0 +1,402 @@
+// run.js — the `authd` suite: dstack-authd over real HTTP on loopback, against
+// anvil with the real DstackKms/DstackApp contracts, plus fake RPC endpoints
+// that fail in every way the daemon must survive. Ends with "N passed, N failed".
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('./chain');
+const { FakeRpc } = require('./fakerpc');
+
+let passed = 0, failed = 0;
+function check(name, cond, detail) {
+  if (cond) passed++;
+  else { failed++; console.log(`FAIL ${name}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`); }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-test-'));
+
+const OS = '11'.repeat(32), HASH = '22'.repeat(32), DEV = '33'.repeat(32), MR = '44'.repeat(32);
+const KMSDEV = '55'.repeat(32), HASH2 = '66'.repeat(32);
+
+// A BootInfo exactly as the KMS sends it: lowercase hex, no 0x, extra fields.
+function boot(over = {}) {
+  return {
+    teeVariant: 'dstack-tdx', mrAggregated: MR, osImageHash: OS, mrSystem: '77'.repeat(32), appId: 'fe'.repeat(20),
+    composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate',
+    advisoryIds: [], ...over,
+  };
+}
+function post(url, route, body, headers = { 'content-type': 'application/json' }) {
+  return httpReq(url + '/bootAuth/' + route, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+}
+async function until(fn, ms) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() - t0 > ms) return { ok: !!v, ms: Date.now() - t0 };
+    await sleep(20);
+  }
+}
+function metric(text, name) {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{') && l.includes(name));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+const procs = [];
+async function authd(args, opts) {
+  const a = await startAuthd(args, opts);
+  if (a.proc) procs.push(a.proc);
+  return a;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const anvil = await startAnvil();
+  procs.push(anvil.proc);
+  const ch = new Chain(anvil.url);
+  await ch.init();
+  const kms = await ch.deployGovernance();
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-test-app']);
+  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
+  await ch.kmsCall('addKmsAggregatedMr(bytes32)', ['bytes32'], [MR]);
+  await ch.kmsCall('addKmsDevice(bytes32)', ['bytes32'], [KMSDEV]);
+  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
+  const appTcb = (await ch.createApp({ requireTcb: true, allowAnyDevice: true, hash: HASH })).slice(2);
+  const app2 = (await ch.createApp({ allowAnyDevice: true, hash: HASH2 })).slice(2);
+  const eoa = ch.accounts[1].slice(2).toLowerCase();
+  await ch.kmsCall('registerApp(address)', ['address'], [eoa]);
+  // A contract whose every call reverts with no data: runtime 60006000fd.
+  const reverter = (await ch.deploy('6005600c60003960056000f360006000fd')).slice(2).toLowerCase();
+  await ch.kmsCall('registerApp(address)', ['address'], [reverter]);
+
+  // ------------------------------------------------------------ main daemon: TOML + env
+  const logFile = path.join(tmp, 'decisions.log');
+  const conf = path.join(tmp, 'authd.toml');
+  fs.writeFileSync(conf, `# test config\n[server]\nthreads = 2\ndecision_log = "${logFile}"\n\n[eth]\nrefresh_ms = 50\n`);
+  const A = await authd(['--config', conf], { env: { ETH_RPC_URL: anvil.url + '/?apikey=SECRET', KMS_CONTRACT_ADDR: kms, PORT: '0', HOST: '127.0.0.1' } });
+  const U = A.url;
+
+  // GET /
+  let r = await httpReq(U + '/');
+  check('GET / status', r.status === 200, r.text);
+  const j = r.json || {};
+  check('GET / fields', j.status === 'ok' && j.kmsContractAddr.toLowerCase() === kms.toLowerCase() &&
+    j.gatewayAppId === 'gw-test-app' && j.chainId === 31337 && j.backend === 'eth' &&
+    j.appImplementation.toLowerCase() === ch.appImpl.toLowerCase() && j.appAuthImplementation === j.appImplementation, j);
+  check('GET / ethRpcUrl is scheme+host only', j.ethRpcUrl === anvil.url && !r.text.includes('SECRET'), j.ethRpcUrl);
+  check('GET / content type', /application\/json/.test(r.headers['content-type']));
+
+  // /bootAuth/app allowed
+  r = await post(U, 'app', boot({ appId: app }));
+  check('app allowed', r.status === 200 && r.json && r.json.isAllowed === true && r.json.reason === '' && r.json.gatewayAppId === 'gw-test-app', r.text);
+  check('reply has exactly the three keys', r.json && Object.keys(r.json).sort().join() === 'gatewayAppId,isAllowed,reason', r.text);
+  r = await post(U, 'app', boot({ appId: '0x' + app.toUpperCase(), composeHash: '0X' + HASH, deviceId: '0x' + DEV }));
+  check('app allowed with 0x and upper case', r.json && r.json.isAllowed === true, r.text);
+
+  // every app-route reason of the contracts
+  const appDenies = [
+    ['App not registered', boot({ appId: '99'.repeat(20) })],
+    ['OS image is not allowed', boot({ appId: app, osImageHash: '88'.repeat(32) })],
+    ['OS image is not allowed', boot({ appId: app, osImageHash: '' })],
+    ['Compose hash not allowed', boot({ appId: app, composeHash: 'ab'.repeat(32) })],
+    ['Device not allowed', boot({ appId: app, deviceId: 'cd'.repeat(32) })],
+    ['TCB status is not up to date', boot({ appId: appTcb, tcbStatus: 'OutOfDate' })],
+    ['TCB status is not up to date', boot({ appId: appTcb, tcbStatus: 'uptodate' })],
+    ['App not deployed or invalid address', boot({ appId: eoa })],
+  ];
+  for (const [reason, b] of appDenies) {
+    r = await post(U, 'app', b);
+    check(`app deny "${reason}"`, r.status === 200 && r.json && r.json.isAllowed === false && r.json.reason === reason &&
+      r.json.gatewayAppId === 'gw-test-app', r.text);
+  }
+  r = await post(U, 'app', boot({ appId: appTcb }));
+  check('app with requireTcbUpToDate allowed when UpToDate', r.json && r.json.isAllowed === true, r.text);
+  r = await post(U, 'app', boot({ appId: reverter }));
+  check('reverting app policy is a deny naming the revert', r.status === 200 && r.json && r.json.isAllowed === false &&
+    /^policy contract reverted/.test(r.json.reason), r.text);
+
+  // kms route
+  r = await post(U, 'kms', boot({ deviceId: KMSDEV }));
+  check('kms allowed', r.json && r.json.isAllowed === true && r.json.gatewayAppId === 'gw-test-app', r.text);
+  const kmsDenies = [
+    ['TCB status is not up to date', boot({ deviceId: KMSDEV, tcbStatus: 'OutOfDate' })],
+    ['OS image is not allowed', boot({ deviceId: KMSDEV, osImageHash: 'ee'.repeat(32) })],
+    ['Aggregated MR not allowed', boot({ deviceId: KMSDEV, mrAggregated: 'ef'.repeat(32) })],
+    ['KMS is not allowed to boot on this device', boot({ deviceId: DEV })],
+  ];
+  for (const [reason, b] of kmsDenies) {
+    r = await post(U, 'kms', b);
+    check(`kms deny "${reason}"`, r.status === 200 && r.json && r.json.isAllowed === false && r.json.reason === reason, r.text);
+  }
+
+  // validation: 400 with the three keys and a reason naming the field
+  const big = 'A'.repeat(300);
+  const invalid = [
+    [boot({ appId: app, composeHash: HASH.slice(2) }), 'composeHash: expected 64 hex digits, got 62'],
+    [boot({ appId: app, composeHash: HASH + '00' }), 'composeHash: expected 64 hex digits, got 66'],
+    [boot({ appId: app, composeHash: '' }), 'composeHash: must not be empty'],
+    [boot({ appId: app.slice(1) }), 'appId: expected 40 hex digits, got 39'],
+    [boot({ appId: '' }), 'appId: must not be empty'],
+    [boot({ appId: undefined }), 'appId: missing'],
+    [boot({ appId: app, instanceId: '1234' }), 'instanceId: expected 40 hex digits, got 4'],
+    [boot({ appId: app, deviceId: 'zz' + DEV.slice(2) }), "deviceId: invalid hex digit 'z' at position 0"],
+    [boot({ appId: app, mrAggregated: '' }), 'mrAggregated: must not be empty'],
+    [boot({ appId: app, mrSystem: '12' }), 'mrSystem: expected 64 hex digits, got 2'],
+    [boot({ appId: app, osImageHash: 12 }), 'osImageHash: expected a string, got a number'],
+    [boot({ appId: app, tcbStatus: big.slice(0, 129) }), 'tcbStatus: longer than 128 bytes'],
+    [boot({ appId: app, advisoryIds: Array(129).fill('X') }), 'advisoryIds: more than 128 entries'],
+    [boot({ appId: app, advisoryIds: ['ok', big.slice(0, 257)] }), 'advisoryIds[1]: longer than 256 bytes'],
+    [boot({ appId: app, advisoryIds: 'INTEL' }), 'advisoryIds: expected an array of strings'],
+    [(() => { const b = boot({ appId: app }); delete b.deviceId; return b; })(), 'deviceId: missing'],
+    ['{"appId": ', 'invalid JSON'],
+    ['[]', 'body: expected a JSON object'],
+    ['', 'body: expected a JSON object'],
+  ];
+  for (const [b, reason] of invalid) {
+    r = await post(U, 'app', b);
+    check(`400 "${reason}"`, r.status === 400 && r.json && r.json.isAllowed === false && r.json.gatewayAppId === '' &&
+      r.json.reason.startsWith('invalid authorization request: ' + reason), r.text);
+  }
+  r = await post(U, 'app', boot({ appId: app, tcbStatus: big.slice(0, 128), advisoryIds: Array(128).fill(big.slice(0, 256)) }));
+  check('limits are inclusive (128-byte tcbStatus, 128 ids of 256 bytes)', r.status === 200, r.text.slice(0, 200));
+  r = await post(U, 'app', boot({ appId: app, mrSystem: undefined }));
+  check('mrSystem may be absent', r.status === 200 && r.json.isAllowed === true, r.text);
+
+  // status codes
+  r = await httpReq(U + '/nope');
+  check('404 unknown path', r.status === 404 && r.json && r.json.status === 'error', r.text);
+  r = await httpReq(U + '/bootAuth/app');
+  check('405 GET /bootAuth/app', r.status === 405 && r.headers.allow === 'POST', r.status);
+  r = await httpReq(U + '/', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  check('405 POST /', r.status === 405, r.status);
+  r = await httpReq(U + '/metrics', { method: 'DELETE' });
+  check('405 DELETE /metrics', r.status === 405, r.status);
+  r = await post(U, 'app', boot({ appId: app }), { 'content-type': 'text/plain' });
+  check('415 text/plain', r.status === 415 && r.json && r.json.isAllowed === false, r.text);
+  r = await post(U, 'kms', boot({ appId: app }), {});
+  check('415 no content type', r.status === 415, r.status);
+  r = await post(U, 'app', boot({ appId: app }), { 'content-type': 'Application/JSON; charset=utf-8' });
+  check('content type with charset accepted', r.status === 200 && r.json.isAllowed === true, r.text);
+  r = await post(U, 'app', JSON.stringify(boot({ appId: app, pad: 'x'.repeat(70000) })));
+  check('413 body over 64 KiB', r.status === 413 && r.json && r.json.isAllowed === false, r.status);
+  r = await httpReq(U + '/', { method: 'HEAD' });
+  check('HEAD / answered', r.status === 200, r.status);
+
+  // revocation reaches decisions within 1 s of its block
+  await ch.appCall('0x' + app, 'removeComposeHash(bytes32)', ['bytes32'], ['0x' + HASH]);
+  let w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.reason === 'Compose hash not allowed'; }, 2000);
+  check('revocation effective within 1 s', w.ok && w.ms <= 1000, w);
+  await ch.appCall('0x' + app, 'addComposeHash(bytes32)', ['bytes32'], ['0x' + HASH]);
+  w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.isAllowed; }, 2000);
+  check('re-adding effective within 1 s', w.ok && w.ms <= 1000, w);
+  await ch.kmsCall('removeOsImageHash(bytes32)', ['bytes32'], ['0x' + OS]);
+  w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.reason === 'OS image is not allowed'; }, 2000);
+  check('OS image removal effective within 1 s', w.ok && w.ms <= 1000, w);
+  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], ['0x' + OS]);
+  w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.isAllowed; }, 2000);
+  check('OS image re-added', w.ok, w);
+
+  // metrics
+  r = await httpReq(U + '/metrics');
+  check('metrics 200 text', r.status === 200 && /text\/plain/.test(r.headers['content-type']), r.status);
+  check('metrics requests by route/outcome', /authd_requests_total\{route="\/bootAuth\/app",outcome="allow"\} \d+/.test(r.text) &&
+    /authd_requests_total\{route="\/bootAuth\/app",outcome="invalid"\} \d+/.test(r.text) &&
+    /authd_requests_total\{route="\/bootAuth\/kms",outcome="deny"\} \d+/.test(r.text), r.text.slice(0, 500));
+  check('metrics latency histogram', /authd_decision_seconds_bucket\{route="\/bootAuth\/app",le="\+Inf"\} \d+/.test(r.text));
+  check('metrics snapshot block', metric(r.text, 'authd_snapshot_block') === await ch.blockNumber(), metric(r.text, 'authd_snapshot_block'));
+  check('metrics rpc per endpoint (label only)', new RegExp(`authd_rpc_requests_total\\{endpoint="${anvil.url}"\\} [1-9]`).test(r.text) && !r.text.includes('SECRET'));
+  check('metrics cache hits', metric(r.text, 'authd_cache_hits_total') > 0);
+
+  // decision log
+  await sleep(250);
+  const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => { try { return JSON.parse(l); } catch (e) { return null; } });
+  check('decision log is JSON lines', lines.length > 20 && lines.every((l) => l), lines.length);
+  const allow = lines.find((l) => l && l.isAllowed && l.route === 'app');
+  check('decision log fields', allow && allow.appId === app && allow.composeHash === HASH && allow.deviceId === DEV &&
+    allow.osImageHash === OS && allow.tcbStatus === 'UpToDate' && Number.isInteger(allow.block) && /^[0-9a-f]{64}$/.test(allow.blockHash) &&
+    allow.endpoint === anvil.url && typeof allow.latencyMs === 'number' && allow.status === 200 && typeof allow.time === 'string', allow);
+  check('decision log has 400s', lines.some((l) => l && l.status === 400 && /composeHash/.test(l.reason)));
+
+  // ------------------------------------------------------------ failure modes through a fake endpoint
+  const F = await new FakeRpc(anvil.url).start();
+  const P = await authd(['--rpc-url', F.url, '--kms-contract', kms, '--port', '0', '--refresh-ms', '50',
+    '--deadline-ms', '600', '--rpc-timeout-ms', '400', '--info-cache-ms', '10', '--decision-log', '']);
+  const PU = P.url;
+  r = await post(PU, 'app', boot({ appId: app }));
+  check('via fake: allowed', r.json && r.json.isAllowed === true, r.text);
+  let before = F.callBatches;
+  r = await post(PU, 'app', boot({ appId: app }));
+  check('cache hit costs no eth_call', r.json && r.json.isAllowed === true && F.callBatches === before, F.callBatches - before);
+  r = await post(PU, 'app', boot({ appId: app, tcbStatus: 'Fresh1' }));
+  check('a miss costs exactly one batched round trip', F.callBatches === before + 1, F.callBatches - before);
+
+  // single flight: concurrent identical misses share one round trip
+  F.mode = 'slowCalls'; F.delay = 150;
+  before = F.callBatches;
+  const same = boot({ appId: app, tcbStatus: 'Concurrent' });
+  const rs = await Promise.all(Array.from({ length: 6 }, () => post(PU, 'app', same)));
+  check('concurrent misses all answered', rs.every((x) => x.json && x.json.isAllowed === true), rs.map((x) => x.text));
+  check('concurrent misses share one round trip', F.callBatches === before + 1, F.callBatches - before);
+  F.mode = 'pass';
+
+  const failures = [
+    ['down', () => { F.mode = 'down'; }, 'authorization backend unavailable'],
+    ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, 'authorization backend unavailable'],
+    ['garbage', () => { F.mode = 'garbage'; }, 'authorization backend unavailable'],
+    ['JSON-RPC errors', () => { F.mode = 'error'; }, 'authorization backend unavailable'],
+    ['other chain id', () => { F.mode = 'chain'; }, 'authorization backend chain ID mismatch'],
+  ];
+  let n = 0;
+  for (const [name, set, reason] of failures) {
+    set();
+    const t = Date.now();
+    r = await post(PU, 'app', boot({ appId: app, tcbStatus: 'F' + n++ })); // a miss
+    const ms = Date.now() - t;
+    check(`${name}: deny "${reason}"`, r.status === 200 && r.json && r.json.isAllowed === false && r.json.reason === reason, r.text);
+    check(`${name}: answered within the deadline`, ms < 600 + 300, ms);
+    w = await until(async () => { const x = await post(PU, 'app', boot({ appId: app })); return x.json && x.json.isAllowed === false && x.json.reason === reason; }, 1500);
+    check(`${name}: cached allows are not served while failing`, w.ok, w);
+    const info = await httpReq(PU + '/');
+    check(`${name}: GET / is 500 {"status":"error"}`, info.status === 500 && info.json && info.json.status === 'error' && typeof info.json.message === 'string', info.text);
+    F.mode = 'pass';
+    w = await until(async () => { const x = await post(PU, 'app', boot({ appId: app })); return x.json && x.json.isAllowed === true; }, 3000);
+    check(`${name}: recovers`, w.ok, w);
+  }
+  check('daemon survived every failure', P.proc.exitCode === null);
+  r = await httpReq(PU + '/metrics');
+  check('metrics count rpc errors and deny-errors', /authd_rpc_errors_total\{endpoint="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/.test(r.text) &&
+    /outcome="error"\} [1-9]/.test(r.text), r.text.slice(0, 300));
+
+  // graceful SIGTERM: an in-flight (slow) request still gets its answer
+  F.mode = 'slowCalls'; F.delay = 300;
+  const inflight = post(PU, 'app', boot({ appId: app, tcbStatus: 'Inflight' }));
+  await sleep(100);
+  const stopped = stopProc(P.proc, 'SIGTERM');
+  r = await inflight;
+  check('SIGTERM lets the in-flight request finish', r.status === 200 && r.json && r.json.isAllowed === true, r.text);
+  const ex = await stopped;
+  check('SIGTERM exits 0', ex && ex.code === 0, ex);
+  F.mode = 'pass';
+
+  // ------------------------------------------------------------ quorum: two endpoints disagreeing
+  const F2 = await new FakeRpc(anvil.url).start();
+  const F3 = await new FakeRpc(anvil.url).start();
+  const Q = await authd(['--rpc-url', F2.url, '--rpc-url', F3.url, '--quorum', '2', '--kms-contract', kms, '--port', '0',
+    '--refresh-ms', '50', '--decision-log', '']);
+  r = await post(Q.url, 'app', boot({ appId: app }));
+  check('quorum 2/2 agree: allowed', r.json && r.json.isAllowed === true, r.text);
+  F3.mode = 'flip';
+  r = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q1' }));
+  check('quorum: endpoints disagree -> deny', r.json && r.json.isAllowed === false && r.json.reason === 'RPC endpoints disagree', r.text);
+  F3.mode = 'pass';
+  r = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q2' }));
+  check('quorum: recovers', r.json && r.json.isAllowed === true, r.text);
+
+  // failover: first endpoint dead
+  const FO = await authd(['--rpc-url', 'http://127.0.0.1:1', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', '']);
+  r = await post(FO.url, 'app', boot({ appId: app }));
+  check('failover to the second endpoint', r.json && r.json.isAllowed === true, r.text);
+
+  // chain id pinned at start
+  let bad = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--chain-id', '1'], { expectFail: true });
+  check('chain id mismatch at start refuses to start', bad.code !== 0 && /chain id 31337, expected 1/.test(bad.stderr), bad);
+  const CI = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', ''], { env: { ETH_CHAIN_ID: '31337' } });
+  r = await post(CI.url, 'app', boot({ appId: app }));
+  check('ETH_CHAIN_ID matching', r.json && r.json.isAllowed === true, r.text);
+
+  // confirmations: a change is seen only N blocks later
+  const C = await authd(['--kms-contract', kms, '--port', '0', '--refresh-ms', '30', '--decision-log', ''],
+    { env: { ETH_RPC_URL: anvil.url, ETH_FINALITY_CONFIRMATIONS: '3' } });
+  r = await post(C.url, 'app', boot({ appId: app2, composeHash: HASH2 }));
+  check('confirmations: allowed', r.json && r.json.isAllowed === true, r.text);
+  await ch.appCall('0x' + app2, 'removeComposeHash(bytes32)', ['bytes32'], ['0x' + HASH2]);
+  const head = await ch.blockNumber();
+  await sleep(200);
+  r = await post(C.url, 'app', boot({ appId: app2, composeHash: HASH2, tcbStatus: 'C1' }));
+  check('confirmations: removal not yet visible at head-3', r.json && r.json.isAllowed === true, r.text);
+  let m = await httpReq(C.url + '/metrics');
+  check('confirmations: snapshot is head-3', metric(m.text, 'authd_snapshot_block') === head - 3, [metric(m.text, 'authd_snapshot_block'), head]);
+  await ch.mine(2);
+  await sleep(200);
+  r = await post(C.url, 'app', boot({ appId: app2, composeHash: HASH2, tcbStatus: 'C2' }));
+  check('confirmations: still allowed two blocks later', r.json && r.json.isAllowed === true, r.text);
+  await ch.mine(1);
+  w = await until(async () => { const x = await post(C.url, 'app', boot({ appId: app2, composeHash: HASH2 })); return x.json && x.json.reason === 'Compose hash not allowed'; }, 1500);
+  check('confirmations: denied once its block has 3 confirmations', w.ok && w.ms <= 1000, w);
+  r = await post(U, 'app', boot({ appId: app2, composeHash: HASH2 }));
+  check('latest snapshot sees it at once', r.json && r.json.reason === 'Compose hash not allowed', r.text);
+
+  // ------------------------------------------------------------ static backend
+  const allow1 = path.join(tmp, 'allow1.json'), allow2 = path.join(tmp, 'allow2.json');
+  const writeAtomic = (p, s) => { fs.writeFileSync(p + '.tmp', s); fs.renameSync(p + '.tmp', p); };
+  const list1 = { gatewayAppId: 'gw-static', chainId: 7, osImages: ['0x' + OS], apps: { ['0x' + app.toUpperCase()]: { composeHashes: [HASH], devices: [] } },
+    kms: { mrAggregated: [MR], allowAnyDevice: true } };
+  writeAtomic(allow1, JSON.stringify(list1));
+  writeAtomic(allow2, JSON.stringify({ ...list1, gatewayAppId: 'gw-static-2', apps: { [app]: { composeHashes: [HASH], allowAnyDevice: true } } }));
+  const sconf = path.join(tmp, 'static.toml');
+  fs.writeFileSync(sconf, `backend = "static"\n[static]\npath = "${allow1}"\n[server]\nport = 0\ndecision_log = ""\n`);
+  const S = await authd(['--config', sconf]);
+  r = await post(S.url, 'app', boot({ appId: app }));
+  check('static: empty device list allows no device', r.json && r.json.isAllowed === false && r.json.reason === 'app is not allowed to boot on this device' && r.json.gatewayAppId === 'gw-static', r.text);
+  r = await post(S.url, 'kms', boot({ deviceId: 'ab'.repeat(32) }));
+  check('static: kms allowAnyDevice', r.json && r.json.isAllowed === true, r.text);
+  r = await httpReq(S.url + '/');
+  check('static: GET /', r.json && r.json.backend === 'static' && r.json.chainId === 7 && r.json.gatewayAppId === 'gw-static', r.text);
+  writeAtomic(allow1, '{"osImages": ["0x1234"]');
+  await sleep(400);
+  r = await post(S.url, 'kms', boot({ deviceId: 'ab'.repeat(32) }));
+  check('static: a broken file keeps the last good policy', r.json && r.json.isAllowed === true, r.text);
+  await sleep(100); // stderr arrives through a pipe, after the HTTP answer
+  check('static: the broken file is logged', /keeping the last good one/.test(S.stderr()), S.stderr());
+  writeAtomic(allow1, JSON.stringify({ ...list1, kms: { mrAggregated: [MR] } }));
+  w = await until(async () => { const x = await post(S.url, 'kms', boot({ deviceId: 'ab'.repeat(32) })); return x.json && x.json.reason === 'KMS is not allowed to boot on this device'; }, 1500);
+  check('static: a fixed file is picked up on change', w.ok, w);
+  fs.writeFileSync(sconf, `backend = "static"\n[static]\npath = "${allow2}"\n[server]\nport = 0\ndecision_log = ""\n`);
+  S.proc.kill('SIGHUP');
+  w = await until(async () => { const x = await post(S.url, 'app', boot({ appId: app })); return x.json && x.json.isAllowed === true && x.json.gatewayAppId === 'gw-static-2'; }, 1500);
+  check('static: SIGHUP reloads the configuration', w.ok, w);
+  fs.writeFileSync(sconf, 'backend = "static"\n[static]\npath = 12\n');
+  S.proc.kill('SIGHUP');
+  await sleep(200);
+  r = await post(S.url, 'app', boot({ appId: app }));
+  check('static: SIGHUP with a broken config keeps the running one', r.json && r.json.isAllowed === true && /configuration not reloaded/.test(S.stderr()), S.stderr());
+
+  // ------------------------------------------------------------ dev backend, config checks
+  bad = await authd(['--backend', 'dev', '--port', '0'], { expectFail: true });
+  check('dev backend refuses without --dev', bad.code === 2 && /--dev/.test(bad.stderr), bad);
+  const D = await authd(['--backend', 'dev', '--dev', '--gateway-app-id', 'gw-dev', '--port', '0', '--decision-log', '']);
+  r = await post(D.url, 'app', boot({ appId: app, tcbStatus: 'OutOfDate' }));
+  check('dev backend allows and says so', r.json && r.json.isAllowed === true && /dev backend/.test(r.json.reason) && r.json.gatewayAppId === 'gw-dev', r.text);
+  check('dev backend announced at start', /DEV MODE/.test(D.stderr()));
+  const bin = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
+  let cc = spawnSync(bin, ['--check-config', '--config', conf], { env: { PATH: process.env.PATH, ETH_RPC_URL: 'https://user:pw@rpc.example:8545/v3/KEY123?x=1', KMS_CONTRACT_ADDR: kms }, encoding: 'utf8' });
+  check('--check-config prints the effective config', cc.status === 0 && /refresh_ms = 50/.test(cc.stdout) && /"https:\/\/rpc\.example:8545"/.test(cc.stdout) &&
+    /configuration OK/.test(cc.stdout), cc.stdout + cc.stderr);
+  check('--check-config shows no secrets', !/KEY123|user:pw/.test(cc.stdout + cc.stderr));
+  const badConf = path.join(tmp, 'bad.toml');
+  fs.writeFileSync(badConf, '[eth]\nrefresh_ms = 50\nrefresh_ms = 60\n');
+  cc = spawnSync(bin, ['--check-config', '--config', badConf], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('bad TOML: line and column', cc.status === 2 && /line 3, column 1/.test(cc.stderr), cc.stderr);
+  fs.writeFileSync(badConf, '[eth]\nrefresh = 50\n');
+  cc = spawnSync(bin, ['--check-config', '--config', badConf], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('unknown config key refused', cc.status === 2 && /line 2, column 1: unknown key "eth.refresh"/.test(cc.stderr), cc.stderr);
+  cc = spawnSync(bin, ['--check-config'], { env: { PATH: process.env.PATH, KMS_CONTRACT_ADDR: '0x1234', ETH_RPC_URL: anvil.url }, encoding: 'utf8' });
+  check('bad KMS_CONTRACT_ADDR refused', cc.status === 2 && /kms_contract/.test(cc.stderr), cc.stderr);
+  cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '70000'], { encoding: 'utf8' });
+  check('out-of-range port refused', cc.status === 2 && /--port/.test(cc.stderr), cc.stderr);
+
+  for (const p of procs.slice(1)) await stopProc(p);
+  await F.stop(); await F2.stop(); await F3.stop();
+  await stopProc(anvil.proc);
+  console.log(`authd suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e) => { failed++; console.log('FAIL suite aborted: ' + (e.stack || e)); })
+  .finally(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  });
