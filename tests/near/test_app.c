@@ -314,6 +314,9 @@ TEST(app_storage_stays_covered) {
         nemu_outcome_free(o);
     }
     CHECK(added >= 3);
+    if (getenv("NT_FIGURES"))
+        fprintf(stderr, "FIGURE app entries covered by the registration deposit: %d; app usage %llu bytes, balance %s\n",
+                added, (unsigned long long)nemu_storage_usage(w, APP), nemu_u128_str(nemu_balance(w, APP), (char[48]){0}));
     CHECK((nemu_u128)nemu_storage_usage(w, APP) * NEMU_YOCTO_PER_BYTE <= nemu_balance(w, APP));
     /* a plain transfer tops it up */
     nemu_action t = {.kind = NEMU_A_TRANSFER, .amount = NEMU_NEAR / 10};
