@@ -390,3 +390,75 @@ TEST(governance_flow_end_to_end) {
     NT_OK(nemu_view(w, KMS, "get_gateway_app_id", NULL), "\"" APP2 "\"");
     nemu_free(w);
 }
+
+/* Every owner method of both contracts: no deposit → refused, a non-owner →
+ * refused with the method's name, the owner with 2 NEAR → done and charged
+ * exactly 1 yoctoNEAR (the rest is refunded in a transfer receipt). */
+typedef struct {
+    const char *contract, *method, *args;
+} owner_call;
+
+TEST(owner_methods_deposit_and_access_rules) {
+    nemu *w = app_world(NULL);
+    nemu_u128 dep = nt_registration_deposit(w);
+    NT_OK(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP2, ALICE), dep, NT_GAS), "true");
+    char os[128], mr[128], dv[128], ch[128], ach[128], adv[128];
+    snprintf(os, sizeof os, "{\"os_image_hash\":\"%s\"}", hex64('1'));
+    snprintf(mr, sizeof mr, "{\"mr_aggregated\":\"%s\"}", hex64('2'));
+    snprintf(dv, sizeof dv, "{\"device_id\":\"%s\"}", hex64('3'));
+    snprintf(ch, sizeof ch, "{\"compose_hash\":\"%s\"}", hex64('4'));
+    snprintf(ach, sizeof ach, "{\"compose_hash\":\"%s\"}", hex64('5'));
+    snprintf(adv, sizeof adv, "{\"device_id\":\"%s\"}", hex64('6'));
+    const owner_call calls[] = {
+        {KMS, "add_os_image_hash", os},
+        {KMS, "remove_os_image_hash", os},
+        {KMS, "add_kms_aggregated_mr", mr},
+        {KMS, "remove_kms_aggregated_mr", mr},
+        {KMS, "add_kms_device", dv},
+        {KMS, "remove_kms_device", dv},
+        {KMS, "add_kms_compose_hash", ch},
+        {KMS, "remove_kms_compose_hash", ch},
+        {KMS, "set_gateway_app_id", "{\"app_id\":\"" APP3 "\"}"},
+        {KMS, "set_kms_info", "{\"info\":{\"k256_pubkey\":[1],\"ca_pubkey\":[2],\"quote\":[3],\"eventlog\":[4]}}"},
+        {KMS, "set_kms_quote", "{\"quote\":[5]}"},
+        {KMS, "set_kms_eventlog", "{\"eventlog\":[6]}"},
+        {KMS, "deregister_app", "{\"app_id\":\"" APP2 "\"}"},
+        {KMS, "transfer_ownership", "{\"new_owner_id\":\"" OWNER "\"}"},
+        {APP, "add_compose_hash", ach},
+        {APP, "remove_compose_hash", ach},
+        {APP, "add_device", adv},
+        {APP, "remove_device", adv},
+        {APP, "set_allow_any_device", "{\"allow_any_device\":true}"},
+        {APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":true}"},
+        {APP, "upgrade", NULL},
+        {APP, "disable_upgrades", "{}"},
+        {APP, "transfer_ownership", "{\"new_owner_id\":\"" BOB "\"}"},
+    };
+    size_t an;
+    uint8_t *app = nt_code("app", &an);
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        const owner_call *c = &calls[i];
+        const char *owner = strcmp(c->contract, KMS) == 0 ? OWNER : BOB;
+        const char *other = strcmp(c->contract, KMS) == 0 ? BOB : OWNER;
+        const uint8_t *args = c->args ? (const uint8_t *)c->args : app;
+        size_t len = c->args ? strlen(c->args) : an;
+        nemu_outcome *o = nemu_call_bytes(w, owner, c->contract, c->method, args, len, 0, NT_GAS);
+        if (o->ok || !o->error || !strstr(o->error, "Requires attached deposit of at least 1 yoctoNEAR"))
+            dg_test_fail(__FILE__, __LINE__, "%s without deposit: %s", c->method, o->ok ? "succeeded" : o->error);
+        nemu_outcome_free(o);
+        o = nemu_call_bytes(w, other, c->contract, c->method, args, len, 1, NT_GAS);
+        if (o->ok || !o->error || !strstr(o->error, fmt(APERM("%s"), c->method)))
+            dg_test_fail(__FILE__, __LINE__, "%s by a non-owner: %s", c->method, o->ok ? "succeeded" : o->error);
+        nemu_outcome_free(o);
+        nemu_u128 b0 = nemu_balance(w, owner);
+        o = nemu_call_bytes(w, owner, c->contract, c->method, args, len, 2 * NEMU_NEAR, NT_GAS);
+        if (!o->ok || nemu_outcome_first_error(o))
+            dg_test_fail(__FILE__, __LINE__, "%s by the owner: %s", c->method,
+                         o->ok ? nemu_outcome_first_error(o) : o->error);
+        CHECK_INT(nt_event_lines(o), 1);
+        nemu_outcome_free(o);
+        CHECK_U128(nemu_balance(w, owner), b0 - 1);
+    }
+    free(app);
+    nemu_free(w);
+}
