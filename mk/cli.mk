@@ -1,0 +1,12 @@
+# mk/cli.mk — the dstack-gov CLI: integration suite on anvil and the benchmark.
+#
+#   test-cli    tests/cli/run.sh: every command, alias and error class on a devnet
+#   bench-cli   bench/cli: one transaction, dstack-gov vs `cast send`, medians + ratio
+
+TEST_SUITES += cli
+.PHONY: test-cli bench-cli
+test-cli: $(BUILD)/dstack-gov
+	@BUILD=$(BUILD) tests/cli/run.sh
+
+bench-cli: $(BUILD)/dstack-gov
+	@BUILD=$(BUILD) bench/cli

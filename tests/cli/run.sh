@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh — integration tests of `dstack-gov` on a real anvil chain.
+#
+# Starts a devnet with `dstack-gov devnet up` (its own state dir, free port),
+# then runs every command, every Hardhat alias and every error class, the
+# guide's flow end to end, and the same flow with --json parsed by jq. Each
+# check prints "ok"/"FAIL"; the last line is "N passed, N failed".
+#
+# Keys used here are anvil's PUBLIC TEST keys (accounts 0 and 1) and the key
+# 0x..01 (an unfunded account): test keys only, never for real funds.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) G="$BUILD/dstack-gov" ;; *) G="$PWD/$BUILD/dstack-gov" ;; esac
+T=$(mktemp -d)
+PASS=0; FAIL=0
+cleanup() { "$G" devnet down --dir "$T/dn" >/dev/null 2>&1; rm -rf "$T"; }
+trap cleanup EXIT
+
+ok()   { PASS=$((PASS+1)); echo "ok   $1"; }
+bad()  { FAIL=$((FAIL+1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2" | head -c 2000 && echo; }
+# expect NAME CODE CMD...  — run CMD (stdin not a terminal), check its exit code; output in $OUT/$ERR
+expect() {
+  local name=$1 code=$2; shift 2
+  OUT=$("$@" 2>"$T/err" </dev/null); local rc=$?
+  ERR=$(cat "$T/err")
+  if [ "$rc" -eq "$code" ]; then ok "$name"; else bad "$name (exit $rc, want $code)" "$OUT $ERR"; fi
+}
+# has NAME TEXT — the last command's stdout contains TEXT (fixed string)
+has()  { if grep -qF -- "$2" <<<"$OUT"; then ok "$1"; else bad "$1: stdout lacks '$2'" "$OUT"; fi; }
+errhas() { if grep -qF -- "$2" <<<"$ERR"; then ok "$1"; else bad "$1: stderr lacks '$2'" "$ERR"; fi; }
+eq()   { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
+
+b32() { printf '0x'; printf "$1%.0s" $(seq 64); }   # b32 a -> 0xaaaa...
+IMG=$(b32 a); IMG2=$(b32 e); MR=$(b32 c); DEV=$(b32 b); DEV2=$(b32 d)
+ACCT1_KEY=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d   # anvil TEST key 1
+ACCT1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+POOR_KEY=0x0000000000000000000000000000000000000000000000000000000000000001   # TEST key, unfunded
+printf '%s' "$ACCT1_KEY" > "$T/k1"; chmod 600 "$T/k1"
+printf '%s' "$POOR_KEY" > "$T/kpoor"; chmod 600 "$T/kpoor"
+printf '%s' "$ACCT1_KEY" > "$T/kopen"; chmod 644 "$T/kopen"
+
+# ------------------------------------------------------------------ devnet, help
+expect "devnet up" 0 "$G" devnet up --dir "$T/dn"
+has "devnet up prints the KMS" "KMS contract:"
+expect "devnet up twice is refused" 3 "$G" devnet up --dir "$T/dn"
+expect "devnet env" 0 "$G" devnet env --dir "$T/dn"
+has "devnet env exports the RPC URL" "export ETH_RPC_URL=http://127.0.0.1:"
+if grep -q ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80 <<<"$OUT"; then bad "devnet env prints no key"; else ok "devnet env prints no key"; fi
+eval "$OUT"
+expect "devnet env --json" 0 "$G" devnet env --dir "$T/dn" --json
+eq "devnet env --json has the KMS" "$(jq -r .KMS_CONTRACT_ADDRESS <<<"$OUT")" "$KMS_CONTRACT_ADDRESS"
+KMS=$KMS_CONTRACT_ADDRESS
+
+H1=$("$G" help kms add-image); H2=$("$G" kms add-image --help)
+eq "help X == X --help" "$H1" "$H2"
+expect "--help lists exit codes" 0 "$G" --help
+has "exit codes listed" "not-owner"
+expect "help aliases" 0 "$G" help aliases
+has "aliases listed" "kms:create-app"
+expect "unknown command" 2 "$G" kms frobnicate
+expect "unknown flag" 2 "$G" kms add-image "$IMG" --frob
+expect "missing argument" 2 "$G" kms add-image --yes
+
+# ------------------------------------------------------------------ compose-hash
+printf '{"manifest_version":2,"name":"demo"}' > "$T/app-compose.json"
+expect "compose-hash" 0 "$G" compose-hash "$T/app-compose.json"
+eq "compose-hash = sha256sum" "$OUT" "0x$(sha256sum "$T/app-compose.json" | cut -d' ' -f1)"
+CH=$OUT
+expect "compose-hash missing file" 13 "$G" compose-hash "$T/nope.json"
+
+# ------------------------------------------------------------------ kms whitelist commands + aliases
+expect "kms add-image" 0 "$G" kms add-image "$IMG" --yes
+has "kms add-image success line" "Image added successfully"
+has "tx wait line" "Waiting for transaction 0x"
+expect "kms info --image" 0 "$G" kms info --image "$IMG"
+has "image is allowed" "OS image $IMG: allowed"
+expect "kms:add-image alias" 0 "$G" kms:add-image "$IMG2" --network local --rpc-url "$ETH_RPC_URL" --chain-id 31337 --yes
+has "alias success line" "Image added successfully"
+expect "kms:remove-image alias" 0 "$G" kms:remove-image "$IMG2" --yes
+has "remove-image success" "Image removed successfully"
+expect "kms info after remove" 0 "$G" kms info --image "$IMG2"
+has "image removed" "not allowed"
+expect "kms remove-image" 0 "$G" kms remove-image "$IMG2" --yes
+expect "kms add-mr" 0 "$G" kms add-mr "$MR" --yes
+has "add-mr success" "KMS aggregated MR added successfully"
+expect "kms:add alias" 0 "$G" kms:add "$IMG2" --yes
+expect "kms:remove alias" 0 "$G" kms:remove "$IMG2" --yes
+has "kms:remove success" "KMS aggregated MR removed successfully"
+expect "kms remove-mr" 0 "$G" kms remove-mr "$IMG2" --yes
+expect "kms add-device" 0 "$G" kms add-device "$DEV" --yes
+has "kms add-device success (sic)" "Device compose hash added successfully"
+expect "kms:add-device alias" 0 "$G" kms:add-device "$DEV2" --yes
+expect "kms:remove-device alias" 0 "$G" kms:remove-device "$DEV2" --yes
+has "kms remove-device success" "Device ID removed successfully"
+expect "kms remove-device" 0 "$G" kms remove-device "$DEV2" --yes
+expect "kms info --mr --device" 0 "$G" kms info --mr "$MR" --device "$DEV" --json
+eq "mr allowed (json)" "$(jq -r .mrAllowed <<<"$OUT")" true
+eq "device allowed (json)" "$(jq -r .deviceAllowed <<<"$OUT")" true
+expect "kms set-gateway" 0 "$G" kms set-gateway "0x1234567890123456789012345678901234567890" --yes
+has "set-gateway success" "Gateway App ID set successfully"
+expect "kms:set-gateway alias" 0 "$G" kms:set-gateway gw-demo --yes
+expect "info:gateway alias" 0 "$G" info:gateway
+eq "info:gateway line" "$OUT" "Gateway App ID: gw-demo"
+expect "kms gateway" 0 "$G" kms gateway --json
+eq "gateway json" "$(jq -r .gatewayAppId <<<"$OUT")" gw-demo
+printf '{"k256Pubkey":"0x02aa","caPubkey":"0xbb","quote":"0xcc"}' > "$T/kmsinfo.json"
+expect "kms set-info" 0 "$G" kms set-info "$T/kmsinfo.json" --yes
+has "set-info success" "KMS info set successfully"
+printf '{"k256Pubkey":"0x02ab","caPubkey":"0xbb","quote":"0xcd","eventlog":"0x"}' > "$T/kmsinfo2.json"
+expect "kms:set-info alias" 0 "$G" kms:set-info "$T/kmsinfo2.json" --yes
+expect "info:kms alias" 0 "$G" info:kms
+eq "info:kms line" "$OUT" "KMS Info: { k256Pubkey: '0x02ab', caPubkey: '0xbb', quote: '0xcd' }"
+expect "kms show-info" 0 "$G" kms show-info
+printf '{"k256Pubkey":"0x0"}' > "$T/badinfo.json"
+expect "set-info bad hex" 2 "$G" kms set-info "$T/badinfo.json" --yes
+expect "kms get-app-implementation" 0 "$G" kms get-app-implementation
+eq "get-app-implementation line" "$OUT" "DstackApp implementation: $APP_IMPLEMENTATION"
+expect "kms:get-app-implementation alias" 0 "$G" kms:get-app-implementation
+expect "kms deploy-impl" 0 "$G" kms deploy-impl --yes
+has "kms deploy-impl line" "✅ DstackKms implementation deployed to: 0x"
+expect "kms:deploy-impl alias" 0 "$G" kms:deploy-impl --yes
+expect "app deploy-impl" 0 "$G" app deploy-impl --yes
+has "app deploy-impl line" "✅ DstackApp implementation deployed to: 0x"
+APPIMPL2=$(sed -n 's/.*deployed to: //p' <<<"$OUT")
+expect "app:deploy-impl alias" 0 "$G" app:deploy-impl --yes
+expect "kms set-app-implementation" 0 "$G" kms set-app-implementation "$APPIMPL2" --yes
+has "set-app-implementation success" "DstackApp implementation set successfully"
+expect "kms:set-app-implementation alias" 0 "$G" kms:set-app-implementation "$APP_IMPLEMENTATION" --yes
+expect "app implementation restored" 0 "$G" kms get-app-implementation
+eq "app implementation value" "$OUT" "DstackApp implementation: $APP_IMPLEMENTATION"
+
+# ------------------------------------------------------------------ create-app, app commands
+expect "kms create-app" 0 "$G" kms create-app --hash "$CH" --device "$DEV" --yes
+has "create-app app id line" "Proxy Address (App Id): 0x"
+has "create-app counts" "Deployed with 1 initial device and 1 initial compose hash"
+APP=$(sed -n 's/^Proxy Address (App Id): //p' <<<"$OUT")
+expect "kms:create-app alias" 0 "$G" kms:create-app --allow-any-device --network local --rpc-url "$ETH_RPC_URL" --yes
+has "alias create-app counts" "Deployed with 0 initial device and 0 initial compose hash"
+errhas "create-app without hash warns" "no --hash"
+APP_ANY=$(sed -n 's/^Proxy Address (App Id): //p' <<<"$OUT")
+expect "create-app --salt --dry-run predicts" 0 "$G" kms create-app --salt demo-1 --hash "$CH" --dry-run
+PRED=$(sed -n 's/^Predicted App Id (salt demo-1): //p' <<<"$OUT")
+expect "create-app --salt" 0 "$G" kms create-app --salt demo-1 --hash "$CH" --require-tcb-up-to-date --disable-upgrades --owner "$ACCT1" --yes
+eq "salted app id = prediction" "$(sed -n 's/^Proxy Address (App Id): //p' <<<"$OUT")" "$PRED"
+expect "salted app info" 0 "$G" app info --app-id "$PRED" --json
+eq "salted app owner" "$(jq -r .owner <<<"$OUT")" "$ACCT1"
+eq "salted app tcb flag" "$(jq -r .requireTcbUpToDate <<<"$OUT")" true
+expect "same salt again reverts" 8 "$G" kms create-app --salt demo-1 --yes
+
+expect "app info" 0 "$G" app info --app-id "$APP" --hash "$CH" --device "$DEV"
+has "app info hash" "Compose hash $CH: allowed"
+has "app info device" "Device $DEV: allowed"
+has "app info registered" "Registered in the KMS:  yes"
+NEWCH=$(b32 f)
+expect "app add-hash" 0 "$G" app add-hash "$NEWCH" --app-id "$APP" --yes
+has "add-hash success" "Compose hash added successfully"
+errhas "add-hash warns about the old hash" "does not remove the old one"
+expect "app:remove-hash alias" 0 "$G" app:remove-hash "$NEWCH" --app-id "$APP" --yes
+has "remove-hash success" "Compose hash removed successfully"
+expect "app:add-hash alias" 0 "$G" app:add-hash "$NEWCH" --app-id "$APP" --network local --yes
+expect "app remove-hash" 0 "$G" app remove-hash "$NEWCH" --app-id "$APP" --yes
+expect "app rotate-hash" 0 "$G" app rotate-hash --from "$CH" --to "$NEWCH" --app-id "$APP" --yes
+has "rotate success" "Compose hash rotated successfully"
+expect "after rotate" 0 "$G" app info --app-id "$APP" --hash "$CH" --json
+eq "old hash gone after rotate" "$(jq -r .hashAllowed <<<"$OUT")" false
+expect "after rotate (new)" 0 "$G" app info --app-id "$APP" --hash "$NEWCH" --json
+eq "new hash allowed after rotate" "$(jq -r .hashAllowed <<<"$OUT")" true
+expect "rotate back" 0 "$G" app rotate-hash --from "$NEWCH" --to "$CH" --app-id "$APP" --yes
+expect "rotate same hash refused" 2 "$G" app rotate-hash --from "$CH" --to "$CH" --app-id "$APP" --yes
+expect "app add-device" 0 "$G" app add-device "$DEV2" --app-id "$APP" --yes
+has "app add-device success" "Device ID added successfully"
+expect "app:remove-device alias" 0 "$G" app:remove-device "$DEV2" --app-id "$APP" --yes
+has "app remove-device success" "Device ID removed successfully"
+expect "app:add-device alias" 0 "$G" app:add-device "$DEV2" --app-id "$APP" --yes
+expect "app:set-allow-any-device alias (flag)" 0 "$G" app:set-allow-any-device --app-id "$APP" --allow-any-device --yes
+has "allow-any success" "Allow any device set successfully"
+expect "app remove-device while any" 0 "$G" app remove-device "$DEV2" --app-id "$APP" --yes
+errhas "remove-device warns under allowAnyDevice" "changes no boot decision"
+expect "app set-allow-any-device false" 0 "$G" app set-allow-any-device false --app-id "$APP" --yes
+expect "allow any is false" 0 "$G" app info --app-id "$APP" --json
+eq "allowAnyDevice false" "$(jq -r .allowAnyDevice <<<"$OUT")" false
+expect "set-allow-any-device bad value" 2 "$G" app set-allow-any-device maybe --app-id "$APP" --yes
+expect "app set-require-tcb-up-to-date" 0 "$G" app set-require-tcb-up-to-date true --app-id "$APP_ANY" --yes
+expect "tcb flag set" 0 "$G" app info --app-id "$APP_ANY" --json
+eq "requireTcbUpToDate true" "$(jq -r .requireTcbUpToDate <<<"$OUT")" true
+
+# ------------------------------------------------------------------ check app / kms
+cat > "$T/boot.json" <<JSON
+{"appId":"${APP#0x}","composeHash":"${CH#0x}","instanceId":"","deviceId":"${DEV#0x}","mrAggregated":"${MR#0x}","mrSystem":"","osImageHash":"${IMG#0x}","tcbStatus":"UpToDate","advisoryIds":[],"teeVariant":"dstack-tdx"}
+JSON
+expect "check app allowed" 0 "$G" check app --boot-info "$T/boot.json"
+has "check app says allowed" "Is Allowed: true"
+has "check app gateway" "Gateway App ID: gw-demo"
+sed "s/${DEV#0x}/${DEV2#0x}/" "$T/boot.json" > "$T/boot-dev.json"
+expect "check app denied (device)" 1 "$G" check app --boot-info "$T/boot-dev.json"
+has "check app device reason" "Reason: Device not allowed"
+has "check explains the device rule" "[DENY] device"
+expect "check kms allowed" 0 "$G" check kms --boot-info "$T/boot.json"
+has "check kms says allowed" "Is Allowed: true"
+sed 's/"UpToDate"/"OutOfDate"/' "$T/boot.json" > "$T/boot-tcb.json"
+expect "check kms denied (tcb)" 1 "$G" check kms --boot-info "$T/boot-tcb.json" --json
+eq "check kms reason (json)" "$(jq -r .reason <<<"$OUT")" "TCB status is not up to date"
+sed 's/"composeHash":"[0-9a-f]*"/"composeHash":"1234"/' "$T/boot.json" > "$T/boot-short.json"
+expect "check rejects a short hash" 2 "$G" check app --boot-info "$T/boot-short.json"
+errhas "short hash error names the field" "composeHash"
+
+# ------------------------------------------------------------------ app deploy (standalone), upgrades
+expect "app:deploy alias" 0 "$G" app:deploy --hash "$CH" --allow-any-device --yes
+has "app:deploy success" "✅ App deployed and registered successfully!"
+SAPP=$(sed -n 's/^App ID: //p' <<<"$OUT")
+expect "standalone app registered" 0 "$G" kms info --app "$SAPP" --json
+eq "standalone registered" "$(jq -r .appRegistered <<<"$OUT")" true
+expect "app deploy" 0 "$G" app deploy --yes
+expect "app upgrade --dry-run" 0 "$G" app upgrade --app-id "$APP" --dry-run
+has "app upgrade dry-run data" "Upgrade transaction data: 0x4f1ef286"
+expect "app:upgrade alias" 0 "$G" app:upgrade --address "$APP" --yes
+has "app upgraded line" "DstackApp upgraded at proxy address: $APP"
+expect "kms upgrade --dry-run" 0 "$G" kms upgrade --dry-run
+has "kms upgrade dry-run mode" "Mode: Dry Run (simulation only)"
+expect "kms:upgrade alias" 0 "$G" kms:upgrade --address "$KMS" --yes
+has "kms upgraded line" "DstackKms upgraded at proxy address: $KMS"
+expect "state survives the upgrade" 0 "$G" kms info --image "$IMG"
+has "image still allowed" "OS image $IMG: allowed"
+expect "app disable-upgrades" 0 "$G" app disable-upgrades --app-id "$SAPP" --yes
+expect "upgrade after disable reverts" 8 "$G" app upgrade --app-id "$SAPP" --yes
+errhas "revert reason shown" "Upgrades are permanently disabled"
+
+# ------------------------------------------------------------------ registration, ownership
+expect "kms deregister-app" 0 "$G" kms deregister-app "$SAPP" --yes
+has "deregister success" "App deregistered successfully"
+expect "deregistered shows" 0 "$G" kms info --app "$SAPP"
+has "deregistered state" "deregistered"
+expect "register after deregister reverts" 8 "$G" kms register-app "$SAPP" --yes
+errhas "reason App deregistered" "App deregistered"
+expect "kms reinstate-app" 0 "$G" kms reinstate-app "$SAPP" --yes
+expect "kms register-app" 0 "$G" kms register-app "$SAPP" --yes
+has "register success" "App registered successfully"
+expect "app transfer-ownership" 0 "$G" app transfer-ownership "$ACCT1" --app-id "$APP_ANY" --yes
+expect "app accept-ownership (new owner)" 0 "$G" app accept-ownership --app-id "$APP_ANY" --private-key-file "$T/k1" --yes
+expect "app owner changed" 0 "$G" app info --app-id "$APP_ANY" --json
+eq "app new owner" "$(jq -r .owner <<<"$OUT")" "$ACCT1"
+expect "kms transfer-ownership" 0 "$G" kms transfer-ownership "$ACCT1" --yes
+expect "kms pending owner" 0 "$G" kms info --json
+eq "pending owner" "$(jq -r .pendingOwner <<<"$OUT")" "$ACCT1"
+expect "kms accept-ownership" 0 "$G" kms accept-ownership --private-key-file "$T/k1" --yes
+expect "kms hand back" 0 "$G" kms transfer-ownership 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --private-key-file "$T/k1" --yes
+expect "kms accept back" 0 "$G" kms accept-ownership --yes
+
+# ------------------------------------------------------------------ error classes
+expect "bad hex" 2 "$G" kms add-image "0x$(printf 'g%.0s' $(seq 64))" --yes
+errhas "bad hex message" "OS image hash"
+expect "wrong length" 2 "$G" kms add-image 0x1234 --yes
+errhas "wrong length message" "expected 64 hex digits, got 4"
+expect "bad checksum address" 2 "$G" kms register-app 0x75537828F2ce51be7289709686A69CbFDbB714F1 --yes
+expect "bad --kms" 2 "$G" kms info --kms 0x1234
+expect "no code at address" 11 "$G" kms add-image "$IMG" --kms 0x0000000000000000000000000000000000000001 --yes
+errhas "no code message" "no contract code at 0x0000000000000000000000000000000000000001"
+expect "no code (read)" 11 "$G" app info --app-id 0x000000000000000000000000000000000000dEaD
+expect "chain id mismatch (preset)" 7 "$G" kms add-image "$IMG" --network sepolia --rpc-url "$ETH_RPC_URL" --yes
+errhas "chain id message" "expects 11155111"
+expect "chain id mismatch (--chain-id)" 7 "$G" kms info --chain-id 1
+expect "not the owner" 9 "$G" kms add-image "$IMG" --private-key-file "$T/k1" --yes
+errhas "not owner message" "is not the owner"
+expect "not the app owner" 9 "$G" app add-hash "$CH" --app-id "$APP" --private-key-file "$T/k1" --yes
+expect "insufficient funds" 10 "$G" kms register-app "$APP" --private-key-file "$T/kpoor" --yes
+errhas "funds message" "insufficient funds"
+expect "rpc unreachable" 4 "$G" kms add-image "$IMG" --rpc-url http://127.0.0.1:9 --yes
+errhas "unreachable names the endpoint" "127.0.0.1:9"
+expect "key file world-readable" 3 "$G" kms add-image "$IMG" --private-key-file "$T/kopen" --yes
+expect "no signer" 3 env -u PRIVATE_KEY_FILE -u PRIVATE_KEY "$G" kms add-image "$IMG" --yes
+expect "no kms address" 3 env -u KMS_CONTRACT_ADDRESS -u KMS_CONTRACT_ADDR "$G" kms info
+expect "unknown network" 2 "$G" kms info --network nowhere
+expect "sepolia needs a key" 3 env -u ETH_RPC_URL -u ALCHEMY_API_KEY "$G" kms info --network sepolia
+expect "no terminal, no --yes" 15 "$G" kms add-image "$IMG"
+errhas "refusal says --yes" "pass --yes"
+expect "dry run sends nothing" 0 "$G" kms add-image "$IMG2" --dry-run
+has "dry run prints data" "data:     0x06a3ae96"
+expect "dry run left state" 0 "$G" kms info --image "$IMG2" --json
+eq "image2 still not allowed" "$(jq -r .imageAllowed <<<"$OUT")" false
+rpc() { curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$ETH_RPC_URL" >/dev/null; }
+rpc evm_setAutomine '[false]'
+expect "receipt timeout" 5 "$G" kms add-image "$IMG2" --timeout 1 --yes
+errhas "timeout message" "not mined after 1 s"
+rpc evm_setAutomine '[true]'; rpc evm_mine '[]'
+expect "mined later" 0 "$G" kms info --image "$IMG2" --json
+eq "timed-out tx mined later" "$(jq -r .imageAllowed <<<"$OUT")" true
+expect "json error object" 11 "$G" app info --app-id 0x000000000000000000000000000000000000dEaD --json
+eq "json error class" "$(jq -r .error.class <<<"$OUT")" "no-code"
+if grep -rq ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80 "$T"/err; then bad "stderr never shows the key"; else ok "stderr never shows the key"; fi
+
+# ------------------------------------------------------------------ the guide's flow with --json, parsed
+J() { "$G" "$@" --json --yes </dev/null 2>/dev/null; }
+IMG3=$(b32 7)
+OUTJ=$(J kms add-image "$IMG3"); eq "json add-image ok" "$(jq -r .ok <<<"$OUTJ")" true
+eq "json add-image tx hash" "$(jq -r '.txHash | length' <<<"$OUTJ")" 66
+OUTJ=$(J kms create-app --hash "$CH" --device "$DEV"); JAPP=$(jq -r .appId <<<"$OUTJ")
+eq "json create-app app id" "${#JAPP}" 42
+OUTJ=$(J app add-hash "$NEWCH" --app-id "$JAPP"); eq "json add-hash warns" "$(jq -r '.warnings | length' <<<"$OUTJ")" 1
+OUTJ=$(J kms set-gateway "$JAPP"); eq "json set-gateway" "$(jq -r .value <<<"$OUTJ")" "$JAPP"
+sed "s/${APP#0x}/${JAPP#0x}/; s/${IMG#0x}/${IMG3#0x}/" "$T/boot.json" > "$T/boot-j.json"
+OUTJ=$("$G" check app --boot-info "$T/boot-j.json" --json); eq "json check allowed" "$(jq -r .isAllowed <<<"$OUTJ")" true
+eq "json check gateway" "$(jq -r .gatewayAppId <<<"$OUTJ")" "$JAPP"
+eq "json check rules" "$(jq -r '[.checks[].ok] | all' <<<"$OUTJ")" true
+OUTJ=$(J app remove-hash "$CH" --app-id "$JAPP")
+OUTJ=$("$G" check app --boot-info "$T/boot-j.json" --json); eq "json check denied after remove" "$(jq -r .reason <<<"$OUTJ")" "Compose hash not allowed"
+
+# ------------------------------------------------------------------ kms deploy (fresh), devnet down
+expect "kms deploy (no app impl)" 0 "$G" kms deploy --yes
+has "kms deploy lines" "Deployment completed successfully"
+expect "kms:deploy alias --app-implementation" 0 "$G" kms:deploy --app-implementation "$APP_IMPLEMENTATION" --yes
+has "kms deploy uses impl" "Setting DstackApp implementation during initialization: $APP_IMPLEMENTATION"
+expect "kms deploy --dry-run" 0 "$G" kms deploy --with-app-impl --dry-run
+expect "deploy flags exclusive" 2 "$G" kms deploy --with-app-impl --app-implementation "$APP_IMPLEMENTATION" --yes
+PID=$(cat "$T/dn/anvil.pid")
+expect "devnet down" 0 "$G" devnet down --dir "$T/dn"
+has "down names the pid" "stopped anvil pid $PID"
+if kill -0 "$PID" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$PID/status 2>/dev/null; then bad "anvil stopped"; else ok "anvil stopped"; fi
+expect "devnet down again" 3 "$G" devnet down --dir "$T/dn"
+
+echo "cli: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
