@@ -26,6 +26,11 @@
  *  - promises: batch create/then, promise_and, promise_return (the caller's data
  *    receivers move to the returned receipt), callbacks see promise results in
  *    order (1 success + data, 2 failed), function_call_weight shares unused gas;
+ *    the receipts a call makes are validated like nearcore's ActionsValidation
+ *    (DeleteAccount last, ≤ 100 actions, name/args sizes, ≤ 300 TGas);
+ *  - blocks: receipts made in block N run in N+1 or later; a data receipt
+ *    reaches its waiting callback in the next block, after the refund receipts
+ *    the same execution produced (nearcore emits refunds before data);
  *  - host limits: logs (100 lines, 16 KiB), storage key 2 KiB / value 4 MiB,
  *    returned data 4 MiB, contract size 4 MiB, 1024 promises, 128 input deps;
  *  - views: the same exports read-only; the host functions nearcore marks
@@ -1191,9 +1196,7 @@ static receipt *promise_receipt(vmctx *c, uint64_t idx) {
         herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises", (unsigned long long)idx);
     if (c->promises[idx].joint)
         herr(c, NEMU_E_HOST, "Actions can only be appended to non-joint promise.");
-    receipt *r = c->newr[c->promises[idx].receipt];
-    if (r->nactions >= MAX_ACTIONS) herr(c, NEMU_E_HOST, "Too many actions in one receipt (limit %d)", MAX_ACTIONS);
-    return r;
+    return c->newr[c->promises[idx].receipt];
 }
 
 uint64_t Z_envZ_promise_batch_create(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr) {
@@ -1764,6 +1767,26 @@ static nemu_receipt_outcome *outcome_add(nemu_outcome *o, const receipt *r) {
     return ro;
 }
 
+/* The ActionsValidation rules nearcore applies to receipts made by a contract. */
+static const char *validate_new_receipts(receipt *const *rs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const receipt *r = rs[i];
+        uint64_t gas_total = 0;
+        if (r->nactions > MAX_ACTIONS) return "TotalNumberOfActionsExceeded";
+        for (size_t k = 0; k < r->nactions; k++) {
+            const ract *a = &r->actions[k];
+            if (a->kind == NEMU_A_DELETE_ACCOUNT && k + 1 != r->nactions) return "DeleteActionMustBeFinal";
+            if (a->kind == NEMU_A_FUNCTION_CALL) {
+                if (strlen(a->name) > MAX_METHOD_LEN) return "FunctionCallMethodNameLengthExceeded";
+                if (a->len > MAX_ARGS_LEN) return "FunctionCallArgumentsLengthExceeded";
+                gas_total += a->gas;
+            }
+        }
+        if (gas_total > NEMU_MAX_PREPAID_GAS) return "TotalPrepaidGasExceeded";
+    }
+    return NULL;
+}
+
 #define FAIL(k, ...)                    \
     do {                                \
         err = (k);                      \
@@ -1918,6 +1941,14 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 err = c.err;
                 error = c.error;
                 c.error = NULL;
+                vm_release(&c);
+                goto done;
+            }
+            /* nearcore validates the receipts a call made before accepting them */
+            const char *bad = validate_new_receipts(c.newr, c.nnewr);
+            if (bad) {
+                err = NEMU_E_NEW_RECEIPT_VALIDATION;
+                error = xprintf("NewReceiptValidationError: %s", bad);
                 vm_release(&c);
                 goto done;
             }

@@ -54,6 +54,7 @@ enum nemu_err {
     NEMU_E_ADD_KEY_ALREADY_EXISTS,
     NEMU_E_DELETE_KEY_DOES_NOT_EXIST,
     NEMU_E_UNSUPPORTED_ACTION,     /* Stake and newer actions: not emulated */
+    NEMU_E_NEW_RECEIPT_VALIDATION, /* a promise the call made breaks ActionsValidation */
     /* transaction validation errors (the tx never becomes a receipt) */
     NEMU_E_INVALID_TX,
 };

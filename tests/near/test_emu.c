@@ -539,3 +539,18 @@ TEST(emu_signature_host_functions) {
     secp256k1_context_destroy(ctx);
     nemu_free(w);
 }
+
+TEST(emu_new_receipts_are_validated) {
+    nemu *w = world();
+    nemu_u128 p0 = nemu_balance(w, PROBE);
+    nemu_outcome *o = call(w, "delete_not_last", "bob");
+    CHECK_INT(o->err, NEMU_E_NEW_RECEIPT_VALIDATION);
+    CHECK(o->error && strstr(o->error, "DeleteActionMustBeFinal"));
+    nemu_outcome_free(o);
+    CHECK(nemu_account_exists(w, PROBE));
+    CHECK_U128(nemu_balance(w, PROBE), p0);
+    NT_OK(call(w, "many_actions", "100"), "");
+    NT_FAIL(call(w, "many_actions", "101"), "TotalNumberOfActionsExceeded");
+    CHECK_U128(nemu_balance(w, PROBE), p0);
+    nemu_free(w);
+}

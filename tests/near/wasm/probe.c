@@ -483,6 +483,30 @@ EXPORT(self_destruct) {
     u64 p = promise_batch_create(mel, P(me));
     promise_batch_action_delete_account(p, in_len, P(in));
 }
+/* "beneficiary": DeleteAccount followed by another action (invalid batch) */
+EXPORT(delete_not_last) {
+    read_input();
+    current_account_id(0);
+    static char me[64];
+    u64 mel = register_len(0);
+    read_register(0, P(me));
+    u64 p = promise_batch_create(mel, P(me));
+    promise_batch_action_delete_account(p, in_len, P(in));
+    amount_buf = 1;
+    promise_batch_action_transfer(p, P(&amount_buf));
+}
+/* "n": a batch of n transfers of 1 yocto to self */
+EXPORT(many_actions) {
+    read_input();
+    u64 n = (u64)num(0);
+    current_account_id(0);
+    static char me[64];
+    u64 mel = register_len(0);
+    read_register(0, P(me));
+    u64 p = promise_batch_create(mel, P(me));
+    amount_buf = 1;
+    for (u64 i = 0; i < n; i++) promise_batch_action_transfer(p, P(&amount_buf));
+}
 /* add a full-access key (33 bytes borsh: tag 0 + 32 x 0x11) to self */
 EXPORT(add_key) {
     static u8 pk[33];
