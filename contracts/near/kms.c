@@ -447,6 +447,7 @@ METHOD(on_app_contract_deployed)
         {"deposit", NJF_STR, 1, &dep},
     };
     rt_private("on_app_contract_deployed");
+    if (rt_deposit() != 0) rt_panic("Method on_app_contract_deployed doesn't accept deposit");
     rt_require_init();
     rt_args(f, 3);
     if (near_promise_results_count() == 1 && near_promise_result(0, 0) == 1) {
