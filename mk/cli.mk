@@ -10,3 +10,6 @@ test-cli: $(BUILD)/dstack-gov
 
 bench-cli: $(BUILD)/dstack-gov
 	@BUILD=$(BUILD) bench/cli
+
+# devnet finds anvil in the source tree's node_modules even when BUILD is elsewhere.
+$(BUILD)/obj/cmd/dstack-gov/devnet.o: CFLAGS_ALL += -DDG_SOURCE_DIR='"$(TOP)"'

@@ -65,27 +65,42 @@ static int pid_is_anvil(pid_t pid) {
     return strcmp(base, "anvil") == 0;
 }
 
+/* Look for node_modules/<rel> in dir and up to five parents. */
+static int walk_up(const char *dir, const char *rel, char *out, size_t cap) {
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s", dir);
+    for (int i = 0; i < 6 && d[0]; i++) {
+        int m = snprintf(out, cap, "%s/%s", d, rel);
+        if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+        char *slash = strrchr(d, '/');
+        if (!slash) break;
+        *slash = '\0';
+    }
+    return 0;
+}
+
 static int find_anvil(char *out, size_t cap) {
     const char *env = getenv("ANVIL");
     if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
     const char *rel = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
+        dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
-        /* build/dstack-gov -> repo root is one level up (also build-asan) */
-        int m = snprintf(out, cap, "%s/../%s", exe, rel);
-        if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+        if (walk_up(dir, rel, out, cap)) return 1; /* build/dstack-gov in the source tree */
     }
-    if (access(rel, X_OK) == 0) return snprintf(out, cap, "%s", rel), 1;
+    if (getcwd(dir, sizeof dir) && walk_up(dir, rel, out, cap)) return 1;
+#ifdef DG_SOURCE_DIR
+    if (walk_up(DG_SOURCE_DIR, rel, out, cap)) return 1; /* built elsewhere (BUILD=/tmp/..) */
+#endif
     const char *path = getenv("PATH");
     while (path && *path) {
         const char *colon = strchr(path, ':');
         size_t len = colon ? (size_t)(colon - path) : strlen(path);
-        snprintf(out, cap, "%.*s/anvil", (int)len, path);
-        if (len && access(out, X_OK) == 0) return 1;
+        int m = snprintf(out, cap, "%.*s/anvil", (int)len, path);
+        if (len && m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
         path = colon ? colon + 1 : NULL;
     }
     return 0;

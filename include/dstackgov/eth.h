@@ -198,7 +198,7 @@ typedef void (*dg_eth_progress_fn)(void *ctx, long elapsed_ms, uint64_t block);
 
 /* Poll eth_getTransactionReceipt until it is mined or `timeout_ms` passes.
  * The first poll is immediate (auto-mining chains answer at once), then the
- * interval grows from 20 ms to 1 s. Returns 1 with the receipt (whatever its
+ * interval grows from 2 ms to 1 s. Returns 1 with the receipt (whatever its
  * status), or 0 with DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after
  * N s") or an RPC error.
  * In: progress (may be NULL), ctx.  Out: out (free with dg_eth_receipt_free).

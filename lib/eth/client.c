@@ -500,7 +500,7 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
                         dg_eth_progress_fn progress, void *ctx, dg_eth_receipt *out,
                         dg_err *err) {
     long long start = now_ms();
-    long interval = 20;
+    long interval = 2; /* auto-mining chains mine within a few ms of the send */
     char hx[67];
     dg_hex_encode_0x(tx_hash, 32, hx);
     for (int round = 0;; round++) {
