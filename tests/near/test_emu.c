@@ -554,3 +554,18 @@ TEST(emu_new_receipts_are_validated) {
     CHECK_U128(nemu_balance(w, PROBE), p0);
     nemu_free(w);
 }
+
+TEST(emu_promise_return_chains_move_data_receivers) {
+    nemu *w = world();
+    /* probe → probe2.fwd → probe.echo: the tx value is the innermost value */
+    NT_OK(call(w, "fwd", "probe2 fwd probe echo deep value"), "deep value");
+    /* a callback waiting on probe2.fwd gets the value of the promise it returned */
+    NT_OK(call(w, "then_fwd", "probe2 fwd probe echo inner"), "1:ok=inner");
+    /* and sees the failure when the innermost call fails */
+    NT_OK(call(w, "then_fwd", "probe2 fwd probe panic_msg no"), "1:failed");
+    nemu_outcome *o = call(w, "fwd", "probe2 fwd probe panic_msg nope");
+    CHECK(!o->ok);
+    CHECK_STR(o->error, "Smart contract panicked: nope");
+    nemu_outcome_free(o);
+    nemu_free(w);
+}

@@ -394,6 +394,37 @@ EXPORT(forward) {
     amount_buf = 0;
     promise_return(promise_create(al, P(a), 4, P("echo"), xl, P(x), P(&amount_buf), 10 * TGAS));
 }
+/* The input after the first n space-separated fields. */
+static char *rest(int n, u64 *len) {
+    u64 l;
+    char *f = field(n, &l);
+    *len = in_len - (u64)(f - (char *)in);
+    return f;
+}
+/* "account method args...": promise_return(account.method(args)) */
+EXPORT(fwd) {
+    read_input();
+    u64 al, ml, rl;
+    char *a = field(0, &al), *m = field(1, &ml), *r = rest(2, &rl);
+    amount_buf = 0;
+    /* no static gas: all unused gas goes on, by weight */
+    u64 p = promise_batch_create(al, P(a));
+    promise_batch_action_function_call_weight(p, ml, P(m), rl, P(r), P(&amount_buf), 0, 1);
+    promise_return(p);
+}
+/* "account method args...": account.method(args) then self.on_result */
+EXPORT(then_fwd) {
+    read_input();
+    u64 al, ml, rl;
+    char *a = field(0, &al), *m = field(1, &ml), *r = rest(2, &rl);
+    amount_buf = 0;
+    u64 p = promise_create(al, P(a), ml, P(m), rl, P(r), P(&amount_buf), 100 * TGAS);
+    current_account_id(0);
+    static char me[64];
+    u64 mel = register_len(0);
+    read_register(0, P(me));
+    promise_return(promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
+}
 /* attach more gas than prepaid */
 EXPORT(gas_hog) {
     amount_buf = 0;
