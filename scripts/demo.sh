@@ -1,46 +1,62 @@
 #!/usr/bin/env bash
-# demo.sh — the Ethereum governance flow on a private anvil chain this script starts
-# on a free loopback port and stops (by PID) at the end:
-#   deploy DstackApp + DstackKms (behind an ERC1967Proxy), whitelist an OS image,
-#   create an app through the factory with one compose hash, then ask the KMS
-#   isAppAllowed for an allowed boot and for a boot with another compose hash.
-# Uses anvil's well-known TEST key (account 0); never use it anywhere real.
-# (Temporary: a CLI-driven demo replaces this once dstack-gov's CLI exists.)
+# demo.sh — the dstack guide's Ethereum governance flow, with the dstack-gov CLI,
+# on a private anvil chain that `dstack-gov devnet up` starts on a free loopback
+# port (and `devnet down` stops by its recorded PID at the end):
+#   whitelist an OS image, create an app, add the compose hash of
+#   examples/app-compose.json, set the gateway app id, then `check app` for an
+#   allowed boot and for a boot whose compose hash was never approved.
+# The devnet signs with anvil's well-known TEST key (account 0), written to a
+# 0600 file in the devnet's state directory; never use it anywhere real.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. contracts/eth/tools/chain.sh
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) G="$BUILD/dstack-gov" ;; *) G="$PWD/$BUILD/dstack-gov" ;; esac
+DEMO=$(mktemp -d)
+export DSTACK_GOV_DEVNET_DIR="$DEMO/devnet"
+trap '"$G" devnet down >/dev/null 2>&1 || true; rm -rf "$DEMO"' EXIT
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
+run() { step "$@"; "${@:2}"; }
 
-make -s --no-print-directory eth-build >/dev/null
-chain_start
-trap chain_stop EXIT
-echo "anvil on $RPC (pid $CHAIN_PID)"
+run "start a local chain with DstackKms + DstackApp deployed" "$G" devnet up
+eval "$("$G" devnet env)"
 
-app_impl=$(deploy_contract DstackApp)
-kms_impl=$(deploy_contract DstackKms)
-out=$(deploy_proxy "$kms_impl" "$(cast calldata "initialize(address,address)" "$DEPLOYER" "$app_impl")")
-kms=${out%% *}
-echo "DstackApp implementation: $app_impl"
-echo "DstackKms proxy:          $kms"
+OS_IMAGE=0x$(printf 'dstack-os-demo' | sha256sum | cut -c1-64)
+run "whitelist an OS image (kms:add-image)" "$G" kms:add-image "$OS_IMAGE" --network local --yes
 
-os_image=0x$(printf 'dstack-os-demo' | sha256sum | cut -c1-64)
-compose=0x$(printf '{"manifest_version":2,"name":"demo"}' | sha256sum | cut -c1-64)
-other=0x$(printf '{"manifest_version":2,"name":"tampered"}' | sha256sum | cut -c1-64)
-device=0x$(printf 'demo-device' | sha256sum | cut -c1-64)
-zero=0x0000000000000000000000000000000000000000000000000000000000000000
+step "create the app through the factory (kms:create-app)" "$G kms:create-app --network local --allow-any-device --yes"
+out=$("$G" kms:create-app --network local --allow-any-device --yes 2>/dev/null)
+echo "$out"
+APP_ID=$(sed -n 's/^Proxy Address (App Id): //p' <<<"$out")
 
-send_json "$kms" "addOsImageHash(bytes32)" "$os_image" >/dev/null
-echo "OS image whitelisted:     $os_image"
-rcpt=$(send_json "$kms" "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)" \
-  "$DEPLOYER" false false true "$zero" "$compose")
-app=0x$(jq -r '.logs[-1].topics[1]' <<<"$rcpt" | cut -c27-)
-echo "App created (app id):     $app  (compose hash $compose)"
+run "compute the compose hash of examples/app-compose.json" "$G" compose-hash examples/app-compose.json
+COMPOSE_HASH=$("$G" compose-hash examples/app-compose.json)
+run "approve it for the app (app:add-hash)" "$G" app:add-hash "$COMPOSE_HASH" --app-id "$APP_ID" --network local --yes
 
-ask() { # compose-hash label
-  local t="(address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[])"
-  local res
-  res=$(cast call --rpc-url "$RPC" "$kms" "isAppAllowed($t)(bool,string)" \
-    "($app,$1,0x0000000000000000000000000000000000000000,$device,$zero,$zero,$os_image,UpToDate,[])")
-  echo "isAppAllowed [$2]: $(tr '\n' ' ' <<<"$res")"
+step "create the gateway app and set it as the KMS's gateway app id (kms:set-gateway)" \
+  "$G kms create-app ...; $G kms:set-gateway <gateway app id>"
+GATEWAY_ID=$("$G" kms create-app --allow-any-device --yes --json 2>/dev/null | jq -r .appId)
+"$G" kms:set-gateway "$GATEWAY_ID" --network local --yes
+
+bootinfo() { # compose-hash -> the BootInfo JSON the KMS would post to /bootAuth/app
+  cat <<JSON
+{"appId":"${APP_ID#0x}","composeHash":"${1#0x}","instanceId":"","deviceId":"$(printf 'demo-device' | sha256sum | cut -c1-64)",
+ "mrAggregated":"$(printf 'demo-mr' | sha256sum | cut -c1-64)","mrSystem":"","osImageHash":"${OS_IMAGE#0x}",
+ "tcbStatus":"UpToDate","advisoryIds":[],"teeVariant":"dstack-tdx"}
+JSON
 }
-ask "$compose" "allowed compose hash"
-ask "$other" "unknown compose hash"
+bootinfo "$COMPOSE_HASH" > "$DEMO/boot-allowed.json"
+bootinfo "0x$(printf '{"name":"tampered"}' | sha256sum | cut -c1-64)" > "$DEMO/boot-denied.json"
+run "would the KMS release keys to this boot? (allowed)" "$G" check app --boot-info "$DEMO/boot-allowed.json"
+step "and to a boot with a compose hash nobody approved? (denied, exit 1)" \
+  "$G check app --boot-info boot-denied.json"
+if "$G" check app --boot-info "$DEMO/boot-denied.json"; then
+  echo "demo: a tampered compose hash was allowed" >&2; exit 1
+fi
+
+# ---- helper D: the dstack-authd demo goes here (the devnet is still up; ETH_RPC_URL,
+# ---- KMS_CONTRACT_ADDRESS, APP_ID, COMPOSE_HASH, OS_IMAGE and $DEMO/boot-*.json are set).
+
+run "stop the chain (the PID devnet up recorded)" "$G" devnet down
+trap 'rm -rf "$DEMO"' EXIT
+echo
+echo "demo: done"
