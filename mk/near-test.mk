@@ -90,7 +90,7 @@ TEST_SUITES += near
 
 .PHONY: test-near
 test-near: $(NT_DIR)/near-tests
-	@$(TOP)/$(NT_DIR)/near-tests
+	@$(abspath $(NT_DIR))/near-tests
 
 # Runs clean under ASan+UBSan (make test-asan).
 C_SUITES += near
