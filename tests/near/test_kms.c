@@ -633,3 +633,15 @@ TEST(kms_json_syntax_error_offsets) {
     NT_FAIL(nemu_view(w, KMS, "is_os_image_allowed", "nul"), "syntax error at byte");
     nemu_free(w);
 }
+
+TEST(kms_json_escapes_and_whitespace_are_json) {
+    nemu *w = kms_world();
+    /* the same value written with escapes and whitespace is the same value */
+    const char *h = hex64('a');
+    NT_OK(nt_call1(w, OWNER, KMS, "add_os_image_hash", fmt(" {\n\t\"os_image_\\u0068ash\" : \"\\u0041%.63s\" } ", h)), "");
+    NT_OK(nemu_view(w, KMS, "get_allowed_os_images", "{}"), fmt("[\"%s\"]", h));
+    NT_OK(nemu_view(w, KMS, "is_os_image_allowed", fmt("{\"os_image_hash\":\"0X%s\"}", h)), "true");
+    NT_FAIL(nemu_view(w, KMS, "get_app_account", "{\"app_id\":\"" APP1 "0\"}"), "Invalid app_id: expected 40 hex digits");
+    NT_OK(nemu_view(w, KMS, "is_app_registered", "{\"app_id\":\"" APP1 ".other.near\"}"), "false");
+    nemu_free(w);
+}
