@@ -88,7 +88,8 @@ void dg_abi_bytes32(dg_abi_value *v, const uint8_t b[32]);
 int dg_abi_fixed_bytes(dg_abi_value *v, const uint8_t *p, size_t n);
 /* Dynamic bytes (copied). */
 int dg_abi_bytes(dg_abi_value *v, const uint8_t *p, size_t n);
-/* string (copied, NUL-terminated C string; the ABI value is its bytes). */
+/* string (copied, NUL-terminated C string; the ABI value is its bytes;
+ * NULL is the empty string). */
 int dg_abi_string(dg_abi_value *v, const char *s);
 /* A tuple / dynamic array T[] / fixed array T[k] of n items, each zeroed
  * (a zeroed item is uint 0); fill v->items[i] with the constructors. */

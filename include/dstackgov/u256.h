@@ -43,8 +43,9 @@ int dg_u256_to_u64(dg_u256 v, uint64_t *out);
 int dg_u256_parse(const char *s, dg_u256 *out, dg_err *err);
 
 /* Parse an amount of ether into wei: a decimal number with an optional
- * fraction and an optional unit — "wei", "gwei", "ether" (or "eth") — with
- * optional spaces between number and unit: "1.5ether", "10 gwei", "123wei".
+ * fraction and an optional unit — "wei", "gwei", "ether" (or "eth"), any
+ * case — with optional spaces between number and unit: "1.5ether",
+ * "10 gwei", "123wei", "2 ETH".
  * Without a unit the number is in wei and must be an integer ("123", or a
  * 0x-hex quantity). A fraction finer than the unit allows ("1.5wei",
  * "0.0000000001gwei") is an error, never rounded.

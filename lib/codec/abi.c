@@ -93,7 +93,7 @@ int dg_abi_bytes(dg_abi_value *v, const uint8_t *p, size_t n) {
 
 int dg_abi_string(dg_abi_value *v, const char *s) {
     value_init(v, DG_ABI_STRING);
-    return set_data(v, s, strlen(s));
+    return s ? set_data(v, s, strlen(s)) : set_data(v, "", 0);
 }
 
 static int make_items(dg_abi_value *v, dg_abi_kind kind, size_t n) {

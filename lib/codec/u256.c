@@ -7,6 +7,7 @@
 #include "dstackgov/u256.h"
 
 #include <string.h>
+#include <strings.h>
 
 typedef unsigned __int128 u128;
 
@@ -258,7 +259,7 @@ int dg_u256_parse_amount(const char *s, dg_u256 *wei, dg_err *err) {
     if (have_unit) {
         size_t u;
         for (u = 0; u < sizeof k_units / sizeof k_units[0]; u++)
-            if (strcmp(unit, k_units[u].name) == 0) break;
+            if (strcasecmp(unit, k_units[u].name) == 0) break;
         if (u == sizeof k_units / sizeof k_units[0])
             return dg_err_set(err, DG_ERR_INPUT,
                               "unknown unit \"%.32s\" in amount (use wei, gwei or ether)", unit);
