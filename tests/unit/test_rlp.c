@@ -198,3 +198,42 @@ TEST(rlp_integers_and_lists) {
     CHECK(li.is_list);
     dg_buf_free(&b);
 }
+
+/* Decode and walk every nested list; 1 only if everything is well-formed. */
+static int walk(const dg_rlp_item *it, dg_err *e) {
+    if (!it->is_list) return 1;
+    size_t off = 0;
+    dg_rlp_item c;
+    while (off < it->len) {
+        if (!dg_rlp_next(it, &off, &c, e) || !walk(&c, e)) return 0;
+    }
+    return 1;
+}
+
+TEST(rlp_ethereum_invalid_vectors) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/rlp_invalid.txt", dg_test_data_dir());
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[1024];
+    int cases = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char *name = strtok(line, "\t"), *hex = strtok(NULL, "\t\n");
+        if (!name || !hex) continue;
+        dg_buf b;
+        dg_buf_init(&b);
+        CHECK(dg_hex_decode_var(hex, strlen(hex), &b, NULL));
+        dg_rlp_item it;
+        dg_err e = {0};
+        if (dg_rlp_decode(b.data, b.len, &it, NULL, &e) && walk(&it, &e))
+            dg_test_fail(__FILE__, __LINE__, "%s: accepted", name);
+        else
+            CHECK_INT(e.code, DG_ERR_INPUT);
+        dg_buf_free(&b);
+        cases++;
+    }
+    fclose(f);
+    CHECK_INT(cases, 17);
+}
