@@ -16,7 +16,12 @@ class FakeRpc {
     this.callBatches = 0;    // HTTP requests that carried an eth_call
   }
   start() {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      req.on('error', () => {});
+      res.on('error', () => {});
+      this.handle(req, res).catch(() => req.socket.destroy());
+    });
+    this.server.on('clientError', (e, sock) => sock.destroy());
     this.server.keepAliveTimeout = 60000;
     return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
       this.url = `http://127.0.0.1:${this.server.address().port}`;

@@ -393,6 +393,7 @@ async function main() {
   console.log(`authd suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+process.on('uncaughtException', (e) => { failed++; console.log('FAIL uncaught exception: ' + (e.stack || e)); });
 main().catch((e) => { failed++; console.log('FAIL suite aborted: ' + (e.stack || e)); })
   .finally(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
