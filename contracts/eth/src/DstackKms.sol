@@ -250,36 +250,42 @@ contract DstackKms is
 
     // ------------------------------------------------------------------ owner: whitelists
 
+    /// @notice Allow KMS instances with this aggregated measurement.
     function addKmsAggregatedMr(bytes32 mrAggregated) external onlyOwner {
         kmsAllowedAggregatedMrs[mrAggregated] = true;
         emit KmsAggregatedMrAdded(mrAggregated);
         emit PolicyChanged(_msgSender(), POLICY_KMS_AGGREGATED_MR, mrAggregated, true);
     }
 
+    /// @notice Stop allowing KMS instances with this aggregated measurement.
     function removeKmsAggregatedMr(bytes32 mrAggregated) external onlyOwner {
         kmsAllowedAggregatedMrs[mrAggregated] = false;
         emit KmsAggregatedMrRemoved(mrAggregated);
         emit PolicyChanged(_msgSender(), POLICY_KMS_AGGREGATED_MR, mrAggregated, false);
     }
 
+    /// @notice Allow KMS instances on this device (sha256 of the platform device id).
     function addKmsDevice(bytes32 deviceId) external onlyOwner {
         kmsAllowedDeviceIds[deviceId] = true;
         emit KmsDeviceAdded(deviceId);
         emit PolicyChanged(_msgSender(), POLICY_KMS_DEVICE, deviceId, true);
     }
 
+    /// @notice Stop allowing KMS instances on this device.
     function removeKmsDevice(bytes32 deviceId) external onlyOwner {
         kmsAllowedDeviceIds[deviceId] = false;
         emit KmsDeviceRemoved(deviceId);
         emit PolicyChanged(_msgSender(), POLICY_KMS_DEVICE, deviceId, false);
     }
 
+    /// @notice Whitelist an OS image (its digest) for apps and KMS instances.
     function addOsImageHash(bytes32 osImageHash) external onlyOwner {
         allowedOsImages[osImageHash] = true;
         emit OsImageHashAdded(osImageHash);
         emit PolicyChanged(_msgSender(), POLICY_OS_IMAGE, osImageHash, true);
     }
 
+    /// @notice Remove an OS image: every app and KMS on it is denied from now on.
     function removeOsImageHash(bytes32 osImageHash) external onlyOwner {
         allowedOsImages[osImageHash] = false;
         emit OsImageHashRemoved(osImageHash);

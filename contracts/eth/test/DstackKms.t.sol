@@ -341,6 +341,28 @@ contract DstackKmsTest is TestBase {
         checkApp(boot(app, H1, DEV, keccak256("img2"), "UpToDate"), false, "OS image is not allowed");
     }
 
+    function testAdvisoryIdsAndIgnoredFieldsForwarded() public {
+        vm.prank(OWNER);
+        kms.addOsImageHash(IMG);
+        address app = kms.deployAndRegisterApp(OWNER, false, true, false, DEV, H1);
+        IAppAuth.AppBootInfo memory b = boot(app, H1, DEV, IMG, "UpToDate");
+        b.advisoryIds = new string[](3);
+        b.advisoryIds[0] = "INTEL-SA-00828";
+        b.advisoryIds[1] = "INTEL-SA-00837";
+        b.advisoryIds[2] = "";
+        b.instanceId = address(0x1D);
+        b.mrAggregated = keccak256("mr-any");
+        b.mrSystem = keccak256("sys-any");
+        checkApp(b, true, "");
+        b.tcbStatus = "OutOfDate";
+        checkApp(b, false, "TCB status is not up to date");
+        // the KMS-level answer equals the app's own answer for the same bytes
+        (bool a1, string memory r1) = DstackApp(app).isAppAllowed(b);
+        (bool a2, string memory r2) = kms.isAppAllowed(b);
+        assertEq(a1, a2, "same decision");
+        assertEq(r1, r2, "same reason");
+    }
+
     // ------------------------------------------------------------------ ownership / upgrade
     function testTwoStepOwnershipKms() public {
         vm.recordLogs();
