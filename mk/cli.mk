@@ -4,6 +4,7 @@
 #   bench-cli   bench/cli: one transaction, dstack-gov vs `cast send`, medians + ratio
 
 TEST_SUITES += cli
+C_SUITES += cli   # also run under ASan+UBSan by `make test-asan`
 .PHONY: test-cli bench-cli
 test-cli: $(BUILD)/dstack-gov
 	@BUILD=$(BUILD) tests/cli/run.sh
