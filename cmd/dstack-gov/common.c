@@ -370,7 +370,7 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
 
 static void progress(void *ctx, long elapsed_ms, uint64_t block) {
     cli *c = ctx;
-    if (!c->tty_err || c->json) return;
+    if (!c->tty_err || c->json || elapsed_ms < 1000) return; /* no flicker on fast chains */
     if (block)
         fprintf(stderr, "\r  waiting for confirmation: %ld s, latest block %llu ", elapsed_ms / 1000,
                 (unsigned long long)block);
