@@ -18,10 +18,10 @@ NT_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wl,--n
 
 # name=path pairs of the modules in the registry
 NT_MODULES := probe=$(NT_WASM_DIR)/probe.wasm
-NT_TEST_SRCS := tests/near/test_emu.c
+NT_TEST_SRCS := tests/near/test_emu.c tests/near/test_rpc.c
 ifneq ($(and $(wildcard contracts/near/kms.c),$(wildcard mk/near.mk)),)
 NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm
-NT_TEST_SRCS += $(sort $(filter-out tests/near/test_emu.c,$(wildcard tests/near/test_*.c)))
+NT_TEST_SRCS += tests/near/test_kms.c tests/near/test_app.c
 NT_CFLAGS_CONTRACTS := -DNT_HAVE_CONTRACTS=1
 endif
 NT_NAMES := $(foreach m,$(NT_MODULES),$(firstword $(subst =, ,$(m))))
@@ -70,7 +70,7 @@ $(NT_DIR)/obj/wasm-rt-impl.o: $(WASM2C_RT)/wasm-rt-impl.c mk/near-test.mk
 	  -Dwasm_rt_grow_memory=wabt_grow_memory_unused -Dwasm_rt_free_memory=wabt_free_memory_unused \
 	  -c $< -o $@
 
-$(NT_DIR)/obj/%.o: tests/near/%.c tests/near/emu.h tests/near/host.h tests/test.h | $(NT_GEN)/registry.c
+$(NT_DIR)/obj/%.o: tests/near/%.c $(wildcard tests/near/*.h) tests/test.h | $(NT_GEN)/registry.c
 	@mkdir -p $(NT_DIR)/obj
 	$(CC) $(NT_CFLAGS) -c $< -o $@
 
@@ -78,14 +78,18 @@ $(NT_DIR)/obj/runner.o: tests/runner.c tests/test.h
 	@mkdir -p $(NT_DIR)/obj
 	$(CC) $(CFLAGS_BASE) -Itests -c $< -o $@
 
-NT_OBJS := $(NT_DIR)/obj/emu.o $(NT_DIR)/obj/registry.o $(NT_DIR)/obj/wasm-rt-impl.o \
-  $(NT_DIR)/obj/runner.o $(foreach n,$(NT_NAMES),$(NT_DIR)/obj/mod_$(n).o) \
-  $(patsubst tests/near/%.c,$(NT_DIR)/obj/%.o,$(NT_TEST_SRCS))
+NT_EMU_OBJS := $(NT_DIR)/obj/emu.o $(NT_DIR)/obj/registry.o $(NT_DIR)/obj/wasm-rt-impl.o \
+  $(NT_DIR)/obj/rpc.o $(NT_DIR)/obj/rpc_http.o $(foreach n,$(NT_NAMES),$(NT_DIR)/obj/mod_$(n).o)
+NT_OBJS := $(NT_EMU_OBJS) $(NT_DIR)/obj/runner.o $(patsubst tests/near/%.c,$(NT_DIR)/obj/%.o,$(NT_TEST_SRCS))
 
 $(NT_DIR)/near-tests: $(NT_OBJS)
-	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) -lpthread -lm
 
-ALL_TARGETS += $(NT_DIR)/near-tests
+# nemu-rpc: the emulator behind NEAR JSON-RPC on loopback, for tests of NEAR clients.
+$(NT_DIR)/nemu-rpc: $(NT_EMU_OBJS) $(NT_DIR)/obj/rpc_main.o
+	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+ALL_TARGETS += $(NT_DIR)/near-tests $(NT_DIR)/nemu-rpc
 TEST_SUITES += near
 
 .PHONY: test-near
