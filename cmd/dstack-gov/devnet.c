@@ -106,6 +106,13 @@ static int find_anvil(char *out, size_t cap) {
     return 0;
 }
 
+/* A positive decimal number from text (a PID or a port), else 0. */
+static int parse_pos(const char *s) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (end != s && v > 0 && v < (1L << 30)) ? (int)v : 0;
+}
+
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -143,9 +150,9 @@ static int cmd_up(cli *c) {
     path_in(dir, "anvil.log", logf, sizeof logf);
     path_in(dir, "test-key", keyf, sizeof keyf);
     path_in(dir, "env", envf, sizeof envf);
-    if (read_small(pidf, buf, sizeof buf) && pid_is_anvil((pid_t)atoi(buf)))
+    if (read_small(pidf, buf, sizeof buf) && pid_is_anvil((pid_t)parse_pos(buf)))
         return cli_failf(c, DG_ERR_CONFIG, "a devnet is already running (anvil pid %d, state in "
-                         "%s): run `dstack-gov devnet down` first", atoi(buf), dir);
+                         "%s): run `dstack-gov devnet down` first", parse_pos(buf), dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_failf(c, DG_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     if (!find_anvil(anvil, sizeof anvil))
@@ -182,7 +189,7 @@ static int cmd_up(cli *c) {
             if (l && strchr(l, '\n')) {
                 int p = 0;
                 const char *colon = strrchr(l, ':');
-                if (colon) p = atoi(colon + 1);
+                if (colon) p = parse_pos(colon + 1);
                 if (p > 0) snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
             }
         }
@@ -291,7 +298,7 @@ static int cmd_down(cli *c) {
     path_in(dir, "env", envf, sizeof envf);
     if (!read_small(pidf, buf, sizeof buf))
         return cli_failf(c, DG_ERR_CONFIG, "no devnet recorded in %s (nothing to stop)", dir);
-    pid_t pid = (pid_t)atoi(buf);
+    pid_t pid = (pid_t)parse_pos(buf);
     int stopped = 0;
     if (pid > 1 && pid_is_anvil(pid)) {
         kill(pid, SIGTERM);

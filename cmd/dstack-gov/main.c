@@ -178,7 +178,7 @@ static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc,
     if (c.f.npos < cmd->min_pos || c.f.npos > cmd->max_pos) {
         int code = cli_failf(&c, DG_ERR_INPUT, "%s: expected %s%s, got %zu argument%s", invoked,
                              cmd->args ? cmd->args : "no arguments",
-                             cmd->min_pos ? "" : "", c.f.npos, c.f.npos == 1 ? "" : "s");
+                             cmd->min_pos || !cmd->args ? "" : " (optional)", c.f.npos, c.f.npos == 1 ? "" : "s");
         if (!c.json) fprintf(stderr, "Run `dstack-gov %s --help` for usage.\n", invoked);
         return code;
     }
