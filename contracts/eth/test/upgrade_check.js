@@ -32,7 +32,13 @@ function run() {
   // validateUpgradeSafety is async; run the cases synchronously via a child process so
   // abi_check.js stays a simple sequential script.
   const { execFileSync } = require('child_process');
-  const out = execFileSync(process.execPath, [__filename, '--child'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // stderr (upgrades-core's notes about the test mocks' reinitializers) is dropped;
+  // every verdict comes back in the JSON on stdout.
+  const out = execFileSync(process.execPath, [__filename, '--child'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return JSON.parse(out);
 }
 
