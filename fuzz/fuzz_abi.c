@@ -1,8 +1,12 @@
 /* fuzz_abi.c — libFuzzer target for the strict ABI decoder and the revert
- * decoder. The first byte picks a type string (static, dynamic, nested);
- * the rest is decoded as data of that type. Properties: no crash, no
- * out-of-bounds read, bounded memory; and an accepted value re-encodes to a
- * canonical form that decodes again and re-encodes identically. */
+ * decoder, in two modes chosen by the first byte.
+ *  - bit 7 clear: the byte picks a type string (static, dynamic, nested) and
+ *    the rest is decoded as data of that type. Properties: no crash, no
+ *    out-of-bounds read, bounded memory; an accepted value re-encodes to a
+ *    canonical form that decodes again and re-encodes identically.
+ *  - bit 7 set: the rest drives a generator of a random type and a value of
+ *    that type; encode (checked against the type), decode, and the decoded
+ *    tree must equal the original. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +34,178 @@ static const char *const k_types[] = {
     "((uint256,(string,bytes)[])[],bool)",
 };
 
+/* ---- structure-aware mode */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} src;
+
+static unsigned take(src *s) {
+    if (!s->n) return 0;
+    s->n--;
+    return *s->p++;
+}
+
+typedef struct xtype {
+    dg_abi_kind kind;
+    unsigned n;
+    struct xtype *elem;
+    struct xtype *items[3];
+} xtype;
+
+static xtype *gen_type(src *s, int depth) {
+    xtype *t = calloc(1, sizeof *t);
+    unsigned pick = take(s) % (depth < 4 ? 11 : 8);
+    switch (pick) {
+    case 0: t->kind = DG_ABI_UINT; t->n = 8 * (1 + take(s) % 32); break;
+    case 1: t->kind = DG_ABI_INT; t->n = 8 * (1 + take(s) % 32); break;
+    case 2: t->kind = DG_ABI_ADDRESS; break;
+    case 3: t->kind = DG_ABI_BOOL; break;
+    case 4: t->kind = DG_ABI_FIXED_BYTES; t->n = 1 + take(s) % 32; break;
+    case 5: t->kind = DG_ABI_BYTES; break;
+    case 6: case 7: t->kind = DG_ABI_STRING; break;
+    case 8: t->kind = DG_ABI_ARRAY; t->elem = gen_type(s, depth + 1); break;
+    case 9: t->kind = DG_ABI_FIXED_ARRAY; t->n = 1 + take(s) % 3; t->elem = gen_type(s, depth + 1); break;
+    default:
+        t->kind = DG_ABI_TUPLE;
+        t->n = 1 + take(s) % 3;
+        for (unsigned i = 0; i < t->n; i++) t->items[i] = gen_type(s, depth + 1);
+    }
+    return t;
+}
+
+static void free_type(xtype *t) {
+    if (!t) return;
+    free_type(t->elem);
+    for (int i = 0; i < 3; i++) free_type(t->items[i]);
+    free(t);
+}
+
+static void type_text(const xtype *t, dg_buf *b) {
+    switch (t->kind) {
+    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
+    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
+    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
+    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
+    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
+    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
+    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
+    case DG_ABI_ARRAY: type_text(t->elem, b); dg_buf_puts(b, "[]"); break;
+    case DG_ABI_FIXED_ARRAY: type_text(t->elem, b); dg_buf_printf(b, "[%u]", t->n); break;
+    case DG_ABI_TUPLE:
+        dg_buf_push(b, '(');
+        for (unsigned i = 0; i < t->n; i++) {
+            if (i) dg_buf_push(b, ',');
+            type_text(t->items[i], b);
+        }
+        dg_buf_push(b, ')');
+        break;
+    }
+}
+
+static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
+    uint8_t w[32] = {0}, buf[64];
+    switch (t->kind) {
+    case DG_ABI_UINT:
+        for (unsigned i = 32 - t->n / 8; i < 32; i++) w[i] = (uint8_t)take(s);
+        dg_abi_uint256(v, dg_u256_from_be(w));
+        return;
+    case DG_ABI_INT: {
+        int64_t x = (int64_t)(((uint64_t)take(s) << 56) | ((uint64_t)take(s) << 8) | take(s));
+        if (t->n < 64) x >>= 64 - t->n;
+        dg_abi_int64(v, x);
+        return;
+    }
+    case DG_ABI_ADDRESS:
+        for (int i = 0; i < 20; i++) w[i] = (uint8_t)take(s);
+        dg_abi_address(v, w);
+        return;
+    case DG_ABI_BOOL: dg_abi_bool(v, take(s) & 1); return;
+    case DG_ABI_FIXED_BYTES:
+        for (unsigned i = 0; i < t->n; i++) w[i] = (uint8_t)take(s);
+        dg_abi_fixed_bytes(v, w, t->n);
+        return;
+    case DG_ABI_BYTES: case DG_ABI_STRING: {
+        size_t n = take(s) % 64;
+        for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)take(s);
+        dg_abi_bytes(v, buf, n);
+        v->kind = t->kind;
+        return;
+    }
+    default: {
+        size_t n = t->kind == DG_ABI_ARRAY ? take(s) % 4 : t->n;
+        if (t->kind == DG_ABI_ARRAY) dg_abi_array(v, n);
+        else if (t->kind == DG_ABI_FIXED_ARRAY) dg_abi_fixed_array(v, n);
+        else dg_abi_tuple(v, n);
+        for (size_t i = 0; i < n; i++)
+            gen_value(s, t->kind == DG_ABI_TUPLE ? t->items[i] : t->elem, &v->items[i]);
+        return;
+    }
+    }
+}
+
+/* Deep equality of the encoded content (not bits_or_size, which the
+ * constructors and the decoder fill differently for uint/int). */
+static int same_value(const dg_abi_value *a, const dg_abi_value *b) {
+    if (a->kind != b->kind || memcmp(a->word, b->word, 32) != 0) return 0;
+    if (a->len != b->len || (a->len && memcmp(a->data, b->data, a->len) != 0)) return 0;
+    if (a->nitems != b->nitems) return 0;
+    for (size_t i = 0; i < a->nitems; i++)
+        if (!same_value(&a->items[i], &b->items[i])) return 0;
+    return 1;
+}
+
+static void structured(const uint8_t *data, size_t size) {
+    src s = {data, size};
+    size_t nargs = 1 + take(&s) % 4;
+    xtype *types[4] = {0};
+    dg_abi_value args;
+    dg_buf ty;
+    dg_buf_init(&ty);
+    dg_buf_push(&ty, '(');
+    dg_abi_tuple(&args, nargs);
+    for (size_t i = 0; i < nargs; i++) {
+        types[i] = gen_type(&s, 0);
+        if (i) dg_buf_push(&ty, ',');
+        type_text(types[i], &ty);
+    }
+    dg_buf_push(&ty, ')');
+    for (size_t i = 0; i < nargs; i++) gen_value(&s, types[i], &args.items[i]);
+    dg_buf enc, re;
+    dg_buf_init(&enc);
+    dg_buf_init(&re);
+    dg_err err;
+    if (!dg_abi_encode_types(&enc, (char *)ty.data, &args, &err)) abort();
+    dg_abi_value back;
+    if (!dg_abi_decode((char *)ty.data, enc.data, enc.len, &back, &err)) abort();
+    if (!same_value(&args, &back)) abort();
+    if (!dg_abi_encode(&re, &back, &err)) abort();
+    if (re.len != enc.len || memcmp(re.data, enc.data, enc.len) != 0) abort();
+    /* every strict prefix of a non-empty encoding must be rejected or, if
+     * accepted, decode to the same value (tails can end early only when the
+     * last dynamic value is empty) */
+    if (enc.len >= 32) {
+        dg_abi_value cut;
+        if (dg_abi_decode((char *)ty.data, enc.data, enc.len - 32, &cut, &err)) {
+            if (!same_value(&cut, &back)) abort();
+            dg_abi_value_free(&cut);
+        }
+    }
+    dg_abi_value_free(&back);
+    dg_abi_value_free(&args);
+    for (size_t i = 0; i < nargs; i++) free_type(types[i]);
+    dg_buf_free(&ty);
+    dg_buf_free(&enc);
+    dg_buf_free(&re);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
+    if (data[0] & 0x80) {
+        structured(data + 1, size - 1);
+        return 0;
+    }
     const char *types = k_types[data[0] % (sizeof k_types / sizeof k_types[0])];
     size_t len = size - 1;
     uint8_t *in = malloc(len ? len : 1);

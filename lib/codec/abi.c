@@ -683,8 +683,8 @@ __attribute__((format(printf, 4, 5))) static int derr(dec *d, const abi_type *t,
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return dg_err_set(d->err, DG_ERR_RPC_RESPONSE, "abi: %s (%s) at byte 0x%zx: %s", d->pa.s,
-                      type_name(t, tn, sizeof tn), at, what);
+    return dg_err_set(d->err, DG_ERR_RPC_RESPONSE, "abi: %s (%s) at byte 0x%zx: %s",
+                      d->pa.n ? d->pa.s : "data", type_name(t, tn, sizeof tn), at, what);
 }
 
 /* Read a 32-byte word at pos as a size; fails if out of data or > SIZE_MAX/… */
@@ -742,7 +742,12 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
     memset(out, 0, sizeof *out);
     out->kind = t->kind;
     out->bits_or_size = t->n;
-    if (!take_node(d, t, pos, 1)) return 0;
+    /* Budget: every value that owns a word of the data (a static value, the
+     * length word of bytes/string/T[]) takes one unit; tuples and T[k] own no
+     * word and take none, but each of their items takes at least one, so a
+     * container is only allocated when the budget can still cover it. */
+    if (t->kind != DG_ABI_TUPLE && t->kind != DG_ABI_FIXED_ARRAY && !take_node(d, t, pos, 1))
+        return 0;
     switch (t->kind) {
     case DG_ABI_UINT: case DG_ABI_INT: case DG_ABI_ADDRESS: case DG_ABI_BOOL:
     case DG_ABI_FIXED_BYTES: {
@@ -777,7 +782,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         if (n > avail / hs)
             return derr(d, t, pos, "%zu items run past the end of the data (%zu bytes left)", n, avail);
         if (!take_node(d, t, pos, n)) return 0;
-        d->nodes_left += n; /* dec_value takes them one by one */
+        d->nodes_left += n; /* only checked here; the items take their own */
         if (n) {
             out->items = calloc(n, sizeof *out->items);
             if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
@@ -787,6 +792,16 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
     }
     case DG_ABI_FIXED_ARRAY: case DG_ABI_TUPLE: {
         size_t n = t->n;
+        /* the container's own head: its items' slots (not the single
+         * offset slot a dynamic container takes in its parent) */
+        size_t hs = 0;
+        if (t->kind == DG_ABI_FIXED_ARRAY)
+            hs = sat_mul(n, type_head_size(t->elem));
+        else
+            for (size_t i = 0; i < n; i++) hs = sat_add(hs, type_head_size(&t->items[i]));
+        if (pos > d->len || hs > d->len - pos)
+            return derr(d, t, pos, "needs %zu bytes but only %zu remain", hs,
+                        pos > d->len ? (size_t)0 : d->len - pos);
         if (!take_node(d, t, pos, n)) return 0;
         d->nodes_left += n;
         if (n) {
@@ -810,7 +825,7 @@ int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_val
     memset(&d, 0, sizeof d);
     d.data = data ? data : (const uint8_t *)"";
     d.len = data ? len : 0;
-    d.nodes_left = sat_add(sat_mul(d.len / 32, 2), 16 + (size_t)t.n);
+    d.nodes_left = d.len / 32 + 1;
     d.bytes_left = d.len;
     d.err = err;
     int ok = dec_value(&d, &t, 0, out);

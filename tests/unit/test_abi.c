@@ -388,7 +388,10 @@ TEST(abi_decode_bool_string) {
     dg_abi_value_free(&v);
     /* head shorter than the types need */
     CHECK(!dg_abi_decode("(bool,uint256,uint256,bool,bool)", d, 96, &v, &e));
-    CHECK(strstr(e.msg, "value 4 (bool) at byte 0x60: value runs past the end") != NULL);
+    CHECK_STR(e.msg, "abi: data ((bool,uint256,uint256,bool,bool)) at byte 0x0: needs 160 bytes but only 96 remain");
+    /* the same inside a dynamic value: the path names it */
+    CHECK(!dg_abi_decode("(bool,(uint256,string))", d, 96, &v, &e));
+    CHECK_STR(e.msg, "abi: value 2 ((uint256,string)) at byte 0x40: needs 64 bytes but only 32 remain");
     /* bad type string */
     CHECK(!dg_abi_decode("(bool,strin)", d, n, &v, &e));
     CHECK_INT(e.code, DG_ERR_INPUT);
@@ -467,4 +470,21 @@ TEST(abi_decode_alias_bomb_is_bounded) {
     CHECK(strstr(e.msg, "offsets alias") != NULL);
     free(d);
     free(d2);
+}
+
+/* Nested one-item containers own no data of their own: one word of data
+ * can legitimately hold bool[1][1][1][1][1] (found by fuzz_abi). */
+TEST(abi_decode_nested_single_item_containers) {
+    uint8_t w[32] = {0};
+    w[31] = 1;
+    dg_abi_value v;
+    dg_err e = {0};
+    CHECK(dg_abi_decode("(bool[1][1][1][1][1])", w, 32, &v, &e));
+    CHECK_INT(v.items[0].items[0].items[0].items[0].items[0].items[0].word[31], 1);
+    dg_abi_value_free(&v);
+    CHECK(dg_abi_decode("((((((uint8))))))", w, 32, &v, &e));
+    dg_abi_value_free(&v);
+    /* but a fixed array whose head does not fit is rejected before allocating */
+    CHECK(!dg_abi_decode("(uint256[65536])", w, 32, &v, &e));
+    CHECK_STR(e.msg, "abi: data ((uint256[65536])) at byte 0x0: needs 2097152 bytes but only 32 remain");
 }
