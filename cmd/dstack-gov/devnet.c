@@ -160,6 +160,7 @@ static int cmd_up(cli *c) {
                          "@foundry-rs/anvil) or put anvil on PATH");
     const char *port = flag_str(&c->f, "port");
     if (!port) port = "0";
+    const char *base_fee = flag_str(&c->f, "base-fee");
     int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
     fflush(NULL);
@@ -172,7 +173,11 @@ static int cmd_up(cli *c) {
         dup2(logfd, 1);
         dup2(logfd, 2);
         for (int fd = 3; fd < 256; fd++) close(fd);
-        execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, (char *)NULL);
+        if (base_fee) /* e.g. 0: a chain without EIP-1559 fees (legacy transactions) */
+            execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, "--base-fee", base_fee,
+                  (char *)NULL);
+        else
+            execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, (char *)NULL);
         _exit(127);
     }
     close(logfd);
@@ -323,6 +328,7 @@ static const flag_spec dir_flags[] = {
 static const flag_spec up_flags[] = {
     {"dir", FLAG_STR, "DIR", "state directory (default: $DSTACK_GOV_DEVNET_DIR or ./.devnet)"},
     {"port", FLAG_STR, "PORT", "port on 127.0.0.1 (default: a free one)"},
+    {"base-fee", FLAG_STR, "WEI", "initial base fee (0: no EIP-1559 fees, legacy transactions)"},
     {NULL, 0, NULL, NULL},
 };
 

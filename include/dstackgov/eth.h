@@ -89,8 +89,8 @@ typedef struct {
 /* Choose fees from the raw JSON-RPC answers (pure; any argument may be NULL
  * when that call failed): eth_feeHistory(N, "latest", [50]) gives the next base
  * fee; the tip is eth_maxPriorityFeePerGas, else the median reward of the
- * history, else 1 gwei (capped below by 1 wei). Without a base fee the
- * transaction is legacy with eth_gasPrice. Returns 1, or 0 (DG_ERR_RPC_RESPONSE)
+ * history, else 1 gwei (capped below by 1 wei). Without a base fee (or with a
+ * zero one: pre-London chains) the transaction is legacy with eth_gasPrice. Returns 1, or 0 (DG_ERR_RPC_RESPONSE)
  * when neither a base fee nor a gas price is usable.
  */
 int dg_eth_fees_choose(const json_t *fee_history, const json_t *max_priority,

@@ -141,7 +141,10 @@ int dg_eth_fees_choose(const json_t *fee_history, const json_t *max_priority,
     const json_t *bases = fee_history ? json_object_get(fee_history, "baseFeePerGas") : NULL;
     size_t nb = json_is_array(bases) ? json_array_size(bases) : 0;
     dg_u256 base;
-    if (nb > 0 && dg_eth_quantity_u256(json_array_get(bases, nb - 1), &base, NULL)) {
+    /* A zero base fee means a pre-London chain (a London chain never goes below 7 wei):
+     * some nodes still answer eth_feeHistory there, with zeros. */
+    if (nb > 0 && dg_eth_quantity_u256(json_array_get(bases, nb - 1), &base, NULL) &&
+        !u256_is_zero(&base)) {
         dg_u256 tip;
         int have_tip = max_priority && dg_eth_quantity_u256(max_priority, &tip, NULL);
         if (!have_tip) {

@@ -14,7 +14,11 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) G="$BUILD/dstack-gov" ;; *) G="$PWD/$BUILD/dstack-gov" ;; esac
 T=$(mktemp -d)
 PASS=0; FAIL=0
-cleanup() { "$G" devnet down --dir "$T/dn" >/dev/null 2>&1; rm -rf "$T"; }
+cleanup() {
+  "$G" devnet down --dir "$T/dn" >/dev/null 2>&1
+  "$G" devnet down --dir "$T/dnb" >/dev/null 2>&1
+  rm -rf "$T"
+}
 trap cleanup EXIT
 
 ok()   { PASS=$((PASS+1)); echo "ok   $1"; }
@@ -304,6 +308,15 @@ eq "json check gateway" "$(jq -r .gatewayAppId <<<"$OUTJ")" "$JAPP"
 eq "json check rules" "$(jq -r '[.checks[].ok] | all' <<<"$OUTJ")" true
 OUTJ=$(J app remove-hash "$CH" --app-id "$JAPP")
 OUTJ=$("$G" check app --boot-info "$T/boot-j.json" --json); eq "json check denied after remove" "$(jq -r .reason <<<"$OUTJ")" "Compose hash not allowed"
+
+# ------------------------------------------------------------------ legacy fees (chain without a base fee)
+expect "devnet up --base-fee 0" 0 "$G" devnet up --dir "$T/dnb" --base-fee 0 --json
+BURL=$(jq -r .rpcUrl <<<"$OUT"); BKMS=$(jq -r .kmsContractAddress <<<"$OUT")
+expect "legacy dry run" 0 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms "$BKMS" --dry-run
+has "legacy gas price chosen" "legacy gas price"
+expect "legacy add-image" 0 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms "$BKMS" --yes
+has "legacy add-image success" "Image added successfully"
+expect "legacy devnet down" 0 "$G" devnet down --dir "$T/dnb"
 
 # ------------------------------------------------------------------ kms deploy (fresh), devnet down
 expect "kms deploy (no app impl)" 0 "$G" kms deploy --yes

@@ -197,6 +197,11 @@ TEST(eth_fees_choose) {
     CHECK(dg_eth_fees_choose(old, tip, gp, &f, NULL));
     CHECK_INT(f.type, DG_TX_LEGACY);
     CHECK_INT(f.gas_price.w[0], 100);
+    /* zero base fee (anvil --hardfork berlin answers feeHistory with zeros): legacy */
+    json_t *zero = json_loads("{\"baseFeePerGas\":[\"0x0\",\"0x0\"]}", 0, NULL);
+    CHECK(dg_eth_fees_choose(zero, tip, gp, &f, NULL));
+    CHECK_INT(f.type, DG_TX_LEGACY);
+    json_decref(zero);
     dg_err e;
     CHECK(!dg_eth_fees_choose(NULL, NULL, NULL, &f, &e));
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
