@@ -98,3 +98,10 @@ test-near: $(NT_DIR)/near-tests
 
 # Runs clean under ASan+UBSan (make test-asan).
 C_SUITES += near
+
+# Suite near-xcheck: nemu-rpc against near-api-js (an independent NEAR encoder,
+# signer and RPC client): borsh transactions, signatures, nonces, reply shapes.
+TEST_SUITES += near-xcheck
+.PHONY: test-near-xcheck
+test-near-xcheck: $(NT_DIR)/nemu-rpc
+	@node tests/near/xcheck.mjs $(abspath $(NT_DIR))/nemu-rpc

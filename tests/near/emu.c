@@ -493,6 +493,17 @@ int nemu_create_account(nemu *w, const char *id, nemu_u128 balance) {
     return 1;
 }
 
+int nemu_create_account_key(nemu *w, const char *id, nemu_u128 balance, const uint8_t pk[33]) {
+    if (!nemu_valid_account_id(id) || find_acc(w, id)) return 0;
+    account *a = acc_new(id);
+    a->amount = balance;
+    akey k = {0};
+    memcpy(k.pk, pk, 33);
+    acc_add_key(a, &k);
+    world_put(w, a);
+    return 1;
+}
+
 int nemu_set_code(nemu *w, const char *id, const uint8_t *code, size_t len) {
     account *a = find_acc(w, id);
     if (!a) return 0;
@@ -566,6 +577,29 @@ int nemu_account_key(const nemu *w, const char *id, int index, uint8_t out[33]) 
     memcpy(out, a->keys[index].pk, 33);
     return 1;
 }
+int nemu_find_key(const nemu *w, const char *id, const uint8_t pk[33]) {
+    const account *a = find_acc(w, id);
+    return a ? (int)acc_find_key(a, pk) : -1;
+}
+
+int nemu_key_info(const nemu *w, const char *id, int index, uint64_t *nonce, int *fc, const char **receiver,
+                  const char **methods, nemu_u128 *allowance) {
+    const account *a = find_acc(w, id);
+    if (!a || index < 0 || (size_t)index >= a->nkeys) return 0;
+    const akey *k = &a->keys[index];
+    *nonce = k->nonce;
+    *fc = k->fc;
+    *receiver = k->receiver ? k->receiver : "";
+    *methods = k->methods ? k->methods : "";
+    *allowance = k->allowance;
+    return 1;
+}
+
+void nemu_set_key_nonce(nemu *w, const char *id, int index, uint64_t nonce) {
+    account *a = find_acc(w, id);
+    if (a && index >= 0 && (size_t)index < a->nkeys) a->keys[index].nonce = nonce;
+}
+
 size_t nemu_key_count(const nemu *w, const char *id) {
     const account *a = find_acc(w, id);
     return a ? a->nkeys : 0;
@@ -1864,6 +1898,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION, "Actor %s doesn't have permission to account %s to complete the action", actor, r->receiver);
             if (acc_find_key(acc, x->key.pk) >= 0)
                 FAIL(NEMU_E_ADD_KEY_ALREADY_EXISTS, "The public key is already used for an existing access key");
+            /* nearcore (AccessKeyNonceRange): a new key's nonce is (height - 1) × 10^6 */
+            x->key.nonce = (w->height - 1) * 1000000ull;
             acc_add_key(acc, &x->key);
             break;
         case NEMU_A_DELETE_KEY: {

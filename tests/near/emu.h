@@ -119,6 +119,8 @@ void nemu_free(nemu *w);
 /* Genesis: create an account with a balance and one full-access key
  * (a deterministic test key derived from the account name). Returns 1 on success. */
 int nemu_create_account(nemu *w, const char *account_id, nemu_u128 balance);
+/* Genesis: the same with a given full-access key (borsh: tag 0 + 32 bytes). */
+int nemu_create_account_key(nemu *w, const char *account_id, nemu_u128 balance, const uint8_t pk[33]);
 /* Genesis: put code on an account directly (no receipt, no storage check). */
 int nemu_set_code(nemu *w, const char *account_id, const uint8_t *code, size_t len);
 
@@ -165,6 +167,14 @@ int nemu_storage_patch(nemu *w, const char *account_id, const uint8_t *key, size
 /* Public key (borsh, 33 bytes) of key number key_index of an account. */
 int nemu_account_key(const nemu *w, const char *account_id, int key_index, uint8_t out[33]);
 size_t nemu_key_count(const nemu *w, const char *account_id);
+/* Index of the access key pk on the account, or -1. */
+int nemu_find_key(const nemu *w, const char *account_id, const uint8_t pk[33]);
+/* Access key details: nonce, and for function-call keys the receiver, the
+ * comma-separated methods and the allowance (0 = unlimited). Returns 0 if absent. */
+int nemu_key_info(const nemu *w, const char *account_id, int key_index, uint64_t *nonce, int *fc,
+                  const char **receiver, const char **methods, nemu_u128 *allowance);
+/* Set a key's nonce (what a node does when it accepts a signed transaction). */
+void nemu_set_key_nonce(nemu *w, const char *account_id, int key_index, uint64_t nonce);
 
 uint64_t nemu_block_height(const nemu *w);
 /* Advance the chain by n empty blocks (time moves 1 s per block). */

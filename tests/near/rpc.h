@@ -16,7 +16,15 @@
  *              deposit (decimal string, default "0"), gas (default 300 TGas)}
  *     → {"status": {"SuccessValue": base64} | {"Failure": {...}},
  *        "receipts_outcome": [{"outcome": {"executor_id", "logs", "status"}}]}
- * Signed transactions (send_tx / broadcast_tx_commit) are not supported.
+ *   nemu_create_account also takes "public_key": "ed25519:<base58>" for a real key.
+ *
+ * Signed transactions: send_tx {signed_tx_base64, wait_until} and
+ * broadcast_tx_commit ([base64] or {signed_tx_base64}) take a borsh
+ * SignedTransaction (TransactionV0, actions 0-7 except Stake), check the access
+ * key, nonce, recent block hash and the ed25519 signature over
+ * sha256(transaction), run it to the end and answer a FinalExecutionOutcome;
+ * `tx` {tx_hash, sender_account_id} returns it again. query view_access_key
+ * gives {nonce, permission}.
  */
 #ifndef NEMU_RPC_H
 #define NEMU_RPC_H
@@ -25,10 +33,17 @@
 
 #include "emu.h"
 
+typedef struct nemu_rpc nemu_rpc;
+
+/* An RPC endpoint over world w (which it does not own). */
+nemu_rpc *nemu_rpc_new(nemu *w);
+void nemu_rpc_free(nemu_rpc *r);
 /* Returns a malloc'd JSON response (never NULL). */
-char *nemu_rpc_handle(nemu *w, const char *body, size_t len);
+char *nemu_rpc_handle(nemu_rpc *r, const char *body, size_t len);
 
 /* Bitcoin-alphabet base58 of n bytes into out (at least 2n+1 bytes). */
 void nemu_base58(const unsigned char *p, size_t n, char *out);
+/* Decode base58 into out (at most cap bytes); returns the length or -1. */
+int nemu_base58_decode(const char *s, unsigned char *out, size_t cap);
 
 #endif

@@ -19,7 +19,7 @@
 
 struct nemu_server {
     struct MHD_Daemon *d;
-    nemu *w;
+    nemu_rpc *rpc;
     int port;
 };
 
@@ -68,7 +68,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(method, "POST") != 0) return reply(c, 405, strdup("{\"error\":\"POST a JSON-RPC request\"}"));
     if (b->too_big) return reply(c, 413, strdup("{\"error\":\"request too large\"}"));
-    return reply(c, 200, nemu_rpc_handle(s->w, b->p ? b->p : "", b->n));
+    return reply(c, 200, nemu_rpc_handle(s->rpc, b->p ? b->p : "", b->n));
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t) {
@@ -86,7 +86,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_
 nemu_server *nemu_server_start(nemu *w, int port) {
     struct nemu_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->w = w;
+    s->rpc = nemu_rpc_new(w);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -96,6 +96,7 @@ nemu_server *nemu_server_start(nemu *w, int port) {
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
                             MHD_OPTION_END);
     if (!s->d) {
+        nemu_rpc_free(s->rpc);
         free(s);
         return NULL;
     }
@@ -109,5 +110,6 @@ int nemu_server_port(const nemu_server *s) { return s->port; }
 void nemu_server_stop(nemu_server *s) {
     if (!s) return;
     MHD_stop_daemon(s->d);
+    nemu_rpc_free(s->rpc);
     free(s);
 }

@@ -12,8 +12,8 @@
 #include "rpc.h"
 #include "rpc_http.h"
 
-static json_t *rpc(nemu *w, const char *req) {
-    char *out = nemu_rpc_handle(w, req, strlen(req));
+static json_t *rpc(nemu_rpc *rc, const char *req) {
+    char *out = nemu_rpc_handle(rc, req, strlen(req));
     json_error_t e;
     json_t *j = json_loads(out, 0, &e);
     free(out);
@@ -31,11 +31,13 @@ static const char *jstr(json_t *j, const char *path) {
 
 static nemu *rpc_world(void) {
     nemu *w = nemu_new();
-    json_decref(rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"probe.test\",\"balance\":\"10000000000000000000000000\"}}"));
-    json_decref(rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"alice.test\",\"balance\":\"10000000000000000000000000\"}}"));
-    json_t *r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_deploy\",\"params\":{\"account_id\":\"probe.test\",\"module\":\"probe\"}}");
+    nemu_rpc *rc = nemu_rpc_new(w);
+    json_decref(rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"probe.test\",\"balance\":\"10000000000000000000000000\"}}"));
+    json_decref(rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"alice.test\",\"balance\":\"10000000000000000000000000\"}}"));
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_deploy\",\"params\":{\"account_id\":\"probe.test\",\"module\":\"probe\"}}");
     CHECK(json_is_true(json_object_get(r, "result")));
     json_decref(r);
+    nemu_rpc_free(rc);
     return w;
 }
 
@@ -52,8 +54,9 @@ TEST(rpc_base58_vectors) {
 
 TEST(rpc_query_call_function) {
     nemu *w = rpc_world();
+    nemu_rpc *rc = nemu_rpc_new(w);
     /* args_base64 of "hi" = aGk= ; echo returns the same bytes */
-    json_t *r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":\"dontcare\",\"method\":\"query\",\"params\":{\"request_type\":"
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":\"dontcare\",\"method\":\"query\",\"params\":{\"request_type\":"
                        "\"call_function\",\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"echo\","
                        "\"args_base64\":\"aGk=\"}}");
     CHECK_STR(jstr(r, "id"), "dontcare");
@@ -67,7 +70,7 @@ TEST(rpc_query_call_function) {
     CHECK(strlen(jstr(res, "block_hash")) >= 32);
     json_decref(r);
     /* a panic is a CONTRACT_EXECUTION_ERROR with the VM message */
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
                "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"panic_msg\",\"args_base64\":\"Ym9vbQ==\"}}");
     CHECK(json_object_get(r, "result") == NULL);
     CHECK_STR(jstr(r, "error.name"), "HANDLER_ERROR");
@@ -75,24 +78,26 @@ TEST(rpc_query_call_function) {
     CHECK_STR(jstr(r, "error.cause.info.vm_error"), "Smart contract panicked: boom");
     json_decref(r);
     /* the view rules hold over RPC too */
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
                "\"finality\":\"optimistic\",\"account_id\":\"probe.test\",\"method_name\":\"whoami\",\"args_base64\":\"\"}}");
     CHECK(strstr(jstr(r, "error.cause.info.vm_error"), "predecessor_account_id is not allowed in view calls") != NULL);
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
                "\"finality\":\"final\",\"account_id\":\"nobody.test\",\"method_name\":\"echo\",\"args_base64\":\"\"}}");
     CHECK_STR(jstr(r, "error.cause.name"), "UNKNOWN_ACCOUNT");
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
                "\"finality\":\"final\",\"account_id\":\"alice.test\",\"method_name\":\"echo\",\"args_base64\":\"\"}}");
     CHECK_STR(jstr(r, "error.cause.name"), "NO_CONTRACT_CODE");
     json_decref(r);
+    nemu_rpc_free(rc);
     nemu_free(w);
 }
 
 TEST(rpc_view_account_code_and_block) {
     nemu *w = rpc_world();
-    json_t *r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_account\","
+    nemu_rpc *rc = nemu_rpc_new(w);
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_account\","
                        "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
     CHECK_STR(jstr(r, "result.amount"), "10000000000000000000000000");
     size_t n;
@@ -105,7 +110,7 @@ TEST(rpc_view_account_code_and_block) {
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "result"), "storage_usage")),
               nemu_storage_usage(w, "probe.test"));
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_code\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_code\","
                "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
     const char *c64 = jstr(r, "result.code_base64");
     uint8_t *back = malloc(n + 16);
@@ -116,33 +121,35 @@ TEST(rpc_view_account_code_and_block) {
     free(back);
     free(code);
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
     CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(r, "result"), "header"), "height")) > 0);
     CHECK(strlen(jstr(r, "result.header.hash")) >= 32);
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{}}");
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "error"), "code")), -32601);
     json_decref(r);
-    r = rpc(w, "{not json");
+    r = rpc(rc, "{not json");
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "error"), "code")), -32700);
     json_decref(r);
+    nemu_rpc_free(rc);
     nemu_free(w);
 }
 
 TEST(rpc_test_methods_change_state) {
     nemu *w = rpc_world();
-    json_t *r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
+    nemu_rpc *rc = nemu_rpc_new(w);
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
                        "\"receiver_id\":\"probe.test\",\"method_name\":\"set\",\"args\":\"k v\"}}");
     CHECK_STR(jstr(r, "result.status.SuccessValue"), "MA=="); /* "0" */
     json_decref(r);
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
                "\"receiver_id\":\"probe.test\",\"method_name\":\"panic_msg\",\"args\":\"no\",\"deposit\":\"5\"}}");
     CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.FunctionCallError.ExecutionError"),
               "Smart contract panicked: no");
     CHECK(json_array_size(json_object_get(json_object_get(r, "result"), "receipts_outcome")) >= 2); /* + refund */
     json_decref(r);
     /* a JSON args value is sent compactly */
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
                "\"receiver_id\":\"probe.test\",\"method_name\":\"echo\",\"args\":{\"a\": [1, 2]}}}");
     size_t n = 0;
     uint8_t out[64];
@@ -152,12 +159,13 @@ TEST(rpc_test_methods_change_state) {
     CHECK_STR((char *)out, "{\"a\":[1,2]}");
     json_decref(r);
     /* the view sees the state the call wrote ("k" = base64 aw==) */
-    r = rpc(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
                "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"get\",\"args_base64\":\"aw==\"}}");
     json_t *bytes = json_object_get(json_object_get(r, "result"), "result");
     CHECK_INT(json_array_size(bytes), 1);
     CHECK_INT(json_integer_value(json_array_get(bytes, 0)), 'v');
     json_decref(r);
+    nemu_rpc_free(rc);
     nemu_free(w);
 }
 
@@ -174,6 +182,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud) {
 
 TEST(rpc_over_http) {
     nemu *w = rpc_world();
+    nemu_rpc *rc = nemu_rpc_new(w);
     nemu_server *s = nemu_server_start(w, 0);
     CHECK(s != NULL);
     if (!s) {
@@ -209,5 +218,173 @@ TEST(rpc_over_http) {
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
     nemu_server_stop(s);
+    nemu_rpc_free(rc);
+    nemu_free(w);
+}
+
+/* ------------------------------------------------------------ signed transactions */
+
+typedef struct {
+    uint8_t b[4096];
+    size_t n;
+} bw;
+
+static void w_bytes(bw *x, const void *p, size_t n) {
+    memcpy(x->b + x->n, p, n);
+    x->n += n;
+}
+static void w_u32(bw *x, uint32_t v) {
+    for (int i = 0; i < 4; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+}
+static void w_u64(bw *x, uint64_t v) {
+    for (int i = 0; i < 8; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+}
+static void w_u128(bw *x, nemu_u128 v) {
+    for (int i = 0; i < 16; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+}
+static void w_str(bw *x, const char *s) {
+    w_u32(x, (uint32_t)strlen(s));
+    w_bytes(x, s, strlen(s));
+}
+
+/* TEST KEY ONLY: a fixed seed, never used outside these tests. */
+static void test_keypair(uint8_t pk[32], uint8_t sk[64], uint8_t fill) {
+    uint8_t seed[32];
+    memset(seed, fill, 32);
+    crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+/* A signed FunctionCall (or Transfer when method is NULL) transaction, base64. */
+static char *signed_call(nemu_rpc *rc, const char *signer, const uint8_t pk[32], const uint8_t sk[64],
+                         uint64_t nonce, const char *receiver, const char *method, const char *args,
+                         nemu_u128 deposit, int corrupt) {
+    json_t *blk = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
+    uint8_t bh[32];
+    CHECK(nemu_base58_decode(jstr(blk, "result.header.hash"), bh, 32) == 32);
+    json_decref(blk);
+    bw tx = {.n = 0};
+    w_str(&tx, signer);
+    tx.b[tx.n++] = 0;
+    w_bytes(&tx, pk, 32);
+    w_u64(&tx, nonce);
+    w_str(&tx, receiver);
+    w_bytes(&tx, bh, 32);
+    w_u32(&tx, 1);
+    if (method) {
+        tx.b[tx.n++] = 2;
+        w_str(&tx, method);
+        w_str(&tx, args);
+        w_u64(&tx, 30 * NEMU_TGAS);
+        w_u128(&tx, deposit);
+    } else {
+        tx.b[tx.n++] = 3;
+        w_u128(&tx, deposit);
+    }
+    uint8_t h[32], sig[64];
+    crypto_hash_sha256(h, tx.b, tx.n);
+    crypto_sign_detached(sig, NULL, h, 32, sk);
+    if (corrupt) sig[0] ^= 1;
+    tx.b[tx.n++] = 0;
+    w_bytes(&tx, sig, 64);
+    size_t cap = sodium_base64_encoded_len(tx.n, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(cap);
+    sodium_bin2base64(out, cap, tx.b, tx.n, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+static json_t *send_tx(nemu_rpc *rc, const char *b64tx) {
+    char *req = malloc(strlen(b64tx) + 200);
+    sprintf(req, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"%s\","
+                 "\"wait_until\":\"FINAL\"}}", b64tx);
+    json_t *r = rpc(rc, req);
+    free(req);
+    return r;
+}
+
+TEST(rpc_signed_transactions) {
+    nemu *w = rpc_world();
+    nemu_rpc *rc = nemu_rpc_new(w);
+    uint8_t pk[32], sk[64], pk2[32], sk2[64];
+    test_keypair(pk, sk, 1);
+    test_keypair(pk2, sk2, 2);
+    char pks[80] = "ed25519:";
+    nemu_base58(pk, 32, pks + 8);
+    char req[512];
+    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":"
+             "\"signer.test\",\"balance\":\"5000000000000000000000000\",\"public_key\":\"%s\"}}", pks);
+    json_t *r = rpc(rc, req);
+    CHECK(json_is_true(json_object_get(r, "result")));
+    json_decref(r);
+    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+             "\"view_access_key\",\"finality\":\"final\",\"account_id\":\"signer.test\",\"public_key\":\"%s\"}}", pks);
+    r = rpc(rc, req);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "result"), "nonce")), 0);
+    CHECK_STR(jstr(r, "result.permission"), "FullAccess");
+    json_decref(r);
+    /* a good transaction: executed, answered as a FinalExecutionOutcome, findable by hash */
+    char *t = signed_call(rc, "signer.test", pk, sk, 1, "probe.test", "set", "key val", 0, 0);
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "result.status.SuccessValue"), "MA==");
+    CHECK_STR(jstr(r, "result.final_execution_status"), "FINAL");
+    CHECK_STR(jstr(r, "result.transaction.signer_id"), "signer.test");
+    CHECK_STR(jstr(r, "result.transaction.public_key"), pks);
+    char hash[64];
+    snprintf(hash, sizeof hash, "%s", jstr(r, "result.transaction.hash"));
+    CHECK(strlen(hash) >= 32);
+    json_decref(r);
+    /* replaying it: the nonce is used */
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "error.cause.name"), "INVALID_TRANSACTION");
+    CHECK_STR(jstr(r, "error.cause.info.error"), "InvalidNonce");
+    json_decref(r);
+    free(t);
+    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":\"%s\","
+             "\"sender_account_id\":\"signer.test\",\"wait_until\":\"FINAL\"}}", hash);
+    r = rpc(rc, req);
+    CHECK_STR(jstr(r, "result.transaction.hash"), hash);
+    CHECK_STR(jstr(r, "result.status.SuccessValue"), "MA==");
+    json_decref(r);
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":\"11111111111111111111111111111111\",\"sender_account_id\":\"a.test\"}}");
+    CHECK_STR(jstr(r, "error.cause.name"), "UNKNOWN_TRANSACTION");
+    json_decref(r);
+    /* the state changed */
+    NT_OK(nemu_view(w, "probe.test", "get", "key"), "val");
+    /* a wrong signature, an unknown key, a panicking call */
+    t = signed_call(rc, "signer.test", pk, sk, 2, "probe.test", "set", "a b", 0, 1);
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "error.cause.info.error"), "InvalidSignature");
+    json_decref(r);
+    free(t);
+    t = signed_call(rc, "signer.test", pk2, sk2, 2, "probe.test", "set", "a b", 0, 0);
+    r = send_tx(rc, t);
+    CHECK(strstr(jstr(r, "error.cause.info.error"), "AccessKeyNotFound") != NULL);
+    json_decref(r);
+    free(t);
+    nemu_u128 b0 = nemu_balance(w, "signer.test");
+    t = signed_call(rc, "signer.test", pk, sk, 2, "probe.test", "panic_msg", "nope", 7, 0);
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.FunctionCallError.ExecutionError"),
+              "Smart contract panicked: nope");
+    json_decref(r);
+    free(t);
+    CHECK_U128(nemu_balance(w, "signer.test"), b0);
+    /* a transfer to a missing account fails as an action error */
+    t = signed_call(rc, "signer.test", pk, sk, 3, "ghost.test", NULL, NULL, 5, 0);
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.AccountDoesNotExist.account_id"), "ghost.test");
+    json_decref(r);
+    free(t);
+    /* a transaction referring to an old block has expired */
+    t = signed_call(rc, "signer.test", pk, sk, 4, "probe.test", "set", "c d", 0, 0);
+    nemu_advance_blocks(w, 101);
+    r = send_tx(rc, t);
+    CHECK_STR(jstr(r, "error.cause.info.error"), "Expired");
+    json_decref(r);
+    free(t);
+    /* garbage */
+    r = send_tx(rc, "AAAA");
+    CHECK_STR(jstr(r, "error.cause.name"), "INVALID_TRANSACTION");
+    json_decref(r);
+    nemu_rpc_free(rc);
     nemu_free(w);
 }
