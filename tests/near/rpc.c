@@ -432,10 +432,10 @@ static void rd_pk(rd *r, uint8_t pk[33]) {
 }
 
 typedef struct {
-    char *signer, *receiver, *beneficiary[64], *names[64];
+    char *signer, *receiver;
     uint8_t pk[33], block_hash[32];
     uint64_t nonce;
-    nemu_action acts[64];
+    nemu_action acts[100]; /* max_actions_per_receipt */
     size_t nacts;
     char *strs[256];
     size_t nstrs;
@@ -463,7 +463,7 @@ static const char *parse_tx(rd *r, tx_parsed *t) {
     if (bh) memcpy(t->block_hash, bh, 32);
     uint32_t n = rd_u32(r);
     if (r->bad) return "Deserialization";
-    if (n > 64) return "ActionsValidation: TotalNumberOfActionsExceeded";
+    if (n > 100) return "ActionsValidation: TotalNumberOfActionsExceeded";
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         nemu_action *a = &t->acts[t->nacts++];
         memset(a, 0, sizeof *a);
