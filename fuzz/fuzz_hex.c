@@ -70,9 +70,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (dg_u256_cmp(a, v) || dg_u256_cmp(c, v)) abort();
     }
     if (dg_u256_parse_amount(z, &v, &err)) {
-        char units[DG_U256_UNITS_LEN];
-        dg_u256_format_units(v, 18, units);
-        dg_u256_format_units(v, 9, units);
+        /* formatting in a unit and parsing back gives the same wei */
+        static const struct {
+            unsigned decimals;
+            const char *unit;
+        } u[] = {{18, "ether"}, {9, "gwei"}, {0, "wei"}};
+        for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+            char units[DG_U256_UNITS_LEN + 8];
+            dg_u256 back;
+            dg_u256_format_units(v, u[i].decimals, units);
+            strcat(units, u[i].unit);
+            if (!dg_u256_parse_amount(units, &back, &err) || dg_u256_cmp(back, v) != 0) abort();
+        }
     }
     free(z);
     return 0;
