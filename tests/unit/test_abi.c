@@ -488,3 +488,31 @@ TEST(abi_decode_nested_single_item_containers) {
     CHECK(!dg_abi_decode("(uint256[65536])", w, 32, &v, &e));
     CHECK_STR(e.msg, "abi: data ((uint256[65536])) at byte 0x0: needs 2097152 bytes but only 32 remain");
 }
+
+/* Constructor arguments: abi.encode(args) without a selector. */
+TEST(abi_encode_types_for_constructor_args) {
+    dg_abi_value a;
+    dg_abi_tuple(&a, 2);
+    uint8_t impl[20];
+    memset(impl, 0x11, 20);
+    dg_abi_address(&a.items[0], impl);
+    dg_abi_bytes(&a.items[1], (const uint8_t *)"\x48\x5c\xc9\x55", 4);
+    dg_buf b, c;
+    dg_buf_init(&b);
+    dg_buf_init(&c);
+    dg_err e = {0};
+    CHECK(dg_abi_encode_types(&b, "(address,bytes)", &a, &e));
+    CHECK(dg_abi_encode(&c, &a, &e));
+    CHECK_INT(b.len, 128);
+    CHECK_INT(b.len, c.len);
+    CHECK_MEM(b.data, c.data, b.len);
+    CHECK_INT(b.data[63], 0x40);  /* offset of the bytes */
+    CHECK_INT(b.data[95], 4);     /* its length */
+    CHECK_MEM(b.data + 96, "\x48\x5c\xc9\x55\x00", 5);
+    CHECK(!dg_abi_encode_types(&b, "(address,string)", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 2: expected string, got bytes");
+    CHECK(!dg_abi_encode_types(&b, "(address)", &a, &e));
+    dg_buf_free(&b);
+    dg_buf_free(&c);
+    dg_abi_value_free(&a);
+}
