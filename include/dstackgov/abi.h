@@ -28,9 +28,10 @@
  * 0/1, an address with non-zero upper bytes, dirty bytesN padding are all
  * errors), and the total number and size of decoded values is bounded by the
  * data size, so self-referencing offsets cannot make it allocate without
- * limit. Messages name the value's path and byte offset:
- * "abi: return value 1 (string) at byte 0x20: offset 0x4000 is past the end
- * of the data (96 bytes)".
+ * limit. Messages name the value's path (1-based at the top level, then
+ * ".i" for tuple items and "[i]" for array items, both 0-based), its type and
+ * byte offset: "abi: value 2 (string) at byte 0x20: offset 0x4000 is past
+ * the end of the data (96 bytes)".
  */
 #ifndef DSTACKGOV_ABI_H
 #define DSTACKGOV_ABI_H
