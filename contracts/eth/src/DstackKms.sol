@@ -407,21 +407,23 @@ contract DstackKms is
             }
         }
         if (appId == address(0)) revert Errors.FailedDeployment();
-        // The proxy has code (just created): a plain call, no extcodesize check needed.
-        (bool ok, bytes memory ret) = appId.call(
-            abi.encodeWithSelector(
-                IDstackAppInitializer.initialize.selector,
-                initialOwner,
-                disableUpgrades,
-                requireTcbUpToDate,
-                allowAnyDevice,
-                initialDeviceId,
-                initialComposeHash
-            )
-        );
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(ret, 0x20), mload(ret))
+        // initialize(owner, disableUpgrades, requireTcbUpToDate, allowAnyDevice, device,
+        // composeHash) (0x9ed28193) on the new proxy. Encoded by hand in scratch memory:
+        // the proxy has code (just created), so no extcodesize check is needed, and a
+        // revert of the initializer is re-thrown with its data.
+        bytes4 sel = IDstackAppInitializer.initialize.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, sel)
+            mstore(add(m, 0x04), initialOwner)
+            mstore(add(m, 0x24), disableUpgrades)
+            mstore(add(m, 0x44), requireTcbUpToDate)
+            mstore(add(m, 0x64), allowAnyDevice)
+            mstore(add(m, 0x84), initialDeviceId)
+            mstore(add(m, 0xa4), initialComposeHash)
+            if iszero(call(gas(), appId, 0, m, 0xc4, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
             }
         }
         _markRegistered(appId);

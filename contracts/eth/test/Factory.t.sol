@@ -12,6 +12,13 @@ contract DstackAppV2 is DstackApp {
     }
 }
 
+/// An "implementation" whose every call reverts with a message.
+contract RefusingImpl {
+    fallback() external {
+        revert("init refused");
+    }
+}
+
 /// The factory (both overloads, CREATE2 extension), the minimal ERC-1967 proxy, and the
 /// KMS extensions: deregisterApp / reinstateApp and multicall.
 contract FactoryTest is TestBase {
@@ -116,6 +123,16 @@ contract FactoryTest is TestBase {
         bare.setAppImplementation(address(0xC0DE));
         vm.expectRevert(abi.encodeWithSignature("ERC1967InvalidImplementation(address)", address(0xC0DE)));
         bare.deployAndRegisterApp(OWNER, false, false, false, DEV, H1);
+    }
+
+    function testFactoryRethrowsInitializerRevert() public {
+        address refusing = address(new RefusingImpl());
+        vm.prank(OWNER);
+        kms.setAppImplementation(refusing);
+        vm.expectRevert(strErr("init refused"));
+        kms.deployAndRegisterApp(OWNER, false, false, false, DEV, H1);
+        vm.expectRevert(strErr("init refused"));
+        kms.deployAndRegisterAppDeterministic(bytes32(0), OWNER, false, false, false, DEV, H1);
     }
 
     function testFactoryAppIsUpgradeableThroughImplementation() public {
