@@ -147,6 +147,45 @@ for (const s of ['deregisterApp(address)', 'reinstateApp(address)', 'deregistere
 check('extension DstackApp.multicall(bytes[])', abiBySig('DstackApp', 'function').has('multicall(bytes[])'));
 for (const s of ['AppDeregistered(address)', 'AppReinstated(address)']) check(`extension event ${s}`, abiBySig('DstackKms', 'event').has(s));
 
+// ---------------------------------------------------------------- generated C tables
+{
+  const os = require('os');
+  const { execFileSync } = require('child_process');
+  const gen = path.join(__dirname, '..', 'tools', 'gen-c.js');
+  const runs = [1, 2].map(() => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-gen-'));
+    execFileSync(process.execPath, [gen, path.join(d, 'g.h'), path.join(d, 'g.c')]);
+    const r = { h: fs.readFileSync(path.join(d, 'g.h'), 'utf8'), c: fs.readFileSync(path.join(d, 'g.c'), 'utf8') };
+    fs.rmSync(d, { recursive: true });
+    return r;
+  });
+  check('gen-c output is reproducible', runs[0].h === runs[1].h && runs[0].c === runs[1].c);
+  const { h, c } = runs[0];
+  const rows = new Set([...c.matchAll(/\{"(\w+)", "(\w+)", "([^"]+)", "([0-9a-f]+)"\}/g)].map((m) => m.slice(1).join('|')));
+  for (const ct of ['DstackKms', 'DstackApp']) {
+    for (const [s0, sel] of Object.entries({ ...ref.inheritedFunctions, ...ref.functions[ct] })) {
+      check(`gen-c row ${ct} ${s0}`, rows.has(`${ct}|function|${expand(s0)}|${sel}`));
+    }
+    for (const s of Object.keys({ ...ref.inheritedEvents, ...ref.events[ct] })) {
+      check(`gen-c row ${ct} event ${s}`, rows.has(`${ct}|event|${s}|${keccak256(s)}`));
+    }
+    for (const s of Object.keys(ref.errors)) check(`gen-c row ${ct} error ${s}`, rows.has(`${ct}|error|${s}|${keccak256(s).slice(0, 8)}`));
+  }
+  const count = c.match(/\{"\w+", "(function|event|error)"/g).length;
+  check('gen-c row count matches ABIs', count === ['DstackKms', 'DstackApp', 'ERC1967Proxy']
+    .map((n) => artifact(n).abi.filter((x) => ['function', 'event', 'error'].includes(x.type)).length)
+    .reduce((a, b) => a + b, 0));
+  function arrayHex(name) {
+    const m = c.match(new RegExp(`dg_gen_bytecode_${name}\\[\\] = \\{([^}]*)\\}`));
+    return m ? [...m[1].matchAll(/'([0-9a-f])'/g)].map((x) => x[1]).join('') : null;
+  }
+  for (const n of ['DstackKms', 'DstackApp', 'ERC1967Proxy']) {
+    check(`gen-c bytecode ${n} = artifact`, arrayHex(n) === artifact(n).bytecode.object.replace(/^0x/, ''));
+    check(`gen-c header declares ${n}`, h.includes(`extern const char dg_gen_bytecode_${n}[];`));
+  }
+  check('gen-c minimal proxy prefix = 89-byte constructor + 57-byte runtime', (arrayHex('ERC1967MinimalProxy') || '').length === 2 * (89 + 57));
+}
+
 // ---------------------------------------------------------------- upgrades-core
 const up = require('./upgrade_check.js');
 for (const r of up.run()) check(r.name, r.ok, r.detail);
