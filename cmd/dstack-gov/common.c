@@ -298,8 +298,18 @@ int cli_setup(cli *c, dg_err *err) {
         if (!cli_parse_addr(src, a, c->app, err)) return 0;
         c->has_app = 1;
     }
-    if (needs & NEED_KEY)
-        if (!load_key(c, err)) return 0;
+    if (needs & NEED_KEY) {
+        const char *from = flag_str(&c->f, "sender");
+        if (from) {
+            /* simulate as another sender, e.g. the multisig that owns the contract */
+            if (!c->dry_run)
+                return dg_err_set(err, DG_ERR_INPUT, "--sender only works with --dry-run (there is "
+                                  "no key to sign for it)");
+            if (!cli_parse_addr("--sender", from, c->from, err)) return 0;
+        } else if (!load_key(c, err)) {
+            return 0;
+        }
+    }
     return 1;
 }
 
@@ -475,6 +485,7 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
             json_object_set_new(t, "from", json_string(from_s));
             if (to) json_object_set_new(t, "to", json_string(to_s));
             json_object_set_new(t, "data", dg_eth_json_bytes(data->data, data->len));
+            json_object_set_new(t, "value", json_string("0"));
             json_object_set_new(t, "chainId", json_integer((json_int_t)p.chain_id));
             json_object_set_new(t, "nonce", json_integer((json_int_t)p.nonce));
             json_object_set_new(t, "gas", json_integer((json_int_t)gas));

@@ -35,6 +35,7 @@ const flag_spec tx_flags[] = {
     {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
     {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
     {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
+    {"sender", FLAG_STR, "ADDR", "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -282,6 +282,16 @@ expect "dry run sends nothing" 0 "$G" kms add-image "$IMG2" --dry-run
 has "dry run prints data" "data:     0x06a3ae96"
 expect "dry run left state" 0 "$G" kms info --image "$IMG2" --json
 eq "image2 still not allowed" "$(jq -r .imageAllowed <<<"$OUT")" false
+expect "dry run as another sender (--sender)" 9 env -u PRIVATE_KEY_FILE "$G" kms add-image "$IMG2" --dry-run --sender "$ACCT1"
+errhas "--sender simulates that sender" "$ACCT1 is not the owner"
+expect "dry run --from the owner, no key" 0 env -u PRIVATE_KEY_FILE "$G" kms add-image "$IMG2" --dry-run --json --sender 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+eq "unsigned tx for a multisig" "$(jq -r '.transactions[0].data[0:10]' <<<"$OUT")" 0x06a3ae96
+expect "--sender without --dry-run" 2 "$G" kms add-image "$IMG2" --sender "$ACCT1" --yes
+expect "compose-hash --app-id (allowed)" 0 "$G" compose-hash "$T/app-compose.json" --app-id "$APP"
+has "compose-hash says allowed" "allowed by app"
+printf '{"name":"other"}' > "$T/other-compose.json"
+expect "compose-hash --app-id (not allowed)" 1 "$G" compose-hash "$T/other-compose.json" --app-id "$APP"
+has "compose-hash says not allowed" "NOT allowed by app"
 rpc() { curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$ETH_RPC_URL" >/dev/null; }
 rpc evm_setAutomine '[false]'
 expect "receipt timeout" 5 "$G" kms add-image "$IMG2" --timeout 1 --yes
