@@ -175,6 +175,22 @@ int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[
     cli_say(c, "Current implementation address: %s", cs);
     cli_json_addr(c, "proxy", proxy);
     cli_json_addr(c, "previousImplementation", cur);
+    {
+        /* Preflight before deploying anything: simulate upgradeToAndCall(current
+         * implementation) as the signer — it runs the same owner and
+         * "upgrades disabled" checks the real upgrade will. */
+        dg_buf pre, ret;
+        dg_buf_init(&pre);
+        dg_buf_init(&ret);
+        int ok = dg_contract_upgrade_to_and_call(&pre, cur, NULL, 0, &err) &&
+                 dg_eth_call(c->rpc, c->from, proxy, pre.data, pre.len, "latest", &ret, &err);
+        dg_buf_free(&pre);
+        dg_buf_free(&ret);
+        if (!ok) {
+            dg_err_wrap(&err, "upgrading %s at %s would fail", name, ps);
+            return cli_fail(c, &err);
+        }
+    }
     if (c->dry_run) {
         uint64_t nonce;
         if (!dg_eth_nonce(c->rpc, c->from, &nonce, &err)) return cli_fail(c, &err);

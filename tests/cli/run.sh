@@ -227,8 +227,10 @@ has "kms upgraded line" "DstackKms upgraded at proxy address: $KMS"
 expect "state survives the upgrade" 0 "$G" kms info --image "$IMG"
 has "image still allowed" "OS image $IMG: allowed"
 expect "app disable-upgrades" 0 "$G" app disable-upgrades --app-id "$SAPP" --yes
-expect "upgrade after disable reverts" 8 "$G" app upgrade --app-id "$SAPP" --yes
+expect "upgrade after disable is refused before deploying" 8 "$G" app upgrade --app-id "$SAPP" --yes
 errhas "revert reason shown" "Upgrades are permanently disabled"
+if grep -q "Waiting for transaction" <<<"$OUT"; then bad "nothing sent for a doomed upgrade"; else ok "nothing sent for a doomed upgrade"; fi
+expect "kms upgrade by a non-owner is refused" 9 "$G" kms upgrade --private-key-file "$T/k1" --yes
 
 # ------------------------------------------------------------------ registration, ownership
 expect "kms deregister-app" 0 "$G" kms deregister-app "$SAPP" --yes
