@@ -20,7 +20,9 @@
  *   Panic(uint256)                        -> "panic 0x11 (arithmetic overflow)"
  *   OwnableUnauthorizedAccount(address)   -> "0x<checksummed> is not the owner",
  *                                            klass DG_ERR_NOT_OWNER
- *   the other OpenZeppelin errors of reference/ethereum.md §1.2 -> a sentence
+ *   the other OpenZeppelin errors of reference/ethereum.md §1.2, and every
+ *   other error in the contracts' ABIs (AddressEmptyCode, FailedDeployment)
+ *                                         -> a sentence naming the error
  *   no data                               -> "reverted without a reason"
  *   anything else                         -> "unknown error 0x<selector>"
  *

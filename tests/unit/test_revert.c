@@ -133,3 +133,34 @@ TEST(revert_unknown_and_empty) {
     CHECK(!dec_hex("0xzz", &k));
     CHECK_STR(g_out, "malformed revert data");
 }
+
+/* Every error the project's contracts can revert with (their generated ABI
+ * table) has a sentence, not "unknown error". */
+#if __has_include("dg_contracts_gen.h")
+#include "dg_contracts_gen.h"
+
+TEST(revert_every_contract_error_is_known) {
+    int errors = 0;
+    for (size_t i = 0; i < dg_gen_abi_count; i++) {
+        if (strcmp(dg_gen_abi[i].kind, "error") != 0) continue;
+        const char *sig = dg_gen_abi[i].signature;
+        uint8_t data[4 + 32 * 4] = {0};
+        CHECK(dg_abi_selector(sig, data));
+        char sel[9];
+        dg_hex_encode(data, 4, sel);
+        CHECK_STR(sel, dg_gen_abi[i].id);
+        size_t nargs = 0;
+        const char *p = strchr(sig, '(');
+        if (p && p[1] != ')') {
+            nargs = 1;
+            for (; *p; p++) nargs += *p == ',';
+        }
+        if (nargs > 4) continue;
+        dg_err_code k;
+        if (!dg_revert_decode(data, 4 + 32 * nargs, g_out, sizeof g_out, &k))
+            dg_test_fail(__FILE__, __LINE__, "%s: %s", sig, g_out);
+        errors++;
+    }
+    CHECK(errors > 0);
+}
+#endif
