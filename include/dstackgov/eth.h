@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "dstackgov/abi.h"
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 #include "dstackgov/rpc.h"
@@ -210,6 +211,13 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
  * non-NULL) whose emitter is `address`; *start is advanced past it. NULL when none. */
 const dg_eth_log *dg_eth_find_log(const dg_eth_receipt *r, const uint8_t topic0[32],
                                   const uint8_t *address, size_t *start);
+
+/* ABI-decode a log's data — the event's non-indexed arguments — as the tuple
+ * type `types`, e.g. "(string)" for GatewayAppIdSet(string). Indexed
+ * arguments are in log->topics[1..]. Returns 1, or 0 (DG_ERR_RPC_RESPONSE)
+ * when the data does not decode strictly.
+ * Out: out (free with dg_abi_value_free).  In: log, types. */
+int dg_eth_log_decode(const dg_eth_log *log, const char *types, dg_abi_value *out, dg_err *err);
 
 /* keccak256 of an event signature, e.g. "ComposeHashAdded(bytes32)". */
 void dg_eth_event_topic(const char *signature, uint8_t out[32]);

@@ -559,3 +559,11 @@ const dg_eth_log *dg_eth_find_log(const dg_eth_receipt *r, const uint8_t topic0[
     }
     return NULL;
 }
+
+int dg_eth_log_decode(const dg_eth_log *log, const char *types, dg_abi_value *out, dg_err *err) {
+    if (!dg_abi_decode(types, log->data, log->data_len, out, err)) {
+        if (err) err->code = DG_ERR_RPC_RESPONSE;
+        return dg_err_wrap(err, "log data as %s", types);
+    }
+    return 1;
+}

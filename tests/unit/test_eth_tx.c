@@ -307,3 +307,29 @@ TEST(eth_classify_error) {
     dg_eth_classify_error("x", "nonce too low", NULL, &e);
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
 }
+
+TEST(eth_log_decode) {
+    /* GatewayAppIdSet(string "gw"): offset 0x20, length 2, "gw" padded */
+    uint8_t d[96] = {0};
+    d[31] = 0x20;
+    d[63] = 2;
+    d[64] = 'g';
+    d[65] = 'w';
+    dg_eth_log l;
+    memset(&l, 0, sizeof l);
+    l.data = d;
+    l.data_len = sizeof d;
+    dg_abi_value v;
+    memset(&v, 0, sizeof v);
+    CHECK(dg_eth_log_decode(&l, "(string)", &v, NULL));
+    CHECK_INT(v.nitems, 1);
+    if (v.nitems == 1) {
+        CHECK_INT(v.items[0].len, 2);
+        CHECK_MEM(v.items[0].data, "gw", 2);
+    }
+    dg_abi_value_free(&v);
+    dg_err e;
+    l.data_len = 65; /* truncated inside the string */
+    CHECK(!dg_eth_log_decode(&l, "(string)", &v, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+}
