@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dstackgov/hash.h"
@@ -437,6 +438,25 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
     char to_s[43] = "(new contract)", from_s[43];
     cli_fmt_addr(c->from, from_s);
     if (to) cli_fmt_addr(to, to_s);
+    /* A public RPC behind a load balancer can answer "0x" for code that was just
+     * deployed (dstack#505): ask again, with backoff, before calling it missing.
+     * Local devnets never lag, so they fail at once. */
+    for (long wait = 500; to && !p.to_has_code && p.chain_id != 31337 && p.chain_id != 1337 &&
+                          wait <= 2000;
+         wait *= 2) {
+        struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        json_t *res = NULL;
+        if (dg_rpc_call(c->rpc, "eth_getCode",
+                        json_pack("[o,s]", dg_eth_json_bytes(to, 20), "latest"), &res, NULL)) {
+            const char *code = json_is_string(res) ? json_string_value(res) : "0x";
+            p.to_has_code = strcmp(code, "0x") != 0 && code[0] != '\0';
+            json_decref(res);
+        }
+        if (p.to_has_code && !dg_eth_prepare(c->rpc, c->from, to, data->data, data->len, NULL,
+                                             &p, err))
+            return 0;
+    }
     if (to && !p.to_has_code)
         return dg_err_set(err, DG_ERR_NO_CODE, "no contract code at %s on chain %llu (%s): "
                           "wrong address or wrong network?", to_s,

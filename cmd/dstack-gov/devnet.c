@@ -161,6 +161,9 @@ static int cmd_up(cli *c) {
     const char *port = flag_str(&c->f, "port");
     if (!port) port = "0";
     const char *base_fee = flag_str(&c->f, "base-fee");
+    const char *chain = flag_str(&c->f, "chain-id");
+    if (chain && !parse_pos(chain))
+        return cli_failf(c, DG_ERR_INPUT, "--chain-id \"%s\" is not a positive number", chain);
     int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
     fflush(NULL);
@@ -173,11 +176,12 @@ static int cmd_up(cli *c) {
         dup2(logfd, 1);
         dup2(logfd, 2);
         for (int fd = 3; fd < 256; fd++) close(fd);
-        if (base_fee) /* e.g. 0: a chain without EIP-1559 fees (legacy transactions) */
-            execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, "--base-fee", base_fee,
-                  (char *)NULL);
-        else
-            execl(anvil, "anvil", "--host", "127.0.0.1", "--port", port, (char *)NULL);
+        const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
+        int k = 5;
+        if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
+        if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
+        argv_[k] = NULL;
+        execv(anvil, (char *const *)argv_);
         _exit(127);
     }
     close(logfd);
@@ -235,13 +239,14 @@ static int cmd_up(cli *c) {
         return cli_failf(c, DG_ERR_INTERNAL, "deploying the contracts on the devnet failed: %s",
                          msg ? msg : "no output");
     }
+    long long chain_id = (long long)json_integer_value(json_object_get(j, "chainId"));
     FILE *ef = fopen(envf, "w");
     if (!ef) {
         json_decref(j);
         return cli_failf(c, DG_ERR_IO, "cannot write %s", envf);
     }
     fprintf(ef,
-            "# dstack-gov devnet: anvil pid %d, chain 31337.\n"
+            "# dstack-gov devnet: anvil pid %d, chain %lld.\n"
             "# PRIVATE_KEY_FILE holds anvil's public TEST key: never use it for real funds.\n"
             "export ETH_RPC_URL=%s\n"
             "export KMS_CONTRACT_ADDRESS=%s\n"
@@ -249,9 +254,10 @@ static int cmd_up(cli *c) {
             "export APP_IMPLEMENTATION=%s\n"
             "export PRIVATE_KEY_FILE=%s\n"
             "export DSTACK_GOV_DEVNET_DIR=%s\n",
-            (int)pid, url, kms, kms, ai, keyf, dir);
+            (int)pid, chain_id, url, kms, kms, ai, keyf, dir);
     fclose(ef);
-    cli_say(c, "Devnet up: anvil pid %d at %s (chain 31337)", (int)pid, url);
+    cli_say(c, "Devnet up: anvil pid %d at %s (chain %lld)", (int)pid, url, chain_id);
+    cli_json_set(c, "chainId", json_integer(chain_id));
     cli_say(c, "KMS contract:       %s", kms);
     cli_say(c, "App implementation: %s", ai);
     cli_say(c, "Env file:           %s", envf);
@@ -329,6 +335,7 @@ static const flag_spec up_flags[] = {
     {"dir", FLAG_STR, "DIR", "state directory (default: $DSTACK_GOV_DEVNET_DIR or ./.devnet)"},
     {"port", FLAG_STR, "PORT", "port on 127.0.0.1 (default: a free one)"},
     {"base-fee", FLAG_STR, "WEI", "initial base fee (0: no EIP-1559 fees, legacy transactions)"},
+    {"chain-id", FLAG_STR, "N", "chain id (default 31337), e.g. to rehearse a public chain's"},
     {NULL, 0, NULL, NULL},
 };
 

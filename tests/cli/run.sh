@@ -322,8 +322,11 @@ OUTJ=$(J app remove-hash "$CH" --app-id "$JAPP")
 OUTJ=$("$G" check app --boot-info "$T/boot-j.json" --json); eq "json check denied after remove" "$(jq -r .reason <<<"$OUTJ")" "Compose hash not allowed"
 
 # ------------------------------------------------------------------ legacy fees (chain without a base fee)
-expect "devnet up --base-fee 0" 0 "$G" devnet up --dir "$T/dnb" --base-fee 0 --json
+expect "devnet up --base-fee 0 --chain-id 8453" 0 "$G" devnet up --dir "$T/dnb" --base-fee 0 --chain-id 8453 --json
 BURL=$(jq -r .rpcUrl <<<"$OUT"); BKMS=$(jq -r .kmsContractAddress <<<"$OUT")
+eq "devnet chain id" "$(jq -r .chainId <<<"$OUT")" 8453
+expect "preset chain id matches" 0 "$G" kms info --network base --rpc-url "$BURL" --kms "$BKMS"
+expect "no code on a non-devnet chain (after retries)" 11 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms 0x000000000000000000000000000000000000dEaD --yes
 expect "legacy dry run" 0 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms "$BKMS" --dry-run
 has "legacy gas price chosen" "legacy gas price"
 expect "legacy add-image" 0 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms "$BKMS" --yes
