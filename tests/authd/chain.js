@@ -5,6 +5,7 @@
 'use strict';
 const { spawn } = require('child_process');
 const http = require('http');
+const net = require('net');
 const path = require('path');
 const fs = require('fs');
 
@@ -12,22 +13,31 @@ const TOP = path.resolve(__dirname, '../..');
 const ANVIL = path.join(TOP, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const OUT = path.join(TOP, 'contracts/eth/out');
 
-function startAnvil(extra = []) {
+// anvil runs --silent (its per-request log would fill a pipe nobody reads
+// while a benchmark blocks the event loop) on a port picked here.
+function freePort() {
   return new Promise((resolve, reject) => {
-    const p = spawn(ANVIL, ['--port', '0', '--host', '127.0.0.1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
-    const t = setTimeout(() => reject(new Error('anvil did not start: ' + buf)), 15000);
-    p.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/Listening on 127\.0\.0\.1:(\d+)/);
-      if (m && !p._port) {
-        p._port = +m[1];
-        clearTimeout(t);
-        resolve({ proc: p, url: `http://127.0.0.1:${m[1]}`, port: +m[1] });
-      }
-    });
-    p.on('exit', (c) => { if (!p._port) { clearTimeout(t); reject(new Error('anvil exited ' + c + ': ' + buf)); } });
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
+}
+
+async function startAnvil(extra = []) {
+  const port = await freePort();
+  const p = spawn(ANVIL, ['--port', String(port), '--host', '127.0.0.1', '--silent', ...extra], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  let exited = null;
+  p.on('exit', (c) => { exited = c; });
+  for (let i = 0; i < 1500; i++) {
+    if (exited !== null) throw new Error('anvil exited with ' + exited);
+    try {
+      await rpc(url, 'eth_chainId');
+      return { proc: p, url, port };
+    } catch (e) { await new Promise((r) => setTimeout(r, 10)); }
+  }
+  p.kill('SIGKILL');
+  throw new Error('anvil did not start');
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -199,4 +209,4 @@ function stopProc(p, sig = 'SIGTERM') {
   });
 }
 
-module.exports = { startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, encArgs, TOP };
+module.exports = { freePort, startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, encArgs, TOP };

@@ -1,0 +1,16 @@
+-- post.lua — wrk script: POST /bootAuth/app with a KMS-shaped BootInfo.
+-- BODY comes from the environment. With MISS=1 every request gets a fresh
+-- tcbStatus, so every request is a cache miss (a round trip to the chain).
+local body = os.getenv("BODY")
+local miss = os.getenv("MISS") == "1"
+local counter = 0
+local tid = 0
+setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+request = function()
+  local b = body
+  if miss then
+    counter = counter + 1
+    b = body:gsub("UpToDate", "Miss-" .. tostring(tid) .. "-" .. tostring(counter))
+  end
+  return wrk.format("POST", "/bootAuth/app", { ["Content-Type"] = "application/json" }, b)
+end
