@@ -280,6 +280,14 @@ expect "unknown network" 2 "$G" kms info --network nowhere
 expect "sepolia needs a key" 3 env -u ETH_RPC_URL -u ALCHEMY_API_KEY "$G" kms info --network sepolia
 expect "no terminal, no --yes" 15 "$G" kms add-image "$IMG"
 errhas "refusal says --yes" "pass --yes"
+# the confirmation prompt on a terminal (script(1) gives the command a pty)
+OUT=$(printf 'n\n' | script -qec "$G kms add-image $IMG2" /dev/null 2>&1); rc=$?
+eq "prompt: 'n' cancels (exit 15)" "$rc" 15
+has "prompt shows the cost" "(at most "
+has "prompt asks y/N" "? (y/N)"
+OUT=$(printf 'y\n' | script -qec "$G kms add-image $(b32 9)" /dev/null 2>&1); rc=$?
+eq "prompt: 'y' sends (exit 0)" "$rc" 0
+has "prompt then success" "Image added successfully"
 expect "dry run sends nothing" 0 "$G" kms add-image "$IMG2" --dry-run
 has "dry run prints data" "data:     0x06a3ae96"
 expect "dry run left state" 0 "$G" kms info --image "$IMG2" --json
