@@ -349,6 +349,10 @@ static int cmd_create_app(cli *c) {
         cli_json_addr(c, "predictedAppId", predicted);
         ok = dg_kms_deploy_and_register_app_deterministic(&data, salt, owner, noup, tcb, any, dev,
                                                           hash, &err);
+    } else if (!tcb) {
+        /* The 5-argument factory exists on OLD and NEW KMS contracts alike (NEW keeps it
+         * as a shim with requireTcbUpToDate = false), so this works on either. */
+        ok = dg_kms_deploy_and_register_app_legacy(&data, owner, noup, any, dev, hash, &err);
     } else {
         ok = dg_kms_deploy_and_register_app(&data, owner, noup, tcb, any, dev, hash, &err);
     }

@@ -139,6 +139,10 @@ expect "kms create-app" 0 "$G" kms create-app --hash "$CH" --device "$DEV" --yes
 has "create-app app id line" "Proxy Address (App Id): 0x"
 has "create-app counts" "Deployed with 1 initial device and 1 initial compose hash"
 APP=$(sed -n 's/^Proxy Address (App Id): //p' <<<"$OUT")
+expect "create-app --require-tcb-up-to-date (6-arg factory)" 0 "$G" kms create-app --require-tcb-up-to-date --allow-any-device --dry-run
+has "6-arg factory selector" "data:     0x9cb9c31f"
+expect "create-app without TCB flag (5-arg factory)" 0 "$G" kms create-app --allow-any-device --dry-run
+has "5-arg factory selector" "data:     0x8618169d"
 expect "kms:create-app alias" 0 "$G" kms:create-app --allow-any-device --network local --rpc-url "$ETH_RPC_URL" --yes
 has "alias create-app counts" "Deployed with 0 initial device and 0 initial compose hash"
 errhas "create-app without hash warns" "no --hash"
