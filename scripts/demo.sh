@@ -55,6 +55,7 @@ fi
 
 # ---- helper D: the dstack-authd demo goes here (the devnet is still up; ETH_RPC_URL,
 # ---- KMS_CONTRACT_ADDRESS, APP_ID, COMPOSE_HASH, OS_IMAGE and $DEMO/boot-*.json are set).
+APP_ID=$APP_ID COMPOSE_HASH=$COMPOSE_HASH OS_IMAGE=$OS_IMAGE BUILD=$BUILD scripts/demo-authd.sh
 
 run "stop the chain (the PID devnet up recorded)" "$G" devnet down
 trap 'rm -rf "$DEMO"' EXIT
