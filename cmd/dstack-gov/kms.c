@@ -392,6 +392,75 @@ static int cmd_create_app(cli *c) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ setup (batch) */
+
+#define SETUP_MAX 64
+
+/* Append one encoded call per comma-separated bytes32 in `list`. */
+static int add_b32_calls(cli *c, const char *flag, const char *list,
+                         int (*enc)(dg_buf *, const uint8_t *, dg_err *), dg_buf *calls, size_t *n,
+                         dg_err *err) {
+    if (!list) return 1;
+    char item[80];
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof item)
+            return dg_err_set(err, DG_ERR_INPUT, "--%s: empty or overlong entry in \"%s\"", flag, list);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        uint8_t v[32];
+        if (*n == SETUP_MAX) return dg_err_set(err, DG_ERR_INPUT, "more than %d changes", SETUP_MAX);
+        dg_buf_init(&calls[*n]);
+        if (!cli_parse_b32(c, flag, item, v, err) || !enc(&calls[*n], v, err)) {
+            dg_buf_free(&calls[*n]);
+            return 0;
+        }
+        (*n)++;
+        p = comma ? comma + 1 : p + len;
+    }
+    return 1;
+}
+
+static int cmd_setup(cli *c) {
+    dg_err err = {DG_OK, ""};
+    dg_buf calls[SETUP_MAX], data;
+    size_t n = 0;
+    int code = 0;
+    dg_buf_init(&data);
+    const char *gw = flag_str(&c->f, "gateway");
+    if (gw) {
+        dg_buf_init(&calls[n]);
+        if (!dg_kms_set_gateway_app_id(&calls[n], gw, &err)) goto fail;
+        n++;
+    }
+    if (!add_b32_calls(c, "images", flag_str(&c->f, "images"), dg_kms_add_os_image, calls, &n, &err) ||
+        !add_b32_calls(c, "mrs", flag_str(&c->f, "mrs"), dg_kms_add_aggregated_mr, calls, &n, &err) ||
+        !add_b32_calls(c, "devices", flag_str(&c->f, "devices"), dg_kms_add_device, calls, &n, &err))
+        goto fail;
+    if (n == 0) {
+        dg_err_set(&err, DG_ERR_INPUT, "kms setup: nothing to do (give --gateway, --images, --mrs "
+                   "or --devices)");
+        goto fail;
+    }
+    if (!dg_kms_multicall(&data, calls, n, &err)) goto fail;
+    cli_json_set(c, "changes", json_integer((json_int_t)n));
+    dg_eth_receipt r;
+    int rc = cli_transact(c, c->kms, &data, "multicall (KMS setup)", &r, &err);
+    if (rc == CLI_DRY_RUN) goto done;
+    if (!rc) goto fail;
+    dg_eth_receipt_free(&r);
+    cli_say(c, "KMS setup applied: %zu change%s in one transaction", n, n == 1 ? "" : "s");
+    goto done;
+fail:
+    code = cli_fail(c, &err);
+done:
+    for (size_t i = 0; i < n; i++) dg_buf_free(&calls[i]);
+    dg_buf_free(&data);
+    return code;
+}
+
 /* ------------------------------------------------------------------ reads */
 
 enum { R_OWNER, R_PENDING, R_GATEWAY, R_APPIMPL, R_INFO, R_NFIXED };
@@ -577,6 +646,13 @@ static const flag_spec info_flags[] = {
     {"app", FLAG_STR, "ADDR", "also say whether this app is registered"},
     {NULL, 0, NULL, NULL},
 };
+static const flag_spec setup_flags[] = {
+    {"gateway", FLAG_STR, "APP_ID", "set the gateway app id"},
+    {"images", FLAG_STR, "H1,H2,..", "allow these OS images"},
+    {"mrs", FLAG_STR, "M1,M2,..", "allow these KMS aggregated MRs"},
+    {"devices", FLAG_STR, "D1,D2,..", "allow these KMS devices"},
+    {NULL, 0, NULL, NULL},
+};
 static const flag_spec upgrade_flags[] = {
     {"address", FLAG_STR, "ADDR", "the proxy to upgrade (default: --kms)"},
     {NULL, 0, NULL, NULL},
@@ -601,6 +677,8 @@ const cmd_spec kms_cmds[] = {
      "The contract stores any string; the guest matches it as a substring, and \"any\" disables its gateway checks.", cmd_simple_tx, &t_gateway},
     {"kms", "set-info", "kms:set-info", "FILE", 1, 1, TX, NULL, "publish the KMS keys and quote from a JSON file",
      "FILE: {\"k256Pubkey\": \"0x..\", \"caPubkey\": \"0x..\", \"quote\": \"0x..\", \"eventlog\": \"0x..\"} (eventlog optional).", cmd_set_info, NULL},
+    {"kms", "setup", NULL, NULL, 0, 0, TX, setup_flags, "onboard a KMS in one transaction: gateway, OS images, MRs, devices",
+     "Like the BatchKmsSetup forge script, as one multicall: all changes apply together or none.", cmd_setup, NULL},
     {"kms", "set-app-implementation", "kms:set-app-implementation", "ADDR", 1, 1, TX, NULL, "set the DstackApp implementation the factory deploys", NULL, cmd_simple_tx, &t_appimpl},
     {"kms", "get-app-implementation", "kms:get-app-implementation", NULL, 0, 0, RD, NULL, "print the DstackApp implementation", NULL, cmd_info, "app-implementation"},
     {"kms", "register-app", NULL, "APP_ID", 1, 1, TX, NULL, "register an existing app contract (open to anyone)", NULL, cmd_simple_tx, &t_register},

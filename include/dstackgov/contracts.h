@@ -105,6 +105,8 @@ int dg_kms_allowed_device_ids(dg_buf *out, const uint8_t device[32], dg_err *err
 int dg_kms_predict_app_id(dg_buf *out, const uint8_t deployer[20], const uint8_t salt[32],
                           dg_err *err);
 int dg_kms_is_app_allowed(dg_buf *out, const dg_app_boot_info *bi, dg_err *err);
+/* multicall(bytes[]) on the KMS: several owner calls in one transaction. */
+int dg_kms_multicall(dg_buf *out, const dg_buf *calls, size_t ncalls, dg_err *err);
 int dg_kms_is_kms_allowed(dg_buf *out, const dg_app_boot_info *bi, dg_err *err);
 
 /* ---- DstackApp (its proxy address is the app id) */

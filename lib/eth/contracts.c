@@ -266,6 +266,10 @@ int dg_app_multicall(dg_buf *out, const dg_buf *calls, size_t ncalls, dg_err *er
     return call1(out, "multicall(bytes[])", &a, err);
 }
 
+int dg_kms_multicall(dg_buf *out, const dg_buf *calls, size_t ncalls, dg_err *err) {
+    return dg_app_multicall(out, calls, ncalls, err); /* same OpenZeppelin Multicall */
+}
+
 int dg_contract_upgrade_to_and_call(dg_buf *out, const uint8_t impl[20], const uint8_t *data,
                                     size_t len, dg_err *err) {
     dg_abi_value a;

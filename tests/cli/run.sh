@@ -134,6 +134,19 @@ expect "kms:set-app-implementation alias" 0 "$G" kms:set-app-implementation "$AP
 expect "app implementation restored" 0 "$G" kms get-app-implementation
 eq "app implementation value" "$OUT" "DstackApp implementation: $APP_IMPLEMENTATION"
 
+I4=$(b32 4); I5=$(b32 5); M6=$(b32 6)
+expect "kms setup (one multicall)" 0 "$G" kms setup --gateway gw-setup --images "$I4,$I5" --mrs "$M6" --devices "$M6" --yes
+has "setup success" "KMS setup applied: 5 changes in one transaction"
+expect "setup applied" 0 "$G" kms info --image "$I5" --mr "$M6" --device "$M6" --json
+eq "setup: image" "$(jq -r .imageAllowed <<<"$OUT")" true
+eq "setup: mr" "$(jq -r .mrAllowed <<<"$OUT")" true
+eq "setup: device" "$(jq -r .deviceAllowed <<<"$OUT")" true
+eq "setup: gateway" "$(jq -r .gatewayAppId <<<"$OUT")" gw-setup
+expect "setup with a bad entry sends nothing" 2 "$G" kms setup --images "$I4,0x12" --yes
+expect "setup with nothing to do" 2 "$G" kms setup --yes
+expect "setup by a non-owner" 9 "$G" kms setup --images "$I4" --private-key-file "$T/k1" --yes
+expect "gateway restored" 0 "$G" kms set-gateway gw-demo --yes
+
 # ------------------------------------------------------------------ create-app, app commands
 expect "kms create-app" 0 "$G" kms create-app --hash "$CH" --device "$DEV" --yes
 has "create-app app id line" "Proxy Address (App Id): 0x"
