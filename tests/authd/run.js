@@ -387,7 +387,13 @@ async function main() {
   cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '70000'], { encoding: 'utf8' });
   check('out-of-range port refused', cc.status === 2 && /--port/.test(cc.stderr), cc.stderr);
 
-  for (const p of procs.slice(1)) await stopProc(p);
+  const codes = [];
+  for (const p of procs.slice(1)) {
+    if (p.exitCode !== null || p.signalCode !== null) continue; // already stopped
+    const e = await stopProc(p);
+    codes.push(e && e.code);
+  }
+  check('every daemon exits 0 on SIGTERM (no leak reports under ASan)', codes.length >= 7 && codes.every((c) => c === 0), codes);
   await F.stop(); await F2.stop(); await F3.stop();
   await stopProc(anvil.proc);
   console.log(`authd suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
