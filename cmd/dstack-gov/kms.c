@@ -295,6 +295,44 @@ done:
     return code;
 }
 
+/* set-quote / set-eventlog: one field of KmsInfo from a file — hex text (optional
+ * 0x, surrounding whitespace ignored) or, if it is not hex, the raw bytes. */
+static int cmd_set_field(cli *c) {
+    int is_quote = strcmp(c->cmd->name, "set-quote") == 0;
+    dg_err err = {DG_OK, ""};
+    dg_buf file, bytes, data;
+    dg_buf_init(&file);
+    dg_buf_init(&bytes);
+    dg_buf_init(&data);
+    int code = 0;
+    if (!cli_read_file(c->f.pos[0], &file, 1 << 22, &err)) goto fail;
+    size_t b = 0, e = file.len;
+    while (b < e && strchr(" \t\r\n", file.data[b])) b++;
+    while (e > b && strchr(" \t\r\n", file.data[e - 1])) e--;
+    if (!dg_hex_decode_var((const char *)file.data + b, e - b, &bytes, NULL)) {
+        bytes.len = 0;
+        if (!dg_buf_append(&bytes, file.data, file.len)) goto fail;
+    }
+    if (!(is_quote ? dg_kms_set_kms_quote(&data, bytes.data, bytes.len, &err)
+                   : dg_kms_set_kms_eventlog(&data, bytes.data, bytes.len, &err)))
+        goto fail;
+    cli_json_set(c, "bytes", json_integer((json_int_t)bytes.len));
+    dg_eth_receipt r;
+    int rc = cli_transact(c, c->kms, &data, is_quote ? "setKmsQuote" : "setKmsEventlog", &r, &err);
+    if (rc == CLI_DRY_RUN) goto done;
+    if (!rc) goto fail;
+    dg_eth_receipt_free(&r);
+    cli_say(c, "KMS %s set successfully (%zu bytes)", is_quote ? "quote" : "event log", bytes.len);
+    goto done;
+fail:
+    code = cli_fail(c, &err);
+done:
+    dg_buf_free(&file);
+    dg_buf_free(&bytes);
+    dg_buf_free(&data);
+    return code;
+}
+
 /* ------------------------------------------------------------------ create-app */
 
 static int cmd_create_app(cli *c) {
@@ -679,6 +717,10 @@ const cmd_spec kms_cmds[] = {
      "FILE: {\"k256Pubkey\": \"0x..\", \"caPubkey\": \"0x..\", \"quote\": \"0x..\", \"eventlog\": \"0x..\"} (eventlog optional).", cmd_set_info, NULL},
     {"kms", "setup", NULL, NULL, 0, 0, TX, setup_flags, "onboard a KMS in one transaction: gateway, OS images, MRs, devices",
      "Like the BatchKmsSetup forge script, as one multicall: all changes apply together or none.", cmd_setup, NULL},
+    {"kms", "set-quote", NULL, "FILE", 1, 1, TX, NULL, "replace only the published KMS quote (hex or raw bytes in FILE)",
+     "setKmsQuote emits no event (as upstream): indexers will not see this change.", cmd_set_field, NULL},
+    {"kms", "set-eventlog", NULL, "FILE", 1, 1, TX, NULL, "replace only the published KMS event log (hex or raw bytes in FILE)",
+     "setKmsEventlog emits no event (as upstream).", cmd_set_field, NULL},
     {"kms", "set-app-implementation", "kms:set-app-implementation", "ADDR", 1, 1, TX, NULL, "set the DstackApp implementation the factory deploys", NULL, cmd_simple_tx, &t_appimpl},
     {"kms", "get-app-implementation", "kms:get-app-implementation", NULL, 0, 0, RD, NULL, "print the DstackApp implementation", NULL, cmd_info, "app-implementation"},
     {"kms", "register-app", NULL, "APP_ID", 1, 1, TX, NULL, "register an existing app contract (open to anyone)", NULL, cmd_simple_tx, &t_register},

@@ -116,6 +116,14 @@ expect "kms:set-info alias" 0 "$G" kms:set-info "$T/kmsinfo2.json" --yes
 expect "info:kms alias" 0 "$G" info:kms
 eq "info:kms line" "$OUT" "KMS Info: { k256Pubkey: '0x02ab', caPubkey: '0xbb', quote: '0xcd' }"
 expect "kms show-info" 0 "$G" kms show-info
+printf '0xc0ffee\n' > "$T/quote.hex"
+expect "kms set-quote (hex file)" 0 "$G" kms set-quote "$T/quote.hex" --yes
+has "set-quote success" "KMS quote set successfully (3 bytes)"
+printf 'raw log' > "$T/eventlog.bin"
+expect "kms set-eventlog (raw file)" 0 "$G" kms set-eventlog "$T/eventlog.bin" --yes
+has "set-eventlog success" "KMS event log set successfully (7 bytes)"
+expect "quote visible" 0 "$G" kms show-info --json
+eq "quote replaced, key kept" "$(jq -r '.quote + " " + .k256Pubkey' <<<"$OUT")" "0xc0ffee 0x02ab"
 printf '{"k256Pubkey":"0x0"}' > "$T/badinfo.json"
 expect "set-info bad hex" 2 "$G" kms set-info "$T/badinfo.json" --yes
 expect "kms get-app-implementation" 0 "$G" kms get-app-implementation
