@@ -96,7 +96,8 @@ static int cmd_check_app(cli *c) {
         dg_bootinfo_free(&bi);
         return cli_fail(c, &err);
     }
-    enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, N };
+    enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, A_IFACE, N };
+    static const uint8_t IAPPAUTH[4] = {0x1e, 0x07, 0x91, 0x98};
     dg_buf q[N], ret[N];
     uint8_t to[N][20];
     int ok[N];
@@ -118,7 +119,8 @@ static int cmd_check_app(cli *c) {
         !dg_app_allowed_compose_hashes(&q[A_HASH], abi.compose_hash, &err) ||
         !dg_contract_encode_noarg(&q[A_ANY], DG_SIG_APP_ALLOW_ANY_DEVICE, &err) ||
         !dg_app_allowed_device_ids(&q[A_DEV], abi.device_id, &err) ||
-        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) || !pin_block(c, blk, &bnum, &err) ||
+        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) ||
+        !dg_contract_supports_interface(&q[A_IFACE], IAPPAUTH, &err) || !pin_block(c, blk, &bnum, &err) ||
         !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
         code = cli_fail(c, &err);
         json_decref(x.checks);
@@ -153,7 +155,13 @@ static int cmd_check_app(cli *c) {
          reg ? "registered" : dereg ? "DEREGISTERED by the KMS owner" : "not registered");
     cli_fmt_b32(abi.os_image_hash, h);
     rule(c, &x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
-    rule(c, &x, app_ok, "app-contract", "app contract %s", app_ok ? "answers" : "has no code or is not a DstackApp");
+    int iface = 0;
+    if (ok[A_IFACE]) dg_contract_decode_bool(ret[A_IFACE].data, ret[A_IFACE].len, &iface, NULL);
+    rule(c, &x, app_ok, "app-contract", "app contract %s",
+         app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
+                         : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
+                : ok[A_IFACE] && iface ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
+                                       : "has no code or is not a DstackApp");
     if (app_ok) {
         int tcb_ok = !tcb || strcmp(bi.tcb_status, "UpToDate") == 0;
         rule(c, &x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",

@@ -221,6 +221,7 @@ JSON
 expect "check app allowed" 0 "$G" check app --boot-info "$T/boot.json"
 has "check app says allowed" "Is Allowed: true"
 has "check app gateway" "Gateway App ID: gw-demo"
+has "check app sees IAppAuth" "implements IAppAuth (ERC-165 0x1e079198)"
 sed "s/${DEV#0x}/${DEV2#0x}/" "$T/boot.json" > "$T/boot-dev.json"
 expect "check app denied (device)" 1 "$G" check app --boot-info "$T/boot-dev.json"
 has "check app device reason" "Reason: Device not allowed"
