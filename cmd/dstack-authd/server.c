@@ -85,54 +85,115 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     return send_buf(c, status, &b, "application/json");
 }
 
-static void put_hex(dg_buf *b, const char *key, const uint8_t *p, size_t n) {
+/* The decision log line is built on the stack without printf: this runs for
+ * every request, so it must cost less than the decision it records. Worst
+ * case (every string at its limit, fully escaped) is under 8 KiB. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} linebuf;
+
+static void lb_put(linebuf *l, const char *s, size_t n) {
+    if (n > l->cap - l->n) n = l->cap - l->n;
+    memcpy(l->p + l->n, s, n);
+    l->n += n;
+}
+
+static void lb_puts(linebuf *l, const char *s) { lb_put(l, s, strlen(s)); }
+
+static void lb_u64(linebuf *l, unsigned long long v) {
+    char t[24];
+    size_t i = sizeof t;
+    do t[--i] = (char)('0' + v % 10); while ((v /= 10) && i);
+    lb_put(l, t + i, sizeof t - i);
+}
+
+static void lb_hex(linebuf *l, const char *key, const uint8_t *p, size_t n) {
     static const char hx[] = "0123456789abcdef";
-    dg_buf_printf(b, ",\"%s\":\"", key);
+    char t[64];
+    lb_puts(l, ",\"");
+    lb_puts(l, key);
+    lb_puts(l, "\":\"");
     for (size_t i = 0; i < n; i++) {
-        dg_buf_push(b, (uint8_t)hx[p[i] >> 4]);
-        dg_buf_push(b, (uint8_t)hx[p[i] & 15]);
+        t[2 * i] = hx[p[i] >> 4];
+        t[2 * i + 1] = hx[p[i] & 15];
     }
-    dg_buf_push(b, '"');
+    lb_put(l, t, 2 * n);
+    lb_put(l, "\"", 1);
+}
+
+static void lb_str(linebuf *l, const char *key, const char *s, size_t n) {
+    static const char hx[] = "0123456789abcdef";
+    lb_puts(l, ",\"");
+    lb_puts(l, key);
+    lb_puts(l, "\":\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        lb_put(l, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', c, 0, 0, 0, 0};
+        if (c == '"' || c == '\\') lb_put(l, e, 2);
+        else {
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hx[c >> 4];
+            e[5] = hx[c & 15];
+            lb_put(l, e, 6);
+        }
+    }
+    lb_put(l, s + run, n - run);
+    lb_put(l, "\"", 1);
 }
 
 static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg_decision *d, unsigned status,
                          double secs) {
-    char t[40];
+    /* "YYYY-mm-ddTHH:MM:SS" formatted once per second per thread */
+    static __thread time_t t_sec = -1;
+    static __thread char t_pre[32];
+    char line[8192];
+    linebuf l = {line, 0, sizeof line};
     struct timespec ts;
-    struct tm tm;
-    dg_buf b;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(t + n, sizeof t - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    dg_buf_init(&b);
-    dg_buf_printf(&b, "{\"time\":\"%s\",\"route\":\"%s\",\"status\":%u", t, route == R_KMS ? "kms" : "app", status);
+    if (ts.tv_sec != t_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(t_pre, sizeof t_pre, "%Y-%m-%dT%H:%M:%S", &tm);
+        t_sec = ts.tv_sec;
+    }
+    long ms = ts.tv_nsec / 1000000;
+    char msb[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
+    lb_puts(&l, "{\"time\":\"");
+    lb_puts(&l, t_pre);
+    lb_put(&l, msb, 6);
+    lb_puts(&l, route == R_KMS ? ",\"route\":\"kms\",\"status\":" : ",\"route\":\"app\",\"status\":");
+    lb_u64(&l, status);
     if (bi) {
-        put_hex(&b, "appId", bi->app_id, 20);
-        put_hex(&b, "composeHash", bi->compose_hash, 32);
-        put_hex(&b, "deviceId", bi->device_id, 32);
-        put_hex(&b, "osImageHash", bi->os_image_hash, 32);
-        put_hex(&b, "mrAggregated", bi->mr_aggregated, 32);
-        dg_buf_puts(&b, ",\"tcbStatus\":");
-        dg_json_put_string(&b, bi->tcb_status, bi->tcb_len);
+        lb_hex(&l, "appId", bi->app_id, 20);
+        lb_hex(&l, "composeHash", bi->compose_hash, 32);
+        lb_hex(&l, "deviceId", bi->device_id, 32);
+        lb_hex(&l, "osImageHash", bi->os_image_hash, 32);
+        lb_hex(&l, "mrAggregated", bi->mr_aggregated, 32);
+        lb_str(&l, "tcbStatus", bi->tcb_status, bi->tcb_len);
     }
     if (d->has_block) {
-        dg_buf_printf(&b, ",\"block\":%llu", (unsigned long long)d->block_number);
-        put_hex(&b, "blockHash", d->block_hash, 32);
+        lb_puts(&l, ",\"block\":");
+        lb_u64(&l, d->block_number);
+        lb_hex(&l, "blockHash", d->block_hash, 32);
     }
-    if (d->endpoint[0]) {
-        dg_buf_puts(&b, ",\"endpoint\":");
-        dg_json_put_string(&b, d->endpoint, strlen(d->endpoint));
-    }
-    dg_buf_printf(&b, ",\"isAllowed\":%s,\"reason\":", d->allowed ? "true" : "false");
-    dg_json_put_string(&b, d->reason, strlen(d->reason));
-    if (d->detail[0]) {
-        dg_buf_puts(&b, ",\"detail\":");
-        dg_json_put_string(&b, d->detail, strlen(d->detail));
-    }
-    dg_buf_printf(&b, ",\"cached\":%s,\"latencyMs\":%.3f}", d->cached ? "true" : "false", secs * 1000.0);
-    if (!b.oom) declog_write((const char *)b.data, b.len);
-    dg_buf_free(&b);
+    if (d->endpoint[0]) lb_str(&l, "endpoint", d->endpoint, strlen(d->endpoint));
+    lb_puts(&l, d->allowed ? ",\"isAllowed\":true" : ",\"isAllowed\":false");
+    lb_str(&l, "reason", d->reason, strlen(d->reason));
+    if (d->detail[0]) lb_str(&l, "detail", d->detail, strlen(d->detail));
+    lb_puts(&l, d->cached ? ",\"cached\":true,\"latencyMs\":" : ",\"cached\":false,\"latencyMs\":");
+    unsigned long long us = (unsigned long long)(secs * 1e6 + 0.5);
+    lb_u64(&l, us / 1000);
+    char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10)};
+    lb_put(&l, frac, 4);
+    lb_put(&l, "}", 1);
+    declog_write(line, l.n);
 }
 
 static enum MHD_Result answer_decision(authd_server *s, struct MHD_Connection *c, req_ctx *rq) {
