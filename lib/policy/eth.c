@@ -858,7 +858,13 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
         e->nurls++;
     }
     dg_rpc_opts ro = {.timeout_ms = e->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = e->o.quorum};
-    if (!(e->poll_rpc = dg_rpc_new((const char *const *)e->urls, e->nurls, &ro, err))) goto fail;
+    /* The poller only picks a block (first endpoint that answers); the quorum
+     * applies to the decision batches, which are pinned to that block's hash:
+     * endpoints one block apart must not make every poll fail, and a block an
+     * honest endpoint does not know makes the quorum fail, i.e. a deny. */
+    dg_rpc_opts po = ro;
+    po.quorum = 0;
+    if (!(e->poll_rpc = dg_rpc_new((const char *const *)e->urls, e->nurls, &po, err))) goto fail;
     for (size_t i = 0; i < e->nurls; i++)
         snprintf(e->labels[i], sizeof e->labels[i], "%s", dg_rpc_endpoint_label(e->poll_rpc, i));
     for (size_t i = 0; i < e->npool; i++) {

@@ -293,6 +293,17 @@ async function main() {
   F3.mode = 'pass';
   r = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q2' }));
   check('quorum: recovers', r.json && r.json.isAllowed === true, r.text);
+  F3.mode = 'chain';
+  r = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q3' }));
+  check('quorum: one endpoint on another chain -> deny', r.json && r.json.isAllowed === false &&
+    /RPC endpoints disagree|chain ID mismatch/.test(r.json.reason), r.text);
+  F3.mode = 'pass';
+  F2.mode = 'down';
+  r = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q4' }));
+  check('quorum: an endpoint down -> deny (no quorum)', r.json && r.json.isAllowed === false, r.text);
+  F2.mode = 'pass';
+  w = await until(async () => { const x = await post(Q.url, 'app', boot({ appId: app, tcbStatus: 'Q5' })); return x.json && x.json.isAllowed === true; }, 3000);
+  check('quorum: recovers after the endpoint returns', w.ok, w);
 
   // failover: first endpoint dead
   const FO = await authd(['--rpc-url', 'http://127.0.0.1:1', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', '']);
