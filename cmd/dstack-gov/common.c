@@ -357,7 +357,7 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
     }
     r[n].method = "eth_chainId";
     r[n].params = json_array();
-    int good = dg_rpc_batch(c->rpc, r, n + 1, err);
+    int good = dg_eth_batch(c->rpc, r, n + 1, err);
     if (good) {
         uint64_t cid;
         if (!r[n].ok || !dg_eth_quantity_u64(r[n].result, &cid, err)) {

@@ -114,6 +114,12 @@ json_t *dg_eth_json_bytes(const uint8_t *p, size_t n);
 
 /* ------------------------------------------------------------------ RPC steps */
 
+/* dg_rpc_batch, except that when the endpoint answers but refuses JSON-RPC
+ * batches (some nodes and gateways do), the requests are sent one at a time.
+ * Same contract as dg_rpc_batch: params are stolen, per-request results and
+ * errors (with error_data) are in reqs[i]; returns 0 only on transport failure. */
+int dg_eth_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err);
+
 /* Everything dg_eth_prepare gathers for one transaction. */
 typedef struct {
     uint64_t chain_id;

@@ -239,25 +239,64 @@ static json_t *call_object(const uint8_t *from, const uint8_t *to, const uint8_t
     return o;
 }
 
+/* One call, sent as a plain (non-batch) request; JSON-RPC errors are classified. */
 static int single(dg_rpc *rpc, const char *method, json_t *params, json_t **result,
                   const char *what, dg_err *err) {
-    dg_rpc_req r;
-    memset(&r, 0, sizeof r);
-    r.method = method;
-    r.params = params;
-    if (!dg_rpc_batch(rpc, &r, 1, err)) {
-        if (r.result) json_decref(r.result);
-        if (r.error_data) json_decref(r.error_data);
+    dg_err e = {DG_OK, ""};
+    if (dg_rpc_call(rpc, method, params, result, &e)) return 1;
+    if (e.code != DG_ERR_RPC_RESPONSE || !dg_rpc_last_error_code(rpc)) {
+        if (err) *err = e;
         return 0;
     }
-    if (!r.ok) {
-        dg_eth_classify_error(what, r.error, r.error_data, err);
-        if (r.result) json_decref(r.result);
-        if (r.error_data) json_decref(r.error_data);
+    const char *d = dg_rpc_last_error_data(rpc);
+    json_t *data = d ? json_string(d) : NULL;
+    dg_eth_classify_error(what, e.msg, data, err);
+    if (data) json_decref(data);
+    return 0;
+}
+
+int dg_eth_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err) {
+    json_t *saved[32];
+    if (n > 32) return dg_rpc_batch(rpc, reqs, n, err);
+    for (size_t i = 0; i < n; i++) saved[i] = reqs[i].params ? json_incref(reqs[i].params) : NULL;
+    dg_err e = {DG_OK, ""};
+    if (dg_rpc_batch(rpc, reqs, n, &e)) {
+        for (size_t i = 0; i < n; i++)
+            if (saved[i]) json_decref(saved[i]);
+        return 1;
+    }
+    if (e.code != DG_ERR_RPC_RESPONSE) { /* unreachable, timeout: no second try here */
+        for (size_t i = 0; i < n; i++)
+            if (saved[i]) json_decref(saved[i]);
+        if (err) *err = e;
         return 0;
     }
-    if (r.error_data) json_decref(r.error_data);
-    *result = r.result;
+    /* The endpoint answered, but not with a batch: some nodes and gateways refuse
+     * JSON-RPC batches. Ask one request at a time. */
+    for (size_t i = 0; i < n; i++) {
+        dg_rpc_req *r = &reqs[i];
+        dg_err e2 = {DG_OK, ""};
+        json_t *res = NULL;
+        r->ok = 0;
+        r->result = r->error_data = NULL;
+        r->error[0] = '\0';
+        json_t *p = saved[i];
+        saved[i] = NULL;
+        if (dg_rpc_call(rpc, r->method, p ? p : json_array(), &res, &e2)) {
+            r->ok = 1;
+            r->result = res;
+        } else if (e2.code == DG_ERR_RPC_RESPONSE) {
+            snprintf(r->error, sizeof r->error, "%.255s", e2.msg);
+            r->error_code = dg_rpc_last_error_code(rpc);
+            const char *d = dg_rpc_last_error_data(rpc);
+            r->error_data = d ? json_string(d) : NULL;
+        } else {
+            for (size_t k = i + 1; k < n; k++)
+                if (saved[k]) json_decref(saved[k]);
+            if (err) *err = e2;
+            return 0;
+        }
+    }
     return 1;
 }
 
@@ -288,7 +327,7 @@ int dg_eth_suggest_fees(dg_rpc *rpc, dg_eth_fees *out, dg_err *err) {
     r[1].params = json_array();
     r[2].method = "eth_gasPrice";
     r[2].params = json_array();
-    int ok = dg_rpc_batch(rpc, r, 3, err);
+    int ok = dg_eth_batch(rpc, r, 3, err);
     if (ok)
         ok = dg_eth_fees_choose(r[0].ok ? r[0].result : NULL, r[1].ok ? r[1].result : NULL,
                                 r[2].ok ? r[2].result : NULL, out, err);
@@ -370,7 +409,7 @@ int dg_eth_prepare(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const
     }
     r[BLOCK].method = "eth_blockNumber";
     r[BLOCK].params = json_array();
-    int ok = dg_rpc_batch(rpc, r, n, err);
+    int ok = dg_eth_batch(rpc, r, n, err);
     if (!ok) goto done;
     ok = 0;
     if (!r[CHAIN].ok) {
@@ -517,7 +556,7 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
             r[1].params = json_array();
             n = 2;
         }
-        int ok = dg_rpc_batch(rpc, r, n, err);
+        int ok = dg_eth_batch(rpc, r, n, err);
         uint64_t block = 0;
         int done = 0;
         if (ok && r[0].ok && r[0].result && !json_is_null(r[0].result)) {

@@ -14,7 +14,9 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) G="$BUILD/dstack-gov" ;; *) G="$PWD/$BUILD/dstack-gov" ;; esac
 T=$(mktemp -d)
 PASS=0; FAIL=0
+PROXY_PID=
 cleanup() {
+  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
   "$G" devnet down --dir "$T/dn" >/dev/null 2>&1
   "$G" devnet down --dir "$T/dnb" >/dev/null 2>&1
   rm -rf "$T"
@@ -366,6 +368,19 @@ has "legacy gas price chosen" "legacy gas price"
 expect "legacy add-image" 0 "$G" kms add-image "$IMG" --rpc-url "$BURL" --kms "$BKMS" --yes
 has "legacy add-image success" "Image added successfully"
 expect "legacy devnet down" 0 "$G" devnet down --dir "$T/dnb"
+
+# ------------------------------------------------------------------ an endpoint that refuses batches
+node tests/cli/nobatch-proxy.js "$ETH_RPC_URL" > "$T/proxy.out" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 100); do grep -q '^port ' "$T/proxy.out" && break; sleep 0.05; done
+PURL="http://127.0.0.1:$(sed -n 's/^port //p' "$T/proxy.out")"
+expect "no-batch endpoint: read" 0 "$G" kms info --rpc-url "$PURL" --image "$IMG" --json
+eq "no-batch endpoint: answer" "$(jq -r .imageAllowed <<<"$OUT")" true
+expect "no-batch endpoint: transaction" 0 "$G" kms add-image "$(b32 8)" --rpc-url "$PURL" --yes
+has "no-batch endpoint: success" "Image added successfully"
+expect "no-batch endpoint: revert still classified" 9 "$G" kms add-image "$IMG" --rpc-url "$PURL" --private-key-file "$T/k1" --yes
+expect "no-batch endpoint: check app" 0 "$G" check app --boot-info "$T/boot.json" --rpc-url "$PURL"
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null
 
 # ------------------------------------------------------------------ kms deploy (fresh), devnet down
 expect "kms deploy (no app impl)" 0 "$G" kms deploy --yes
