@@ -15,9 +15,6 @@
 #include "dstackgov/contracts.h"
 #include "dstackgov/hex.h"
 
-int cli_deploy_proxy(cli *c, const uint8_t impl[20], const dg_buf *init, const char *label,
-                     uint8_t proxy[20], uint8_t tx_hash[32], dg_err *err);
-int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[20]);
 
 static const uint8_t ZERO20[20];
 

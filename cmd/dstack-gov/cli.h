@@ -143,6 +143,12 @@ int cmd_simple_tx(cli *c);
  * address, CLI_DRY_RUN, or 0 with err. */
 int cli_deploy(cli *c, const char *code_hex, const dg_buf *ctor_args, const char *label,
                uint8_t addr[20], uint8_t tx_hash[32], dg_err *err);
+/* Deploy an ERC1967Proxy for impl with init calldata (kms.c). */
+int cli_deploy_proxy(cli *c, const uint8_t impl[20], const dg_buf *init, const char *label,
+                     uint8_t proxy[20], uint8_t tx_hash[32], dg_err *err);
+/* Deploy a new implementation from creation code and upgrade the proxy to it,
+ * after a preflight of the upgrade as the signer (kms.c). Returns an exit code. */
+int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[20]);
 /* The implementation behind an ERC-1967 proxy (its storage slot). */
 int cli_read_impl_slot(cli *c, const uint8_t proxy[20], uint8_t impl[20], dg_err *err);
 /* Balance of the signer. */

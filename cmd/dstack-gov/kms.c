@@ -46,8 +46,6 @@ static int proxy_ctor(dg_buf *out, const uint8_t impl[20], const dg_buf *init, d
 }
 
 int cli_deploy_proxy(cli *c, const uint8_t impl[20], const dg_buf *init, const char *label,
-                     uint8_t proxy[20], uint8_t tx_hash[32], dg_err *err);
-int cli_deploy_proxy(cli *c, const uint8_t impl[20], const dg_buf *init, const char *label,
                      uint8_t proxy[20], uint8_t tx_hash[32], dg_err *err) {
     dg_buf ctor;
     dg_buf_init(&ctor);
@@ -158,7 +156,6 @@ static int cmd_deploy_impl(cli *c) {
 
 /* ------------------------------------------------------------------ upgrade */
 
-int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[20]);
 int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[20]) {
     dg_err err = {DG_OK, ""};
     uint8_t cur[20], impl[20];
