@@ -312,8 +312,8 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
             return dg_err_set(err, DG_ERR_CONFIG, "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR or --kms-contract)");
         if (!dg_address_parse(c->kms_contract, a, &e))
             return dg_err_set(err, DG_ERR_CONFIG, "eth.kms_contract \"%s\": %s", c->kms_contract, e.msg);
-        if (strcmp(c->snapshot, "latest") && strcmp(c->snapshot, "safe") && strcmp(c->snapshot, "finalized") &&
-            strcmp(c->snapshot, "confirmations"))
+        if (strcmp(c->snapshot, "latest") != 0 && strcmp(c->snapshot, "safe") != 0 &&
+            strcmp(c->snapshot, "finalized") != 0 && strcmp(c->snapshot, "confirmations") != 0)
             return dg_err_set(err, DG_ERR_CONFIG, "eth.snapshot \"%s\": expected latest, safe, finalized or confirmations",
                               c->snapshot);
         if (c->quorum > c->nrpc)

@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
                 authd_config_free(&ncfg);
                 continue;
             }
-            if (strcmp(ncfg.host, cfg.host) || ncfg.port != cfg.port || ncfg.threads != cfg.threads)
+            if (strcmp(ncfg.host, cfg.host) != 0 || ncfg.port != cfg.port || ncfg.threads != cfg.threads)
                 authd_msg("SIGHUP: host, port and threads take effect only after a restart");
             dg_policy *np = authd_policy_new(&ncfg, &e2);
             if (!np) {

@@ -235,8 +235,9 @@ static int parse_key(cur *c, dg_buf *b) {
 }
 
 static int table_known(const dg_toml *d, const char *name) {
+    if (!name) return 0;
     for (size_t i = 0; i < d->ntables; i++)
-        if (strcmp(d->tables[i], name) == 0) return 1;
+        if (d->tables[i] && strcmp(d->tables[i], name) == 0) return 1;
     return 0;
 }
 
@@ -249,28 +250,32 @@ static int add_table(cur *c, const char *name) {
         d->tables = nt;
         d->captables = nc;
     }
-    if (!(d->tables[d->ntables] = strdup(name))) return dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
-    d->ntables++;
+    char *t = strdup(name);
+    if (!t) return dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
+    d->tables[d->ntables++] = t;
     return 1;
 }
 
 /* Is `name` a value key, or a prefix of one / a table (name + ".")? */
 static const dg_toml_entry *find_entry(const dg_toml *d, const char *name) {
+    if (!name) return NULL;
     for (size_t i = 0; i < d->n; i++)
-        if (strcmp(d->e[i].key, name) == 0) return &d->e[i];
+        if (d->e[i].key && strcmp(d->e[i].key, name) == 0) return &d->e[i];
     return NULL;
 }
 
 static int has_prefix_use(const dg_toml *d, const char *name) {
+    if (!name) return 0;
     size_t n = strlen(name);
     for (size_t i = 0; i < d->n; i++)
-        if (strncmp(d->e[i].key, name, n) == 0 && d->e[i].key[n] == '.') return 1;
+        if (d->e[i].key && strncmp(d->e[i].key, name, n) == 0 && d->e[i].key[n] == '.') return 1;
     return 0;
 }
 
 /* Every proper prefix of `key` must not be a value. */
 static int check_prefixes(cur *c, const char *key) {
     char tmp[MAX_KEY + 2];
+    if (!key) return dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
     size_t n = strlen(key);
     if (n > MAX_KEY) return fail(c, "key too long");
     memcpy(tmp, key, n + 1);
@@ -323,18 +328,27 @@ static int parse_int(cur *c, long long *out) {
     return 1;
 }
 
-static int push_entry(cur *c, dg_toml_entry *e) {
+/* A new, zeroed entry owned by the document (freed with it, even if the
+ * parse fails half-way through filling it). NULL on failure (err set). */
+static dg_toml_entry *new_entry(cur *c) {
     dg_toml *d = c->doc;
-    if (d->n == MAX_ENTRIES) return fail(c, "too many keys");
+    if (d->n == MAX_ENTRIES) {
+        fail(c, "too many keys");
+        return NULL;
+    }
     if (d->n == d->cap) {
         size_t nc = d->cap ? d->cap * 2 : 16;
         dg_toml_entry *ne = realloc(d->e, nc * sizeof *ne);
-        if (!ne) return dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
+        if (!ne) {
+            dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
         d->e = ne;
         d->cap = nc;
     }
-    d->e[d->n++] = *e;
-    return 1;
+    dg_toml_entry *e = &d->e[d->n++];
+    memset(e, 0, sizeof *e);
+    return e;
 }
 
 static void entry_free(dg_toml_entry *e) {
@@ -411,10 +425,10 @@ static int join(cur *c, const char *prefix, const char *key, char **out) {
     if (!s) return dg_err_set(c->err, DG_ERR_NOMEM, "out of memory");
     if (a) {
         memcpy(s, prefix, a);
-        s[a] = '.';
-        memcpy(s + a + 1, key, b + 1);
-    } else
-        memcpy(s, key, b + 1);
+        s[a++] = '.';
+    }
+    memcpy(s + a, key, b);
+    s[a + b] = 0;
     *out = s;
     return 1;
 }
@@ -434,7 +448,7 @@ static int parse_doc(cur *c) {
             c->p++;
             dg_buf k;
             dg_buf_init(&k);
-            if (!parse_key(c, &k)) {
+            if (!parse_key(c, &k) || !k.data) {
                 dg_buf_free(&k);
                 return 0;
             }
@@ -464,12 +478,10 @@ static int parse_doc(cur *c) {
         int kl = c->line, kc = col(c);
         dg_buf k;
         dg_buf_init(&k);
-        if (!parse_key(c, &k)) {
+        if (!parse_key(c, &k) || !k.data) {
             dg_buf_free(&k);
             return 0;
         }
-        dg_toml_entry e;
-        memset(&e, 0, sizeof e);
         char *full = NULL;
         if (!join(c, table, (const char *)k.data, &full)) {
             dg_buf_free(&k);
@@ -485,24 +497,19 @@ static int parse_doc(cur *c) {
             free(full);
             return 0;
         }
-        e.key = full;
-        e.key_line = kl;
-        e.key_col = kc;
-        skip_sp(c);
-        if (c->p >= c->end || *c->p != '=') {
-            entry_free(&e);
-            return fail(c, "expected '=' after key");
+        dg_toml_entry *e = new_entry(c);
+        if (!e) {
+            free(full);
+            return 0;
         }
+        e->key = full;
+        e->key_line = kl;
+        e->key_col = kc;
+        skip_sp(c);
+        if (c->p >= c->end || *c->p != '=') return fail(c, "expected '=' after key");
         c->p++;
         skip_sp(c);
-        if (!parse_value(c, &e)) {
-            entry_free(&e);
-            return 0;
-        }
-        if (!push_entry(c, &e)) {
-            entry_free(&e);
-            return 0;
-        }
+        if (!parse_value(c, e)) return 0;
         if (!end_of_line(c)) return 0;
     }
     return 1;

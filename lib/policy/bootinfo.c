@@ -113,6 +113,7 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
  * length. A NUL inside the string is refused (fields become C strings). */
 static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
     size_t n = 0;
+    *outlen = 0;
     if (s->p >= s->end || *s->p != '"') return syntax(s, "expected a string");
     s->p++;
     for (;;) {
@@ -361,7 +362,7 @@ static int parse_object(scan *s, dg_bootinfo *bi) {
     else
         for (;;) {
             char key[32];
-            size_t kn;
+            size_t kn = 0;
             skip_ws(s);
             if (!parse_string(s, key, sizeof key, &kn)) return 0;
             skip_ws(s);

@@ -66,6 +66,8 @@ typedef struct {
     char err[300];      /* why not valid */
 } snapshot;
 
+typedef char label_t[160];
+
 typedef struct {
     struct dg_policy base;
     dg_eth_policy_opts o;
@@ -76,7 +78,7 @@ typedef struct {
     char kms_display[43];  /* EIP-55 */
     uint64_t chain_id;
     char chain_hex[24];    /* "0x..." as eth_chainId returns it */
-    char (*labels)[160];
+    label_t *labels;
 
     /* RPC clients: one for the poller, a pool for decisions. */
     dg_rpc *poll_rpc;
@@ -694,7 +696,7 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     dg_buf a, b;
     dg_buf_init(&a);
     dg_buf_init(&b);
-    const uint8_t *gs;
+    const uint8_t *gs = NULL;
     size_t gn = 0;
     if (ok) {
         if (!r[0].ok || !r[1].ok) ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s", !r[0].ok ? r[0].error : r[1].error);
@@ -708,7 +710,7 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
         out->backend = "eth";
         snprintf(out->kms_contract, sizeof out->kms_contract, "%s", e->kms_display);
         snprintf(out->eth_rpc_url, sizeof out->eth_rpc_url, "%s", e->labels[0]);
-        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, (const char *)gs, gn);
+        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, gs ? (const char *)gs : "", gs ? gn : 0);
         out->chain_id = e->chain_id;
         dg_address_checksum(b.data + 12, out->app_implementation);
         pthread_mutex_lock(&e->info_mu);
@@ -840,11 +842,11 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     dg_address_checksum(e->kms, e->kms_display);
 
     e->urls = calloc(opts->nrpc, sizeof *e->urls);
-    e->labels = calloc(opts->nrpc, sizeof *e->labels);
+    e->labels = calloc(opts->nrpc, sizeof(label_t));
     e->nslots = e->o.cache_entries;
     e->slots = calloc(e->nslots, sizeof *e->slots);
     e->npool = e->o.rpc_pool;
-    e->pool = calloc(e->npool, sizeof *e->pool);
+    e->pool = calloc(e->npool, sizeof(dg_rpc *));
     e->pool_free = calloc(e->npool, sizeof *e->pool_free);
     if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
