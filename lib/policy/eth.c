@@ -213,8 +213,8 @@ static size_t pad32(size_t n) { return (n + 31) / 32 * 32; }
 /* Calldata (0x-hex) for isAppAllowed/isKmsAllowed(T) with
  * T = (address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]).
  * Written directly (fixed layout) rather than through a value tree: this is
- * the hot path of every miss. tests/unit/test_policy_eth.c checks it against
- * the ABI encoder. */
+ * the hot path of every miss. tests/unit/test_bootinfo.c checks it against
+ * the general ABI encoder. */
 int dg_policy_eth_calldata(const dg_bootinfo *bi, dg_route route, dg_buf *out) {
     dg_buf_puts(out, "0x");
     dg_buf_puts(out, route == DG_ROUTE_KMS ? SEL_IS_KMS_ALLOWED : SEL_IS_APP_ALLOWED);

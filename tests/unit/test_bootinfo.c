@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dstackgov/abi.h"
 #include "dstackgov/bootinfo.h"
+#include "dstackgov/hex.h"
 #include "dstackgov/policy.h"
 #include "../test.h"
 
@@ -285,5 +287,47 @@ TEST(bootinfo_eth_calldata_layout) {
     CHECK(dg_policy_eth_calldata(&bi, DG_ROUTE_KMS, &d));
     CHECK(strncmp((const char *)d.data, "0xe067ec9d", 10) == 0);
     dg_buf_free(&d);
+    dg_bootinfo_free(&bi);
+}
+
+/* The hand-written calldata of the hot path against the project's general ABI
+ * encoder (lib/codec/abi.c, written independently), with advisory ids. */
+TEST(bootinfo_eth_calldata_matches_abi_encoder) {
+    dg_bootinfo bi;
+    dg_err err;
+    dg_bootinfo_init(&bi);
+    CHECK(parse(with_field("advisoryIds", "[\"INTEL-SA-00837\",\"\",\"a-much-longer-advisory-identifier-over-32-bytes\"]"),
+                &bi, &err));
+    for (int route = 0; route < 2; route++) {
+        dg_abi_value args, *t;
+        dg_buf want, got;
+        dg_buf_init(&want);
+        dg_buf_init(&got);
+        CHECK(dg_abi_tuple(&args, 1));
+        t = &args.items[0];
+        CHECK(dg_abi_tuple(t, 9));
+        dg_abi_address(&t->items[0], bi.app_id);
+        dg_abi_bytes32(&t->items[1], bi.compose_hash);
+        dg_abi_address(&t->items[2], bi.instance_id);
+        dg_abi_bytes32(&t->items[3], bi.device_id);
+        dg_abi_bytes32(&t->items[4], bi.mr_aggregated);
+        dg_abi_bytes32(&t->items[5], bi.mr_system);
+        dg_abi_bytes32(&t->items[6], bi.os_image_hash);
+        CHECK(dg_abi_string(&t->items[7], bi.tcb_status));
+        CHECK(dg_abi_array(&t->items[8], bi.n_advisory));
+        for (size_t i = 0; i < bi.n_advisory; i++)
+            CHECK(dg_abi_string(&t->items[8].items[i], dg_bootinfo_advisory(&bi, i, NULL)));
+        const char *sig = route ? "isKmsAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))"
+                                : "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))";
+        CHECK(dg_abi_encode_call(&want, sig, &args, &err));
+        CHECK(dg_policy_eth_calldata(&bi, route ? DG_ROUTE_KMS : DG_ROUTE_APP, &got));
+        char *hex = malloc(2 * want.len + 3);
+        dg_hex_encode_0x(want.data, want.len, hex);
+        CHECK_STR((const char *)got.data, hex);
+        free(hex);
+        dg_abi_value_free(&args);
+        dg_buf_free(&want);
+        dg_buf_free(&got);
+    }
     dg_bootinfo_free(&bi);
 }
