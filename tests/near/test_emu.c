@@ -223,6 +223,27 @@ TEST(emu_logs_and_limits) {
     nemu_free(w);
 }
 
+/* The host limits of emu.c's header, each at its boundary (nearcore's
+ * limit_config): storage key 2 KiB, storage value / returned value / contract
+ * 4 MiB, 1024 promises and 128 input data dependencies per call. */
+TEST(emu_host_limits) {
+    nemu *w = world();
+    NT_OK(call(w, "limit", "key 2048"), "");
+    NT_FAIL(call(w, "limit", "key 2049"), "The length of a storage key 2049 exceeds the limit 2048");
+    NT_FAIL(call(w, "limit", "value 4194305"), "The length of a storage value 4194305 exceeds the limit 4194304");
+    nemu_outcome *o = call(w, "limit", "return 4194304");
+    CHECK(o->ok);
+    CHECK_INT(o->value_len, 4194304);
+    nemu_outcome_free(o);
+    NT_FAIL(call(w, "limit", "return 4194305"), "The length of a returned value 4194305 exceeds the limit 4194304");
+    NT_FAIL(call(w, "limit", "code 4194305"), "Contract size 4194305 exceeds the limit 4194304");
+    NT_OK(call(w, "limit", "promises 1024"), "");
+    NT_FAIL(call(w, "limit", "promises 1025"), "Exceeded the maximum number of promises 1024");
+    NT_OK(call(w, "limit", "deps 128"), "");
+    NT_FAIL(call(w, "limit", "deps 129"), "Exceeded the maximum number of input data dependencies 128");
+    nemu_free(w);
+}
+
 TEST(emu_context_ids_and_memory) {
     nemu *w = world();
     NT_OK(call(w, "whoami", NULL), "probe|alice|alice");
@@ -359,6 +380,31 @@ TEST(emu_batch_failure_rolls_back_the_whole_batch) {
     free(args);
     CHECK(!nemu_account_exists(w, "kid.probe"));
     CHECK_U128(nemu_balance(w, PROBE), p0);
+    nemu_free(w);
+}
+
+/* Receipt order (emu.c header, "blocks"): the refund of a failed batch and the
+ * data receipt that wakes its callback are produced together; nearcore emits
+ * the refund first, so the predecessor has its money back when the callback
+ * runs (register_app's refund to the caller relies on this). */
+TEST(emu_refund_runs_before_the_callback_of_a_failed_batch) {
+    nemu *w = world();
+    size_t len;
+    char *args = child_args("kid 2000000000000000000000000 init_fail", &len);
+    nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
+    free(args);
+    CHECK_STR(nt_val(o), "1:failed");
+    long refund = -1, batch = -1, cb = -1;
+    for (size_t i = 0; i < o->nreceipts; i++) {
+        const nemu_receipt_outcome *r = &o->receipts[i];
+        if (strcmp(r->executor, "kid.probe") == 0 && batch < 0) batch = (long)i;
+        if (r->refund && strcmp(r->executor, PROBE) == 0 && refund < 0) refund = (long)i;
+        if (strcmp(r->method, "on_result") == 0) cb = (long)i;
+    }
+    CHECK(batch >= 0 && refund >= 0 && cb >= 0);
+    CHECK(batch < refund);
+    CHECK(refund < cb);
+    nemu_outcome_free(o);
     nemu_free(w);
 }
 

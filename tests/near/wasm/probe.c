@@ -556,5 +556,45 @@ EXPORT(init) {
     log_utf8(11, P("init called"));
 }
 EXPORT(init_fail) { fail("init refused"); }
+/* "<what> <n>": push one host limit to n. key: storage_write with an n-byte
+ * key; value: an n-byte value; return: value_return of n bytes; code: deploy
+ * n bytes to self; promises: n promise_batch_create; deps: promise_and over n
+ * promises. The big buffers are untouched zero memory at 8 MiB (NEAR gives a
+ * contract 64 MiB), so the module stays small. */
+static int word_is(const char *p, u64 n, const char *w) {
+    u64 k = slen(w);
+    if (n != k) return 0;
+    for (u64 i = 0; i < n; i++)
+        if (p[i] != w[i]) return 0;
+    return 1;
+}
+EXPORT(limit) {
+    read_input();
+    u64 wl;
+    char *what = field(0, &wl);
+    u64 n = (u64)num(1);
+    const u64 big = 8u << 20;
+    current_account_id(0);
+    static char me[64];
+    u64 mel = register_len(0);
+    read_register(0, P(me));
+    if (word_is(what, wl, "key")) {
+        storage_write(n, big, 1, P("v"), 1);
+    } else if (word_is(what, wl, "value")) {
+        storage_write(1, P("k"), n, big, 1);
+    } else if (word_is(what, wl, "return")) {
+        value_return(n, big);
+    } else if (word_is(what, wl, "code")) {
+        promise_batch_action_deploy_contract(promise_batch_create(mel, P(me)), n, big);
+    } else if (word_is(what, wl, "promises")) {
+        for (u64 i = 0; i < n; i++) promise_batch_create(mel, P(me));
+    } else if (word_is(what, wl, "deps")) {
+        static u64 ids[256];
+        for (u64 i = 0; i < n && i < 256; i++) ids[i] = promise_batch_create(mel, P(me));
+        promise_and(P(ids), n);
+    } else {
+        fail("unknown limit");
+    }
+}
 /* An export with a non-() -> () signature: NEAR refuses to call it. */
 __attribute__((export_name("takes_arg"))) void takes_arg(int x) { (void)x; }
