@@ -58,6 +58,7 @@ async function main() {
   const ch = new Chain(anvil.url);
   await ch.init();
   const kms = await ch.deployGovernance();
+  const kmsBlock = await ch.blockNumber();
   await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-test-app']);
   await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
   await ch.kmsCall('addKmsAggregatedMr(bytes32)', ['bytes32'], [MR]);
@@ -338,6 +339,17 @@ async function main() {
   check('confirmations: denied once its block has 3 confirmations', w.ok && w.ms <= 1000, w);
   r = await post(U, 'app', boot({ appId: app2, composeHash: HASH2 }));
   check('latest snapshot sees it at once', r.json && r.json.reason === 'Compose hash not allowed', r.text);
+
+  // finalized: decisions read the chain's finalized block, not the head
+  const FZ = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--snapshot', 'finalized', '--decision-log', '']);
+  const fin = parseInt((await rpc(anvil.url, 'eth_getBlockByNumber', ['finalized', false])).number, 16);
+  m = await httpReq(FZ.url + '/metrics');
+  check('finalized: snapshot is the finalized block', metric(m.text, 'authd_snapshot_block') === fin && fin < await ch.blockNumber(),
+    [metric(m.text, 'authd_snapshot_block'), fin]);
+  r = await post(FZ.url, 'app', boot({ appId: app }));
+  // anvil finalizes head-64: here that block predates the KMS contract, so there is nothing to call
+  check('finalized: state newer than the finalized block is not used', fin < kmsBlock && r.json.isAllowed === false &&
+    r.json.reason === 'authorization backend unavailable', [fin, kmsBlock, r.text]);
 
   // ------------------------------------------------------------ static backend
   const allow1 = path.join(tmp, 'allow1.json'), allow2 = path.join(tmp, 'allow2.json');
