@@ -454,6 +454,10 @@ TEST(kms_register_app_argument_checks_in_order) {
     NT_FAIL(nemu_call(w, ALICE, KMS, "on_app_contract_deployed",
                       "{\"app_id\":\"" APP2_ACC "\",\"caller\":\"" ALICE "\",\"deposit\":\"1\"}", 0, NT_GAS),
             "Method on_app_contract_deployed is private");
+    /* even from the KMS account itself it takes no deposit */
+    NT_FAIL(nemu_call(w, KMS, KMS, "on_app_contract_deployed",
+                      "{\"app_id\":\"" APP2_ACC "\",\"caller\":\"" ALICE "\",\"deposit\":\"1\"}", 1, NT_GAS),
+            "Method on_app_contract_deployed doesn't accept deposit");
     nemu_free(w);
 }
 
