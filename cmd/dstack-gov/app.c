@@ -258,6 +258,7 @@ static const flag_spec any_flags[] = {APP_ID_FLAG, {"allow-any-device", FLAG_BOO
 static const flag_spec tcb_flags[] = {APP_ID_FLAG, {"require-tcb-up-to-date", FLAG_BOOL, NULL, "same as `true` (absent = false)"}, END_FLAGS};
 static const flag_spec rotate_flags[] = {APP_ID_FLAG, {"from", FLAG_STR, "OLD", "compose hash to remove"}, {"to", FLAG_STR, "NEW", "compose hash to add"}, END_FLAGS};
 static const flag_spec info_flags[] = {APP_ID_FLAG, {"hash", FLAG_STR, "HASH", "also say whether this compose hash is allowed"}, {"device", FLAG_STR, "ID", "also say whether this device is allowed"}, END_FLAGS};
+static const flag_spec history_flags[] = {APP_ID_FLAG, {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"}, END_FLAGS};
 static const flag_spec upgrade_flags[] = {APP_ID_FLAG, {"address", FLAG_STR, "ADDR", "Hardhat name of --app-id"}, END_FLAGS};
 static const flag_spec deploy_flags[] = {
     {"allow-any-device", FLAG_BOOL, NULL, "allow every device"},
@@ -283,6 +284,8 @@ const cmd_spec app_cmds[] = {
     {"app", "set-require-tcb-up-to-date", NULL, "[true|false]", 0, 1, TX, tcb_flags, "deny boots whose TCB status is not UpToDate", NULL, cmd_simple_tx, &t_tcb},
     {"app", "disable-upgrades", NULL, NULL, 0, 0, TX, app_flags, "freeze the app contract's implementation forever (irreversible)", NULL, cmd_simple_tx, &t_noup},
     {"app", "info", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP | OPT_KMS, info_flags, "show an app's owner, flags and (with --hash/--device) entries", NULL, cmd_info, NULL},
+    {"app", "history", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP, history_flags, "audit trail of the app's policy changes, and the hashes/devices allowed now",
+     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history, NULL},
     {"app", "upgrade", "app:upgrade", NULL, 0, 0, TX, upgrade_flags, "deploy a new DstackApp implementation and upgrade the app to it", NULL, cmd_upgrade, NULL},
     {"app", "deploy", "app:deploy", NULL, 0, 0, NEED_CHAIN | NEED_KEY | NEED_KMS, deploy_flags, "deploy a standalone app proxy and register it (two transactions)",
      "Prefer `kms create-app` (one transaction, factory).", cmd_deploy, NULL},

@@ -156,6 +156,9 @@ int cli_balance(cli *c, dg_u256 *out, dg_err *err);
 /* Parse "true/false/1/0/yes/no". */
 int cli_parse_bool(const char *s, int *out);
 
+/* `kms history` / `app history` (history.c): PolicyChanged audit trail and current lists. */
+int cmd_history(cli *c);
+
 /* Help. */
 void cli_print_cmd_help(FILE *out, const cmd_spec *cmd);
 

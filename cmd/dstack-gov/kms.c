@@ -688,6 +688,10 @@ static const flag_spec setup_flags[] = {
     {"devices", FLAG_STR, "D1,D2,..", "allow these KMS devices"},
     {NULL, 0, NULL, NULL},
 };
+static const flag_spec history_flags[] = {
+    {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"},
+    {NULL, 0, NULL, NULL},
+};
 static const flag_spec upgrade_flags[] = {
     {"address", FLAG_STR, "ADDR", "the proxy to upgrade (default: --kms)"},
     {NULL, 0, NULL, NULL},
@@ -726,6 +730,8 @@ const cmd_spec kms_cmds[] = {
     {"kms", "create-app", "kms:create-app", NULL, 0, 0, TX, create_flags, "deploy and register a new app (DstackApp proxy) in one transaction",
      "Prints `Proxy Address (App Id): 0x..`. With --salt the app id is deterministic and printed before sending.", cmd_create_app, NULL},
     {"kms", "info", NULL, NULL, 0, 0, RD, info_flags, "show the KMS contract's owner, implementations, gateway and keys", NULL, cmd_info, NULL},
+    {"kms", "history", NULL, NULL, 0, 0, RD, history_flags, "audit trail of policy changes, and the images/MRs/devices/apps allowed now",
+     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history, NULL},
     {"kms", "show-info", "info:kms", NULL, 0, 0, RD, NULL, "print the published KMS info", NULL, cmd_info, "kms-info"},
     {"kms", "gateway", "info:gateway", NULL, 0, 0, RD, NULL, "print the gateway app id", NULL, cmd_info, "gateway"},
     {"kms", "transfer-ownership", NULL, "ADDR", 1, 1, TX, NULL, "start an ownership transfer (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},

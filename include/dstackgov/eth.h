@@ -181,6 +181,8 @@ typedef struct {
     uint8_t *data;              /* owned */
     size_t data_len;
     uint64_t log_index;
+    uint64_t block_number;      /* 0 when the node did not say */
+    uint8_t tx_hash[32];        /* zero when the node did not say */
 } dg_eth_log;
 
 typedef struct {
@@ -217,6 +219,15 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
  * non-NULL) whose emitter is `address`; *start is advanced past it. NULL when none. */
 const dg_eth_log *dg_eth_find_log(const dg_eth_receipt *r, const uint8_t topic0[32],
                                   const uint8_t *address, size_t *start);
+
+/* eth_getLogs for one contract and one event (topic0), blocks from_block to
+ * to_block ("latest" when NULL). Providers cap ranges and result sizes; the
+ * error then says so in the node's words. Returns 1 with *logs (free with
+ * dg_eth_logs_free) and *n, or 0 with err. */
+int dg_eth_get_logs(dg_rpc *rpc, const uint8_t address[20], const uint8_t topic0[32],
+                    uint64_t from_block, const char *to_block, dg_eth_log **logs, size_t *n,
+                    dg_err *err);
+void dg_eth_logs_free(dg_eth_log *logs, size_t n);
 
 /* ABI-decode a log's data — the event's non-indexed arguments — as the tuple
  * type `types`, e.g. "(string)" for GatewayAppIdSet(string). Indexed

@@ -469,6 +469,37 @@ void dg_eth_receipt_free(dg_eth_receipt *r) {
     r->nlogs = 0;
 }
 
+/* One log object (receipt entry or eth_getLogs entry). On failure lg->data is NULL. */
+static int parse_log(const json_t *l, dg_eth_log *lg, dg_err *err) {
+    memset(lg, 0, sizeof *lg);
+    const json_t *topics = json_object_get(l, "topics");
+    size_t nt = json_is_array(topics) ? json_array_size(topics) : 0;
+    if (!json_is_object(l) || nt > 4 ||
+        !json_hex_fixed(json_object_get(l, "address"), lg->address, 20, "log address", err))
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "malformed log");
+    for (size_t t = 0; t < nt; t++)
+        if (!json_hex_fixed(json_array_get(topics, t), lg->topics[t], 32, "log topic", err))
+            return 0;
+    lg->ntopics = nt;
+    const json_t *li = json_object_get(l, "logIndex");
+    if (li) dg_eth_quantity_u64(li, &lg->log_index, NULL);
+    const json_t *bn = json_object_get(l, "blockNumber");
+    if (bn) dg_eth_quantity_u64(bn, &lg->block_number, NULL);
+    const json_t *th = json_object_get(l, "transactionHash");
+    if (json_is_string(th)) json_hex_fixed(th, lg->tx_hash, 32, "log transactionHash", NULL);
+    const json_t *d = json_object_get(l, "data");
+    const char *ds = json_is_string(d) ? json_string_value(d) : "0x";
+    dg_buf b;
+    dg_buf_init(&b);
+    if (!dg_hex_decode_var(ds, strlen(ds), &b, NULL)) {
+        dg_buf_free(&b);
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "malformed log data");
+    }
+    lg->data = b.data;
+    lg->data_len = b.len;
+    return 1;
+}
+
 int dg_eth_receipt_parse(const json_t *j, dg_eth_receipt *out, dg_err *err) {
     memset(out, 0, sizeof *out);
     if (!json_is_object(j)) return dg_err_set(err, DG_ERR_RPC_RESPONSE, "receipt is not an object");
@@ -494,36 +525,52 @@ int dg_eth_receipt_parse(const json_t *j, dg_eth_receipt *out, dg_err *err) {
         if (!out->logs) return dg_err_set(err, DG_ERR_NOMEM, "out of memory for receipt logs");
     }
     for (size_t i = 0; i < n; i++) {
-        const json_t *l = json_array_get(logs, i);
-        dg_eth_log *lg = &out->logs[i];
         out->nlogs = i + 1;
-        const json_t *topics = json_object_get(l, "topics");
-        size_t nt = json_is_array(topics) ? json_array_size(topics) : 0;
-        if (nt > 4 || !json_hex_fixed(json_object_get(l, "address"), lg->address, 20,
-                                      "log address", err)) {
+        if (!parse_log(json_array_get(logs, i), &out->logs[i], err)) {
             dg_eth_receipt_free(out);
-            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "malformed log %zu in receipt", i);
+            return dg_err_wrap(err, "log %zu of the receipt", i);
         }
-        for (size_t t = 0; t < nt; t++)
-            if (!json_hex_fixed(json_array_get(topics, t), lg->topics[t], 32, "log topic", err)) {
-                dg_eth_receipt_free(out);
-                return 0;
-            }
-        lg->ntopics = nt;
-        const json_t *li = json_object_get(l, "logIndex");
-        if (li) dg_eth_quantity_u64(li, &lg->log_index, NULL);
-        const json_t *d = json_object_get(l, "data");
-        const char *ds = json_is_string(d) ? json_string_value(d) : "0x";
-        dg_buf b;
-        dg_buf_init(&b);
-        if (!dg_hex_decode_var(ds, strlen(ds), &b, NULL)) {
-            dg_buf_free(&b);
-            dg_eth_receipt_free(out);
-            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "malformed data of log %zu", i);
-        }
-        lg->data = b.data;
-        lg->data_len = b.len;
     }
+    return 1;
+}
+
+void dg_eth_logs_free(dg_eth_log *logs, size_t n) {
+    for (size_t i = 0; logs && i < n; i++) free(logs[i].data);
+    free(logs);
+}
+
+int dg_eth_get_logs(dg_rpc *rpc, const uint8_t address[20], const uint8_t topic0[32],
+                    uint64_t from_block, const char *to_block, dg_eth_log **logs, size_t *n,
+                    dg_err *err) {
+    *logs = NULL;
+    *n = 0;
+    json_t *filter = json_object();
+    json_object_set_new(filter, "address", dg_eth_json_bytes(address, 20));
+    json_object_set_new(filter, "fromBlock", dg_eth_json_quantity_u64(from_block));
+    json_object_set_new(filter, "toBlock", json_string(to_block ? to_block : "latest"));
+    json_object_set_new(filter, "topics", json_pack("[o]", dg_eth_json_bytes(topic0, 32)));
+    json_t *res = NULL;
+    if (!single(rpc, "eth_getLogs", json_pack("[o]", filter), &res, "eth_getLogs", err)) return 0;
+    size_t k = json_is_array(res) ? json_array_size(res) : 0;
+    if (!json_is_array(res)) {
+        json_decref(res);
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getLogs did not return a list");
+    }
+    dg_eth_log *out = k ? calloc(k, sizeof *out) : NULL;
+    if (k && !out) {
+        json_decref(res);
+        return dg_err_set(err, DG_ERR_NOMEM, "out of memory for %zu logs", k);
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (!parse_log(json_array_get(res, i), &out[i], err)) {
+            dg_eth_logs_free(out, i + 1);
+            json_decref(res);
+            return dg_err_wrap(err, "eth_getLogs entry %zu", i);
+        }
+    }
+    json_decref(res);
+    *logs = out;
+    *n = k;
     return 1;
 }
 

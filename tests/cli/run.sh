@@ -357,6 +357,20 @@ eq "json check rules" "$(jq -r '[.checks[].ok] | all' <<<"$OUTJ")" true
 OUTJ=$(J app remove-hash "$CH" --app-id "$JAPP")
 OUTJ=$("$G" check app --boot-info "$T/boot-j.json" --json); eq "json check denied after remove" "$(jq -r .reason <<<"$OUTJ")" "Compose hash not allowed"
 
+OUTJ=$("$G" app history --app-id "$JAPP" --json); eq "history: hashes allowed now" "$(jq -c '.current["compose-hash"]' <<<"$OUTJ")" "[\"$NEWCH\"]"
+eq "history: events recorded" "$(jq -r '[.events[] | select(.policy == "compose-hash")] | length' <<<"$OUTJ")" 3
+OUTJ=$(J kms deregister-app "$JAPP")
+OUTJ=$("$G" kms history --json)
+eq "history: deregistered app not registered" "$(jq -r --arg a "$JAPP" '.current["registered-app"] | index($a)' <<<"$OUTJ")" null
+eq "history: deregistered app listed" "$(jq -r --arg a "$JAPP" '.current["deregistered-app"] | index($a) != null' <<<"$OUTJ")" true
+eq "history: reinstated app registered" "$(jq -r --arg a "$SAPP" '.current["registered-app"] | index($a) != null' <<<"$OUTJ")" true
+eq "history: image list" "$(jq -r --arg a "$IMG" '.current["os-image"] | index($a) != null' <<<"$OUTJ")" true
+expect "kms history (text)" 0 "$G" kms history
+has "history shows removals" "os-image                 removed"
+HEAD=$(curl -s -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$ETH_RPC_URL" | jq -r .result)
+expect "history --from-block (last block only)" 0 "$G" kms history --from-block "$HEAD" --json
+eq "only the last change" "$(jq -c '[.events[].policy]' <<<"$OUT")" '["deregistered-app"]'
+
 # ------------------------------------------------------------------ legacy fees (chain without a base fee)
 expect "devnet up --base-fee 0 --chain-id 8453" 0 "$G" devnet up --dir "$T/dnb" --base-fee 0 --chain-id 8453 --json
 BURL=$(jq -r .rpcUrl <<<"$OUT"); BKMS=$(jq -r .kmsContractAddress <<<"$OUT")

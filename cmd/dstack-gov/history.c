@@ -1,0 +1,135 @@
+/* history.c — `kms history` / `app history`: the audit trail, and what is allowed now.
+ *
+ * The contracts keep their whitelists in mappings, which cannot be listed; but
+ * every change emits PolicyChanged(actor, keccak(key), value, enabled). Reading
+ * those events (eth_getLogs) gives the full audit trail, and replaying them
+ * (last event per value wins) gives the current lists: which OS images, compose
+ * hashes, devices and apps are allowed — the question upstream tools cannot
+ * answer. Contracts deployed before PolicyChanged existed have no such events.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dstackgov/hash.h"
+#include "dstackgov/hex.h"
+
+typedef struct {
+    const char *key;
+    int is_set;   /* 1: a whitelist (value added/removed); 0: a setting */
+    int is_addr;  /* the value is a left-padded address */
+} policy_key;
+
+static const policy_key KEYS[] = {
+    {"os-image", 1, 0},           {"kms-aggregated-mr", 1, 0},     {"kms-device", 1, 0},
+    {"registered-app", 1, 1},     {"deregistered-app", 1, 1},      {"compose-hash", 1, 0},
+    {"device", 1, 0},             {"gateway-app-id", 0, 0},        {"kms-info", 0, 0},
+    {"app-implementation", 0, 1}, {"implementation-upgrade", 0, 1}, {"allow-any-device", 0, 0},
+    {"require-tcb-up-to-date", 0, 0}, {"upgrades-disabled", 0, 0},
+};
+#define NKEYS (sizeof KEYS / sizeof KEYS[0])
+
+typedef struct {
+    size_t key;
+    uint8_t value[32];
+    int enabled;
+} entry;
+
+enum { K_REGISTERED = 3 }; /* index of "registered-app" in KEYS */
+
+/* Record the latest state of (key, value); cur has room for one entry per log. */
+static void set_entry(entry *cur, size_t *ncur, size_t k, const uint8_t v[32], int enabled) {
+    size_t j = 0;
+    while (j < *ncur && !(cur[j].key == k && memcmp(cur[j].value, v, 32) == 0)) j++;
+    if (j == *ncur) {
+        cur[j].key = k;
+        memcpy(cur[j].value, v, 32);
+        (*ncur)++;
+    }
+    cur[j].enabled = enabled;
+}
+
+static void fmt_value(const policy_key *k, const uint8_t v[32], char out[67]) {
+    if (k->is_addr) cli_fmt_addr(v + 12, out);
+    else cli_fmt_b32(v, out);
+}
+
+int cmd_history(cli *c) {
+    dg_err err = {DG_OK, ""};
+    const uint8_t *target = strcmp(c->cmd->group, "kms") == 0 ? c->kms : c->app;
+    uint64_t from = 0;
+    const char *fb = flag_str(&c->f, "from-block");
+    if (fb) {
+        dg_u256 v;
+        if (!dg_u256_parse(fb, &v, NULL) || !dg_u256_to_u64(v, &from))
+            return cli_failf(c, DG_ERR_INPUT, "--from-block \"%s\" is not a block number", fb);
+    }
+    uint8_t topic[32], hashes[NKEYS][32];
+    dg_eth_event_topic("PolicyChanged(address,bytes32,bytes32,bool)", topic);
+    for (size_t i = 0; i < NKEYS; i++) dg_keccak256(KEYS[i].key, strlen(KEYS[i].key), hashes[i]);
+    if (!cli_connect(c, &err)) return cli_fail(c, &err);
+    dg_eth_log *logs = NULL;
+    size_t n = 0;
+    if (!dg_eth_get_logs(c->rpc, target, topic, from, "latest", &logs, &n, &err))
+        return cli_fail(c, &err);
+    entry *cur = n ? calloc(2 * n, sizeof *cur) : NULL;
+    size_t ncur = 0;
+    json_t *events = json_array();
+    char ts[43];
+    cli_fmt_addr(target, ts);
+    cli_say(c, "Policy changes of %s %s since block %llu: %zu", c->cmd->group, ts,
+            (unsigned long long)from, n);
+    for (size_t i = 0; i < n; i++) {
+        const dg_eth_log *l = &logs[i];
+        if (l->ntopics != 4 || l->data_len != 32) continue;
+        size_t k = 0;
+        while (k < NKEYS && memcmp(hashes[k], l->topics[2], 32) != 0) k++;
+        int enabled = l->data[31] != 0;
+        char actor[43], val[67];
+        cli_fmt_addr(l->topics[1] + 12, actor);
+        const char *name = k < NKEYS ? KEYS[k].key : "unknown";
+        if (k < NKEYS) fmt_value(&KEYS[k], l->topics[3], val);
+        else cli_fmt_b32(l->topics[3], val);
+        const char *verb = k < NKEYS && KEYS[k].is_set ? (enabled ? "added" : "removed")
+                                                        : (enabled ? "set" : "cleared");
+        if (k < NKEYS && !KEYS[k].is_set && memcmp(l->topics[3], (uint8_t[32]){0}, 32) == 0)
+            cli_say(c, "  block %-6llu %-24s %-8s by %s", (unsigned long long)l->block_number,
+                    name, enabled ? "true" : "false", actor);
+        else
+            cli_say(c, "  block %-6llu %-24s %-8s %s by %s", (unsigned long long)l->block_number,
+                    name, verb, val, actor);
+        json_array_append_new(events, json_pack("{s:I,s:s,s:s,s:b,s:s}", "block",
+                                                (json_int_t)l->block_number, "policy", name,
+                                                "value", val, "enabled", enabled, "actor", actor));
+        if (k < NKEYS && KEYS[k].is_set && cur) {
+            set_entry(cur, &ncur, k, l->topics[3], enabled);
+            /* deregisterApp also clears the registration, without its own event */
+            if (strcmp(KEYS[k].key, "deregistered-app") == 0 && enabled)
+                set_entry(cur, &ncur, K_REGISTERED, l->topics[3], 0);
+        }
+    }
+    json_t *now = json_object();
+    int any_set = 0;
+    for (size_t k = 0; k < NKEYS; k++) {
+        if (!KEYS[k].is_set) continue;
+        json_t *list = json_array();
+        for (size_t j = 0; j < ncur; j++) {
+            if (cur[j].key != k || !cur[j].enabled) continue;
+            char val[67];
+            fmt_value(&KEYS[k], cur[j].value, val);
+            if (!any_set) cli_say(c, "Allowed now, replayed from these events:");
+            any_set = 1;
+            cli_say(c, "  %-18s %s", KEYS[k].key, val);
+            json_array_append_new(list, json_string(val));
+        }
+        if (json_array_size(list)) json_object_set_new(now, KEYS[k].key, list);
+        else json_decref(list);
+    }
+    if (!any_set) cli_say(c, "Allowed now, replayed from these events: nothing");
+    cli_json_set(c, "events", events);
+    cli_json_set(c, "current", now);
+    cli_json_set(c, "fromBlock", json_integer((json_int_t)from));
+    free(cur);
+    dg_eth_logs_free(logs, n);
+    return 0;
+}
