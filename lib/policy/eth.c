@@ -3,8 +3,9 @@
  * The one idea: a background thread tracks a *snapshot block* (latest, safe,
  * finalized, or head minus N) and the chain id; a decision reads everything
  * it needs — eth_chainId, isAppAllowed/isKmsAllowed and gatewayAppId() — at
- * that block's hash in ONE JSON-RPC batch, so the answer and the gateway id
- * always come from the same state and a miss costs one round trip. Decisions
+ * that block's hash in ONE JSON-RPC batch, so the answer and the gateway id always come
+ * from the same state and a miss costs one round trip (the gateway id, the
+ * same for every decision in a block, is fetched with the block's first miss). Decisions
  * are cached by (block hash, route, canonical BootInfo): a new block is a new
  * key, so a revocation is seen as soon as its block becomes the snapshot.
  * Concurrent misses on one key wait for the first one's round trip; errors
@@ -98,6 +99,11 @@ typedef struct {
     size_t nslots;
     flight *flights;
     unsigned long long hits, misses, shared, snap_updates, snap_errors;
+
+    pthread_mutex_t gw_mu; /* gatewayAppId() of one block */
+    int gw_valid;
+    uint8_t gw_hash[32];
+    char gw_value[DG_GATEWAY_MAX];
 
     pthread_mutex_t info_mu;
     long long info_at_ms;
@@ -470,11 +476,40 @@ static void cache_store(eth_policy *e, uint64_t h, const uint8_t *key, size_t kl
 
 /* ---------------------------------------------------------------- decide */
 
-/* The RPC round trip for one miss. Returns the endpoint index or -1; fills d. */
+/* gatewayAppId() is a KMS-wide value: fetched once per snapshot block (in the
+ * first miss's batch) and reused for that block, so a later miss in the same
+ * block is a single eth_call. Returns 1 and copies it when known for hash. */
+static int gateway_cached(eth_policy *e, const uint8_t hash[32], char *out, size_t cap) {
+    int ok = 0;
+    pthread_mutex_lock(&e->gw_mu);
+    if (e->gw_valid && memcmp(e->gw_hash, hash, 32) == 0) {
+        snprintf(out, cap, "%s", e->gw_value);
+        ok = 1;
+    }
+    pthread_mutex_unlock(&e->gw_mu);
+    return ok;
+}
+
+static void gateway_store(eth_policy *e, const uint8_t hash[32], const char *v) {
+    pthread_mutex_lock(&e->gw_mu);
+    memcpy(e->gw_hash, hash, 32);
+    snprintf(e->gw_value, sizeof e->gw_value, "%s", v);
+    e->gw_valid = 1;
+    pthread_mutex_unlock(&e->gw_mu);
+}
+
+/* The RPC round trip for one miss: eth_chainId, isAppAllowed/isKmsAllowed and
+ * (once per block) gatewayAppId() at the snapshot block's hash, in one batch.
+ * The chain id is checked here as well as by the poller because failover or
+ * a quorum may put another endpoint behind this answer; it costs the node
+ * nothing next to an eth_call. Returns the endpoint index or -1 (an error:
+ * not cached); fills d. */
 static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, const snapshot *s,
                           long long deadline, dg_decision *d) {
     dg_err err = {0};
     int slot, ep = -1;
+    int have_gw = gateway_cached(e, s->hash, d->gateway_app_id, sizeof d->gateway_app_id);
+    size_t n = have_gw ? 2 : 3;
     dg_rpc *rpc = pool_get(e, deadline, &slot);
     if (!rpc) {
         err.code = DG_ERR_RPC_TIMEOUT;
@@ -487,6 +522,7 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
     dg_rpc_req r[3];
     memset(r, 0, sizeof r);
     if (!dg_policy_eth_calldata(bi, route, &data)) {
+        dg_buf_free(&data);
         err.code = DG_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
         deny_rpc(d, &err);
@@ -496,11 +532,13 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
     r[1].method = "eth_call";
     r[1].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", (const char *)data.data, "blockHash",
                             s->hash_hex);
-    r[2].method = "eth_call";
-    r[2].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID, "blockHash",
-                            s->hash_hex);
+    if (!have_gw) {
+        r[2].method = "eth_call";
+        r[2].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID, "blockHash",
+                                s->hash_hex);
+    }
     dg_buf_free(&data);
-    if (!r[1].params || !r[2].params) {
+    if (!r[1].params || (!have_gw && !r[2].params)) {
         dg_rpc_req_clear(r, 3);
         err.code = DG_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -508,7 +546,7 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
         goto out;
     }
     dg_rpc_set_deadline(rpc, deadline);
-    if (!dg_rpc_batch(rpc, r, 3, &err)) {
+    if (!dg_rpc_batch(rpc, r, n, &err)) {
         deny_rpc(d, &err);
         goto out_clear;
     }
@@ -555,19 +593,23 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
                    route == DG_ROUTE_KMS ? "isKmsAllowed" : "isAppAllowed");
         deny_rpc(d, &err);
         ep = -1;
-    } else if (!r[2].ok || !parse_data(r[2].result, &out2) || !abi_string(out2.data, out2.len, 0, 0, &gs, &gn)) {
+    } else if (!have_gw &&
+               (!r[2].ok || !parse_data(r[2].result, &out2) || !abi_string(out2.data, out2.len, 0, 0, &gs, &gn))) {
         dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: gatewayAppId(): %s", label,
                    r[2].ok ? "malformed string" : r[2].error);
         deny_rpc(d, &err);
         ep = -1;
-    } else if (gn >= DG_GATEWAY_MAX) {
+    } else if (!have_gw && gn >= DG_GATEWAY_MAX) {
         dg_err_set(&err, DG_ERR_RPC_RESPONSE, "gatewayAppId() is longer than %d bytes", DG_GATEWAY_MAX - 1);
         deny_rpc(d, &err);
         ep = -1;
     } else {
         d->allowed = allowed;
         dg_policy_copy_text(d->reason, sizeof d->reason, (const char *)rs, rn);
-        dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id, (const char *)gs, gn);
+        if (!have_gw) {
+            dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id, gs ? (const char *)gs : "", gn);
+            gateway_store(e, s->hash, d->gateway_app_id);
+        }
         if (!allowed && !d->reason[0]) snprintf(d->reason, sizeof d->reason, "denied by the contract");
     }
     dg_buf_free(&out1);
@@ -575,6 +617,7 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
 out_clear:
     dg_rpc_req_clear(r, 3);
 out:
+    if (ep < 0 && d->error) d->gateway_app_id[0] = 0; /* a failure carries no gateway id */
     pool_put(e, slot);
     return ep;
 }
@@ -785,6 +828,7 @@ static void eth_destroy(dg_policy *p) {
     pthread_mutex_destroy(&e->cache_mu);
     pthread_cond_destroy(&e->cache_cv);
     pthread_mutex_destroy(&e->info_mu);
+    pthread_mutex_destroy(&e->gw_mu);
     pthread_mutex_destroy(&e->stop_mu);
     pthread_cond_destroy(&e->stop_cv);
     free(e);
@@ -830,6 +874,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     pthread_mutex_init(&e->cache_mu, NULL);
     pthread_cond_init(&e->cache_cv, NULL);
     pthread_mutex_init(&e->info_mu, NULL);
+    pthread_mutex_init(&e->gw_mu, NULL);
     pthread_mutex_init(&e->stop_mu, NULL);
     pthread_cond_init(&e->stop_cv, NULL);
 

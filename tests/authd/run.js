@@ -199,6 +199,13 @@ async function main() {
   w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.isAllowed; }, 2000);
   check('OS image re-added', w.ok, w);
 
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-two']);
+  w = await until(async () => { const x = await post(U, 'app', boot({ appId: app })); return x.json && x.json.gatewayAppId === 'gw-two'; }, 2000);
+  check('a new gateway app id reaches replies within 1 s', w.ok && w.ms <= 1000, w);
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-test-app']);
+  w = await until(async () => { const x = await post(U, 'kms', boot({ deviceId: KMSDEV })); return x.json && x.json.gatewayAppId === 'gw-test-app'; }, 2000);
+  check('gateway app id restored', w.ok, w);
+
   // metrics
   r = await httpReq(U + '/metrics');
   check('metrics 200 text', r.status === 200 && /text\/plain/.test(r.headers['content-type']), r.status);
@@ -319,6 +326,7 @@ async function main() {
   check('ETH_CHAIN_ID matching', r.json && r.json.isAllowed === true, r.text);
 
   // confirmations: a change is seen only N blocks later
+  await ch.mine(4); // earlier changes get their confirmations first
   const C = await authd(['--kms-contract', kms, '--port', '0', '--refresh-ms', '30', '--decision-log', ''],
     { env: { ETH_RPC_URL: anvil.url, ETH_FINALITY_CONFIRMATIONS: '3' } });
   r = await post(C.url, 'app', boot({ appId: app2, composeHash: HASH2 }));
