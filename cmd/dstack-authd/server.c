@@ -218,7 +218,8 @@ static enum MHD_Result answer_decision(authd_server *s, struct MHD_Connection *c
         outcome = d.allowed ? O_ALLOW : d.error ? O_ERROR : O_DENY;
     }
     dg_buf_init(&out);
-    dg_buf_printf(&out, "{\"isAllowed\":%s,\"reason\":", d.allowed ? "true" : "false");
+    dg_buf_reserve(&out, 64 + strlen(d.reason) + strlen(d.gateway_app_id));
+    dg_buf_puts(&out, d.allowed ? "{\"isAllowed\":true,\"reason\":" : "{\"isAllowed\":false,\"reason\":");
     dg_json_put_string(&out, d.reason, strlen(d.reason));
     dg_buf_puts(&out, ",\"gatewayAppId\":");
     dg_json_put_string(&out, d.gateway_app_id, strlen(d.gateway_app_id));
@@ -321,7 +322,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
                 rq->bad_type = 1;
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > DG_BOOTINFO_BODY_MAX) rq->too_big = 1;
+            if (cl) {
+                unsigned long long n = strtoull(cl, NULL, 10);
+                if (n > DG_BOOTINFO_BODY_MAX) rq->too_big = 1;
+                else if (!rq->bad_type) dg_buf_reserve(&rq->body, (size_t)n); /* one allocation for the body */
+            }
             return MHD_YES;
         }
         int known = strcmp(url, "/") == 0 || strcmp(url, "/metrics") == 0;

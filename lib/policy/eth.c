@@ -454,8 +454,9 @@ static int cache_lookup(eth_policy *e, uint64_t h, const uint8_t *key, size_t kl
     cache_slot *c = &e->slots[h % e->nslots];
     if (!c->key || c->h != h || c->klen != klen || memcmp(c->key, key, klen) != 0) return 0;
     d->allowed = c->allowed;
-    snprintf(d->reason, sizeof d->reason, "%s", c->reason);
-    snprintf(d->gateway_app_id, sizeof d->gateway_app_id, "%s", c->gateway);
+    /* both were copied from a dg_decision, so they fit */
+    memcpy(d->reason, c->reason, strlen(c->reason) + 1);
+    memcpy(d->gateway_app_id, c->gateway, strlen(c->gateway) + 1);
     if (c->ep >= 0 && (size_t)c->ep < e->nurls) snprintf(d->endpoint, sizeof d->endpoint, "%s", e->labels[c->ep]);
     d->cached = 1;
     return 1;
@@ -642,6 +643,7 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
 
     dg_buf key;
     dg_buf_init(&key);
+    dg_buf_reserve(&key, 256 + bi->tcb_len + bi->adv.len + 2 * bi->n_advisory);
     dg_buf_push(&key, (uint8_t)route);
     dg_buf_append(&key, s.hash, 32);
     if (!dg_bootinfo_canonical(bi, &key)) {
