@@ -504,7 +504,9 @@ void rt_boot_info(rt_boot *b)
     rt_boot_hex(&mra, 64, 0, "boot_info.mr_aggregated", b->mr_aggregated, 0);
     rt_boot_hex(&mrs, 64, 1, "boot_info.mr_system", b->mr_system, 0);
     rt_boot_hex(&os, 64, 0, "boot_info.os_image_hash", b->os_image_hash, 0);
-    if (b->tcb_status.len > 64) rt_panic("Invalid boot_info.tcb_status: longer than 64 bytes");
+    /* 128: what dstack-authd accepts (and upstream auth-eth's schema), so a
+     * status the webhook forwards is answered, never a panic. */
+    if (b->tcb_status.len > 128) rt_panic("Invalid boot_info.tcb_status: longer than 128 bytes");
     const nj_tok *a = &rt_toks[adv];
     if (a->len > 128) rt_panic("Invalid boot_info.advisory_ids: more than 128 items");
     for (uint32_t k = adv + 1; k < a->end; k = rt_toks[k].end)
