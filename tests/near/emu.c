@@ -42,7 +42,8 @@
  * it is never charged to balances (balances move only through deposits,
  * transfers and refunds, which keeps test arithmetic exact); no gas refunds,
  * no contract rewards, no staking, no validators (stake reads 0), no
- * yield/resume, no global contracts, no ETH-implicit accounts, no nonces.
+ * yield/resume, no global contracts, no ETH-implicit accounts, and nemu_tx
+ * checks no nonces (nemu-rpc does, for signed transactions: rpc.c).
  */
 #include "emu.h"
 
