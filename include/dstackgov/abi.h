@@ -25,8 +25,9 @@
  * The decoder is strict: every offset and length is checked against the
  * data (including overflow of offset + length) before it is used, values
  * must be in range for their type (a uint8 word above 255, a bool other than
- * 0/1, an address with non-zero upper bytes, dirty bytesN padding are all
- * errors), and the total number and size of decoded values is bounded by the
+ * 0/1, an address with non-zero upper bytes, dirty bytesN padding, and a
+ * bytes/string tail without its zero padding to a whole 32-byte word are all
+ * errors, as every ABI encoder writes them padded), and the total number and size of decoded values is bounded by the
  * data size, so self-referencing offsets cannot make it allocate without
  * limit. Messages name the value's path (1-based at the top level, then
  * ".i" for tuple items and "[i]" for array items, both 0-based), its type and

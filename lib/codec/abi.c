@@ -764,6 +764,14 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         size_t avail = d->len - pos - 32;
         if (n > avail)
             return derr(d, t, pos, "length %zu runs past the end of the data (%zu bytes left)", n, avail);
+        /* the tail is zero-padded to a whole word, as every encoder writes it */
+        size_t pad = (32 - n % 32) % 32;
+        if (pad > avail - n)
+            return derr(d, t, pos, "length %zu needs %zu bytes with its padding, only %zu left", n,
+                        n + pad, avail);
+        for (size_t i = 0; i < pad; i++)
+            if (d->data[pos + 32 + n + i])
+                return derr(d, t, pos, "non-zero padding after %zu bytes", n);
         if (n > d->bytes_left)
             return derr(d, t, pos, "length %zu exceeds the data size %zu (offsets alias)", n, d->len);
         d->bytes_left -= n;

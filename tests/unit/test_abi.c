@@ -516,3 +516,40 @@ TEST(abi_encode_types_for_constructor_args) {
     dg_buf_free(&c);
     dg_abi_value_free(&a);
 }
+
+/* bytes/string tails are padded with zeros to a multiple of 32 bytes, as
+ * Solidity (and every ABI encoder) always writes them: an eth_call result or
+ * revert whose tail stops short of the padding, or whose padding is dirty,
+ * is not a canonical encoding and is refused like dirty bytesN padding. */
+TEST(abi_decode_bytes_tail_padding) {
+    uint8_t d[96] = {0};
+    d[31] = 0x20;                /* offset of the string */
+    d[63] = 6;                   /* length 6 */
+    memcpy(d + 64, "abcdef", 6); /* then 26 zero bytes of padding */
+    dg_abi_value v;
+    dg_err e = {0};
+    CHECK(dg_abi_decode("(string)", d, 96, &v, &e));
+    CHECK_STR((char *)v.items[0].data, "abcdef");
+    dg_abi_value_free(&v);
+    /* the padding missing: 70 bytes of data */
+    CHECK(!dg_abi_decode("(string)", d, 70, &v, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+    CHECK_STR(e.msg, "abi: value 1 (string) at byte 0x20: length 6 needs 32 bytes with its padding, "
+                     "only 6 left");
+    CHECK(!dg_abi_decode("(bytes)", d, 95, &v, &e));
+    /* dirty padding */
+    d[95] = 1;
+    CHECK(!dg_abi_decode("(bytes)", d, 96, &v, &e));
+    CHECK_STR(e.msg, "abi: value 1 (bytes) at byte 0x20: non-zero padding after 6 bytes");
+    d[95] = 0;
+    /* an empty string needs no padding; a 32-byte one needs none either */
+    d[63] = 0;
+    CHECK(dg_abi_decode("(string)", d, 64, &v, &e));
+    CHECK_INT(v.items[0].len, 0);
+    dg_abi_value_free(&v);
+    d[63] = 32;
+    memset(d + 64, 'x', 32);
+    CHECK(dg_abi_decode("(bytes)", d, 96, &v, &e));
+    CHECK_INT(v.items[0].len, 32);
+    dg_abi_value_free(&v);
+}
