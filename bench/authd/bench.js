@@ -71,7 +71,11 @@ function rssKiB(pid) {
   const p = spawn(BIN, ['--rpc-url', anvil.url, '--kms-contract', kms, '--port', String(port), '--threads', '2', '--decision-log', logFile], { stdio: 'ignore' });
   while (!(await tryOnce(port, body))) await new Promise((r) => setTimeout(r, 5));
   const url = `http://127.0.0.1:${port}`;
-  const hits = wrk(['-t2', '-c16', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body });
+  // Three runs (the machine is shared): report the median run and the best.
+  const hitRuns = [];
+  for (let i = 0; i < 3; i++) hitRuns.push(wrk(['-t2', '-c16', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body }));
+  hitRuns.sort((a, b) => a.rps - b.rps);
+  const hits = hitRuns[1];
   const miss = wrk(['-t1', '-c1', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body, MISS: '1' });
   const m = await httpReq(url + '/metrics');
   const misses = Number((m.text.match(/authd_cache_misses_total (\d+)/) || [])[1]);
@@ -83,7 +87,8 @@ function rssKiB(pid) {
 
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   console.log('dstack-authd benchmark (loopback, anvil, wrk; decision log on)');
-  console.log(`  cache hits  (wrk -t2 -c16 ${SECS}s): ${f(hits.rps, 0)} req/s, p50 ${f(hits.p50, 3)} ms, p99 ${f(hits.p99, 3)} ms, non-2xx ${hits.non2xx}   target >= 35000 req/s`);
+  console.log(`  cache hits  (wrk -t2 -c16 ${SECS}s, median of 3): ${f(hits.rps, 0)} req/s (best ${f(hitRuns[2].rps, 0)}), p50 ${f(hits.p50, 3)} ms, p99 ${f(hits.p99, 3)} ms, non-2xx ${hitRuns.reduce((a, r) => a + r.non2xx, 0)}   target >= 35000 req/s`);
+  console.log(`  load average during the run: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores: wrk, anvil and dstack-authd share them)`);
   console.log(`  cache misses (wrk -t1 -c1 ${SECS}s): ${f(miss.rps, 0)} req/s, p50 ${f(miss.p50, 3)} ms, p99 ${f(miss.p99, 3)} ms, non-2xx ${miss.non2xx}   target p50 <= 0.5 ms`);
   console.log(`  misses served from the chain: ${misses}`);
   console.log(`  peak RSS: ${f(rss.hwm / 1024)} MiB (now ${f(rss.rss / 1024)} MiB)   target <= 6 MiB`);
