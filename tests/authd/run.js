@@ -260,7 +260,8 @@ async function main() {
   for (const [name, set, reason] of failures) {
     set();
     const t = Date.now();
-    r = await post(PU, 'app', boot({ appId: app, tcbStatus: 'F' + n++ })); // a miss
+    const failedBoot = boot({ appId: app, tcbStatus: 'F' + n++ });
+    r = await post(PU, 'app', failedBoot); // a miss
     const ms = Date.now() - t;
     check(`${name}: deny "${reason}"`, r.status === 200 && r.json && r.json.isAllowed === false && r.json.reason === reason, r.text);
     check(`${name}: answered within the deadline`, ms < 600 + 300, ms);
@@ -271,6 +272,8 @@ async function main() {
     F.mode = 'pass';
     w = await until(async () => { const x = await post(PU, 'app', boot({ appId: app })); return x.json && x.json.isAllowed === true; }, 3000);
     check(`${name}: recovers`, w.ok, w);
+    r = await post(PU, 'app', failedBoot);
+    check(`${name}: the failed decision was not cached`, r.json && r.json.isAllowed === true, r.text);
   }
   check('daemon survived every failure', P.proc.exitCode === null);
   r = await httpReq(PU + '/metrics');
