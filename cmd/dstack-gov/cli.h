@@ -68,6 +68,7 @@ struct cli {
     json_t *out;             /* --json result object */
     uint64_t chain_id;       /* known after the first prepare */
     unsigned ntx_planned;    /* for the confirmation text of multi-transaction commands */
+    char pending_warning[600]; /* cli_warn_before_send: shown once the next transaction passes its checks */
 };
 
 /* ---- the command table (main.c) and group tables */
@@ -88,6 +89,11 @@ int cli_failf(cli *c, dg_err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_exit_code(dg_err_code code);
 void cli_warn(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning about the change the next cli_transact makes: printed (as
+ * cli_warn) only once that transaction passed its checks (chain id, code,
+ * estimate, funds), before the plan or the prompt, so a command that fails
+ * prints its one error line and no advice about a change that cannot happen. */
+void cli_warn_before_send(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_say(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* stdout unless --json */
 void cli_note(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* stderr unless --json */
 void cli_json_set(cli *c, const char *key, json_t *v);  /* steals v */

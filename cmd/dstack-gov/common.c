@@ -70,6 +70,13 @@ void cli_warn(cli *c, const char *fmt, ...) {
     }
 }
 
+void cli_warn_before_send(cli *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->pending_warning, sizeof c->pending_warning, fmt, ap);
+    va_end(ap);
+}
+
 void cli_say(cli *c, const char *fmt, ...) {
     if (c && c->json) return;
     va_list ap;
@@ -480,6 +487,10 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
     if (dg_u256_cmp(p.balance, cost) < 0)
         return dg_err_set(err, DG_ERR_FUNDS, "insufficient funds: %s has %s, %s needs up to %s "
                           "(gas %llu)", from_s, bal_s, label, cost_s, (unsigned long long)gas);
+    if (c->pending_warning[0]) {
+        cli_warn(c, "%s", c->pending_warning);
+        c->pending_warning[0] = 0;
+    }
     dg_eth_tx tx;
     memset(&tx, 0, sizeof tx);
     tx.type = p.fees.type;

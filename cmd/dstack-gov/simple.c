@@ -84,7 +84,7 @@ static int warn_remove_device(cli *c, const uint8_t dev[32]) {
         char a[43], h[67];
         cli_fmt_addr(c->app, a);
         cli_fmt_b32(dev, h);
-        cli_warn(c, "app %s allows any device (allowAnyDevice = true): removing device %s changes "
+        cli_warn_before_send(c, "app %s allows any device (allowAnyDevice = true): removing device %s changes "
                  "no boot decision until you run `dstack-gov app set-allow-any-device false`",
                  a, h);
     }
@@ -140,7 +140,7 @@ int cmd_simple_tx(cli *c) {
     cli_json_set(c, "function", json_string(s->label));
     if (s->warn == WARN_REMOVE_DEVICE) warn_remove_device(c, b32);
     if (s->warn == WARN_ADD_HASH)
-        cli_warn(c, "adding a compose hash does not remove the old one: every version still "
+        cli_warn_before_send(c, "adding a compose hash does not remove the old one: every version still "
                  "allowed can boot and gets the same keys; to replace a version use "
                  "`dstack-gov app rotate-hash --from OLD --to NEW` (one transaction)");
     dg_eth_receipt r;

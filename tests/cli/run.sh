@@ -297,6 +297,9 @@ expect "chain id mismatch (--chain-id)" 7 "$G" kms info --chain-id 1
 expect "not the owner" 9 "$G" kms add-image "$IMG" --private-key-file "$T/k1" --yes
 errhas "not owner message" "is not the owner"
 expect "not the app owner" 9 "$G" app add-hash "$CH" --app-id "$APP" --private-key-file "$T/k1" --yes
+eq "not the app owner: one line, no warning for a change that cannot happen" "$(wc -l <<<"$ERR")" 1
+expect "add-hash to an address without code" 11 "$G" app add-hash "$CH" --app-id 0x000000000000000000000000000000000000dEaD --yes
+eq "no code: one line, no warning first" "$ERR" "dstack-gov: no contract code at 0x000000000000000000000000000000000000dEaD on chain 31337 (addComposeHash): wrong address or wrong network?"
 expect "insufficient funds" 10 "$G" kms register-app "$APP" --private-key-file "$T/kpoor" --yes
 errhas "funds message" "insufficient funds"
 expect "rpc unreachable" 4 "$G" kms add-image "$IMG" --rpc-url http://127.0.0.1:9 --yes
