@@ -89,6 +89,10 @@ typedef struct {
     size_t nfree;
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
+    /* Per-endpoint counters of each client (pool clients, then the poller),
+     * copied by the thread that owns the client, under pool_mu, so /metrics
+     * never reads a client another thread is using. */
+    unsigned long *st_calls, *st_errors;
 
     pthread_mutex_t snap_mu;
     snapshot snap;
@@ -308,8 +312,15 @@ static dg_rpc *pool_get(eth_policy *e, long long deadline, int *slot) {
     return r;
 }
 
+/* Copy client k's counters (the caller owns the client). */
+static void stats_copy_locked(eth_policy *e, size_t k, const dg_rpc *rpc) {
+    for (size_t i = 0; i < e->nurls; i++)
+        dg_rpc_stats(rpc, i, &e->st_calls[k * e->nurls + i], &e->st_errors[k * e->nurls + i]);
+}
+
 static void pool_put(eth_policy *e, int slot) {
     pthread_mutex_lock(&e->pool_mu);
+    stats_copy_locked(e, (size_t)slot, e->pool[slot]);
     e->pool_free[e->nfree++] = slot;
     pthread_cond_signal(&e->pool_cv);
     pthread_mutex_unlock(&e->pool_mu);
@@ -428,6 +439,9 @@ static void *poller_main(void *arg) {
         snapshot s;
         dg_err err = {0};
         int ok = poll_once(e, &s, &err);
+        pthread_mutex_lock(&e->pool_mu);
+        stats_copy_locked(e, e->npool, e->poll_rpc);
+        pthread_mutex_unlock(&e->pool_mu);
         pthread_mutex_lock(&e->snap_mu);
         int changed = ok && (!e->snap.valid || memcmp(e->snap.hash, s.hash, 32) != 0);
         e->snap = s;
@@ -793,14 +807,15 @@ static size_t eth_nendpoints(const dg_policy *p) { return ((const eth_policy *)p
 static int eth_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigned long *calls,
                               unsigned long *errors) {
     eth_policy *e = (eth_policy *)p;
-    unsigned long c = 0, er = 0, c1, e1;
+    unsigned long c = 0, er = 0;
     if (i >= e->nurls) return 0;
     if (label) *label = e->labels[i];
-    /* Counters are plain fields updated by the owning thread; a torn read
-     * only skews one scrape. */
-    if (dg_rpc_stats(e->poll_rpc, i, &c1, &e1)) c += c1, er += e1;
-    for (size_t k = 0; k < e->npool; k++)
-        if (dg_rpc_stats(e->pool[k], i, &c1, &e1)) c += c1, er += e1;
+    pthread_mutex_lock(&e->pool_mu);
+    for (size_t k = 0; k <= e->npool; k++) {
+        c += e->st_calls[k * e->nurls + i];
+        er += e->st_errors[k * e->nurls + i];
+    }
+    pthread_mutex_unlock(&e->pool_mu);
     if (calls) *calls = c;
     if (errors) *errors = er;
     return 1;
@@ -819,6 +834,8 @@ static void eth_destroy(dg_policy *p) {
     for (size_t i = 0; i < e->npool; i++) dg_rpc_free(e->pool[i]);
     free(e->pool);
     free(e->pool_free);
+    free(e->st_calls);
+    free(e->st_errors);
     for (size_t i = 0; i < e->nslots; i++) slot_clear(&e->slots[i]);
     free(e->slots);
     for (size_t i = 0; i < e->nurls; i++) free(e->urls[i]);
@@ -895,7 +912,9 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->npool = e->o.rpc_pool;
     e->pool = calloc(e->npool, sizeof(dg_rpc *));
     e->pool_free = calloc(e->npool, sizeof *e->pool_free);
-    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free) {
+    e->st_calls = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
+    e->st_errors = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
+    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free || !e->st_calls || !e->st_errors) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -949,6 +968,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     }
     e->snap = s;
     e->snap_updates = 1;
+    stats_copy_locked(e, e->npool, e->poll_rpc); /* no other thread yet */
     if (pthread_create(&e->poller, NULL, poller_main, e) != 0) {
         dg_err_set(err, DG_ERR_INTERNAL, "cannot start the snapshot thread");
         goto fail;

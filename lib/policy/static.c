@@ -401,7 +401,7 @@ static void maybe_reload(static_policy *s) {
     long long now = dg_policy_now_ms();
     if (now - __atomic_load_n(&s->last_check_ms, __ATOMIC_RELAXED) < CHECK_EVERY_MS) return;
     if (pthread_mutex_trylock(&s->check_mu) != 0) return;
-    s->last_check_ms = now;
+    __atomic_store_n(&s->last_check_ms, now, __ATOMIC_RELAXED);
     struct stat st;
     if (stat(s->path, &st) == 0 &&
         (st.st_mtim.tv_sec != s->last_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != s->last_st.st_mtim.tv_nsec ||
