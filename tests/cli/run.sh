@@ -19,6 +19,7 @@ cleanup() {
   [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
   "$G" devnet down --dir "$T/dn" >/dev/null 2>&1
   "$G" devnet down --dir "$T/dnb" >/dev/null 2>&1
+  "$G" devnet down --dir "$T/walk" >/dev/null 2>&1
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -411,6 +412,24 @@ expect "devnet down" 0 "$G" devnet down --dir "$T/dn"
 has "down names the pid" "stopped anvil pid $PID"
 if kill -0 "$PID" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$PID/status 2>/dev/null; then bad "anvil stopped"; else ok "anvil stopped"; fi
 expect "devnet down again" 3 "$G" devnet down --dir "$T/dn"
+
+# ------------------------------------------------------------------ docs/ethereum.md's walkthrough, as written
+# Every "$ dstack-gov ..." line of the walkthrough (continuations joined), pasted in order
+# from the repository's top directory into a clean shell on a fresh devnet: each must
+# exit as the guide says (the second `check app` is the denied boot) and print its line.
+sed -n '/^## Walkthrough/,/^## On a public chain/p' docs/ethereum.md |
+  awk '/^ *\$ /{sub(/^ *\$ /,""); c=$0; while (c ~ /\\$/ && (getline l) > 0) {sub(/\\$/,"",c); sub(/^ */,"",l); c=c l}
+       print c "; echo \"rc=$?\""}' > "$T/walk.sh"
+WALK_N=$(grep -c . "$T/walk.sh")
+WALK=$(env -i PATH="$(dirname "$G"):/usr/bin:/bin" HOME="$T" DSTACK_GOV_DEVNET_DIR="$T/walk" bash "$T/walk.sh" 2>&1)
+"$G" devnet down --dir "$T/walk" >/dev/null 2>&1
+eq "walkthrough: every command ran" "$WALK_N" 11
+eq "walkthrough: exit codes as the guide says" "$(grep -o '^rc=[0-9]*' <<<"$WALK" | tr '\n' ' ')" \
+  "rc=0 rc=0 rc=0 rc=0 rc=0 rc=0 rc=0 rc=0 rc=0 rc=1 rc=0 "
+OUT=$WALK
+has "walkthrough: app id as printed" "Proxy Address (App Id): 0x75537828f2ce51be7289709686A69CbFDbB714F1"
+has "walkthrough: rotated" "Compose hash rotated successfully"
+has "walkthrough: history replays the new hash" "  compose-hash       0xfb04dcb6970e4c3d1873de51fd5a50d7bb46b3383113602665c350ec40b5f990"
 
 echo "cli: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
