@@ -128,7 +128,7 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
 /* ---- one-argument transactions shared by the kms and app groups (simple.c) */
 enum { ARG_NONE, ARG_B32, ARG_ADDR, ARG_BOOL, ARG_STRING };
 enum { TARGET_KMS, TARGET_APP };
-enum { WARN_NONE, WARN_REMOVE_DEVICE, WARN_ADD_HASH };
+enum { WARN_NONE, WARN_REMOVE_DEVICE, WARN_ADD_HASH, WARN_ARG_APP_CODE, WARN_ARG_IMPL_CODE };
 typedef struct {
     int target;          /* TARGET_KMS or TARGET_APP */
     int arg;             /* ARG_* kind of the positional argument */

@@ -93,6 +93,34 @@ static int warn_remove_device(cli *c, const uint8_t dev[32]) {
     return 1;
 }
 
+/* An address argument that should be a contract (an app to register, an app
+ * implementation) but has no code: the change goes through on chain and
+ * achieves nothing, so say so. Best effort: an RPC failure here is left to the
+ * transaction's own checks. */
+static void warn_arg_no_code(cli *c, const uint8_t a[20], int warn) {
+    json_t *code = NULL, *cid = NULL;
+    dg_err e = {DG_OK, ""};
+    uint64_t chain = 0;
+    if (cli_connect(c, &e) &&
+        dg_rpc_call(c->rpc, "eth_getCode", json_pack("[o,s]", dg_eth_json_bytes(a, 20), "latest"),
+                    &code, &e) &&
+        json_is_string(code) && strcmp(json_string_value(code), "0x") == 0 &&
+        dg_rpc_call(c->rpc, "eth_chainId", json_array(), &cid, &e) &&
+        dg_eth_quantity_u64(cid, &chain, &e)) {
+        char s[43];
+        cli_fmt_addr(a, s);
+        cli_warn_before_send(
+            c, "%s has no contract code on chain %llu: %s", s, (unsigned long long)chain,
+            warn == WARN_ARG_APP_CODE
+                ? "the KMS's isAppAllowed call to it reverts, so registering it lets nothing boot "
+                  "(wrong app id or network?)"
+                : "apps the factory creates would have no implementation behind their proxy "
+                  "(wrong address or network?)");
+    }
+    json_decref(code);
+    json_decref(cid);
+}
+
 int cmd_simple_tx(cli *c) {
     const simple_tx *s = c->cmd->data;
     dg_err err = {DG_OK, ""};
@@ -139,6 +167,8 @@ int cmd_simple_tx(cli *c) {
     cli_json_addr(c, "contract", target);
     cli_json_set(c, "function", json_string(s->label));
     if (s->warn == WARN_REMOVE_DEVICE) warn_remove_device(c, b32);
+    if (s->warn == WARN_ARG_APP_CODE || s->warn == WARN_ARG_IMPL_CODE)
+        warn_arg_no_code(c, addr, s->warn);
     if (s->warn == WARN_ADD_HASH)
         cli_warn_before_send(c, "adding a compose hash does not remove the old one: every version still "
                  "allowed can boot and gets the same keys; to replace a version use "

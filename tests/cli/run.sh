@@ -271,6 +271,11 @@ errhas "reason App deregistered" "App deregistered"
 expect "kms reinstate-app" 0 "$G" kms reinstate-app "$SAPP" --yes
 expect "kms register-app" 0 "$G" kms register-app "$SAPP" --yes
 has "register success" "App registered successfully"
+eq "register-app of a contract: no warning" "$ERR" ""
+expect "kms register-app of an address without code (dry run)" 0 "$G" kms register-app 0x000000000000000000000000000000000000dEaD --dry-run
+errhas "register-app warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
+expect "kms set-app-implementation without code (dry run)" 0 "$G" kms set-app-implementation 0x000000000000000000000000000000000000dEaD --dry-run
+errhas "set-app-implementation warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
 expect "app transfer-ownership" 0 "$G" app transfer-ownership "$ACCT1" --app-id "$APP_ANY" --yes
 expect "app accept-ownership (new owner)" 0 "$G" app accept-ownership --app-id "$APP_ANY" --private-key-file "$T/k1" --yes
 expect "app owner changed" 0 "$G" app info --app-id "$APP_ANY" --json
