@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dstackgov/contracts.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 
@@ -54,6 +55,22 @@ static void fmt_value(const policy_key *k, const uint8_t v[32], char out[67]) {
     else cli_fmt_b32(v, out);
 }
 
+/* The gateway app id is a string: its PolicyChanged value is the id's keccak.
+ * Read the current id (kms history only) so the text output can name it. */
+static char *current_gateway(cli *c, const uint8_t *target, uint8_t hash[32]) {
+    dg_buf d, ret;
+    char *gw = NULL;
+    dg_buf_init(&d);
+    dg_buf_init(&ret);
+    if (dg_contract_encode_noarg(&d, DG_SIG_GATEWAY_APP_ID, NULL) &&
+        cli_call(c, target, &d, &ret, NULL) &&
+        dg_contract_decode_string(ret.data, ret.len, &gw, NULL))
+        dg_keccak256(gw, strlen(gw), hash);
+    dg_buf_free(&d);
+    dg_buf_free(&ret);
+    return gw;
+}
+
 int cmd_history(cli *c) {
     dg_err err = {DG_OK, ""};
     const uint8_t *target = strcmp(c->cmd->group, "kms") == 0 ? c->kms : c->app;
@@ -72,6 +89,9 @@ int cmd_history(cli *c) {
     size_t n = 0;
     if (!dg_eth_get_logs(c->rpc, target, topic, from, "latest", &logs, &n, &err))
         return cli_fail(c, &err);
+    uint8_t gw_hash[32];
+    char *gw = strcmp(c->cmd->group, "kms") == 0 && !c->json ? current_gateway(c, target, gw_hash)
+                                                              : NULL;
     entry *cur = n ? calloc(2 * n, sizeof *cur) : NULL;
     size_t ncur = 0;
     json_t *events = json_array();
@@ -95,6 +115,14 @@ int cmd_history(cli *c) {
         if (k < NKEYS && !KEYS[k].is_set && memcmp(l->topics[3], (uint8_t[32]){0}, 32) == 0)
             cli_say(c, "  block %-6llu %-24s %-8s by %s", (unsigned long long)l->block_number,
                     name, enabled ? "true" : "false", actor);
+        else if (k < NKEYS && strcmp(name, "gateway-app-id") == 0)
+            cli_say(c, "  block %-6llu %-24s %-8s %s (keccak of %s%s%s) by %s",
+                    (unsigned long long)l->block_number, name, verb, val,
+                    gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? "\"" : "an earlier gateway app id",
+                    gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? gw : "",
+                    gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? "\", the current gateway app id"
+                                                                 : "",
+                    actor);
         else
             cli_say(c, "  block %-6llu %-24s %-8s %s by %s", (unsigned long long)l->block_number,
                     name, verb, val, actor);
@@ -130,6 +158,7 @@ int cmd_history(cli *c) {
     cli_json_set(c, "current", now);
     cli_json_set(c, "fromBlock", json_integer((json_int_t)from));
     free(cur);
+    free(gw);
     dg_eth_logs_free(logs, n);
     return 0;
 }

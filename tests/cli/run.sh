@@ -376,6 +376,10 @@ eq "history: reinstated app registered" "$(jq -r --arg a "$SAPP" '.current["regi
 eq "history: image list" "$(jq -r --arg a "$IMG" '.current["os-image"] | index($a) != null' <<<"$OUTJ")" true
 expect "kms history (text)" 0 "$G" kms history
 has "history shows removals" "os-image                 removed"
+# the gateway app id was set last to "$JAPP" (json section), earlier to gw-demo
+has "history names the current gateway id behind its keccak" "(keccak of \"$JAPP\", the current gateway app id)"
+GWK=$(cast keccak gw-demo 2>/dev/null || echo 0x)
+has "history marks an older gateway id as a keccak" "$GWK (keccak of an earlier gateway app id)"
 HEAD=$(curl -s -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$ETH_RPC_URL" | jq -r .result)
 expect "history --from-block (last block only)" 0 "$G" kms history --from-block "$HEAD" --json
 eq "only the last change" "$(jq -c '[.events[].policy]' <<<"$OUT")" '["deregistered-app"]'
