@@ -102,7 +102,7 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 TEST_SUITES += unit
 .PHONY: test-unit
 test-unit: $(UNIT_BIN)
-	cd tests && $(TOP)/$(UNIT_BIN)
+	cd tests && $(abspath $(UNIT_BIN))
 
 # GEN_HEADERS (from areas) must exist before any C object is compiled.
 $(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)
