@@ -83,7 +83,8 @@ boot app "the approved app on a whitelisted image"
 boot app "an app id the KMS never registered" appId="$(sha unknown-app | cut -c1-40)"
 boot app "an OS image nobody whitelisted" osImageHash="$(sha other-os)"
 boot app "a compose hash nobody approved (tampered app-compose.json)" composeHash="$(sha '{"name":"tampered"}')"
-boot app "a device the app does not allow (if the app restricts devices)" deviceId="$(sha other-device)"
+boot app "a device the app does not allow" deviceId="$(sha other-device)"
+boot app "a host whose TCB is out of date (the app requires UpToDate)" tcbStatus=OutOfDate
 boot app "a compose hash 31 bytes long (rejected, never padded)" composeHash="$(lower "$COMPOSE_HASH" | cut -c1-62)"
 
 bold "KMS self-authorization (POST /bootAuth/kms)"
@@ -93,6 +94,7 @@ if [ -n "$KMS_WHITELISTED" ]; then
 fi
 boot kms "a KMS measurement nobody whitelisted" mrAggregated="$(sha other-kms)"
 boot kms "a KMS on another device" deviceId="$(sha other-device)"
+boot kms "a KMS on an OS image nobody whitelisted" osImageHash="$(sha other-os)"
 
 bold "the decision log (one JSON line per decision)"
 sleep 0.2

@@ -53,9 +53,25 @@ if "$G" check app --boot-info "$DEMO/boot-denied.json"; then
   echo "demo: a tampered compose hash was allowed" >&2; exit 1
 fi
 
-# ---- helper D: the dstack-authd demo goes here (the devnet is still up; ETH_RPC_URL,
-# ---- KMS_CONTRACT_ADDRESS, APP_ID, COMPOSE_HASH, OS_IMAGE and $DEMO/boot-*.json are set).
-APP_ID=$APP_ID COMPOSE_HASH=$COMPOSE_HASH OS_IMAGE=$OS_IMAGE BUILD=$BUILD scripts/demo-authd.sh
+# Tighten the app so the webhook demo can show every reason the chain gives:
+# one allowed device instead of any, and an up-to-date TCB required. Whitelist
+# the KMS's own measurement and device so its self-authorization can pass.
+DEVICE_ID=$(printf 'demo-device' | sha256sum | cut -c1-64)
+KMS_MR=$(printf 'demo-kms-mr' | sha256sum | cut -c1-64)
+KMS_DEVICE=$(printf 'demo-kms-device' | sha256sum | cut -c1-64)
+run "allow the app only on its own device (app:add-device)" \
+  "$G" app:add-device "0x$DEVICE_ID" --app-id "$APP_ID" --network local --yes
+run "stop allowing any device (app:set-allow-any-device, flag absent = false)" \
+  "$G" app:set-allow-any-device --app-id "$APP_ID" --network local --yes
+run "require an up-to-date TCB for this app" \
+  "$G" app set-require-tcb-up-to-date true --app-id "$APP_ID" --yes
+run "whitelist the KMS's aggregated measurement (kms:add)" "$G" kms:add "0x$KMS_MR" --network local --yes
+run "and the device the KMS runs on (kms:add-device)" "$G" kms:add-device "0x$KMS_DEVICE" --network local --yes
+
+# The dstack-authd demo: the devnet is still up; ETH_RPC_URL, KMS_CONTRACT_ADDRESS,
+# APP_ID, COMPOSE_HASH, OS_IMAGE, DEVICE_ID, KMS_MR and KMS_DEVICE are set.
+APP_ID=$APP_ID COMPOSE_HASH=$COMPOSE_HASH OS_IMAGE=$OS_IMAGE DEVICE_ID=$DEVICE_ID \
+  KMS_MR=$KMS_MR KMS_DEVICE=$KMS_DEVICE BUILD=$BUILD scripts/demo-authd.sh
 
 run "stop the chain (the PID devnet up recorded)" "$G" devnet down
 trap 'rm -rf "$DEMO"' EXIT
