@@ -22,18 +22,9 @@ static const uint8_t ZERO20[20];
 
 static int cmd_deploy(cli *c) {
     dg_err err = {DG_OK, ""};
-    uint8_t owner[20], dev[32], hash[32], impl[20], proxy[20], h[32];
-    const char *ds = flag_str(&c->f, "device"), *hs = flag_str(&c->f, "hash");
-    const char *os = flag_str(&c->f, "owner");
-    int any = flag_bool(&c->f, "allow-any-device"), tcb = flag_bool(&c->f, "require-tcb-up-to-date");
-    int noup = flag_bool(&c->f, "disable-upgrades");
-    memcpy(owner, c->from, 20);
-    memset(dev, 0, 32);
-    memset(hash, 0, 32);
-    if ((os && !cli_parse_addr("--owner", os, owner, &err)) ||
-        (ds && !cli_parse_b32(c, "--device", ds, dev, &err)) ||
-        (hs && !cli_parse_b32(c, "--hash", hs, hash, &err)))
-        return cli_fail(c, &err);
+    uint8_t impl[20], proxy[20], h[32];
+    cli_app_init a;
+    if (!cli_parse_app_init(c, &a, &err)) return cli_fail(c, &err);
     dg_buf q, ret;
     dg_buf_init(&q);
     dg_buf_init(&ret);
@@ -48,7 +39,7 @@ static int cmd_deploy(cli *c) {
                          "`dstack-gov kms set-app-implementation ADDR`)");
     dg_buf init;
     dg_buf_init(&init);
-    if (!dg_app_initialize(&init, owner, noup, tcb, any, dev, hash, &err)) {
+    if (!dg_app_initialize(&init, a.owner, a.noup, a.tcb, a.any, a.dev, a.hash, &err)) {
         dg_buf_free(&init);
         return cli_fail(c, &err);
     }
@@ -66,30 +57,16 @@ static int cmd_deploy(cli *c) {
     dg_eth_receipt_free(&r);
     char ps[43], os2[43], hs2[67];
     cli_fmt_addr(proxy, ps);
-    cli_fmt_addr(owner, os2);
+    cli_fmt_addr(a.owner, os2);
     cli_fmt_b32(h, hs2);
     cli_say(c, "✅ App deployed and registered successfully!");
     cli_say(c, "App ID: %s", ps);
     cli_say(c, "Proxy Address: %s", ps);
     cli_say(c, "Owner: %s", os2);
     cli_say(c, "Transaction hash: %s", hs2);
-    cli_say(c, "Deployed with %d initial device and %d initial compose hash", ds ? 1 : 0, hs ? 1 : 0);
+    cli_say(c, "Deployed with %d initial device and %d initial compose hash", a.ds ? 1 : 0, a.hs ? 1 : 0);
     cli_json_addr(c, "appId", proxy);
-    cli_json_addr(c, "owner", owner);
-    return 0;
-}
-
-static int cmd_deploy_impl(cli *c) {
-    dg_err err = {DG_OK, ""};
-    uint8_t impl[20];
-    char s[43];
-    int rc = cli_deploy(c, dg_gen_bytecode_DstackApp, NULL, "DstackApp implementation deployment",
-                        impl, NULL, &err);
-    if (rc == CLI_DRY_RUN) return 0;
-    if (!rc) return cli_fail(c, &err);
-    cli_fmt_addr(impl, s);
-    cli_say(c, "✅ DstackApp implementation deployed to: %s", s);
-    cli_json_addr(c, "implementation", impl);
+    cli_json_addr(c, "owner", a.owner);
     return 0;
 }
 
@@ -289,7 +266,7 @@ const cmd_spec app_cmds[] = {
     {"app", "upgrade", "app:upgrade", NULL, 0, 0, TX, upgrade_flags, "deploy a new DstackApp implementation and upgrade the app to it", NULL, cmd_upgrade, NULL},
     {"app", "deploy", "app:deploy", NULL, 0, 0, NEED_CHAIN | NEED_KEY | NEED_KMS, deploy_flags, "deploy a standalone app proxy and register it (two transactions)",
      "Prefer `kms create-app` (one transaction, factory).", cmd_deploy, NULL},
-    {"app", "deploy-impl", "app:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL, "deploy a DstackApp implementation only", NULL, cmd_deploy_impl, NULL},
+    {"app", "deploy-impl", "app:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL, "deploy a DstackApp implementation only", NULL, cli_deploy_impl, "DstackApp"},
     {"app", "transfer-ownership", NULL, "ADDR", 1, 1, TX, app_flags, "start an ownership transfer of the app (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
     {"app", "accept-ownership", NULL, NULL, 0, 0, TX, app_flags, "accept a pending ownership transfer of the app", NULL, cmd_simple_tx, &t_accept},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},

@@ -105,6 +105,16 @@ int cli_finish(cli *c, int code); /* print the JSON object when ok, free everyth
 int cli_parse_b32(cli *c, const char *what, const char *s, uint8_t out[32], dg_err *err);
 int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err);
 int cli_read_file(const char *path, dg_buf *out, size_t max, dg_err *err);
+/* The flags that set up a new DstackApp, shared by `app deploy` and `kms
+ * create-app`: --owner (default: the signer), --device, --hash (zero when
+ * absent; ds/hs keep their text, NULL when absent), --allow-any-device,
+ * --require-tcb-up-to-date, --disable-upgrades. */
+typedef struct {
+    uint8_t owner[20], dev[32], hash[32];
+    const char *ds, *hs;
+    int any, tcb, noup;
+} cli_app_init;
+int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err);
 void cli_fmt_addr(const uint8_t a[20], char out[43]);
 void cli_fmt_b32(const uint8_t b[32], char out[67]);
 void cli_fmt_eth(dg_u256 wei, char *out, size_t cap); /* "0.0123 ETH" */
@@ -155,6 +165,9 @@ int cli_deploy_proxy(cli *c, const uint8_t impl[20], const dg_buf *init, const c
 /* Deploy a new implementation from creation code and upgrade the proxy to it,
  * after a preflight of the upgrade as the signer (kms.c). Returns an exit code. */
 int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[20]);
+/* `deploy-impl` of either group: c->cmd->data names the contract, "DstackKms"
+ * or "DstackApp" (kms.c). */
+int cli_deploy_impl(cli *c);
 /* The implementation behind an ERC-1967 proxy (its storage slot). */
 int cli_read_impl_slot(cli *c, const uint8_t proxy[20], uint8_t impl[20], dg_err *err);
 /* Balance of the signer. */

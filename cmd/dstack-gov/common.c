@@ -149,6 +149,21 @@ int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err
     return 1;
 }
 
+int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
+    const char *os = flag_str(&c->f, "owner");
+    a->ds = flag_str(&c->f, "device");
+    a->hs = flag_str(&c->f, "hash");
+    a->any = flag_bool(&c->f, "allow-any-device");
+    a->tcb = flag_bool(&c->f, "require-tcb-up-to-date");
+    a->noup = flag_bool(&c->f, "disable-upgrades");
+    memcpy(a->owner, c->from, 20);
+    memset(a->dev, 0, 32);
+    memset(a->hash, 0, 32);
+    return (!os || cli_parse_addr("--owner", os, a->owner, err)) &&
+           (!a->ds || cli_parse_b32(c, "--device", a->ds, a->dev, err)) &&
+           (!a->hs || cli_parse_b32(c, "--hash", a->hs, a->hash, err));
+}
+
 int cli_read_file(const char *path, dg_buf *out, size_t max, dg_err *err) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return dg_err_set(err, DG_ERR_IO, "cannot open %s: %s", path, strerror(errno));

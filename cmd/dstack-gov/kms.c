@@ -136,7 +136,7 @@ static int cmd_deploy(cli *c) {
     return 0;
 }
 
-static int cmd_deploy_impl(cli *c) {
+int cli_deploy_impl(cli *c) {
     const char *which = c->cmd->data;
     const char *code = strcmp(which, "DstackKms") == 0 ? dg_gen_bytecode_DstackKms
                                                        : dg_gen_bytecode_DstackApp;
@@ -334,18 +334,10 @@ done:
 
 static int cmd_create_app(cli *c) {
     dg_err err = {DG_OK, ""};
-    uint8_t owner[20], dev[32], hash[32], salt[32], predicted[20];
-    const char *ds = flag_str(&c->f, "device"), *hs = flag_str(&c->f, "hash");
-    const char *os = flag_str(&c->f, "owner"), *ss = flag_str(&c->f, "salt");
-    int any = flag_bool(&c->f, "allow-any-device"), tcb = flag_bool(&c->f, "require-tcb-up-to-date");
-    int noup = flag_bool(&c->f, "disable-upgrades");
-    memcpy(owner, c->from, 20);
-    memset(dev, 0, 32);
-    memset(hash, 0, 32);
-    if ((os && !cli_parse_addr("--owner", os, owner, &err)) ||
-        (ds && !cli_parse_b32(c, "--device", ds, dev, &err)) ||
-        (hs && !cli_parse_b32(c, "--hash", hs, hash, &err)))
-        return cli_fail(c, &err);
+    uint8_t salt[32], predicted[20];
+    const char *ss = flag_str(&c->f, "salt");
+    cli_app_init a;
+    if (!cli_parse_app_init(c, &a, &err)) return cli_fail(c, &err);
     if (ss) {
         /* a bytes32 is used as it is; any other text is hashed (keccak256) */
         if (!dg_hex_decode(ss, strlen(ss), salt, 32, NULL)) dg_keccak256(ss, strlen(ss), salt);
@@ -353,14 +345,14 @@ static int cmd_create_app(cli *c) {
     if (!cli_connect(c, &err)) return cli_fail(c, &err);
     print_account(c);
     char d1[67], d2[67];
-    cli_fmt_b32(dev, d1);
-    cli_fmt_b32(hash, d2);
-    cli_say(c, "Initial device: %s", ds ? d1 : "none");
-    cli_say(c, "Initial compose hash: %s", hs ? d2 : "none");
-    if (!hs)
+    cli_fmt_b32(a.dev, d1);
+    cli_fmt_b32(a.hash, d2);
+    cli_say(c, "Initial device: %s", a.ds ? d1 : "none");
+    cli_say(c, "Initial compose hash: %s", a.hs ? d2 : "none");
+    if (!a.hs)
         cli_warn(c, "no --hash: nothing can boot as this app until you add a compose hash "
                  "(dstack-gov app add-hash)");
-    if (!any && !ds)
+    if (!a.any && !a.ds)
         cli_warn(c, "no --device and no --allow-any-device: no device can boot this app until "
                  "you add one (dstack-gov app add-device)");
     dg_buf data;
@@ -382,14 +374,14 @@ static int cmd_create_app(cli *c) {
         cli_fmt_addr(predicted, ps);
         cli_say(c, "Predicted App Id (salt %s): %s", ss, ps);
         cli_json_addr(c, "predictedAppId", predicted);
-        ok = dg_kms_deploy_and_register_app_deterministic(&data, salt, owner, noup, tcb, any, dev,
-                                                          hash, &err);
-    } else if (!tcb) {
+        ok = dg_kms_deploy_and_register_app_deterministic(&data, salt, a.owner, a.noup, a.tcb, a.any,
+                                                          a.dev, a.hash, &err);
+    } else if (!a.tcb) {
         /* The 5-argument factory exists on OLD and NEW KMS contracts alike (NEW keeps it
          * as a shim with requireTcbUpToDate = false), so this works on either. */
-        ok = dg_kms_deploy_and_register_app_legacy(&data, owner, noup, any, dev, hash, &err);
+        ok = dg_kms_deploy_and_register_app_legacy(&data, a.owner, a.noup, a.any, a.dev, a.hash, &err);
     } else {
-        ok = dg_kms_deploy_and_register_app(&data, owner, noup, tcb, any, dev, hash, &err);
+        ok = dg_kms_deploy_and_register_app(&data, a.owner, a.noup, a.tcb, a.any, a.dev, a.hash, &err);
     }
     if (!ok) {
         dg_buf_free(&data);
@@ -415,15 +407,15 @@ static int cmd_create_app(cli *c) {
     cli_fmt_addr(l->topics[2] + 12, dep_s);
     cli_fmt_b32(r.tx_hash, tx_s);
     cli_json_addr(c, "appId", l->topics[1] + 12);
-    cli_json_addr(c, "owner", owner);
+    cli_json_addr(c, "owner", a.owner);
     cli_json_addr(c, "deployer", l->topics[2] + 12);
     dg_eth_receipt_free(&r);
     cli_say(c, "✅ App deployed and registered successfully!");
     cli_say(c, "Proxy Address (App Id): %s", app_s);
     cli_say(c, "Owner: %s", dep_s);
     cli_say(c, "Transaction hash: %s", tx_s);
-    cli_say(c, "Deployed with %d initial device and %d initial compose hash", ds ? 1 : 0,
-            hs ? 1 : 0);
+    cli_say(c, "Deployed with %d initial device and %d initial compose hash", a.ds ? 1 : 0,
+            a.hs ? 1 : 0);
     return 0;
 }
 
@@ -705,7 +697,7 @@ const cmd_spec kms_cmds[] = {
      "deploy DstackKms (implementation + ERC1967 proxy), optionally a DstackApp implementation",
      "Prints the proxy address: export it as KMS_CONTRACT_ADDRESS.", cmd_deploy, NULL},
     {"kms", "deploy-impl", "kms:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL,
-     "deploy a DstackKms implementation only (for upgrades)", NULL, cmd_deploy_impl, "DstackKms"},
+     "deploy a DstackKms implementation only (for upgrades)", NULL, cli_deploy_impl, "DstackKms"},
     {"kms", "add-image", "kms:add-image", "HASH", 1, 1, TX, NULL, "allow an OS image (its digest, bytes32)", NULL, cmd_simple_tx, &t_add_image},
     {"kms", "remove-image", "kms:remove-image", "HASH", 1, 1, TX, NULL, "disallow an OS image (revokes every app on it)", NULL, cmd_simple_tx, &t_rm_image},
     {"kms", "add-mr", "kms:add", "MR", 1, 1, TX, NULL, "allow a KMS aggregated measurement", NULL, cmd_simple_tx, &t_add_mr},
