@@ -86,56 +86,96 @@ static int finish_decision(cli *c, explain *x, int allowed, const char *reason, 
     return allowed ? 0 : 1;
 }
 
-static int cmd_check_app(cli *c) {
-    dg_err err = {DG_OK, ""};
+/* One check in flight: the boot it judges and one batch of eth_calls pinned to
+ * one block. Both checks share everything but their calls and their rules. */
+enum { CHECK_CALLS_MAX = 11, REASON_LEN = 300 };
+typedef struct {
     dg_bootinfo bi;
     dg_app_boot_info abi;
     const char *adv[DG_BOOTINFO_ADV_MAX];
-    dg_bootinfo_init(&bi);
-    if (!load_bootinfo(c, &bi, &abi, adv, &err)) {
-        dg_bootinfo_free(&bi);
+    dg_buf q[CHECK_CALLS_MAX], ret[CHECK_CALLS_MAX];
+    uint8_t to[CHECK_CALLS_MAX][20];
+    int ok[CHECK_CALLS_MAX];
+    uint64_t bnum;
+    explain x;
+} check_run;
+
+typedef struct {
+    size_t n;          /* calls in the batch (every `to` defaults to the KMS) */
+    size_t gw;         /* the gatewayAppId() call */
+    size_t must;       /* a call the KMS must answer, else it is no DstackKms */
+    const char *probe; /* the function named when it does not answer */
+    int (*encode)(check_run *r, dg_err *err);                    /* fill q (and to) */
+    int (*judge)(cli *c, check_run *r, char reason[REASON_LEN]); /* rules; returns allowed */
+} check_kind;
+
+static int run_check(cli *c, const check_kind *k) {
+    dg_err err = {DG_OK, ""};
+    check_run r;
+    dg_bootinfo_init(&r.bi);
+    if (!load_bootinfo(c, &r.bi, &r.abi, r.adv, &err)) {
+        dg_bootinfo_free(&r.bi);
         return cli_fail(c, &err);
     }
-    enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, A_IFACE, N };
-    static const uint8_t IAPPAUTH[4] = {0x1e, 0x07, 0x91, 0x98};
-    dg_buf q[N], ret[N];
-    uint8_t to[N][20];
-    int ok[N];
-    for (int i = 0; i < N; i++) {
-        dg_buf_init(&q[i]);
-        dg_buf_init(&ret[i]);
-        memcpy(to[i], i < A_TCB ? c->kms : abi.app_id, 20);
+    for (size_t i = 0; i < k->n; i++) {
+        dg_buf_init(&r.q[i]);
+        dg_buf_init(&r.ret[i]);
+        memcpy(r.to[i], c->kms, 20);
     }
-    int code = 0;
-    char blk[24], *gw = NULL;
-    uint64_t bnum = 0;
-    explain x = {json_array()};
-    if (!dg_kms_is_app_allowed(&q[K_ALLOWED], &abi, &err) ||
-        !dg_kms_registered_apps(&q[K_REG], abi.app_id, &err) ||
-        !dg_kms_deregistered_apps(&q[K_DEREG], abi.app_id, &err) ||
-        !dg_kms_allowed_os_images(&q[K_OS], abi.os_image_hash, &err) ||
-        !dg_contract_encode_noarg(&q[K_GW], DG_SIG_GATEWAY_APP_ID, &err) ||
-        !dg_contract_encode_noarg(&q[A_TCB], DG_SIG_APP_REQUIRE_TCB, &err) ||
-        !dg_app_allowed_compose_hashes(&q[A_HASH], abi.compose_hash, &err) ||
-        !dg_contract_encode_noarg(&q[A_ANY], DG_SIG_APP_ALLOW_ANY_DEVICE, &err) ||
-        !dg_app_allowed_device_ids(&q[A_DEV], abi.device_id, &err) ||
-        !dg_app_is_app_allowed(&q[A_ALLOWED], &abi, &err) ||
-        !dg_contract_supports_interface(&q[A_IFACE], IAPPAUTH, &err) || !pin_block(c, blk, &bnum, &err) ||
-        !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
+    int code;
+    char blk[24], *gw = NULL, reason[REASON_LEN];
+    r.bnum = 0;
+    r.x.checks = json_array();
+    if (!k->encode(&r, &err) || !pin_block(c, blk, &r.bnum, &err) ||
+        !cli_call_batch(c, (const uint8_t(*)[20])r.to, r.q, k->n, blk, r.ret, r.ok, &err)) {
         code = cli_fail(c, &err);
-        json_decref(x.checks);
-        goto done;
-    }
-    if (!ok[K_GW]) {
+        json_decref(r.x.checks);
+    } else if (!r.ok[k->must] || !r.ok[k->gw]) {
         char s[43];
         cli_fmt_addr(c->kms, s);
-        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer gatewayAppId(): no "
+        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer %s: no "
                          "DstackKms there (wrong --kms or network?)", s,
-                         (unsigned long long)c->chain_id);
-        json_decref(x.checks);
-        goto done;
+                         (unsigned long long)c->chain_id, k->probe);
+        json_decref(r.x.checks);
+    } else {
+        dg_contract_decode_string(r.ret[k->gw].data, r.ret[k->gw].len, &gw, NULL);
+        int allowed = k->judge(c, &r, reason);
+        code = finish_decision(c, &r.x, allowed, reason, gw);
     }
-    dg_contract_decode_string(ret[K_GW].data, ret[K_GW].len, &gw, NULL);
+    free(gw);
+    for (size_t i = 0; i < k->n; i++) {
+        dg_buf_free(&r.q[i]);
+        dg_buf_free(&r.ret[i]);
+    }
+    dg_bootinfo_free(&r.bi);
+    return code;
+}
+
+/* ------------------------------------------------------------------ check app */
+
+enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, A_IFACE, APP_CALLS };
+_Static_assert((int)APP_CALLS <= (int)CHECK_CALLS_MAX, "check app: batch larger than check_run");
+
+static int encode_app(check_run *r, dg_err *err) {
+    static const uint8_t IAPPAUTH[4] = {0x1e, 0x07, 0x91, 0x98};
+    const dg_app_boot_info *abi = &r->abi;
+    for (int i = A_TCB; i < APP_CALLS; i++) memcpy(r->to[i], abi->app_id, 20);
+    return dg_kms_is_app_allowed(&r->q[K_ALLOWED], abi, err) &&
+           dg_kms_registered_apps(&r->q[K_REG], abi->app_id, err) &&
+           dg_kms_deregistered_apps(&r->q[K_DEREG], abi->app_id, err) &&
+           dg_kms_allowed_os_images(&r->q[K_OS], abi->os_image_hash, err) &&
+           dg_contract_encode_noarg(&r->q[K_GW], DG_SIG_GATEWAY_APP_ID, err) &&
+           dg_contract_encode_noarg(&r->q[A_TCB], DG_SIG_APP_REQUIRE_TCB, err) &&
+           dg_app_allowed_compose_hashes(&r->q[A_HASH], abi->compose_hash, err) &&
+           dg_contract_encode_noarg(&r->q[A_ANY], DG_SIG_APP_ALLOW_ANY_DEVICE, err) &&
+           dg_app_allowed_device_ids(&r->q[A_DEV], abi->device_id, err) &&
+           dg_app_is_app_allowed(&r->q[A_ALLOWED], abi, err) &&
+           dg_contract_supports_interface(&r->q[A_IFACE], IAPPAUTH, err);
+}
+
+static int judge_app(cli *c, check_run *r, char reason[REASON_LEN]) {
+    const dg_buf *ret = r->ret;
+    const int *ok = r->ok;
     int reg = 0, dereg = 0, os = 0, tcb = 0, hash = 0, any = 0, dev = 0;
     dg_contract_decode_bool(ret[K_REG].data, ret[K_REG].len, &reg, NULL);
     if (ok[K_DEREG]) dg_contract_decode_bool(ret[K_DEREG].data, ret[K_DEREG].len, &dereg, NULL);
@@ -148,120 +188,85 @@ static int cmd_check_app(cli *c) {
         dg_contract_decode_bool(ret[A_DEV].data, ret[A_DEV].len, &dev, NULL);
     }
     char app_s[43], h[67];
-    cli_fmt_addr(abi.app_id, app_s);
-    cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)bnum,
+    cli_fmt_addr(r->abi.app_id, app_s);
+    cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
-    rule(c, &x, reg, "registered", "app %s is %s in the KMS", app_s,
+    rule(c, &r->x, reg, "registered", "app %s is %s in the KMS", app_s,
          reg ? "registered" : dereg ? "DEREGISTERED by the KMS owner" : "not registered");
-    cli_fmt_b32(abi.os_image_hash, h);
-    rule(c, &x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    cli_fmt_b32(r->abi.os_image_hash, h);
+    rule(c, &r->x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
     int iface = 0;
     if (ok[A_IFACE]) dg_contract_decode_bool(ret[A_IFACE].data, ret[A_IFACE].len, &iface, NULL);
-    rule(c, &x, app_ok, "app-contract", "app contract %s",
+    rule(c, &r->x, app_ok, "app-contract", "app contract %s",
          app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
                          : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
                 : ok[A_IFACE] && iface ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
                                        : "has no code or is not a DstackApp");
     if (app_ok) {
-        int tcb_ok = !tcb || strcmp(bi.tcb_status, "UpToDate") == 0;
-        rule(c, &x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-             tcb ? "requires" : "does not require", bi.tcb_status);
-        cli_fmt_b32(abi.compose_hash, h);
-        rule(c, &x, hash, "compose-hash", "compose hash %s is %s", h,
+        int tcb_ok = !tcb || strcmp(r->bi.tcb_status, "UpToDate") == 0;
+        rule(c, &r->x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
+             tcb ? "requires" : "does not require", r->bi.tcb_status);
+        cli_fmt_b32(r->abi.compose_hash, h);
+        rule(c, &r->x, hash, "compose-hash", "compose hash %s is %s", h,
              hash ? "allowed" : "not allowed (app add-hash)");
-        cli_fmt_b32(abi.device_id, h);
-        rule(c, &x, any || dev, "device", "device %s: %s", h,
+        cli_fmt_b32(r->abi.device_id, h);
+        rule(c, &r->x, any || dev, "device", "device %s: %s", h,
              any ? "any device is allowed" : dev ? "allowed" : "not allowed (app add-device)");
     }
     int allowed = 0;
-    char reason[300];
     if (ok[K_ALLOWED]) {
         dg_contract_decode_allowed(ret[K_ALLOWED].data, ret[K_ALLOWED].len, &allowed, reason,
-                                   sizeof reason, NULL);
+                                   REASON_LEN, NULL);
     } else {
-        snprintf(reason, sizeof reason, "the KMS contract's isAppAllowed reverted (the app "
+        snprintf(reason, REASON_LEN, "the KMS contract's isAppAllowed reverted (the app "
                  "contract reverts): a webhook reports \"authorization backend unavailable\"");
     }
-    code = finish_decision(c, &x, allowed, reason, gw);
-done:
-    free(gw);
-    for (int i = 0; i < N; i++) {
-        dg_buf_free(&q[i]);
-        dg_buf_free(&ret[i]);
-    }
-    dg_bootinfo_free(&bi);
-    return code;
+    return allowed;
 }
 
-static int cmd_check_kms(cli *c) {
-    dg_err err = {DG_OK, ""};
-    dg_bootinfo bi;
-    dg_app_boot_info abi;
-    const char *adv[DG_BOOTINFO_ADV_MAX];
-    dg_bootinfo_init(&bi);
-    if (!load_bootinfo(c, &bi, &abi, adv, &err)) {
-        dg_bootinfo_free(&bi);
-        return cli_fail(c, &err);
-    }
-    enum { ALLOWED, OS, MR, DEV, GW, N };
-    dg_buf q[N], ret[N];
-    uint8_t to[N][20];
-    int ok[N];
-    for (int i = 0; i < N; i++) {
-        dg_buf_init(&q[i]);
-        dg_buf_init(&ret[i]);
-        memcpy(to[i], c->kms, 20);
-    }
-    int code = 0;
-    char blk[24], *gw = NULL;
-    uint64_t bnum = 0;
-    explain x = {json_array()};
-    if (!dg_kms_is_kms_allowed(&q[ALLOWED], &abi, &err) ||
-        !dg_kms_allowed_os_images(&q[OS], abi.os_image_hash, &err) ||
-        !dg_kms_allowed_aggregated_mrs(&q[MR], abi.mr_aggregated, &err) ||
-        !dg_kms_allowed_device_ids(&q[DEV], abi.device_id, &err) ||
-        !dg_contract_encode_noarg(&q[GW], DG_SIG_GATEWAY_APP_ID, &err) || !pin_block(c, blk, &bnum, &err) ||
-        !cli_call_batch(c, (const uint8_t(*)[20])to, q, N, blk, ret, ok, &err)) {
-        code = cli_fail(c, &err);
-        json_decref(x.checks);
-        goto done;
-    }
-    if (!ok[ALLOWED] || !ok[GW]) {
-        char s[43];
-        cli_fmt_addr(c->kms, s);
-        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer isKmsAllowed(): no "
-                         "DstackKms there (wrong --kms or network?)", s,
-                         (unsigned long long)c->chain_id);
-        json_decref(x.checks);
-        goto done;
-    }
-    dg_contract_decode_string(ret[GW].data, ret[GW].len, &gw, NULL);
-    int os = 0, mr = 0, dev = 0, allowed = 0;
-    dg_contract_decode_bool(ret[OS].data, ret[OS].len, &os, NULL);
-    dg_contract_decode_bool(ret[MR].data, ret[MR].len, &mr, NULL);
-    dg_contract_decode_bool(ret[DEV].data, ret[DEV].len, &dev, NULL);
-    char h[67], reason[300];
-    cli_say(c, "Boot of a KMS instance at block %llu on chain %llu:", (unsigned long long)bnum,
-            (unsigned long long)c->chain_id);
-    rule(c, &x, strcmp(bi.tcb_status, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", bi.tcb_status,
-         strcmp(bi.tcb_status, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
-    cli_fmt_b32(abi.os_image_hash, h);
-    rule(c, &x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
-    cli_fmt_b32(abi.mr_aggregated, h);
-    rule(c, &x, mr, "mr-aggregated", "aggregated MR %s is %s", h, mr ? "allowed" : "not allowed (kms add-mr)");
-    cli_fmt_b32(abi.device_id, h);
-    rule(c, &x, dev, "device", "device %s is %s", h, dev ? "allowed" : "not allowed (kms add-device)");
-    dg_contract_decode_allowed(ret[ALLOWED].data, ret[ALLOWED].len, &allowed, reason, sizeof reason, NULL);
-    code = finish_decision(c, &x, allowed, reason, gw);
-done:
-    free(gw);
-    for (int i = 0; i < N; i++) {
-        dg_buf_free(&q[i]);
-        dg_buf_free(&ret[i]);
-    }
-    dg_bootinfo_free(&bi);
-    return code;
+static const check_kind check_app = {APP_CALLS, K_GW, K_GW, "gatewayAppId()", encode_app, judge_app};
+
+static int cmd_check_app(cli *c) { return run_check(c, &check_app); }
+
+/* ------------------------------------------------------------------ check kms */
+
+enum { KC_ALLOWED, KC_OS, KC_MR, KC_DEV, KC_GW, KMS_CALLS };
+_Static_assert((int)KMS_CALLS <= (int)CHECK_CALLS_MAX, "check kms: batch larger than check_run");
+
+static int encode_kms(check_run *r, dg_err *err) {
+    const dg_app_boot_info *abi = &r->abi;
+    return dg_kms_is_kms_allowed(&r->q[KC_ALLOWED], abi, err) &&
+           dg_kms_allowed_os_images(&r->q[KC_OS], abi->os_image_hash, err) &&
+           dg_kms_allowed_aggregated_mrs(&r->q[KC_MR], abi->mr_aggregated, err) &&
+           dg_kms_allowed_device_ids(&r->q[KC_DEV], abi->device_id, err) &&
+           dg_contract_encode_noarg(&r->q[KC_GW], DG_SIG_GATEWAY_APP_ID, err);
 }
+
+static int judge_kms(cli *c, check_run *r, char reason[REASON_LEN]) {
+    const dg_buf *ret = r->ret;
+    const char *tcb = r->bi.tcb_status;
+    int os = 0, mr = 0, dev = 0, allowed = 0;
+    dg_contract_decode_bool(ret[KC_OS].data, ret[KC_OS].len, &os, NULL);
+    dg_contract_decode_bool(ret[KC_MR].data, ret[KC_MR].len, &mr, NULL);
+    dg_contract_decode_bool(ret[KC_DEV].data, ret[KC_DEV].len, &dev, NULL);
+    char h[67];
+    cli_say(c, "Boot of a KMS instance at block %llu on chain %llu:", (unsigned long long)r->bnum,
+            (unsigned long long)c->chain_id);
+    rule(c, &r->x, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
+         strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+    cli_fmt_b32(r->abi.os_image_hash, h);
+    rule(c, &r->x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    cli_fmt_b32(r->abi.mr_aggregated, h);
+    rule(c, &r->x, mr, "mr-aggregated", "aggregated MR %s is %s", h, mr ? "allowed" : "not allowed (kms add-mr)");
+    cli_fmt_b32(r->abi.device_id, h);
+    rule(c, &r->x, dev, "device", "device %s is %s", h, dev ? "allowed" : "not allowed (kms add-device)");
+    dg_contract_decode_allowed(ret[KC_ALLOWED].data, ret[KC_ALLOWED].len, &allowed, reason, REASON_LEN, NULL);
+    return allowed;
+}
+
+static const check_kind check_kms = {KMS_CALLS, KC_GW, KC_ALLOWED, "isKmsAllowed()", encode_kms, judge_kms};
+
+static int cmd_check_kms(cli *c) { return run_check(c, &check_kms); }
 
 static const flag_spec check_flags[] = {
     {"boot-info", FLAG_STR, "FILE", "the BootInfo JSON, as the KMS posts it to /bootAuth/*"},
