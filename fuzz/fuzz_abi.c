@@ -13,6 +13,7 @@
 
 #include "dstackgov/abi.h"
 #include "dstackgov/revert.h"
+#include "../tests/abi_xtype.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,62 +48,14 @@ static unsigned take(src *s) {
     return *s->p++;
 }
 
-typedef struct xtype {
-    dg_abi_kind kind;
-    unsigned n;
-    struct xtype *elem;
-    struct xtype *items[3];
-} xtype;
+static unsigned below(void *ctx, unsigned n) { return take(ctx) % n; }
 
-static xtype *gen_type(src *s, int depth) {
-    xtype *t = calloc(1, sizeof *t);
-    unsigned pick = take(s) % (depth < 4 ? 11 : 8);
-    switch (pick) {
-    case 0: t->kind = DG_ABI_UINT; t->n = 8 * (1 + take(s) % 32); break;
-    case 1: t->kind = DG_ABI_INT; t->n = 8 * (1 + take(s) % 32); break;
-    case 2: t->kind = DG_ABI_ADDRESS; break;
-    case 3: t->kind = DG_ABI_BOOL; break;
-    case 4: t->kind = DG_ABI_FIXED_BYTES; t->n = 1 + take(s) % 32; break;
-    case 5: t->kind = DG_ABI_BYTES; break;
-    case 6: case 7: t->kind = DG_ABI_STRING; break;
-    case 8: t->kind = DG_ABI_ARRAY; t->elem = gen_type(s, depth + 1); break;
-    case 9: t->kind = DG_ABI_FIXED_ARRAY; t->n = 1 + take(s) % 3; t->elem = gen_type(s, depth + 1); break;
-    default:
-        t->kind = DG_ABI_TUPLE;
-        t->n = 1 + take(s) % 3;
-        for (unsigned i = 0; i < t->n; i++) t->items[i] = gen_type(s, depth + 1);
-    }
-    return t;
-}
-
-static void free_type(xtype *t) {
-    if (!t) return;
-    free_type(t->elem);
-    for (int i = 0; i < 3; i++) free_type(t->items[i]);
-    free(t);
-}
-
-static void type_text(const xtype *t, dg_buf *b) {
-    switch (t->kind) {
-    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
-    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
-    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
-    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
-    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
-    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
-    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
-    case DG_ABI_ARRAY: type_text(t->elem, b); dg_buf_puts(b, "[]"); break;
-    case DG_ABI_FIXED_ARRAY: type_text(t->elem, b); dg_buf_printf(b, "[%u]", t->n); break;
-    case DG_ABI_TUPLE:
-        dg_buf_push(b, '(');
-        for (unsigned i = 0; i < t->n; i++) {
-            if (i) dg_buf_push(b, ',');
-            type_text(t->items[i], b);
-        }
-        dg_buf_push(b, ')');
-        break;
-    }
-}
+/* picks 8..10 (arrays, tuples) only while depth < 4 */
+static const dg_abi_kind k_kinds[] = {
+    DG_ABI_UINT, DG_ABI_INT, DG_ABI_ADDRESS, DG_ABI_BOOL, DG_ABI_FIXED_BYTES, DG_ABI_BYTES,
+    DG_ABI_STRING, DG_ABI_STRING, DG_ABI_ARRAY, DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
+};
+static const xtype_mix k_mix = {k_kinds, 11, 8, 4};
 
 static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
     uint8_t w[32] = {0}, buf[64];
@@ -166,9 +119,9 @@ static void structured(const uint8_t *data, size_t size) {
     dg_buf_push(&ty, '(');
     dg_abi_tuple(&args, nargs);
     for (size_t i = 0; i < nargs; i++) {
-        types[i] = gen_type(&s, 0);
+        types[i] = xtype_gen(&k_mix, below, &s, 0);
         if (i) dg_buf_push(&ty, ',');
-        type_text(types[i], &ty);
+        xtype_text(types[i], &ty);
     }
     dg_buf_push(&ty, ')');
     for (size_t i = 0; i < nargs; i++) gen_value(&s, types[i], &args.items[i]);
@@ -194,7 +147,7 @@ static void structured(const uint8_t *data, size_t size) {
     }
     dg_abi_value_free(&back);
     dg_abi_value_free(&args);
-    for (size_t i = 0; i < nargs; i++) free_type(types[i]);
+    for (size_t i = 0; i < nargs; i++) xtype_free(types[i]);
     dg_buf_free(&ty);
     dg_buf_free(&enc);
     dg_buf_free(&re);

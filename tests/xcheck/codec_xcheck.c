@@ -21,6 +21,7 @@
 #include "dstackgov/hex.h"
 #include "dstackgov/rlp.h"
 #include "dstackgov/u256.h"
+#include "../abi_xtype.h"
 
 static const char *g_cast;
 static int g_pass, g_fail;
@@ -79,63 +80,17 @@ static char *run_cast(const char *args) {
 
 /* ------------------------------------------------------------ ABI */
 
-/* A random ABI type: kinds follow dg_abi_kind. */
-typedef struct xtype {
-    dg_abi_kind kind;
-    unsigned n;            /* bits, bytesN size, T[k] length, tuple arity */
-    struct xtype *elem;    /* arrays */
-    struct xtype *items[3];/* tuples */
-} xtype;
-
-static xtype *gen_type(int depth) {
-    xtype *t = calloc(1, sizeof *t);
-    unsigned pick = rn(depth < 3 ? 12 : 8);
-    switch (pick) {
-    case 0: case 1: t->kind = DG_ABI_UINT; t->n = 8 * (1 + rn(32)); break;
-    case 2: t->kind = DG_ABI_INT; t->n = 8 * (1 + rn(32)); break;
-    case 3: t->kind = DG_ABI_ADDRESS; break;
-    case 4: t->kind = DG_ABI_BOOL; break;
-    case 5: t->kind = DG_ABI_FIXED_BYTES; t->n = 1 + rn(32); break;
-    case 6: t->kind = DG_ABI_BYTES; break;
-    case 7: t->kind = DG_ABI_STRING; break;
-    case 8: case 9: t->kind = DG_ABI_ARRAY; t->elem = gen_type(depth + 1); break;
-    case 10: t->kind = DG_ABI_FIXED_ARRAY; t->n = 1 + rn(3); t->elem = gen_type(depth + 1); break;
-    default:
-        t->kind = DG_ABI_TUPLE;
-        t->n = 1 + rn(3);
-        for (unsigned i = 0; i < t->n; i++) t->items[i] = gen_type(depth + 1);
-    }
-    return t;
+static unsigned below(void *ctx, unsigned n) {
+    (void)ctx;
+    return rn(n);
 }
 
-static void free_type(xtype *t) {
-    if (!t) return;
-    free_type(t->elem);
-    for (int i = 0; i < 3; i++) free_type(t->items[i]);
-    free(t);
-}
-
-static void type_text(const xtype *t, dg_buf *b) {
-    switch (t->kind) {
-    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
-    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
-    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
-    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
-    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
-    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
-    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
-    case DG_ABI_ARRAY: type_text(t->elem, b); dg_buf_puts(b, "[]"); break;
-    case DG_ABI_FIXED_ARRAY: type_text(t->elem, b); dg_buf_printf(b, "[%u]", t->n); break;
-    case DG_ABI_TUPLE:
-        dg_buf_push(b, '(');
-        for (unsigned i = 0; i < t->n; i++) {
-            if (i) dg_buf_push(b, ',');
-            type_text(t->items[i], b);
-        }
-        dg_buf_push(b, ')');
-        break;
-    }
-}
+/* A random ABI type: picks 8..11 (arrays, tuples) only while depth < 3. */
+static const dg_abi_kind k_kinds[] = {
+    DG_ABI_UINT, DG_ABI_UINT, DG_ABI_INT, DG_ABI_ADDRESS, DG_ABI_BOOL, DG_ABI_FIXED_BYTES,
+    DG_ABI_BYTES, DG_ABI_STRING, DG_ABI_ARRAY, DG_ABI_ARRAY, DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
+};
+static const xtype_mix k_mix = {k_kinds, 12, 8, 3};
 
 /* A random value of type t: our tree in v, cast's argument syntax in arg.
  * `top`: a direct argument (cast reads a leading '-' there as a flag, and
@@ -232,10 +187,10 @@ static void xcheck_abi_round(int round) {
         if (i) dg_buf_push(&ty, ',');
         dg_buf a;
         dg_buf_init(&a);
-        xtype *t = gen_type(0);
-        type_text(t, &ty);
+        xtype *t = xtype_gen(&k_mix, below, NULL, 0);
+        xtype_text(t, &ty);
         gen_value(t, 1, &args.items[i], &a);
-        free_type(t);
+        xtype_free(t);
         dg_buf_printf(&args_txt, " '%s'", (char *)a.data);
         dg_buf_free(&a);
     }
