@@ -22,18 +22,29 @@ static void hexcmp(const dg_buf *b, const char *want_hex) {
     free(got);
 }
 
+/* EIP-155's example transfer without its value: nonce 9, 21000 gas, to 0x35..35,
+ * chain 1; legacy at 20 gwei, or type 2 with tip 2 gwei and max fee 30 gwei. */
+static void example_transfer(dg_eth_tx *tx, dg_tx_type type) {
+    memset(tx, 0, sizeof *tx);
+    tx->type = type;
+    tx->chain_id = 1;
+    tx->nonce = 9;
+    if (type == DG_TX_LEGACY) {
+        tx->gas_price = dg_u256_from_u64(20000000000ull);
+    } else {
+        tx->max_priority_fee = dg_u256_from_u64(2000000000ull);
+        tx->max_fee = dg_u256_from_u64(30000000000ull);
+    }
+    tx->gas_limit = 21000;
+    tx->has_to = 1;
+    memset(tx->to, 0x35, 20);
+}
+
 /* EIP-155's own example: nonce 9, 20 gwei, 21000 gas, to 0x35..35, 1 ether, chain 1, key 0x46..46. */
 TEST(eth_tx_eip155_example) {
     key46();
     dg_eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = DG_TX_LEGACY;
-    tx.chain_id = 1;
-    tx.nonce = 9;
-    tx.gas_price = dg_u256_from_u64(20000000000ull);
-    tx.gas_limit = 21000;
-    tx.has_to = 1;
-    memset(tx.to, 0x35, 20);
+    example_transfer(&tx, DG_TX_LEGACY);
     tx.value = dg_u256_from_u64(1000000000000000000ull);
     uint8_t h[32], want[32];
     CHECK(dg_eth_tx_signing_hash(&tx, h, NULL));
@@ -52,15 +63,7 @@ TEST(eth_tx_eip155_example) {
 TEST(eth_tx_eip1559_matches_cast) {
     key46();
     dg_eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = DG_TX_EIP1559;
-    tx.chain_id = 1;
-    tx.nonce = 9;
-    tx.max_priority_fee = dg_u256_from_u64(2000000000ull);
-    tx.max_fee = dg_u256_from_u64(30000000000ull);
-    tx.gas_limit = 21000;
-    tx.has_to = 1;
-    memset(tx.to, 0x35, 20);
+    example_transfer(&tx, DG_TX_EIP1559);
     tx.value = dg_u256_from_u64(1000000000000000000ull);
     dg_buf raw;
     dg_buf_init(&raw);
@@ -129,14 +132,7 @@ TEST(eth_tx_decode_rejects_garbage) {
 TEST(eth_tx_legacy_roundtrip_recovers_sender) {
     key46();
     dg_eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = DG_TX_LEGACY;
-    tx.chain_id = 1;
-    tx.nonce = 9;
-    tx.gas_price = dg_u256_from_u64(20000000000ull);
-    tx.gas_limit = 21000;
-    tx.has_to = 1;
-    memset(tx.to, 0x35, 20);
+    example_transfer(&tx, DG_TX_LEGACY);
     dg_buf raw;
     dg_buf_init(&raw);
     CHECK(dg_eth_tx_sign(&tx, KEY46, &raw, NULL, NULL));
