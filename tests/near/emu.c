@@ -957,16 +957,6 @@ void Z_envZ_random_seed(struct Z_env_instance_t *e, uint64_t id) {
     crypto_hash_sha256(h, (const uint8_t *)buf, strlen(buf));
     reg_set(c, id, h, 32);
 }
-void Z_envZ_sha256(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
-    vmctx *c = VM(e);
-    gas(c, FEE_BASE + 4540970250ull);
-    size_t n;
-    const uint8_t *p = mem_or_reg(c, ptr, len, &n);
-    uint8_t h[32];
-    crypto_hash_sha256(h, p, n);
-    reg_set(c, id, h, 32);
-}
-
 static void keccak(const uint8_t *p, size_t n, size_t rate, uint8_t *out, size_t outlen) {
     struct sha3_state st;
     memset(&st, 0, sizeof st);
@@ -993,35 +983,43 @@ static void keccak(const uint8_t *p, size_t n, size_t rate, uint8_t *out, size_t
     for (size_t i = 0; i < outlen; i++) out[i] = (uint8_t)(st.a[i / 8] >> (8 * (i % 8)));
 }
 
-void Z_envZ_keccak256(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
+/* The hash host functions differ only in their fee and their digest: charge,
+ * read the input (memory, or a register when len is u64::MAX), hash into
+ * register id. */
+typedef void (*digest_fn)(const uint8_t *p, size_t n, uint8_t *out);
+
+static void hash_to_register(struct Z_env_instance_t *e, uint64_t fee, uint64_t len, uint64_t ptr,
+                             uint64_t id, digest_fn digest, size_t outlen) {
     vmctx *c = VM(e);
-    gas(c, FEE_BASE + 5879491275ull);
-    size_t n;
-    const uint8_t *p = mem_or_reg(c, ptr, len, &n);
-    uint8_t h[32];
-    keccak(p, n, 136, h, 32);
-    reg_set(c, id, h, 32);
-}
-void Z_envZ_keccak512(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
-    vmctx *c = VM(e);
-    gas(c, FEE_BASE + 5811388236ull);
+    gas(c, FEE_BASE + fee);
     size_t n;
     const uint8_t *p = mem_or_reg(c, ptr, len, &n);
     uint8_t h[64];
-    keccak(p, n, 72, h, 64);
-    reg_set(c, id, h, 64);
+    digest(p, n, h);
+    reg_set(c, id, h, outlen);
 }
-void Z_envZ_ripemd160(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
-    vmctx *c = VM(e);
-    gas(c, FEE_BASE + 853675086ull);
-    size_t n;
-    const uint8_t *p = mem_or_reg(c, ptr, len, &n);
+
+static void sha256_digest(const uint8_t *p, size_t n, uint8_t *out) { crypto_hash_sha256(out, p, n); }
+static void keccak256_digest(const uint8_t *p, size_t n, uint8_t *out) { keccak(p, n, 136, out, 32); }
+static void keccak512_digest(const uint8_t *p, size_t n, uint8_t *out) { keccak(p, n, 72, out, 64); }
+static void ripemd160_of(const uint8_t *p, size_t n, uint8_t *out) {
     struct ripemd160_ctx ctx;
     ripemd160_init(&ctx);
     ripemd160_update(&ctx, n, p);
-    uint8_t h[20];
-    ripemd160_digest(&ctx, 20, h);
-    reg_set(c, id, h, 20);
+    ripemd160_digest(&ctx, 20, out);
+}
+
+void Z_envZ_sha256(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
+    hash_to_register(e, 4540970250ull, len, ptr, id, sha256_digest, 32);
+}
+void Z_envZ_keccak256(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
+    hash_to_register(e, 5879491275ull, len, ptr, id, keccak256_digest, 32);
+}
+void Z_envZ_keccak512(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
+    hash_to_register(e, 5811388236ull, len, ptr, id, keccak512_digest, 64);
+}
+void Z_envZ_ripemd160(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t id) {
+    hash_to_register(e, 853675086ull, len, ptr, id, ripemd160_of, 20);
 }
 
 uint64_t Z_envZ_ecrecover(struct Z_env_instance_t *e, uint64_t hash_len, uint64_t hash_ptr,
