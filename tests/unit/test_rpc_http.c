@@ -537,3 +537,26 @@ TEST(http_rpc_quorum_in_parallel) {
     ss_stop(&a);
     ss_stop(&b);
 }
+
+TEST(http_rpc_https_goes_through_libcurl) {
+    /* https:// endpoints are served by libcurl, loaded on demand: a dead
+     * port gives the same message as with our own transport */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+          getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    char u[96], want[96];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/SECRET", ntohs(a.sin_port));
+    snprintf(want, sizeof want, "rpc https://127.0.0.1:%d: connection refused", ntohs(a.sin_port));
+    const char *urls[] = {u};
+    dg_rpc_opts o = {.timeout_ms = 1000, .retries = -1};
+    dg_err e = {0};
+    dg_rpc *r = dg_rpc_new(urls, 1, &o, &e);
+    CHECK(r != NULL);
+    CHECK(!dg_rpc_call(r, "eth_chainId", NULL, NULL, &e));
+    CHECK_STR(e.msg, want);
+    CHECK_INT(e.code, DG_ERR_RPC_UNREACHABLE);
+    dg_rpc_free(r);
+}
