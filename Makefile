@@ -28,8 +28,10 @@ endif
 SAN ?=
 OPT ?= -O2
 
-PKGS := libsecp256k1 libsodium nettle libcurl libmicrohttpd jansson
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libcurl: its header only (lib/rpc/curl_dl.c loads it with dlopen for https://
+# endpoints, so programs talking to http:// endpoints never map it).
+PKGS := libsecp256k1 libsodium nettle libmicrohttpd jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
@@ -40,7 +42,7 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CPPFLAGS_BASE := -Iinclude -I$(BUILD)/gen
 CFLAGS_ALL = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+LDLIBS_ALL = $(PKG_LIBS) -ldl -lpthread -lm
 
 NODE_BIN := $(TOP)/node_modules/.bin
 export PATH := $(NODE_BIN):$(PATH)

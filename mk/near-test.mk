@@ -82,8 +82,10 @@ NT_EMU_OBJS := $(NT_DIR)/obj/emu.o $(NT_DIR)/obj/registry.o $(NT_DIR)/obj/wasm-r
   $(NT_DIR)/obj/rpc.o $(NT_DIR)/obj/rpc_http.o $(foreach n,$(NT_NAMES),$(NT_DIR)/obj/mod_$(n).o)
 NT_OBJS := $(NT_EMU_OBJS) $(NT_DIR)/obj/runner.o $(patsubst tests/near/%.c,$(NT_DIR)/obj/%.o,$(NT_TEST_SRCS))
 
+# tests/near/test_rpc.c is a client of nemu-rpc written with libcurl: only
+# this binary links it (the library loads libcurl at run time, see Makefile).
 $(NT_DIR)/near-tests: $(NT_OBJS)
-	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) $(shell pkg-config --libs libcurl) -lpthread -lm
 
 # nemu-rpc: the emulator behind NEAR JSON-RPC on loopback, for tests of NEAR clients.
 $(NT_DIR)/nemu-rpc: $(NT_EMU_OBJS) $(NT_DIR)/obj/rpc_main.o

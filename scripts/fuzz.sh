@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 out=build-fuzz
 mkdir -p "$out"
-pkgs="libsecp256k1 libsodium nettle libcurl libmicrohttpd jansson"
-cflags="-std=c17 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Iinclude -Ibuild/gen $(pkg-config --cflags $pkgs)"
-libs="$(pkg-config --libs $pkgs) -lpthread -lm"
+pkgs="libsecp256k1 libsodium nettle libmicrohttpd jansson"
+cflags="-std=c17 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Iinclude -Ibuild/gen $(pkg-config --cflags $pkgs libcurl)"
+libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
 lib_srcs=$(ls lib/*/*.c 2>/dev/null || true)
 fail=0; n=0
 for f in fuzz/fuzz_*.c; do

@@ -64,7 +64,7 @@ static void defaults(authd_config *c) {
     c->deadline_ms = 3000;
     c->max_snapshot_age_ms = 10000;
     c->info_cache_ms = 1000;
-    c->cache_entries = 4096;
+    c->cache_entries = 1024;
     snprintf(c->dev_gateway, sizeof c->dev_gateway, "any");
 }
 

@@ -98,7 +98,7 @@ typedef struct {
     long deadline_ms;             /* whole decision; 0 = 3000 */
     long max_snapshot_age_ms;     /* deny when the snapshot was not refreshed for this long; 0 = 10000 */
     unsigned quorum;              /* 0/1 = failover; k = k identical answers */
-    size_t cache_entries;         /* decision cache size; 0 = 4096 */
+    size_t cache_entries;         /* decision cache size; 0 = 1024 */
     long info_cache_ms;           /* GET / cache; 0 = 1000 */
     size_t rpc_pool;              /* RPC clients for concurrent misses; 0 = 4 */
     dg_policy_log_fn log;         /* may be NULL */

@@ -1,9 +1,13 @@
 /* rpc.h — Ethereum JSON-RPC over HTTP(S): timeouts, retries, batches,
  * failover and quorum across several endpoints.
  *
- * A dg_rpc holds one libcurl handle per endpoint and keeps its connection
- * alive between calls, so a call to a local node costs one request on an
- * already-open socket. JSON values are jansson `json_t *`.
+ * A dg_rpc holds one connection per endpoint and keeps it alive between
+ * calls, so a call to a local node costs one request on an already-open
+ * socket. http:// endpoints use the library's own HTTP/1.1 client; https://
+ * endpoints use libcurl, loaded at run time (dlopen "libcurl.so.4") by the
+ * first dg_rpc_new given an https:// URL — a process with only http://
+ * endpoints never loads it, and dg_rpc_new fails with DG_ERR_CONFIG when it
+ * is needed but cannot be loaded. JSON values are jansson `json_t *`.
  *
  * How a call picks endpoints:
  *  - quorum 0 or 1: endpoints are tried in the order given; the first that

@@ -883,7 +883,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     if (!e->o.rpc_timeout_ms) e->o.rpc_timeout_ms = 1000;
     if (!e->o.deadline_ms) e->o.deadline_ms = 3000;
     if (!e->o.max_snapshot_age_ms) e->o.max_snapshot_age_ms = 10000;
-    if (!e->o.cache_entries) e->o.cache_entries = 4096;
+    if (!e->o.cache_entries) e->o.cache_entries = 1024;
     if (!e->o.info_cache_ms) e->o.info_cache_ms = 1000;
     if (!e->o.rpc_pool) e->o.rpc_pool = 4;
     e->o.rpc_urls = NULL;

@@ -1,23 +1,22 @@
-/* rpc.c — JSON-RPC client over libcurl: failover, retries, quorum, deadline
- * (see include/dstackgov/rpc.h for the contract).
+/* rpc.c — JSON-RPC client: failover, retries, quorum, deadline (see
+ * include/dstackgov/rpc.h for the contract).
  *
  * The one idea: every call, single or batch, with one endpoint or a quorum,
- * runs through one small engine (exchange) driving a persistent curl multi
- * handle. Each endpoint owns one easy handle configured once; the multi
- * handle owns the connection pool, so connections stay open between calls
- * and a call to a local node costs one request on a warm socket. The engine
- * launches just enough endpoints to still reach the quorum (1 by default,
- * which is plain failover in order), collects answers as they complete, and
- * stops as soon as k of them are identical.
- *
- * The only process-wide state is libcurl's one-time global initialisation,
- * done once under pthread_once.
+ * runs through one small engine (exchange). Each endpoint owns a transport
+ * set up once: our own non-blocking HTTP/1.1 connection for http:// (http.c)
+ * or a libcurl easy handle for https:// (libcurl is loaded at run time, only
+ * then: curl_dl.c). Connections stay open between calls, so a call to a
+ * local node costs one request on a warm socket. The engine launches just
+ * enough endpoints to still reach the quorum (1 by default, which is plain
+ * failover in order), waits on all their sockets at once (poll, or
+ * curl_multi_poll when a libcurl transfer runs, with our sockets as extra
+ * descriptors), collects answers as they complete, and stops as soon as k of
+ * them are identical.
  */
 #include "dstackgov/rpc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,9 @@ enum ep_state { EP_UNTRIED, EP_INFLIGHT, EP_ANSWERED, EP_FAILED };
 struct endpoint {
     char *url; /* may hold an API key: used for requests only, wiped on free */
     char label[160];
-    CURL *h;
+    dg_http_url u;     /* parsed url (target and credentials are secret too) */
+    dg_http_conn *hc;  /* http:// transport */
+    CURL *h;           /* https:// transport (libcurl) */
     dg_buf resp;
     int too_big;
     unsigned long calls, errors;
@@ -53,6 +54,7 @@ struct endpoint {
 struct dg_rpc {
     struct endpoint *ep;
     size_t nep;
+    const dg_curl_api *cu; /* libcurl, when an endpoint is https:// */
     CURLM *multi;
     struct curl_slist *headers;
     long timeout_ms;
@@ -65,13 +67,6 @@ struct dg_rpc {
     char *last_error_data;
     long last_error_code;
 };
-
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init_once(void) {
-    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 long long dg_rpc_now_ms(void) {
     struct timespec ts;
@@ -96,57 +91,24 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud) {
     return dg_buf_append(&ep->resp, p, n) ? n : 0;
 }
 
-/* "scheme://host[:port]" of a URL; never path, query, fragment or user info. */
-static int make_label(const char *url, size_t idx, char *out, size_t cap, dg_err *err) {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    int ok = 0;
-    if (!u) return dg_err_set(err, DG_ERR_NOMEM, "rpc: out of memory");
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        dg_err_set(err, DG_ERR_CONFIG,
-                   "rpc endpoint #%zu is not a valid URL (expected http(s)://host[:port][/path])",
-                   idx + 1);
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        char s[24];
-        dg_rpc_sanitize(s, sizeof s, scheme, 16);
-        dg_err_set(err, DG_ERR_CONFIG, "rpc endpoint #%zu: scheme \"%s\" is not http or https",
-                   idx + 1, s);
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) port = NULL;
-    for (char *h = host; *h; h++) /* host names are case-insensitive */
-        if (*h >= 'A' && *h <= 'Z') *h = (char)(*h - 'A' + 'a');
-    snprintf(out, cap, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
-    ok = 1;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return ok;
-}
-
 static int setup_handle(dg_rpc *rpc, struct endpoint *ep) {
-    CURL *h = curl_easy_init();
+    const dg_curl_api *cu = rpc->cu;
+    CURL *h = cu->easy_init();
     if (!h) return 0;
     ep->h = h;
     int bad = 0;
-    bad |= curl_easy_setopt(h, CURLOPT_URL, ep->url) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, rpc->headers) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "dstack-gov") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, ep) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PRIVATE, ep) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_URL, ep->url) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_HTTPHEADER, rpc->headers) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_USERAGENT, "dstack-gov") != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_WRITEDATA, ep) != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_PRIVATE, ep) != CURLE_OK;
     return !bad;
 }
 
@@ -160,9 +122,6 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
                NULL;
     if (o.timeout_ms < 0 || o.backoff_ms < 0 || o.retries < -1)
         return dg_err_set(err, DG_ERR_CONFIG, "rpc: negative timeout, backoff or retries"), NULL;
-    pthread_once(&g_curl_once, curl_init_once);
-    if (g_curl_init_rc != CURLE_OK)
-        return dg_err_set(err, DG_ERR_INTERNAL, "rpc: libcurl failed to initialise"), NULL;
 
     dg_rpc *rpc = calloc(1, sizeof *rpc);
     if (!rpc) return dg_err_set(err, DG_ERR_NOMEM, "rpc: out of memory"), NULL;
@@ -175,13 +134,6 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
     rpc->ep = calloc(nurls, sizeof *rpc->ep);
     if (!rpc->ep) goto oom;
     rpc->nep = nurls;
-    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-    if (hd) rpc->headers = hd;
-    /* an empty "Expect:" stops curl waiting for 100-continue on larger bodies */
-    if (hd && !(hd = curl_slist_append(rpc->headers, "Expect:"))) goto oom;
-    if (!hd) goto oom;
-    rpc->multi = curl_multi_init();
-    if (!rpc->multi) goto oom;
     for (size_t i = 0; i < nurls; i++) {
         struct endpoint *ep = &rpc->ep[i];
         dg_buf_init(&ep->resp);
@@ -189,9 +141,29 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
             dg_err_set(err, DG_ERR_CONFIG, "rpc endpoint #%zu is empty", i + 1);
             goto fail;
         }
-        if (!make_label(urls[i], i, ep->label, sizeof ep->label, err)) goto fail;
+        if (!dg_http_url_parse(urls[i], i, &ep->u, ep->label, sizeof ep->label, err)) goto fail;
         ep->url = strdup(urls[i]);
         if (!ep->url) goto oom;
+        if (!ep->u.https) {
+            ep->hc = dg_http_conn_new(&ep->u);
+            if (!ep->hc) goto oom;
+            continue;
+        }
+        if (!rpc->cu) { /* first https:// endpoint: load libcurl now */
+            dg_err e = {0};
+            rpc->cu = dg_curl_load(&e);
+            if (!rpc->cu) {
+                dg_err_set(err, e.code, "rpc %s: %s", ep->label, e.msg);
+                goto fail;
+            }
+            struct curl_slist *hd = rpc->cu->slist_append(NULL, "Content-Type: application/json");
+            if (hd) rpc->headers = hd;
+            /* an empty "Expect:" stops curl waiting for 100-continue on larger bodies */
+            if (hd && !(hd = rpc->cu->slist_append(rpc->headers, "Expect:"))) goto oom;
+            if (!hd) goto oom;
+            rpc->multi = rpc->cu->multi_init();
+            if (!rpc->multi) goto oom;
+        }
         if (!setup_handle(rpc, ep)) {
             dg_err_set(err, DG_ERR_INTERNAL, "rpc %s: libcurl rejected the options", ep->label);
             goto fail;
@@ -207,10 +179,13 @@ fail:
 
 void dg_rpc_free(dg_rpc *rpc) {
     if (!rpc) return;
-    if (rpc->multi) curl_multi_cleanup(rpc->multi);
+    const dg_curl_api *cu = rpc->cu;
+    if (rpc->multi) cu->multi_cleanup(rpc->multi);
     for (size_t i = 0; i < rpc->nep; i++) {
         struct endpoint *ep = &rpc->ep[i];
-        if (ep->h) curl_easy_cleanup(ep->h);
+        if (ep->h) cu->easy_cleanup(ep->h);
+        dg_http_conn_free(ep->hc);
+        dg_http_url_free(&ep->u);
         if (ep->url) {
             volatile char *v = ep->url;
             for (size_t j = 0; v[j]; j++) v[j] = 0;
@@ -219,7 +194,7 @@ void dg_rpc_free(dg_rpc *rpc) {
         dg_buf_free(&ep->resp);
     }
     free(rpc->ep);
-    curl_slist_free_all(rpc->headers);
+    if (rpc->headers) cu->slist_free_all(rpc->headers);
     free(rpc->last_error_data);
     free(rpc);
 }
@@ -265,6 +240,7 @@ struct call {
     int as_batch;
     dg_rpc_req *reqs; /* methods, for messages */
     size_t n;
+    int is_read;      /* may be sent again (transparent retry on a stale connection) */
 };
 
 static void free_answers(struct endpoint *ep, size_t n) {
@@ -328,8 +304,9 @@ static void ep_fail(struct endpoint *ep, dg_err_code code, const char *what) {
 static int launch(dg_rpc *rpc, struct endpoint *ep, const struct call *c) {
     long t = rpc->timeout_ms;
     ep->clipped = 0;
+    long long now = dg_rpc_now_ms();
     if (rpc->deadline) {
-        long long left = rpc->deadline - dg_rpc_now_ms();
+        long long left = rpc->deadline - now;
         if (left <= 0) return 0;
         if (left < t) {
             t = (long)left;
@@ -340,12 +317,22 @@ static int launch(dg_rpc *rpc, struct endpoint *ep, const struct call *c) {
     ep->resp.len = 0;
     ep->too_big = 0;
     ep->sent = 0;
-    curl_easy_setopt(ep->h, CURLOPT_POSTFIELDS, c->body);
-    curl_easy_setopt(ep->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->blen);
-    curl_easy_setopt(ep->h, CURLOPT_TIMEOUT_MS, t);
-    curl_easy_setopt(ep->h, CURLOPT_CONNECTTIMEOUT_MS, t);
     ep->calls++;
-    if (curl_multi_add_handle(rpc->multi, ep->h) != CURLM_OK) {
+    if (ep->hc) {
+        if (!dg_http_start(ep->hc, c->body, c->blen, now + t, c->is_read, &ep->resp,
+                           MAX_RESPONSE_BYTES)) {
+            ep_fail(ep, DG_ERR_NOMEM, "out of memory");
+            return 1;
+        }
+        ep->state = EP_INFLIGHT;
+        return 1;
+    }
+    const dg_curl_api *cu = rpc->cu;
+    cu->easy_setopt(ep->h, CURLOPT_POSTFIELDS, c->body);
+    cu->easy_setopt(ep->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->blen);
+    cu->easy_setopt(ep->h, CURLOPT_TIMEOUT_MS, t);
+    cu->easy_setopt(ep->h, CURLOPT_CONNECTTIMEOUT_MS, t);
+    if (cu->multi_add_handle(rpc->multi, ep->h) != CURLM_OK) {
         ep_fail(ep, DG_ERR_INTERNAL, "libcurl could not start the request");
         return 1;
     }
@@ -353,41 +340,87 @@ static int launch(dg_rpc *rpc, struct endpoint *ep, const struct call *c) {
     return 1;
 }
 
-static void finish(struct endpoint *ep, CURLcode cc, const struct call *c) {
+/* A complete HTTP response arrived: check the status, decode the body. */
+static void got_response(struct endpoint *ep, long status, const struct call *c) {
+    char what[200];
+    if (status < 200 || status > 299) {
+        snprintf(what, sizeof what, "HTTP status %ld", status);
+        ep_fail(ep, DG_ERR_RPC_RESPONSE, what);
+        return;
+    }
+    dg_rpc_req *ans = calloc(c->n, sizeof *ans);
+    if (!ans) {
+        ep_fail(ep, DG_ERR_NOMEM, "out of memory");
+        return;
+    }
+    for (size_t j = 0; j < c->n; j++) ans[j].method = c->reqs[j].method;
+    dg_err e = {0};
+    if (!dg_jsonrpc_decode(ep->resp.len ? (const char *)ep->resp.data : "", ep->resp.len,
+                           c->first_id, c->as_batch, ans, c->n, &e)) {
+        free(ans);
+        ep_fail(ep, e.code, e.msg);
+        return;
+    }
+    ep->ans = ans;
+    ep->state = EP_ANSWERED;
+}
+
+static void timed_out(struct endpoint *ep) {
+    char what[200];
+    snprintf(what, sizeof what, "%s after %ld ms", ep->clipped ? "deadline passed" : "timed out",
+             ep->timeout_ms);
+    ep_fail(ep, DG_ERR_RPC_TIMEOUT, what);
+}
+
+static void finish_http(struct endpoint *ep, const struct call *c) {
+    int status = 0, sent = 0;
+    const char *why = "";
+    dg_http_fail f = dg_http_result(ep->hc, &status, &sent, &why);
+    ep->sent = sent;
+    char what[200];
+    switch (f) {
+    case DG_HTTP_OK: got_response(ep, status, c); return;
+    case DG_HTTP_E_RESOLVE:
+        ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "could not resolve the host name");
+        return;
+    case DG_HTTP_E_REFUSED: ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "connection refused"); return;
+    case DG_HTTP_E_CONNECT: ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "could not connect"); return;
+    case DG_HTTP_E_TIMEOUT: timed_out(ep); return;
+    case DG_HTTP_E_NOTHING:
+        ep_fail(ep, DG_ERR_RPC_RESPONSE, "connection closed without a response");
+        return;
+    case DG_HTTP_E_IO:
+        ep_fail(ep, DG_ERR_RPC_RESPONSE, why[0] ? why : "connection lost");
+        return;
+    case DG_HTTP_E_PROTOCOL:
+        snprintf(what, sizeof what, "bad HTTP response: %s", why);
+        ep_fail(ep, DG_ERR_RPC_RESPONSE, what);
+        return;
+    case DG_HTTP_E_TOO_BIG:
+        ep_fail(ep, DG_ERR_RPC_RESPONSE, "response larger than 64 MiB");
+        return;
+    case DG_HTTP_E_NOMEM: ep_fail(ep, DG_ERR_NOMEM, "out of memory for the response"); return;
+    }
+    ep_fail(ep, DG_ERR_INTERNAL, "unknown transport failure");
+}
+
+static void finish_curl(const dg_curl_api *cu, struct endpoint *ep, CURLcode cc,
+                        const struct call *c) {
     long reqsize = 0;
-    curl_easy_getinfo(ep->h, CURLINFO_REQUEST_SIZE, &reqsize);
+    cu->easy_getinfo(ep->h, CURLINFO_REQUEST_SIZE, &reqsize);
     ep->sent = reqsize > 0;
     char what[200];
     if (cc == CURLE_OK) {
         long status = 0;
-        curl_easy_getinfo(ep->h, CURLINFO_RESPONSE_CODE, &status);
-        if (status < 200 || status > 299) {
-            snprintf(what, sizeof what, "HTTP status %ld", status);
-            ep_fail(ep, DG_ERR_RPC_RESPONSE, what);
-            return;
-        }
-        dg_rpc_req *ans = calloc(c->n, sizeof *ans);
-        if (!ans) {
-            ep_fail(ep, DG_ERR_NOMEM, "out of memory");
-            return;
-        }
-        for (size_t j = 0; j < c->n; j++) ans[j].method = c->reqs[j].method;
-        dg_err e = {0};
-        if (!dg_jsonrpc_decode(ep->resp.len ? (const char *)ep->resp.data : "", ep->resp.len,
-                               c->first_id, c->as_batch, ans, c->n, &e)) {
-            free(ans);
-            ep_fail(ep, e.code, e.msg);
-            return;
-        }
-        ep->ans = ans;
-        ep->state = EP_ANSWERED;
+        cu->easy_getinfo(ep->h, CURLINFO_RESPONSE_CODE, &status);
+        got_response(ep, status, c);
         return;
     }
     dg_err_code code = DG_ERR_RPC_UNREACHABLE;
     switch (cc) {
     case CURLE_COULDNT_CONNECT: {
         long oserr = 0;
-        curl_easy_getinfo(ep->h, CURLINFO_OS_ERRNO, &oserr);
+        cu->easy_getinfo(ep->h, CURLINFO_OS_ERRNO, &oserr);
         snprintf(what, sizeof what, "%s",
                  oserr == ECONNREFUSED ? "connection refused" : "could not connect");
         break;
@@ -395,11 +428,7 @@ static void finish(struct endpoint *ep, CURLcode cc, const struct call *c) {
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(what, sizeof what, "could not resolve the host name");
         break;
-    case CURLE_OPERATION_TIMEDOUT:
-        code = DG_ERR_RPC_TIMEOUT;
-        snprintf(what, sizeof what, "%s after %ld ms",
-                 ep->clipped ? "deadline passed" : "timed out", ep->timeout_ms);
-        break;
+    case CURLE_OPERATION_TIMEDOUT: timed_out(ep); return;
     case CURLE_GOT_NOTHING:
         code = DG_ERR_RPC_RESPONSE;
         snprintf(what, sizeof what, "connection closed without a response");
@@ -410,42 +439,104 @@ static void finish(struct endpoint *ep, CURLcode cc, const struct call *c) {
                  ep->too_big ? "response larger than 64 MiB" : "out of memory for the response");
         break;
     default:
-        snprintf(what, sizeof what, "%s", curl_easy_strerror(cc));
+        snprintf(what, sizeof what, "%s", cu->easy_strerror(cc));
         break;
     }
     ep_fail(ep, code, what);
 }
 
-/* Run the multi handle until at least one request completes. */
+/* Drive every request in flight until at least one completes: our HTTP
+ * connections step without blocking; libcurl's transfers run in its multi
+ * handle, whose poll also watches our sockets. */
 static void wait_some(dg_rpc *rpc, const struct call *c) {
-    for (;;) {
-        int running = 0, done = 0;
-        CURLMcode mc = curl_multi_perform(rpc->multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(rpc->multi, &left))) {
-            if (m->msg != CURLMSG_DONE) continue;
-            CURL *h = m->easy_handle;
-            CURLcode cc = m->data.result;
-            char *priv = NULL;
-            curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
-            curl_multi_remove_handle(rpc->multi, h);
-            finish((struct endpoint *)(void *)priv, cc, c);
-            done++;
-        }
-        if (done) return;
-        if (mc != CURLM_OK) {
+    const dg_curl_api *cu = rpc->cu;
+    struct pollfd pfd_stack[8];
+    struct curl_waitfd wfd_stack[8];
+    struct pollfd *pfd = pfd_stack;
+    struct curl_waitfd *wfd = wfd_stack;
+    if (rpc->nep > 8) {
+        pfd = calloc(rpc->nep, sizeof *pfd);
+        wfd = calloc(rpc->nep, sizeof *wfd);
+        if (!pfd || !wfd) { /* cannot wait: fail what is in flight */
             for (size_t i = 0; i < rpc->nep; i++) {
                 struct endpoint *ep = &rpc->ep[i];
                 if (ep->state != EP_INFLIGHT) continue;
-                curl_multi_remove_handle(rpc->multi, ep->h);
+                if (ep->hc) dg_http_abort(ep->hc);
+                else cu->multi_remove_handle(rpc->multi, ep->h);
                 ep->sent = 1;
-                ep_fail(ep, DG_ERR_INTERNAL, curl_multi_strerror(mc));
+                ep_fail(ep, DG_ERR_NOMEM, "out of memory");
             }
+            free(pfd);
+            free(wfd);
             return;
         }
-        curl_multi_poll(rpc->multi, NULL, 0, 100, NULL);
     }
+    for (;;) {
+        int done = 0, curl_busy = 0;
+        unsigned nfd = 0;
+        long long wake = -1, now = dg_rpc_now_ms();
+        for (size_t i = 0; i < rpc->nep; i++) {
+            struct endpoint *ep = &rpc->ep[i];
+            if (ep->state != EP_INFLIGHT) continue;
+            if (!ep->hc) {
+                curl_busy = 1;
+                continue;
+            }
+            if (dg_http_step(ep->hc)) {
+                finish_http(ep, c);
+                done++;
+                continue;
+            }
+            int fd;
+            short ev;
+            long long dl;
+            dg_http_want(ep->hc, &fd, &ev, &dl);
+            if (wake < 0 || dl < wake) wake = dl;
+            if (fd >= 0) {
+                pfd[nfd] = (struct pollfd){.fd = fd, .events = ev};
+                wfd[nfd] = (struct curl_waitfd){.fd = fd,
+                                                .events = (short)((ev & POLLIN ? CURL_WAIT_POLLIN : 0) |
+                                                                  (ev & POLLOUT ? CURL_WAIT_POLLOUT : 0))};
+                nfd++;
+            }
+        }
+        if (curl_busy) {
+            int running = 0;
+            CURLMcode mc = cu->multi_perform(rpc->multi, &running);
+            CURLMsg *m;
+            int left;
+            while ((m = cu->multi_info_read(rpc->multi, &left))) {
+                if (m->msg != CURLMSG_DONE) continue;
+                CURL *h = m->easy_handle;
+                CURLcode cc = m->data.result;
+                char *priv = NULL;
+                cu->easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+                cu->multi_remove_handle(rpc->multi, h);
+                finish_curl(cu, (struct endpoint *)(void *)priv, cc, c);
+                done++;
+            }
+            if (!done && mc != CURLM_OK) {
+                for (size_t i = 0; i < rpc->nep; i++) {
+                    struct endpoint *ep = &rpc->ep[i];
+                    if (ep->state != EP_INFLIGHT || ep->hc) continue;
+                    cu->multi_remove_handle(rpc->multi, ep->h);
+                    ep->sent = 1;
+                    ep_fail(ep, DG_ERR_INTERNAL, cu->multi_strerror(mc));
+                    done++;
+                }
+            }
+        }
+        if (done) break;
+        long long ms = wake < 0 ? 100 : wake - now + 1;
+        if (ms > 100 && curl_busy) ms = 100;
+        if (ms < 0) ms = 0;
+        if (curl_busy)
+            cu->multi_poll(rpc->multi, wfd, nfd, (int)ms, NULL);
+        else
+            poll(pfd, nfd, (int)(ms > 60000 ? 60000 : ms));
+    }
+    if (pfd != pfd_stack) free(pfd);
+    if (wfd != wfd_stack) free(wfd);
 }
 
 /* Append "; " + s to the message being built (truncating at the end). */
@@ -566,7 +657,10 @@ done:
     }
     for (size_t i = 0; i < nep; i++) {
         free_answers(&rpc->ep[i], n);
-        if (rpc->ep[i].state == EP_INFLIGHT) curl_multi_remove_handle(rpc->multi, rpc->ep[i].h);
+        if (rpc->ep[i].state == EP_INFLIGHT) {
+            if (rpc->ep[i].hc) dg_http_abort(rpc->ep[i].hc);
+            else rpc->cu->multi_remove_handle(rpc->multi, rpc->ep[i].h);
+        }
         /* keep a small response buffer for the next call, not a one-off huge one */
         if (rpc->ep[i].resp.cap > (1u << 20)) dg_buf_free(&rpc->ep[i].resp);
     }
@@ -596,7 +690,8 @@ int dg_rpc_call(dg_rpc *rpc, const char *method, json_t *params, json_t **result
     r.params = NULL;
     if (!body) return 0;
     c.body = body;
-    int ok = exchange(rpc, &c, dg_rpc_method_is_read(method), &r, err);
+    c.is_read = dg_rpc_method_is_read(method);
+    int ok = exchange(rpc, &c, c.is_read, &r, err);
     free(body);
     if (!ok) return 0;
     if (!r.ok) {
@@ -641,6 +736,7 @@ int dg_rpc_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err) {
     }
     if (body) {
         c.body = body;
+        c.is_read = is_read;
         ok = exchange(rpc, &c, is_read, reqs, &e);
         free(body);
     }
