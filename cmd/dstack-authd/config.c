@@ -135,10 +135,12 @@ static const struct key *key_by_flag(const char *name, size_t n) {
 static int apply_toml(authd_config *c, const char *path, dg_err *err) {
     dg_toml *doc;
     if (!dg_toml_parse_file(path, &doc, err)) return 0;
-    int ok = 1;
+    int ok = 1, file_snapshot = 0, file_confirmations = 0;
     for (size_t i = 0; ok && i < dg_toml_count(doc); i++) {
         const dg_toml_entry *e = dg_toml_at(doc, i);
         const struct key *k = key_by_toml(e->key);
+        if (k && k->off == offsetof(authd_config, snapshot)) file_snapshot = 1;
+        if (k && k->off == offsetof(authd_config, confirmations)) file_confirmations = 1;
         char where[700];
         snprintf(where, sizeof where, "%s: line %d, column %d: %s", path, e->line, e->col, e->key);
         if (!k) {
@@ -176,6 +178,10 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
             ok = parse_num(k, num, c, where, err);
         }
     }
+    /* As with ETH_FINALITY_CONFIRMATIONS and --confirmations, setting eth.confirmations
+     * selects snapshot = "confirmations" unless the file names a snapshot itself
+     * (otherwise the N would be silently ignored and decisions would use `latest`). */
+    if (ok && file_confirmations && !file_snapshot) snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
     dg_toml_free(doc);
     return ok;
 }

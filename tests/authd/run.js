@@ -416,6 +416,13 @@ async function main() {
   fs.writeFileSync(badConf, '[eth]\nrefresh = 50\n');
   cc = spawnSync(bin, ['--check-config', '--config', badConf], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
   check('unknown config key refused', cc.status === 2 && /line 2, column 1: unknown key "eth.refresh"/.test(cc.stderr), cc.stderr);
+  fs.writeFileSync(badConf, '[eth]\nconfirmations = 4\n');
+  cc = spawnSync(bin, ['--check-config', '--config', badConf, '--rpc-url', anvil.url, '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('eth.confirmations in the file selects snapshot = confirmations', cc.status === 0 && /snapshot = "confirmations"/.test(cc.stdout) &&
+    /confirmations = 4/.test(cc.stdout), cc.stdout + cc.stderr);
+  fs.writeFileSync(badConf, '[eth]\nsnapshot = "finalized"\nconfirmations = 4\n');
+  cc = spawnSync(bin, ['--check-config', '--config', badConf, '--rpc-url', anvil.url, '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('an explicit eth.snapshot in the file wins over eth.confirmations', cc.status === 0 && /snapshot = "finalized"/.test(cc.stdout), cc.stdout + cc.stderr);
   cc = spawnSync(bin, ['--check-config'], { env: { PATH: process.env.PATH, KMS_CONTRACT_ADDR: '0x1234', ETH_RPC_URL: anvil.url }, encoding: 'utf8' });
   check('bad KMS_CONTRACT_ADDR refused', cc.status === 2 && /kms_contract/.test(cc.stderr), cc.stderr);
   cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '70000'], { encoding: 'utf8' });
