@@ -303,6 +303,45 @@ int authd_config_reload(const authd_config *old, authd_config *c, dg_err *err) {
     return authd_config_validate(c, err);
 }
 
+/* The authority of an http(s) URL (after "scheme://"): [userinfo@]host[:port], host
+ * non-empty (an IPv6 literal in brackets), port, if any, 1..65535. */
+static int url_authority_ok(const char *url) {
+    const char *a = strstr(url, "://");
+    if (!a) return 0;
+    a += 3;
+    size_t n = strcspn(a, "/?#");
+    const char *at = memchr(a, '@', n);
+    while (at) { /* the last '@' ends the userinfo */
+        const char *next = memchr(at + 1, '@', n - (size_t)(at + 1 - a));
+        if (!next) break;
+        at = next;
+    }
+    if (at) n -= (size_t)(at + 1 - a), a = at + 1;
+    const char *end = a + n, *port = NULL;
+    if (a < end && *a == '[') {
+        const char *rb = memchr(a, ']', n);
+        if (!rb || rb == a + 1) return 0;
+        if (rb + 1 < end) {
+            if (rb[1] != ':') return 0;
+            port = rb + 2;
+        }
+    } else {
+        const char *colon = memchr(a, ':', n);
+        if ((colon ? colon : end) == a) return 0;
+        if (colon) port = colon + 1;
+    }
+    if (port && port < end) {
+        unsigned long v = 0;
+        for (const char *p = port; p < end; p++) {
+            if (*p < '0' || *p > '9') return 0;
+            v = v * 10 + (unsigned long)(*p - '0');
+            if (v > 65535) return 0;
+        }
+        if (v == 0) return 0;
+    }
+    return 1;
+}
+
 int authd_config_validate(const authd_config *c, dg_err *err) {
     if (strcmp(c->backend, "eth") == 0) {
         uint8_t a[20];
@@ -313,6 +352,10 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
                 char l[160];
                 authd_url_label(c->rpc_urls[i], l, sizeof l);
                 return dg_err_set(err, DG_ERR_CONFIG, "eth.rpc_urls[%zu] (%s): only http:// and https:// are supported", i, l);
+            } else if (!url_authority_ok(c->rpc_urls[i])) {
+                char l[160];
+                authd_url_label(c->rpc_urls[i], l, sizeof l);
+                return dg_err_set(err, DG_ERR_CONFIG, "eth.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535", i, l);
             }
         if (!c->kms_contract[0])
             return dg_err_set(err, DG_ERR_CONFIG, "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR or --kms-contract)");
@@ -346,8 +389,8 @@ void authd_url_label(const char *url, char *out, size_t cap) {
     }
     const char *h = s + 3;
     const char *end = h + strcspn(h, "/?#");
-    const char *at = memchr(h, '@', (size_t)(end - h));
-    if (at) h = at + 1;
+    for (const char *p = h; p < end; p++) /* user info ends at the last '@', as the transport reads it */
+        if (*p == '@') h = p + 1;
     snprintf(out, cap, "%.*s%.*s", (int)(s + 3 - url), url, (int)(end - h), h);
 }
 

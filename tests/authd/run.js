@@ -423,6 +423,13 @@ async function main() {
   fs.writeFileSync(badConf, '[eth]\nsnapshot = "finalized"\nconfirmations = 4\n');
   cc = spawnSync(bin, ['--check-config', '--config', badConf, '--rpc-url', anvil.url, '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
   check('an explicit eth.snapshot in the file wins over eth.confirmations', cc.status === 0 && /snapshot = "finalized"/.test(cc.stdout), cc.stdout + cc.stderr);
+  cc = spawnSync(bin, ['--check-config', '--rpc-url', 'https://user:p@PWPART@rpc.example:8545/v3/KEY', '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('an unencoded @ in the password is not shown (userinfo ends at the last @)', cc.status === 0 && /"https:\/\/rpc\.example:8545"/.test(cc.stdout) &&
+    !/PWPART|KEY/.test(cc.stdout + cc.stderr), cc.stdout + cc.stderr);
+  for (const u of ['https://u:pw@/v3/KEY', 'http://h.example:99999/KEY', 'http://h.example:8a/KEY', 'http://[::1/KEY']) {
+    cc = spawnSync(bin, ['--check-config', '--rpc-url', u, '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    check(`unusable RPC URL refused (${u.replace(/\/KEY$/, '')})`, cc.status === 2 && /eth\.rpc_urls\[0\]/.test(cc.stderr) && !/KEY|pw/.test(cc.stdout + cc.stderr), cc.stdout + cc.stderr);
+  }
   cc = spawnSync(bin, ['--check-config'], { env: { PATH: process.env.PATH, KMS_CONTRACT_ADDR: '0x1234', ETH_RPC_URL: anvil.url }, encoding: 'utf8' });
   check('bad KMS_CONTRACT_ADDR refused', cc.status === 2 && /kms_contract/.test(cc.stderr), cc.stderr);
   cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '70000'], { encoding: 'utf8' });
