@@ -37,7 +37,7 @@ static const struct key KEYS[] = {
     {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url", "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
     {"eth.kms_contract", K_STR, F(kms_contract), 0, 0, "kms-contract", "DstackKms proxy address (env KMS_CONTRACT_ADDR)"},
     {"eth.chain_id", K_U64, N(chain_id), 0, 0, "chain-id", "expected chain id, 0 = learn at start (env ETH_CHAIN_ID)"},
-    {"eth.snapshot", K_STR, F(snapshot), 0, 0, "snapshot", "latest | safe | finalized | confirmations"},
+    {"eth.snapshot", K_STR, F(snapshot), 0, 0, "snapshot", "auto | latest | safe | finalized | confirmations"},
     {"eth.confirmations", K_U64, N(confirmations), 0, 0, "confirmations", "N for snapshot = confirmations (env ETH_FINALITY_CONFIRMATIONS)"},
     {"eth.refresh_ms", K_LONG, N(refresh_ms), 10, 60000, "refresh-ms", "snapshot poll interval"},
     {"eth.rpc_timeout_ms", K_LONG, N(rpc_timeout_ms), 10, 60000, "rpc-timeout-ms", "timeout of one RPC request"},
@@ -58,7 +58,7 @@ static void defaults(authd_config *c) {
     c->threads = 4;
     snprintf(c->decision_log, sizeof c->decision_log, "-");
     snprintf(c->backend, sizeof c->backend, "eth");
-    snprintf(c->snapshot, sizeof c->snapshot, "latest");
+    snprintf(c->snapshot, sizeof c->snapshot, "auto");
     c->refresh_ms = 250;
     c->rpc_timeout_ms = 1000;
     c->deadline_ms = 3000;
@@ -361,9 +361,9 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
             return dg_err_set(err, DG_ERR_CONFIG, "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR or --kms-contract)");
         if (!dg_address_parse(c->kms_contract, a, &e))
             return dg_err_set(err, DG_ERR_CONFIG, "eth.kms_contract \"%s\": %s", c->kms_contract, e.msg);
-        if (strcmp(c->snapshot, "latest") != 0 && strcmp(c->snapshot, "safe") != 0 &&
+        if (strcmp(c->snapshot, "auto") != 0 && strcmp(c->snapshot, "latest") != 0 && strcmp(c->snapshot, "safe") != 0 &&
             strcmp(c->snapshot, "finalized") != 0 && strcmp(c->snapshot, "confirmations") != 0)
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.snapshot \"%s\": expected latest, safe, finalized or confirmations",
+            return dg_err_set(err, DG_ERR_CONFIG, "eth.snapshot \"%s\": expected auto, latest, safe, finalized or confirmations",
                               c->snapshot);
         if (c->quorum > c->nrpc)
             return dg_err_set(err, DG_ERR_CONFIG, "eth.quorum %u is larger than the %zu RPC URLs", c->quorum, c->nrpc);

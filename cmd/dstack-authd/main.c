@@ -34,6 +34,7 @@ dg_policy *authd_policy_new(const authd_config *c, dg_err *err) {
     o.snapshot = strcmp(c->snapshot, "safe") == 0        ? DG_SNAP_SAFE
                  : strcmp(c->snapshot, "finalized") == 0 ? DG_SNAP_FINALIZED
                  : strcmp(c->snapshot, "confirmations") == 0 ? DG_SNAP_CONFIRMATIONS
+                 : strcmp(c->snapshot, "auto") == 0          ? DG_SNAP_AUTO
                                                              : DG_SNAP_LATEST;
     o.confirmations = c->confirmations;
     o.refresh_ms = c->refresh_ms;

@@ -83,7 +83,10 @@ typedef enum {
     DG_SNAP_LATEST = 0,
     DG_SNAP_SAFE,
     DG_SNAP_FINALIZED,
-    DG_SNAP_CONFIRMATIONS /* head minus `confirmations` */
+    DG_SNAP_CONFIRMATIONS, /* head minus `confirmations` */
+    DG_SNAP_AUTO /* resolved at start: FINALIZED when the chain answers the "finalized"
+                    tag, LATEST on local dev chains (chain id 31337 or 1337) and on
+                    chains without finality tags */
 } dg_snapshot_mode;
 
 typedef struct {

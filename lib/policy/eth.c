@@ -960,6 +960,27 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->chain_id = cid;
     snprintf(e->chain_hex, sizeof e->chain_hex, "0x%llx", (unsigned long long)cid);
 
+    /* Auto snapshot: decide from finalized state wherever the chain has it
+     * (a reorg cannot then resurrect a revoked measurement); a local dev chain
+     * finalizes far behind its head and would hide every fresh change. */
+    if (e->o.snapshot == DG_SNAP_AUTO) {
+        json_t *blk = NULL;
+        int has_final = 0;
+        if (cid != 31337 && cid != 1337 &&
+            dg_rpc_call(e->poll_rpc, "eth_getBlockByNumber", json_pack("[sb]", "finalized", 0), &blk, NULL))
+            has_final = json_is_object(blk);
+        json_decref(blk);
+        e->o.snapshot = has_final ? DG_SNAP_FINALIZED : DG_SNAP_LATEST;
+        if (e->o.log) {
+            char m[160];
+            snprintf(m, sizeof m, "snapshot auto: %s (chain %llu %s)", has_final ? "finalized" : "latest",
+                     (unsigned long long)cid,
+                     has_final ? "reports finalized blocks"
+                               : (cid == 31337 || cid == 1337) ? "is a local dev chain" : "has no finalized tag");
+            e->o.log(e->o.log_ctx, m);
+        }
+    }
+
     /* First snapshot, synchronously, so the first request is answered. */
     snapshot s;
     if (!poll_once(e, &s, err)) {

@@ -362,6 +362,20 @@ async function main() {
   check('finalized: state newer than the finalized block is not used', fin < kmsBlock && r.json.isAllowed === false &&
     r.json.reason === 'authorization backend unavailable', [fin, kmsBlock, r.text]);
 
+  // auto (the default): finalized where the chain has finality tags, latest on a local dev chain
+  const DEF = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', '']);
+  m = await httpReq(DEF.url + '/metrics');
+  check('auto snapshot on a dev chain (31337) is the head', metric(m.text, 'authd_snapshot_block') === await ch.blockNumber(),
+    [metric(m.text, 'authd_snapshot_block'), await ch.blockNumber()]);
+  const base = await startAnvil(['--chain-id', '8453']);
+  procs.push(base.proc);
+  await rpc(base.url, 'anvil_mine', ['0x46']);
+  const AU = await authd(['--rpc-url', base.url, '--kms-contract', kms, '--port', '0', '--decision-log', '']);
+  const bfin = parseInt((await rpc(base.url, 'eth_getBlockByNumber', ['finalized', false])).number, 16);
+  m = await httpReq(AU.url + '/metrics');
+  check('auto snapshot on a chain with finality tags (8453) is the finalized block',
+    bfin > 0 && bfin < 0x46 && metric(m.text, 'authd_snapshot_block') === bfin, [metric(m.text, 'authd_snapshot_block'), bfin]);
+
   // ------------------------------------------------------------ static backend
   const allow1 = path.join(tmp, 'allow1.json'), allow2 = path.join(tmp, 'allow2.json');
   const writeAtomic = (p, s) => { fs.writeFileSync(p + '.tmp', s); fs.renameSync(p + '.tmp', p); };
