@@ -44,7 +44,7 @@ static char *basic_auth(const char *ui, size_t n) {
         free(raw);
         return NULL;
     }
-    memcpy(out, "Basic ", 6);
+    strcpy(out, "Basic "); /* out holds at least 7 bytes */
     char *o = out + 6;
     for (size_t i = 0; i < m; i += 3) {
         unsigned v = (unsigned)raw[i] << 16;
@@ -100,7 +100,7 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
         return dg_err_set(err, DG_ERR_CONFIG,
                           "rpc endpoint #%zu: scheme \"%s\" is not http or https", idx + 1, s);
     }
-    u->https = scheme[4] == 's';
+    u->https = slen == 5; /* "https", checked just above */
 
     const char *a = sep + 3;
     size_t alen = strcspn(a, "/?#");

@@ -180,10 +180,10 @@ fail:
 void dg_rpc_free(dg_rpc *rpc) {
     if (!rpc) return;
     const dg_curl_api *cu = rpc->cu;
-    if (rpc->multi) cu->multi_cleanup(rpc->multi);
+    if (cu && rpc->multi) cu->multi_cleanup(rpc->multi);
     for (size_t i = 0; i < rpc->nep; i++) {
         struct endpoint *ep = &rpc->ep[i];
-        if (ep->h) cu->easy_cleanup(ep->h);
+        if (cu && ep->h) cu->easy_cleanup(ep->h);
         dg_http_conn_free(ep->hc);
         dg_http_url_free(&ep->u);
         if (ep->url) {
