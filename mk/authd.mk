@@ -14,8 +14,15 @@ C_SUITES += authd
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 
-bench-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
+bench-authd: $(BUILD)/dstack-authd $(BUILD)/bench/authd-ready $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) bench/authd/run.sh
 
 demo-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) scripts/demo-authd.sh
+
+# exec-to-first-answer harness (bench/authd/ready.c), plain C so the figure
+# carries no interpreter overhead
+$(BUILD)/bench/authd-ready: bench/authd/ready.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $<
+ALL_TARGETS += $(BUILD)/bench/authd-ready

@@ -11,6 +11,7 @@ const path = require('path');
 const { startAnvil, Chain, httpReq, stopProc, TOP } = require('../../tests/authd/chain');
 
 const BIN = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
+const READY = path.join(TOP, process.env.BUILD || 'build', 'bench', 'authd-ready');
 const SECS = process.env.BENCH_SECONDS || '5';
 const OS = '11'.repeat(32), HASH = '22'.repeat(32), DEV = '33'.repeat(32);
 
@@ -57,17 +58,18 @@ function rssKiB(pid) {
     appId: app, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
   const logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
 
-  // Start to first answer, best of 5 (each a fresh process).
-  const starts = [];
-  for (let i = 0; i < 5; i++) {
-    const port = await freePort();
-    const t0 = process.hrtime.bigint();
-    const p = spawn(BIN, ['--rpc-url', anvil.url, '--kms-contract', kms, '--port', String(port), '--decision-log', logFile], { stdio: 'ignore' });
-    let ok = false;
-    while (!ok && Number(process.hrtime.bigint() - t0) < 5e9) ok = await tryOnce(port, body);
-    starts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    await stopProc(p);
-  }
+  // Exec to first answer: bench/authd/ready.c forks and execs the daemon and
+  // connects every 50 us until a POST /bootAuth/app (a cache miss: one batch
+  // to anvil) is answered 200. 11 fresh processes; best and median.
+  const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`);
+  fs.writeFileSync(bodyFile, body);
+  const rport = await freePort();
+  const ready = spawnSync(READY, ['11', String(rport), bodyFile, '--', BIN, '--rpc-url', anvil.url, '--kms-contract', kms,
+    '--port', String(rport), '--decision-log', logFile], { encoding: 'utf8' });
+  if (ready.status !== 0) throw new Error('authd-ready failed: ' + ready.stderr + ready.stdout);
+  const rm = ready.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
+  const starts = [Number(rm[1]), Number(rm[2])];
+  fs.rmSync(bodyFile, { force: true });
 
   const port = await freePort();
   const p = spawn(BIN, ['--rpc-url', anvil.url, '--kms-contract', kms, '--port', String(port), '--threads', '2', '--decision-log', logFile], { stdio: 'ignore' });
@@ -94,6 +96,6 @@ function rssKiB(pid) {
   console.log(`  cache misses (wrk -t1 -c1 ${SECS}s): ${f(miss.rps, 0)} req/s, p50 ${f(miss.p50, 3)} ms, p99 ${f(miss.p99, 3)} ms, non-2xx ${miss.non2xx}   target p50 <= 0.5 ms`);
   console.log(`  misses served from the chain: ${misses}`);
   console.log(`  peak RSS: ${f(rss.hwm / 1024)} MiB (now ${f(rss.rss / 1024)} MiB: ${f(rss.anon / 1024)} MiB the daemon's own memory, ${f(rss.shared / 1024)} MiB shared library pages)   target <= 6 MiB`);
-  console.log(`  start to first answer: best ${f(Math.min(...starts))} ms, median ${f(starts.sort((a, b) => a - b)[2])} ms   target <= 8 ms`);
+  console.log(`  exec to first answer (bench/authd/ready.c, 11 runs, first request a miss): best ${f(starts[0])} ms, median ${f(starts[1])} ms   target <= 8 ms`);
   console.log('  for scale (same machine class, issue 4): Node auth-eth 558 req/s, p50 28 ms, 123 MiB, 338 ms; Bun 3543 req/s, p50 4.3 ms, 64 MiB, 84 ms');
 })().catch((e) => { console.error('bench failed:', e); process.exit(1); });

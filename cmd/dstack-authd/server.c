@@ -1,22 +1,23 @@
-/* server.c — the HTTP side of dstack-authd (libmicrohttpd).
+/* server.c — the HTTP side of dstack-authd, on lib/httpd.
  *
  * Routes: GET / (backend info), POST /bootAuth/app and /bootAuth/kms (boot
- * decisions), GET /metrics. MHD runs an internal thread pool with epoll;
- * each request is read into one buffer (at most 64 KiB), parsed by the strict
- * BootInfo parser, decided by the policy, answered, logged and counted.
+ * decisions), GET /metrics. lib/httpd runs a pool of epoll worker threads;
+ * each request arrives whole (body at most 64 KiB, never read when larger),
+ * is parsed by the strict BootInfo parser, decided by the policy, answered,
+ * logged and counted.
  *
  * Status codes: 200 for every decision (allow or deny, as the KMS expects),
  * 400 for an invalid body (same three keys, isAllowed false, the reason names
  * the field), 404 unknown path, 405 wrong method, 413 body over 64 KiB, 415
  * content type other than application/json, 500 when GET / cannot reach the
- * backend. The policy pointer sits behind a read-write lock so SIGHUP can
- * swap in a freshly built backend while requests keep flowing.
+ * backend; a malformed HTTP request is refused by lib/httpd (400, 417, 431,
+ * 501, 505) with the same three keys. The policy pointer sits behind a
+ * read-write lock so SIGHUP can swap in a freshly built backend while
+ * requests keep flowing.
  */
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,26 +27,15 @@
 
 #include "authd.h"
 #include "dstackgov/bootinfo.h"
+#include "dstackgov/httpd.h"
 
 struct authd_server {
-    struct MHD_Daemon *d;
+    dg_httpd *h;
     pthread_rwlock_t lock;
     dg_policy *policy;
     int port;
     int log_on;
-    unsigned long inflight;
 };
-
-enum kind { K_DECIDE, K_INFO, K_METRICS, K_FIXED };
-
-typedef struct {
-    enum kind kind;
-    enum authd_route route;
-    long long t0_ns;
-    int too_big;
-    int bad_type;
-    dg_buf body;
-} req_ctx;
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -53,36 +43,11 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, dg_buf *b, const char *type) {
-    if (b->oom) {
-        dg_buf_free(b);
-        return MHD_NO;
-    }
-    struct MHD_Response *r;
-    if (b->len) {
-        r = MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-            dg_buf_free(b);
-            return MHD_NO;
-        }
-    } else
-        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    if (!r) return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg) {
-    dg_buf b;
-    dg_buf_init(&b);
-    dg_buf_puts(&b, "{\"status\":\"error\",\"message\":");
-    dg_json_put_string(&b, msg, strlen(msg));
-    dg_buf_puts(&b, "}");
-    return send_buf(c, status, &b, "application/json");
+static void reply_error(dg_http_reply *rp, unsigned status, const char *msg) {
+    rp->status = status;
+    dg_buf_puts(&rp->body, "{\"status\":\"error\",\"message\":");
+    dg_json_put_string(&rp->body, msg, strlen(msg));
+    dg_buf_puts(&rp->body, "}");
 }
 
 /* The decision log line is built on the stack without printf: this runs for
@@ -196,214 +161,165 @@ static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg
     declog_write(line, l.n);
 }
 
-static enum MHD_Result answer_decision(authd_server *s, struct MHD_Connection *c, req_ctx *rq) {
+
+static void put_verdict(dg_buf *out, int allowed, const char *reason, const char *gateway) {
+    dg_buf_reserve(out, 64 + strlen(reason) + strlen(gateway));
+    dg_buf_puts(out, allowed ? "{\"isAllowed\":true,\"reason\":" : "{\"isAllowed\":false,\"reason\":");
+    dg_json_put_string(out, reason, strlen(reason));
+    dg_buf_puts(out, ",\"gatewayAppId\":");
+    dg_json_put_string(out, gateway, strlen(gateway));
+    dg_buf_push(out, '}');
+}
+
+static void answer_decision(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp) {
     dg_bootinfo bi;
     dg_decision d;
     dg_err err = {0};
     unsigned status = 200;
     enum authd_outcome outcome;
-    dg_buf out;
     int parsed;
     dg_bootinfo_init(&bi);
     memset(&d, 0, sizeof d);
-    parsed = dg_bootinfo_parse(&bi, rq->body.len ? (const char *)rq->body.data : "", rq->body.len, &err);
+    parsed = dg_bootinfo_parse(&bi, rq->body_len ? (const char *)rq->body : "", rq->body_len, &err);
     if (!parsed) {
         status = 400;
         outcome = O_INVALID;
         snprintf(d.reason, sizeof d.reason, "invalid authorization request: %.400s", err.msg);
     } else {
         pthread_rwlock_rdlock(&s->lock);
-        dg_policy_decide(s->policy, rq->route == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP, &bi, &d);
+        dg_policy_decide(s->policy, route == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP, &bi, &d);
         pthread_rwlock_unlock(&s->lock);
         outcome = d.allowed ? O_ALLOW : d.error ? O_ERROR : O_DENY;
     }
-    dg_buf_init(&out);
-    dg_buf_reserve(&out, 64 + strlen(d.reason) + strlen(d.gateway_app_id));
-    dg_buf_puts(&out, d.allowed ? "{\"isAllowed\":true,\"reason\":" : "{\"isAllowed\":false,\"reason\":");
-    dg_json_put_string(&out, d.reason, strlen(d.reason));
-    dg_buf_puts(&out, ",\"gatewayAppId\":");
-    dg_json_put_string(&out, d.gateway_app_id, strlen(d.gateway_app_id));
-    dg_buf_push(&out, '}');
-    enum MHD_Result ret = send_buf(c, status, &out, "application/json");
+    rp->status = status;
+    put_verdict(&rp->body, d.allowed, d.reason, d.gateway_app_id);
     double secs = (double)(now_ns() - rq->t0_ns) / 1e9;
-    metrics_request(rq->route, outcome, secs, d.cached);
-    if (s->log_on) log_decision(rq->route, parsed ? &bi : NULL, &d, status, secs);
+    metrics_request(route, outcome, secs, d.cached);
+    if (s->log_on) log_decision(route, parsed ? &bi : NULL, &d, status, secs);
     dg_bootinfo_free(&bi);
-    return ret;
 }
 
-static enum MHD_Result answer_invalid(authd_server *s, struct MHD_Connection *c, req_ctx *rq, unsigned status,
-                                      enum authd_outcome o, const char *reason) {
+static void answer_invalid(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp,
+                           unsigned status, enum authd_outcome o, const char *reason) {
     dg_decision d;
-    dg_buf out;
     memset(&d, 0, sizeof d);
     snprintf(d.reason, sizeof d.reason, "%s", reason);
-    dg_buf_init(&out);
-    dg_buf_puts(&out, "{\"isAllowed\":false,\"reason\":");
-    dg_json_put_string(&out, reason, strlen(reason));
-    dg_buf_puts(&out, ",\"gatewayAppId\":\"\"}");
-    enum MHD_Result ret = send_buf(c, status, &out, "application/json");
+    rp->status = status;
+    put_verdict(&rp->body, 0, reason, "");
     double secs = (double)(now_ns() - rq->t0_ns) / 1e9;
-    metrics_request(rq->route, o, secs, 0);
-    if (s->log_on) log_decision(rq->route, NULL, &d, status, secs);
-    return ret;
+    metrics_request(route, o, secs, 0);
+    if (s->log_on) log_decision(route, NULL, &d, status, secs);
 }
 
-static enum MHD_Result answer_info(authd_server *s, struct MHD_Connection *c) {
+static void answer_info(authd_server *s, dg_http_reply *rp) {
     dg_policy_info info;
     dg_err err = {0};
-    dg_buf b;
     pthread_rwlock_rdlock(&s->lock);
     int ok = dg_policy_info_get(s->policy, &info, &err);
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         authd_msg("GET / failed: %s", err.msg);
         metrics_request(R_INFO, O_ERROR, 0, 0);
-        return send_error(c, 500, DG_REASON_UNAVAILABLE);
+        reply_error(rp, 500, DG_REASON_UNAVAILABLE);
+        return;
     }
-    dg_buf_init(&b);
-    dg_buf_puts(&b, "{\"status\":\"ok\",\"kmsContractAddr\":");
-    dg_json_put_string(&b, info.kms_contract, strlen(info.kms_contract));
-    dg_buf_puts(&b, ",\"ethRpcUrl\":");
-    dg_json_put_string(&b, info.eth_rpc_url, strlen(info.eth_rpc_url));
-    dg_buf_puts(&b, ",\"gatewayAppId\":");
-    dg_json_put_string(&b, info.gateway_app_id, strlen(info.gateway_app_id));
-    dg_buf_printf(&b, ",\"chainId\":%llu,\"appAuthImplementation\":", (unsigned long long)info.chain_id);
-    dg_json_put_string(&b, info.app_implementation, strlen(info.app_implementation));
-    dg_buf_puts(&b, ",\"appImplementation\":");
-    dg_json_put_string(&b, info.app_implementation, strlen(info.app_implementation));
-    dg_buf_puts(&b, ",\"backend\":");
-    dg_json_put_string(&b, info.backend, strlen(info.backend));
-    dg_buf_push(&b, '}');
+    dg_buf *b = &rp->body;
+    dg_buf_puts(b, "{\"status\":\"ok\",\"kmsContractAddr\":");
+    dg_json_put_string(b, info.kms_contract, strlen(info.kms_contract));
+    dg_buf_puts(b, ",\"ethRpcUrl\":");
+    dg_json_put_string(b, info.eth_rpc_url, strlen(info.eth_rpc_url));
+    dg_buf_puts(b, ",\"gatewayAppId\":");
+    dg_json_put_string(b, info.gateway_app_id, strlen(info.gateway_app_id));
+    dg_buf_printf(b, ",\"chainId\":%llu,\"appAuthImplementation\":", (unsigned long long)info.chain_id);
+    dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
+    dg_buf_puts(b, ",\"appImplementation\":");
+    dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
+    dg_buf_puts(b, ",\"backend\":");
+    dg_json_put_string(b, info.backend, strlen(info.backend));
+    dg_buf_push(b, '}');
     metrics_request(R_INFO, O_OK, 0, 0);
-    return send_buf(c, 200, &b, "application/json");
 }
 
-static int is_json_type(const char *ct) {
-    if (!ct) return 0;
-    while (*ct == ' ') ct++;
-    size_t n = strlen("application/json");
-    if (strncasecmp(ct, "application/json", n) != 0) return 0;
-    ct += n;
-    while (*ct == ' ') ct++;
-    return *ct == 0 || *ct == ';';
+static int is_json_type(const char *ct, size_t n) {
+    size_t k = strlen("application/json");
+    if (!ct || n < k || strncasecmp(ct, "application/json", k) != 0) return 0;
+    ct += k;
+    n -= k;
+    while (n && (*ct == ' ' || *ct == '\t')) ct++, n--;
+    return n == 0 || *ct == ';';
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                               const char *version, const char *upload, size_t *upload_size, void **con_cls) {
-    authd_server *s = cls;
-    req_ctx *rq = *con_cls;
-    (void)version;
-    if (!rq) {
-        int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-        int is_post = strcmp(method, "POST") == 0;
-        rq = calloc(1, sizeof *rq);
-        if (!rq) return MHD_NO;
-        rq->t0_ns = now_ns();
-        dg_buf_init(&rq->body);
-        *con_cls = rq;
-        __atomic_add_fetch(&s->inflight, 1, __ATOMIC_RELAXED);
-        if (strcmp(url, "/bootAuth/app") == 0 || strcmp(url, "/bootAuth/kms") == 0) {
-            rq->route = url[10] == 'k' ? R_KMS : R_APP;
-            if (!is_post) {
-                rq->kind = K_FIXED;
-                metrics_request(rq->route, O_BAD_METHOD, 0, 0);
-                struct MHD_Response *r = MHD_create_response_from_buffer(
-                    strlen("{\"status\":\"error\",\"message\":\"method not allowed; use POST\"}"),
-                    (void *)"{\"status\":\"error\",\"message\":\"method not allowed; use POST\"}", MHD_RESPMEM_PERSISTENT);
-                if (!r) return MHD_NO;
-                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-                MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-                enum MHD_Result ret = MHD_queue_response(c, 405, r);
-                MHD_destroy_response(r);
-                return ret;
-            }
-            rq->kind = K_DECIDE;
-            if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
-                rq->bad_type = 1;
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl) {
-                unsigned long long n = strtoull(cl, NULL, 10);
-                if (n > DG_BOOTINFO_BODY_MAX) rq->too_big = 1;
-                else if (!rq->bad_type) dg_buf_reserve(&rq->body, (size_t)n); /* one allocation for the body */
-            }
-            return MHD_YES;
+static int path_is(const dg_http_head *h, const char *p) {
+    return h->path_len == strlen(p) && memcmp(h->path, p, h->path_len) == 0;
+}
+
+static int method_is(const dg_http_head *h, const char *m) {
+    return h->method_len == strlen(m) && memcmp(h->method, m, h->method_len) == 0;
+}
+
+static void handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
+    authd_server *s = ctx;
+    const dg_http_head *h = rq->head;
+    int is_get = method_is(h, "GET") || method_is(h, "HEAD");
+    if (path_is(h, "/bootAuth/app") || path_is(h, "/bootAuth/kms")) {
+        enum authd_route route = h->path[10] == 'k' ? R_KMS : R_APP;
+        if (!method_is(h, "POST")) {
+            metrics_request(route, O_BAD_METHOD, 0, 0);
+            rp->allow = "POST";
+            reply_error(rp, 405, "method not allowed; use POST");
+            return;
         }
-        int known = strcmp(url, "/") == 0 || strcmp(url, "/metrics") == 0;
-        rq->kind = K_FIXED;
-        rq->route = strcmp(url, "/") == 0 ? R_INFO : strcmp(url, "/metrics") == 0 ? R_METRICS : R_OTHER;
-        if (!known) {
-            metrics_request(R_OTHER, O_NOT_FOUND, 0, 0);
-            return send_error(c, 404, "not found");
+        if (!is_json_type(h->content_type, h->content_type_len)) {
+            answer_invalid(s, route, rq, rp, 415, O_BAD_TYPE,
+                           "invalid authorization request: content type must be application/json");
+            return;
         }
-        if (!is_get) {
-            metrics_request(rq->route, O_BAD_METHOD, 0, 0);
-            struct MHD_Response *r = MHD_create_response_from_buffer(
-                strlen("{\"status\":\"error\",\"message\":\"method not allowed; use GET\"}"),
-                (void *)"{\"status\":\"error\",\"message\":\"method not allowed; use GET\"}", MHD_RESPMEM_PERSISTENT);
-            if (!r) return MHD_NO;
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            enum MHD_Result ret = MHD_queue_response(c, 405, r);
-            MHD_destroy_response(r);
-            return ret;
+        if (rq->too_large) {
+            answer_invalid(s, route, rq, rp, 413, O_TOO_LARGE,
+                           "invalid authorization request: body larger than 65536 bytes");
+            return;
         }
-        if (rq->route == R_INFO) return answer_info(s, c);
-        dg_buf b;
-        dg_buf_init(&b);
-        pthread_rwlock_rdlock(&s->lock);
-        metrics_render(&b, s->policy);
-        pthread_rwlock_unlock(&s->lock);
-        metrics_request(R_METRICS, O_OK, 0, 0);
-        return send_buf(c, 200, &b, "text/plain; version=0.0.4");
+        answer_decision(s, route, rq, rp);
+        return;
     }
-    if (rq->kind != K_DECIDE) {
-        *upload_size = 0; /* a body sent with GET is ignored */
-        return MHD_YES;
+    enum authd_route route = path_is(h, "/") ? R_INFO : path_is(h, "/metrics") ? R_METRICS : R_OTHER;
+    if (route == R_OTHER) {
+        metrics_request(R_OTHER, O_NOT_FOUND, 0, 0);
+        reply_error(rp, 404, "not found");
+        return;
     }
-    if (*upload_size) {
-        if (!rq->too_big && !rq->bad_type) {
-            if (rq->body.len + *upload_size > DG_BOOTINFO_BODY_MAX) {
-                rq->too_big = 1;
-                dg_buf_free(&rq->body);
-            } else if (!dg_buf_append(&rq->body, upload, *upload_size))
-                return MHD_NO;
-        }
-        *upload_size = 0;
-        return MHD_YES;
+    if (!is_get) {
+        metrics_request(route, O_BAD_METHOD, 0, 0);
+        rp->allow = "GET, HEAD";
+        reply_error(rp, 405, "method not allowed; use GET");
+        return;
     }
-    if (rq->bad_type)
-        return answer_invalid(s, c, rq, 415, O_BAD_TYPE,
-                              "invalid authorization request: content type must be application/json");
-    if (rq->too_big)
-        return answer_invalid(s, c, rq, 413, O_TOO_LARGE, "invalid authorization request: body larger than 65536 bytes");
-    return answer_decision(s, c, rq);
+    if (route == R_INFO) {
+        answer_info(s, rp);
+        return;
+    }
+    pthread_rwlock_rdlock(&s->lock);
+    metrics_render(&rp->body, s->policy);
+    pthread_rwlock_unlock(&s->lock);
+    metrics_request(R_METRICS, O_OK, 0, 0);
+    rp->content_type = "text/plain; version=0.0.4";
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
-    authd_server *s = cls;
-    req_ctx *rq = *con_cls;
-    (void)c;
-    (void)toe;
-    if (!rq) return;
-    dg_buf_free(&rq->body);
-    free(rq);
-    *con_cls = NULL;
-    __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_RELAXED);
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
-    char m[512];
-    (void)cls;
-    vsnprintf(m, sizeof m, fmt, ap);
-    size_t n = strlen(m);
-    while (n && m[n - 1] == '\n') m[--n] = 0;
-    authd_msg("http: %s", m);
+/* A request lib/httpd refused before routing (malformed head, 501, 505...):
+ * answered with the decision shape, so a KMS reads it as a deny. */
+static void on_reject(void *ctx, const char *why, dg_http_reply *rp) {
+    (void)ctx;
+    char reason[320];
+    snprintf(reason, sizeof reason, "invalid HTTP request: %s", why);
+    rp->content_type = "application/json";
+    put_verdict(&rp->body, 0, reason, "");
+    metrics_request(R_OTHER, O_INVALID, 0, 0);
 }
 
 authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     authd_server *s = calloc(1, sizeof *s);
     struct sockaddr_storage ss;
+    socklen_t sl;
     memset(&ss, 0, sizeof ss);
     if (!s) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -411,14 +327,14 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     }
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_USE_ITC;
     if (inet_pton(AF_INET, cfg->host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)cfg->port);
+        sl = sizeof *v4;
     } else if (inet_pton(AF_INET6, cfg->host, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)cfg->port);
-        flags |= MHD_USE_IPv6;
+        sl = sizeof *v6;
     } else {
         free(s);
         dg_err_set(err, DG_ERR_CONFIG, "host \"%s\": expected an IPv4 or IPv6 address", cfg->host);
@@ -427,19 +343,24 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     s->policy = p;
     s->log_on = cfg->decision_log[0] != 0;
     pthread_rwlock_init(&s->lock, NULL);
-    s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
-                            completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-                            MHD_OPTION_END);
-    if (!s->d) {
+    dg_httpd_opts o = {.addr = (struct sockaddr *)&ss,
+                       .addr_len = sl,
+                       .threads = cfg->threads,
+                       .max_body = DG_BOOTINFO_BODY_MAX,
+                       .idle_timeout_ms = 30000,
+                       .max_connections = 1000,
+                       .handler = handler,
+                       .on_reject = on_reject,
+                       .ctx = s};
+    dg_err e2 = {0};
+    s->h = dg_httpd_start(&o, &e2);
+    if (!s->h) {
         pthread_rwlock_destroy(&s->lock);
         free(s);
-        dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d (in use, or not allowed)", cfg->host, cfg->port);
+        dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port, e2.msg);
         return NULL;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : cfg->port;
+    s->port = dg_httpd_port(s->h);
     return s;
 }
 
@@ -455,12 +376,7 @@ dg_policy *server_swap_policy(authd_server *s, dg_policy *p) {
 
 void server_stop(authd_server *s, long wait_ms) {
     if (!s) return;
-    MHD_quiesce_daemon(s->d);
-    for (long waited = 0; waited < wait_ms && __atomic_load_n(&s->inflight, __ATOMIC_RELAXED); waited += 10) {
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    MHD_stop_daemon(s->d);
+    dg_httpd_stop(s->h, wait_ms);
     pthread_rwlock_destroy(&s->lock);
     free(s);
 }

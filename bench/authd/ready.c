@@ -1,0 +1,142 @@
+/* ready.c — time from exec to the first answer of a freshly started daemon.
+ *
+ *   authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...
+ *
+ * For each run: note the monotonic clock, fork and exec PROGRAM ARGS, then
+ * connect to 127.0.0.1:PORT over and over (every 50 µs) until it accepts,
+ * send one POST /bootAuth/app with BODY_FILE as the body and read the whole
+ * answer. The figure is the time from just before fork to the last byte of
+ * an HTTP 200 answer. The child is then stopped with SIGTERM (by its PID) and
+ * reaped. Prints one line per run and then best and median in milliseconds.
+ * Nothing else runs in this process, so the figure carries no interpreter or
+ * event-loop overhead (a Node or Python harness adds 2–10 ms of its own).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One request on a fresh connection: 1 on an HTTP 200, 0 when the port does
+ * not accept yet, -1 when it accepted but the answer was not a 200. */
+static int try_once(int port, const char *req, size_t reqlen) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return 0;
+    }
+    int one = 1;
+    struct timeval tv = {5, 0}; /* a daemon that accepts but never answers fails the run */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t off = 0;
+    while (off < reqlen) {
+        ssize_t k = write(fd, req + off, reqlen - off);
+        if (k <= 0) {
+            close(fd);
+            return 0;
+        }
+        off += (size_t)k;
+    }
+    char buf[4096];
+    size_t got = 0;
+    for (;;) {
+        ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
+        if (got == sizeof buf - 1) break;
+    }
+    close(fd);
+    buf[got] = 0;
+    if (got == 0) return 0; /* accepted by the kernel before the server was ready, then closed */
+    return strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 1 : -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 6 || strcmp(argv[4], "--") != 0) {
+        fprintf(stderr, "usage: authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...\n");
+        return 2;
+    }
+    int runs = atoi(argv[1]), port = atoi(argv[2]);
+    if (runs < 1 || runs > 1000 || port < 1 || port > 65535) {
+        fprintf(stderr, "authd-ready: RUNS must be 1..1000 and PORT 1..65535\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[3], "rb");
+    if (!f) {
+        fprintf(stderr, "authd-ready: cannot open %s\n", argv[3]);
+        return 2;
+    }
+    static char body[65536];
+    size_t blen = fread(body, 1, sizeof body, f);
+    fclose(f);
+    static char req[70000];
+    int n = snprintf(req, sizeof req,
+                     "POST /bootAuth/app HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     blen);
+    if (n < 0 || (size_t)n + blen > sizeof req) return 2;
+    memcpy(req + n, body, blen);
+    size_t reqlen = (size_t)n + blen;
+    double *t = calloc((size_t)runs, sizeof *t);
+    if (!t) return 1;
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        pid_t pid = fork();
+        if (pid < 0) return 1;
+        if (pid == 0) {
+            int dn = open("/dev/null", O_WRONLY);
+            if (dn >= 0) {
+                dup2(dn, 1);
+                dup2(dn, 2);
+            }
+            execv(argv[5], argv + 5);
+            _exit(127);
+        }
+        int r = 0;
+        while ((r = try_once(port, req, reqlen)) == 0 && now_ms() - t0 < 5000) {
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+        }
+        t[i] = now_ms() - t0;
+        kill(pid, SIGTERM);
+        int st;
+        waitpid(pid, &st, 0);
+        if (r != 1) {
+            fprintf(stderr, "authd-ready: run %d: %s\n", i + 1, r < 0 ? "answer was not HTTP 200" : "no answer within 5 s");
+            return 1;
+        }
+        printf("run %d: %.2f ms\n", i + 1, t[i]);
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    printf("exec to first answer over %d runs: best %.2f ms, median %.2f ms\n", runs, t[0], t[runs / 2]);
+    free(t);
+    return 0;
+}

@@ -1,0 +1,116 @@
+/* httpd.h — a small, strict HTTP/1.1 server for loopback webhooks.
+ *
+ * Two parts:
+ *   - dg_http_head_parse: the request-head parser, a pure function over a
+ *     byte buffer (fuzzed in fuzz/fuzz_http_request.c);
+ *   - dg_httpd_*: an epoll server with a fixed pool of worker threads. Each
+ *     worker owns the connections it accepted; a request is read whole (head
+ *     and body) and handed to one callback, whose reply is framed and sent.
+ *     Keep-alive, pipelining and "Expect: 100-continue" are supported;
+ *     transfer codings are not (a request with Transfer-Encoding gets 501).
+ *
+ * Why not libmicrohttpd: Debian's build links GnuTLS and eight more
+ * libraries, whose loading and initialisation alone cost ~4 ms of a start
+ * budget of 8 ms (docs/authd.md, Performance). A webhook on loopback needs
+ * none of it. This server maps no library beyond libc.
+ *
+ * Strictness (each answered with the status in brackets and the connection
+ * closed): a request line or header not ended by CRLF, a target that is not
+ * a path, header folding, a space before a header's colon, control
+ * characters, duplicate Host / Content-Length / Content-Type / Expect,
+ * a non-numeric Content-Length [400]; Transfer-Encoding [501]; a version
+ * other than HTTP/1.0 and HTTP/1.1 [505]; an expectation other than
+ * 100-continue [417]; a head over DG_HTTP_HEAD_MAX or with more than
+ * DG_HTTP_HEADERS_MAX fields [431]; HTTP/1.1 without Host [400]. A body over
+ * the configured maximum is not read: the callback sees too_large = 1 and
+ * answers (413), then the body is discarded (or the connection closed when
+ * it is over 1 MiB).
+ */
+#ifndef DSTACKGOV_HTTPD_H
+#define DSTACKGOV_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dstackgov/buf.h"
+#include "dstackgov/err.h"
+
+#define DG_HTTP_HEAD_MAX 16384  /* request line + header fields + blank line */
+#define DG_HTTP_HEADERS_MAX 64  /* header fields per request */
+
+/* What the parser keeps of a request head. Pointers point into the parsed
+ * buffer (not NUL-terminated; use the lengths). */
+typedef struct {
+    const char *method;
+    size_t method_len;
+    const char *path; /* the target up to '?' (always starts with '/') */
+    size_t path_len;
+    int minor; /* HTTP/1.<minor>: 0 or 1 */
+    int has_length;
+    uint64_t content_length;
+    const char *content_type; /* NULL when absent; value with surrounding blanks trimmed */
+    size_t content_type_len;
+    int keep_alive;      /* 1.1 unless "Connection: close"; 1.0 only with "Connection: keep-alive" */
+    int expect_continue; /* "Expect: 100-continue" */
+} dg_http_head;
+
+/* Parse a request head from buf[0..len).
+ * Returns: > 0  the head is complete and that many bytes long (leading empty
+ *               lines before the request line included);
+ *          0    more bytes are needed (and len < DG_HTTP_HEAD_MAX);
+ *          < 0  the head is malformed: -status (400, 417, 431, 501, 505),
+ *               with the problem, naming the field, in why (why_len bytes,
+ *               always NUL-terminated). */
+int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, size_t why_len);
+
+/* The request as the callback sees it. */
+typedef struct {
+    const dg_http_head *head;
+    const uint8_t *body; /* body_len bytes; NULL when empty or too large */
+    size_t body_len;
+    int too_large;       /* Content-Length over max_body: body not read */
+    long long t0_ns;     /* CLOCK_MONOTONIC when the head was complete */
+} dg_http_request;
+
+/* The reply the callback fills. body starts empty; status defaults to 200
+ * and content_type to "application/json". allow, when set, is sent as the
+ * Allow header (for 405). Strings must outlive the callback (use literals). */
+typedef struct {
+    unsigned status;
+    const char *content_type;
+    const char *allow;
+    dg_buf body;
+} dg_http_reply;
+
+typedef void (*dg_httpd_handler)(void *ctx, const dg_http_request *rq, dg_http_reply *rp);
+/* Called for a request the server refuses before the handler could see it
+ * (malformed head, 417, 431, 501, 505): rp->status is already set; the
+ * callback writes the body (and may change content_type). With no callback
+ * the body is the problem as text/plain. The connection is then closed. */
+typedef void (*dg_httpd_reject_cb)(void *ctx, const char *why, dg_http_reply *rp);
+
+typedef struct {
+    const struct sockaddr *addr; /* where to listen (port 0 = any free port) */
+    socklen_t addr_len;
+    int threads;                 /* worker threads, 1..64 */
+    size_t max_body;             /* larger bodies are not read */
+    int idle_timeout_ms;         /* a request must be complete this long after accept / the last answer */
+    int max_connections;         /* further connections are closed at once */
+    dg_httpd_handler handler;
+    dg_httpd_reject_cb on_reject; /* may be NULL */
+    void *ctx;
+} dg_httpd_opts;
+
+typedef struct dg_httpd dg_httpd;
+
+/* Bind, listen and start the workers. NULL with err set (DG_ERR_IO: the
+ * address is in use or not allowed; DG_ERR_NOMEM). */
+dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err);
+/* The port actually bound (useful with port 0). */
+int dg_httpd_port(const dg_httpd *s);
+/* Stop accepting, wait up to wait_ms for requests being handled or read to
+ * finish, then close every connection, join the workers and free. */
+void dg_httpd_stop(dg_httpd *s, long wait_ms);
+
+#endif
