@@ -30,7 +30,7 @@ OPT ?= -O2
 
 # libcurl: its header only (lib/rpc/curl_dl.c loads it with dlopen for https://
 # endpoints, so programs talking to http:// endpoints never map it).
-PKGS := libsecp256k1 libsodium nettle libmicrohttpd jansson
+PKGS := libsecp256k1 libsodium nettle jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -31,7 +31,7 @@ NT_SANFLAGS := $(filter -fsanitize% -fno-sanitize% -fno-omit-frame-pointer,$(CFL
 NT_RT_DEFS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=4000
 NT_GEN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g0 -w $(NT_RT_DEFS) $(NT_SANFLAGS) -I$(WASM2C_RT) -I$(NT_GEN)
 NT_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(NT_RT_DEFS) $(NT_CFLAGS_CONTRACTS) \
-  -Itests -Itests/near -I$(WASM2C_RT) -I$(NT_GEN)
+  -Iinclude -Itests -Itests/near -I$(WASM2C_RT) -I$(NT_GEN)
 
 $(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
 	@mkdir -p $(dir $@)
@@ -82,14 +82,15 @@ NT_EMU_OBJS := $(NT_DIR)/obj/emu.o $(NT_DIR)/obj/registry.o $(NT_DIR)/obj/wasm-r
   $(NT_DIR)/obj/rpc.o $(NT_DIR)/obj/rpc_http.o $(foreach n,$(NT_NAMES),$(NT_DIR)/obj/mod_$(n).o)
 NT_OBJS := $(NT_EMU_OBJS) $(NT_DIR)/obj/runner.o $(patsubst tests/near/%.c,$(NT_DIR)/obj/%.o,$(NT_TEST_SRCS))
 
+# rpc_http.c serves HTTP with lib/httpd, hence $(LIB).
 # tests/near/test_rpc.c is a client of nemu-rpc written with libcurl: only
 # this binary links it (the library loads libcurl at run time, see Makefile).
-$(NT_DIR)/near-tests: $(NT_OBJS)
-	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(PKG_LIBS) $(shell pkg-config --libs libcurl) -lpthread -lm
+$(NT_DIR)/near-tests: $(NT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_OBJS) $(LIB) $(PKG_LIBS) $(shell pkg-config --libs libcurl) -lpthread -lm
 
 # nemu-rpc: the emulator behind NEAR JSON-RPC on loopback, for tests of NEAR clients.
-$(NT_DIR)/nemu-rpc: $(NT_EMU_OBJS) $(NT_DIR)/obj/rpc_main.o
-	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+$(NT_DIR)/nemu-rpc: $(NT_EMU_OBJS) $(NT_DIR)/obj/rpc_main.o $(LIB)
+	$(CC) $(LDFLAGS_SAN) -o $@ $(NT_EMU_OBJS) $(NT_DIR)/obj/rpc_main.o $(LIB) $(PKG_LIBS) -lpthread -lm
 
 ALL_TARGETS += $(NT_DIR)/near-tests $(NT_DIR)/nemu-rpc
 TEST_SUITES += near

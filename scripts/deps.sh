@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   build-essential pkg-config
   libsecp256k1-dev libsodium-dev nettle-dev
-  libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev
+  libcurl4-openssl-dev libjansson-dev
   clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 libfuzzer-14-dev
   binaryen wabt
   nodejs npm

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 out=build-fuzz
 mkdir -p "$out"
-pkgs="libsecp256k1 libsodium nettle libmicrohttpd jansson"
+pkgs="libsecp256k1 libsodium nettle jansson"
 cflags="-std=c17 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Iinclude -Ibuild/gen $(pkg-config --cflags $pkgs libcurl)"
 libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
 lib_srcs=$(ls lib/*/*.c 2>/dev/null || true)
