@@ -67,6 +67,9 @@ static int find_end(const char *buf, size_t len, size_t *start, char *why, size_
         char c = buf[j];
         if (c == '\n') return fail(why, why_len, 400, "line %zu of the request head not ended by CRLF", lines + 1);
         if (c != '\r') continue;
+        /* its LF would be byte DG_HTTP_HEAD_MAX + 1: too large whatever follows */
+        if (j + 1 >= DG_HTTP_HEAD_MAX)
+            return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
         if (j + 1 >= len) return 0;
         if (buf[j + 1] != '\n') return fail(why, why_len, 400, "bare CR in line %zu of the request head", lines + 1);
         if (j == line_start) {
