@@ -317,8 +317,13 @@ static void conn_readable(conn *c) {
         conn_close(c); /* EOF or error: a request not yet complete is dropped */
         return;
     }
-    conn_process(c);
-    conn_flush(c);
+    /* conn_process stops at the first answer; once it is written in full,
+     * requests already buffered (pipelined) are next: no event announces them */
+    for (;;) {
+        conn_process(c);
+        int answered = c->out.len > c->out_off;
+        if (!conn_flush(c) || !answered || c->out.len || c->close_after) return;
+    }
 }
 
 static void accept_all(worker *w) {
