@@ -1,0 +1,716 @@
+/* test_httpd.c — lib/httpd: the request-head parser and the epoll server.
+ *
+ * The parser (dg_http_head_parse) is fed canned heads: the fields it keeps
+ * from valid ones, and for every malformed one the status and that the
+ * message names the culprit; every proper prefix of a valid head must ask
+ * for more bytes. The server runs in-process on 127.0.0.1 (port 0, two
+ * workers) with a handler that echoes what it saw ("METHOD PATH BODYLEN
+ * TOO_LARGE") and takes its status from a path "/status/NNN"; raw sockets
+ * check the framing a client sees: keep-alive, pipelining, HEAD, HTTP/1.0,
+ * 100-continue, bodies over the cap, rejects, timeouts, the connection cap
+ * and a stop that waits for a running handler. Every client socket has a
+ * receive timeout, so a server bug fails a check instead of hanging.
+ */
+#include "../test.h"
+#include "dstackgov/httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ parser */
+
+static int parse(const char *s, dg_http_head *h, char *why, size_t why_len) {
+    return dg_http_head_parse(s, strlen(s), h, why, why_len);
+}
+
+/* Every proper prefix of a complete head needs more bytes. */
+static void check_prefixes(const char *s, int line) {
+    size_t n = strlen(s);
+    dg_http_head h;
+    char why[256];
+    for (size_t k = 0; k < n; k++) {
+        int r = dg_http_head_parse(s, k, &h, why, sizeof why);
+        if (r != 0) {
+            dg_test_fail(__FILE__, line, "prefix of %zu bytes: %d (%s), expected 0", k, r, why);
+            return;
+        }
+    }
+}
+
+/* A malformed head: -status, a message naming `field`, and every prefix
+ * either 0 or the same result. */
+static void expect_err(const char *s, int status, const char *field, int line) {
+    dg_http_head h;
+    char why[256];
+    int r = parse(s, &h, why, sizeof why);
+    if (r != -status || !why[0] || !strstr(why, field))
+        dg_test_fail(__FILE__, line, "%d \"%s\", expected %d with \"%s\"", r, why, -status, field);
+    for (size_t k = 0; k < strlen(s); k++) {
+        int rk = dg_http_head_parse(s, k, &h, why, sizeof why);
+        if (rk != 0 && rk != r) {
+            dg_test_fail(__FILE__, line, "prefix of %zu bytes: %d, whole head: %d", k, rk, r);
+            return;
+        }
+    }
+}
+#define EXPECT_ERR(s, st, field) expect_err((s), (st), (field), __LINE__)
+
+static int field_is(const char *p, size_t n, const char *want) {
+    return p && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+TEST(httpd_head_get_post) {
+    dg_http_head h;
+    char why[256];
+    const char *get = "GET /v1/x?q=1&r=/a HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    CHECK_INT(parse(get, &h, why, sizeof why), (int)strlen(get));
+    CHECK(field_is(h.method, h.method_len, "GET"));
+    CHECK(field_is(h.path, h.path_len, "/v1/x"));
+    CHECK_INT(h.minor, 1);
+    CHECK_INT(h.has_length, 0);
+    CHECK_INT(h.content_length, 0);
+    CHECK(h.content_type == NULL);
+    CHECK_INT(h.content_type_len, 0);
+    CHECK_INT(h.keep_alive, 1);
+    CHECK_INT(h.expect_continue, 0);
+    CHECK_STR(why, "");
+    check_prefixes(get, __LINE__);
+
+    const char *post = "POST /bootAuth/app HTTP/1.1\r\nhost: a\r\ncontent-length:  17 \r\n"
+                       "Content-Type: \t application/json; charset=utf-8 \t\r\n"
+                       "Expect: 100-Continue\r\nX-Other: \x80\xff ok\r\n\r\nBODY";
+    CHECK_INT(parse(post, &h, why, sizeof why), (int)strlen(post) - 4);
+    CHECK(field_is(h.method, h.method_len, "POST"));
+    CHECK(field_is(h.path, h.path_len, "/bootAuth/app"));
+    CHECK_INT(h.has_length, 1);
+    CHECK_INT(h.content_length, 17);
+    CHECK(field_is(h.content_type, h.content_type_len, "application/json; charset=utf-8"));
+    CHECK_INT(h.expect_continue, 1);
+    CHECK_INT(h.keep_alive, 1);
+    check_prefixes("POST /bootAuth/app HTTP/1.1\r\nhost: a\r\ncontent-length: 17\r\n\r\n", __LINE__);
+
+    /* 18 digits is the most accepted */
+    CHECK(parse("PUT / HTTP/1.0\r\nContent-Length: 999999999999999999\r\n\r\n", &h, why, sizeof why) > 0);
+    CHECK_INT(h.content_length, 999999999999999999ULL);
+    CHECK(parse("PUT / HTTP/1.0\r\nContent-Length: 0\r\n\r\n", &h, why, sizeof why) > 0);
+    CHECK_INT(h.has_length, 1);
+    CHECK_INT(h.content_length, 0);
+}
+
+TEST(httpd_head_keep_alive) {
+    static const struct {
+        const char *head;
+        int minor, keep;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1, 1},
+        {"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 1, 0},
+        {"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, CLOSE\r\n\r\n", 1, 0},
+        {"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", 1, 1},
+        {"GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", 1, 1},
+        {"GET / HTTP/1.0\r\n\r\n", 0, 0},
+        {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, 1},
+        {"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", 0, 0},
+        {"GET / HTTP/1.0\r\nConnection: close\r\n\r\n", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dg_http_head h;
+        char why[256];
+        int r = parse(cases[i].head, &h, why, sizeof why);
+        if (r != (int)strlen(cases[i].head) || h.minor != cases[i].minor || h.keep_alive != cases[i].keep)
+            dg_test_fail(__FILE__, __LINE__, "case %zu: r %d (%s) minor %d keep %d", i, r, why, h.minor, h.keep_alive);
+    }
+}
+
+TEST(httpd_head_leading_crlf) {
+    dg_http_head h;
+    char why[256];
+    const char *s = "\r\n\r\nGET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+    CHECK_INT(parse(s, &h, why, sizeof why), (int)strlen(s));
+    CHECK(field_is(h.method, h.method_len, "GET"));
+    CHECK(field_is(h.path, h.path_len, "/a"));
+    check_prefixes(s, __LINE__);
+    /* only empty lines so far: more is needed */
+    CHECK_INT(parse("\r\n\r\n\r\n", &h, why, sizeof why), 0);
+}
+
+TEST(httpd_head_errors) {
+    /* line structure */
+    EXPECT_ERR("GET / HTTP/1.1\nHost: a\r\n\r\n", 400, "line 1");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\n\r\n", 400, "line 2");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, "bare CR in line 2");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  folded\r\n\r\n", 400, "folding");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\n\tfolded\r\n\r\n", 400, "folding");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "header Host: blank between the field name and ':'");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400, "NoColon");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", 400, "not a field name");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Ctl: a\x01z\r\n\r\n", 400, "header X-Ctl: control character");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Del: a\x7f\r\n\r\n", 400, "header X-Del: control character");
+    /* duplicates */
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400, "Host: sent more than once");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 400,
+               "Content-Length: sent more than once");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Type: a\r\nContent-type: b\r\n\r\n", 400,
+               "Content-Type: sent more than once");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n", 400,
+               "Expect: sent more than once");
+    /* Content-Length */
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400, "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", 400, "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000000\r\n\r\n", 400,
+               "Content-Length: expected 1 to 18");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400, "Content-Length: expected 1 to 18");
+    /* transfer codings */
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501, "Transfer-Encoding");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400,
+               "Transfer-Encoding: not allowed together with Content-Length");
+    /* request line */
+    EXPECT_ERR("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "version HTTP/2.0");
+    EXPECT_ERR("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "version HTTP/1.2");
+    EXPECT_ERR("GET / HTTP/x\r\nHost: a\r\n\r\n", 400, "version");
+    EXPECT_ERR("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400, "version");
+    EXPECT_ERR("GET / http/1.1\r\nHost: a\r\n\r\n", 400, "version");
+    EXPECT_ERR("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target must be a path");
+    EXPECT_ERR("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target must be a path");
+    EXPECT_ERR("GET /a#f HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target must not hold a fragment");
+    EXPECT_ERR("GET /a?b#f HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target must not hold a fragment");
+    EXPECT_ERR("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "target");
+    EXPECT_ERR("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method");
+    EXPECT_ERR(" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method");
+    EXPECT_ERR("GET / HTTP/1.1\r\n\r\n", 400, "Host: required in HTTP/1.1");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417, "Expect: only 100-continue");
+    EXPECT_ERR("POST / HTTP/1.0\r\nExpect: 100-continue, x\r\n\r\n", 417, "Expect");
+    /* a why buffer of one byte still gets its NUL; none at all is allowed */
+    dg_http_head h;
+    char one[1] = {'x'};
+    CHECK_INT(dg_http_head_parse("GET / HTTP/1.2\r\n\r\n", 18, &h, one, sizeof one), -505);
+    CHECK_INT(one[0], 0);
+    CHECK_INT(dg_http_head_parse("GET / HTTP/1.2\r\n\r\n", 18, &h, NULL, 0), -505);
+}
+
+TEST(httpd_head_limits) {
+    dg_http_head h;
+    char why[256];
+    dg_buf b;
+    /* 64 header fields pass, 65 do not */
+    for (int fields = 64; fields <= 65; fields++) {
+        dg_buf_init(&b);
+        dg_buf_puts(&b, "GET / HTTP/1.1\r\nHost: a\r\n");
+        for (int i = 1; i < fields; i++) dg_buf_printf(&b, "X-%d: v\r\n", i);
+        dg_buf_puts(&b, "\r\n");
+        int r = dg_http_head_parse((const char *)b.data, b.len, &h, why, sizeof why);
+        if (fields == 64) CHECK_INT(r, (int)b.len);
+        else {
+            CHECK_INT(r, -431);
+            CHECK(strstr(why, "more than 64 header fields") != NULL);
+        }
+        dg_buf_free(&b);
+    }
+    /* a head of 16 KiB with no end: 431; one byte less: more needed */
+    char *big = malloc(DG_HTTP_HEAD_MAX + 2);
+    memcpy(big, "GET / HTTP/1.1\r\nHost: a\r\nX-Big: ", 32);
+    memset(big + 32, 'a', DG_HTTP_HEAD_MAX + 2 - 32);
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX - 1, &h, why, sizeof why), 0);
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX, &h, why, sizeof why), -431);
+    CHECK(strstr(why, "request head larger than 16384 bytes") != NULL);
+    /* exactly DG_HTTP_HEAD_MAX bytes is a valid head */
+    memcpy(big + DG_HTTP_HEAD_MAX - 4, "\r\n\r\n", 4);
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX, &h, why, sizeof why), DG_HTTP_HEAD_MAX);
+    /* a CR as the last byte of a full-size buffer cannot end a head that
+     * fits: 431 at once, not 0 (which promises len < DG_HTTP_HEAD_MAX) */
+    memset(big + 32, 'a', DG_HTTP_HEAD_MAX + 2 - 32);
+    big[DG_HTTP_HEAD_MAX - 1] = '\r';
+    big[DG_HTTP_HEAD_MAX] = '\n';
+    big[DG_HTTP_HEAD_MAX + 1] = '\r';
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX, &h, why, sizeof why), -431);
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX + 2, &h, why, sizeof why), -431);
+    big[DG_HTTP_HEAD_MAX - 2] = '\r';
+    big[DG_HTTP_HEAD_MAX - 1] = '\n';
+    big[DG_HTTP_HEAD_MAX] = '\r';
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX, &h, why, sizeof why), -431);
+    CHECK_INT(dg_http_head_parse(big, DG_HTTP_HEAD_MAX + 1, &h, why, sizeof why), -431);
+    free(big);
+}
+
+/* ------------------------------------------------------------ server */
+
+struct hctx {
+    int entered; /* the /sleep handler started (atomic) */
+    int calls;   /* handler calls (atomic) */
+};
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static long long mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Echo "METHOD PATH BODYLEN TOO_LARGE"; "/status/NNN" sets the status,
+ * "/sleep" takes 200 ms. */
+static void echo_handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
+    struct hctx *hc = ctx;
+    const dg_http_head *h = rq->head;
+    __atomic_add_fetch(&hc->calls, 1, __ATOMIC_SEQ_CST);
+    if (h->path_len > 8 && memcmp(h->path, "/status/", 8) == 0) rp->status = (unsigned)atoi(h->path + 8);
+    if (h->path_len == 6 && memcmp(h->path, "/sleep", 6) == 0) {
+        __atomic_store_n(&hc->entered, 1, __ATOMIC_SEQ_CST);
+        sleep_ms(200);
+    }
+    rp->content_type = "text/plain";
+    dg_buf_printf(&rp->body, "%.*s %.*s %zu %d", (int)h->method_len, h->method, (int)h->path_len, h->path,
+                  rq->body_len, rq->too_large);
+}
+
+static void reject_cb(void *ctx, const char *why, dg_http_reply *rp) {
+    (void)ctx;
+    rp->content_type = "application/json";
+    dg_buf_printf(&rp->body, "{\"error\":\"%s\"}", why);
+}
+
+static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    dg_httpd_opts o = {.addr = (const struct sockaddr *)&a,
+                       .addr_len = sizeof a,
+                       .threads = 2,
+                       .max_body = 65536,
+                       .idle_timeout_ms = idle_ms,
+                       .max_connections = max_conns,
+                       .handler = echo_handler,
+                       .on_reject = reject_cb,
+                       .ctx = hc};
+    dg_err e = {0};
+    dg_httpd *s = dg_httpd_start(&o, &e);
+    if (!s) dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
+    return s;
+}
+
+/* A client connection with a receive buffer kept across responses. */
+struct cl {
+    int fd;
+    size_t len;
+    char buf[8192];
+};
+
+static int cl_open(struct cl *c, dg_httpd *s) {
+    c->len = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {2, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)dg_httpd_port(s))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        dg_test_fail(__FILE__, __LINE__, "connect: %s", strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+static void cl_close(struct cl *c) {
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+}
+
+static int cl_send(struct cl *c, const void *p, size_t n) {
+    const char *q = p;
+    while (n) {
+        ssize_t k = send(c->fd, q, n, MSG_NOSIGNAL);
+        if (k <= 0) return 0;
+        q += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+static int cl_sends(struct cl *c, const char *s) { return cl_send(c, s, strlen(s)); }
+
+/* Read more into c->buf: > 0 bytes, 0 at EOF, -1 on timeout or error. */
+static ssize_t cl_fill(struct cl *c) {
+    if (c->len == sizeof c->buf) return -1;
+    ssize_t k = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+    if (k > 0) c->len += (size_t)k;
+    return k < 0 ? -1 : k;
+}
+
+struct resp {
+    int status;
+    int close; /* "Connection: close" */
+    char body[512];
+};
+
+/* Read one response (no body after a HEAD). Returns 1 when complete. */
+static int cl_read(struct cl *c, struct resp *r, int head_only) {
+    memset(r, 0, sizeof *r);
+    char *end;
+    for (;;) {
+        end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
+        if (end) break;
+        if (cl_fill(c) <= 0) return 0;
+    }
+    size_t hl = (size_t)(end - c->buf) + 4;
+    char head[4096];
+    if (hl >= sizeof head) return 0;
+    memcpy(head, c->buf, hl);
+    head[hl] = 0;
+    if (sscanf(head, "HTTP/1.1 %d ", &r->status) != 1) return 0;
+    const char *cl = strcasestr(head, "\r\nContent-Length: ");
+    size_t blen = cl ? (size_t)strtoul(cl + 18, NULL, 10) : 0;
+    r->close = strcasestr(head, "\r\nConnection: close\r\n") != NULL;
+    if (head_only || r->status < 200) blen = 0;
+    while (c->len < hl + blen)
+        if (cl_fill(c) <= 0) return 0;
+    size_t keep = blen < sizeof r->body - 1 ? blen : sizeof r->body - 1;
+    memcpy(r->body, c->buf + hl, keep);
+    memmove(c->buf, c->buf + hl + blen, c->len - hl - blen);
+    c->len -= hl + blen;
+    return 1;
+}
+
+/* The server closed the connection (EOF or reset) with nothing more sent. */
+static int cl_closed(struct cl *c) {
+    if (c->len) return 0;
+    char x;
+    ssize_t k = recv(c->fd, &x, 1, 0);
+    return k == 0 || (k < 0 && errno == ECONNRESET);
+}
+
+#define REQ(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n"
+
+TEST(httpd_keep_alive_and_status) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/a?x=1")));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "GET /a 0 0");
+        CHECK_INT(r.close, 0);
+        CHECK(cl_sends(&c, "POST /status/404 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 404);
+        CHECK_STR(r.body, "POST /status/404 5 0");
+        CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 2);
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_pipelining) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "POST /one HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc" REQ("/status/201")
+                           REQ("/three")));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "POST /one 3 0");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 201);
+        CHECK_STR(r.body, "GET /status/201 0 0");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /three 0 0");
+    }
+    cl_close(&c);
+    /* the last request asks to close: all answers still arrive, then EOF */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/a") "GET /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /a 0 0");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /b 0 0");
+        CHECK_INT(r.close, 1);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_head_and_http10) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 1));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "");
+        /* the next answer starts right after the head: no body bytes came */
+        CHECK(cl_sends(&c, REQ("/after")));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /after 0 0");
+        /* a HEAD answer announces the length of the body it leaves out */
+        CHECK(cl_sends(&c, "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n"));
+        char *end = NULL;
+        while (!(end = memmem(c.buf, c.len, "\r\n\r\n", 4)))
+            if (cl_fill(&c) <= 0) break;
+        c.buf[c.len < sizeof c.buf ? c.len : sizeof c.buf - 1] = 0;
+        CHECK(end && strstr(c.buf, "\r\nContent-Length: 11\r\n") != NULL);
+        c.len = 0;
+    }
+    cl_close(&c);
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "GET /old HTTP/1.0\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /old 0 0");
+        CHECK_INT(r.close, 1);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.close, 0);
+        CHECK(cl_sends(&c, "GET /again HTTP/1.0\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /again 0 0");
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_expect_continue) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 100);
+        CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 0);
+        CHECK(cl_sends(&c, "body"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "POST /e 4 0");
+        /* over the cap: no 100 Continue, the answer at once, then close */
+        CHECK(cl_sends(&c, "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\nExpect: 100-continue\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "POST /e 0 1");
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_body_over_max) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    char *body = malloc(70000);
+    memset(body, 'b', 70000);
+    /* 70000 bytes sent in full: refused unread, discarded, the connection stays */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "POST /status/413 HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n"));
+        CHECK(cl_send(&c, body, 70000));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 413);
+        CHECK_STR(r.body, "POST /status/413 0 1");
+        CHECK_INT(r.close, 0);
+        CHECK(cl_sends(&c, REQ("/next")));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /next 0 0");
+    }
+    cl_close(&c);
+    /* the same, with the next request in the same write as the body */
+    if (cl_open(&c, s)) {
+        dg_buf b;
+        dg_buf_init(&b);
+        dg_buf_puts(&b, "POST /status/413 HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n");
+        dg_buf_append(&b, body, 70000);
+        dg_buf_puts(&b, REQ("/next"));
+        CHECK(cl_send(&c, b.data, b.len));
+        dg_buf_free(&b);
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 413);
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /next 0 0");
+    }
+    cl_close(&c);
+    /* exactly max_body is read and handed over */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "POST /max HTTP/1.1\r\nHost: t\r\nContent-Length: 65536\r\n\r\n"));
+        CHECK(cl_send(&c, body, 65536));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "POST /max 65536 0");
+    }
+    cl_close(&c);
+    /* 2 MiB: answered without reading, then closed */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "POST /huge HTTP/1.1\r\nHost: t\r\nContent-Length: 2097152\r\n\r\n"));
+        CHECK(cl_send(&c, body, 70000));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "POST /huge 0 1");
+        CHECK_INT(r.close, 1);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    free(body);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_reject) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    static const struct {
+        const char *req;
+        int status;
+        const char *body;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost : t\r\n\r\n", 400,
+         "{\"error\":\"header Host: blank between the field name and ':'\"}"},
+        {"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505, NULL},
+        {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", 501, NULL},
+        {"POST / HTTP/1.1\r\nHost: t\r\nExpect: later\r\n\r\n", 417, NULL},
+        {"GET / HTTP/1.1\nHost: t\n\n", 400, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!cl_open(&c, s)) break;
+        CHECK(cl_sends(&c, cases[i].req));
+        if (!cl_read(&c, &r, 0) || r.status != cases[i].status || !r.close || strncmp(r.body, "{\"error\":\"", 10))
+            dg_test_fail(__FILE__, __LINE__, "case %zu: status %d close %d body %s", i, r.status, r.close, r.body);
+        if (cases[i].body) CHECK_STR(r.body, cases[i].body);
+        CHECK(cl_closed(&c));
+        cl_close(&c);
+    }
+    /* a good request, then a bad one pipelined: one answer each, then close */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/ok") "GET /x HTTP/1.1\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "GET /ok 0 0");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 400);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 1);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_byte_by_byte) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    const char *req = "\r\nPOST /slow?q HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nsix!!!";
+    if (cl_open(&c, s)) {
+        int ok = 1;
+        for (size_t i = 0; req[i] && ok; i++) {
+            ok = cl_send(&c, req + i, 1);
+            if (i % 8 == 0) sleep_ms(1); /* let some bytes arrive alone */
+        }
+        CHECK(ok);
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "POST /slow 6 0");
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_idle_timeout) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 300, 64);
+    if (!s) return;
+    struct cl c;
+    if (cl_open(&c, s)) {
+        long long t0 = mono_ms();
+        CHECK(cl_sends(&c, "GET /half HTTP/1.1\r\nHo"));
+        CHECK(cl_closed(&c));
+        long long dt = mono_ms() - t0;
+        if (dt < 280 || dt > 1400) dg_test_fail(__FILE__, __LINE__, "closed after %lld ms, expected 300..1300", dt);
+    }
+    cl_close(&c);
+    CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 0);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_max_connections) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 2);
+    if (!s) return;
+    struct cl a, b, c;
+    struct resp r;
+    int ok = cl_open(&a, s) && cl_open(&b, s);
+    if (ok) {
+        /* both served, so both are accepted before the third connects */
+        CHECK(cl_sends(&a, REQ("/a")) && cl_read(&a, &r, 0));
+        CHECK(cl_sends(&b, REQ("/b")) && cl_read(&b, &r, 0));
+        if (cl_open(&c, s)) {
+            long long t0 = mono_ms();
+            CHECK(cl_closed(&c));
+            CHECK(mono_ms() - t0 < 500);
+        }
+        cl_close(&c);
+        /* the first two still work */
+        CHECK(cl_sends(&a, REQ("/a2")) && cl_read(&a, &r, 0));
+        CHECK_STR(r.body, "GET /a2 0 0");
+        /* one closes: a new one is served again (once the server saw the close) */
+        cl_close(&b);
+        int served = 0;
+        for (int i = 0; i < 20 && !served; i++) {
+            sleep_ms(10);
+            if (!cl_open(&c, s)) break;
+            served = cl_sends(&c, REQ("/c")) && cl_read(&c, &r, 0);
+            cl_close(&c);
+        }
+        CHECK(served);
+    }
+    cl_close(&a);
+    cl_close(&b);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_stop_waits_for_handler) {
+    struct hctx hc = {0};
+    dg_httpd *s = start(&hc, 5000, 64);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (!cl_open(&c, s)) {
+        dg_httpd_stop(s, 0);
+        return;
+    }
+    CHECK(cl_sends(&c, REQ("/sleep")));
+    for (int i = 0; i < 200 && !__atomic_load_n(&hc.entered, __ATOMIC_SEQ_CST); i++) sleep_ms(1);
+    CHECK(__atomic_load_n(&hc.entered, __ATOMIC_SEQ_CST));
+    long long t0 = mono_ms();
+    dg_httpd_stop(s, 2000);
+    long long dt = mono_ms() - t0;
+    if (dt < 100 || dt > 1500) dg_test_fail(__FILE__, __LINE__, "stop took %lld ms, expected ~200", dt);
+    /* the answer was written before the connection was closed */
+    CHECK(cl_read(&c, &r, 0));
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "GET /sleep 0 0");
+    CHECK(cl_closed(&c));
+    cl_close(&c);
+}
