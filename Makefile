@@ -80,14 +80,15 @@ $(BUILD)/.dirs:
 	@touch $@
 
 # ---------------------------------------------------------------- programs
-# Every directory cmd/<prog>/ with C sources becomes $(BUILD)/<prog>.
+# Every directory cmd/<prog>/ with C sources becomes $(BUILD)/<prog>, linked
+# with $(<prog>_LDLIBS) when an area sets it, else $(LDLIBS_ALL).
 PROGS := $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c))))
 PROGS := $(sort $(PROGS))
 define prog_rule
 $(1)_SRCS := $$(sort $$(wildcard cmd/$(1)/*.c))
 $(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/$(1): $$($(1)_OBJS) $(LIB)
-	$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $(LIB) $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_SAN) -o $$@ $$($(1)_OBJS) $(LIB) $$(or $$($(1)_LDLIBS),$(LDLIBS_ALL))
 ALL_TARGETS += $(BUILD)/$(1)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))

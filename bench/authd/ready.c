@@ -1,6 +1,7 @@
 /* ready.c — time from exec to the first answer of a freshly started daemon.
  *
  *   authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...
+ *   authd-ready --socket-activation RUNS BODY_FILE -- PROGRAM ARGS...
  *
  * For each run: note the monotonic clock, fork and exec PROGRAM ARGS, then
  * connect to 127.0.0.1:PORT over and over (every 50 µs) until it accepts,
@@ -10,6 +11,14 @@
  * reaped. Prints one line per run and then best and median in milliseconds.
  * Nothing else runs in this process, so the figure carries no interpreter or
  * event-loop overhead (a Node or Python harness adds 2–10 ms of its own).
+ *
+ * With --socket-activation the harness binds 127.0.0.1 (any free port)
+ * itself and hands the listening socket to the program as systemd does
+ * (descriptor 3, LISTEN_FDS=1, LISTEN_PID = the program's PID). It connects
+ * and sends the request at once: the kernel queues it until the program
+ * accepts, so no polling is involved and the figure is exec to answer
+ * exactly. A program that does not support socket activation never answers
+ * and the run fails.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +46,8 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int exchange(int fd, const char *req, size_t reqlen);
+
 /* One request on a fresh connection: 1 on an HTTP 200, 0 when the port does
  * not accept yet, -1 when it accepted but the answer was not a 200. */
 static int try_once(int port, const char *req, size_t reqlen) {
@@ -51,6 +62,10 @@ static int try_once(int port, const char *req, size_t reqlen) {
         close(fd);
         return 0;
     }
+    return exchange(fd, req, reqlen);
+}
+
+static int exchange(int fd, const char *req, size_t reqlen) {
     int one = 1;
     struct timeval tv = {5, 0}; /* a daemon that accepts but never answers fails the run */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -79,19 +94,38 @@ static int try_once(int port, const char *req, size_t reqlen) {
     return strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 1 : -1;
 }
 
+static int listen_any(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0); /* no CLOEXEC: the child inherits it */
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) != 0)
+        return -1;
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 6 || strcmp(argv[4], "--") != 0) {
-        fprintf(stderr, "usage: authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...\n");
+    int activation = argc > 1 && strcmp(argv[1], "--socket-activation") == 0;
+    int need = 6; /* "--" is argv[4] in both forms */
+    if (argc < need || strcmp(argv[need - 2], "--") != 0) {
+        fprintf(stderr, "usage: authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...\n"
+                        "       authd-ready --socket-activation RUNS BODY_FILE -- PROGRAM ARGS...\n");
         return 2;
     }
-    int runs = atoi(argv[1]), port = atoi(argv[2]);
+    int runs = atoi(argv[activation ? 2 : 1]), port = activation ? 1 : atoi(argv[2]);
+    const char *body_file = argv[need - 3];
+    char **prog = argv + need - 1;
     if (runs < 1 || runs > 1000 || port < 1 || port > 65535) {
         fprintf(stderr, "authd-ready: RUNS must be 1..1000 and PORT 1..65535\n");
         return 2;
     }
-    FILE *f = fopen(argv[3], "rb");
+    FILE *f = fopen(body_file, "rb");
     if (!f) {
-        fprintf(stderr, "authd-ready: cannot open %s\n", argv[3]);
+        fprintf(stderr, "authd-ready: cannot open %s\n", body_file);
         return 2;
     }
     static char body[65536];
@@ -108,6 +142,11 @@ int main(int argc, char **argv) {
     double *t = calloc((size_t)runs, sizeof *t);
     if (!t) return 1;
     for (int i = 0; i < runs; i++) {
+        int lfd = -1;
+        if (activation && (lfd = listen_any(&port)) < 0) {
+            fprintf(stderr, "authd-ready: cannot listen on 127.0.0.1\n");
+            return 1;
+        }
         double t0 = now_ms();
         pid_t pid = fork();
         if (pid < 0) return 1;
@@ -117,14 +156,29 @@ int main(int argc, char **argv) {
                 dup2(dn, 1);
                 dup2(dn, 2);
             }
-            execv(argv[5], argv + 5);
+            if (activation) {
+                char pidbuf[24];
+                if (lfd != 3) {
+                    dup2(lfd, 3);
+                    close(lfd);
+                }
+                snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
+                setenv("LISTEN_PID", pidbuf, 1);
+                setenv("LISTEN_FDS", "1", 1);
+            }
+            execv(prog[0], prog);
             _exit(127);
         }
         int r = 0;
-        while ((r = try_once(port, req, reqlen)) == 0 && now_ms() - t0 < 5000) {
-            struct timespec ts = {0, 50000};
-            nanosleep(&ts, NULL);
-        }
+        if (activation) {
+            /* the connection waits in the kernel's queue until the program accepts */
+            close(lfd);
+            r = try_once(port, req, reqlen);
+        } else
+            while ((r = try_once(port, req, reqlen)) == 0 && now_ms() - t0 < 5000) {
+                struct timespec ts = {0, 50000};
+                nanosleep(&ts, NULL);
+            }
         t[i] = now_ms() - t0;
         kill(pid, SIGTERM);
         int st;
@@ -136,7 +190,8 @@ int main(int argc, char **argv) {
         printf("run %d: %.2f ms\n", i + 1, t[i]);
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    printf("exec to first answer over %d runs: best %.2f ms, median %.2f ms\n", runs, t[0], t[runs / 2]);
+    printf("exec to first answer over %d runs%s: best %.2f ms, median %.2f ms\n", runs,
+           activation ? " (socket activation)" : "", t[0], t[runs / 2]);
     free(t);
     return 0;
 }

@@ -53,11 +53,15 @@ void authd_config_free(authd_config *c);
 /* scheme://host[:port] of an URL (no path, query or user info). */
 void authd_url_label(const char *url, char *out, size_t cap);
 
-/* Build the backend the configuration describes. */
-dg_policy *authd_policy_new(const authd_config *c, dg_err *err);
+/* Build the backend the configuration describes. async: the eth backend
+ * returns before its first snapshot (see dg_policy_wait_ready). */
+dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err);
 
 /* Decision log (one JSON line per decision) and daemon messages. */
 int declog_open(const char *path, dg_err *err);
+/* Start the thread that flushes the log every 100 ms (after the first
+ * request could be answered: it is not needed before). */
+void declog_start_flusher(void);
 void declog_close(void);
 void declog_flush(void);
 /* Re-open the log file (after rotation). */
@@ -77,7 +81,14 @@ void metrics_render(dg_buf *out, dg_policy *p);
 
 /* HTTP server. */
 typedef struct authd_server authd_server;
+/* Listen (or take the socket of systemd socket activation: LISTEN_PID is
+ * this process and LISTEN_FDS is 1) and start one worker; the others start
+ * in server_start_workers, once the first request could be answered. */
 authd_server *server_start(const authd_config *c, dg_policy *p, dg_err *err);
+void server_start_workers(authd_server *s);
+/* "http://host:port" as bound, and whether the socket was inherited. */
+const char *server_listen_url(const authd_server *s);
+int server_socket_activated(const authd_server *s);
 /* Swap in a new policy (SIGHUP); returns the old one, safe to free. */
 dg_policy *server_swap_policy(authd_server *s, dg_policy *p);
 /* The bound port (for port 0). */

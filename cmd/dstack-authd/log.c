@@ -52,8 +52,11 @@ int declog_open(const char *path, dg_err *err) {
     g_out = open_path(path, &g_owned);
     if (!g_out) return dg_err_set(err, DG_ERR_IO, "decision log %s: cannot open for appending", path);
     setvbuf(g_out, NULL, _IOFBF, 1 << 16);
-    if (pthread_create(&g_flusher, NULL, flusher, NULL) == 0) g_flusher_started = 1;
     return 1;
+}
+
+void declog_start_flusher(void) {
+    if (g_out && !g_flusher_started && pthread_create(&g_flusher, NULL, flusher, NULL) == 0) g_flusher_started = 1;
 }
 
 void declog_reopen(void) {

@@ -16,7 +16,7 @@
 
 #include "authd.h"
 
-dg_policy *authd_policy_new(const authd_config *c, dg_err *err) {
+dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     if (strcmp(c->backend, "static") == 0) return dg_policy_static_new(c->static_path, authd_policy_log, NULL, err);
     if (strcmp(c->backend, "dev") == 0) {
         if (!c->dev_flag) {
@@ -46,6 +46,7 @@ dg_policy *authd_policy_new(const authd_config *c, dg_err *err) {
     o.info_cache_ms = c->info_cache_ms;
     o.rpc_pool = (size_t)c->threads;
     o.log = authd_policy_log;
+    o.async_start = async;
     return dg_policy_eth_new(&o, err);
 }
 
@@ -94,7 +95,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dstack-authd: %s\n", err.msg);
         return 1;
     }
-    dg_policy *policy = authd_policy_new(&cfg, &err);
+    /* The eth backend's first round trip (chain id, first snapshot block)
+     * runs while the server starts; a request arriving first waits for it. */
+    dg_policy *policy = authd_policy_new(&cfg, 1, &err);
     if (!policy) {
         fprintf(stderr, "dstack-authd: %s backend: %s\n", cfg.backend, err.msg);
         declog_close();
@@ -109,8 +112,18 @@ int main(int argc, char **argv) {
         authd_config_free(&cfg);
         return 1;
     }
-    authd_msg("listening on http://%s%s%s:%d (backend %s%s)", strchr(cfg.host, ':') ? "[" : "", cfg.host,
-              strchr(cfg.host, ':') ? "]" : "", server_port(srv), cfg.backend,
+    if (!dg_policy_wait_ready(policy, &err)) {
+        fprintf(stderr, "dstack-authd: %s backend: %s\n", cfg.backend, err.msg);
+        server_stop(srv, 0);
+        dg_policy_free(policy);
+        declog_close();
+        authd_config_free(&cfg);
+        return 1;
+    }
+    server_start_workers(srv);
+    declog_start_flusher();
+    authd_msg("listening on %s (backend %s%s%s)", server_listen_url(srv), cfg.backend,
+              server_socket_activated(srv) ? ", socket from systemd socket activation" : "",
               strcmp(cfg.backend, "dev") == 0 ? ", DEV MODE: every boot is allowed" : "");
 
     for (;;) {
@@ -127,7 +140,7 @@ int main(int argc, char **argv) {
             }
             if (strcmp(ncfg.host, cfg.host) != 0 || ncfg.port != cfg.port || ncfg.threads != cfg.threads)
                 authd_msg("SIGHUP: host, port and threads take effect only after a restart");
-            dg_policy *np = authd_policy_new(&ncfg, &e2);
+            dg_policy *np = authd_policy_new(&ncfg, 0, &e2);
             if (!np) {
                 authd_msg("SIGHUP: %s backend not started, keeping the running one: %s", ncfg.backend, e2.msg);
                 authd_config_free(&ncfg);

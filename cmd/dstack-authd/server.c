@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "authd.h"
 #include "dstackgov/bootinfo.h"
@@ -31,6 +32,8 @@
 
 struct authd_server {
     dg_httpd *h;
+    char url[96];
+    int activated;
     pthread_rwlock_t lock;
     dg_policy *policy;
     int port;
@@ -316,6 +319,26 @@ static void on_reject(void *ctx, const char *why, dg_http_reply *rp) {
     metrics_request(R_OTHER, O_INVALID, 0, 0);
 }
 
+/* systemd's socket activation protocol (sd_listen_fds(3)): descriptors from
+ * 3 on, LISTEN_FDS of them, meant for the process LISTEN_PID. Returns the
+ * descriptor, 0 when not activated, -1 with err set when misconfigured. */
+static int activation_fd(dg_err *err) {
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds) return 0;
+    char *end;
+    long lp = strtol(pid, &end, 10);
+    if (*end || lp != (long)getpid()) return 0; /* meant for another process */
+    long n = strtol(fds, &end, 10);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (*end || n != 1) {
+        dg_err_set(err, DG_ERR_CONFIG, "socket activation: LISTEN_FDS=%s, expected exactly one socket", fds);
+        return -1;
+    }
+    return 3;
+}
+
 authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     authd_server *s = calloc(1, sizeof *s);
     struct sockaddr_storage ss;
@@ -323,6 +346,11 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     memset(&ss, 0, sizeof ss);
     if (!s) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    int lfd = activation_fd(err);
+    if (lfd < 0) {
+        free(s);
         return NULL;
     }
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
@@ -342,10 +370,13 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     }
     s->policy = p;
     s->log_on = cfg->decision_log[0] != 0;
+    s->activated = lfd > 0;
     pthread_rwlock_init(&s->lock, NULL);
     dg_httpd_opts o = {.addr = (struct sockaddr *)&ss,
                        .addr_len = sl,
+                       .listen_fd = lfd,
                        .threads = cfg->threads,
+                       .start_threads = 1,
                        .max_body = DG_BOOTINFO_BODY_MAX,
                        .idle_timeout_ms = 30000,
                        .max_connections = 1000,
@@ -357,12 +388,32 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     if (!s->h) {
         pthread_rwlock_destroy(&s->lock);
         free(s);
-        dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port, e2.msg);
+        if (lfd > 0) dg_err_set(err, DG_ERR_IO, "socket activation: %s", e2.msg);
+        else dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port, e2.msg);
         return NULL;
     }
     s->port = dg_httpd_port(s->h);
+    /* the address actually bound (an inherited socket has its own) */
+    char host[80] = "?";
+    sl = sizeof ss;
+    if (lfd > 0 && getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+        else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+    } else
+        snprintf(host, sizeof host, "%s", cfg->host);
+    snprintf(s->url, sizeof s->url, "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+             s->port);
     return s;
 }
+
+void server_start_workers(authd_server *s) {
+    dg_err err = {0};
+    if (!dg_httpd_start_workers(s->h, &err)) authd_msg("%s (serving with fewer HTTP workers)", err.msg);
+}
+
+const char *server_listen_url(const authd_server *s) { return s->url; }
+
+int server_socket_activated(const authd_server *s) { return s->activated; }
 
 int server_port(const authd_server *s) { return s->port; }
 

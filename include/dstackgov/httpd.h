@@ -93,7 +93,12 @@ typedef void (*dg_httpd_reject_cb)(void *ctx, const char *why, dg_http_reply *rp
 typedef struct {
     const struct sockaddr *addr; /* where to listen (port 0 = any free port) */
     socklen_t addr_len;
+    int listen_fd;               /* > 0: serve this already listening socket (socket
+                                    activation) instead of binding addr; the server owns it */
     int threads;                 /* worker threads, 1..64 */
+    int start_threads;           /* how many dg_httpd_start starts (0 or > threads: all); the
+                                    rest start in dg_httpd_start_workers, so a daemon can
+                                    answer its first request before paying for the others */
     size_t max_body;             /* larger bodies are not read */
     int idle_timeout_ms;         /* a request must be complete this long after accept / the last answer */
     int max_connections;         /* further connections are closed at once */
@@ -107,6 +112,9 @@ typedef struct dg_httpd dg_httpd;
 /* Bind, listen and start the workers. NULL with err set (DG_ERR_IO: the
  * address is in use or not allowed; DG_ERR_NOMEM). */
 dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err);
+/* Start the workers dg_httpd_start left out (start_threads). Returns 1, or
+ * 0 with err set (the server keeps serving with the workers it has). */
+int dg_httpd_start_workers(dg_httpd *s, dg_err *err);
 /* The port actually bound (useful with port 0). */
 int dg_httpd_port(const dg_httpd *s);
 /* Stop accepting, wait up to wait_ms for requests being handled or read to

@@ -106,12 +106,17 @@ typedef struct {
     size_t rpc_pool;              /* RPC clients for concurrent misses; 0 = 4 */
     dg_policy_log_fn log;         /* may be NULL */
     void *log_ctx;
+    int async_start;              /* 1: return before the first snapshot (see below) */
 } dg_eth_policy_opts;
 
-/* Start the eth backend: connects, learns or checks the chain id, takes the
- * first snapshot and starts the snapshot thread.
- * Returns the backend, or NULL with err filled (bad address, no endpoint
- * reachable, chain id mismatch, snapshot unavailable). */
+/* Start the eth backend: its snapshot thread connects, learns or checks the
+ * chain id and takes the first snapshot (one JSON-RPC batch), then keeps the
+ * snapshot fresh. By default this waits for that start and returns NULL with
+ * err filled if it failed (bad address, no endpoint reachable, chain id
+ * mismatch, snapshot unavailable). With async_start it returns at once: the
+ * caller gets the start's outcome from dg_policy_wait_ready, and decisions
+ * asked meanwhile wait for it (within their deadline; a failed start denies).
+ * The daemon uses this to listen while the first round trip is in flight. */
 dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err);
 
 /* The eth_call data of isAppAllowed(T) (route app) or isKmsAllowed(T) (route
@@ -163,6 +168,11 @@ int dg_policy_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigne
 
 /* Stop threads and free. NULL is fine. */
 void dg_policy_free(dg_policy *p);
+
+/* Wait until the backend has started (eth with async_start: first snapshot
+ * taken or failed). Returns 1, or 0 with err set to why the start failed.
+ * Immediate for the other backends. */
+int dg_policy_wait_ready(dg_policy *p, dg_err *err);
 
 /* Name of a route: "app" or "kms". */
 const char *dg_route_name(dg_route route);

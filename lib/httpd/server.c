@@ -18,6 +18,7 @@
  * instead of a reset.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -402,6 +403,27 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+/* Start workers until there are upto of them. */
+static int start_workers(dg_httpd *s, int upto, dg_err *err) {
+    for (int i = s->nw; i < upto; i++) {
+        worker *w = &s->w[i];
+        w->s = s;
+        w->ep = epoll_create1(EPOLL_CLOEXEC);
+        w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data = {.ptr = &s->lfd}};
+        struct epoll_event ee = {.events = EPOLLIN, .data = {.ptr = &w->evfd}};
+        if (w->ep < 0 || w->evfd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, s->lfd, &el) != 0 ||
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ee) != 0 || pthread_create(&w->th, NULL, worker_main, w) != 0) {
+            int e = errno;
+            if (w->ep >= 0) close(w->ep);
+            if (w->evfd >= 0) close(w->evfd);
+            return dg_err_set(err, DG_ERR_IO, "cannot start HTTP worker: %s", strerror(e));
+        }
+        s->nw = i + 1;
+    }
+    return 1;
+}
+
 dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     if (!o->handler || o->threads < 1 || o->threads > 64 || o->max_connections < 1 || o->idle_timeout_ms < 1) {
         dg_err_set(err, DG_ERR_INTERNAL, "httpd: bad options");
@@ -414,11 +436,28 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     }
     s->o = *o;
     s->in_max = DG_HTTP_HEAD_MAX + o->max_body;
-    s->lfd = socket(o->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(s->lfd, o->addr, o->addr_len) != 0 || listen(s->lfd, 1024) != 0) {
-        int e = errno;
+    int one = 1, e = 0;
+    if (o->listen_fd > 0) {
+        /* socket activation: the socket must already be a listening stream socket */
+        int acc = 0, type = 0;
+        socklen_t l1 = sizeof acc, l2 = sizeof type;
+        s->lfd = o->listen_fd;
+        if (getsockopt(s->lfd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l1) != 0 ||
+            getsockopt(s->lfd, SOL_SOCKET, SO_TYPE, &type, &l2) != 0 || !acc || type != SOCK_STREAM) {
+            free(s);
+            dg_err_set(err, DG_ERR_IO, "inherited descriptor %d is not a listening stream socket", o->listen_fd);
+            return NULL;
+        }
+        if (fcntl(s->lfd, F_SETFL, fcntl(s->lfd, F_GETFL) | O_NONBLOCK) != 0 ||
+            fcntl(s->lfd, F_SETFD, FD_CLOEXEC) != 0)
+            e = errno;
+    } else {
+        s->lfd = socket(o->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            bind(s->lfd, o->addr, o->addr_len) != 0 || listen(s->lfd, 1024) != 0)
+            e = errno;
+    }
+    if (e) {
         if (s->lfd >= 0) close(s->lfd);
         free(s);
         dg_err_set(err, DG_ERR_IO, "%s", strerror(e));
@@ -426,6 +465,7 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
+    memset(&ss, 0, sizeof ss);
     getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
     s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                               : ((struct sockaddr_in *)&ss)->sin_port);
@@ -436,27 +476,15 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    for (int i = 0; i < o->threads; i++) {
-        worker *w = &s->w[i];
-        w->s = s;
-        w->ep = epoll_create1(EPOLL_CLOEXEC);
-        w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data = {.ptr = &s->lfd}};
-        struct epoll_event ee = {.events = EPOLLIN, .data = {.ptr = &w->evfd}};
-        if (w->ep < 0 || w->evfd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, s->lfd, &el) != 0 ||
-            epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ee) != 0 || pthread_create(&w->th, NULL, worker_main, w) != 0) {
-            int e = errno;
-            if (w->ep >= 0) close(w->ep);
-            if (w->evfd >= 0) close(w->evfd);
-            s->nw = i;
-            dg_httpd_stop(s, 0);
-            dg_err_set(err, DG_ERR_IO, "cannot start HTTP worker: %s", strerror(e));
-            return NULL;
-        }
-        s->nw = i + 1;
+    int first = o->start_threads > 0 && o->start_threads < o->threads ? o->start_threads : o->threads;
+    if (!start_workers(s, first, err)) {
+        dg_httpd_stop(s, 0);
+        return NULL;
     }
     return s;
 }
+
+int dg_httpd_start_workers(dg_httpd *s, dg_err *err) { return start_workers(s, s->o.threads, err); }
 
 int dg_httpd_port(const dg_httpd *s) { return s->port; }
 

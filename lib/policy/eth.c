@@ -96,6 +96,9 @@ typedef struct {
 
     pthread_mutex_t snap_mu;
     snapshot snap;
+    int init_state;     /* 0 starting, 1 started, -1 start failed (under snap_mu) */
+    dg_err init_err;
+    pthread_cond_t ready_cv;
 
     pthread_mutex_t cache_mu;
     pthread_cond_t cache_cv;
@@ -346,12 +349,29 @@ static int block_params(eth_policy *e, const char *tag, uint64_t number, json_t 
     return *params != NULL;
 }
 
+/* The snapshot from an eth_getBlockByNumber answer (tag NULL: head - N). */
+static int snap_from_block(const dg_rpc_req *r, const char *tag, snapshot *s, dg_err *err) {
+    uint64_t num = 0;
+    if (!r->ok || !json_is_object(r->result))
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber(%s): %s", tag ? tag : "head-N",
+                          r->ok ? "no such block" : r->error);
+    json_t *hash = json_object_get(r->result, "hash");
+    if (!parse_quantity(json_object_get(r->result, "number"), &num) || !json_is_string(hash) ||
+        !dg_hex_decode(json_string_value(hash), json_string_length(hash), s->hash, 32, NULL))
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber: malformed block");
+    s->number = num;
+    dg_hex_encode_0x(s->hash, 32, s->hash_hex);
+    s->valid = 1;
+    s->at_ms = dg_policy_now_ms();
+    return 1;
+}
+
 /* One poll: chain id + the snapshot block. Fills s; returns 1 when valid. */
 static int poll_once(eth_policy *e, snapshot *s, dg_err *err) {
     dg_rpc_req r[2];
     const char *tag = e->o.snapshot == DG_SNAP_SAFE ? "safe" : e->o.snapshot == DG_SNAP_FINALIZED ? "finalized"
                       : e->o.snapshot == DG_SNAP_LATEST ? "latest" : NULL;
-    uint64_t cid = 0, head = 0, num = 0;
+    uint64_t cid = 0, head = 0;
     memset(r, 0, sizeof r);
     memset(s, 0, sizeof *s);
     dg_rpc_set_deadline(e->poll_rpc, dg_policy_now_ms() + e->o.deadline_ms);
@@ -397,21 +417,7 @@ static int poll_once(eth_policy *e, snapshot *s, dg_err *err) {
         r[1].ok = r[0].ok;
         snprintf(r[1].error, sizeof r[1].error, "%s", r[0].error);
     }
-    if (!r[1].ok || !json_is_object(r[1].result)) {
-        dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber(%s): %s", tag ? tag : "head-N",
-                   r[1].ok ? "no such block" : r[1].error);
-        goto fail;
-    }
-    json_t *hash = json_object_get(r[1].result, "hash");
-    if (!parse_quantity(json_object_get(r[1].result, "number"), &num) || !json_is_string(hash) ||
-        !dg_hex_decode(json_string_value(hash), json_string_length(hash), s->hash, 32, NULL)) {
-        dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber: malformed block");
-        goto fail;
-    }
-    s->number = num;
-    dg_hex_encode_0x(s->hash, 32, s->hash_hex);
-    s->valid = 1;
-    s->at_ms = dg_policy_now_ms();
+    if (!snap_from_block(&r[1], tag, s, err)) goto fail;
     dg_rpc_req_clear(r, 2);
     return 1;
 fail:
@@ -420,9 +426,103 @@ fail:
     return 0;
 }
 
+/* The start, on the snapshot thread: learn or check the chain id and take
+ * the first snapshot. Returns 1, or 0 with err set. */
+static int first_snapshot(eth_policy *e, dg_err *err) {
+    /* Learn or check the chain id and take the first snapshot in one round
+     * trip (for `auto`, both candidate blocks), so the first request is
+     * answered at once. Without a quorum it goes through the pool client the
+     * first miss will use, whose connection is then already open. */
+    dg_rpc_req r[3];
+    memset(r, 0, sizeof r);
+    size_t nr = 2;
+    int slot = -1;
+    dg_rpc *rpc0 = e->o.quorum ? e->poll_rpc : pool_get(e, dg_policy_now_ms() + e->o.deadline_ms, &slot);
+    const char *tag = e->o.snapshot == DG_SNAP_SAFE        ? "safe"
+                      : e->o.snapshot == DG_SNAP_FINALIZED ? "finalized"
+                      : e->o.snapshot == DG_SNAP_AUTO      ? "finalized"
+                      : e->o.snapshot == DG_SNAP_LATEST    ? "latest"
+                                                           : NULL;
+    r[0].method = "eth_chainId";
+    if (tag) {
+        r[1].method = "eth_getBlockByNumber";
+        block_params(e, tag, 0, &r[1].params);
+    } else
+        r[1].method = "eth_blockNumber";
+    if (e->o.snapshot == DG_SNAP_AUTO) {
+        r[2].method = "eth_getBlockByNumber";
+        block_params(e, "latest", 0, &r[2].params);
+        nr = 3;
+    }
+    dg_rpc_set_deadline(rpc0, dg_policy_now_ms() + e->o.deadline_ms);
+    int bok = dg_rpc_batch(rpc0, r, nr, err);
+    size_t ep0 = dg_rpc_last_endpoint(rpc0) < e->nurls ? dg_rpc_last_endpoint(rpc0) : 0;
+    if (slot >= 0) pool_put(e, slot);
+    if (!bok) goto fail_r;
+    uint64_t cid;
+    if (!r[0].ok || !parse_quantity(r[0].result, &cid)) {
+        dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: eth_chainId: %s", e->labels[ep0],
+                   r[0].ok ? "not a quantity" : r[0].error);
+        goto fail_r;
+    }
+    if (e->o.chain_id && cid != e->o.chain_id) {
+        dg_err_set(err, DG_ERR_CHAIN_ID, "rpc %s: chain id %llu, expected %llu", e->labels[ep0],
+                   (unsigned long long)cid, (unsigned long long)e->o.chain_id);
+        goto fail_r;
+    }
+    e->chain_id = cid;
+    snprintf(e->chain_hex, sizeof e->chain_hex, "0x%llx", (unsigned long long)cid);
+
+    /* Auto snapshot: decide from finalized state wherever the chain has it
+     * (a reorg cannot then resurrect a revoked measurement); a local dev chain
+     * finalizes far behind its head and would hide every fresh change. */
+    const dg_rpc_req *blk = tag ? &r[1] : NULL;
+    if (e->o.snapshot == DG_SNAP_AUTO) {
+        int has_final = cid != 31337 && cid != 1337 && r[1].ok && json_is_object(r[1].result);
+        e->o.snapshot = has_final ? DG_SNAP_FINALIZED : DG_SNAP_LATEST;
+        blk = has_final ? &r[1] : &r[2];
+        tag = has_final ? "finalized" : "latest";
+        if (e->o.log) {
+            char m[160];
+            snprintf(m, sizeof m, "snapshot auto: %s (chain %llu %s)", has_final ? "finalized" : "latest",
+                     (unsigned long long)cid,
+                     has_final ? "reports finalized blocks"
+                               : (cid == 31337 || cid == 1337) ? "is a local dev chain" : "has no finalized tag");
+            e->o.log(e->o.log_ctx, m);
+        }
+    }
+
+    snapshot s;
+    memset(&s, 0, sizeof s);
+    if (blk ? !snap_from_block(blk, tag, &s, err) : !poll_once(e, &s, err)) {
+        dg_err_wrap(err, "first snapshot block");
+        goto fail_r;
+    }
+    dg_rpc_req_clear(r, 3);
+    pthread_mutex_lock(&e->pool_mu);
+    stats_copy_locked(e, e->npool, e->poll_rpc);
+    pthread_mutex_unlock(&e->pool_mu);
+    pthread_mutex_lock(&e->snap_mu);
+    e->snap = s;
+    e->snap_updates = 1;
+    pthread_mutex_unlock(&e->snap_mu);
+    return 1;
+fail_r:
+    dg_rpc_req_clear(r, 3);
+    return 0;
+}
+
 static void *poller_main(void *arg) {
     eth_policy *e = arg;
     int was_ok = 1;
+    dg_err ierr = {0};
+    int started = first_snapshot(e, &ierr);
+    pthread_mutex_lock(&e->snap_mu);
+    e->init_state = started ? 1 : -1;
+    e->init_err = ierr;
+    pthread_cond_broadcast(&e->ready_cv);
+    pthread_mutex_unlock(&e->snap_mu);
+    if (!started) return NULL;
     for (;;) {
         pthread_mutex_lock(&e->stop_mu);
         if (!e->stop) {
@@ -637,10 +737,42 @@ out:
     return ep;
 }
 
+/* Wait for the start until deadline_ms (absolute; < 0: no limit). */
+static int wait_started(eth_policy *e, long long deadline_ms, dg_err *err) {
+    pthread_mutex_lock(&e->snap_mu);
+    while (e->init_state == 0) {
+        if (deadline_ms < 0) {
+            pthread_cond_wait(&e->ready_cv, &e->snap_mu);
+            continue;
+        }
+        long long now = dg_policy_now_ms();
+        if (now >= deadline_ms) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long add = deadline_ms - now;
+        ts.tv_sec += add / 1000;
+        ts.tv_nsec += (add % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&e->ready_cv, &e->snap_mu, &ts);
+    }
+    int st = e->init_state;
+    if (st < 0) *err = e->init_err;
+    pthread_mutex_unlock(&e->snap_mu);
+    if (st == 0) return dg_err_set(err, DG_ERR_RPC_TIMEOUT, "backend still starting (first snapshot block not taken)");
+    return st > 0;
+}
+
+static int eth_wait_ready(dg_policy *p, dg_err *err) { return wait_started((eth_policy *)p, -1, err); }
+
 static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d) {
     eth_policy *e = (eth_policy *)p;
     long long start = dg_policy_now_ms();
     snapshot s;
+    dg_err ierr = {0};
+    if (!wait_started(e, start + e->o.deadline_ms, &ierr)) {
+        deny_rpc(d, &ierr);
+        return;
+    }
     pthread_mutex_lock(&e->snap_mu);
     s = e->snap;
     pthread_mutex_unlock(&e->snap_mu);
@@ -732,6 +864,7 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
         return 1;
     }
     pthread_mutex_unlock(&e->info_mu);
+    if (!wait_started(e, now + e->o.deadline_ms, err)) return 0;
 
     snapshot s;
     pthread_mutex_lock(&e->snap_mu);
@@ -850,6 +983,7 @@ static void eth_destroy(dg_policy *p) {
     pthread_mutex_destroy(&e->gw_mu);
     pthread_mutex_destroy(&e->stop_mu);
     pthread_cond_destroy(&e->stop_cv);
+    pthread_cond_destroy(&e->ready_cv);
     free(e);
 }
 
@@ -861,6 +995,7 @@ static const struct dg_policy_ops ETH_OPS = {
     .nendpoints = eth_nendpoints,
     .endpoint_stats = eth_endpoint_stats,
     .destroy = eth_destroy,
+    .wait_ready = eth_wait_ready,
 };
 
 dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
@@ -896,6 +1031,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     pthread_mutex_init(&e->gw_mu, NULL);
     pthread_mutex_init(&e->stop_mu, NULL);
     pthread_cond_init(&e->stop_cv, NULL);
+    pthread_cond_init(&e->ready_cv, NULL);
 
     dg_err aerr;
     if (!dg_address_parse(opts->kms_contract, e->kms, &aerr)) {
@@ -940,61 +1076,12 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
         e->pool_free[e->nfree++] = (int)i;
     }
 
-    /* Learn or check the chain id. */
-    json_t *res = NULL;
-    uint64_t cid;
-    dg_rpc_set_deadline(e->poll_rpc, dg_policy_now_ms() + e->o.deadline_ms);
-    if (!dg_rpc_call(e->poll_rpc, "eth_chainId", NULL, &res, err)) goto fail;
-    int okq = parse_quantity(res, &cid);
-    json_decref(res);
-    if (!okq) {
-        dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_chainId: not a quantity");
-        goto fail;
-    }
-    if (opts->chain_id && cid != opts->chain_id) {
-        dg_err_set(err, DG_ERR_CHAIN_ID, "rpc %s: chain id %llu, expected %llu",
-                   e->labels[dg_rpc_last_endpoint(e->poll_rpc) < e->nurls ? dg_rpc_last_endpoint(e->poll_rpc) : 0],
-                   (unsigned long long)cid, (unsigned long long)opts->chain_id);
-        goto fail;
-    }
-    e->chain_id = cid;
-    snprintf(e->chain_hex, sizeof e->chain_hex, "0x%llx", (unsigned long long)cid);
-
-    /* Auto snapshot: decide from finalized state wherever the chain has it
-     * (a reorg cannot then resurrect a revoked measurement); a local dev chain
-     * finalizes far behind its head and would hide every fresh change. */
-    if (e->o.snapshot == DG_SNAP_AUTO) {
-        json_t *blk = NULL;
-        int has_final = 0;
-        if (cid != 31337 && cid != 1337 &&
-            dg_rpc_call(e->poll_rpc, "eth_getBlockByNumber", json_pack("[sb]", "finalized", 0), &blk, NULL))
-            has_final = json_is_object(blk);
-        json_decref(blk);
-        e->o.snapshot = has_final ? DG_SNAP_FINALIZED : DG_SNAP_LATEST;
-        if (e->o.log) {
-            char m[160];
-            snprintf(m, sizeof m, "snapshot auto: %s (chain %llu %s)", has_final ? "finalized" : "latest",
-                     (unsigned long long)cid,
-                     has_final ? "reports finalized blocks"
-                               : (cid == 31337 || cid == 1337) ? "is a local dev chain" : "has no finalized tag");
-            e->o.log(e->o.log_ctx, m);
-        }
-    }
-
-    /* First snapshot, synchronously, so the first request is answered. */
-    snapshot s;
-    if (!poll_once(e, &s, err)) {
-        dg_err_wrap(err, "first snapshot block");
-        goto fail;
-    }
-    e->snap = s;
-    e->snap_updates = 1;
-    stats_copy_locked(e, e->npool, e->poll_rpc); /* no other thread yet */
     if (pthread_create(&e->poller, NULL, poller_main, e) != 0) {
         dg_err_set(err, DG_ERR_INTERNAL, "cannot start the snapshot thread");
         goto fail;
     }
     e->poller_started = 1;
+    if (!e->o.async_start && !eth_wait_ready(&e->base, err)) goto fail;
     return &e->base;
 fail:
     eth_destroy(&e->base);

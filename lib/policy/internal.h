@@ -17,6 +17,7 @@ struct dg_policy_ops {
     size_t (*nendpoints)(const dg_policy *p);
     int (*endpoint_stats)(dg_policy *p, size_t i, const char **label, unsigned long *calls, unsigned long *errors);
     void (*destroy)(dg_policy *p);
+    int (*wait_ready)(dg_policy *p, dg_err *err); /* NULL: always ready */
 };
 
 struct dg_policy {

@@ -109,6 +109,8 @@ void dg_policy_free(dg_policy *p) {
     if (p) p->ops->destroy(p);
 }
 
+int dg_policy_wait_ready(dg_policy *p, dg_err *err) { return p->ops->wait_ready ? p->ops->wait_ready(p, err) : 1; }
+
 /* ---------------------------------------------------------------- dev */
 
 #define DEV_REASON "dev backend (dstack-authd --dev): allowed without any policy check"
