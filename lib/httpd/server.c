@@ -493,7 +493,9 @@ void dg_httpd_stop(dg_httpd *s, long wait_ms) {
     /* stop accepting: no worker watches the socket any more, and a pending
      * accept fails; the descriptor itself is closed after the workers end */
     for (int i = 0; i < s->nw; i++) epoll_ctl(s->w[i].ep, EPOLL_CTL_DEL, s->lfd, NULL);
-    shutdown(s->lfd, SHUT_RD);
+    /* (an inherited socket is shared with whoever passed it, e.g. systemd for
+     * the next activation: shutdown would stop it listening for them too) */
+    if (s->o.listen_fd <= 0) shutdown(s->lfd, SHUT_RD);
     for (long waited = 0; waited < wait_ms && __atomic_load_n(&s->inflight, __ATOMIC_RELAXED); waited += 5) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);

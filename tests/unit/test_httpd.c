@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -713,4 +714,197 @@ TEST(httpd_stop_waits_for_handler) {
     CHECK_STR(r.body, "GET /sleep 0 0");
     CHECK(cl_closed(&c));
     cl_close(&c);
+}
+
+/* ------------------------------------------------------------ inherited socket, staged workers */
+
+/* Threads of this process (entries of /proc/self/task). */
+static int thread_count(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+
+/* A listening TCP socket on 127.0.0.1 (any port); its port in *port. */
+static int listening_socket(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
+        dg_test_fail(__FILE__, __LINE__, "listening socket: %s", strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static int is_listening(int fd) {
+    int acc = 0;
+    socklen_t l = sizeof acc;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) == 0 && acc;
+}
+
+static dg_httpd_opts fd_opts(struct hctx *hc, int listen_fd, int threads, int start_threads) {
+    dg_httpd_opts o = {.listen_fd = listen_fd, /* no addr: an inherited socket needs none */
+                       .threads = threads,
+                       .start_threads = start_threads,
+                       .max_body = 65536,
+                       .idle_timeout_ms = 5000,
+                       .max_connections = 64,
+                       .handler = echo_handler,
+                       .on_reject = reject_cb,
+                       .ctx = hc};
+    return o;
+}
+
+TEST(httpd_listen_fd) {
+    struct hctx hc = {0};
+    int port = 0, fd = listening_socket(&port);
+    if (fd < 0) return;
+    /* systemd keeps its own descriptor of the socket for the next activation */
+    int keep = dup(fd);
+    dg_httpd_opts o = fd_opts(&hc, fd, 2, 0);
+    dg_err e = {0};
+    dg_httpd *s = dg_httpd_start(&o, &e);
+    if (!s) {
+        dg_test_fail(__FILE__, __LINE__, "dg_httpd_start(listen_fd): %s", e.msg);
+        close(fd);
+        close(keep);
+        return;
+    }
+    CHECK_INT(dg_httpd_port(s), port);
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/inherited")) && cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "GET /inherited 0 0");
+    }
+    cl_close(&c);
+    dg_httpd_stop(s, 1000);
+    /* the server closed its descriptor (it owns it) ... */
+    errno = 0;
+    CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF);
+    /* ... but left the socket listening for the other holders: a connection
+     * made now waits in the backlog for the next process */
+    CHECK(is_listening(keep));
+    int k = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(connect(k, (struct sockaddr *)&a, sizeof a) == 0);
+    close(k);
+    /* and a second server on the same socket answers */
+    hc.calls = 0;
+    int fd2 = dup(keep);
+    o = fd_opts(&hc, fd2, 1, 0);
+    s = dg_httpd_start(&o, &e);
+    if (!s) dg_test_fail(__FILE__, __LINE__, "second dg_httpd_start(listen_fd): %s", e.msg);
+    else {
+        if (cl_open(&c, s)) {
+            CHECK(cl_sends(&c, REQ("/again")) && cl_read(&c, &r, 0));
+            CHECK_STR(r.body, "GET /again 0 0");
+        }
+        cl_close(&c);
+        dg_httpd_stop(s, 1000);
+    }
+    close(keep);
+}
+
+TEST(httpd_listen_fd_not_listening) {
+    struct hctx hc = {0};
+    /* a stream socket that is not listening, and a datagram socket */
+    int fds[2] = {socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] < 0) {
+            dg_test_fail(__FILE__, __LINE__, "socket: %s", strerror(errno));
+            continue;
+        }
+        dg_httpd_opts o = fd_opts(&hc, fds[i], 2, 0);
+        dg_err e = {0};
+        dg_httpd *s = dg_httpd_start(&o, &e);
+        CHECK(s == NULL);
+        if (s) dg_httpd_stop(s, 0);
+        char want[64];
+        snprintf(want, sizeof want, "descriptor %d is not a listening", fds[i]);
+        if (!strstr(e.msg, want)) dg_test_fail(__FILE__, __LINE__, "error \"%s\", expected \"%s\"", e.msg, want);
+        CHECK_INT(e.code, DG_ERR_IO);
+        close(fds[i]);
+    }
+}
+
+TEST(httpd_start_threads) {
+    struct hctx hc = {0};
+    int port = 0, fd = listening_socket(&port);
+    if (fd < 0) return;
+    int base = thread_count();
+    dg_httpd_opts o = fd_opts(&hc, fd, 3, 1);
+    dg_err e = {0};
+    dg_httpd *s = dg_httpd_start(&o, &e);
+    if (!s) {
+        dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
+        close(fd);
+        return;
+    }
+    CHECK_INT(thread_count(), base + 1);
+    /* one worker answers, on a connection kept open across the start of the others */
+    struct cl a, b;
+    struct resp r;
+    int ok = cl_open(&a, s);
+    if (ok) {
+        CHECK(cl_sends(&a, REQ("/first")) && cl_read(&a, &r, 0));
+        CHECK_STR(r.body, "GET /first 0 0");
+    }
+    CHECK_INT(dg_httpd_start_workers(s, &e), 1);
+    CHECK_INT(thread_count(), base + 3);
+    /* again: nothing more to start */
+    CHECK_INT(dg_httpd_start_workers(s, &e), 1);
+    CHECK_INT(thread_count(), base + 3);
+    if (ok) {
+        CHECK(cl_sends(&a, REQ("/same-conn")) && cl_read(&a, &r, 0));
+        CHECK_STR(r.body, "GET /same-conn 0 0");
+    }
+    /* new connections, several at once, spread over the workers */
+    for (int i = 0; i < 6; i++) {
+        if (!cl_open(&b, s)) break;
+        CHECK(cl_sends(&b, REQ("/later")) && cl_read(&b, &r, 0));
+        CHECK_STR(r.body, "GET /later 0 0");
+        cl_close(&b);
+    }
+    cl_close(&a);
+    CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 8);
+    dg_httpd_stop(s, 1000);
+    /* every worker joined */
+    CHECK_INT(thread_count(), base);
+
+    /* start_threads 0 or above threads: all start at once; stop without
+     * dg_httpd_start_workers joins the one started */
+    static const int cases[][3] = {{3, 0, 3}, {2, 5, 2}, {4, 1, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        o = fd_opts(&hc, 0, cases[i][0], cases[i][1]);
+        o.addr = (const struct sockaddr *)&sa;
+        o.addr_len = sizeof sa;
+        s = dg_httpd_start(&o, &e);
+        if (!s) {
+            dg_test_fail(__FILE__, __LINE__, "case %zu: dg_httpd_start: %s", i, e.msg);
+            continue;
+        }
+        if (thread_count() != base + cases[i][2])
+            dg_test_fail(__FILE__, __LINE__, "case %zu: %d workers, expected %d", i, thread_count() - base, cases[i][2]);
+        if (cl_open(&a, s)) {
+            CHECK(cl_sends(&a, REQ("/x")) && cl_read(&a, &r, 0));
+            CHECK_INT(r.status, 200);
+        }
+        cl_close(&a);
+        dg_httpd_stop(s, 1000);
+        CHECK_INT(thread_count(), base);
+    }
 }
