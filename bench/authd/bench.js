@@ -59,16 +59,22 @@ function rssKiB(pid) {
   const logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
 
   // Exec to first answer: bench/authd/ready.c forks and execs the daemon and
-  // connects every 50 us until a POST /bootAuth/app (a cache miss: one batch
-  // to anvil) is answered 200. 11 fresh processes; best and median.
+  // sends one POST /bootAuth/app (a cache miss: one batch to anvil) until it
+  // is answered 200; 11 fresh processes each, best and median. Two ways: the
+  // daemon binds its own port (the harness connects every 50 us), and systemd
+  // socket activation (the socket is handed over, the request queued before exec).
   const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`);
   fs.writeFileSync(bodyFile, body);
+  const readyRun = (pre, post) => {
+    const r = spawnSync(READY, [...pre, bodyFile, '--', BIN, '--rpc-url', anvil.url, '--kms-contract', kms,
+      '--decision-log', logFile, ...post], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error('authd-ready failed: ' + r.stderr + r.stdout);
+    const m = r.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
+    return [Number(m[1]), Number(m[2])];
+  };
   const rport = await freePort();
-  const ready = spawnSync(READY, ['11', String(rport), bodyFile, '--', BIN, '--rpc-url', anvil.url, '--kms-contract', kms,
-    '--port', String(rport), '--decision-log', logFile], { encoding: 'utf8' });
-  if (ready.status !== 0) throw new Error('authd-ready failed: ' + ready.stderr + ready.stdout);
-  const rm = ready.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
-  const starts = [Number(rm[1]), Number(rm[2])];
+  readyRun(['3', String(rport)], ['--port', String(rport)]); // warm-up (anvil's first calls), not counted
+  const starts = [...readyRun(['11', String(rport)], ['--port', String(rport)]), ...readyRun(['--socket-activation', '11'], [])];
   fs.rmSync(bodyFile, { force: true });
 
   const port = await freePort();
@@ -96,6 +102,8 @@ function rssKiB(pid) {
   console.log(`  cache misses (wrk -t1 -c1 ${SECS}s): ${f(miss.rps, 0)} req/s, p50 ${f(miss.p50, 3)} ms, p99 ${f(miss.p99, 3)} ms, non-2xx ${miss.non2xx}   target p50 <= 0.5 ms`);
   console.log(`  misses served from the chain: ${misses}`);
   console.log(`  peak RSS: ${f(rss.hwm / 1024)} MiB (now ${f(rss.rss / 1024)} MiB: ${f(rss.anon / 1024)} MiB the daemon's own memory, ${f(rss.shared / 1024)} MiB shared library pages)   target <= 6 MiB`);
-  console.log(`  exec to first answer (bench/authd/ready.c, 11 runs, first request a miss): best ${f(starts[0])} ms, median ${f(starts[1])} ms   target <= 8 ms`);
+  console.log(`  exec to first answer (bench/authd/ready.c, 11 fresh processes, the first request a miss served from anvil):`);
+  console.log(`    binding its own port (harness connects every 50 us): best ${f(starts[0])} ms, median ${f(starts[1])} ms   target <= 8 ms`);
+  console.log(`    systemd socket activation (request queued before exec): best ${f(starts[2])} ms, median ${f(starts[3])} ms   target <= 8 ms`);
   console.log('  for scale (same machine class, issue 4): Node auth-eth 558 req/s, p50 28 ms, 123 MiB, 338 ms; Bun 3543 req/s, p50 4.3 ms, 64 MiB, 84 ms');
 })().catch((e) => { console.error('bench failed:', e); process.exit(1); });

@@ -82,10 +82,12 @@ void metrics_render(dg_buf *out, dg_policy *p);
 /* HTTP server. */
 typedef struct authd_server authd_server;
 /* Listen (or take the socket of systemd socket activation: LISTEN_PID is
- * this process and LISTEN_FDS is 1) and start one worker; the others start
- * in server_start_workers, once the first request could be answered. */
+ * this process and LISTEN_FDS is 1) and start one worker. */
 authd_server *server_start(const authd_config *c, dg_policy *p, dg_err *err);
-void server_start_workers(authd_server *s);
+/* Start the other workers once the first request has been answered, or
+ * after wait_first_ms: creating threads while the first request is being
+ * decided slows it on a small machine (~1 ms on 2 cores). */
+void server_start_workers(authd_server *s, long wait_first_ms);
 /* "http://host:port" as bound, and whether the socket was inherited. */
 const char *server_listen_url(const authd_server *s);
 int server_socket_activated(const authd_server *s);

@@ -120,11 +120,12 @@ int main(int argc, char **argv) {
         authd_config_free(&cfg);
         return 1;
     }
-    server_start_workers(srv);
-    declog_start_flusher();
     authd_msg("listening on %s (backend %s%s%s)", server_listen_url(srv), cfg.backend,
               server_socket_activated(srv) ? ", socket from systemd socket activation" : "",
               strcmp(cfg.backend, "dev") == 0 ? ", DEV MODE: every boot is allowed" : "");
+
+    server_start_workers(srv, 50);
+    declog_start_flusher();
 
     for (;;) {
         int sig = 0;

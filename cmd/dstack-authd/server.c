@@ -34,6 +34,9 @@ struct authd_server {
     dg_httpd *h;
     char url[96];
     int activated;
+    pthread_mutex_t first_mu; /* the first answer: the daemon is "up" */
+    pthread_cond_t first_cv;
+    int answered;
     pthread_rwlock_t lock;
     dg_policy *policy;
     int port;
@@ -260,8 +263,20 @@ static int method_is(const dg_http_head *h, const char *m) {
     return h->method_len == strlen(m) && memcmp(h->method, m, h->method_len) == 0;
 }
 
+static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp);
+
 static void handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
     authd_server *s = ctx;
+    route(s, rq, rp);
+    if (!__atomic_load_n(&s->answered, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&s->first_mu);
+        s->answered = 1;
+        pthread_cond_broadcast(&s->first_cv);
+        pthread_mutex_unlock(&s->first_mu);
+    }
+}
+
+static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp) {
     const dg_http_head *h = rq->head;
     int is_get = method_is(h, "GET") || method_is(h, "HEAD");
     if (path_is(h, "/bootAuth/app") || path_is(h, "/bootAuth/kms")) {
@@ -372,6 +387,8 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     s->log_on = cfg->decision_log[0] != 0;
     s->activated = lfd > 0;
     pthread_rwlock_init(&s->lock, NULL);
+    pthread_mutex_init(&s->first_mu, NULL);
+    pthread_cond_init(&s->first_cv, NULL);
     dg_httpd_opts o = {.addr = (struct sockaddr *)&ss,
                        .addr_len = sl,
                        .listen_fd = lfd,
@@ -406,8 +423,17 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     return s;
 }
 
-void server_start_workers(authd_server *s) {
+void server_start_workers(authd_server *s, long wait_first_ms) {
     dg_err err = {0};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (wait_first_ms % 1000) * 1000000;
+    ts.tv_sec += wait_first_ms / 1000 + ts.tv_nsec / 1000000000;
+    ts.tv_nsec %= 1000000000;
+    pthread_mutex_lock(&s->first_mu);
+    while (!s->answered)
+        if (pthread_cond_timedwait(&s->first_cv, &s->first_mu, &ts) != 0) break;
+    pthread_mutex_unlock(&s->first_mu);
     if (!dg_httpd_start_workers(s->h, &err)) authd_msg("%s (serving with fewer HTTP workers)", err.msg);
 }
 
@@ -429,5 +455,7 @@ void server_stop(authd_server *s, long wait_ms) {
     if (!s) return;
     dg_httpd_stop(s->h, wait_ms);
     pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->first_mu);
+    pthread_cond_destroy(&s->first_cv);
     free(s);
 }
