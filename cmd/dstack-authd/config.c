@@ -220,6 +220,10 @@ static void usage(FILE *out) {
                  KEYS[i].kind == K_STR || KEYS[i].kind == K_URLS ? "VALUE" : "N");
         fprintf(out, "  %-24s %s [%s]\n", l, KEYS[i].help, KEYS[i].toml);
     }
+    fprintf(out, "\n"
+                 "systemd socket activation: with LISTEN_PID = this process and LISTEN_FDS=1 it serves\n"
+                 "descriptor 3 instead of binding host:port. Signals: SIGHUP reloads, SIGTERM stops\n"
+                 "after in-flight requests. Guide: docs/authd.md.\n");
 }
 
 /* Flags in two passes: first find --config/--help, then apply the rest after
