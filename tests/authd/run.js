@@ -5,8 +5,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
-const { startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('./chain');
+const { spawn, spawnSync } = require('child_process');
+const net = require('net');
+const { freePort, startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('./chain');
 const { FakeRpc } = require('./fakerpc');
 
 let passed = 0, failed = 0;
@@ -49,6 +50,34 @@ async function authd(args, opts) {
   const a = await startAuthd(args, opts);
   if (a.proc) procs.push(a.proc);
   return a;
+}
+
+// The port accepts a TCP connection (closed at once).
+function accepts(port) {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('connect', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  });
+}
+// Spawn dstack-authd without waiting for its listening line; stderr in .err().
+function spawnAuthd(args, { env = {}, stdio3, wrap } = {}) {
+  const bin = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
+  const argv = wrap ? ['-c', wrap, bin, ...args] : args;
+  const stdio = ['ignore', 'pipe', 'pipe'];
+  if (stdio3) stdio.push(stdio3);
+  const p = spawn(wrap ? 'sh' : bin, argv, { stdio, env: { PATH: process.env.PATH, ...env } });
+  let err = '';
+  p.stderr.on('data', (d) => { err += d; });
+  p.stdout.on('data', () => {});
+  p.done = new Promise((resolve) => p.on('exit', (code, sig) => resolve({ code, sig })));
+  p.err = () => err;
+  procs.push(p);
+  return p;
+}
+// Resolves to the exit of p, or null if it is still running after ms.
+function exitWithin(p, ms) {
+  return Promise.race([p.done, sleep(ms).then(() => null)]);
 }
 
 async function main() {
@@ -375,6 +404,106 @@ async function main() {
   m = await httpReq(AU.url + '/metrics');
   check('auto snapshot on a chain with finality tags (8453) is the finalized block',
     bfin > 0 && bfin < 0x46 && metric(m.text, 'authd_snapshot_block') === bfin, [metric(m.text, 'authd_snapshot_block'), bfin]);
+
+  // ------------------------------------------------------------ start: first round trip while listening, socket activation
+  // The eth backend's first round trip (chain id + first snapshot) runs while
+  // the server already listens; the "listening" line comes after it.
+  const FS = await new FakeRpc(anvil.url).start();
+  FS.mode = 'slow'; FS.delay = 450;
+  let sport = await freePort();
+  const SP = spawnAuthd(['--rpc-url', FS.url, '--kms-contract', kms, '--host', '127.0.0.1', '--port', String(sport), '--decision-log', '']);
+  w = await until(() => accepts(sport), 5000);
+  check('slow start: the port accepts before the first round trip is done', w.ok && !/listening on/.test(SP.err()) && FS.requests <= 1,
+    [w, SP.err(), FS.requests]);
+  // once the fake holds the first round trip, it still takes its 450 ms; later ones are fast
+  const held = await until(() => FS.requests >= 1, 2000);
+  FS.mode = 'pass';
+  let ts = Date.now();
+  r = await post(`http://127.0.0.1:${sport}`, 'app', boot({ appId: app }));
+  let took = Date.now() - ts;
+  check('slow start: a boot asked meanwhile waits for the start and is allowed', r.status === 200 && r.json &&
+    r.json.isAllowed === true && r.json.gatewayAppId === 'gw-test-app', r.text);
+  check('slow start: ... after waiting for the first round trip', held.ok && took >= 300 && took < 3000, [held, took]);
+  r = await httpReq(`http://127.0.0.1:${sport}/`);
+  check('slow start: GET / 200', r.status === 200 && r.json && r.json.status === 'ok' && r.json.chainId === 31337, r.text);
+  w = await until(() => /listening on/.test(SP.err()), 2000);
+  check('slow start: listening line once started', w.ok && new RegExp(`listening on http://127\\.0\\.0\\.1:${sport} \\(backend eth\\)`).test(SP.err()), SP.err());
+  let ex2 = await stopProc(SP);
+  check('slow start: SIGTERM exits 0', ex2 && ex2.code === 0, ex2);
+
+  // GET / asked while starting waits as well
+  FS.mode = 'slow'; FS.delay = 450; FS.requests = 0;
+  sport = await freePort();
+  const SP2 = spawnAuthd(['--rpc-url', FS.url, '--kms-contract', kms, '--port', String(sport), '--decision-log', '']);
+  w = await until(async () => await accepts(sport) && FS.requests >= 1, 5000);
+  FS.mode = 'pass';
+  r = await httpReq(`http://127.0.0.1:${sport}/`);
+  check('slow start: GET / asked first waits and is 200', w.ok && r.status === 200 && r.json && r.json.gatewayAppId === 'gw-test-app', r.text);
+  await stopProc(SP2);
+
+  // failed start: the daemon exits 1 with the reason
+  bad = null;
+  const FC = await new FakeRpc(anvil.url).start();
+  FC.mode = 'chain'; // reports chain id 1
+  bad = await authd(['--rpc-url', FC.url, '--kms-contract', kms, '--port', '0', '--chain-id', '31337', '--decision-log', ''], { expectFail: true });
+  check('failed start: wrong chain id exits 1 naming it', bad.code === 1 &&
+    /dstack-authd: eth backend: .*chain id 1, expected 31337/.test(bad.stderr) && !/listening on/.test(bad.stderr), bad);
+  const downPort = await freePort(); // nothing listens there
+  ts = Date.now();
+  bad = await authd(['--rpc-url', `http://127.0.0.1:${downPort}`, '--kms-contract', kms, '--port', '0', '--decision-log', ''], { expectFail: true });
+  check('failed start: endpoint down exits 1 naming it', bad.code === 1 &&
+    new RegExp(`dstack-authd: eth backend: .*127\\.0\\.0\\.1:${downPort}`).test(bad.stderr) && !/listening on/.test(bad.stderr), bad);
+  check('failed start: endpoint down fails within the deadline', Date.now() - ts < 3000 + 2000, Date.now() - ts);
+  // a boot asked while a start is failing is denied with the reason of the failure
+  const slowChain = FC.handle.bind(FC);
+  FC.handle = async (req, res) => { await sleep(450); return slowChain(req, res); };
+  sport = await freePort();
+  const SF = spawnAuthd(['--rpc-url', FC.url, '--kms-contract', kms, '--port', String(sport), '--chain-id', '31337', '--decision-log', '']);
+  w = await until(() => accepts(sport), 5000);
+  r = await post(`http://127.0.0.1:${sport}`, 'app', boot({ appId: app })).catch((e) => ({ error: String(e) }));
+  check('failed start: a boot asked meanwhile is denied "chain ID mismatch"', w.ok && r.status === 200 && r.json &&
+    r.json.isAllowed === false && r.json.reason === 'authorization backend chain ID mismatch', r);
+  ex2 = await exitWithin(SF, 5000);
+  check('failed start: ... and the daemon exits 1', ex2 && ex2.code === 1 && /chain id 1, expected 31337/.test(SF.err()), [ex2, SF.err()]);
+  await FC.stop();
+  await FS.stop();
+
+  // systemd socket activation through bench/authd/ready.c: the socket is fd 3
+  const bodyFile = path.join(tmp, 'boot.json');
+  fs.writeFileSync(bodyFile, JSON.stringify(boot({ appId: app })));
+  const authdBin = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
+  const readyBin = path.join(TOP, process.env.BUILD || 'build', 'bench', 'authd-ready');
+  let sa = spawnSync(readyBin, ['--socket-activation', '1', bodyFile, '--', authdBin, '--rpc-url', anvil.url, '--kms-contract', kms,
+    '--decision-log', ''], { encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
+  check('socket activation: authd-ready gets a 200 over the inherited socket', sa.status === 0 &&
+    /exec to first answer over 1 runs \(socket activation\)/.test(sa.stdout), sa.stdout + sa.stderr);
+  // the same from here: a listening socket as fd 3, LISTEN_PID set by sh to its own PID, which exec keeps
+  const ACT = 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"';
+  let lsrv = net.createServer();
+  await new Promise((resolve) => lsrv.listen(0, '127.0.0.1', resolve));
+  sport = lsrv.address().port;
+  const SA = spawnAuthd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', ''], { wrap: ACT, stdio3: lsrv._handle.fd });
+  await new Promise((resolve) => lsrv.close(resolve)); // the daemon's copy keeps listening
+  r = await post(`http://127.0.0.1:${sport}`, 'app', boot({ appId: app }));
+  check('socket activation: answers on the inherited socket', r.status === 200 && r.json && r.json.isAllowed === true, r.text);
+  w = await until(() => /listening on/.test(SA.err()), 2000);
+  check('socket activation: the listening line says so', w.ok && new RegExp(`listening on http://127\\.0\\.0\\.1:${sport} \\(backend eth, socket from systemd socket activation\\)`).test(SA.err()), SA.err());
+  ex2 = await stopProc(SA);
+  check('socket activation: SIGTERM exits 0', ex2 && ex2.code === 0, ex2);
+  // misconfigured activation is a start error
+  const act2 = spawnAuthd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', ''], { wrap: 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" "$@"' });
+  ex2 = await exitWithin(act2, 5000);
+  check('socket activation: LISTEN_FDS=2 is a start error naming LISTEN_FDS', ex2 && ex2.code === 1 && /LISTEN_FDS=2/.test(act2.err()), [ex2, act2.err()]);
+  const act3 = spawnAuthd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', ''], { wrap: ACT });
+  ex2 = await exitWithin(act3, 5000);
+  check('socket activation: fd 3 not a socket is a start error', ex2 && ex2.code === 1 && /socket activation: .*descriptor 3 is not a listening/.test(act3.err()), [ex2, act3.err()]);
+  // LISTEN_PID of another process: ignored, the daemon binds its own port
+  const OP = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--host', '127.0.0.1', '--port', '0', '--decision-log', ''],
+    { env: { LISTEN_PID: '1', LISTEN_FDS: '1' } });
+  r = await post(OP.url, 'app', boot({ appId: app }));
+  check('socket activation: LISTEN_PID of another process is ignored', r.status === 200 && r.json && r.json.isAllowed === true &&
+    !/socket activation/.test(OP.stderr()), [r.text, OP.stderr()]);
+  await stopProc(OP.proc);
 
   // ------------------------------------------------------------ static backend
   const allow1 = path.join(tmp, 'allow1.json'), allow2 = path.join(tmp, 'allow2.json');
