@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
                         "       authd-ready --socket-activation RUNS BODY_FILE -- PROGRAM ARGS...\n");
         return 2;
     }
-    int runs = atoi(argv[activation ? 2 : 1]), port = activation ? 1 : atoi(argv[2]);
+    int runs = (int)strtol(argv[activation ? 2 : 1], NULL, 10), port = activation ? 1 : (int)strtol(argv[2], NULL, 10);
     const char *body_file = argv[need - 3];
     char **prog = argv + need - 1;
     if (runs < 1 || runs > 1000 || port < 1 || port > 65535) {
@@ -145,11 +145,15 @@ int main(int argc, char **argv) {
         int lfd = -1;
         if (activation && (lfd = listen_any(&port)) < 0) {
             fprintf(stderr, "authd-ready: cannot listen on 127.0.0.1\n");
+            free(t);
             return 1;
         }
         double t0 = now_ms();
         pid_t pid = fork();
-        if (pid < 0) return 1;
+        if (pid < 0) {
+            free(t);
+            return 1;
+        }
         if (pid == 0) {
             int dn = open("/dev/null", O_WRONLY);
             if (dn >= 0) {
@@ -185,6 +189,7 @@ int main(int argc, char **argv) {
         waitpid(pid, &st, 0);
         if (r != 1) {
             fprintf(stderr, "authd-ready: run %d: %s\n", i + 1, r < 0 ? "answer was not HTTP 200" : "no answer within 5 s");
+            free(t);
             return 1;
         }
         printf("run %d: %.2f ms\n", i + 1, t[i]);

@@ -116,19 +116,21 @@ static void conn_done_request(conn *c) {
     __atomic_sub_fetch(&c->w->s->inflight, 1, __ATOMIC_RELAXED);
 }
 
-static void conn_close(conn *c) {
-    worker *w = c->w;
+/* Close c and unlink it from w's list (w is c's worker). */
+static void conn_close_in(worker *w, conn *c) {
     conn_done_request(c);
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
+    if (w->conns == c) w->conns = c->next;
     if (c->prev) c->prev->next = c->next;
-    else w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     free(c->in);
     dg_buf_free(&c->out);
     free(c);
     __atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
 }
+
+static void conn_close(conn *c) { conn_close_in(c->w, c); }
 
 static const char *http_date(worker *w) {
     time_t t = time(NULL);
@@ -363,11 +365,15 @@ static void accept_all(worker *w) {
     }
 }
 
+/* Close the connections past their deadline (once a second per worker; a
+ * close restarts the walk from the head, which stays cheap at <= 1000). */
 static void sweep(worker *w) {
     long long t = now_ns();
-    for (conn *c = w->conns, *n; c; c = n) {
-        n = c->next;
-        if (t > c->deadline) conn_close(c);
+    for (;;) {
+        conn *c = w->conns;
+        while (c && t <= c->deadline) c = c->next;
+        if (!c) return;
+        conn_close_in(w, c);
     }
 }
 
@@ -509,7 +515,7 @@ void dg_httpd_stop(dg_httpd *s, long wait_ms) {
     for (int i = 0; i < s->nw; i++) pthread_join(s->w[i].th, NULL);
     for (int i = 0; i < s->nw; i++) {
         worker *w = &s->w[i];
-        while (w->conns) conn_close(w->conns);
+        while (w->conns) conn_close_in(w, w->conns);
         close(w->ep);
         close(w->evfd);
     }
