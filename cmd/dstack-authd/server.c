@@ -242,6 +242,11 @@ static void answer_info(authd_server *s, dg_http_reply *rp) {
     dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
     dg_buf_puts(b, ",\"backend\":");
     dg_json_put_string(b, info.backend, strlen(info.backend));
+    if (info.snapshot) {
+        dg_buf_puts(b, ",\"snapshot\":");
+        dg_json_put_string(b, info.snapshot, strlen(info.snapshot));
+        dg_buf_printf(b, ",\"snapshotBlock\":%llu", (unsigned long long)info.snapshot_block);
+    }
     dg_buf_push(b, '}');
     metrics_request(R_INFO, O_OK, 0, 0);
 }

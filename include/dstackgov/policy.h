@@ -59,6 +59,8 @@ typedef struct {
     char gateway_app_id[DG_GATEWAY_MAX];
     uint64_t chain_id;
     char app_implementation[64];
+    const char *snapshot;           /* eth: the snapshot mode in use ("auto" resolved); NULL otherwise */
+    uint64_t snapshot_block;        /* eth: the block the answer was read at */
 } dg_policy_info;
 
 /* Counters for /metrics. */

@@ -900,6 +900,11 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     if (ok) {
         memset(out, 0, sizeof *out);
         out->backend = "eth";
+        out->snapshot = e->o.snapshot == DG_SNAP_SAFE          ? "safe"
+                        : e->o.snapshot == DG_SNAP_FINALIZED     ? "finalized"
+                        : e->o.snapshot == DG_SNAP_CONFIRMATIONS ? "confirmations"
+                                                                 : "latest";
+        out->snapshot_block = s.number;
         snprintf(out->kms_contract, sizeof out->kms_contract, "%s", e->kms_display);
         snprintf(out->eth_rpc_url, sizeof out->eth_rpc_url, "%s", e->labels[0]);
         dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, gs ? (const char *)gs : "", gs ? gn : 0);

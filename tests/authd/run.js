@@ -117,6 +117,8 @@ async function main() {
     j.appImplementation.toLowerCase() === ch.appImpl.toLowerCase() && j.appAuthImplementation === j.appImplementation, j);
   check('GET / ethRpcUrl is scheme+host only', j.ethRpcUrl === anvil.url && !r.text.includes('SECRET'), j.ethRpcUrl);
   check('GET / content type', /application\/json/.test(r.headers['content-type']));
+  check('GET / reports the snapshot in use (auto resolved to latest on 31337) and its block',
+    j.snapshot === 'latest' && Number.isInteger(j.snapshotBlock) && j.snapshotBlock === await ch.blockNumber(), [j.snapshot, j.snapshotBlock]);
 
   // /bootAuth/app allowed
   r = await post(U, 'app', boot({ appId: app }));
@@ -520,7 +522,8 @@ async function main() {
   r = await post(S.url, 'kms', boot({ deviceId: 'ab'.repeat(32) }));
   check('static: kms allowAnyDevice', r.json && r.json.isAllowed === true, r.text);
   r = await httpReq(S.url + '/');
-  check('static: GET /', r.json && r.json.backend === 'static' && r.json.chainId === 7 && r.json.gatewayAppId === 'gw-static', r.text);
+  check('static: GET /', r.json && r.json.backend === 'static' && r.json.chainId === 7 && r.json.gatewayAppId === 'gw-static' &&
+    !('snapshot' in r.json), r.text);
   writeAtomic(allow1, '{"osImages": ["0x1234"]');
   await sleep(400);
   r = await post(S.url, 'kms', boot({ deviceId: 'ab'.repeat(32) }));
