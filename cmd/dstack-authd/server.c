@@ -37,6 +37,15 @@ struct authd_server {
     pthread_mutex_t first_mu; /* the first answer: the daemon is "up" */
     pthread_cond_t first_cv;
     int answered;
+    /* Deciders: decisions that wait on the chain run here, so an HTTP
+     * worker never blocks on an RPC round trip and keeps answering its
+     * other connections (cache hits, other requests) meanwhile. */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    struct job *q_head, *q_tail;
+    int q_stop;
+    pthread_t *deciders;
+    int ndeciders, max_deciders;
     pthread_rwlock_t lock;
     dg_policy *policy;
     int port;
@@ -177,31 +186,100 @@ static void put_verdict(dg_buf *out, int allowed, const char *reason, const char
     dg_buf_push(out, '}');
 }
 
+/* A decision waiting for a decider. */
+typedef struct job {
+    struct job *next;
+    dg_httpd_pending *pend;
+    enum authd_route route;
+    dg_bootinfo bi;
+    long long t0_ns, start_ms;
+} job;
+
+/* Frame the verdict, count it and log it. */
+static void verdict_reply(authd_server *s, enum authd_route route, const dg_bootinfo *bi, const dg_decision *d,
+                          unsigned status, enum authd_outcome outcome, long long t0_ns, dg_http_reply *rp) {
+    rp->status = status;
+    put_verdict(&rp->body, d->allowed, d->reason, d->gateway_app_id);
+    double secs = (double)(now_ns() - t0_ns) / 1e9;
+    metrics_request(route, outcome, secs, d->cached);
+    if (s->log_on) log_decision(route, bi, d, status, secs);
+}
+
+static enum authd_outcome outcome_of(const dg_decision *d) { return d->allowed ? O_ALLOW : d->error ? O_ERROR : O_DENY; }
+
+static dg_route policy_route(enum authd_route r) { return r == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP; }
+
+static void *decider_main(void *arg) {
+    authd_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->q_mu);
+        while (!s->q_head && !s->q_stop) pthread_cond_wait(&s->q_cv, &s->q_mu);
+        job *j = s->q_head; /* drains the queue before stopping */
+        if (j) {
+            s->q_head = j->next;
+            if (!s->q_head) s->q_tail = NULL;
+        }
+        pthread_mutex_unlock(&s->q_mu);
+        if (!j) return NULL;
+        dg_decision d;
+        pthread_rwlock_rdlock(&s->lock);
+        dg_policy_decide_since(s->policy, policy_route(j->route), &j->bi, j->start_ms, &d);
+        pthread_rwlock_unlock(&s->lock);
+        dg_http_reply rp = {.status = 200, .content_type = "application/json"};
+        dg_buf_init(&rp.body);
+        verdict_reply(s, j->route, &j->bi, &d, 200, outcome_of(&d), j->t0_ns, &rp);
+        dg_httpd_complete(j->pend, &rp);
+        dg_bootinfo_free(&j->bi);
+        free(j);
+    }
+}
+
+/* Start deciders until there are n of them (1 <= n <= max_deciders). */
+static void start_deciders(authd_server *s, int n) {
+    int k = s->ndeciders;
+    while (k < n && pthread_create(&s->deciders[k], NULL, decider_main, s) == 0) k++;
+    __atomic_store_n(&s->ndeciders, k, __ATOMIC_RELEASE); /* read by the workers */
+}
+
 static void answer_decision(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp) {
     dg_bootinfo bi;
     dg_decision d;
     dg_err err = {0};
-    unsigned status = 200;
-    enum authd_outcome outcome;
-    int parsed;
     dg_bootinfo_init(&bi);
     memset(&d, 0, sizeof d);
-    parsed = dg_bootinfo_parse(&bi, rq->body_len ? (const char *)rq->body : "", rq->body_len, &err);
-    if (!parsed) {
-        status = 400;
-        outcome = O_INVALID;
+    if (!dg_bootinfo_parse(&bi, rq->body_len ? (const char *)rq->body : "", rq->body_len, &err)) {
         snprintf(d.reason, sizeof d.reason, "invalid authorization request: %.400s", err.msg);
-    } else {
-        pthread_rwlock_rdlock(&s->lock);
-        dg_policy_decide(s->policy, route == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP, &bi, &d);
-        pthread_rwlock_unlock(&s->lock);
-        outcome = d.allowed ? O_ALLOW : d.error ? O_ERROR : O_DENY;
+        verdict_reply(s, route, NULL, &d, 400, O_INVALID, rq->t0_ns, rp);
+        dg_bootinfo_free(&bi);
+        return;
     }
-    rp->status = status;
-    put_verdict(&rp->body, d.allowed, d.reason, d.gateway_app_id);
-    double secs = (double)(now_ns() - rq->t0_ns) / 1e9;
-    metrics_request(route, outcome, secs, d.cached);
-    if (s->log_on) log_decision(route, parsed ? &bi : NULL, &d, status, secs);
+    long long start_ms = dg_policy_now_ms();
+    pthread_rwlock_rdlock(&s->lock);
+    int decided = dg_policy_try_decide(s->policy, policy_route(route), &bi, &d);
+    pthread_rwlock_unlock(&s->lock);
+    if (!decided) { /* needs the chain: hand it to a decider, answer later */
+        job *j = __atomic_load_n(&s->ndeciders, __ATOMIC_ACQUIRE) ? calloc(1, sizeof *j) : NULL;
+        dg_httpd_pending *pend = j ? dg_httpd_defer(rq) : NULL;
+        if (pend) {
+            j->pend = pend;
+            j->route = route;
+            j->bi = bi; /* moved: the decider frees it */
+            j->t0_ns = rq->t0_ns;
+            j->start_ms = start_ms;
+            pthread_mutex_lock(&s->q_mu);
+            if (s->q_tail) s->q_tail->next = j;
+            else s->q_head = j;
+            s->q_tail = j;
+            pthread_cond_signal(&s->q_cv);
+            pthread_mutex_unlock(&s->q_mu);
+            return;
+        }
+        free(j); /* out of memory: decide here, blocking this worker */
+        pthread_rwlock_rdlock(&s->lock);
+        dg_policy_decide_since(s->policy, policy_route(route), &bi, start_ms, &d);
+        pthread_rwlock_unlock(&s->lock);
+    }
+    verdict_reply(s, route, &bi, &d, 200, outcome_of(&d), rq->t0_ns, rp);
     dg_bootinfo_free(&bi);
 }
 
@@ -339,6 +417,17 @@ static void on_reject(void *ctx, const char *why, dg_http_reply *rp) {
     metrics_request(R_OTHER, O_INVALID, 0, 0);
 }
 
+static void stop_deciders(authd_server *s) {
+    pthread_mutex_lock(&s->q_mu);
+    s->q_stop = 1;
+    pthread_cond_broadcast(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    for (int i = 0; i < s->ndeciders; i++) pthread_join(s->deciders[i], NULL);
+    s->ndeciders = 0;
+    free(s->deciders);
+    s->deciders = NULL;
+}
+
 /* systemd's socket activation protocol (sd_listen_fds(3)): descriptors from
  * 3 on, LISTEN_FDS of them, meant for the process LISTEN_PID. Returns the
  * descriptor, 0 when not activated, -1 with err set when misconfigured. */
@@ -394,6 +483,12 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->first_mu, NULL);
     pthread_cond_init(&s->first_cv, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    s->max_deciders = cfg->threads;
+    s->deciders = calloc((size_t)s->max_deciders, sizeof *s->deciders);
+    /* no decider yet: until the first answer, a miss is decided on its worker
+     * (one thread less on the way to the first answer); see server_start_workers */
     dg_httpd_opts o = {.addr = (struct sockaddr *)&ss,
                        .addr_len = sl,
                        .listen_fd = lfd,
@@ -408,6 +503,7 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     dg_err e2 = {0};
     s->h = dg_httpd_start(&o, &e2);
     if (!s->h) {
+        stop_deciders(s);
         pthread_rwlock_destroy(&s->lock);
         free(s);
         if (lfd > 0) dg_err_set(err, DG_ERR_IO, "socket activation: %s", e2.msg);
@@ -439,6 +535,7 @@ void server_start_workers(authd_server *s, long wait_first_ms) {
     while (!s->answered)
         if (pthread_cond_timedwait(&s->first_cv, &s->first_mu, &ts) != 0) break;
     pthread_mutex_unlock(&s->first_mu);
+    if (s->deciders) start_deciders(s, s->max_deciders);
     if (!dg_httpd_start_workers(s->h, &err)) authd_msg("%s (serving with fewer HTTP workers)", err.msg);
 }
 
@@ -458,8 +555,12 @@ dg_policy *server_swap_policy(authd_server *s, dg_policy *p) {
 
 void server_stop(authd_server *s, long wait_ms) {
     if (!s) return;
-    dg_httpd_stop(s->h, wait_ms);
+    dg_httpd_quiesce(s->h, wait_ms); /* no new requests; the deferred ones answered or given up */
+    stop_deciders(s);                  /* finishes whatever is still queued */
+    dg_httpd_stop(s->h, 0);
     pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
     pthread_mutex_destroy(&s->first_mu);
     pthread_cond_destroy(&s->first_cv);
     free(s);

@@ -71,6 +71,7 @@ typedef struct {
     size_t body_len;
     int too_large;       /* Content-Length over max_body: body not read */
     long long t0_ns;     /* CLOCK_MONOTONIC when the head was complete */
+    void *internal_;     /* the server's; for dg_httpd_defer */
 } dg_http_request;
 
 /* The reply the callback fills. body starts empty; status defaults to 200
@@ -109,6 +110,19 @@ typedef struct {
 
 typedef struct dg_httpd dg_httpd;
 
+/* Deferred answers. A handler that would block (a cache miss waiting on an
+ * RPC round trip) calls dg_httpd_defer and returns at once; its worker goes
+ * on serving its other connections, and this one waits (no further request
+ * of it is read). Later, from any thread, exactly one dg_httpd_complete
+ * sends the answer. head, body and the reply passed to the handler are not
+ * valid after the handler returns: copy what the answer needs. Every
+ * deferred request must be completed before dg_httpd_stop (use
+ * dg_httpd_quiesce first, then stop whatever completes them). */
+typedef struct dg_httpd_pending dg_httpd_pending;
+dg_httpd_pending *dg_httpd_defer(const dg_http_request *rq);
+/* Send rp as the answer (takes its body); p is freed. */
+void dg_httpd_complete(dg_httpd_pending *p, dg_http_reply *rp);
+
 /* Bind, listen and start the workers. NULL with err set (DG_ERR_IO: the
  * address is in use or not allowed; DG_ERR_NOMEM). */
 dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err);
@@ -117,8 +131,10 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err);
 int dg_httpd_start_workers(dg_httpd *s, dg_err *err);
 /* The port actually bound (useful with port 0). */
 int dg_httpd_port(const dg_httpd *s);
-/* Stop accepting, wait up to wait_ms for requests being handled or read to
- * finish, then close every connection, join the workers and free. */
+/* Stop accepting and wait up to wait_ms for the requests being read,
+ * handled or deferred to be answered. Idempotent. */
+void dg_httpd_quiesce(dg_httpd *s, long wait_ms);
+/* dg_httpd_quiesce, then close every connection, join the workers and free. */
 void dg_httpd_stop(dg_httpd *s, long wait_ms);
 
 #endif

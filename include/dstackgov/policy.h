@@ -148,6 +148,17 @@ dg_policy *dg_policy_dev_new(const char *gateway_app_id, dg_err *err);
 
 /* Decide. Always fills *out (a deny on any error) and returns out->allowed. */
 int dg_policy_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out);
+/* Decide only if that needs no wait on the chain: returns 1 with *out
+ * filled (a cache hit, a deny that needs no RPC, or a backend that never
+ * waits), or 0 when the decision needs a round trip or must wait for one in
+ * flight: then call dg_policy_decide_since from a thread that may block. */
+int dg_policy_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out);
+/* dg_policy_decide with the deadline counted from start_ms (dg_policy_now_ms()
+ * when the request arrived), so time spent queued counts against it. */
+int dg_policy_decide_since(dg_policy *p, dg_route route, const dg_bootinfo *bi, long long start_ms,
+                           dg_decision *out);
+/* Milliseconds of CLOCK_MONOTONIC: the clock of start_ms. */
+long long dg_policy_now_ms(void);
 
 /* Information for GET /. Returns 1, or 0 with err filled (backend failure). */
 int dg_policy_info_get(dg_policy *p, dg_policy_info *out, dg_err *err);

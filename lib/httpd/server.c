@@ -53,8 +53,17 @@ struct conn {
     int lingering;     /* shut for writing, draining input until EOF or deadline */
     int sent_continue; /* 100 Continue already sent for the request being read */
     int inflight;      /* a request head is parsed and its answer not yet written */
+    int waiting;       /* a deferred answer is pending: read nothing more */
+    int dead;          /* closed while waiting: freed when the answer arrives */
     uint32_t events;   /* what epoll watches now */
     conn *prev, *next;
+};
+
+struct dg_httpd_pending {
+    conn *c;
+    int head_only, keep, minor;
+    dg_http_reply rp;
+    dg_httpd_pending *next;
 };
 
 struct worker {
@@ -62,6 +71,8 @@ struct worker {
     pthread_t th;
     int ep, evfd;
     conn *conns;
+    pthread_mutex_t done_mu; /* deferred answers completed by other threads */
+    dg_httpd_pending *done;
     time_t date_sec;
     char date[40];
 };
@@ -71,7 +82,7 @@ struct dg_httpd {
     dg_httpd_opts o;
     size_t in_max;
     worker *w;
-    int stopping;
+    int stopping, quiesced;
     unsigned long inflight;
     int nconns;
 };
@@ -118,16 +129,22 @@ static void conn_done_request(conn *c) {
 
 /* Close c and unlink it from w's list (w is c's worker). */
 static void conn_close_in(worker *w, conn *c) {
-    conn_done_request(c);
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     if (w->conns == c) w->conns = c->next;
     if (c->prev) c->prev->next = c->next;
     if (c->next) c->next->prev = c->prev;
+    __atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
+    if (c->waiting) { /* its answer is still being decided: the completion frees it */
+        c->dead = 1;
+        c->fd = -1;
+        c->prev = c->next = NULL;
+        return;
+    }
+    conn_done_request(c);
     free(c->in);
     dg_buf_free(&c->out);
     free(c);
-    __atomic_sub_fetch(&w->s->nconns, 1, __ATOMIC_RELAXED);
 }
 
 static void conn_close(conn *c) { conn_close_in(c->w, c); }
@@ -199,11 +216,13 @@ static int ensure_in(conn *c, size_t need) {
     return 1;
 }
 
+static void finish_reply(conn *c, dg_http_reply *rp, int head_only, int keep, int minor);
+
 /* Handle every complete request in the input buffer. */
 static void conn_process(conn *c) {
     dg_httpd *s = c->w->s;
     char why[256];
-    while (!c->close_after && c->out.len == c->out_off) {
+    while (!c->close_after && !c->waiting && c->out.len == c->out_off) {
         if (c->discard) {
             size_t k = c->discard < c->in_len ? (size_t)c->discard : c->in_len;
             consume(c, k);
@@ -235,8 +254,9 @@ static void conn_process(conn *c) {
             }
             return;
         }
+        dg_httpd_pending *pend = NULL;
         dg_http_request rq = {.head = &h, .body = blen ? (const uint8_t *)c->in + r : NULL, .body_len = blen,
-                              .too_large = too_large, .t0_ns = now_ns()};
+                              .too_large = too_large, .t0_ns = now_ns(), .internal_ = &pend};
         dg_http_reply rp = {.status = 200, .content_type = "application/json"};
         dg_buf_init(&rp.body);
         s->o.handler(s->o.ctx, &rq, &rp);
@@ -249,15 +269,50 @@ static void conn_process(conn *c) {
             else if (h.content_length <= DISCARD_MAX) c->discard = h.content_length;
             else keep = 0;
         }
-        queue_reply(c, &rp, head_only, keep, h.minor);
         consume(c, (size_t)r + blen);
         c->sent_continue = 0;
-        if (!keep) {
-            c->close_after = 1;
-            c->in_len = 0;
+        if (pend) { /* answered later by dg_httpd_complete */
+            dg_buf_free(&rp.body);
+            pend->c = c;
+            pend->head_only = head_only;
+            pend->keep = keep;
+            pend->minor = h.minor;
+            c->waiting = 1;
+            return;
         }
-        c->deadline = now_ns() + (long long)s->o.idle_timeout_ms * 1000000LL;
+        finish_reply(c, &rp, head_only, keep, h.minor);
     }
+}
+
+/* The answer is framed: queue it and apply its keep-alive decision. */
+static void finish_reply(conn *c, dg_http_reply *rp, int head_only, int keep, int minor) {
+    queue_reply(c, rp, head_only, keep, minor);
+    if (!keep) {
+        c->close_after = 1;
+        c->in_len = 0;
+    }
+    c->deadline = now_ns() + (long long)c->w->s->o.idle_timeout_ms * 1000000LL;
+}
+
+dg_httpd_pending *dg_httpd_defer(const dg_http_request *rq) {
+    dg_httpd_pending **slot = rq->internal_;
+    if (!slot || *slot) return NULL; /* not from a handler, or deferred twice */
+    *slot = calloc(1, sizeof **slot);
+    return *slot;
+}
+
+void dg_httpd_complete(dg_httpd_pending *p, dg_http_reply *rp) {
+    worker *w = p->c->w;
+    p->rp = *rp;
+    rp->body.data = NULL;
+    rp->body.len = rp->body.cap = 0;
+    pthread_mutex_lock(&w->done_mu);
+    p->next = w->done;
+    w->done = p;
+    pthread_mutex_unlock(&w->done_mu);
+    uint64_t one = 1;
+    ssize_t k = write(w->evfd, &one, sizeof one);
+    (void)k;
 }
 
 /* Write pending output; returns 0 when the connection was closed. */
@@ -285,8 +340,46 @@ static int conn_flush(conn *c) {
         c->lingering = 1;
         c->deadline = now_ns() + LINGER_NS;
     }
-    set_events(c, EPOLLIN | EPOLLRDHUP);
+    /* while an answer is deferred nothing more is read (EPOLLERR/EPOLLHUP
+     * still tell a closed connection) */
+    set_events(c, c->waiting ? 0 : EPOLLIN | EPOLLRDHUP);
     return 1;
+}
+
+/* Process buffered requests and write answers until input or output stalls. */
+static void conn_run(conn *c) {
+    /* conn_process stops at the first answer; once it is written in full,
+     * requests already buffered (pipelined) are next: no event announces them */
+    for (;;) {
+        conn_process(c);
+        int answered = c->out.len > c->out_off;
+        if (!conn_flush(c) || !answered || c->out.len || c->close_after || c->waiting) return;
+    }
+}
+
+/* Deferred answers completed by other threads: send them. */
+static void take_completed(worker *w) {
+    pthread_mutex_lock(&w->done_mu);
+    dg_httpd_pending *p = w->done;
+    w->done = NULL;
+    pthread_mutex_unlock(&w->done_mu);
+    while (p) {
+        dg_httpd_pending *next = p->next;
+        conn *c = p->c;
+        c->waiting = 0;
+        if (c->dead) {
+            conn_done_request(c);
+            dg_buf_free(&p->rp.body);
+            free(c->in);
+            dg_buf_free(&c->out);
+            free(c);
+        } else {
+            finish_reply(c, &p->rp, p->head_only, p->keep, p->minor);
+            conn_run(c);
+        }
+        free(p);
+        p = next;
+    }
 }
 
 static void conn_readable(conn *c) {
@@ -320,13 +413,7 @@ static void conn_readable(conn *c) {
         conn_close(c); /* EOF or error: a request not yet complete is dropped */
         return;
     }
-    /* conn_process stops at the first answer; once it is written in full,
-     * requests already buffered (pipelined) are next: no event announces them */
-    for (;;) {
-        conn_process(c);
-        int answered = c->out.len > c->out_off;
-        if (!conn_flush(c) || !answered || c->out.len || c->close_after) return;
-    }
+    conn_run(c);
 }
 
 static void accept_all(worker *w) {
@@ -371,7 +458,7 @@ static void sweep(worker *w) {
     long long t = now_ns();
     for (;;) {
         conn *c = w->conns;
-        while (c && t <= c->deadline) c = c->next;
+        while (c && (c->waiting || t <= c->deadline)) c = c->next;
         if (!c) return;
         conn_close_in(w, c);
     }
@@ -391,6 +478,7 @@ static void *worker_main(void *arg) {
                 uint64_t x;
                 ssize_t k = read(w->evfd, &x, sizeof x);
                 (void)k;
+                take_completed(w);
             } else {
                 conn *c = p;
                 if (ev[i].events & (EPOLLERR | EPOLLHUP)) conn_close(c);
@@ -414,6 +502,7 @@ static int start_workers(dg_httpd *s, int upto, dg_err *err) {
     for (int i = s->nw; i < upto; i++) {
         worker *w = &s->w[i];
         w->s = s;
+        pthread_mutex_init(&w->done_mu, NULL);
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data = {.ptr = &s->lfd}};
@@ -494,8 +583,9 @@ int dg_httpd_start_workers(dg_httpd *s, dg_err *err) { return start_workers(s, s
 
 int dg_httpd_port(const dg_httpd *s) { return s->port; }
 
-void dg_httpd_stop(dg_httpd *s, long wait_ms) {
-    if (!s) return;
+void dg_httpd_quiesce(dg_httpd *s, long wait_ms) {
+    if (!s || s->quiesced) return;
+    s->quiesced = 1;
     /* stop accepting: no worker watches the socket any more, and a pending
      * accept fails; the descriptor itself is closed after the workers end */
     for (int i = 0; i < s->nw; i++) epoll_ctl(s->w[i].ep, EPOLL_CTL_DEL, s->lfd, NULL);
@@ -506,6 +596,11 @@ void dg_httpd_stop(dg_httpd *s, long wait_ms) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);
     }
+}
+
+void dg_httpd_stop(dg_httpd *s, long wait_ms) {
+    if (!s) return;
+    dg_httpd_quiesce(s, wait_ms);
     __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < s->nw; i++) {
         uint64_t one = 1;
@@ -515,9 +610,11 @@ void dg_httpd_stop(dg_httpd *s, long wait_ms) {
     for (int i = 0; i < s->nw; i++) pthread_join(s->w[i].th, NULL);
     for (int i = 0; i < s->nw; i++) {
         worker *w = &s->w[i];
+        take_completed(w); /* answers completed after the worker stopped: free them */
         while (w->conns) conn_close_in(w, w->conns);
         close(w->ep);
         close(w->evfd);
+        pthread_mutex_destroy(&w->done_mu);
     }
     close(s->lfd);
     free(s->w);

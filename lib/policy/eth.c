@@ -764,14 +764,23 @@ static int wait_started(eth_policy *e, long long deadline_ms, dg_err *err) {
 
 static int eth_wait_ready(dg_policy *p, dg_err *err) { return wait_started((eth_policy *)p, -1, err); }
 
-static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d) {
+/* Decide, with the deadline counted from start. may_block 0: return 0
+ * (d untouched but for block fields) where the decision would wait — the
+ * start not finished, a miss, or the same miss in flight; 1 when decided. */
+static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d, long long start,
+                          int may_block) {
     eth_policy *e = (eth_policy *)p;
-    long long start = dg_policy_now_ms();
     snapshot s;
     dg_err ierr = {0};
+    if (!may_block) {
+        pthread_mutex_lock(&e->snap_mu);
+        int st = e->init_state;
+        pthread_mutex_unlock(&e->snap_mu);
+        if (st == 0) return 0;
+    }
     if (!wait_started(e, start + e->o.deadline_ms, &ierr)) {
         deny_rpc(d, &ierr);
-        return;
+        return 1;
     }
     pthread_mutex_lock(&e->snap_mu);
     s = e->snap;
@@ -781,7 +790,7 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
         if (s.valid) snprintf(err.msg, sizeof err.msg, "snapshot not refreshed for %lld ms", start - s.at_ms);
         else snprintf(err.msg, sizeof err.msg, "no snapshot block: %s", s.err);
         deny_rpc(d, &err);
-        return;
+        return 1;
     }
     d->has_block = 1;
     d->block_number = s.number;
@@ -796,7 +805,7 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
         dg_buf_free(&key);
         dg_err err = {DG_ERR_NOMEM, "out of memory"};
         deny_rpc(d, &err);
-        return;
+        return 1;
     }
     uint64_t h = fnv1a(key.data, key.len);
 
@@ -805,10 +814,15 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
         e->hits++;
         pthread_mutex_unlock(&e->cache_mu);
         dg_buf_free(&key);
-        return;
+        return 1;
     }
     for (flight *f = e->flights; f; f = f->next)
         if (f->h == h && f->klen == key.len && memcmp(f->key, key.data, key.len) == 0) {
+            if (!may_block) {
+                pthread_mutex_unlock(&e->cache_mu);
+                dg_buf_free(&key);
+                return 0;
+            }
             /* Another thread is fetching this very decision: wait for it. */
             f->refs++;
             e->shared++;
@@ -818,8 +832,13 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
             if (--f->refs == 0) free(f);
             pthread_mutex_unlock(&e->cache_mu);
             dg_buf_free(&key);
-            return;
+            return 1;
         }
+    if (!may_block) {
+        pthread_mutex_unlock(&e->cache_mu);
+        dg_buf_free(&key);
+        return 0;
+    }
     e->misses++;
     flight *f = calloc(1, sizeof *f);
     if (f) {
@@ -850,6 +869,11 @@ static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_d
     }
     pthread_mutex_unlock(&e->cache_mu);
     dg_buf_free(&key);
+    return 1;
+}
+
+static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d) {
+    eth_try_decide(p, route, bi, d, dg_policy_now_ms(), 1);
 }
 
 /* ---------------------------------------------------------------- info */
@@ -1001,6 +1025,7 @@ static const struct dg_policy_ops ETH_OPS = {
     .endpoint_stats = eth_endpoint_stats,
     .destroy = eth_destroy,
     .wait_ready = eth_wait_ready,
+    .try_decide = eth_try_decide,
 };
 
 dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {

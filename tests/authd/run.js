@@ -280,6 +280,28 @@ async function main() {
   check('concurrent misses share one round trip', F.callBatches === before + 1, F.callBatches - before);
   F.mode = 'pass';
 
+  // A miss waiting on a slow chain must not hold up the worker's other
+  // connections: with one HTTP worker, a cache hit asked meanwhile on another
+  // connection is answered at once (the miss runs on a decider thread).
+  const H1 = await authd(['--rpc-url', F.url, '--kms-contract', kms, '--port', '0', '--threads', '1', '--refresh-ms', '50',
+    '--decision-log', '']);
+  const hitBoot = boot({ appId: app, tcbStatus: 'HolHit' });
+  r = await post(H1.url, 'app', hitBoot);
+  check('one worker: a decision to cache', r.json && r.json.isAllowed === true, r.text);
+  await sleep(80); // past the 50 ms after which the deciders start
+  F.mode = 'slowCalls'; F.delay = 700;
+  const tMiss = Date.now();
+  const slowMiss = post(H1.url, 'app', boot({ appId: app, tcbStatus: 'HolMiss' }), { 'content-type': 'application/json', connection: 'close' });
+  await sleep(60);
+  const tHit = Date.now();
+  r = await post(H1.url, 'app', hitBoot, { 'content-type': 'application/json', connection: 'close' });
+  const hitMs = Date.now() - tHit;
+  check('one worker: a cache hit is answered while a slow miss is in flight', r.json && r.json.isAllowed === true && hitMs < 300, hitMs);
+  r = await slowMiss;
+  check('one worker: the slow miss is answered too, after the chain', r.json && r.json.isAllowed === true && Date.now() - tMiss >= 600, [r.text, Date.now() - tMiss]);
+  F.mode = 'pass';
+  await stopProc(H1.proc);
+
   const failures = [
     ['down', () => { F.mode = 'down'; }, 'authorization backend unavailable'],
     ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, 'authorization backend unavailable'],
