@@ -66,6 +66,12 @@ struct dg_httpd_pending {
     dg_httpd_pending *next;
 };
 
+/* What a handler's request carries for dg_httpd_defer. */
+typedef struct {
+    conn *c;
+    dg_httpd_pending *p;
+} defer_slot;
+
 struct worker {
     dg_httpd *s;
     pthread_t th;
@@ -254,9 +260,9 @@ static void conn_process(conn *c) {
             }
             return;
         }
-        dg_httpd_pending *pend = NULL;
+        defer_slot slot = {c, NULL};
         dg_http_request rq = {.head = &h, .body = blen ? (const uint8_t *)c->in + r : NULL, .body_len = blen,
-                              .too_large = too_large, .t0_ns = now_ns(), .internal_ = &pend};
+                              .too_large = too_large, .t0_ns = now_ns(), .internal_ = &slot};
         dg_http_reply rp = {.status = 200, .content_type = "application/json"};
         dg_buf_init(&rp.body);
         s->o.handler(s->o.ctx, &rq, &rp);
@@ -271,9 +277,10 @@ static void conn_process(conn *c) {
         }
         consume(c, (size_t)r + blen);
         c->sent_continue = 0;
-        if (pend) { /* answered later by dg_httpd_complete */
+        dg_httpd_pending *pend = slot.p;
+        if (pend) { /* answered later by dg_httpd_complete; the completion is
+                     * taken by this worker thread only, after this returns */
             dg_buf_free(&rp.body);
-            pend->c = c;
             pend->head_only = head_only;
             pend->keep = keep;
             pend->minor = h.minor;
@@ -295,10 +302,13 @@ static void finish_reply(conn *c, dg_http_reply *rp, int head_only, int keep, in
 }
 
 dg_httpd_pending *dg_httpd_defer(const dg_http_request *rq) {
-    dg_httpd_pending **slot = rq->internal_;
-    if (!slot || *slot) return NULL; /* not from a handler, or deferred twice */
-    *slot = calloc(1, sizeof **slot);
-    return *slot;
+    defer_slot *slot = rq->internal_;
+    if (!slot || slot->p) return NULL; /* not from a handler, or deferred twice */
+    slot->p = calloc(1, sizeof *slot->p);
+    /* set before the handler can hand p to another thread: a completion may
+     * come before the handler has even returned */
+    if (slot->p) slot->p->c = slot->c;
+    return slot->p;
 }
 
 void dg_httpd_complete(dg_httpd_pending *p, dg_http_reply *rp) {
