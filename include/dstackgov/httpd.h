@@ -39,6 +39,14 @@
 #define DG_HTTP_HEAD_MAX 16384  /* request line + header fields + blank line */
 #define DG_HTTP_HEADERS_MAX 64  /* header fields per request */
 
+/* HTTP syntax shared by this server and the RPC client's response parser
+ * (lib/rpc/http_parse.c), RFC 9110 §5.6: a token character; a field-value
+ * octet (HT, visible ASCII, SP, obs-text); whether a comma-separated list
+ * v[0..n) holds token tok (case-insensitive). */
+int dg_http_is_tchar(int c);
+int dg_http_is_field_char(int c);
+int dg_http_list_has(const char *v, size_t n, const char *tok);
+
 /* What the parser keeps of a request head. Pointers point into the parsed
  * buffer (not NUL-terminated; use the lengths). */
 typedef struct {

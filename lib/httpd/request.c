@@ -27,30 +27,8 @@ static int fail(char *why, size_t why_len, int status, const char *fmt, ...) {
     return -status;
 }
 
-static int is_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* field-value octets: HT, visible ASCII, SP and obs-text */
-static int is_field_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
 static int name_is(const char *p, size_t n, const char *name) {
     return strlen(name) == n && strncasecmp(p, name, n) == 0;
-}
-
-/* Does a comma-separated token list contain tok (case-insensitive)? */
-static int list_has(const char *v, size_t n, const char *tok) {
-    size_t i = 0, tl = strlen(tok);
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
-        size_t s = i;
-        while (i < n && v[i] != ',') i++;
-        size_t e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-        if (e - s == tl && strncasecmp(v + s, tok, tl) == 0) return 1;
-    }
-    return 0;
 }
 
 /* Locate the end of the head. Returns the head length, 0 for more, or an
@@ -89,7 +67,7 @@ static int find_end(const char *buf, size_t len, size_t *start, char *why, size_
 
 static int parse_request_line(const char *p, size_t n, dg_http_head *h, char *why, size_t why_len) {
     size_t i = 0;
-    while (i < n && is_tchar((unsigned char)p[i])) i++;
+    while (i < n && dg_http_is_tchar((unsigned char)p[i])) i++;
     if (i == 0 || i >= n || p[i] != ' ') return fail(why, why_len, 400, "request line: method is not a token followed by one space");
     h->method = p;
     h->method_len = i;
@@ -132,7 +110,7 @@ int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, 
         eol = memchr(p, '\r', (size_t)(stop - p));
         size_t n = (size_t)(eol - p), i = 0;
         if (p[0] == ' ' || p[0] == '\t') return fail(why, why_len, 400, "obsolete header folding (a line starting with a blank)");
-        while (i < n && is_tchar((unsigned char)p[i])) i++;
+        while (i < n && dg_http_is_tchar((unsigned char)p[i])) i++;
         if (i == 0 || i >= n || p[i] != ':') {
             if (i > 0 && i < n && (p[i] == ' ' || p[i] == '\t'))
                 return fail(why, why_len, 400, "header %.*s: blank between the field name and ':'", (int)(i > 64 ? 64 : i), p);
@@ -144,7 +122,7 @@ int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, 
         const char *v = p + i;
         size_t vn = n - i;
         for (size_t k = 0; k < vn; k++)
-            if (!is_field_char((unsigned char)v[k]))
+            if (!dg_http_is_field_char((unsigned char)v[k]))
                 return fail(why, why_len, 400, "header %.*s: control character in the value", (int)(nl > 64 ? 64 : nl), name);
         while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
         if (name_is(name, nl, "host")) {
@@ -166,8 +144,8 @@ int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, 
             h->content_type = v;
             h->content_type_len = vn;
         } else if (name_is(name, nl, "connection")) {
-            close |= list_has(v, vn, "close");
-            ka |= list_has(v, vn, "keep-alive");
+            close |= dg_http_list_has(v, vn, "close");
+            ka |= dg_http_list_has(v, vn, "keep-alive");
         } else if (name_is(name, nl, "expect")) {
             if (h->expect_continue) return fail(why, why_len, 400, "header Expect: sent more than once");
             if (!(vn == 12 && strncasecmp(v, "100-continue", 12) == 0))

@@ -293,6 +293,14 @@ static void describe_revert(json_t *data, char *out, size_t cap) {
 
 /* ---------------------------------------------------------------- RPC pool */
 
+/* The CLOCK_REALTIME time ms milliseconds from now (pthread_cond_timedwait). */
+static void realtime_in(long long ms, struct timespec *ts) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) ts->tv_sec++, ts->tv_nsec -= 1000000000;
+}
+
 static dg_rpc *pool_get(eth_policy *e, long long deadline, int *slot) {
     dg_rpc *r = NULL;
     pthread_mutex_lock(&e->pool_mu);
@@ -300,11 +308,7 @@ static dg_rpc *pool_get(eth_policy *e, long long deadline, int *slot) {
         long long now = dg_policy_now_ms();
         if (now >= deadline) break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long long add = deadline - now;
-        ts.tv_sec += add / 1000;
-        ts.tv_nsec += (add % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        realtime_in(deadline - now, &ts);
         pthread_cond_timedwait(&e->pool_cv, &e->pool_mu, &ts);
     }
     if (e->nfree) {
@@ -527,10 +531,7 @@ static void *poller_main(void *arg) {
         pthread_mutex_lock(&e->stop_mu);
         if (!e->stop) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += (e->o.refresh_ms % 1000) * 1000000;
-            ts.tv_sec += e->o.refresh_ms / 1000 + ts.tv_nsec / 1000000000;
-            ts.tv_nsec %= 1000000000;
+            realtime_in(e->o.refresh_ms, &ts);
             pthread_cond_timedwait(&e->stop_cv, &e->stop_mu, &ts);
         }
         int stop = e->stop;
@@ -748,11 +749,7 @@ static int wait_started(eth_policy *e, long long deadline_ms, dg_err *err) {
         long long now = dg_policy_now_ms();
         if (now >= deadline_ms) break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long long add = deadline_ms - now;
-        ts.tv_sec += add / 1000;
-        ts.tv_nsec += (add % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        realtime_in(deadline_ms - now, &ts);
         pthread_cond_timedwait(&e->ready_cv, &e->snap_mu, &ts);
     }
     int st = e->init_state;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dstackgov/httpd.h"
 #include "rpc_internal.h"
 
 enum {
@@ -49,15 +50,6 @@ static int bad(dg_http_resp *r, const char *why) {
     return DG_HTTP_BAD;
 }
 
-static int is_tchar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* field-value characters: visible ASCII, SP, HT and obs-text */
-static int is_vchar(int c) {
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
 
 static int status_line(dg_http_resp *r, const char *l, size_t n) {
     if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') || l[8] != ' ')
@@ -70,7 +62,7 @@ static int status_line(dg_http_resp *r, const char *l, size_t n) {
     if (st < 100) return bad(r, "bad HTTP status line");
     if (n > 12 && l[12] != ' ') return bad(r, "bad HTTP status line");
     for (size_t i = 13; i < n; i++)
-        if (!is_vchar((unsigned char)l[i])) return bad(r, "bad HTTP status line");
+        if (!dg_http_is_field_char((unsigned char)l[i])) return bad(r, "bad HTTP status line");
     if (st == 101) return bad(r, "unexpected HTTP status 101 (protocol switch)");
     r->status = st;
     r->keep_alive = l[7] == '1';
@@ -80,19 +72,6 @@ static int status_line(dg_http_resp *r, const char *l, size_t n) {
     return DG_HTTP_MORE;
 }
 
-/* Does the comma-separated list v (length n) contain token t? */
-static int has_token(const char *v, size_t n, const char *t) {
-    size_t tl = strlen(t), i = 0;
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
-        size_t s = i;
-        while (i < n && v[i] != ',') i++;
-        size_t e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-        if (e - s == tl && strncasecmp(v + s, t, tl) == 0) return 1;
-    }
-    return 0;
-}
 
 static int end_of_headers(dg_http_resp *r) {
     if (r->status < 200) { /* interim response: the real one follows */
@@ -132,10 +111,10 @@ static int header_line(dg_http_resp *r, const char *l, size_t n, int trailer) {
     if (++r->fields > DG_HTTP_MAX_FIELDS) return bad(r, "too many HTTP header lines");
     if (l[0] == ' ' || l[0] == '\t') return bad(r, "folded HTTP header line");
     size_t k = 0;
-    while (k < n && is_tchar((unsigned char)l[k])) k++;
+    while (k < n && dg_http_is_tchar((unsigned char)l[k])) k++;
     if (k == 0 || k == n || l[k] != ':') return bad(r, "malformed HTTP header line");
     for (size_t i = k + 1; i < n; i++)
-        if (!is_vchar((unsigned char)l[i])) return bad(r, "control character in HTTP header");
+        if (!dg_http_is_field_char((unsigned char)l[i])) return bad(r, "control character in HTTP header");
     const char *v = l + k + 1;
     size_t vn = n - k - 1;
     while (vn && (*v == ' ' || *v == '\t')) v++, vn--;
@@ -156,8 +135,8 @@ static int header_line(dg_http_resp *r, const char *l, size_t n, int trailer) {
             return bad(r, "unsupported Transfer-Encoding");
         r->chunked = 1;
     } else if (k == 10 && strncasecmp(l, "connection", 10) == 0) {
-        if (has_token(v, vn, "close")) r->keep_alive = 0;
-        else if (has_token(v, vn, "keep-alive")) r->keep_alive = 1;
+        if (dg_http_list_has(v, vn, "close")) r->keep_alive = 0;
+        else if (dg_http_list_has(v, vn, "keep-alive")) r->keep_alive = 1;
     }
     return DG_HTTP_MORE;
 }
@@ -179,7 +158,7 @@ static int chunk_size_line(dg_http_resp *r, const char *l, size_t n) {
     while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
     if (i < n && l[i] != ';') return bad(r, "bad chunk size");
     for (; i < n; i++)
-        if (!is_vchar((unsigned char)l[i])) return bad(r, "bad chunk extension");
+        if (!dg_http_is_field_char((unsigned char)l[i])) return bad(r, "bad chunk extension");
     if (size == 0) {
         r->state = S_TRAILER;
         r->fields = 0;
