@@ -343,8 +343,9 @@ static int conn_flush(conn *c) {
     }
     c->out.len = c->out_off = 0;
     if (c->out.cap > 65536) dg_buf_free(&c->out);
-    /* an answer is complete once written (a 100 Continue alone is not one) */
-    if (!c->sent_continue) conn_done_request(c);
+    /* an answer is complete once written (a 100 Continue alone is not one,
+     * nor is an empty flush while the answer is deferred) */
+    if (!c->sent_continue && !c->waiting) conn_done_request(c);
     if (c->close_after && !c->lingering) {
         shutdown(c->fd, SHUT_WR);
         c->lingering = 1;
@@ -480,7 +481,7 @@ static void *worker_main(void *arg) {
     struct epoll_event ev[64];
     long long next_sweep = now_ns() + 1000000000LL;
     while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
-        int n = epoll_wait(w->ep, ev, 64, 1000);
+        int n = epoll_wait(w->ep, ev, 64, 1000), completed = 0;
         for (int i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
             if (p == &s->lfd) accept_all(w);
@@ -488,7 +489,7 @@ static void *worker_main(void *arg) {
                 uint64_t x;
                 ssize_t k = read(w->evfd, &x, sizeof x);
                 (void)k;
-                take_completed(w);
+                completed = 1;
             } else {
                 conn *c = p;
                 if (ev[i].events & (EPOLLERR | EPOLLHUP)) conn_close(c);
@@ -498,6 +499,9 @@ static void *worker_main(void *arg) {
                     conn_readable(c);
             }
         }
+        /* after the batch: sending a completed answer can close (free) its
+         * connection, whose own event may still be further down ev[] */
+        if (completed) take_completed(w);
         long long t = now_ns();
         if (t >= next_sweep) {
             sweep(w);

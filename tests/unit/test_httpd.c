@@ -8,8 +8,13 @@
  * TOO_LARGE") and takes its status from a path "/status/NNN"; raw sockets
  * check the framing a client sees: keep-alive, pipelining, HEAD, HTTP/1.0,
  * 100-continue, bodies over the cap, rejects, timeouts, the connection cap
- * and a stop that waits for a running handler. Every client socket has a
- * receive timeout, so a server bug fails a check instead of hanging.
+ * and a stop that waits for a running handler. Deferred answers
+ * (dg_httpd_defer / dg_httpd_complete, completed by helper threads): the
+ * worker serves other connections meanwhile, pipelined requests wait behind
+ * one, a client that leaves (FIN or reset, also in the same epoll batch as
+ * the completion), quiesce waiting for one, HEAD / Connection: close / 1.0.
+ * Every client socket has a receive timeout, so a server bug fails a check
+ * instead of hanging.
  */
 #include "../test.h"
 #include "dstackgov/httpd.h"
@@ -18,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -907,4 +913,338 @@ TEST(httpd_start_threads) {
         dg_httpd_stop(s, 1000);
         CHECK_INT(thread_count(), base);
     }
+}
+
+/* ------------------------------------------------------------ deferred answers */
+
+/* A handler that defers "/defer/MS" (answered MS ms later by a helper
+ * thread), "/twice" (dg_httpd_defer called twice; answered 10 ms later) and
+ * "/now" (a helper completes at once, before the handler returns, as a fast
+ * decider may); "/block/MS" blocks its worker MS ms; anything else is
+ * answered at once. Helpers are joined by the test (dctx_join). */
+struct dctx {
+    int calls, twice_null, twice_first;
+    int nth;
+    pthread_t th[32];
+};
+
+struct djob {
+    dg_httpd_pending *p;
+    long delay_ms;
+    char body[128];
+};
+
+static void *djob_main(void *arg) {
+    struct djob *j = arg;
+    sleep_ms(j->delay_ms);
+    dg_http_reply rp = {.status = 202, .content_type = "text/plain"};
+    dg_buf_init(&rp.body);
+    dg_buf_puts(&rp.body, j->body);
+    dg_httpd_complete(j->p, &rp);
+    dg_buf_free(&rp.body); /* taken by dg_httpd_complete: nothing left to free */
+    free(j);
+    return NULL;
+}
+
+/* Complete p after delay_ms from a new thread; 0 when it could not start. */
+static int dctx_later(struct dctx *d, dg_httpd_pending *p, long delay_ms, const dg_http_head *h, pthread_t *out) {
+    struct djob *j = calloc(1, sizeof *j);
+    if (!j) return 0;
+    j->p = p;
+    j->delay_ms = delay_ms;
+    snprintf(j->body, sizeof j->body, "late %.*s %.*s", (int)h->method_len, h->method, (int)h->path_len, h->path);
+    pthread_t th;
+    if (pthread_create(&th, NULL, djob_main, j) != 0) {
+        free(j);
+        return 0;
+    }
+    if (out) *out = th;
+    else {
+        int i = __atomic_fetch_add(&d->nth, 1, __ATOMIC_SEQ_CST);
+        if (i < 32) d->th[i] = th;
+        else pthread_detach(th);
+    }
+    return 1;
+}
+
+static void dctx_join(struct dctx *d) {
+    int n = __atomic_load_n(&d->nth, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < n && i < 32; i++) pthread_join(d->th[i], NULL);
+    __atomic_store_n(&d->nth, 0, __ATOMIC_SEQ_CST);
+}
+
+static int path_is(const dg_http_head *h, const char *pre, size_t *rest) {
+    size_t n = strlen(pre);
+    if (h->path_len < n || memcmp(h->path, pre, n) != 0) return 0;
+    *rest = n;
+    return 1;
+}
+
+static void defer_handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
+    struct dctx *d = ctx;
+    const dg_http_head *h = rq->head;
+    size_t k;
+    __atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
+    rp->content_type = "text/plain";
+    if (path_is(h, "/defer/", &k)) {
+        dg_httpd_pending *p = dg_httpd_defer(rq);
+        if (p && dctx_later(d, p, atol(h->path + k), h, NULL)) return;
+        rp->status = 500; /* the test sees it */
+        if (p) {
+            dg_httpd_complete(p, rp);
+            return;
+        }
+    } else if (path_is(h, "/twice", &k)) {
+        dg_httpd_pending *p = dg_httpd_defer(rq);
+        __atomic_store_n(&d->twice_first, p != NULL, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&d->twice_null, dg_httpd_defer(rq) == NULL, __ATOMIC_SEQ_CST);
+        if (p && dctx_later(d, p, 10, h, NULL)) return;
+        rp->status = 500;
+    } else if (path_is(h, "/now", &k)) {
+        dg_httpd_pending *p = dg_httpd_defer(rq);
+        pthread_t th;
+        if (p && dctx_later(d, p, 0, h, &th)) {
+            pthread_join(th, NULL); /* completed before the handler returns */
+            return;
+        }
+        rp->status = 500;
+    } else if (path_is(h, "/block/", &k))
+        sleep_ms(atol(h->path + k));
+    dg_buf_printf(&rp->body, "now %.*s %.*s", (int)h->method_len, h->method, (int)h->path_len, h->path);
+}
+
+static dg_httpd *dstart(struct dctx *d, int threads) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    dg_httpd_opts o = {.addr = (const struct sockaddr *)&a,
+                       .addr_len = sizeof a,
+                       .threads = threads,
+                       .max_body = 65536,
+                       .idle_timeout_ms = 5000,
+                       .max_connections = 64,
+                       .handler = defer_handler,
+                       .ctx = d};
+    dg_err e = {0};
+    dg_httpd *s = dg_httpd_start(&o, &e);
+    if (!s) dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
+    return s;
+}
+
+static void wait_calls(struct dctx *d, int n) {
+    for (int i = 0; i < 2000 && __atomic_load_n(&d->calls, __ATOMIC_SEQ_CST) < n; i++) sleep_ms(1);
+    CHECK(__atomic_load_n(&d->calls, __ATOMIC_SEQ_CST) >= n);
+}
+
+TEST(httpd_defer_worker_serves_others) {
+    struct dctx d = {0};
+    dg_httpd *s = dstart(&d, 1);
+    if (!s) return;
+    struct cl a, b;
+    struct resp r;
+    if (cl_open(&a, s) && cl_open(&b, s)) {
+        long long t0 = mono_ms();
+        CHECK(cl_sends(&a, REQ("/defer/100")));
+        wait_calls(&d, 1);
+        /* the only worker is free: another connection is answered at once */
+        long long t1 = mono_ms();
+        CHECK(cl_sends(&b, REQ("/quick")) && cl_read(&b, &r, 0));
+        long long tb = mono_ms() - t1;
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "now GET /quick");
+        if (tb > 50) dg_test_fail(__FILE__, __LINE__, "other connection answered in %lld ms, expected < 50", tb);
+        /* the deferred answer arrives, with the helper's status and body */
+        CHECK(cl_read(&a, &r, 0));
+        long long ta = mono_ms() - t0;
+        CHECK_INT(r.status, 202);
+        CHECK_STR(r.body, "late GET /defer/100");
+        CHECK_INT(r.close, 0);
+        if (ta < 90 || ta > 1000) dg_test_fail(__FILE__, __LINE__, "deferred answer after %lld ms, expected ~100", ta);
+        /* the connection is kept alive and serves the next request */
+        CHECK(cl_sends(&a, REQ("/next")) && cl_read(&a, &r, 0));
+        CHECK_STR(r.body, "now GET /next");
+    }
+    cl_close(&a);
+    cl_close(&b);
+    dctx_join(&d);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_defer_pipelined) {
+    struct dctx d = {0};
+    dg_httpd *s = dstart(&d, 1);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/defer/100") REQ("/second") REQ("/defer/20") REQ("/fourth")));
+        wait_calls(&d, 1);
+        sleep_ms(50);
+        /* nothing behind the deferred request is read while it waits */
+        CHECK_INT(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST), 1);
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "late GET /defer/100");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "now GET /second");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "late GET /defer/20");
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "now GET /fourth");
+        CHECK_INT(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST), 4);
+    }
+    cl_close(&c);
+    dctx_join(&d);
+    dg_httpd_stop(s, 1000);
+}
+
+/* The client goes away while its answer is deferred: with a FIN (the server
+ * notices when it writes the answer) and with a reset (the server notices at
+ * once and keeps the connection until the completion). */
+TEST(httpd_defer_client_gone) {
+    for (int rst = 0; rst < 2; rst++) {
+        struct dctx d = {0};
+        dg_httpd *s = dstart(&d, 1);
+        if (!s) return;
+        struct cl c, o;
+        struct resp r;
+        if (cl_open(&c, s)) {
+            CHECK(cl_sends(&c, REQ("/defer/150")));
+            wait_calls(&d, 1);
+            if (rst) {
+                struct linger lg = {1, 0};
+                setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            }
+            cl_close(&c);
+        }
+        dctx_join(&d); /* the completion has been handed over */
+        /* the worker is still sane */
+        if (cl_open(&o, s)) {
+            CHECK(cl_sends(&o, REQ("/after")) && cl_read(&o, &r, 0));
+            CHECK_STR(r.body, "now GET /after");
+        }
+        cl_close(&o);
+        long long t0 = mono_ms();
+        dg_httpd_stop(s, 2000);
+        long long dt = mono_ms() - t0;
+        /* nothing is left in flight: the gone connection does not hold the stop */
+        if (dt > 500) dg_test_fail(__FILE__, __LINE__, "rst %d: stop took %lld ms", rst, dt);
+    }
+}
+
+/* A completion and the client's reset reach the worker in one epoll batch,
+ * the completion first: the worker is busy in another handler meanwhile. */
+TEST(httpd_defer_completion_and_reset_together) {
+    for (int round = 0; round < 3; round++) {
+        struct dctx d = {0};
+        dg_httpd *s = dstart(&d, 1);
+        if (!s) return;
+        struct cl a, b;
+        struct resp r;
+        if (cl_open(&a, s) && cl_open(&b, s)) {
+            CHECK(cl_sends(&a, REQ("/defer/40")));
+            wait_calls(&d, 1);
+            CHECK(cl_sends(&b, REQ("/block/150"))); /* the worker is busy until ~150 ms */
+            wait_calls(&d, 2);
+            sleep_ms(80); /* the completion is queued (40 ms) */
+            struct linger lg = {1, 0};
+            setsockopt(a.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            cl_close(&a); /* then the reset */
+            CHECK(cl_read(&b, &r, 0));
+            CHECK_STR(r.body, "now GET /block/150");
+            CHECK(cl_sends(&b, REQ("/again")) && cl_read(&b, &r, 0));
+            CHECK_STR(r.body, "now GET /again");
+        }
+        cl_close(&a);
+        cl_close(&b);
+        dctx_join(&d);
+        dg_httpd_stop(s, 1000);
+    }
+}
+
+TEST(httpd_defer_quiesce_waits) {
+    struct dctx d = {0};
+    dg_httpd *s = dstart(&d, 2);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (!cl_open(&c, s)) {
+        dg_httpd_stop(s, 0);
+        return;
+    }
+    CHECK(cl_sends(&c, REQ("/defer/150")));
+    wait_calls(&d, 1);
+    long long t0 = mono_ms();
+    dg_httpd_quiesce(s, 2000);
+    long long dt = mono_ms() - t0;
+    if (dt < 100 || dt > 1500) dg_test_fail(__FILE__, __LINE__, "quiesce took %lld ms, expected ~150", dt);
+    /* the answer was sent before quiesce returned */
+    CHECK(cl_read(&c, &r, 0));
+    CHECK_INT(r.status, 202);
+    CHECK_STR(r.body, "late GET /defer/150");
+    dctx_join(&d);
+    dg_httpd_stop(s, 0);
+    CHECK(cl_closed(&c));
+    cl_close(&c);
+}
+
+TEST(httpd_defer_head_and_close) {
+    struct dctx d = {0};
+    dg_httpd *s = dstart(&d, 1);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "HEAD /defer/30 HTTP/1.1\r\nHost: t\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 1));
+        CHECK_INT(r.status, 202);
+        CHECK_STR(r.body, "");
+        /* no body bytes came: the next answer starts right after the head */
+        CHECK(cl_sends(&c, "GET /defer/30 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 202);
+        CHECK_STR(r.body, "late GET /defer/30");
+        CHECK_INT(r.close, 1);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    /* HTTP/1.0 keep-alive: the deferred answer says so */
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, "GET /defer/10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_STR(r.body, "late GET /defer/10");
+        CHECK_INT(r.close, 0);
+        CHECK(cl_sends(&c, "GET /defer/10 HTTP/1.0\r\n\r\n"));
+        CHECK(cl_read(&c, &r, 0));
+        CHECK_INT(r.close, 1);
+        CHECK(cl_closed(&c));
+    }
+    cl_close(&c);
+    dctx_join(&d);
+    dg_httpd_stop(s, 1000);
+}
+
+TEST(httpd_defer_twice_and_at_once) {
+    struct dctx d = {0};
+    dg_httpd *s = dstart(&d, 1);
+    if (!s) return;
+    struct cl c;
+    struct resp r;
+    if (cl_open(&c, s)) {
+        CHECK(cl_sends(&c, REQ("/twice")) && cl_read(&c, &r, 0));
+        CHECK_INT(r.status, 202);
+        CHECK_STR(r.body, "late GET /twice");
+        CHECK_INT(__atomic_load_n(&d.twice_first, __ATOMIC_SEQ_CST), 1);
+        CHECK_INT(__atomic_load_n(&d.twice_null, __ATOMIC_SEQ_CST), 1);
+        /* completed by another thread before the handler even returned */
+        for (int i = 0; i < 20; i++) {
+            CHECK(cl_sends(&c, REQ("/now")) && cl_read(&c, &r, 0));
+            CHECK_INT(r.status, 202);
+            CHECK_STR(r.body, "late GET /now");
+        }
+    }
+    cl_close(&c);
+    /* outside a handler there is nothing to defer */
+    dg_http_request none = {0};
+    CHECK(dg_httpd_defer(&none) == NULL);
+    dctx_join(&d);
+    dg_httpd_stop(s, 1000);
 }
