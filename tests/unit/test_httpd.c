@@ -924,9 +924,11 @@ TEST(httpd_start_threads) {
  * answered at once. Helpers are joined by the test (dctx_join). */
 struct dctx {
     int calls, twice_null, twice_first;
-    int nth;
+    int defers; /* helpers being started (atomic) */
+    int nth;    /* helpers started, their ids in th (dctx_mu) */
     pthread_t th[32];
 };
+static pthread_mutex_t dctx_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct djob {
     dg_httpd_pending *p;
@@ -956,21 +958,37 @@ static int dctx_later(struct dctx *d, dg_httpd_pending *p, long delay_ms, const 
     pthread_t th;
     if (pthread_create(&th, NULL, djob_main, j) != 0) {
         free(j);
+        if (!out) __atomic_sub_fetch(&d->defers, 1, __ATOMIC_SEQ_CST);
         return 0;
     }
     if (out) *out = th;
     else {
-        int i = __atomic_fetch_add(&d->nth, 1, __ATOMIC_SEQ_CST);
-        if (i < 32) d->th[i] = th;
+        pthread_mutex_lock(&dctx_mu);
+        if (d->nth < 32) d->th[d->nth++] = th;
         else pthread_detach(th);
+        pthread_mutex_unlock(&dctx_mu);
     }
     return 1;
 }
 
+static int dctx_registered(struct dctx *d) {
+    pthread_mutex_lock(&dctx_mu);
+    int n = d->nth;
+    pthread_mutex_unlock(&dctx_mu);
+    return n;
+}
+
 static void dctx_join(struct dctx *d) {
-    int n = __atomic_load_n(&d->nth, __ATOMIC_SEQ_CST);
-    for (int i = 0; i < n && i < 32; i++) pthread_join(d->th[i], NULL);
-    __atomic_store_n(&d->nth, 0, __ATOMIC_SEQ_CST);
+    /* a handler counted in calls may not have registered its helper yet */
+    for (int i = 0; i < 2000 && dctx_registered(d) < __atomic_load_n(&d->defers, __ATOMIC_SEQ_CST); i++) sleep_ms(1);
+    pthread_mutex_lock(&dctx_mu);
+    int n = d->nth;
+    pthread_t th[32];
+    memcpy(th, d->th, sizeof th);
+    d->nth = 0;
+    pthread_mutex_unlock(&dctx_mu);
+    for (int i = 0; i < n && i < 32; i++) pthread_join(th[i], NULL);
+    __atomic_store_n(&d->defers, 0, __ATOMIC_SEQ_CST);
 }
 
 static int path_is(const dg_http_head *h, const char *pre, size_t *rest) {
@@ -987,6 +1005,7 @@ static void defer_handler(void *ctx, const dg_http_request *rq, dg_http_reply *r
     __atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
     rp->content_type = "text/plain";
     if (path_is(h, "/defer/", &k)) {
+        __atomic_add_fetch(&d->defers, 1, __ATOMIC_SEQ_CST);
         dg_httpd_pending *p = dg_httpd_defer(rq);
         if (p && dctx_later(d, p, atol(h->path + k), h, NULL)) return;
         rp->status = 500; /* the test sees it */
@@ -995,6 +1014,7 @@ static void defer_handler(void *ctx, const dg_http_request *rq, dg_http_reply *r
             return;
         }
     } else if (path_is(h, "/twice", &k)) {
+        __atomic_add_fetch(&d->defers, 1, __ATOMIC_SEQ_CST);
         dg_httpd_pending *p = dg_httpd_defer(rq);
         __atomic_store_n(&d->twice_first, p != NULL, __ATOMIC_SEQ_CST);
         __atomic_store_n(&d->twice_null, dg_httpd_defer(rq) == NULL, __ATOMIC_SEQ_CST);
