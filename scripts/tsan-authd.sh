@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tsan-authd.sh — the unit tests and the dstack-authd suite under ThreadSanitizer.
+#
+# The Makefile has no TSan switch, but OPT goes into every compile and
+# LDFLAGS_SAN into every link, so a separate tree (build-tsan) is built with
+# -fsanitize=thread through them. tests/authd/run.js starts each daemon with
+# a fresh environment (PATH only), so TSAN_OPTIONS would not reach it: the
+# suite runs against build-tsan/run/, where dstack-authd is a wrapper that
+# sets TSAN_OPTIONS and execs the real binary (same pid, descriptors kept:
+# socket activation still works). Every report is written to
+# build-tsan/reports/; a daemon with a report exits 66, which the suite's
+# "exits 0 on SIGTERM" check shows.
+#
+# Usage: scripts/tsan-authd.sh [unit|authd|all]   (default all)
+# Ends with "tsan: N reports" (0 = no data race seen) and exits 1 if N > 0
+# or a suite failed.
+set -u
+cd "$(dirname "$0")/.."
+TOP=$PWD
+B=build-tsan
+what=${1:-all}
+CC=${CC:-gcc}
+
+make --no-print-directory BUILD=$B CC="$CC" OPT="-O1 -fsanitize=thread -fno-omit-frame-pointer" \
+    LDFLAGS_SAN=-fsanitize=thread -j"$(nproc)" \
+    $B/tests/unit $B/dstack-authd $B/bench/authd-ready $B/gen/dg_contracts_gen.c >/dev/null || exit 1
+
+rep=$TOP/$B/reports
+rm -rf "$rep"
+mkdir -p "$rep" $B/run/bench
+opts="log_path=$rep/tsan second_deadlock_stack=1 history_size=4"
+status=0
+
+if [ "$what" = unit ] || [ "$what" = all ]; then
+    echo "== unit tests under TSan"
+    (cd tests && TSAN_OPTIONS="$opts" "$TOP/$B/tests/unit") | tail -1 || status=1
+fi
+
+if [ "$what" = authd ] || [ "$what" = all ]; then
+    printf '#!/bin/sh\nTSAN_OPTIONS="%s" exec "%s" "$@"\n' "$opts" "$TOP/$B/dstack-authd" >$B/run/dstack-authd
+    chmod +x $B/run/dstack-authd
+    ln -sfn "$TOP/$B/bench/authd-ready" $B/run/bench/authd-ready
+    ln -sfn "$TOP/$B/gen" $B/run/gen
+    echo "== dstack-authd suite under TSan"
+    BUILD=$B/run node tests/authd/run.js | tail -1 || status=1
+fi
+
+n=$(cat "$rep"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')
+if [ "$n" -gt 0 ]; then
+    grep -h '^WARNING: ThreadSanitizer\|^SUMMARY' "$rep"/tsan.* | sort | uniq -c
+    echo "reports in $rep"
+    status=1
+fi
+echo "tsan: $n reports"
+exit $status
