@@ -259,22 +259,27 @@ static void answer_decision(authd_server *s, enum authd_route route, const dg_ht
     pthread_rwlock_unlock(&s->lock);
     if (!decided) { /* needs the chain: hand it to a decider, answer later */
         job *j = __atomic_load_n(&s->ndeciders, __ATOMIC_ACQUIRE) ? calloc(1, sizeof *j) : NULL;
-        dg_httpd_pending *pend = j ? dg_httpd_defer(rq) : NULL;
-        if (pend) {
-            j->pend = pend;
-            j->route = route;
-            j->bi = bi; /* moved: the decider frees it */
-            j->t0_ns = rq->t0_ns;
-            j->start_ms = start_ms;
+        dg_httpd_pending *pend = NULL;
+        if (j) {
+            /* deferred only while deciders will take it: a keep-alive
+             * connection can still send a request after the stop began */
             pthread_mutex_lock(&s->q_mu);
-            if (s->q_tail) s->q_tail->next = j;
-            else s->q_head = j;
-            s->q_tail = j;
-            pthread_cond_signal(&s->q_cv);
+            pend = s->q_stop ? NULL : dg_httpd_defer(rq);
+            if (pend) {
+                j->pend = pend;
+                j->route = route;
+                j->bi = bi; /* moved: the decider frees it */
+                j->t0_ns = rq->t0_ns;
+                j->start_ms = start_ms;
+                if (s->q_tail) s->q_tail->next = j;
+                else s->q_head = j;
+                s->q_tail = j;
+                pthread_cond_signal(&s->q_cv);
+            }
             pthread_mutex_unlock(&s->q_mu);
-            return;
+            if (pend) return;
         }
-        free(j); /* out of memory: decide here, blocking this worker */
+        free(j); /* out of memory or stopping: decide here, blocking this worker */
         pthread_rwlock_rdlock(&s->lock);
         dg_policy_decide_since(s->policy, policy_route(route), &bi, start_ms, &d);
         pthread_rwlock_unlock(&s->lock);
@@ -423,7 +428,7 @@ static void stop_deciders(authd_server *s) {
     pthread_cond_broadcast(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
     for (int i = 0; i < s->ndeciders; i++) pthread_join(s->deciders[i], NULL);
-    s->ndeciders = 0;
+    __atomic_store_n(&s->ndeciders, 0, __ATOMIC_RELEASE); /* the workers may still read it */
     free(s->deciders);
     s->deciders = NULL;
 }
