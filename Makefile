@@ -5,6 +5,7 @@
 #   make demo       the governance flow on a local chain it starts itself
 #   make deps       idempotent install of Debian and npm dependencies
 #   make test-asan  the C test suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan  unit tests and the dstack-authd suite under ThreadSanitizer
 #   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
 #   make lint       clang-tidy and cppcheck on the C sources
 #   make clean      remove build outputs
@@ -113,7 +114,7 @@ $(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)
 ALL_TARGETS += $(LIB) $(UNIT_BIN)
 
 # ---------------------------------------------------------------- top-level goals
-.PHONY: all deps test test-asan demo fuzz lint clean build-only
+.PHONY: all deps test test-asan test-tsan demo fuzz lint clean build-only
 all: deps
 	@$(MAKE) --no-print-directory build-only
 
@@ -134,6 +135,10 @@ test-asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/run-tests.sh $(ASAN_SUITES)
 
+# ThreadSanitizer: unit tests and the daemon's suite (scripts/tsan-authd.sh).
+test-tsan: deps
+	@scripts/tsan-authd.sh all
+
 demo: deps
 	@$(MAKE) --no-print-directory build-only
 	@scripts/demo.sh
@@ -149,6 +154,6 @@ lint: deps
 	  --suppress=missingIncludeSystem -Iinclude $(LINT_SRCS)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

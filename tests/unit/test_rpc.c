@@ -56,7 +56,7 @@ static int wait_readable(struct srv *s, int fd) {
 static json_t *answer_one(struct srv *s, json_t *req) {
     json_t *id = json_object_get(req, "id");
     const char *method = json_string_value(json_object_get(req, "method"));
-    if (s->mode == M_RPCERR)
+    if (__atomic_load_n(&s->mode, __ATOMIC_ACQUIRE) == M_RPCERR)
         return json_pack("{s:s, s:O, s:{s:i, s:s, s:s}}", "jsonrpc", "2.0", "id", id, "error",
                          "code", 3, "message", "execution reverted: nope", "data", REVERT_DATA);
     json_t *res = s->result ? json_loads(s->result, JSON_DECODE_ANY, NULL)
@@ -102,7 +102,7 @@ static void serve_conn(struct srv *s, int fd) {
         memmove(buf, buf + hlen + clen, have - hlen - clen);
         have -= hlen + clen;
 
-        enum srv_mode mode = nreq < s->fail_first ? M_HTTP500 : s->mode;
+        enum srv_mode mode = nreq < s->fail_first ? M_HTTP500 : __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE);
         if (mode == M_CLOSE) {
             json_decref(req);
             return;
@@ -117,7 +117,7 @@ static void serve_conn(struct srv *s, int fd) {
             respond(fd, 200, "<html>this is not json</html>");
         } else {
             json_t *ans;
-            if (json_is_array(req) && s->mode != M_SINGLE_FOR_BATCH) {
+            if (json_is_array(req) && __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE) != M_SINGLE_FOR_BATCH) {
                 ans = json_array();
                 size_t n = json_array_size(req);
                 for (size_t i = 0; i < n; i++) {
@@ -705,7 +705,7 @@ TEST(rpc_deadline) {
     CHECK_INT(calls, 1);
     /* removed: calls work again */
     dg_rpc_set_deadline(r, 0);
-    s.mode = M_OK;
+    __atomic_store_n(&s.mode, M_OK, __ATOMIC_RELEASE); /* the server thread reads it */
     CHECK(dg_rpc_call(r, "eth_call", NULL, NULL, &e));
     dg_rpc_free(r);
     srv_stop(&s);
@@ -720,7 +720,7 @@ TEST(rpc_recovers_and_survives_idle_close) {
     dg_rpc *r = client(urls, 1, 1000, -1, 0);
     dg_err e = {0};
     CHECK(!dg_rpc_call(r, "eth_chainId", NULL, NULL, &e));
-    s.mode = M_OK;
+    __atomic_store_n(&s.mode, M_OK, __ATOMIC_RELEASE); /* the server thread reads it */
     /* the server drops every connection after answering, as a node does with
      * idle keep-alive connections: even a write (never retried) must go
      * through on a fresh connection */
