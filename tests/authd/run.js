@@ -603,6 +603,23 @@ async function main() {
   cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--port', '70000'], { encoding: 'utf8' });
   check('out-of-range port refused', cc.status === 2 && /--port/.test(cc.stderr), cc.stderr);
 
+  // --check-config must refuse a server.host the daemon then refuses to bind
+  // ("host ...: expected an IPv4 or IPv6 address", exit 1 at start): it said
+  // "configuration OK" for a hostname or a malformed address (QA of issue 4).
+  for (const [how, args, env] of [
+    ['--host localhost', ['--host', 'localhost'], {}],
+    ['--host 1.2.3', ['--host', '1.2.3'], {}],
+    ['--host ::g', ['--host', '::g'], {}],
+    ['HOST=localhost', [], { HOST: 'localhost' }],
+  ]) {
+    cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    check(`--check-config refuses a host that is not an IP address (${how})`, cc.status === 2 && /host/.test(cc.stderr), `exit ${cc.status}: ${cc.stdout.trim().split('\n').pop()} ${cc.stderr}`);
+  }
+  for (const h of ['127.0.0.1', '::1', '0.0.0.0']) {
+    cc = spawnSync(bin, ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms, '--host', h], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    check(`--check-config accepts host ${h}`, cc.status === 0, cc.stderr);
+  }
+
   const codes = [];
   for (const p of procs.slice(1)) {
     if (p.exitCode !== null || p.signalCode !== null) continue; // already stopped
