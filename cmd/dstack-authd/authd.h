@@ -65,6 +65,11 @@ int declog_chain_hex(char out[65]);
 /* dstack-authd --verify-log FILE...: check the hash chain across the files
  * in order; prints the result; returns the exit code (0 intact, 1 broken). */
 int declog_verify(int nfiles, char **files);
+/* The check itself, over one file's text: continues from *have/chain (the
+ * previous file's end), counts good lines; 0 with *bad_line and why on the
+ * first bad line. */
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32], uint8_t first_prev[32],
+                       unsigned long *lines, unsigned long *bad_line, char *why, size_t cap);
 /* Start the thread that flushes the log every 100 ms (after the first
  * request could be answered: it is not needed before). */
 void declog_start_flusher(void);

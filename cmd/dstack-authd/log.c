@@ -235,39 +235,61 @@ static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t cha
     return 1;
 }
 
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32], uint8_t first_prev[32],
+                       unsigned long *lines, unsigned long *bad_line, char *why, size_t cap) {
+    unsigned long no = 0;
+    size_t off = 0;
+    while (off < len) {
+        const char *l = text + off;
+        const char *nl = memchr(l, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - l) : len - off;
+        off += n + (nl ? 1 : 0);
+        no++;
+        while (n && l[n - 1] == '\r') n--;
+        if (!n) continue;
+        uint8_t next[32];
+        if (!verify_line(l, n, *have ? chain : NULL, next, why, cap)) {
+            *bad_line = no;
+            return 0;
+        }
+        if (!*have) dg_hex_decode(l + n - CHAIN_TAIL_LEN - 65, 64, first_prev, 32, NULL);
+        memcpy(chain, next, 32);
+        *have = 1;
+        (*lines)++;
+    }
+    return 1;
+}
+
 int declog_verify(int nfiles, char **files) {
     uint8_t chain[32], first_prev[32];
     int have = 0;
     unsigned long lines = 0;
     for (int i = 0; i < nfiles; i++) {
         FILE *f = fopen(files[i], "rb");
+        dg_buf b;
+        dg_buf_init(&b);
+        char chunk[65536];
+        size_t k;
         if (!f) {
             fprintf(stderr, "dstack-authd: %s: cannot open\n", files[i]);
             return 1;
         }
-        char *l = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        unsigned long no = 0;
-        while ((n = getline(&l, &cap, f)) > 0) {
-            no++;
-            while (n && (l[n - 1] == '\n' || l[n - 1] == '\r')) n--;
-            if (!n) continue;
-            char why[160];
-            uint8_t next[32];
-            if (!verify_line(l, (size_t)n, have ? chain : NULL, next, why, sizeof why)) {
-                fprintf(stderr, "dstack-authd: %s line %lu: %s\n", files[i], no, why);
-                free(l);
-                fclose(f);
-                return 1;
-            }
-            if (!have) dg_hex_decode(l + n - CHAIN_TAIL_LEN - 65, 64, first_prev, 32, NULL);
-            memcpy(chain, next, 32);
-            have = 1;
-            lines++;
-        }
-        free(l);
+        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) dg_buf_append(&b, chunk, k);
         fclose(f);
+        if (b.oom) {
+            fprintf(stderr, "dstack-authd: %s: out of memory\n", files[i]);
+            dg_buf_free(&b);
+            return 1;
+        }
+        char why[160];
+        unsigned long bad = 0;
+        int ok = declog_verify_text(b.len ? (const char *)b.data : "", b.len, &have, chain, first_prev, &lines, &bad, why,
+                                    sizeof why);
+        dg_buf_free(&b);
+        if (!ok) {
+            fprintf(stderr, "dstack-authd: %s line %lu: %s\n", files[i], bad, why);
+            return 1;
+        }
     }
     if (!have) {
         fprintf(stderr, "dstack-authd: no chained lines to verify\n");
