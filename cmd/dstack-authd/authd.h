@@ -18,6 +18,7 @@ typedef struct {
     int port;
     int threads;
     char decision_log[512]; /* "-" stdout, "" off, else a file path */
+    char decision_log_chain[16]; /* "" off, "sha256" hash-chained lines */
     char backend[16];       /* eth | static | dev */
     /* eth */
     char *rpc_urls[AUTHD_MAX_RPC];
@@ -58,7 +59,17 @@ void authd_url_label(const char *url, char *out, size_t cap);
 dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err);
 
 /* Decision log (one JSON line per decision) and daemon messages. */
-int declog_open(const char *path, dg_err *err);
+int declog_open(const char *path, int chain, dg_err *err);
+/* The current chain value as hex, if the log is chained (1), else 0. */
+int declog_chain_hex(char out[65]);
+/* dstack-authd --verify-log FILE...: check the hash chain across the files
+ * in order; prints the result; returns the exit code (0 intact, 1 broken). */
+int declog_verify(int nfiles, char **files);
+/* The check itself, over one file's text: continues from *have/chain (the
+ * previous file's end), counts good lines; 0 with *bad_line and why on the
+ * first bad line. */
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32], uint8_t first_prev[32],
+                       unsigned long *lines, unsigned long *bad_line, char *why, size_t cap);
 /* Start the thread that flushes the log every 100 ms (after the first
  * request could be answered: it is not needed before). */
 void declog_start_flusher(void);

@@ -34,6 +34,7 @@ static const struct key KEYS[] = {
     {"server.port", K_INT, N(port), 0, 65535, "port", "port to listen on, 0 = any (env PORT)"},
     {"server.threads", K_INT, N(threads), 1, 64, "threads", "HTTP worker threads"},
     {"server.decision_log", K_STR, F(decision_log), 0, 0, "decision-log", "\"-\" stdout, \"\" off, or a file"},
+    {"server.decision_log_chain", K_STR, F(decision_log_chain), 0, 0, "decision-log-chain", "\"\" off, or sha256: hash-chain the lines"},
     {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url", "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
     {"eth.kms_contract", K_STR, F(kms_contract), 0, 0, "kms-contract", "DstackKms proxy address (env KMS_CONTRACT_ADDR)"},
     {"eth.chain_id", K_U64, N(chain_id), 0, 0, "chain-id", "expected chain id, 0 = learn at start (env ETH_CHAIN_ID)"},
@@ -213,7 +214,8 @@ static void usage(FILE *out) {
             "\n"
             "  --config FILE            TOML configuration file\n"
             "  --check-config           validate, print the effective configuration, exit\n"
-            "  --dev                    allow the dev backend (allows every boot)\n");
+            "  --dev                    allow the dev backend (allows every boot)\n"
+            "  --verify-log FILE...     check a hash-chained decision log (files in order), exit\n");
     for (size_t i = 0; i < NKEYS; i++) {
         char l[64];
         snprintf(l, sizeof l, "--%s %s", KEYS[i].flag,
@@ -347,6 +349,9 @@ static int url_authority_ok(const char *url) {
 }
 
 int authd_config_validate(const authd_config *c, dg_err *err) {
+    if (c->decision_log_chain[0] && strcmp(c->decision_log_chain, "sha256") != 0)
+        return dg_err_set(err, DG_ERR_CONFIG, "server.decision_log_chain: \"%s\": expected \"\" (off) or \"sha256\"",
+                          c->decision_log_chain);
     if (strcmp(c->backend, "eth") == 0) {
         uint8_t a[20];
         dg_err e;

@@ -55,6 +55,13 @@ int main(int argc, char **argv) {
      * resident memory here and bring no measurable throughput (the hit path
      * allocates little); see docs/authd.md, Performance. */
     mallopt(M_ARENA_MAX, 1);
+    if (argc >= 2 && strcmp(argv[1], "--verify-log") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "dstack-authd: --verify-log needs at least one file\n");
+            return 2;
+        }
+        return declog_verify(argc - 2, argv + 2);
+    }
     authd_config cfg;
     dg_err err = {0};
     int r = authd_config_load(&cfg, argc, argv, &err);
@@ -91,7 +98,7 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!declog_open(cfg.decision_log, &err)) {
+    if (!declog_open(cfg.decision_log, cfg.decision_log_chain[0] != 0, &err)) {
         fprintf(stderr, "dstack-authd: %s\n", err.msg);
         return 1;
     }
@@ -133,6 +140,8 @@ int main(int argc, char **argv) {
         if (sig == SIGHUP) {
             authd_config ncfg;
             dg_err e2 = {0};
+            char ch[65];
+            if (declog_chain_hex(ch)) authd_msg("SIGHUP: decision log chain at %s", ch);
             declog_reopen();
             if (!authd_config_reload(&cfg, &ncfg, &e2)) {
                 authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s", e2.msg);
@@ -159,6 +168,8 @@ int main(int argc, char **argv) {
         break;
     }
     server_stop(srv, 5000);
+    char chain_hex[65];
+    if (declog_chain_hex(chain_hex)) authd_msg("decision log chain at %s", chain_hex);
     dg_policy_free(policy);
     declog_close();
     authd_config_free(&cfg);

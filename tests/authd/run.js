@@ -529,6 +529,72 @@ async function main() {
     !/socket activation/.test(OP.stderr()), [r.text, OP.stderr()]);
   await stopProc(OP.proc);
 
+  // ------------------------------------------------------------ hash-chained decision log
+  {
+    const BIN = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
+    const crypto = require('crypto');
+    const chainLog = path.join(tmp, 'chain.log');
+    const verify = (...files) => spawnSync(BIN, ['--verify-log', ...files], { encoding: 'utf8' });
+    // an independent check of every line: chain = sha256(line up to "prev" + "}"), prev = previous chain
+    const ownCheck = (text, startPrev) => {
+      let prev = startPrev;
+      for (const l of text.split('\n').filter(Boolean)) {
+        const m = l.match(/^(.*,"prev":"([0-9a-f]{64})"),"chain":"([0-9a-f]{64})"\}$/);
+        if (!m) return 'unchained line';
+        if (prev !== null && m[2] !== prev) return 'prev mismatch';
+        if (crypto.createHash('sha256').update(m[1] + '}').digest('hex') !== m[3]) return 'hash mismatch';
+        prev = m[3];
+      }
+      return prev;
+    };
+    const devArgs = ['--backend', 'dev', '--dev', '--port', '0', '--decision-log', chainLog, '--decision-log-chain', 'sha256'];
+    let D = await authd(devArgs);
+    for (let i = 0; i < 3; i++) await post(D.url, 'app', boot({ appId: app, tcbStatus: 'C' + i }));
+    await post(D.url, 'app', '{"appId":"short"}'); // a 400 is logged and chained too
+    await stopProc(D.proc);
+    let text = fs.readFileSync(chainLog, 'utf8');
+    const last1 = ownCheck(text, '0'.repeat(64));
+    check('chained log: 4 lines, each chain = sha256 of the line up to prev, starting from zeros (independent check)',
+      text.split('\n').filter(Boolean).length === 4 && /^[0-9a-f]{64}$/.test(last1), last1);
+    check('chained log: the daemon logs the chain value at exit', D.stderr().includes('decision log chain at ' + last1), D.stderr());
+    let v = verify(chainLog);
+    check('--verify-log: intact log exits 0 and prints the end of the chain', v.status === 0 && v.stdout.includes(last1) && /4 lines/.test(v.stdout), v.stdout + v.stderr);
+    D = await authd(devArgs); // restart: the chain continues from the file's last line
+    await post(D.url, 'app', boot({ appId: app, tcbStatus: 'C9' }));
+    await stopProc(D.proc);
+    text = fs.readFileSync(chainLog, 'utf8');
+    check('chained log: continues across a restart', ownCheck(text, '0'.repeat(64)).length === 64 &&
+      text.split('\n')[4].includes('"prev":"' + last1 + '"') && verify(chainLog).status === 0, text.split('\n')[4]);
+    const lines = text.split('\n').filter(Boolean);
+    const tampered = path.join(tmp, 'tampered.log');
+    fs.writeFileSync(tampered, [lines[0], lines[1].replace('"isAllowed":true', '"isAllowed":false'), ...lines.slice(2)].join('\n') + '\n');
+    v = verify(tampered);
+    check('--verify-log: a changed line is found (exit 1, names line 2)', v.status === 1 && /line 2: .*changed/.test(v.stderr), v.stderr);
+    fs.writeFileSync(tampered, [lines[0], ...lines.slice(2)].join('\n') + '\n');
+    v = verify(tampered);
+    check('--verify-log: a removed line is found (the next line\'s prev)', v.status === 1 && /line 2: .*prev/.test(v.stderr), v.stderr);
+    fs.writeFileSync(tampered, [lines[0], lines[2], lines[1], ...lines.slice(3)].join('\n') + '\n');
+    v = verify(tampered);
+    check('--verify-log: reordered lines are found', v.status === 1 && /line 2: /.test(v.stderr), v.stderr);
+    // rotation: rename, SIGHUP, the new file continues the chain
+    D = await authd(devArgs);
+    await post(D.url, 'app', boot({ appId: app, tcbStatus: 'R1' }));
+    await sleep(200);
+    const rotated = chainLog + '.1';
+    fs.renameSync(chainLog, rotated);
+    D.proc.kill('SIGHUP');
+    await until(async () => D.stderr().includes('SIGHUP: decision log chain at'), 2000);
+    await post(D.url, 'app', boot({ appId: app, tcbStatus: 'R2' }));
+    await stopProc(D.proc);
+    v = verify(rotated, chainLog);
+    check('chained log: rotation keeps the chain (both files verify in order)', v.status === 0 && /in 2 files/.test(v.stdout) &&
+      fs.readFileSync(chainLog, 'utf8').split('\n').filter(Boolean).length === 1, v.stdout + v.stderr);
+    v = verify(chainLog, rotated);
+    check('--verify-log: files in the wrong order fail', v.status === 1, v.stdout + v.stderr);
+    const bad = spawnSync(BIN, ['--backend', 'dev', '--dev', '--decision-log-chain', 'md5', '--check-config'], { encoding: 'utf8' });
+    check('decision_log_chain other than sha256 is refused, naming the key', bad.status === 2 && /decision_log_chain/.test(bad.stderr), bad.stderr);
+  }
+
   // ------------------------------------------------------------ static backend
   const allow1 = path.join(tmp, 'allow1.json'), allow2 = path.join(tmp, 'allow2.json');
   const writeAtomic = (p, s) => { fs.writeFileSync(p + '.tmp', s); fs.renameSync(p + '.tmp', p); };
