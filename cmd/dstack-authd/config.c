@@ -5,6 +5,7 @@
  * authd_config, so the TOML reader, the unknown-key check and
  * --check-config's printout cannot drift apart.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -349,6 +350,10 @@ static int url_authority_ok(const char *url) {
 }
 
 int authd_config_validate(const authd_config *c, dg_err *err) {
+    struct in6_addr ip;
+    if (inet_pton(AF_INET, c->host, &ip) != 1 && inet_pton(AF_INET6, c->host, &ip) != 1)
+        return dg_err_set(err, DG_ERR_CONFIG, "server.host \"%s\": expected an IPv4 or IPv6 address (no host names)",
+                          c->host);
     if (c->decision_log_chain[0] && strcmp(c->decision_log_chain, "sha256") != 0)
         return dg_err_set(err, DG_ERR_CONFIG, "server.decision_log_chain: \"%s\": expected \"\" (off) or \"sha256\"",
                           c->decision_log_chain);
