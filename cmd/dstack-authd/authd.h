@@ -38,6 +38,10 @@ typedef struct {
     /* where it came from */
     char config_path[512];
     int check_only;
+    /* where eth.snapshot and eth.confirmations came from: 0 default, 1 file,
+     * 2 environment, 3 flag (to refuse a silent change of finality) */
+    int snap_src, conf_src;
+    char snap_file[16]; /* eth.snapshot as the file said it */
 } authd_config;
 
 /* Defaults, then the TOML file (if any), then the environment, then flags.

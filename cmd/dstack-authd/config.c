@@ -184,6 +184,11 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
      * selects snapshot = "confirmations" unless the file names a snapshot itself
      * (otherwise the N would be silently ignored and decisions would use `latest`). */
     if (ok && file_confirmations && !file_snapshot) snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
+    if (file_snapshot) {
+        c->snap_src = 1;
+        snprintf(c->snap_file, sizeof c->snap_file, "%s", c->snapshot);
+    }
+    if (file_confirmations) c->conf_src = 1;
     dg_toml_free(doc);
     return ok;
 }
@@ -200,8 +205,10 @@ static int apply_env(authd_config *c, dg_err *err) {
         if (!v || !*v) continue;
         snprintf(where, sizeof where, "environment %s", ENV[i].env);
         if (!set_text(key_by_toml(ENV[i].key), v, c, where, err)) return 0;
-        if (strcmp(ENV[i].env, "ETH_FINALITY_CONFIRMATIONS") == 0)
+        if (strcmp(ENV[i].env, "ETH_FINALITY_CONFIRMATIONS") == 0) {
             snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
+            c->conf_src = 2;
+        }
     }
     return 1;
 }
@@ -276,9 +283,32 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
             continue;
         }
         if (!set_text(k, v, c, where, err)) return 0;
-        if (k->off == offsetof(authd_config, confirmations) && strcmp(c->snapshot, "confirmations") != 0)
-            snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
+        if (k->off == offsetof(authd_config, snapshot)) c->snap_src = 3;
+        if (k->off == offsetof(authd_config, confirmations)) {
+            c->conf_src = 3;
+            if (c->snap_src != 3) snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
+        }
     }
+    return 1;
+}
+
+/* eth.snapshot names the finality; a confirmations count selects head - N.
+ * Given both, an explicit choice must not be replaced silently: --snapshot
+ * always wins over the environment and the file, but --snapshot X with
+ * --confirmations N, or ETH_FINALITY_CONFIRMATIONS over a file's explicit
+ * snapshot, is refused (the environment would otherwise quietly weaken, say,
+ * "finalized" to head - 0). Within the file an explicit snapshot wins. */
+static int check_finality(const authd_config *c, dg_err *err) {
+    if (c->snap_src == 3 && c->conf_src == 3 && strcmp(c->snapshot, "confirmations") != 0)
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "--snapshot %s and --confirmations %llu conflict: give one (--confirmations selects head minus N)",
+                          c->snapshot, (unsigned long long)c->confirmations);
+    if (c->conf_src == 2 && c->snap_src == 1 && strcmp(c->snap_file, "confirmations") != 0)
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "environment ETH_FINALITY_CONFIRMATIONS=%llu conflicts with eth.snapshot = \"%s\" in %s: it would "
+                          "replace the file's finality with head minus %llu; unset one of them, or pass --snapshot",
+                          (unsigned long long)c->confirmations, c->snap_file, c->config_path,
+                          (unsigned long long)c->confirmations);
     return 1;
 }
 
@@ -287,7 +317,9 @@ static int load(authd_config *c, int argc, char **argv, dg_err *err) {
     if (r != 1) return r;
     if (c->config_path[0] && !apply_toml(c, c->config_path, err)) return 0;
     if (!apply_env(c, err)) return 0;
-    return apply_flags(c, argc, argv, 1, err);
+    r = apply_flags(c, argc, argv, 1, err);
+    if (r != 1) return r;
+    return check_finality(c, err);
 }
 
 static int g_argc;

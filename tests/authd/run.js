@@ -657,6 +657,19 @@ async function main() {
   fs.writeFileSync(badConf, '[eth]\nsnapshot = "finalized"\nconfirmations = 4\n');
   cc = spawnSync(bin, ['--check-config', '--config', badConf, '--rpc-url', anvil.url, '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
   check('an explicit eth.snapshot in the file wins over eth.confirmations', cc.status === 0 && /snapshot = "finalized"/.test(cc.stdout), cc.stdout + cc.stderr);
+  // finality is never weakened silently by a confirmations count from elsewhere
+  const ccBase = ['--check-config', '--rpc-url', anvil.url, '--kms-contract', kms];
+  cc = spawnSync(bin, [...ccBase, '--snapshot', 'finalized', '--confirmations', '3'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  check('--snapshot finalized with --confirmations 3 is refused, naming both', cc.status === 2 && /--snapshot finalized and --confirmations 3 conflict/.test(cc.stderr), cc.stdout + cc.stderr);
+  fs.writeFileSync(badConf, '[eth]\nsnapshot = "finalized"\n');
+  cc = spawnSync(bin, [...ccBase, '--config', badConf], { env: { PATH: process.env.PATH, ETH_FINALITY_CONFIRMATIONS: '0' }, encoding: 'utf8' });
+  check('ETH_FINALITY_CONFIRMATIONS over a file\'s explicit snapshot is refused (would turn finalized into head-0)',
+    cc.status === 2 && /ETH_FINALITY_CONFIRMATIONS=0 conflicts with eth.snapshot = "finalized"/.test(cc.stderr), cc.stdout + cc.stderr);
+  cc = spawnSync(bin, [...ccBase, '--config', badConf, '--snapshot', 'finalized'], { env: { PATH: process.env.PATH, ETH_FINALITY_CONFIRMATIONS: '0' }, encoding: 'utf8' });
+  check('--snapshot settles it: the flag wins over ETH_FINALITY_CONFIRMATIONS', cc.status === 0 && /snapshot = "finalized"/.test(cc.stdout), cc.stdout + cc.stderr);
+  fs.writeFileSync(badConf, '[eth]\nsnapshot = "confirmations"\n');
+  cc = spawnSync(bin, [...ccBase, '--config', badConf], { env: { PATH: process.env.PATH, ETH_FINALITY_CONFIRMATIONS: '5' }, encoding: 'utf8' });
+  check('ETH_FINALITY_CONFIRMATIONS with the file\'s snapshot = "confirmations" is fine', cc.status === 0 && /confirmations = 5/.test(cc.stdout), cc.stdout + cc.stderr);
   cc = spawnSync(bin, ['--check-config', '--rpc-url', 'https://user:p@PWPART@rpc.example:8545/v3/KEY', '--kms-contract', kms], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
   check('an unencoded @ in the password is not shown (userinfo ends at the last @)', cc.status === 0 && /"https:\/\/rpc\.example:8545"/.test(cc.stdout) &&
     !/PWPART|KEY/.test(cc.stdout + cc.stderr), cc.stdout + cc.stderr);
