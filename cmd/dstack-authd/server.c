@@ -293,11 +293,7 @@ static void answer_invalid(authd_server *s, enum authd_route route, const dg_htt
     dg_decision d;
     memset(&d, 0, sizeof d);
     snprintf(d.reason, sizeof d.reason, "%s", reason);
-    rp->status = status;
-    put_verdict(&rp->body, 0, reason, "");
-    double secs = (double)(now_ns() - rq->t0_ns) / 1e9;
-    metrics_request(route, o, secs, 0);
-    if (s->log_on) log_decision(route, NULL, &d, status, secs);
+    verdict_reply(s, route, NULL, &d, status, o, rq->t0_ns, rp);
 }
 
 static void answer_info(authd_server *s, dg_http_reply *rp) {

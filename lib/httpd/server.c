@@ -3,9 +3,12 @@
  * One listening socket is watched by every worker with EPOLLEXCLUSIVE, so a
  * new connection wakes one worker, which then owns it until it closes. A
  * worker reads what is available, parses as many complete requests as the
- * buffer holds (pipelining), calls the handler for each (the handler may
- * block: the eth backend's cache miss waits for one RPC round trip, as in
- * any thread-pool server), frames the replies and writes them. While a reply
+ * buffer holds (pipelining), calls the handler for each, frames the replies
+ * and writes them. A handler that would wait (dstack-authd's cache miss
+ * waits for an RPC round trip) defers its answer instead: the connection
+ * then waits for dg_httpd_complete, which another thread calls and this
+ * worker picks up through its eventfd, while the worker goes on serving its
+ * other connections. While a reply
  * is still pending the connection is watched for EPOLLOUT only, so a client
  * that does not read cannot make the server buffer without bound.
  *
@@ -133,6 +136,14 @@ static void conn_done_request(conn *c) {
     __atomic_sub_fetch(&c->w->s->inflight, 1, __ATOMIC_RELAXED);
 }
 
+/* Release a connection already closed and unlinked. */
+static void conn_free(conn *c) {
+    conn_done_request(c);
+    free(c->in);
+    dg_buf_free(&c->out);
+    free(c);
+}
+
 /* Close c and unlink it from w's list (w is c's worker). */
 static void conn_close_in(worker *w, conn *c) {
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -147,10 +158,7 @@ static void conn_close_in(worker *w, conn *c) {
         c->prev = c->next = NULL;
         return;
     }
-    conn_done_request(c);
-    free(c->in);
-    dg_buf_free(&c->out);
-    free(c);
+    conn_free(c);
 }
 
 static void conn_close(conn *c) { conn_close_in(c->w, c); }
@@ -379,11 +387,8 @@ static void take_completed(worker *w) {
         conn *c = p->c;
         c->waiting = 0;
         if (c->dead) {
-            conn_done_request(c);
             dg_buf_free(&p->rp.body);
-            free(c->in);
-            dg_buf_free(&c->out);
-            free(c);
+            conn_free(c);
         } else {
             finish_reply(c, &p->rp, p->head_only, p->keep, p->minor);
             conn_run(c);
