@@ -345,6 +345,12 @@ static void deny_rpc(dg_decision *d, const dg_err *err) {
 
 /* ---------------------------------------------------------------- snapshot */
 
+/* The block tag of a snapshot mode: NULL for head-minus-N (confirmations).
+ * Called once auto is resolved (the start resolves it to finalized or latest). */
+static const char *snapshot_tag(dg_snapshot_mode m) {
+    return m == DG_SNAP_SAFE ? "safe" : m == DG_SNAP_FINALIZED ? "finalized" : m == DG_SNAP_CONFIRMATIONS ? NULL : "latest";
+}
+
 static int block_params(eth_policy *e, const char *tag, uint64_t number, json_t **params) {
     char q[24];
     (void)e;
@@ -373,8 +379,7 @@ static int snap_from_block(const dg_rpc_req *r, const char *tag, snapshot *s, dg
 /* One poll: chain id + the snapshot block. Fills s; returns 1 when valid. */
 static int poll_once(eth_policy *e, snapshot *s, dg_err *err) {
     dg_rpc_req r[2];
-    const char *tag = e->o.snapshot == DG_SNAP_SAFE ? "safe" : e->o.snapshot == DG_SNAP_FINALIZED ? "finalized"
-                      : e->o.snapshot == DG_SNAP_LATEST ? "latest" : NULL;
+    const char *tag = snapshot_tag(e->o.snapshot);
     uint64_t cid = 0, head = 0;
     memset(r, 0, sizeof r);
     memset(s, 0, sizeof *s);
@@ -442,11 +447,8 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     size_t nr = 2;
     int slot = -1;
     dg_rpc *rpc0 = e->o.quorum ? e->poll_rpc : pool_get(e, dg_policy_now_ms() + e->o.deadline_ms, &slot);
-    const char *tag = e->o.snapshot == DG_SNAP_SAFE        ? "safe"
-                      : e->o.snapshot == DG_SNAP_FINALIZED ? "finalized"
-                      : e->o.snapshot == DG_SNAP_AUTO      ? "finalized"
-                      : e->o.snapshot == DG_SNAP_LATEST    ? "latest"
-                                                           : NULL;
+    /* auto asks for "finalized" and, below, "latest" too */
+    const char *tag = e->o.snapshot == DG_SNAP_AUTO ? "finalized" : snapshot_tag(e->o.snapshot);
     r[0].method = "eth_chainId";
     if (tag) {
         r[1].method = "eth_getBlockByNumber";
@@ -921,10 +923,7 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     if (ok) {
         memset(out, 0, sizeof *out);
         out->backend = "eth";
-        out->snapshot = e->o.snapshot == DG_SNAP_SAFE          ? "safe"
-                        : e->o.snapshot == DG_SNAP_FINALIZED     ? "finalized"
-                        : e->o.snapshot == DG_SNAP_CONFIRMATIONS ? "confirmations"
-                                                                 : "latest";
+        out->snapshot = snapshot_tag(e->o.snapshot) ? snapshot_tag(e->o.snapshot) : "confirmations";
         out->snapshot_block = s.number;
         snprintf(out->kms_contract, sizeof out->kms_contract, "%s", e->kms_display);
         snprintf(out->eth_rpc_url, sizeof out->eth_rpc_url, "%s", e->labels[0]);
