@@ -38,6 +38,13 @@ static uint8_t g_chain[32];
 #define CHAIN_TAIL_LEN 76 /* ,"chain":"<64 hex>"} */
 #define PREV_LEN 74       /* ,"prev":"<64 hex>" */
 
+/* The "chain" value at the end of line l (n bytes, no newline): 1 and out,
+ * or 0 when the line does not end with ,"chain":"<64 hex>"}. */
+static int chain_tail(const char *l, size_t n, uint8_t out[32]) {
+    return n >= CHAIN_TAIL_LEN && memcmp(l + n - CHAIN_TAIL_LEN, ",\"chain\":\"", 10) == 0 && l[n - 2] == '"' &&
+           l[n - 1] == '}' && dg_hex_decode(l + n - 66, 64, out, 32, NULL);
+}
+
 /* The chain value of the last line of an existing log file: 1 found, 0 no
  * file or empty, -1 the last line has no chain value. */
 static int read_last_chain(const char *path, uint8_t out[32]) {
@@ -51,10 +58,7 @@ static int read_last_chain(const char *path, uint8_t out[32]) {
     fclose(f);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
     if (n == 0) return 0;
-    if (n < CHAIN_TAIL_LEN || memcmp(buf + n - CHAIN_TAIL_LEN, ",\"chain\":\"", 10) != 0 || buf[n - 2] != '"' ||
-        buf[n - 1] != '}')
-        return -1;
-    return dg_hex_decode(buf + n - 66, 64, out, 32, NULL) ? 1 : -1;
+    return chain_tail(buf, n, out) ? 1 : -1;
 }
 static pthread_t g_flusher;
 static int g_flusher_started;
@@ -118,24 +122,17 @@ void declog_reopen(void) {
 
 /* Write line (a JSON object) with "prev" and "chain" added. Under g_mu. */
 static void write_chained(const char *line, size_t len) {
-    char hex[65];
-    char *t = len > 1 ? malloc(len + 160) : NULL; /* + ,"prev":"…"} then ,"chain":"…"} (76 + 77 + NUL) */
-    if (!t) { /* an out-of-memory line is written unchained: the verifier flags it */
-        fwrite_unlocked(line, 1, len, g_out);
-        putc_unlocked('\n', g_out);
-        return;
-    }
+    char hex[65], prev[96];
     dg_hex_encode(g_chain, 32, hex);
-    size_t n = len - 1; /* without the closing brace */
-    memcpy(t, line, n);
-    n += (size_t)snprintf(t + n, 96, ",\"prev\":\"%s\"}", hex);
-    dg_sha256(t, n, g_chain);
+    int pn = snprintf(prev, sizeof prev, ",\"prev\":\"%s\"}", hex);
+    size_t body = len ? len - 1 : 0; /* the line without its closing brace */
+    dg_sha256_concat(line, body, prev, (size_t)pn, g_chain);
     dg_hex_encode(g_chain, 32, hex);
-    n -= 1;
-    n += (size_t)snprintf(t + n, 96, ",\"chain\":\"%s\"}", hex);
-    fwrite_unlocked(t, 1, n, g_out);
-    putc_unlocked('\n', g_out);
-    free(t);
+    fwrite_unlocked(line, 1, body, g_out);
+    fwrite_unlocked(prev, 1, (size_t)pn - 1, g_out); /* without its closing brace */
+    fwrite_unlocked(",\"chain\":\"", 1, 10, g_out);
+    fwrite_unlocked(hex, 1, 64, g_out);
+    fwrite_unlocked("\"}\n", 1, 3, g_out);
 }
 
 void declog_write(const char *line, size_t len) {
@@ -205,8 +202,7 @@ int declog_chain_hex(char out[65]) {
 static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t chain[32], char *why, size_t cap) {
     static const char PREV[] = ",\"prev\":\"";
     uint8_t want[32], got_prev[32];
-    if (n < CHAIN_TAIL_LEN + PREV_LEN || memcmp(l + n - CHAIN_TAIL_LEN, ",\"chain\":\"", 10) != 0 || l[n - 2] != '"' ||
-        l[n - 1] != '}' || !dg_hex_decode(l + n - 66, 64, want, 32, NULL)) {
+    if (n < CHAIN_TAIL_LEN + PREV_LEN || !chain_tail(l, n, want)) {
         snprintf(why, cap, "no \"chain\" value at the end of the line");
         return 0;
     }
@@ -219,15 +215,7 @@ static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t cha
         snprintf(why, cap, "\"prev\" is not the previous line's \"chain\" (a line before it was removed, added or reordered)");
         return 0;
     }
-    char *t = malloc(body + 2);
-    if (!t) {
-        snprintf(why, cap, "out of memory");
-        return 0;
-    }
-    memcpy(t, l, body);
-    t[body] = '}';
-    dg_sha256(t, body + 1, chain);
-    free(t);
+    dg_sha256_concat(l, body, "}", 1, chain);
     if (memcmp(chain, want, 32) != 0) {
         snprintf(why, cap, "\"chain\" does not match the line's content (the line was changed)");
         return 0;

@@ -47,4 +47,7 @@ void dg_keccak_final(dg_keccak_ctx *ctx, uint8_t out[32]);
  */
 void dg_sha256(const void *p, size_t n, uint8_t out[32]);
 
+/* SHA-256 of a || b, without joining them first (e.g. a line and a suffix). */
+void dg_sha256_concat(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32]);
+
 #endif

@@ -72,9 +72,12 @@ void dg_keccak256(const void *p, size_t n, uint8_t out[32]) {
     dg_keccak_final(&ctx, out);
 }
 
-void dg_sha256(const void *p, size_t n, uint8_t out[32]) {
+void dg_sha256(const void *p, size_t n, uint8_t out[32]) { dg_sha256_concat(p, n, NULL, 0, out); }
+
+void dg_sha256_concat(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32]) {
     struct sha256_ctx c;
     sha256_init(&c);
-    if (n) sha256_update(&c, n, p);
+    if (an) sha256_update(&c, an, a);
+    if (bn) sha256_update(&c, bn, b);
     sha256_digest(&c, SHA256_DIGEST_SIZE, out);
 }
