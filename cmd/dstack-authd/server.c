@@ -186,7 +186,7 @@ static void put_verdict(dg_buf *out, int allowed, const char *reason, const char
     dg_buf_push(out, '}');
 }
 
-/* A decision waiting for a decider. */
+/* A request waiting for a decider: a decision (bi) or GET / (R_INFO). */
 typedef struct job {
     struct job *next;
     dg_httpd_pending *pend;
@@ -194,6 +194,8 @@ typedef struct job {
     dg_bootinfo bi;
     long long t0_ns, start_ms;
 } job;
+
+static void answer_info(authd_server *s, dg_http_reply *rp);
 
 /* Frame the verdict, count it and log it. */
 static void verdict_reply(authd_server *s, enum authd_route route, const dg_bootinfo *bi, const dg_decision *d,
@@ -221,13 +223,17 @@ static void *decider_main(void *arg) {
         }
         pthread_mutex_unlock(&s->q_mu);
         if (!j) return NULL;
-        dg_decision d;
-        pthread_rwlock_rdlock(&s->lock);
-        dg_policy_decide_since(s->policy, policy_route(j->route), &j->bi, j->start_ms, &d);
-        pthread_rwlock_unlock(&s->lock);
         dg_http_reply rp = {.status = 200, .content_type = "application/json"};
         dg_buf_init(&rp.body);
-        verdict_reply(s, j->route, &j->bi, &d, 200, outcome_of(&d), j->t0_ns, &rp);
+        if (j->route == R_INFO)
+            answer_info(s, &rp);
+        else {
+            dg_decision d;
+            pthread_rwlock_rdlock(&s->lock);
+            dg_policy_decide_since(s->policy, policy_route(j->route), &j->bi, j->start_ms, &d);
+            pthread_rwlock_unlock(&s->lock);
+            verdict_reply(s, j->route, &j->bi, &d, 200, outcome_of(&d), j->t0_ns, &rp);
+        }
         dg_httpd_complete(j->pend, &rp);
         dg_bootinfo_free(&j->bi);
         free(j);
@@ -239,6 +245,32 @@ static void start_deciders(authd_server *s, int n) {
     int k = s->ndeciders;
     while (k < n && pthread_create(&s->deciders[k], NULL, decider_main, s) == 0) k++;
     __atomic_store_n(&s->ndeciders, k, __ATOMIC_RELEASE); /* read by the workers */
+}
+
+/* Defer rq's answer to a decider. Returns 1 when queued (a decision's bi is
+ * moved into the job), 0 when the caller must answer now: deferred only
+ * while deciders will take it (a keep-alive connection can still send a
+ * request after the stop began). */
+static int to_decider(authd_server *s, const dg_http_request *rq, enum authd_route route, dg_bootinfo *bi,
+                      long long start_ms) {
+    job *j = __atomic_load_n(&s->ndeciders, __ATOMIC_ACQUIRE) ? calloc(1, sizeof *j) : NULL;
+    if (!j) return 0;
+    pthread_mutex_lock(&s->q_mu);
+    dg_httpd_pending *pend = s->q_stop ? NULL : dg_httpd_defer(rq);
+    if (pend) {
+        j->pend = pend;
+        j->route = route;
+        if (bi) j->bi = *bi;
+        j->t0_ns = rq->t0_ns;
+        j->start_ms = start_ms;
+        if (s->q_tail) s->q_tail->next = j;
+        else s->q_head = j;
+        s->q_tail = j;
+        pthread_cond_signal(&s->q_cv);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    if (!pend) free(j);
+    return pend != NULL;
 }
 
 static void answer_decision(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp) {
@@ -258,28 +290,8 @@ static void answer_decision(authd_server *s, enum authd_route route, const dg_ht
     int decided = dg_policy_try_decide(s->policy, policy_route(route), &bi, &d);
     pthread_rwlock_unlock(&s->lock);
     if (!decided) { /* needs the chain: hand it to a decider, answer later */
-        job *j = __atomic_load_n(&s->ndeciders, __ATOMIC_ACQUIRE) ? calloc(1, sizeof *j) : NULL;
-        dg_httpd_pending *pend = NULL;
-        if (j) {
-            /* deferred only while deciders will take it: a keep-alive
-             * connection can still send a request after the stop began */
-            pthread_mutex_lock(&s->q_mu);
-            pend = s->q_stop ? NULL : dg_httpd_defer(rq);
-            if (pend) {
-                j->pend = pend;
-                j->route = route;
-                j->bi = bi; /* moved: the decider frees it */
-                j->t0_ns = rq->t0_ns;
-                j->start_ms = start_ms;
-                if (s->q_tail) s->q_tail->next = j;
-                else s->q_head = j;
-                s->q_tail = j;
-                pthread_cond_signal(&s->q_cv);
-            }
-            pthread_mutex_unlock(&s->q_mu);
-            if (pend) return;
-        }
-        free(j); /* out of memory or stopping: decide here, blocking this worker */
+        if (to_decider(s, rq, route, &bi, start_ms)) return; /* bi moved to the decider */
+        /* no decider (not started yet, stopping, out of memory): decide here */
         pthread_rwlock_rdlock(&s->lock);
         dg_policy_decide_since(s->policy, policy_route(route), &bi, start_ms, &d);
         pthread_rwlock_unlock(&s->lock);
@@ -396,8 +408,8 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
         reply_error(rp, 405, "method not allowed; use GET");
         return;
     }
-    if (route == R_INFO) {
-        answer_info(s, rp);
+    if (route == R_INFO) { /* may read the chain (cached for eth.info_cache_ms): off the worker */
+        if (!to_decider(s, rq, R_INFO, NULL, 0)) answer_info(s, rp);
         return;
     }
     pthread_rwlock_rdlock(&s->lock);

@@ -299,6 +299,17 @@ async function main() {
   check('one worker: a cache hit is answered while a slow miss is in flight', r.json && r.json.isAllowed === true && hitMs < 300, hitMs);
   r = await slowMiss;
   check('one worker: the slow miss is answered too, after the chain', r.json && r.json.isAllowed === true && Date.now() - tMiss >= 600, [r.text, Date.now() - tMiss]);
+  // GET / reads the chain too (when its 1 s cache has expired): it must not hold the worker either
+  await sleep(1100);
+  const tInfo = Date.now();
+  const slowInfo = httpReq(H1.url + '/', { headers: { connection: 'close' } });
+  await sleep(60);
+  const tHit2 = Date.now();
+  r = await post(H1.url, 'app', hitBoot, { 'content-type': 'application/json', connection: 'close' });
+  const hit2Ms = Date.now() - tHit2;
+  check('one worker: a cache hit is answered while a slow GET / is in flight', r.json && r.json.isAllowed === true && hit2Ms < 300, hit2Ms);
+  r = await slowInfo;
+  check('one worker: the slow GET / is answered too', r.status === 200 && r.json && r.json.status === 'ok' && Date.now() - tInfo >= 600, [r.status, Date.now() - tInfo]);
   F.mode = 'pass';
   await stopProc(H1.proc);
 
