@@ -871,10 +871,6 @@ static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, d
     return 1;
 }
 
-static void eth_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d) {
-    eth_try_decide(p, route, bi, d, dg_policy_now_ms(), 1);
-}
-
 /* ---------------------------------------------------------------- info */
 
 static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
@@ -1014,7 +1010,6 @@ static void eth_destroy(dg_policy *p) {
 
 static const struct dg_policy_ops ETH_OPS = {
     .kind = "eth",
-    .decide = eth_decide,
     .info = eth_info,
     .stats = eth_stats,
     .nendpoints = eth_nendpoints,

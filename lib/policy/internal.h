@@ -10,6 +10,7 @@
 
 struct dg_policy_ops {
     const char *kind;
+    /* a backend that never waits on the chain; NULL when try_decide is set */
     void (*decide)(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out);
     int (*info)(dg_policy *p, dg_policy_info *out, dg_err *err);
     int (*reload)(dg_policy *p, dg_err *err);

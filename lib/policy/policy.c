@@ -67,21 +67,22 @@ void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
     dst[o] = 0;
 }
 
-/* mode: 0 blocking from now, 1 blocking from start_ms, 2 non-blocking.
- * Returns -1 when mode 2 would block, else out->allowed. */
-static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out, long long start_ms, int mode) {
+/* Decide with the deadline counted from start_ms; may_block 0 returns -1
+ * where the backend would wait on the chain. Else returns out->allowed. */
+static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out, long long start_ms,
+                  int may_block) {
     memset(out, 0, sizeof *out);
     if (!p || !bi || (route != DG_ROUTE_APP && route != DG_ROUTE_KMS)) {
         dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE);
         return 0;
     }
-    if (p->ops->try_decide && mode != 0) {
-        if (!p->ops->try_decide(p, route, bi, out, start_ms, mode == 1)) {
-            memset(out, 0, sizeof *out);
-            return -1;
-        }
-    } else
-        p->ops->decide(p, route, bi, out);
+    if (!p->ops->try_decide)
+        p->ops->decide(p, route, bi, out); /* a backend that never waits */
+    else if (!p->ops->try_decide(p, route, bi, out, start_ms, may_block)) {
+        memset(out, 0, sizeof *out);
+        if (!may_block) return -1;
+        dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE); /* a backend must decide when it may block */
+    }
     if (out->allowed != 1) {
         out->allowed = 0;
         if (!out->reason[0]) dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE);
@@ -90,21 +91,16 @@ static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decisi
 }
 
 int dg_policy_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out) {
-    return decide(p, route, bi, out, 0, 0);
+    return decide(p, route, bi, out, dg_policy_now_ms(), 1);
 }
 
 int dg_policy_decide_since(dg_policy *p, dg_route route, const dg_bootinfo *bi, long long start_ms,
                            dg_decision *out) {
-    int r = decide(p, route, bi, out, start_ms, 1);
-    if (r < 0) { /* a backend must decide when it may block */
-        dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE);
-        return 0;
-    }
-    return r;
+    return decide(p, route, bi, out, start_ms, 1);
 }
 
 int dg_policy_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out) {
-    return decide(p, route, bi, out, dg_policy_now_ms(), 2) >= 0;
+    return decide(p, route, bi, out, dg_policy_now_ms(), 0) >= 0;
 }
 
 int dg_policy_info_get(dg_policy *p, dg_policy_info *out, dg_err *err) {
