@@ -393,9 +393,9 @@ static int poll_once(eth_policy *e, snapshot *s, dg_err *err) {
     }
     if (!dg_rpc_batch(e->poll_rpc, r, 2, err)) goto fail;
     if (!r[0].ok || !parse_quantity(r[0].result, &cid)) {
-        dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: eth_chainId: %s",
+        dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: %s",
                    dg_rpc_endpoint_label(e->poll_rpc, dg_rpc_last_endpoint(e->poll_rpc)),
-                   r[0].ok ? "not a quantity" : r[0].error);
+                   r[0].ok ? "eth_chainId: not a quantity" : r[0].error);
         goto fail;
     }
     if (cid != e->chain_id) {
@@ -467,8 +467,8 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     if (!bok) goto fail_r;
     uint64_t cid;
     if (!r[0].ok || !parse_quantity(r[0].result, &cid)) {
-        dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: eth_chainId: %s", e->labels[ep0],
-                   r[0].ok ? "not a quantity" : r[0].error);
+        dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: %s", e->labels[ep0],
+                   r[0].ok ? "eth_chainId: not a quantity" : r[0].error);
         goto fail_r;
     }
     if (e->o.chain_id && cid != e->o.chain_id) {
@@ -673,7 +673,7 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
     const char *label = d->endpoint;
     uint64_t cid;
     if (!r[0].ok || !parse_quantity(r[0].result, &cid)) {
-        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: eth_chainId: %s", label, r[0].ok ? "not a quantity" : r[0].error);
+        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: %s", label, r[0].ok ? "eth_chainId: not a quantity" : r[0].error);
         deny_rpc(d, &err);
         ep = -1;
         goto out_clear;

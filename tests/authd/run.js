@@ -340,6 +340,18 @@ async function main() {
     check(`${name}: the failed decision was not cached`, r.json && r.json.isAllowed === true, r.text);
   }
   check('daemon survived every failure', P.proc.exitCode === null);
+  {
+    // the decision log's detail names the endpoint and the failed call once ("eth_chainId: ..."), not twice
+    const elog = path.join(tmp, 'rpcerr.log');
+    const E = await authd(['--rpc-url', F.url, '--kms-contract', kms, '--port', '0', '--refresh-ms', '50', '--decision-log', elog]);
+    F.mode = 'error';
+    await sleep(150);
+    await post(E.url, 'app', boot({ appId: app, tcbStatus: 'DetailOnce' }));
+    F.mode = 'pass';
+    await stopProc(E.proc);
+    const det = fs.readFileSync(elog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).detail || '').join(' | ');
+    check('failure detail names the call once', /rpc http:\/\/127\.0\.0\.1:\d+: eth_chainId: /.test(det) && !/eth_chainId: eth_chainId/.test(det), det);
+  }
   r = await httpReq(PU + '/metrics');
   check('metrics count rpc errors and deny-errors', /authd_rpc_errors_total\{endpoint="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/.test(r.text) &&
     /outcome="error"\} [1-9]/.test(r.text), r.text.slice(0, 300));
