@@ -7,7 +7,8 @@
 #   make test-asan  the C test suites under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan  unit tests and the dstack-authd suite under ThreadSanitizer
 #   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
-#   make lint       clang-tidy and cppcheck on the C sources
+#   make lint       formatting (.clang-format), clang-tidy and cppcheck on the C sources
+#   make format     apply .clang-format to every tracked C file
 #   make clean      remove build outputs
 #
 # Each area adds its own rules in mk/<area>.mk (auto-included): it appends test
@@ -114,7 +115,7 @@ $(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)
 ALL_TARGETS += $(LIB) $(UNIT_BIN)
 
 # ---------------------------------------------------------------- top-level goals
-.PHONY: all deps test test-asan test-tsan demo fuzz lint clean build-only
+.PHONY: all deps test test-asan test-tsan demo fuzz lint format format-check clean build-only
 all: deps
 	@$(MAKE) --no-print-directory build-only
 
@@ -148,7 +149,13 @@ fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 LINT_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$($(p)_SRCS))
-lint: deps
+# Every tracked C source and header must match .clang-format (seeds are data).
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^fuzz/seeds/')
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format: $(words $(FORMAT_SRCS)) files match .clang-format"
+lint: deps format-check
 	clang-tidy --quiet $(LINT_SRCS) -- $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(PKG_CFLAGS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	  --suppress=missingIncludeSystem -Iinclude $(LINT_SRCS)

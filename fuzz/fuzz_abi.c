@@ -48,12 +48,15 @@ static unsigned take(src *s) {
     return *s->p++;
 }
 
-static unsigned below(void *ctx, unsigned n) { return take(ctx) % n; }
+static unsigned below(void *ctx, unsigned n) {
+    return take(ctx) % n;
+}
 
 /* picks 8..10 (arrays, tuples) only while depth < 4 */
 static const dg_abi_kind k_kinds[] = {
-    DG_ABI_UINT, DG_ABI_INT, DG_ABI_ADDRESS, DG_ABI_BOOL, DG_ABI_FIXED_BYTES, DG_ABI_BYTES,
-    DG_ABI_STRING, DG_ABI_STRING, DG_ABI_ARRAY, DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
+    DG_ABI_UINT,        DG_ABI_INT,         DG_ABI_ADDRESS, DG_ABI_BOOL,
+    DG_ABI_FIXED_BYTES, DG_ABI_BYTES,       DG_ABI_STRING,  DG_ABI_STRING,
+    DG_ABI_ARRAY,       DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
 };
 static const xtype_mix k_mix = {k_kinds, 11, 8, 4};
 
@@ -61,7 +64,8 @@ static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
     uint8_t w[32] = {0}, buf[64];
     switch (t->kind) {
     case DG_ABI_UINT:
-        for (unsigned i = 32 - t->n / 8; i < 32; i++) w[i] = (uint8_t)take(s);
+        for (unsigned i = 32 - t->n / 8; i < 32; i++)
+            w[i] = (uint8_t)take(s);
         dg_abi_uint256(v, dg_u256_from_be(w));
         return;
     case DG_ABI_INT: {
@@ -71,26 +75,35 @@ static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
         return;
     }
     case DG_ABI_ADDRESS:
-        for (int i = 0; i < 20; i++) w[i] = (uint8_t)take(s);
+        for (int i = 0; i < 20; i++)
+            w[i] = (uint8_t)take(s);
         dg_abi_address(v, w);
         return;
-    case DG_ABI_BOOL: dg_abi_bool(v, take(s) & 1); return;
+    case DG_ABI_BOOL:
+        dg_abi_bool(v, take(s) & 1);
+        return;
     case DG_ABI_FIXED_BYTES:
-        for (unsigned i = 0; i < t->n; i++) w[i] = (uint8_t)take(s);
+        for (unsigned i = 0; i < t->n; i++)
+            w[i] = (uint8_t)take(s);
         dg_abi_fixed_bytes(v, w, t->n);
         return;
-    case DG_ABI_BYTES: case DG_ABI_STRING: {
+    case DG_ABI_BYTES:
+    case DG_ABI_STRING: {
         size_t n = take(s) % 64;
-        for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)take(s);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)take(s);
         dg_abi_bytes(v, buf, n);
         v->kind = t->kind;
         return;
     }
     default: {
         size_t n = t->kind == DG_ABI_ARRAY ? take(s) % 4 : t->n;
-        if (t->kind == DG_ABI_ARRAY) dg_abi_array(v, n);
-        else if (t->kind == DG_ABI_FIXED_ARRAY) dg_abi_fixed_array(v, n);
-        else dg_abi_tuple(v, n);
+        if (t->kind == DG_ABI_ARRAY)
+            dg_abi_array(v, n);
+        else if (t->kind == DG_ABI_FIXED_ARRAY)
+            dg_abi_fixed_array(v, n);
+        else
+            dg_abi_tuple(v, n);
         for (size_t i = 0; i < n; i++)
             gen_value(s, t->kind == DG_ABI_TUPLE ? t->items[i] : t->elem, &v->items[i]);
         return;
@@ -124,7 +137,8 @@ static void structured(const uint8_t *data, size_t size) {
         xtype_text(types[i], &ty);
     }
     dg_buf_push(&ty, ')');
-    for (size_t i = 0; i < nargs; i++) gen_value(&s, types[i], &args.items[i]);
+    for (size_t i = 0; i < nargs; i++)
+        gen_value(&s, types[i], &args.items[i]);
     dg_buf enc, re;
     dg_buf_init(&enc);
     dg_buf_init(&re);
@@ -147,7 +161,8 @@ static void structured(const uint8_t *data, size_t size) {
     }
     dg_abi_value_free(&back);
     dg_abi_value_free(&args);
-    for (size_t i = 0; i < nargs; i++) xtype_free(types[i]);
+    for (size_t i = 0; i < nargs; i++)
+        xtype_free(types[i]);
     dg_buf_free(&ty);
     dg_buf_free(&enc);
     dg_buf_free(&re);

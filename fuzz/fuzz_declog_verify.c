@@ -42,16 +42,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char why[160];
         int have = 0;
         if (!declog_verify_text(t, k, &have, c2, first, &lines, &bad, why, sizeof why)) abort();
-        if (!declog_verify_text(t + k, size - k, &have, c2, first, &lines, &bad, why, sizeof why)) abort();
+        if (!declog_verify_text(t + k, size - k, &have, c2, first, &lines, &bad, why, sizeof why))
+            abort();
         if (lines != l1 || memcmp(c1, c2, 32) != 0) abort();
         (void)bad_chain;
     }
     /* one changed byte in the first non-empty line must be found */
     size_t s = 0;
-    while (s < size && (t[s] == '\n' || t[s] == '\r')) s++;
+    while (s < size && (t[s] == '\n' || t[s] == '\r'))
+        s++;
     size_t e = s;
-    while (e < size && t[e] != '\n') e++;
-    while (e > s && t[e - 1] == '\r') e--;
+    while (e < size && t[e] != '\n')
+        e++;
+    while (e > s && t[e - 1] == '\r')
+        e--;
     if (e <= s) return 0;
     char *m = malloc(size);
     if (!m) return 0;

@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t take64(const uint8_t **p, size_t *n) {
     uint64_t v = 0;
-    for (int i = 0; i < 8 && *n; i++, (*p)++, (*n)--) v = (v << 8) | **p;
+    for (int i = 0; i < 8 && *n; i++, (*p)++, (*n)--)
+        v = (v << 8) | **p;
     return v;
 }
 
@@ -50,11 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tx.value.w[3] = take64(&p, &n);
         tx.has_to = (mode & 2) != 0;
         if (tx.has_to)
-            for (int i = 0; i < 20; i++) tx.to[i] = n ? (n--, *p++) : 0;
+            for (int i = 0; i < 20; i++)
+                tx.to[i] = n ? (n--, *p++) : 0;
         tx.data = p;
         tx.data_len = n;
-        if (tx.type == DG_TX_EIP1559) memset(&tx.gas_price, 0, sizeof tx.gas_price);
-        else memset(&tx.max_fee, 0, sizeof tx.max_fee), memset(&tx.max_priority_fee, 0, sizeof tx.max_priority_fee);
+        if (tx.type == DG_TX_EIP1559)
+            memset(&tx.gas_price, 0, sizeof tx.gas_price);
+        else
+            memset(&tx.max_fee, 0, sizeof tx.max_fee),
+                memset(&tx.max_priority_fee, 0, sizeof tx.max_priority_fee);
         dg_buf raw;
         dg_buf_init(&raw);
         uint8_t want[20], from[20];
@@ -63,9 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         dg_eth_tx back;
         if (!dg_eth_tx_decode(raw.data, raw.len, &back, from, NULL)) abort();
         if (memcmp(from, want, 20) != 0 || back.type != tx.type || back.chain_id != tx.chain_id ||
-            back.nonce != tx.nonce || back.gas_limit != tx.gas_limit ||
-            back.has_to != tx.has_to || (tx.has_to && memcmp(back.to, tx.to, 20) != 0) ||
-            back.data_len != tx.data_len || (tx.data_len && memcmp(back.data, tx.data, tx.data_len)) ||
+            back.nonce != tx.nonce || back.gas_limit != tx.gas_limit || back.has_to != tx.has_to ||
+            (tx.has_to && memcmp(back.to, tx.to, 20) != 0) || back.data_len != tx.data_len ||
+            (tx.data_len && memcmp(back.data, tx.data, tx.data_len)) ||
             memcmp(&back.value, &tx.value, sizeof tx.value) != 0 ||
             memcmp(&back.gas_price, &tx.gas_price, sizeof tx.gas_price) != 0 ||
             memcmp(&back.max_fee, &tx.max_fee, sizeof tx.max_fee) != 0)

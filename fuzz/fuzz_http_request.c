@@ -55,8 +55,10 @@ static int parse_checked(const char *buf, size_t len, dg_http_head *h, char *why
     if (h->expect_continue != 0 && h->expect_continue != 1) abort();
     if (!h->has_length && h->content_length) abort();
     if (h->content_length > 999999999999999999ULL) abort();
-    if (h->content_type) check_inside(buf, (size_t)r, h->content_type, h->content_type_len);
-    else if (h->content_type_len) abort();
+    if (h->content_type)
+        check_inside(buf, (size_t)r, h->content_type, h->content_type_len);
+    else if (h->content_type_len)
+        abort();
     return r;
 }
 
@@ -111,15 +113,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (r > 0) check_prefix(buf, (size_t)r, r, &h, why);
 
     if (len <= 512) {
-        for (size_t k = 0; k < len; k++) check_prefix(buf, k, r, &h, why);
+        for (size_t k = 0; k < len; k++)
+            check_prefix(buf, k, r, &h, why);
     } else {
         /* long inputs: a sample, plus the places where the outcome is decided */
-        for (size_t i = 0; i < 64; i++) check_prefix(buf, len * i / 64, r, &h, why);
-        for (size_t k = len > 16 ? len - 16 : 0; k < len; k++) check_prefix(buf, k, r, &h, why);
+        for (size_t i = 0; i < 64; i++)
+            check_prefix(buf, len * i / 64, r, &h, why);
+        for (size_t k = len > 16 ? len - 16 : 0; k < len; k++)
+            check_prefix(buf, k, r, &h, why);
         for (size_t k = DG_HTTP_HEAD_MAX - 4; k <= DG_HTTP_HEAD_MAX + 2 && k < len; k++)
             check_prefix(buf, k, r, &h, why);
         if (r > 0)
-            for (size_t k = (size_t)r - 4; k < (size_t)r; k++) check_prefix(buf, k, r, &h, why);
+            for (size_t k = (size_t)r - 4; k < (size_t)r; k++)
+                check_prefix(buf, k, r, &h, why);
     }
     free(buf);
     return 0;

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     dg_rpc_req reqs[4];
     memset(reqs, 0, sizeof reqs);
     static const char *methods[4] = {"eth_call", "eth_blockNumber", NULL, "eth_chainId"};
-    for (size_t i = 0; i < n; i++) reqs[i].method = methods[i];
+    for (size_t i = 0; i < n; i++)
+        reqs[i].method = methods[i];
     dg_err err = {0};
     int ok = dg_jsonrpc_decode((const char *)data + 1, size - 1, first_id, as_batch, reqs, n, &err);
     for (size_t i = 0; i < n; i++) {

@@ -12,8 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > 1 << 16) return 0;
     uint32_t n = (uint32_t)size;
     char *s = malloc(n ? n : 1);
@@ -35,8 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int flag;
         uint64_t u;
         uint32_t arr;
-        nj_field f[] = {{"a", NJF_STR, 0, &a}, {"b", NJF_STR_NULL, 0, &b}, {"c", NJF_BOOL, 0, &flag},
-                        {"d", NJF_U64, 0, &u}, {"e", NJF_ARR, 0, &arr}};
+        nj_field f[] = {{"a", NJF_STR, 0, &a},
+                        {"b", NJF_STR_NULL, 0, &b},
+                        {"c", NJF_BOOL, 0, &flag},
+                        {"d", NJF_U64, 0, &u},
+                        {"e", NJF_ARR, 0, &arr}};
         err.len = 0;
         int64_t m = nj_fields(s, t, 0, f, 5, &err);
         if (m >= 0 && (m & 16)) {

@@ -36,18 +36,27 @@ static xtype *xtype_gen(const xtype_mix *m, xtype_below below, void *ctx, int de
     if (!t) abort();
     t->kind = m->kinds[below(ctx, depth < m->deep ? m->wide : m->narrow)];
     switch (t->kind) {
-    case DG_ABI_UINT: case DG_ABI_INT: t->n = 8 * (1 + below(ctx, 32)); break;
-    case DG_ABI_FIXED_BYTES: t->n = 1 + below(ctx, 32); break;
-    case DG_ABI_ARRAY: t->elem = xtype_gen(m, below, ctx, depth + 1); break;
+    case DG_ABI_UINT:
+    case DG_ABI_INT:
+        t->n = 8 * (1 + below(ctx, 32));
+        break;
+    case DG_ABI_FIXED_BYTES:
+        t->n = 1 + below(ctx, 32);
+        break;
+    case DG_ABI_ARRAY:
+        t->elem = xtype_gen(m, below, ctx, depth + 1);
+        break;
     case DG_ABI_FIXED_ARRAY:
         t->n = 1 + below(ctx, 3);
         t->elem = xtype_gen(m, below, ctx, depth + 1);
         break;
     case DG_ABI_TUPLE:
         t->n = 1 + below(ctx, 3);
-        for (unsigned i = 0; i < t->n; i++) t->items[i] = xtype_gen(m, below, ctx, depth + 1);
+        for (unsigned i = 0; i < t->n; i++)
+            t->items[i] = xtype_gen(m, below, ctx, depth + 1);
         break;
-    default: break;
+    default:
+        break;
     }
     return t;
 }
@@ -55,22 +64,43 @@ static xtype *xtype_gen(const xtype_mix *m, xtype_below below, void *ctx, int de
 static void xtype_free(xtype *t) {
     if (!t) return;
     xtype_free(t->elem);
-    for (int i = 0; i < 3; i++) xtype_free(t->items[i]);
+    for (int i = 0; i < 3; i++)
+        xtype_free(t->items[i]);
     free(t);
 }
 
 /* Append the Solidity type string of t ("uint8", "(bytes,string[2])[]"). */
 static void xtype_text(const xtype *t, dg_buf *b) {
     switch (t->kind) {
-    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
-    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
-    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
-    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
-    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
-    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
-    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
-    case DG_ABI_ARRAY: xtype_text(t->elem, b); dg_buf_puts(b, "[]"); break;
-    case DG_ABI_FIXED_ARRAY: xtype_text(t->elem, b); dg_buf_printf(b, "[%u]", t->n); break;
+    case DG_ABI_UINT:
+        dg_buf_printf(b, "uint%u", t->n);
+        break;
+    case DG_ABI_INT:
+        dg_buf_printf(b, "int%u", t->n);
+        break;
+    case DG_ABI_ADDRESS:
+        dg_buf_puts(b, "address");
+        break;
+    case DG_ABI_BOOL:
+        dg_buf_puts(b, "bool");
+        break;
+    case DG_ABI_FIXED_BYTES:
+        dg_buf_printf(b, "bytes%u", t->n);
+        break;
+    case DG_ABI_BYTES:
+        dg_buf_puts(b, "bytes");
+        break;
+    case DG_ABI_STRING:
+        dg_buf_puts(b, "string");
+        break;
+    case DG_ABI_ARRAY:
+        xtype_text(t->elem, b);
+        dg_buf_puts(b, "[]");
+        break;
+    case DG_ABI_FIXED_ARRAY:
+        xtype_text(t->elem, b);
+        dg_buf_printf(b, "[%u]", t->n);
+        break;
     case DG_ABI_TUPLE:
         dg_buf_push(b, '(');
         for (unsigned i = 0; i < t->n; i++) {

@@ -21,39 +21,38 @@ void dg_test_fail(const char *file, int line, const char *fmt, ...)
 /* Directory of test data (tests/data), usable in paths. */
 const char *dg_test_data_dir(void);
 
-#define TEST(name)                                                       \
-    static void test_##name(void);                                       \
-    __attribute__((constructor)) static void test_reg_##name(void) {     \
-        dg_test_register(#name, __FILE__, test_##name);                  \
-    }                                                                    \
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void test_reg_##name(void) {                               \
+        dg_test_register(#name, __FILE__, test_##name);                                            \
+    }                                                                                              \
     static void test_##name(void)
 
-#define CHECK(cond)                                                      \
-    do {                                                                 \
-        if (!(cond)) dg_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) dg_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                         \
     } while (0)
 
-#define CHECK_INT(a, b)                                                  \
-    do {                                                                 \
-        long long va_ = (long long)(a), vb_ = (long long)(b);            \
-        if (va_ != vb_)                                                  \
-            dg_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", \
-                         #a, va_, #b, vb_);                              \
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
+        if (va_ != vb_)                                                                            \
+            dg_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, va_, #b, vb_); \
     } while (0)
 
-#define CHECK_STR(a, b)                                                  \
-    do {                                                                 \
-        const char *sa_ = (a), *sb_ = (b);                               \
-        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                       \
-            dg_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", \
-                         #a, sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)"); \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *sa_ = (a), *sb_ = (b);                                                         \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                                                 \
+            dg_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,                  \
+                         sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                              \
     } while (0)
 
-#define CHECK_MEM(a, b, n)                                               \
-    do {                                                                 \
-        if (memcmp((a), (b), (n)) != 0)                                  \
-            dg_test_fail(__FILE__, __LINE__, "%s differs from %s (%zu bytes)", \
-                         #a, #b, (size_t)(n));                           \
+#define CHECK_MEM(a, b, n)                                                                         \
+    do {                                                                                           \
+        if (memcmp((a), (b), (n)) != 0)                                                            \
+            dg_test_fail(__FILE__, __LINE__, "%s differs from %s (%zu bytes)", #a, #b,             \
+                         (size_t)(n));                                                             \
     } while (0)
 
 /* Parse a hex string (no 0x) into out; returns the byte count. Test helper only. */

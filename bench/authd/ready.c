@@ -112,11 +112,13 @@ int main(int argc, char **argv) {
     int activation = argc > 1 && strcmp(argv[1], "--socket-activation") == 0;
     int need = 6; /* "--" is argv[4] in both forms */
     if (argc < need || strcmp(argv[need - 2], "--") != 0) {
-        fprintf(stderr, "usage: authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...\n"
-                        "       authd-ready --socket-activation RUNS BODY_FILE -- PROGRAM ARGS...\n");
+        fprintf(stderr,
+                "usage: authd-ready RUNS PORT BODY_FILE -- PROGRAM ARGS...\n"
+                "       authd-ready --socket-activation RUNS BODY_FILE -- PROGRAM ARGS...\n");
         return 2;
     }
-    int runs = (int)strtol(argv[activation ? 2 : 1], NULL, 10), port = activation ? 1 : (int)strtol(argv[2], NULL, 10);
+    int runs = (int)strtol(argv[activation ? 2 : 1], NULL, 10),
+        port = activation ? 1 : (int)strtol(argv[2], NULL, 10);
     const char *body_file = argv[need - 3];
     char **prog = argv + need - 1;
     if (runs < 1 || runs > 1000 || port < 1 || port > 65535) {
@@ -132,10 +134,11 @@ int main(int argc, char **argv) {
     size_t blen = fread(body, 1, sizeof body, f);
     fclose(f);
     static char req[70000];
-    int n = snprintf(req, sizeof req,
-                     "POST /bootAuth/app HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     blen);
+    int n = snprintf(
+        req, sizeof req,
+        "POST /bootAuth/app HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+        blen);
     if (n < 0 || (size_t)n + blen > sizeof req) return 2;
     memcpy(req + n, body, blen);
     size_t reqlen = (size_t)n + blen;
@@ -188,7 +191,8 @@ int main(int argc, char **argv) {
         int st;
         waitpid(pid, &st, 0);
         if (r != 1) {
-            fprintf(stderr, "authd-ready: run %d: %s\n", i + 1, r < 0 ? "answer was not HTTP 200" : "no answer within 5 s");
+            fprintf(stderr, "authd-ready: run %d: %s\n", i + 1,
+                    r < 0 ? "answer was not HTTP 200" : "no answer within 5 s");
             free(t);
             return 1;
         }

@@ -17,9 +17,9 @@ typedef struct {
     char host[64];
     int port;
     int threads;
-    char decision_log[512]; /* "-" stdout, "" off, else a file path */
+    char decision_log[512];      /* "-" stdout, "" off, else a file path */
     char decision_log_chain[16]; /* "" off, "sha256" hash-chained lines */
-    char backend[16];       /* eth | static | dev */
+    char backend[16];            /* eth | static | dev */
     /* eth */
     char *rpc_urls[AUTHD_MAX_RPC];
     size_t nrpc;
@@ -72,8 +72,9 @@ int declog_verify(int nfiles, char **files);
 /* The check itself, over one file's text: continues from *have/chain (the
  * previous file's end), counts good lines; 0 with *bad_line and why on the
  * first bad line. */
-int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32], uint8_t first_prev[32],
-                       unsigned long *lines, unsigned long *bad_line, char *why, size_t cap);
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32],
+                       uint8_t first_prev[32], unsigned long *lines, unsigned long *bad_line,
+                       char *why, size_t cap);
 /* Start the thread that flushes the log every 100 ms (after the first
  * request could be answered: it is not needed before). */
 void declog_start_flusher(void);
@@ -88,8 +89,18 @@ void authd_policy_log(void *ctx, const char *msg);
 
 /* Metrics. Routes and outcomes are small fixed sets. */
 enum authd_route { R_APP, R_KMS, R_INFO, R_METRICS, R_OTHER, R_COUNT };
-enum authd_outcome { O_ALLOW, O_DENY, O_ERROR, O_INVALID, O_OK, O_NOT_FOUND, O_BAD_METHOD, O_BAD_TYPE,
-                     O_TOO_LARGE, O_COUNT };
+enum authd_outcome {
+    O_ALLOW,
+    O_DENY,
+    O_ERROR,
+    O_INVALID,
+    O_OK,
+    O_NOT_FOUND,
+    O_BAD_METHOD,
+    O_BAD_TYPE,
+    O_TOO_LARGE,
+    O_COUNT
+};
 void metrics_request(enum authd_route r, enum authd_outcome o, double seconds, int cached);
 /* Append the Prometheus text exposition to out. */
 void metrics_render(dg_buf *out, dg_policy *p);

@@ -34,22 +34,36 @@ static const struct key KEYS[] = {
     {"server.host", K_STR, F(host), 0, 0, "host", "address to listen on (env HOST)"},
     {"server.port", K_INT, N(port), 0, 65535, "port", "port to listen on, 0 = any (env PORT)"},
     {"server.threads", K_INT, N(threads), 1, 64, "threads", "HTTP worker threads"},
-    {"server.decision_log", K_STR, F(decision_log), 0, 0, "decision-log", "\"-\" stdout, \"\" off, or a file"},
-    {"server.decision_log_chain", K_STR, F(decision_log_chain), 0, 0, "decision-log-chain", "\"\" off, or sha256: hash-chain the lines"},
-    {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url", "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
-    {"eth.kms_contract", K_STR, F(kms_contract), 0, 0, "kms-contract", "DstackKms proxy address (env KMS_CONTRACT_ADDR)"},
-    {"eth.chain_id", K_U64, N(chain_id), 0, 0, "chain-id", "expected chain id, 0 = learn at start (env ETH_CHAIN_ID)"},
-    {"eth.snapshot", K_STR, F(snapshot), 0, 0, "snapshot", "auto | latest | safe | finalized | confirmations"},
-    {"eth.confirmations", K_U64, N(confirmations), 0, 0, "confirmations", "N for snapshot = confirmations (env ETH_FINALITY_CONFIRMATIONS)"},
+    {"server.decision_log", K_STR, F(decision_log), 0, 0, "decision-log",
+     "\"-\" stdout, \"\" off, or a file"},
+    {"server.decision_log_chain", K_STR, F(decision_log_chain), 0, 0, "decision-log-chain",
+     "\"\" off, or sha256: hash-chain the lines"},
+    {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url",
+     "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
+    {"eth.kms_contract", K_STR, F(kms_contract), 0, 0, "kms-contract",
+     "DstackKms proxy address (env KMS_CONTRACT_ADDR)"},
+    {"eth.chain_id", K_U64, N(chain_id), 0, 0, "chain-id",
+     "expected chain id, 0 = learn at start (env ETH_CHAIN_ID)"},
+    {"eth.snapshot", K_STR, F(snapshot), 0, 0, "snapshot",
+     "auto | latest | safe | finalized | confirmations"},
+    {"eth.confirmations", K_U64, N(confirmations), 0, 0, "confirmations",
+     "N for snapshot = confirmations (env ETH_FINALITY_CONFIRMATIONS)"},
     {"eth.refresh_ms", K_LONG, N(refresh_ms), 10, 60000, "refresh-ms", "snapshot poll interval"},
-    {"eth.rpc_timeout_ms", K_LONG, N(rpc_timeout_ms), 10, 60000, "rpc-timeout-ms", "timeout of one RPC request"},
-    {"eth.deadline_ms", K_LONG, N(deadline_ms), 10, 60000, "deadline-ms", "deadline of a whole decision"},
-    {"eth.max_snapshot_age_ms", K_LONG, N(max_snapshot_age_ms), 100, 600000, "max-snapshot-age-ms", "deny when the snapshot is older"},
-    {"eth.info_cache_ms", K_LONG, N(info_cache_ms), 1, 600000, "info-cache-ms", "how long GET / is cached"},
-    {"eth.quorum", K_UINT, N(quorum), 0, AUTHD_MAX_RPC, "quorum", "k identical answers required (0/1 = failover)"},
-    {"eth.cache_entries", K_LONG, N(cache_entries), 1, 1 << 20, "cache-entries", "decision cache slots"},
+    {"eth.rpc_timeout_ms", K_LONG, N(rpc_timeout_ms), 10, 60000, "rpc-timeout-ms",
+     "timeout of one RPC request"},
+    {"eth.deadline_ms", K_LONG, N(deadline_ms), 10, 60000, "deadline-ms",
+     "deadline of a whole decision"},
+    {"eth.max_snapshot_age_ms", K_LONG, N(max_snapshot_age_ms), 100, 600000, "max-snapshot-age-ms",
+     "deny when the snapshot is older"},
+    {"eth.info_cache_ms", K_LONG, N(info_cache_ms), 1, 600000, "info-cache-ms",
+     "how long GET / is cached"},
+    {"eth.quorum", K_UINT, N(quorum), 0, AUTHD_MAX_RPC, "quorum",
+     "k identical answers required (0/1 = failover)"},
+    {"eth.cache_entries", K_LONG, N(cache_entries), 1, 1 << 20, "cache-entries",
+     "decision cache slots"},
     {"static.path", K_STR, F(static_path), 0, 0, "static-file", "allowlist JSON file"},
-    {"dev.gateway_app_id", K_STR, F(dev_gateway), 0, 0, "gateway-app-id", "gateway app id the dev backend returns"},
+    {"dev.gateway_app_id", K_STR, F(dev_gateway), 0, 0, "gateway-app-id",
+     "gateway app id the dev backend returns"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -71,7 +85,8 @@ static void defaults(authd_config *c) {
 }
 
 void authd_config_free(authd_config *c) {
-    for (size_t i = 0; i < c->nrpc; i++) free(c->rpc_urls[i]);
+    for (size_t i = 0; i < c->nrpc; i++)
+        free(c->rpc_urls[i]);
     c->nrpc = 0;
 }
 
@@ -81,11 +96,16 @@ static int set_urls_list(authd_config *c, const char *csv, const char *where, dg
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && (*p == ' ')) p++, n--;
-        while (n && p[n - 1] == ' ') n--;
+        while (n && (*p == ' '))
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
         if (n) {
-            if (c->nrpc == AUTHD_MAX_RPC) return dg_err_set(err, DG_ERR_CONFIG, "%s: more than %d RPC URLs", where, AUTHD_MAX_RPC);
-            if (!(c->rpc_urls[c->nrpc] = strndup(p, n))) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+            if (c->nrpc == AUTHD_MAX_RPC)
+                return dg_err_set(err, DG_ERR_CONFIG, "%s: more than %d RPC URLs", where,
+                                  AUTHD_MAX_RPC);
+            if (!(c->rpc_urls[c->nrpc] = strndup(p, n)))
+                return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
             c->nrpc++;
         }
         if (!e) break;
@@ -95,29 +115,43 @@ static int set_urls_list(authd_config *c, const char *csv, const char *where, dg
 }
 
 /* Parse an integer value given as text (env, flag). */
-static int parse_num(const struct key *k, const char *s, authd_config *c, const char *where, dg_err *err) {
+static int parse_num(const struct key *k, const char *s, authd_config *c, const char *where,
+                     dg_err *err) {
     char *end;
     errno = 0;
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
         return dg_err_set(err, DG_ERR_CONFIG, "%s: \"%s\" is not a non-negative integer", where, s);
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return dg_err_set(err, DG_ERR_CONFIG, "%s: \"%s\" is not a non-negative integer", where, s);
-    if (k->kind != K_U64 && ((long long)v < k->min || (long long)v > k->max || v > (unsigned long long)k->max))
-        return dg_err_set(err, DG_ERR_CONFIG, "%s: %llu is out of range %lld..%lld", where, v, k->min, k->max);
+    if (errno || *end)
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: \"%s\" is not a non-negative integer", where, s);
+    if (k->kind != K_U64 &&
+        ((long long)v < k->min || (long long)v > k->max || v > (unsigned long long)k->max))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: %llu is out of range %lld..%lld", where, v,
+                          k->min, k->max);
     void *dst = (char *)c + k->off;
     switch (k->kind) {
-    case K_INT: *(int *)dst = (int)v; break;
-    case K_UINT: *(unsigned *)dst = (unsigned)v; break;
-    case K_LONG: *(long *)dst = (long)v; break;
-    default: *(uint64_t *)dst = (uint64_t)v; break;
+    case K_INT:
+        *(int *)dst = (int)v;
+        break;
+    case K_UINT:
+        *(unsigned *)dst = (unsigned)v;
+        break;
+    case K_LONG:
+        *(long *)dst = (long)v;
+        break;
+    default:
+        *(uint64_t *)dst = (uint64_t)v;
+        break;
     }
     return 1;
 }
 
-static int set_text(const struct key *k, const char *v, authd_config *c, const char *where, dg_err *err) {
+static int set_text(const struct key *k, const char *v, authd_config *c, const char *where,
+                    dg_err *err) {
     if (k->kind == K_URLS) return set_urls_list(c, v, where, err);
     if (k->kind != K_STR) return parse_num(k, v, c, where, err);
-    if (strlen(v) >= k->cap) return dg_err_set(err, DG_ERR_CONFIG, "%s: longer than %zu bytes", where, k->cap - 1);
+    if (strlen(v) >= k->cap)
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: longer than %zu bytes", where, k->cap - 1);
     snprintf((char *)c + k->off, k->cap, "%s", v);
     return 1;
 }
@@ -130,7 +164,8 @@ static const struct key *key_by_toml(const char *name) {
 
 static const struct key *key_by_flag(const char *name, size_t n) {
     for (size_t i = 0; i < NKEYS; i++)
-        if (KEYS[i].flag && strlen(KEYS[i].flag) == n && strncmp(KEYS[i].flag, name, n) == 0) return &KEYS[i];
+        if (KEYS[i].flag && strlen(KEYS[i].flag) == n && strncmp(KEYS[i].flag, name, n) == 0)
+            return &KEYS[i];
     return NULL;
 }
 
@@ -146,8 +181,8 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
         char where[700];
         snprintf(where, sizeof where, "%s: line %d, column %d: %s", path, e->line, e->col, e->key);
         if (!k) {
-            ok = dg_err_set(err, DG_ERR_CONFIG, "%s: line %d, column %d: unknown key \"%s\"", path, e->key_line,
-                            e->key_col, e->key);
+            ok = dg_err_set(err, DG_ERR_CONFIG, "%s: line %d, column %d: unknown key \"%s\"", path,
+                            e->key_line, e->key_col, e->key);
             break;
         }
         if (k->kind == K_URLS) {
@@ -158,14 +193,17 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
             authd_config_free(c);
             for (size_t j = 0; j < e->nitems; j++) {
                 if (c->nrpc == AUTHD_MAX_RPC) {
-                    ok = dg_err_set(err, DG_ERR_CONFIG, "%s: more than %d URLs", where, AUTHD_MAX_RPC);
+                    ok = dg_err_set(err, DG_ERR_CONFIG, "%s: more than %d URLs", where,
+                                    AUTHD_MAX_RPC);
                     break;
                 }
                 c->rpc_urls[c->nrpc++] = strdup(e->items[j]);
             }
         } else if (k->kind == K_STR) {
-            if (e->type != DG_TOML_STRING) ok = dg_err_set(err, DG_ERR_CONFIG, "%s: expected a string", where);
-            else ok = set_text(k, e->str, c, where, err);
+            if (e->type != DG_TOML_STRING)
+                ok = dg_err_set(err, DG_ERR_CONFIG, "%s: expected a string", where);
+            else
+                ok = set_text(k, e->str, c, where, err);
         } else {
             char num[32];
             if (e->type != DG_TOML_INT) {
@@ -183,7 +221,8 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
     /* As with ETH_FINALITY_CONFIRMATIONS and --confirmations, setting eth.confirmations
      * selects snapshot = "confirmations" unless the file names a snapshot itself
      * (otherwise the N would be silently ignored and decisions would use `latest`). */
-    if (ok && file_confirmations && !file_snapshot) snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
+    if (ok && file_confirmations && !file_snapshot)
+        snprintf(c->snapshot, sizeof c->snapshot, "confirmations");
     if (file_snapshot) {
         c->snap_src = 1;
         snprintf(c->snap_file, sizeof c->snap_file, "%s", c->snapshot);
@@ -194,10 +233,12 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
 }
 
 static int apply_env(authd_config *c, dg_err *err) {
-    static const struct { const char *env, *key; } ENV[] = {
-        {"ETH_RPC_URL", "eth.rpc_urls"}, {"KMS_CONTRACT_ADDR", "eth.kms_contract"}, {"PORT", "server.port"},
-        {"HOST", "server.host"}, {"ETH_CHAIN_ID", "eth.chain_id"},
-        {"ETH_FINALITY_CONFIRMATIONS", "eth.confirmations"},
+    static const struct {
+        const char *env, *key;
+    } ENV[] = {
+        {"ETH_RPC_URL", "eth.rpc_urls"},  {"KMS_CONTRACT_ADDR", "eth.kms_contract"},
+        {"PORT", "server.port"},          {"HOST", "server.host"},
+        {"ETH_CHAIN_ID", "eth.chain_id"}, {"ETH_FINALITY_CONFIRMATIONS", "eth.confirmations"},
     };
     for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
         const char *v = getenv(ENV[i].env);
@@ -214,26 +255,28 @@ static int apply_env(authd_config *c, dg_err *err) {
 }
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: dstack-authd [--config FILE] [--check-config] [--dev] [flags]\n"
-            "\n"
-            "The boot-authorization webhook of a dstack KMS: GET /, POST /bootAuth/app,\n"
-            "POST /bootAuth/kms, GET /metrics. Precedence: flags > environment > file > defaults.\n"
-            "\n"
-            "  --config FILE            TOML configuration file\n"
-            "  --check-config           validate, print the effective configuration, exit\n"
-            "  --dev                    allow the dev backend (allows every boot)\n"
-            "  --verify-log FILE...     check a hash-chained decision log (files in order), exit\n");
+    fprintf(
+        out,
+        "usage: dstack-authd [--config FILE] [--check-config] [--dev] [flags]\n"
+        "\n"
+        "The boot-authorization webhook of a dstack KMS: GET /, POST /bootAuth/app,\n"
+        "POST /bootAuth/kms, GET /metrics. Precedence: flags > environment > file > defaults.\n"
+        "\n"
+        "  --config FILE            TOML configuration file\n"
+        "  --check-config           validate, print the effective configuration, exit\n"
+        "  --dev                    allow the dev backend (allows every boot)\n"
+        "  --verify-log FILE...     check a hash-chained decision log (files in order), exit\n");
     for (size_t i = 0; i < NKEYS; i++) {
         char l[64];
         snprintf(l, sizeof l, "--%s %s", KEYS[i].flag,
                  KEYS[i].kind == K_STR || KEYS[i].kind == K_URLS ? "VALUE" : "N");
         fprintf(out, "  %-24s %s [%s]\n", l, KEYS[i].help, KEYS[i].toml);
     }
-    fprintf(out, "\n"
-                 "systemd socket activation: with LISTEN_PID = this process and LISTEN_FDS=1 it serves\n"
-                 "descriptor 3 instead of binding host:port. Signals: SIGHUP reloads, SIGTERM stops\n"
-                 "after in-flight requests. Guide: docs/authd.md.\n");
+    fprintf(out,
+            "\n"
+            "systemd socket activation: with LISTEN_PID = this process and LISTEN_FDS=1 it serves\n"
+            "descriptor 3 instead of binding host:port. Signals: SIGHUP reloads, SIGTERM stops\n"
+            "after in-flight requests. Guide: docs/authd.md.\n");
 }
 
 /* Flags in two passes: first find --config/--help, then apply the rest after
@@ -242,14 +285,17 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
     int urls_reset = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0) return dg_err_set(err, DG_ERR_INPUT, "unexpected argument \"%s\"", a);
+        if (strncmp(a, "--", 2) != 0)
+            return dg_err_set(err, DG_ERR_INPUT, "unexpected argument \"%s\"", a);
         a += 2;
         const char *eq = strchr(a, '=');
         size_t n = eq ? (size_t)(eq - a) : strlen(a);
         if ((n == 4 && !strncmp(a, "help", 4)) || (n == 7 && !strncmp(a, "version", 7))) {
             if (pass == 0) {
-                if (a[0] == 'h') usage(stdout);
-                else printf("dstack-authd 0.1.0\n");
+                if (a[0] == 'h')
+                    usage(stdout);
+                else
+                    printf("dstack-authd 0.1.0\n");
             }
             return 2;
         }
@@ -263,11 +309,13 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
         }
         const struct key *k = key_by_flag(a, n);
         int is_config = n == 6 && !strncmp(a, "config", 6);
-        if (!k && !is_config) return dg_err_set(err, DG_ERR_INPUT, "unknown flag --%.*s (see --help)", (int)n, a);
+        if (!k && !is_config)
+            return dg_err_set(err, DG_ERR_INPUT, "unknown flag --%.*s (see --help)", (int)n, a);
         const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!v) return dg_err_set(err, DG_ERR_INPUT, "--%.*s needs a value", (int)n, a);
         if (is_config) {
-            if (strlen(v) >= sizeof c->config_path) return dg_err_set(err, DG_ERR_INPUT, "--config: path too long");
+            if (strlen(v) >= sizeof c->config_path)
+                return dg_err_set(err, DG_ERR_INPUT, "--config: path too long");
             snprintf(c->config_path, sizeof c->config_path, "%s", v);
             continue;
         }
@@ -277,8 +325,10 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
         if (k->kind == K_URLS) {
             /* Repeated --rpc-url flags accumulate. */
             if (!urls_reset) authd_config_free(c), urls_reset = 1;
-            if (c->nrpc == AUTHD_MAX_RPC) return dg_err_set(err, DG_ERR_INPUT, "more than %d --rpc-url", AUTHD_MAX_RPC);
-            if (!(c->rpc_urls[c->nrpc] = strdup(v))) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+            if (c->nrpc == AUTHD_MAX_RPC)
+                return dg_err_set(err, DG_ERR_INPUT, "more than %d --rpc-url", AUTHD_MAX_RPC);
+            if (!(c->rpc_urls[c->nrpc] = strdup(v)))
+                return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
             c->nrpc++;
             continue;
         }
@@ -301,12 +351,15 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
 static int check_finality(const authd_config *c, dg_err *err) {
     if (c->snap_src == 3 && c->conf_src == 3 && strcmp(c->snapshot, "confirmations") != 0)
         return dg_err_set(err, DG_ERR_CONFIG,
-                          "--snapshot %s and --confirmations %llu conflict: give one (--confirmations selects head minus N)",
+                          "--snapshot %s and --confirmations %llu conflict: give one "
+                          "(--confirmations selects head minus N)",
                           c->snapshot, (unsigned long long)c->confirmations);
     if (c->conf_src == 2 && c->snap_src == 1 && strcmp(c->snap_file, "confirmations") != 0)
         return dg_err_set(err, DG_ERR_CONFIG,
-                          "environment ETH_FINALITY_CONFIRMATIONS=%llu conflicts with eth.snapshot = \"%s\" in %s: it would "
-                          "replace the file's finality with head minus %llu; unset one of them, or pass --snapshot",
+                          "environment ETH_FINALITY_CONFIRMATIONS=%llu conflicts with eth.snapshot "
+                          "= \"%s\" in %s: it would "
+                          "replace the file's finality with head minus %llu; unset one of them, or "
+                          "pass --snapshot",
                           (unsigned long long)c->confirmations, c->snap_file, c->config_path,
                           (unsigned long long)c->confirmations);
     return 1;
@@ -384,46 +437,67 @@ static int url_authority_ok(const char *url) {
 int authd_config_validate(const authd_config *c, dg_err *err) {
     struct in6_addr ip;
     if (inet_pton(AF_INET, c->host, &ip) != 1 && inet_pton(AF_INET6, c->host, &ip) != 1)
-        return dg_err_set(err, DG_ERR_CONFIG, "server.host \"%s\": expected an IPv4 or IPv6 address (no host names)",
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "server.host \"%s\": expected an IPv4 or IPv6 address (no host names)",
                           c->host);
     if (c->decision_log_chain[0] && strcmp(c->decision_log_chain, "sha256") != 0)
-        return dg_err_set(err, DG_ERR_CONFIG, "server.decision_log_chain: \"%s\": expected \"\" (off) or \"sha256\"",
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "server.decision_log_chain: \"%s\": expected \"\" (off) or \"sha256\"",
                           c->decision_log_chain);
     if (strcmp(c->backend, "eth") == 0) {
         uint8_t a[20];
         dg_err e;
-        if (!c->nrpc) return dg_err_set(err, DG_ERR_CONFIG, "eth backend: no RPC URL (eth.rpc_urls, ETH_RPC_URL or --rpc-url)");
+        if (!c->nrpc)
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "eth backend: no RPC URL (eth.rpc_urls, ETH_RPC_URL or --rpc-url)");
         for (size_t i = 0; i < c->nrpc; i++)
-            if (strncmp(c->rpc_urls[i], "http://", 7) != 0 && strncmp(c->rpc_urls[i], "https://", 8) != 0) {
+            if (strncmp(c->rpc_urls[i], "http://", 7) != 0 &&
+                strncmp(c->rpc_urls[i], "https://", 8) != 0) {
                 char l[160];
                 authd_url_label(c->rpc_urls[i], l, sizeof l);
-                return dg_err_set(err, DG_ERR_CONFIG, "eth.rpc_urls[%zu] (%s): only http:// and https:// are supported", i, l);
+                return dg_err_set(err, DG_ERR_CONFIG,
+                                  "eth.rpc_urls[%zu] (%s): only http:// and https:// are supported",
+                                  i, l);
             } else if (!url_authority_ok(c->rpc_urls[i])) {
                 char l[160];
                 authd_url_label(c->rpc_urls[i], l, sizeof l);
-                return dg_err_set(err, DG_ERR_CONFIG, "eth.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535", i, l);
+                return dg_err_set(
+                    err, DG_ERR_CONFIG,
+                    "eth.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535",
+                    i, l);
             }
         if (!c->kms_contract[0])
-            return dg_err_set(err, DG_ERR_CONFIG, "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR or --kms-contract)");
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR "
+                              "or --kms-contract)");
         if (!dg_address_parse(c->kms_contract, a, &e))
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.kms_contract \"%s\": %s", c->kms_contract, e.msg);
-        if (strcmp(c->snapshot, "auto") != 0 && strcmp(c->snapshot, "latest") != 0 && strcmp(c->snapshot, "safe") != 0 &&
-            strcmp(c->snapshot, "finalized") != 0 && strcmp(c->snapshot, "confirmations") != 0)
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.snapshot \"%s\": expected auto, latest, safe, finalized or confirmations",
-                              c->snapshot);
+            return dg_err_set(err, DG_ERR_CONFIG, "eth.kms_contract \"%s\": %s", c->kms_contract,
+                              e.msg);
+        if (strcmp(c->snapshot, "auto") != 0 && strcmp(c->snapshot, "latest") != 0 &&
+            strcmp(c->snapshot, "safe") != 0 && strcmp(c->snapshot, "finalized") != 0 &&
+            strcmp(c->snapshot, "confirmations") != 0)
+            return dg_err_set(
+                err, DG_ERR_CONFIG,
+                "eth.snapshot \"%s\": expected auto, latest, safe, finalized or confirmations",
+                c->snapshot);
         if (c->quorum > c->nrpc)
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.quorum %u is larger than the %zu RPC URLs", c->quorum, c->nrpc);
+            return dg_err_set(err, DG_ERR_CONFIG, "eth.quorum %u is larger than the %zu RPC URLs",
+                              c->quorum, c->nrpc);
         if (c->rpc_timeout_ms > c->deadline_ms)
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.rpc_timeout_ms %ld exceeds eth.deadline_ms %ld", c->rpc_timeout_ms,
-                              c->deadline_ms);
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "eth.rpc_timeout_ms %ld exceeds eth.deadline_ms %ld",
+                              c->rpc_timeout_ms, c->deadline_ms);
     } else if (strcmp(c->backend, "static") == 0) {
-        if (!c->static_path[0]) return dg_err_set(err, DG_ERR_CONFIG, "static backend: no static.path (--static-file)");
+        if (!c->static_path[0])
+            return dg_err_set(err, DG_ERR_CONFIG, "static backend: no static.path (--static-file)");
     } else if (strcmp(c->backend, "dev") == 0) {
         if (!c->dev_flag)
             return dg_err_set(err, DG_ERR_CONFIG,
-                              "dev backend allows every boot; refusing to start without --dev on the command line");
+                              "dev backend allows every boot; refusing to start without --dev on "
+                              "the command line");
     } else
-        return dg_err_set(err, DG_ERR_CONFIG, "backend \"%s\": expected eth, static or dev", c->backend);
+        return dg_err_set(err, DG_ERR_CONFIG, "backend \"%s\": expected eth, static or dev",
+                          c->backend);
     return 1;
 }
 
@@ -435,7 +509,8 @@ void authd_url_label(const char *url, char *out, size_t cap) {
     }
     const char *h = s + 3;
     const char *end = h + strcspn(h, "/?#");
-    for (const char *p = h; p < end; p++) /* user info ends at the last '@', as the transport reads it */
+    for (const char *p = h; p < end;
+         p++) /* user info ends at the last '@', as the transport reads it */
         if (*p == '@') h = p + 1;
     snprintf(out, cap, "%.*s%.*s", (int)(s + 3 - url), url, (int)(end - h), h);
 }
@@ -452,8 +527,14 @@ static void print_str(FILE *out, const char *k, const char *v) {
 void authd_config_print(const authd_config *c, FILE *out) {
     const char *section = "";
     size_t secl = 0;
-    if (c->config_path[0]) fprintf(out, "# dstack-authd effective configuration (file %s, then environment, then flags)\n", c->config_path);
-    else fprintf(out, "# dstack-authd effective configuration (defaults, then environment, then flags)\n");
+    if (c->config_path[0])
+        fprintf(out,
+                "# dstack-authd effective configuration (file %s, then environment, then flags)\n",
+                c->config_path);
+    else
+        fprintf(
+            out,
+            "# dstack-authd effective configuration (defaults, then environment, then flags)\n");
     for (size_t i = 0; i < NKEYS; i++) {
         const struct key *k = &KEYS[i];
         const char *dot = strchr(k->toml, '.');
@@ -469,11 +550,21 @@ void authd_config_print(const authd_config *c, FILE *out) {
         }
         const void *p = (const char *)c + k->off;
         switch (k->kind) {
-        case K_STR: print_str(out, name, (const char *)p); break;
-        case K_INT: fprintf(out, "%s = %d\n", name, *(const int *)p); break;
-        case K_UINT: fprintf(out, "%s = %u\n", name, *(const unsigned *)p); break;
-        case K_LONG: fprintf(out, "%s = %ld\n", name, *(const long *)p); break;
-        case K_U64: fprintf(out, "%s = %llu\n", name, (unsigned long long)*(const uint64_t *)p); break;
+        case K_STR:
+            print_str(out, name, (const char *)p);
+            break;
+        case K_INT:
+            fprintf(out, "%s = %d\n", name, *(const int *)p);
+            break;
+        case K_UINT:
+            fprintf(out, "%s = %u\n", name, *(const unsigned *)p);
+            break;
+        case K_LONG:
+            fprintf(out, "%s = %ld\n", name, *(const long *)p);
+            break;
+        case K_U64:
+            fprintf(out, "%s = %llu\n", name, (unsigned long long)*(const uint64_t *)p);
+            break;
         case K_URLS:
             fprintf(out, "%s = [", name);
             for (size_t j = 0; j < c->nrpc; j++) {
@@ -481,7 +572,8 @@ void authd_config_print(const authd_config *c, FILE *out) {
                 authd_url_label(c->rpc_urls[j], l, sizeof l);
                 fprintf(out, "%s\"%s\"", j ? ", " : "", l);
             }
-            fprintf(out, "]  # scheme://host[:port] only; paths and queries (API keys) are not shown\n");
+            fprintf(out,
+                    "]  # scheme://host[:port] only; paths and queries (API keys) are not shown\n");
             break;
         }
     }

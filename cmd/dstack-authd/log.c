@@ -41,8 +41,8 @@ static uint8_t g_chain[32];
 /* The "chain" value at the end of line l (n bytes, no newline): 1 and out,
  * or 0 when the line does not end with ,"chain":"<64 hex>"}. */
 static int chain_tail(const char *l, size_t n, uint8_t out[32]) {
-    return n >= CHAIN_TAIL_LEN && memcmp(l + n - CHAIN_TAIL_LEN, ",\"chain\":\"", 10) == 0 && l[n - 2] == '"' &&
-           l[n - 1] == '}' && dg_hex_decode(l + n - 66, 64, out, 32, NULL);
+    return n >= CHAIN_TAIL_LEN && memcmp(l + n - CHAIN_TAIL_LEN, ",\"chain\":\"", 10) == 0 &&
+           l[n - 2] == '"' && l[n - 1] == '}' && dg_hex_decode(l + n - 66, 64, out, 32, NULL);
 }
 
 /* The chain value of the last line of an existing log file: 1 found, 0 no
@@ -56,7 +56,8 @@ static int read_last_chain(const char *path, uint8_t out[32]) {
     size_t n = 0;
     if (size > 0 && fseek(f, from, SEEK_SET) == 0) n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
     if (n == 0) return 0;
     return chain_tail(buf, n, out) ? 1 : -1;
 }
@@ -95,18 +96,22 @@ int declog_open(const char *path, int chain, dg_err *err) {
         int r = read_last_chain(path, g_chain);
         if (r < 0) {
             memset(g_chain, 0, sizeof g_chain);
-            authd_msg("decision log %s: its last line has no chain value; the hash chain starts here", path);
+            authd_msg(
+                "decision log %s: its last line has no chain value; the hash chain starts here",
+                path);
         }
     }
     snprintf(g_path, sizeof g_path, "%s", path);
     g_out = open_path(path, &g_owned);
-    if (!g_out) return dg_err_set(err, DG_ERR_IO, "decision log %s: cannot open for appending", path);
+    if (!g_out)
+        return dg_err_set(err, DG_ERR_IO, "decision log %s: cannot open for appending", path);
     setvbuf(g_out, NULL, _IOFBF, 1 << 16);
     return 1;
 }
 
 void declog_start_flusher(void) {
-    if (g_out && !g_flusher_started && pthread_create(&g_flusher, NULL, flusher, NULL) == 0) g_flusher_started = 1;
+    if (g_out && !g_flusher_started && pthread_create(&g_flusher, NULL, flusher, NULL) == 0)
+        g_flusher_started = 1;
 }
 
 void declog_reopen(void) {
@@ -199,7 +204,8 @@ int declog_chain_hex(char out[65]) {
 }
 
 /* Check one line; prev is the expected previous value (NULL: any). */
-static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t chain[32], char *why, size_t cap) {
+static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t chain[32], char *why,
+                       size_t cap) {
     static const char PREV[] = ",\"prev\":\"";
     uint8_t want[32], got_prev[32];
     if (n < CHAIN_TAIL_LEN + PREV_LEN || !chain_tail(l, n, want)) {
@@ -207,12 +213,15 @@ static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t cha
         return 0;
     }
     size_t body = n - CHAIN_TAIL_LEN; /* ends with the "prev" value's closing quote */
-    if (body < PREV_LEN || memcmp(l + body - PREV_LEN, PREV, 9) != 0 || !dg_hex_decode(l + body - 65, 64, got_prev, 32, NULL)) {
+    if (body < PREV_LEN || memcmp(l + body - PREV_LEN, PREV, 9) != 0 ||
+        !dg_hex_decode(l + body - 65, 64, got_prev, 32, NULL)) {
         snprintf(why, cap, "no \"prev\" value before \"chain\"");
         return 0;
     }
     if (prev && memcmp(prev, got_prev, 32) != 0) {
-        snprintf(why, cap, "\"prev\" is not the previous line's \"chain\" (a line before it was removed, added or reordered)");
+        snprintf(why, cap,
+                 "\"prev\" is not the previous line's \"chain\" (a line before it was removed, "
+                 "added or reordered)");
         return 0;
     }
     dg_sha256_concat(l, body, "}", 1, chain);
@@ -223,8 +232,9 @@ static int verify_line(const char *l, size_t n, const uint8_t *prev, uint8_t cha
     return 1;
 }
 
-int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32], uint8_t first_prev[32],
-                       unsigned long *lines, unsigned long *bad_line, char *why, size_t cap) {
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32],
+                       uint8_t first_prev[32], unsigned long *lines, unsigned long *bad_line,
+                       char *why, size_t cap) {
     unsigned long no = 0;
     size_t off = 0;
     while (off < len) {
@@ -233,7 +243,8 @@ int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32
         size_t n = nl ? (size_t)(nl - l) : len - off;
         off += n + (nl ? 1 : 0);
         no++;
-        while (n && l[n - 1] == '\r') n--;
+        while (n && l[n - 1] == '\r')
+            n--;
         if (!n) continue;
         uint8_t next[32];
         if (!verify_line(l, n, *have ? chain : NULL, next, why, cap)) {
@@ -262,7 +273,8 @@ int declog_verify(int nfiles, char **files) {
             fprintf(stderr, "dstack-authd: %s: cannot open\n", files[i]);
             return 1;
         }
-        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) dg_buf_append(&b, chunk, k);
+        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+            dg_buf_append(&b, chunk, k);
         fclose(f);
         if (b.oom) {
             fprintf(stderr, "dstack-authd: %s: out of memory\n", files[i]);
@@ -271,8 +283,8 @@ int declog_verify(int nfiles, char **files) {
         }
         char why[160];
         unsigned long bad = 0;
-        int ok = declog_verify_text(b.len ? (const char *)b.data : "", b.len, &have, chain, first_prev, &lines, &bad, why,
-                                    sizeof why);
+        int ok = declog_verify_text(b.len ? (const char *)b.data : "", b.len, &have, chain,
+                                    first_prev, &lines, &bad, why, sizeof why);
         dg_buf_free(&b);
         if (!ok) {
             fprintf(stderr, "dstack-authd: %s line %lu: %s\n", files[i], bad, why);
@@ -286,7 +298,7 @@ int declog_verify(int nfiles, char **files) {
     char a[65], b[65];
     dg_hex_encode(first_prev, 32, a);
     dg_hex_encode(chain, 32, b);
-    printf("decision log chain OK: %lu lines in %d file%s\nstarts after %s\nends at      %s\n", lines, nfiles,
-           nfiles == 1 ? "" : "s", a, b);
+    printf("decision log chain OK: %lu lines in %d file%s\nstarts after %s\nends at      %s\n",
+           lines, nfiles, nfiles == 1 ? "" : "s", a, b);
     return 0;
 }

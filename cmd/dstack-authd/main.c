@@ -17,7 +17,8 @@
 #include "authd.h"
 
 dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
-    if (strcmp(c->backend, "static") == 0) return dg_policy_static_new(c->static_path, authd_policy_log, NULL, err);
+    if (strcmp(c->backend, "static") == 0)
+        return dg_policy_static_new(c->static_path, authd_policy_log, NULL, err);
     if (strcmp(c->backend, "dev") == 0) {
         if (!c->dev_flag) {
             dg_err_set(err, DG_ERR_CONFIG, "dev backend requires --dev");
@@ -31,8 +32,8 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     o.nrpc = c->nrpc;
     o.kms_contract = c->kms_contract;
     o.chain_id = c->chain_id;
-    o.snapshot = strcmp(c->snapshot, "safe") == 0        ? DG_SNAP_SAFE
-                 : strcmp(c->snapshot, "finalized") == 0 ? DG_SNAP_FINALIZED
+    o.snapshot = strcmp(c->snapshot, "safe") == 0            ? DG_SNAP_SAFE
+                 : strcmp(c->snapshot, "finalized") == 0     ? DG_SNAP_FINALIZED
                  : strcmp(c->snapshot, "confirmations") == 0 ? DG_SNAP_CONFIRMATIONS
                  : strcmp(c->snapshot, "auto") == 0          ? DG_SNAP_AUTO
                                                              : DG_SNAP_LATEST;
@@ -144,15 +145,18 @@ int main(int argc, char **argv) {
             if (declog_chain_hex(ch)) authd_msg("SIGHUP: decision log chain at %s", ch);
             declog_reopen();
             if (!authd_config_reload(&cfg, &ncfg, &e2)) {
-                authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s", e2.msg);
+                authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s",
+                          e2.msg);
                 authd_config_free(&ncfg);
                 continue;
             }
-            if (strcmp(ncfg.host, cfg.host) != 0 || ncfg.port != cfg.port || ncfg.threads != cfg.threads)
+            if (strcmp(ncfg.host, cfg.host) != 0 || ncfg.port != cfg.port ||
+                ncfg.threads != cfg.threads)
                 authd_msg("SIGHUP: host, port and threads take effect only after a restart");
             dg_policy *np = authd_policy_new(&ncfg, 0, &e2);
             if (!np) {
-                authd_msg("SIGHUP: %s backend not started, keeping the running one: %s", ncfg.backend, e2.msg);
+                authd_msg("SIGHUP: %s backend not started, keeping the running one: %s",
+                          ncfg.backend, e2.msg);
                 authd_config_free(&ncfg);
                 continue;
             }
@@ -164,7 +168,8 @@ int main(int argc, char **argv) {
             authd_msg("SIGHUP: configuration reloaded (backend %s)", cfg.backend);
             continue;
         }
-        authd_msg("%s: finishing in-flight requests and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        authd_msg("%s: finishing in-flight requests and stopping",
+                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
     server_stop(srv, 5000);

@@ -10,12 +10,13 @@
 
 #include "authd.h"
 
-static const char *const ROUTE_NAMES[R_COUNT] = {"/bootAuth/app", "/bootAuth/kms", "/", "/metrics", "other"};
-static const char *const OUTCOME_NAMES[O_COUNT] = {"allow",       "deny",          "error",
-                                                   "invalid",     "ok",            "not_found",
-                                                   "bad_method",  "bad_content_type", "too_large"};
-static const double BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                 0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5};
+static const char *const ROUTE_NAMES[R_COUNT] = {"/bootAuth/app", "/bootAuth/kms", "/", "/metrics",
+                                                 "other"};
+static const char *const OUTCOME_NAMES[O_COUNT] = {
+    "allow",    "deny", "error", "invalid", "ok", "not_found", "bad_method", "bad_content_type",
+    "too_large"};
+static const double BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
 #define NB (sizeof BUCKETS / sizeof BUCKETS[0])
 
 static unsigned long long g_req[R_COUNT][O_COUNT];
@@ -26,14 +27,17 @@ void metrics_request(enum authd_route r, enum authd_outcome o, double seconds, i
     __atomic_add_fetch(&g_req[r][o], 1, __ATOMIC_RELAXED);
     if (r != R_APP && r != R_KMS) return;
     size_t b = 0;
-    while (b < NB && seconds > BUCKETS[b]) b++;
+    while (b < NB && seconds > BUCKETS[b])
+        b++;
     __atomic_add_fetch(&g_hist[r][b], 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&g_sum_ns[r], (unsigned long long)(seconds * 1e9), __ATOMIC_RELAXED);
     __atomic_add_fetch(&g_count[r], 1, __ATOMIC_RELAXED);
     if (cached) __atomic_add_fetch(&g_cached[r], 1, __ATOMIC_RELAXED);
 }
 
-static unsigned long long ld(const unsigned long long *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static unsigned long long ld(const unsigned long long *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 
 void metrics_render(dg_buf *out, dg_policy *p) {
     dg_buf_puts(out, "# HELP authd_requests_total HTTP requests by route and outcome.\n"
@@ -41,8 +45,9 @@ void metrics_render(dg_buf *out, dg_policy *p) {
     for (int r = 0; r < R_COUNT; r++)
         for (int o = 0; o < O_COUNT; o++) {
             unsigned long long v = ld(&g_req[r][o]);
-            if (v) dg_buf_printf(out, "authd_requests_total{route=\"%s\",outcome=\"%s\"} %llu\n", ROUTE_NAMES[r],
-                                 OUTCOME_NAMES[o], v);
+            if (v)
+                dg_buf_printf(out, "authd_requests_total{route=\"%s\",outcome=\"%s\"} %llu\n",
+                              ROUTE_NAMES[r], OUTCOME_NAMES[o], v);
         }
     dg_buf_puts(out, "# HELP authd_decision_seconds Latency of boot decisions.\n"
                      "# TYPE authd_decision_seconds histogram\n");
@@ -51,49 +56,55 @@ void metrics_render(dg_buf *out, dg_policy *p) {
         for (size_t b = 0; b <= NB; b++) {
             cum += ld(&g_hist[r][b]);
             if (b < NB)
-                dg_buf_printf(out, "authd_decision_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", ROUTE_NAMES[r],
-                              BUCKETS[b], cum);
+                dg_buf_printf(out, "authd_decision_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                              ROUTE_NAMES[r], BUCKETS[b], cum);
             else
-                dg_buf_printf(out, "authd_decision_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", ROUTE_NAMES[r],
-                              cum);
+                dg_buf_printf(out, "authd_decision_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                              ROUTE_NAMES[r], cum);
         }
         dg_buf_printf(out, "authd_decision_seconds_sum{route=\"%s\"} %.9f\n", ROUTE_NAMES[r],
                       (double)ld(&g_sum_ns[r]) / 1e9);
-        dg_buf_printf(out, "authd_decision_seconds_count{route=\"%s\"} %llu\n", ROUTE_NAMES[r], ld(&g_count[r]));
+        dg_buf_printf(out, "authd_decision_seconds_count{route=\"%s\"} %llu\n", ROUTE_NAMES[r],
+                      ld(&g_count[r]));
     }
     dg_policy_stats st;
     dg_policy_get_stats(p, &st);
+    dg_buf_printf(
+        out,
+        "# HELP authd_cache_hits_total Decisions served from the cache (including shared misses).\n"
+        "# TYPE authd_cache_hits_total counter\n"
+        "authd_cache_hits_total %llu\n"
+        "# HELP authd_cache_misses_total Decisions that needed an RPC round trip.\n"
+        "# TYPE authd_cache_misses_total counter\n"
+        "authd_cache_misses_total %llu\n"
+        "# HELP authd_cache_shared_total Misses that waited for an identical in-flight miss.\n"
+        "# TYPE authd_cache_shared_total counter\n"
+        "authd_cache_shared_total %llu\n",
+        st.cache_hits, st.cache_misses, st.cache_shared);
     dg_buf_printf(out,
-                  "# HELP authd_cache_hits_total Decisions served from the cache (including shared misses).\n"
-                  "# TYPE authd_cache_hits_total counter\n"
-                  "authd_cache_hits_total %llu\n"
-                  "# HELP authd_cache_misses_total Decisions that needed an RPC round trip.\n"
-                  "# TYPE authd_cache_misses_total counter\n"
-                  "authd_cache_misses_total %llu\n"
-                  "# HELP authd_cache_shared_total Misses that waited for an identical in-flight miss.\n"
-                  "# TYPE authd_cache_shared_total counter\n"
-                  "authd_cache_shared_total %llu\n",
-                  st.cache_hits, st.cache_misses, st.cache_shared);
-    dg_buf_printf(out, "# HELP authd_backend_info The backend in use.\n# TYPE authd_backend_info gauge\n"
-                       "authd_backend_info{backend=\"%s\"} 1\n", dg_policy_kind(p));
+                  "# HELP authd_backend_info The backend in use.\n# TYPE authd_backend_info gauge\n"
+                  "authd_backend_info{backend=\"%s\"} 1\n",
+                  dg_policy_kind(p));
     if (strcmp(dg_policy_kind(p), "eth") == 0) {
-        dg_buf_printf(out,
-                      "# HELP authd_snapshot_block Block number decisions are made at.\n"
-                      "# TYPE authd_snapshot_block gauge\n"
-                      "authd_snapshot_block %llu\n"
-                      "# HELP authd_snapshot_valid 1 when a fresh snapshot block is available.\n"
-                      "# TYPE authd_snapshot_valid gauge\n"
-                      "authd_snapshot_valid %d\n"
-                      "# HELP authd_snapshot_age_seconds Time since the snapshot was last confirmed.\n"
-                      "# TYPE authd_snapshot_age_seconds gauge\n"
-                      "authd_snapshot_age_seconds %.3f\n"
-                      "# HELP authd_snapshot_errors_total Failed snapshot polls.\n"
-                      "# TYPE authd_snapshot_errors_total counter\n"
-                      "authd_snapshot_errors_total %llu\n",
-                      (unsigned long long)st.snapshot_block, st.has_snapshot,
-                      st.snapshot_age_ms < 0 ? -1.0 : st.snapshot_age_ms / 1000.0, st.snapshot_errors);
-        dg_buf_puts(out, "# HELP authd_rpc_requests_total HTTP requests sent to each RPC endpoint.\n"
-                         "# TYPE authd_rpc_requests_total counter\n");
+        dg_buf_printf(
+            out,
+            "# HELP authd_snapshot_block Block number decisions are made at.\n"
+            "# TYPE authd_snapshot_block gauge\n"
+            "authd_snapshot_block %llu\n"
+            "# HELP authd_snapshot_valid 1 when a fresh snapshot block is available.\n"
+            "# TYPE authd_snapshot_valid gauge\n"
+            "authd_snapshot_valid %d\n"
+            "# HELP authd_snapshot_age_seconds Time since the snapshot was last confirmed.\n"
+            "# TYPE authd_snapshot_age_seconds gauge\n"
+            "authd_snapshot_age_seconds %.3f\n"
+            "# HELP authd_snapshot_errors_total Failed snapshot polls.\n"
+            "# TYPE authd_snapshot_errors_total counter\n"
+            "authd_snapshot_errors_total %llu\n",
+            (unsigned long long)st.snapshot_block, st.has_snapshot,
+            st.snapshot_age_ms < 0 ? -1.0 : st.snapshot_age_ms / 1000.0, st.snapshot_errors);
+        dg_buf_puts(out,
+                    "# HELP authd_rpc_requests_total HTTP requests sent to each RPC endpoint.\n"
+                    "# TYPE authd_rpc_requests_total counter\n");
         size_t n = dg_policy_endpoint_count(p);
         for (size_t i = 0; i < n; i++) {
             const char *label;
@@ -112,9 +123,12 @@ void metrics_render(dg_buf *out, dg_policy *p) {
     }
     if (strcmp(dg_policy_kind(p), "static") == 0)
         dg_buf_printf(out,
-                      "# HELP authd_policy_reloads_total Allowlist loads.\n# TYPE authd_policy_reloads_total counter\n"
+                      "# HELP authd_policy_reloads_total Allowlist loads.\n# TYPE "
+                      "authd_policy_reloads_total counter\n"
                       "authd_policy_reloads_total %llu\n"
-                      "# HELP authd_policy_reload_errors_total Allowlist loads that failed (last good kept).\n"
-                      "# TYPE authd_policy_reload_errors_total counter\nauthd_policy_reload_errors_total %llu\n",
+                      "# HELP authd_policy_reload_errors_total Allowlist loads that failed (last "
+                      "good kept).\n"
+                      "# TYPE authd_policy_reload_errors_total "
+                      "counter\nauthd_policy_reload_errors_total %llu\n",
                       st.reloads, st.reload_errors);
 }

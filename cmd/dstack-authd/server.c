@@ -79,12 +79,16 @@ static void lb_put(linebuf *l, const char *s, size_t n) {
     l->n += n;
 }
 
-static void lb_puts(linebuf *l, const char *s) { lb_put(l, s, strlen(s)); }
+static void lb_puts(linebuf *l, const char *s) {
+    lb_put(l, s, strlen(s));
+}
 
 static void lb_u64(linebuf *l, unsigned long long v) {
     char t[24];
     size_t i = sizeof t;
-    do t[--i] = (char)('0' + v % 10); while ((v /= 10) && i);
+    do
+        t[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i);
     lb_put(l, t + i, sizeof t - i);
 }
 
@@ -114,7 +118,8 @@ static void lb_str(linebuf *l, const char *key, const char *s, size_t n) {
         lb_put(l, s + run, i - run);
         run = i + 1;
         char e[6] = {'\\', c, 0, 0, 0, 0};
-        if (c == '"' || c == '\\') lb_put(l, e, 2);
+        if (c == '"' || c == '\\')
+            lb_put(l, e, 2);
         else {
             e[1] = 'u';
             e[2] = '0';
@@ -128,8 +133,8 @@ static void lb_str(linebuf *l, const char *key, const char *s, size_t n) {
     lb_put(l, "\"", 1);
 }
 
-static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg_decision *d, unsigned status,
-                         double secs) {
+static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg_decision *d,
+                         unsigned status, double secs) {
     /* "YYYY-mm-ddTHH:MM:SS" formatted once per second per thread */
     static __thread time_t t_sec = -1;
     static __thread char t_pre[32];
@@ -144,11 +149,13 @@ static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg
         t_sec = ts.tv_sec;
     }
     long ms = ts.tv_nsec / 1000000;
-    char msb[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
+    char msb[6] = {
+        '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
     lb_puts(&l, "{\"time\":\"");
     lb_puts(&l, t_pre);
     lb_put(&l, msb, 6);
-    lb_puts(&l, route == R_KMS ? ",\"route\":\"kms\",\"status\":" : ",\"route\":\"app\",\"status\":");
+    lb_puts(&l,
+            route == R_KMS ? ",\"route\":\"kms\",\"status\":" : ",\"route\":\"app\",\"status\":");
     lb_u64(&l, status);
     if (bi) {
         lb_hex(&l, "appId", bi->app_id, 20);
@@ -170,16 +177,17 @@ static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg
     lb_puts(&l, d->cached ? ",\"cached\":true,\"latencyMs\":" : ",\"cached\":false,\"latencyMs\":");
     unsigned long long us = (unsigned long long)(secs * 1e6 + 0.5);
     lb_u64(&l, us / 1000);
-    char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10)};
+    char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
+                    (char)('0' + us % 10)};
     lb_put(&l, frac, 4);
     lb_put(&l, "}", 1);
     declog_write(line, l.n);
 }
 
-
 static void put_verdict(dg_buf *out, int allowed, const char *reason, const char *gateway) {
     dg_buf_reserve(out, 64 + strlen(reason) + strlen(gateway));
-    dg_buf_puts(out, allowed ? "{\"isAllowed\":true,\"reason\":" : "{\"isAllowed\":false,\"reason\":");
+    dg_buf_puts(out,
+                allowed ? "{\"isAllowed\":true,\"reason\":" : "{\"isAllowed\":false,\"reason\":");
     dg_json_put_string(out, reason, strlen(reason));
     dg_buf_puts(out, ",\"gatewayAppId\":");
     dg_json_put_string(out, gateway, strlen(gateway));
@@ -198,8 +206,9 @@ typedef struct job {
 static void answer_info(authd_server *s, dg_http_reply *rp);
 
 /* Frame the verdict, count it and log it. */
-static void verdict_reply(authd_server *s, enum authd_route route, const dg_bootinfo *bi, const dg_decision *d,
-                          unsigned status, enum authd_outcome outcome, long long t0_ns, dg_http_reply *rp) {
+static void verdict_reply(authd_server *s, enum authd_route route, const dg_bootinfo *bi,
+                          const dg_decision *d, unsigned status, enum authd_outcome outcome,
+                          long long t0_ns, dg_http_reply *rp) {
     rp->status = status;
     put_verdict(&rp->body, d->allowed, d->reason, d->gateway_app_id);
     double secs = (double)(now_ns() - t0_ns) / 1e9;
@@ -207,15 +216,20 @@ static void verdict_reply(authd_server *s, enum authd_route route, const dg_boot
     if (s->log_on) log_decision(route, bi, d, status, secs);
 }
 
-static enum authd_outcome outcome_of(const dg_decision *d) { return d->allowed ? O_ALLOW : d->error ? O_ERROR : O_DENY; }
+static enum authd_outcome outcome_of(const dg_decision *d) {
+    return d->allowed ? O_ALLOW : d->error ? O_ERROR : O_DENY;
+}
 
-static dg_route policy_route(enum authd_route r) { return r == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP; }
+static dg_route policy_route(enum authd_route r) {
+    return r == R_KMS ? DG_ROUTE_KMS : DG_ROUTE_APP;
+}
 
 static void *decider_main(void *arg) {
     authd_server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->q_mu);
-        while (!s->q_head && !s->q_stop) pthread_cond_wait(&s->q_cv, &s->q_mu);
+        while (!s->q_head && !s->q_stop)
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
         job *j = s->q_head; /* drains the queue before stopping */
         if (j) {
             s->q_head = j->next;
@@ -243,7 +257,8 @@ static void *decider_main(void *arg) {
 /* Start deciders until there are n of them (1 <= n <= max_deciders). */
 static void start_deciders(authd_server *s, int n) {
     int k = s->ndeciders;
-    while (k < n && pthread_create(&s->deciders[k], NULL, decider_main, s) == 0) k++;
+    while (k < n && pthread_create(&s->deciders[k], NULL, decider_main, s) == 0)
+        k++;
     __atomic_store_n(&s->ndeciders, k, __ATOMIC_RELEASE); /* read by the workers */
 }
 
@@ -251,8 +266,8 @@ static void start_deciders(authd_server *s, int n) {
  * moved into the job), 0 when the caller must answer now: deferred only
  * while deciders will take it (a keep-alive connection can still send a
  * request after the stop began). */
-static int to_decider(authd_server *s, const dg_http_request *rq, enum authd_route route, dg_bootinfo *bi,
-                      long long start_ms) {
+static int to_decider(authd_server *s, const dg_http_request *rq, enum authd_route route,
+                      dg_bootinfo *bi, long long start_ms) {
     job *j = __atomic_load_n(&s->ndeciders, __ATOMIC_ACQUIRE) ? calloc(1, sizeof *j) : NULL;
     if (!j) return 0;
     pthread_mutex_lock(&s->q_mu);
@@ -263,8 +278,10 @@ static int to_decider(authd_server *s, const dg_http_request *rq, enum authd_rou
         if (bi) j->bi = *bi;
         j->t0_ns = rq->t0_ns;
         j->start_ms = start_ms;
-        if (s->q_tail) s->q_tail->next = j;
-        else s->q_head = j;
+        if (s->q_tail)
+            s->q_tail->next = j;
+        else
+            s->q_head = j;
         s->q_tail = j;
         pthread_cond_signal(&s->q_cv);
     }
@@ -273,7 +290,8 @@ static int to_decider(authd_server *s, const dg_http_request *rq, enum authd_rou
     return pend != NULL;
 }
 
-static void answer_decision(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp) {
+static void answer_decision(authd_server *s, enum authd_route route, const dg_http_request *rq,
+                            dg_http_reply *rp) {
     dg_bootinfo bi;
     dg_decision d;
     dg_err err = {0};
@@ -300,8 +318,9 @@ static void answer_decision(authd_server *s, enum authd_route route, const dg_ht
     dg_bootinfo_free(&bi);
 }
 
-static void answer_invalid(authd_server *s, enum authd_route route, const dg_http_request *rq, dg_http_reply *rp,
-                           unsigned status, enum authd_outcome o, const char *reason) {
+static void answer_invalid(authd_server *s, enum authd_route route, const dg_http_request *rq,
+                           dg_http_reply *rp, unsigned status, enum authd_outcome o,
+                           const char *reason) {
     dg_decision d;
     memset(&d, 0, sizeof d);
     snprintf(d.reason, sizeof d.reason, "%s", reason);
@@ -327,7 +346,8 @@ static void answer_info(authd_server *s, dg_http_reply *rp) {
     dg_json_put_string(b, info.eth_rpc_url, strlen(info.eth_rpc_url));
     dg_buf_puts(b, ",\"gatewayAppId\":");
     dg_json_put_string(b, info.gateway_app_id, strlen(info.gateway_app_id));
-    dg_buf_printf(b, ",\"chainId\":%llu,\"appAuthImplementation\":", (unsigned long long)info.chain_id);
+    dg_buf_printf(
+        b, ",\"chainId\":%llu,\"appAuthImplementation\":", (unsigned long long)info.chain_id);
     dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
     dg_buf_puts(b, ",\"appImplementation\":");
     dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
@@ -347,7 +367,8 @@ static int is_json_type(const char *ct, size_t n) {
     if (!ct || n < k || strncasecmp(ct, "application/json", k) != 0) return 0;
     ct += k;
     n -= k;
-    while (n && (*ct == ' ' || *ct == '\t')) ct++, n--;
+    while (n && (*ct == ' ' || *ct == '\t'))
+        ct++, n--;
     return n == 0 || *ct == ';';
 }
 
@@ -396,7 +417,9 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
         answer_decision(s, route, rq, rp);
         return;
     }
-    enum authd_route route = path_is(h, "/") ? R_INFO : path_is(h, "/metrics") ? R_METRICS : R_OTHER;
+    enum authd_route route = path_is(h, "/")          ? R_INFO
+                             : path_is(h, "/metrics") ? R_METRICS
+                                                      : R_OTHER;
     if (route == R_OTHER) {
         metrics_request(R_OTHER, O_NOT_FOUND, 0, 0);
         reply_error(rp, 404, "not found");
@@ -435,7 +458,8 @@ static void stop_deciders(authd_server *s) {
     s->q_stop = 1;
     pthread_cond_broadcast(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
-    for (int i = 0; i < s->ndeciders; i++) pthread_join(s->deciders[i], NULL);
+    for (int i = 0; i < s->ndeciders; i++)
+        pthread_join(s->deciders[i], NULL);
     __atomic_store_n(&s->ndeciders, 0, __ATOMIC_RELEASE); /* the workers may still read it */
     free(s->deciders);
     s->deciders = NULL;
@@ -455,7 +479,8 @@ static int activation_fd(dg_err *err) {
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
     if (*end || n != 1) {
-        dg_err_set(err, DG_ERR_CONFIG, "socket activation: LISTEN_FDS=%s, expected exactly one socket", fds);
+        dg_err_set(err, DG_ERR_CONFIG,
+                   "socket activation: LISTEN_FDS=%s, expected exactly one socket", fds);
         return -1;
     }
     return 3;
@@ -519,8 +544,11 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
         stop_deciders(s);
         pthread_rwlock_destroy(&s->lock);
         free(s);
-        if (lfd > 0) dg_err_set(err, DG_ERR_IO, "socket activation: %s", e2.msg);
-        else dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port, e2.msg);
+        if (lfd > 0)
+            dg_err_set(err, DG_ERR_IO, "socket activation: %s", e2.msg);
+        else
+            dg_err_set(err, DG_ERR_IO, "cannot listen on %s port %d: %s", cfg->host, cfg->port,
+                       e2.msg);
         return NULL;
     }
     s->port = dg_httpd_port(s->h);
@@ -528,12 +556,14 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
     char host[80] = "?";
     sl = sizeof ss;
     if (lfd > 0 && getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
-        else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
     } else
         snprintf(host, sizeof host, "%s", cfg->host);
-    snprintf(s->url, sizeof s->url, "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-             s->port);
+    snprintf(s->url, sizeof s->url, "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", s->port);
     return s;
 }
 
@@ -549,14 +579,21 @@ void server_start_workers(authd_server *s, long wait_first_ms) {
         if (pthread_cond_timedwait(&s->first_cv, &s->first_mu, &ts) != 0) break;
     pthread_mutex_unlock(&s->first_mu);
     if (s->deciders) start_deciders(s, s->max_deciders);
-    if (!dg_httpd_start_workers(s->h, &err)) authd_msg("%s (serving with fewer HTTP workers)", err.msg);
+    if (!dg_httpd_start_workers(s->h, &err))
+        authd_msg("%s (serving with fewer HTTP workers)", err.msg);
 }
 
-const char *server_listen_url(const authd_server *s) { return s->url; }
+const char *server_listen_url(const authd_server *s) {
+    return s->url;
+}
 
-int server_socket_activated(const authd_server *s) { return s->activated; }
+int server_socket_activated(const authd_server *s) {
+    return s->activated;
+}
 
-int server_port(const authd_server *s) { return s->port; }
+int server_port(const authd_server *s) {
+    return s->port;
+}
 
 dg_policy *server_swap_policy(authd_server *s, dg_policy *p) {
     pthread_rwlock_wrlock(&s->lock);
@@ -569,7 +606,7 @@ dg_policy *server_swap_policy(authd_server *s, dg_policy *p) {
 void server_stop(authd_server *s, long wait_ms) {
     if (!s) return;
     dg_httpd_quiesce(s->h, wait_ms); /* no new requests; the deferred ones answered or given up */
-    stop_deciders(s);                  /* finishes whatever is still queued */
+    stop_deciders(s);                /* finishes whatever is still queued */
     dg_httpd_stop(s->h, 0);
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->q_mu);

@@ -15,7 +15,6 @@
 #include "dstackgov/contracts.h"
 #include "dstackgov/hex.h"
 
-
 static const uint8_t ZERO20[20];
 
 /* ------------------------------------------------------------------ deploy (standalone) */
@@ -35,7 +34,8 @@ static int cmd_deploy(cli *c) {
     dg_buf_free(&ret);
     if (!ok) return cli_fail(c, &err);
     if (memcmp(impl, ZERO20, 20) == 0)
-        return cli_failf(c, DG_ERR_INPUT, "the KMS has no DstackApp implementation set (run "
+        return cli_failf(c, DG_ERR_INPUT,
+                         "the KMS has no DstackApp implementation set (run "
                          "`dstack-gov kms set-app-implementation ADDR`)");
     dg_buf init;
     dg_buf_init(&init);
@@ -51,7 +51,8 @@ static int cmd_deploy(cli *c) {
     dg_buf d;
     dg_buf_init(&d);
     dg_eth_receipt r;
-    rc = dg_kms_register_app(&d, proxy, &err) && cli_transact(c, c->kms, &d, "registerApp", &r, &err);
+    rc = dg_kms_register_app(&d, proxy, &err) &&
+         cli_transact(c, c->kms, &d, "registerApp", &r, &err);
     dg_buf_free(&d);
     if (!rc) return cli_fail(c, &err);
     dg_eth_receipt_free(&r);
@@ -64,13 +65,16 @@ static int cmd_deploy(cli *c) {
     cli_say(c, "Proxy Address: %s", ps);
     cli_say(c, "Owner: %s", os2);
     cli_say(c, "Transaction hash: %s", hs2);
-    cli_say(c, "Deployed with %d initial device and %d initial compose hash", a.ds ? 1 : 0, a.hs ? 1 : 0);
+    cli_say(c, "Deployed with %d initial device and %d initial compose hash", a.ds ? 1 : 0,
+            a.hs ? 1 : 0);
     cli_json_addr(c, "appId", proxy);
     cli_json_addr(c, "owner", a.owner);
     return 0;
 }
 
-static int cmd_upgrade(cli *c) { return cli_upgrade(c, "DstackApp", dg_gen_bytecode_DstackApp, c->app); }
+static int cmd_upgrade(cli *c) {
+    return cli_upgrade(c, "DstackApp", dg_gen_bytecode_DstackApp, c->app);
+}
 
 /* ------------------------------------------------------------------ rotate-hash */
 
@@ -78,7 +82,8 @@ static int cmd_rotate(cli *c) {
     dg_err err = {DG_OK, ""};
     uint8_t from[32], to[32];
     const char *fs = flag_str(&c->f, "from"), *ts = flag_str(&c->f, "to");
-    if (!fs || !ts) return cli_failf(c, DG_ERR_INPUT, "app rotate-hash needs --from OLD and --to NEW");
+    if (!fs || !ts)
+        return cli_failf(c, DG_ERR_INPUT, "app rotate-hash needs --from OLD and --to NEW");
     if (!cli_parse_b32(c, "--from", fs, from, &err) || !cli_parse_b32(c, "--to", ts, to, &err))
         return cli_fail(c, &err);
     if (memcmp(from, to, 32) == 0)
@@ -100,7 +105,8 @@ static int cmd_rotate(cli *c) {
     cli_json_hex(c, "from", from, 32);
     cli_json_hex(c, "to", to, 32);
     dg_eth_receipt r;
-    int rc = cli_transact(c, c->app, &data, "multicall(addComposeHash, removeComposeHash)", &r, &err);
+    int rc =
+        cli_transact(c, c->app, &data, "multicall(addComposeHash, removeComposeHash)", &r, &err);
     dg_buf_free(&data);
     if (rc == CLI_DRY_RUN) return 0;
     if (!rc) return cli_fail(c, &err);
@@ -157,9 +163,10 @@ static int cmd_info(cli *c) {
     if (!ok[OWNER] || !ok[ANY]) {
         char s[43];
         cli_fmt_addr(c->app, s);
-        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu is not a DstackApp (no answer to "
-                         "owner()/allowAnyDevice()): wrong app id or network?", s,
-                         (unsigned long long)c->chain_id);
+        code = cli_failf(c, DG_ERR_NO_CODE,
+                         "%s on chain %llu is not a DstackApp (no answer to "
+                         "owner()/allowAnyDevice()): wrong app id or network?",
+                         s, (unsigned long long)c->chain_id);
         goto done;
     }
     uint8_t owner[20], pending[20];
@@ -218,25 +225,144 @@ done:
 
 /* ------------------------------------------------------------------ table */
 
-static const simple_tx t_add_hash = {TARGET_APP, ARG_B32, "compose hash", dg_app_add_compose_hash, NULL, NULL, NULL, NULL, NULL, "addComposeHash", "Compose hash added successfully", WARN_ADD_HASH};
-static const simple_tx t_rm_hash = {TARGET_APP, ARG_B32, "compose hash", dg_app_remove_compose_hash, NULL, NULL, NULL, NULL, NULL, "removeComposeHash", "Compose hash removed successfully", WARN_NONE};
-static const simple_tx t_add_dev = {TARGET_APP, ARG_B32, "device id", dg_app_add_device, NULL, NULL, NULL, NULL, NULL, "addDevice", "Device ID added successfully", WARN_NONE};
-static const simple_tx t_rm_dev = {TARGET_APP, ARG_B32, "device id", dg_app_remove_device, NULL, NULL, NULL, NULL, NULL, "removeDevice", "Device ID removed successfully", WARN_REMOVE_DEVICE};
-static const simple_tx t_any = {TARGET_APP, ARG_BOOL, "allow any device", NULL, NULL, dg_app_set_allow_any_device, NULL, NULL, "allow-any-device", "setAllowAnyDevice", "Allow any device set successfully", WARN_NONE};
-static const simple_tx t_tcb = {TARGET_APP, ARG_BOOL, "require TCB up to date", NULL, NULL, dg_app_set_require_tcb_up_to_date, NULL, NULL, "require-tcb-up-to-date", "setRequireTcbUpToDate", "Require TCB up-to-date set successfully", WARN_NONE};
-static const simple_tx t_noup = {TARGET_APP, ARG_NONE, NULL, NULL, NULL, NULL, NULL, DG_SIG_APP_DISABLE_UPGRADES, NULL, "disableUpgrades", "Upgrades disabled permanently", WARN_NONE};
-static const simple_tx t_transfer = {TARGET_APP, ARG_ADDR, "new owner", NULL, dg_contract_transfer_ownership, NULL, NULL, NULL, NULL, "transferOwnership", "Ownership transfer started: the new owner must run accept-ownership", WARN_NONE};
-static const simple_tx t_accept = {TARGET_APP, ARG_NONE, NULL, NULL, NULL, NULL, NULL, DG_SIG_ACCEPT_OWNERSHIP, NULL, "acceptOwnership", "Ownership accepted successfully", WARN_NONE};
+static const simple_tx t_add_hash = {TARGET_APP,
+                                     ARG_B32,
+                                     "compose hash",
+                                     dg_app_add_compose_hash,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     "addComposeHash",
+                                     "Compose hash added successfully",
+                                     WARN_ADD_HASH};
+static const simple_tx t_rm_hash = {TARGET_APP,
+                                    ARG_B32,
+                                    "compose hash",
+                                    dg_app_remove_compose_hash,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    "removeComposeHash",
+                                    "Compose hash removed successfully",
+                                    WARN_NONE};
+static const simple_tx t_add_dev = {TARGET_APP,
+                                    ARG_B32,
+                                    "device id",
+                                    dg_app_add_device,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    "addDevice",
+                                    "Device ID added successfully",
+                                    WARN_NONE};
+static const simple_tx t_rm_dev = {TARGET_APP,
+                                   ARG_B32,
+                                   "device id",
+                                   dg_app_remove_device,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   "removeDevice",
+                                   "Device ID removed successfully",
+                                   WARN_REMOVE_DEVICE};
+static const simple_tx t_any = {TARGET_APP,
+                                ARG_BOOL,
+                                "allow any device",
+                                NULL,
+                                NULL,
+                                dg_app_set_allow_any_device,
+                                NULL,
+                                NULL,
+                                "allow-any-device",
+                                "setAllowAnyDevice",
+                                "Allow any device set successfully",
+                                WARN_NONE};
+static const simple_tx t_tcb = {TARGET_APP,
+                                ARG_BOOL,
+                                "require TCB up to date",
+                                NULL,
+                                NULL,
+                                dg_app_set_require_tcb_up_to_date,
+                                NULL,
+                                NULL,
+                                "require-tcb-up-to-date",
+                                "setRequireTcbUpToDate",
+                                "Require TCB up-to-date set successfully",
+                                WARN_NONE};
+static const simple_tx t_noup = {TARGET_APP,
+                                 ARG_NONE,
+                                 NULL,
+                                 NULL,
+                                 NULL,
+                                 NULL,
+                                 NULL,
+                                 DG_SIG_APP_DISABLE_UPGRADES,
+                                 NULL,
+                                 "disableUpgrades",
+                                 "Upgrades disabled permanently",
+                                 WARN_NONE};
+static const simple_tx t_transfer = {
+    TARGET_APP,
+    ARG_ADDR,
+    "new owner",
+    NULL,
+    dg_contract_transfer_ownership,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    "transferOwnership",
+    "Ownership transfer started: the new owner must run accept-ownership",
+    WARN_NONE};
+static const simple_tx t_accept = {TARGET_APP,
+                                   ARG_NONE,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   DG_SIG_ACCEPT_OWNERSHIP,
+                                   NULL,
+                                   "acceptOwnership",
+                                   "Ownership accepted successfully",
+                                   WARN_NONE};
 
-#define APP_ID_FLAG {"app-id", FLAG_STR, "ADDR", "the app (its DstackApp proxy address)"}
-#define END_FLAGS {NULL, 0, NULL, NULL}
+#define APP_ID_FLAG                                                                                \
+    { "app-id", FLAG_STR, "ADDR", "the app (its DstackApp proxy address)" }
+#define END_FLAGS                                                                                  \
+    { NULL, 0, NULL, NULL }
 static const flag_spec app_flags[] = {APP_ID_FLAG, END_FLAGS};
-static const flag_spec any_flags[] = {APP_ID_FLAG, {"allow-any-device", FLAG_BOOL, NULL, "Hardhat form of `true` (absent = false)"}, END_FLAGS};
-static const flag_spec tcb_flags[] = {APP_ID_FLAG, {"require-tcb-up-to-date", FLAG_BOOL, NULL, "same as `true` (absent = false)"}, END_FLAGS};
-static const flag_spec rotate_flags[] = {APP_ID_FLAG, {"from", FLAG_STR, "OLD", "compose hash to remove"}, {"to", FLAG_STR, "NEW", "compose hash to add"}, END_FLAGS};
-static const flag_spec info_flags[] = {APP_ID_FLAG, {"hash", FLAG_STR, "HASH", "also say whether this compose hash is allowed"}, {"device", FLAG_STR, "ID", "also say whether this device is allowed"}, END_FLAGS};
-static const flag_spec history_flags[] = {APP_ID_FLAG, {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"}, END_FLAGS};
-static const flag_spec upgrade_flags[] = {APP_ID_FLAG, {"address", FLAG_STR, "ADDR", "Hardhat name of --app-id"}, END_FLAGS};
+static const flag_spec any_flags[] = {
+    APP_ID_FLAG,
+    {"allow-any-device", FLAG_BOOL, NULL, "Hardhat form of `true` (absent = false)"},
+    END_FLAGS};
+static const flag_spec tcb_flags[] = {
+    APP_ID_FLAG,
+    {"require-tcb-up-to-date", FLAG_BOOL, NULL, "same as `true` (absent = false)"},
+    END_FLAGS};
+static const flag_spec rotate_flags[] = {APP_ID_FLAG,
+                                         {"from", FLAG_STR, "OLD", "compose hash to remove"},
+                                         {"to", FLAG_STR, "NEW", "compose hash to add"},
+                                         END_FLAGS};
+static const flag_spec info_flags[] = {
+    APP_ID_FLAG,
+    {"hash", FLAG_STR, "HASH", "also say whether this compose hash is allowed"},
+    {"device", FLAG_STR, "ID", "also say whether this device is allowed"},
+    END_FLAGS};
+static const flag_spec history_flags[] = {
+    APP_ID_FLAG,
+    {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"},
+    END_FLAGS};
+static const flag_spec upgrade_flags[] = {
+    APP_ID_FLAG, {"address", FLAG_STR, "ADDR", "Hardhat name of --app-id"}, END_FLAGS};
 static const flag_spec deploy_flags[] = {
     {"allow-any-device", FLAG_BOOL, NULL, "allow every device"},
     {"device", FLAG_STR, "ID", "initial allowed device id (bytes32)"},
@@ -250,24 +376,42 @@ static const flag_spec deploy_flags[] = {
 #define TX (NEED_CHAIN | NEED_KEY | NEED_APP)
 
 const cmd_spec app_cmds[] = {
-    {"app", "add-hash", "app:add-hash", "HASH", 1, 1, TX, app_flags, "allow a compose hash (sha256 of app-compose.json)",
+    {"app", "add-hash", "app:add-hash", "HASH", 1, 1, TX, app_flags,
+     "allow a compose hash (sha256 of app-compose.json)",
      "The old hashes stay allowed: use rotate-hash to replace one.", cmd_simple_tx, &t_add_hash},
-    {"app", "remove-hash", "app:remove-hash", "HASH", 1, 1, TX, app_flags, "disallow a compose hash", NULL, cmd_simple_tx, &t_rm_hash},
-    {"app", "rotate-hash", NULL, NULL, 0, 0, TX, rotate_flags, "replace a compose hash in one transaction (add NEW, remove OLD)", NULL, cmd_rotate, NULL},
-    {"app", "add-device", "app:add-device", "ID", 1, 1, TX, app_flags, "allow a device id (sha256 of the platform device id)", NULL, cmd_simple_tx, &t_add_dev},
-    {"app", "remove-device", "app:remove-device", "ID", 1, 1, TX, app_flags, "disallow a device id", NULL, cmd_simple_tx, &t_rm_dev},
-    {"app", "set-allow-any-device", "app:set-allow-any-device", "[true|false]", 0, 1, TX, any_flags, "allow any device (true) or only listed ones (false)",
-     "Without an argument the value is --allow-any-device's presence, as in the Hardhat task.", cmd_simple_tx, &t_any},
-    {"app", "set-require-tcb-up-to-date", NULL, "[true|false]", 0, 1, TX, tcb_flags, "deny boots whose TCB status is not UpToDate", NULL, cmd_simple_tx, &t_tcb},
-    {"app", "disable-upgrades", NULL, NULL, 0, 0, TX, app_flags, "freeze the app contract's implementation forever (irreversible)", NULL, cmd_simple_tx, &t_noup},
-    {"app", "info", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP | OPT_KMS, info_flags, "show an app's owner, flags and (with --hash/--device) entries", NULL, cmd_info, NULL},
-    {"app", "history", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP, history_flags, "audit trail of the app's policy changes, and the hashes/devices allowed now",
-     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history, NULL},
-    {"app", "upgrade", "app:upgrade", NULL, 0, 0, TX, upgrade_flags, "deploy a new DstackApp implementation and upgrade the app to it", NULL, cmd_upgrade, NULL},
-    {"app", "deploy", "app:deploy", NULL, 0, 0, NEED_CHAIN | NEED_KEY | NEED_KMS, deploy_flags, "deploy a standalone app proxy and register it (two transactions)",
+    {"app", "remove-hash", "app:remove-hash", "HASH", 1, 1, TX, app_flags,
+     "disallow a compose hash", NULL, cmd_simple_tx, &t_rm_hash},
+    {"app", "rotate-hash", NULL, NULL, 0, 0, TX, rotate_flags,
+     "replace a compose hash in one transaction (add NEW, remove OLD)", NULL, cmd_rotate, NULL},
+    {"app", "add-device", "app:add-device", "ID", 1, 1, TX, app_flags,
+     "allow a device id (sha256 of the platform device id)", NULL, cmd_simple_tx, &t_add_dev},
+    {"app", "remove-device", "app:remove-device", "ID", 1, 1, TX, app_flags, "disallow a device id",
+     NULL, cmd_simple_tx, &t_rm_dev},
+    {"app", "set-allow-any-device", "app:set-allow-any-device", "[true|false]", 0, 1, TX, any_flags,
+     "allow any device (true) or only listed ones (false)",
+     "Without an argument the value is --allow-any-device's presence, as in the Hardhat task.",
+     cmd_simple_tx, &t_any},
+    {"app", "set-require-tcb-up-to-date", NULL, "[true|false]", 0, 1, TX, tcb_flags,
+     "deny boots whose TCB status is not UpToDate", NULL, cmd_simple_tx, &t_tcb},
+    {"app", "disable-upgrades", NULL, NULL, 0, 0, TX, app_flags,
+     "freeze the app contract's implementation forever (irreversible)", NULL, cmd_simple_tx,
+     &t_noup},
+    {"app", "info", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP | OPT_KMS, info_flags,
+     "show an app's owner, flags and (with --hash/--device) entries", NULL, cmd_info, NULL},
+    {"app", "history", NULL, NULL, 0, 0, NEED_CHAIN | NEED_APP, history_flags,
+     "audit trail of the app's policy changes, and the hashes/devices allowed now",
+     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history,
+     NULL},
+    {"app", "upgrade", "app:upgrade", NULL, 0, 0, TX, upgrade_flags,
+     "deploy a new DstackApp implementation and upgrade the app to it", NULL, cmd_upgrade, NULL},
+    {"app", "deploy", "app:deploy", NULL, 0, 0, NEED_CHAIN | NEED_KEY | NEED_KMS, deploy_flags,
+     "deploy a standalone app proxy and register it (two transactions)",
      "Prefer `kms create-app` (one transaction, factory).", cmd_deploy, NULL},
-    {"app", "deploy-impl", "app:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL, "deploy a DstackApp implementation only", NULL, cli_deploy_impl, "DstackApp"},
-    {"app", "transfer-ownership", NULL, "ADDR", 1, 1, TX, app_flags, "start an ownership transfer of the app (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
-    {"app", "accept-ownership", NULL, NULL, 0, 0, TX, app_flags, "accept a pending ownership transfer of the app", NULL, cmd_simple_tx, &t_accept},
+    {"app", "deploy-impl", "app:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL,
+     "deploy a DstackApp implementation only", NULL, cli_deploy_impl, "DstackApp"},
+    {"app", "transfer-ownership", NULL, "ADDR", 1, 1, TX, app_flags,
+     "start an ownership transfer of the app (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
+    {"app", "accept-ownership", NULL, NULL, 0, 0, TX, app_flags,
+     "accept a pending ownership transfer of the app", NULL, cmd_simple_tx, &t_accept},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -30,16 +30,18 @@ static void rule(cli *c, explain *x, int ok, const char *name, const char *fmt, 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_say(c, "  %s %s", ok > 0 ? "[ok]  " : ok == 0 ? "[DENY]" : "[--]  ", msg);
-    json_array_append_new(x->checks, json_pack("{s:s,s:o,s:s}", "rule", name, "ok",
-                                               ok < 0 ? json_null() : json_boolean(ok > 0),
-                                               "detail", msg));
+    json_array_append_new(x->checks,
+                          json_pack("{s:s,s:o,s:s}", "rule", name, "ok",
+                                    ok < 0 ? json_null() : json_boolean(ok > 0), "detail", msg));
 }
 
 static int load_bootinfo(cli *c, dg_bootinfo *bi, dg_app_boot_info *abi, const char **adv,
                          dg_err *err) {
     const char *path = flag_str(&c->f, "boot-info");
-    if (!path) return dg_err_set(err, DG_ERR_INPUT, "check needs --boot-info FILE (the BootInfo "
-                                 "JSON the KMS sends)");
+    if (!path)
+        return dg_err_set(err, DG_ERR_INPUT,
+                          "check needs --boot-info FILE (the BootInfo "
+                          "JSON the KMS sends)");
     dg_buf file;
     dg_buf_init(&file);
     int ok = cli_read_file(path, &file, DG_BOOTINFO_BODY_MAX, err) &&
@@ -55,7 +57,8 @@ static int load_bootinfo(cli *c, dg_bootinfo *bi, dg_app_boot_info *abi, const c
     memcpy(abi->mr_system, bi->mr_system, 32);
     memcpy(abi->os_image_hash, bi->os_image_hash, 32);
     abi->tcb_status = bi->tcb_status;
-    for (size_t i = 0; i < bi->n_advisory; i++) adv[i] = dg_bootinfo_advisory(bi, i, NULL);
+    for (size_t i = 0; i < bi->n_advisory; i++)
+        adv[i] = dg_bootinfo_advisory(bi, i, NULL);
     abi->advisory_ids = adv;
     abi->n_advisory_ids = bi->n_advisory;
     return 1;
@@ -133,9 +136,10 @@ static int run_check(cli *c, const check_kind *k) {
     } else if (!r.ok[k->must] || !r.ok[k->gw]) {
         char s[43];
         cli_fmt_addr(c->kms, s);
-        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer %s: no "
-                         "DstackKms there (wrong --kms or network?)", s,
-                         (unsigned long long)c->chain_id, k->probe);
+        code = cli_failf(c, DG_ERR_NO_CODE,
+                         "%s on chain %llu does not answer %s: no "
+                         "DstackKms there (wrong --kms or network?)",
+                         s, (unsigned long long)c->chain_id, k->probe);
         json_decref(r.x.checks);
     } else {
         dg_contract_decode_string(r.ret[k->gw].data, r.ret[k->gw].len, &gw, NULL);
@@ -153,13 +157,27 @@ static int run_check(cli *c, const check_kind *k) {
 
 /* ------------------------------------------------------------------ check app */
 
-enum { K_ALLOWED, K_REG, K_DEREG, K_OS, K_GW, A_TCB, A_HASH, A_ANY, A_DEV, A_ALLOWED, A_IFACE, APP_CALLS };
+enum {
+    K_ALLOWED,
+    K_REG,
+    K_DEREG,
+    K_OS,
+    K_GW,
+    A_TCB,
+    A_HASH,
+    A_ANY,
+    A_DEV,
+    A_ALLOWED,
+    A_IFACE,
+    APP_CALLS
+};
 _Static_assert((int)APP_CALLS <= (int)CHECK_CALLS_MAX, "check app: batch larger than check_run");
 
 static int encode_app(check_run *r, dg_err *err) {
     static const uint8_t IAPPAUTH[4] = {0x1e, 0x07, 0x91, 0x98};
     const dg_app_boot_info *abi = &r->abi;
-    for (int i = A_TCB; i < APP_CALLS; i++) memcpy(r->to[i], abi->app_id, 20);
+    for (int i = A_TCB; i < APP_CALLS; i++)
+        memcpy(r->to[i], abi->app_id, 20);
     return dg_kms_is_app_allowed(&r->q[K_ALLOWED], abi, err) &&
            dg_kms_registered_apps(&r->q[K_REG], abi->app_id, err) &&
            dg_kms_deregistered_apps(&r->q[K_DEREG], abi->app_id, err) &&
@@ -192,16 +210,20 @@ static int judge_app(cli *c, check_run *r, char reason[REASON_LEN]) {
     cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
     rule(c, &r->x, reg, "registered", "app %s is %s in the KMS", app_s,
-         reg ? "registered" : dereg ? "DEREGISTERED by the KMS owner" : "not registered");
+         reg     ? "registered"
+         : dereg ? "DEREGISTERED by the KMS owner"
+                 : "not registered");
     cli_fmt_b32(r->abi.os_image_hash, h);
-    rule(c, &r->x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    rule(c, &r->x, os, "os-image", "OS image %s is %s", h,
+         os ? "allowed" : "not allowed (kms add-image)");
     int iface = 0;
     if (ok[A_IFACE]) dg_contract_decode_bool(ret[A_IFACE].data, ret[A_IFACE].len, &iface, NULL);
     rule(c, &r->x, app_ok, "app-contract", "app contract %s",
          app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
                          : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
-                : ok[A_IFACE] && iface ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
-                                       : "has no code or is not a DstackApp");
+         : ok[A_IFACE] && iface
+             ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
+             : "has no code or is not a DstackApp");
     if (app_ok) {
         int tcb_ok = !tcb || strcmp(r->bi.tcb_status, "UpToDate") == 0;
         rule(c, &r->x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
@@ -211,22 +233,28 @@ static int judge_app(cli *c, check_run *r, char reason[REASON_LEN]) {
              hash ? "allowed" : "not allowed (app add-hash)");
         cli_fmt_b32(r->abi.device_id, h);
         rule(c, &r->x, any || dev, "device", "device %s: %s", h,
-             any ? "any device is allowed" : dev ? "allowed" : "not allowed (app add-device)");
+             any   ? "any device is allowed"
+             : dev ? "allowed"
+                   : "not allowed (app add-device)");
     }
     int allowed = 0;
     if (ok[K_ALLOWED]) {
         dg_contract_decode_allowed(ret[K_ALLOWED].data, ret[K_ALLOWED].len, &allowed, reason,
                                    REASON_LEN, NULL);
     } else {
-        snprintf(reason, REASON_LEN, "the KMS contract's isAppAllowed reverted (the app "
+        snprintf(reason, REASON_LEN,
+                 "the KMS contract's isAppAllowed reverted (the app "
                  "contract reverts): a webhook reports \"authorization backend unavailable\"");
     }
     return allowed;
 }
 
-static const check_kind check_app = {APP_CALLS, K_GW, K_GW, "gatewayAppId()", encode_app, judge_app};
+static const check_kind check_app = {APP_CALLS,        K_GW,       K_GW,
+                                     "gatewayAppId()", encode_app, judge_app};
 
-static int cmd_check_app(cli *c) { return run_check(c, &check_app); }
+static int cmd_check_app(cli *c) {
+    return run_check(c, &check_app);
+}
 
 /* ------------------------------------------------------------------ check kms */
 
@@ -255,27 +283,34 @@ static int judge_kms(cli *c, check_run *r, char reason[REASON_LEN]) {
     rule(c, &r->x, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
          strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     cli_fmt_b32(r->abi.os_image_hash, h);
-    rule(c, &r->x, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    rule(c, &r->x, os, "os-image", "OS image %s is %s", h,
+         os ? "allowed" : "not allowed (kms add-image)");
     cli_fmt_b32(r->abi.mr_aggregated, h);
-    rule(c, &r->x, mr, "mr-aggregated", "aggregated MR %s is %s", h, mr ? "allowed" : "not allowed (kms add-mr)");
+    rule(c, &r->x, mr, "mr-aggregated", "aggregated MR %s is %s", h,
+         mr ? "allowed" : "not allowed (kms add-mr)");
     cli_fmt_b32(r->abi.device_id, h);
-    rule(c, &r->x, dev, "device", "device %s is %s", h, dev ? "allowed" : "not allowed (kms add-device)");
-    dg_contract_decode_allowed(ret[KC_ALLOWED].data, ret[KC_ALLOWED].len, &allowed, reason, REASON_LEN, NULL);
+    rule(c, &r->x, dev, "device", "device %s is %s", h,
+         dev ? "allowed" : "not allowed (kms add-device)");
+    dg_contract_decode_allowed(ret[KC_ALLOWED].data, ret[KC_ALLOWED].len, &allowed, reason,
+                               REASON_LEN, NULL);
     return allowed;
 }
 
-static const check_kind check_kms = {KMS_CALLS, KC_GW, KC_ALLOWED, "isKmsAllowed()", encode_kms, judge_kms};
+static const check_kind check_kms = {KMS_CALLS,        KC_GW,      KC_ALLOWED,
+                                     "isKmsAllowed()", encode_kms, judge_kms};
 
-static int cmd_check_kms(cli *c) { return run_check(c, &check_kms); }
+static int cmd_check_kms(cli *c) {
+    return run_check(c, &check_kms);
+}
 
 static const flag_spec check_flags[] = {
     {"boot-info", FLAG_STR, "FILE", "the BootInfo JSON, as the KMS posts it to /bootAuth/*"},
     {NULL, 0, NULL, NULL},
 };
 
-#define BOOTINFO_HELP                                                                           \
-    "FILE holds the JSON the KMS posts: {\"appId\", \"composeHash\", \"instanceId\", "          \
-    "\"deviceId\",\n\"mrAggregated\", \"mrSystem\", \"osImageHash\", \"tcbStatus\", "           \
+#define BOOTINFO_HELP                                                                              \
+    "FILE holds the JSON the KMS posts: {\"appId\", \"composeHash\", \"instanceId\", "             \
+    "\"deviceId\",\n\"mrAggregated\", \"mrSystem\", \"osImageHash\", \"tcbStatus\", "              \
     "\"advisoryIds\"}; hex with exact lengths.\nExit status 0 when allowed, 1 when denied."
 
 const cmd_spec check_cmds[] = {

@@ -22,41 +22,41 @@
 
 /* What a command needs before its handler runs. */
 enum {
-    NEED_CHAIN = 1,  /* an RPC endpoint (network flags) */
-    NEED_KEY = 2,    /* a signer (sends transactions: --yes, --dry-run) */
-    NEED_KMS = 4,    /* the KMS contract address (--kms or env) */
-    NEED_APP = 8,    /* an app id (--app-id) */
-    OPT_KMS = 16     /* the KMS address is used when known */
+    NEED_CHAIN = 1, /* an RPC endpoint (network flags) */
+    NEED_KEY = 2,   /* a signer (sends transactions: --yes, --dry-run) */
+    NEED_KMS = 4,   /* the KMS contract address (--kms or env) */
+    NEED_APP = 8,   /* an app id (--app-id) */
+    OPT_KMS = 16    /* the KMS address is used when known */
 };
 
 typedef struct cli cli;
 
 typedef struct cmd_spec {
-    const char *group;       /* "kms"; NULL for top-level commands */
-    const char *name;        /* "add-image" */
-    const char *alias;       /* Hardhat task name ("kms:add-image") or NULL */
-    const char *args;        /* positional usage, e.g. "HASH" */
+    const char *group; /* "kms"; NULL for top-level commands */
+    const char *name;  /* "add-image" */
+    const char *alias; /* Hardhat task name ("kms:add-image") or NULL */
+    const char *args;  /* positional usage, e.g. "HASH" */
     unsigned min_pos, max_pos;
     unsigned needs;
-    const flag_spec *flags;  /* command-specific flags (NULL-terminated) or NULL */
-    const char *summary;     /* one line */
-    const char *details;     /* more help text or NULL */
+    const flag_spec *flags; /* command-specific flags (NULL-terminated) or NULL */
+    const char *summary;    /* one line */
+    const char *details;    /* more help text or NULL */
     int (*fn)(cli *c);
-    const void *data;        /* handler parameters */
+    const void *data; /* handler parameters */
 } cmd_spec;
 
 struct cli {
     const cmd_spec *cmd;
-    const char *invoked;     /* how the user named it: "kms add-image" or "kms:add-image" */
+    const char *invoked; /* how the user named it: "kms add-image" or "kms:add-image" */
     int is_alias;
     dg_flags f;
     int json, yes, dry_run, tty_in, tty_err, confirmed;
-    const char *network;     /* preset name or NULL */
-    char rpc_url[1024];      /* never printed: may hold an API key */
-    char rpc_label[160];     /* scheme://host[:port] */
+    const char *network; /* preset name or NULL */
+    char rpc_url[1024];  /* never printed: may hold an API key */
+    char rpc_label[160]; /* scheme://host[:port] */
     int has_expect_chain;
     uint64_t expect_chain_id;
-    long timeout_ms;         /* receipt wait */
+    long timeout_ms; /* receipt wait */
     dg_rpc *rpc;
     int has_key;
     uint8_t key[32];
@@ -65,10 +65,11 @@ struct cli {
     uint8_t kms[20];
     int has_app;
     uint8_t app[20];
-    json_t *out;             /* --json result object */
-    uint64_t chain_id;       /* known after the first prepare */
-    unsigned ntx_planned;    /* for the confirmation text of multi-transaction commands */
-    char pending_warning[600]; /* cli_warn_before_send: shown once the next transaction passes its checks */
+    json_t *out;               /* --json result object */
+    uint64_t chain_id;         /* known after the first prepare */
+    unsigned ntx_planned;      /* for the confirmation text of multi-transaction commands */
+    char pending_warning[600]; /* cli_warn_before_send: shown once the next transaction passes its
+                                  checks */
 };
 
 /* ---- the command table (main.c) and group tables */
@@ -84,9 +85,8 @@ extern const flag_spec tx_flags[];
 extern const flag_spec base_flags[];
 
 /* ---- output and errors */
-int cli_fail(cli *c, const dg_err *e);                 /* print, return the exit code */
-int cli_failf(cli *c, dg_err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cli_fail(cli *c, const dg_err *e); /* print, return the exit code */
+int cli_failf(cli *c, dg_err_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cli_exit_code(dg_err_code code);
 void cli_warn(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning about the change the next cli_transact makes: printed (as
@@ -94,9 +94,11 @@ void cli_warn(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))
  * estimate, funds), before the plan or the prompt, so a command that fails
  * prints its one error line and no advice about a change that cannot happen. */
 void cli_warn_before_send(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cli_say(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* stdout unless --json */
-void cli_note(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* stderr unless --json */
-void cli_json_set(cli *c, const char *key, json_t *v);  /* steals v */
+void cli_say(cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3))); /* stdout unless --json */
+void cli_note(cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));             /* stderr unless --json */
+void cli_json_set(cli *c, const char *key, json_t *v); /* steals v */
 void cli_json_hex(cli *c, const char *key, const uint8_t *p, size_t n);
 void cli_json_addr(cli *c, const char *key, const uint8_t a[20]);
 int cli_finish(cli *c, int code); /* print the JSON object when ok, free everything */
@@ -120,8 +122,8 @@ void cli_fmt_b32(const uint8_t b[32], char out[67]);
 void cli_fmt_eth(dg_u256 wei, char *out, size_t cap); /* "0.0123 ETH" */
 
 /* ---- chain steps */
-int cli_setup(cli *c, dg_err *err);      /* resolve network, key, addresses from flags/env */
-int cli_connect(cli *c, dg_err *err);    /* RPC client (idempotent) */
+int cli_setup(cli *c, dg_err *err);   /* resolve network, key, addresses from flags/env */
+int cli_connect(cli *c, dg_err *err); /* RPC client (idempotent) */
 /* eth_call; the return data is appended to ret. */
 int cli_call(cli *c, const uint8_t to[20], const dg_buf *data, dg_buf *ret, dg_err *err);
 /* A batch of eth_calls at one block ("latest" when block == NULL); results[i]
@@ -140,18 +142,18 @@ enum { ARG_NONE, ARG_B32, ARG_ADDR, ARG_BOOL, ARG_STRING };
 enum { TARGET_KMS, TARGET_APP };
 enum { WARN_NONE, WARN_REMOVE_DEVICE, WARN_ADD_HASH, WARN_ARG_APP_CODE, WARN_ARG_IMPL_CODE };
 typedef struct {
-    int target;          /* TARGET_KMS or TARGET_APP */
-    int arg;             /* ARG_* kind of the positional argument */
-    const char *what;    /* the argument's name in messages, e.g. "OS image hash" */
+    int target;       /* TARGET_KMS or TARGET_APP */
+    int arg;          /* ARG_* kind of the positional argument */
+    const char *what; /* the argument's name in messages, e.g. "OS image hash" */
     int (*b32)(dg_buf *, const uint8_t *, dg_err *);
     int (*addr)(dg_buf *, const uint8_t *, dg_err *);
     int (*boolean)(dg_buf *, int, dg_err *);
     int (*str)(dg_buf *, const char *, dg_err *);
     const char *noarg_sig;
     const char *bool_flag; /* ARG_BOOL: the Hardhat flag that means true when no positional */
-    const char *label;   /* contract function, e.g. "addOsImageHash" */
-    const char *success; /* the success line, verbatim from the guide */
-    int warn;            /* WARN_* */
+    const char *label;     /* contract function, e.g. "addOsImageHash" */
+    const char *success;   /* the success line, verbatim from the guide */
+    int warn;              /* WARN_* */
 } simple_tx;
 int cmd_simple_tx(cli *c);
 

@@ -26,14 +26,15 @@
 
 /* ------------------------------------------------------------------ output */
 
-int cli_exit_code(dg_err_code code) { return code == DG_OK ? 0 : 1 + (int)code; }
+int cli_exit_code(dg_err_code code) {
+    return code == DG_OK ? 0 : 1 + (int)code;
+}
 
 int cli_fail(cli *c, const dg_err *e) {
     dg_err_code code = e->code == DG_OK ? DG_ERR_INTERNAL : e->code;
     if (c && c->json) {
-        json_t *o = json_pack("{s:b,s:{s:s,s:s,s:i}}", "ok", 0, "error", "class",
-                              dg_err_name(code), "message", e->msg, "exitCode",
-                              cli_exit_code(code));
+        json_t *o = json_pack("{s:b,s:{s:s,s:s,s:i}}", "ok", 0, "error", "class", dg_err_name(code),
+                              "message", e->msg, "exitCode", cli_exit_code(code));
         char *s = json_dumps(o, JSON_COMPACT);
         if (s) printf("%s\n", s);
         free(s);
@@ -139,8 +140,7 @@ int cli_finish(cli *c, int code) {
 
 int cli_parse_b32(cli *c, const char *what, const char *s, uint8_t out[32], dg_err *err) {
     (void)c;
-    if (!dg_hex_decode(s, strlen(s), out, 32, err))
-        return dg_err_wrap(err, "%s \"%s\"", what, s);
+    if (!dg_hex_decode(s, strlen(s), out, 32, err)) return dg_err_wrap(err, "%s \"%s\"", what, s);
     return 1;
 }
 
@@ -185,8 +185,12 @@ int cli_read_file(const char *path, dg_buf *out, size_t max, dg_err *err) {
     return 1;
 }
 
-void cli_fmt_addr(const uint8_t a[20], char out[43]) { dg_address_checksum(a, out); }
-void cli_fmt_b32(const uint8_t b[32], char out[67]) { dg_hex_encode_0x(b, 32, out); }
+void cli_fmt_addr(const uint8_t a[20], char out[43]) {
+    dg_address_checksum(a, out);
+}
+void cli_fmt_b32(const uint8_t b[32], char out[67]) {
+    dg_hex_encode_0x(b, 32, out);
+}
 
 void cli_fmt_eth(dg_u256 wei, char *out, size_t cap) {
     char s[DG_U256_UNITS_LEN];
@@ -198,8 +202,8 @@ void cli_fmt_eth(dg_u256 wei, char *out, size_t cap) {
 
 typedef struct {
     const char *name;
-    const char *url;      /* needs_alchemy: ALCHEMY_API_KEY is appended */
-    uint64_t chain_id;    /* 0 = not checked */
+    const char *url;   /* needs_alchemy: ALCHEMY_API_KEY is appended */
+    uint64_t chain_id; /* 0 = not checked */
     int needs_alchemy;
 } network_preset;
 
@@ -266,8 +270,10 @@ static int resolve_network(cli *c, dg_err *err) {
     if (to) {
         uint64_t s;
         if (!parse_u64(to, &s) || s == 0 || s > 86400)
-            return dg_err_set(err, DG_ERR_INPUT, "--timeout \"%s\" is not a number of seconds "
-                              "(1..86400)", to);
+            return dg_err_set(err, DG_ERR_INPUT,
+                              "--timeout \"%s\" is not a number of seconds "
+                              "(1..86400)",
+                              to);
         c->timeout_ms = (long)s * 1000;
     }
     return 1;
@@ -316,8 +322,7 @@ int cli_setup(cli *c, dg_err *err) {
         const char *src = "--app-id";
         if (!a) a = flag_str(&c->f, "address"), src = "--address";
         if (!a || !*a) a = getenv("APP_CONTRACT_ADDR"), src = "APP_CONTRACT_ADDR";
-        if (!a || !*a)
-            return dg_err_set(err, DG_ERR_INPUT, "no app: pass --app-id ADDR");
+        if (!a || !*a) return dg_err_set(err, DG_ERR_INPUT, "no app: pass --app-id ADDR");
         if (!cli_parse_addr(src, a, c->app, err)) return 0;
         c->has_app = 1;
     }
@@ -326,7 +331,8 @@ int cli_setup(cli *c, dg_err *err) {
         if (from) {
             /* simulate as another sender, e.g. the multisig that owns the contract */
             if (!c->dry_run)
-                return dg_err_set(err, DG_ERR_INPUT, "--sender only works with --dry-run (there is "
+                return dg_err_set(err, DG_ERR_INPUT,
+                                  "--sender only works with --dry-run (there is "
                                   "no key to sign for it)");
             if (!cli_parse_addr("--sender", from, c->from, err)) return 0;
         } else if (!load_key(c, err)) {
@@ -350,11 +356,10 @@ int cli_connect(cli *c, dg_err *err) {
 static int check_chain(cli *c, uint64_t got, dg_err *err) {
     c->chain_id = got;
     if (c->has_expect_chain && got != c->expect_chain_id)
-        return dg_err_set(err, DG_ERR_CHAIN_ID,
-                          "chain id mismatch: %s%s expects %llu but %s is chain %llu",
-                          c->network ? "network " : "--chain-id",
-                          c->network ? c->network : "", (unsigned long long)c->expect_chain_id,
-                          c->rpc_label, (unsigned long long)got);
+        return dg_err_set(
+            err, DG_ERR_CHAIN_ID, "chain id mismatch: %s%s expects %llu but %s is chain %llu",
+            c->network ? "network " : "--chain-id", c->network ? c->network : "",
+            (unsigned long long)c->expect_chain_id, c->rpc_label, (unsigned long long)got);
     return 1;
 }
 
@@ -390,8 +395,8 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
         }
     }
     for (size_t i = 0; good && i < n; i++) {
-        const char *s = r[i].ok && json_is_string(r[i].result) ? json_string_value(r[i].result)
-                                                                : NULL;
+        const char *s =
+            r[i].ok && json_is_string(r[i].result) ? json_string_value(r[i].result) : NULL;
         ok[i] = s && dg_hex_decode_var(s, strlen(s), &results[i], NULL) && results[i].len > 0;
     }
     dg_rpc_req_clear(r, n + 1);
@@ -405,8 +410,8 @@ static void progress(void *ctx, long elapsed_ms, uint64_t block) {
     cli *c = ctx;
     if (!c->tty_err || c->json || elapsed_ms < 1000) return; /* no flicker on fast chains */
     if (block)
-        fprintf(stderr, "\r  waiting for confirmation: %ld s, latest block %llu ", elapsed_ms / 1000,
-                (unsigned long long)block);
+        fprintf(stderr, "\r  waiting for confirmation: %ld s, latest block %llu ",
+                elapsed_ms / 1000, (unsigned long long)block);
     else
         fprintf(stderr, "\r  waiting for confirmation: %ld s ", elapsed_ms / 1000);
     fflush(stderr);
@@ -444,8 +449,10 @@ static void replay_revert(cli *c, const uint8_t *to, const dg_buf *data, uint64_
         dg_err_set(err, e2.code, "%s failed on chain (block %llu): %s", label,
                    (unsigned long long)block, e2.msg);
     } else {
-        dg_err_set(err, DG_ERR_REVERT, "%s reverted on chain in block %llu (out of gas or a "
-                   "state change since the estimate)", label, (unsigned long long)block);
+        dg_err_set(err, DG_ERR_REVERT,
+                   "%s reverted on chain in block %llu (out of gas or a "
+                   "state change since the estimate)",
+                   label, (unsigned long long)block);
     }
     dg_buf_free(&ret);
 }
@@ -463,8 +470,8 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
     /* A public RPC behind a load balancer can answer "0x" for code that was just
      * deployed (dstack#505): ask again, with backoff, before calling it missing.
      * Local devnets never lag, so they fail at once. */
-    for (long wait = 500; to && !p.to_has_code && p.chain_id != 31337 && p.chain_id != 1337 &&
-                          wait <= 2000;
+    for (long wait = 500;
+         to && !p.to_has_code && p.chain_id != 31337 && p.chain_id != 1337 && wait <= 2000;
          wait *= 2) {
         struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -475,14 +482,15 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
             p.to_has_code = strcmp(code, "0x") != 0 && code[0] != '\0';
             json_decref(res);
         }
-        if (p.to_has_code && !dg_eth_prepare(c->rpc, c->from, to, data->data, data->len, NULL,
-                                             &p, err))
+        if (p.to_has_code &&
+            !dg_eth_prepare(c->rpc, c->from, to, data->data, data->len, NULL, &p, err))
             return 0;
     }
     if (to && !p.to_has_code)
-        return dg_err_set(err, DG_ERR_NO_CODE, "no contract code at %s on chain %llu (%s): "
-                          "wrong address or wrong network?", to_s,
-                          (unsigned long long)p.chain_id, label);
+        return dg_err_set(err, DG_ERR_NO_CODE,
+                          "no contract code at %s on chain %llu (%s): "
+                          "wrong address or wrong network?",
+                          to_s, (unsigned long long)p.chain_id, label);
     if (p.estimate_failed) {
         *err = p.estimate_err;
         return dg_err_wrap(err, "%s", label);
@@ -500,8 +508,10 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
     cli_fmt_eth(cost, cost_s, sizeof cost_s);
     cli_fmt_eth(p.balance, bal_s, sizeof bal_s);
     if (dg_u256_cmp(p.balance, cost) < 0)
-        return dg_err_set(err, DG_ERR_FUNDS, "insufficient funds: %s has %s, %s needs up to %s "
-                          "(gas %llu)", from_s, bal_s, label, cost_s, (unsigned long long)gas);
+        return dg_err_set(err, DG_ERR_FUNDS,
+                          "insufficient funds: %s has %s, %s needs up to %s "
+                          "(gas %llu)",
+                          from_s, bal_s, label, cost_s, (unsigned long long)gas);
     if (c->pending_warning[0]) {
         cli_warn(c, "%s", c->pending_warning);
         c->pending_warning[0] = 0;
@@ -595,9 +605,9 @@ int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *labe
             arr = json_array();
             json_object_set_new(c->out, "transactions", arr);
         }
-        json_t *t = json_pack("{s:o,s:I,s:I,s:s}", "hash", dg_eth_json_bytes(h, 32),
-                              "blockNumber", (json_int_t)rcpt->block_number, "gasUsed",
-                              (json_int_t)rcpt->gas_used, "label", label);
+        json_t *t = json_pack("{s:o,s:I,s:I,s:s}", "hash", dg_eth_json_bytes(h, 32), "blockNumber",
+                              (json_int_t)rcpt->block_number, "gasUsed", (json_int_t)rcpt->gas_used,
+                              "label", label);
         json_array_append_new(arr, t);
         json_object_set_new(c->out, "txHash", dg_eth_json_bytes(h, 32));
         json_object_set_new(c->out, "blockNumber", json_integer((json_int_t)rcpt->block_number));

@@ -40,7 +40,8 @@ static int cmd_compose_hash(cli *c) {
     if (ok && ret.len == 0) {
         char as[43];
         cli_fmt_addr(a, as);
-        ok = dg_err_set(&err, DG_ERR_NO_CODE, "no DstackApp at %s (wrong --app-id or network?)", as);
+        ok =
+            dg_err_set(&err, DG_ERR_NO_CODE, "no DstackApp at %s (wrong --app-id or network?)", as);
     }
     ok = ok && dg_contract_decode_bool(ret.data, ret.len, &allowed, &err);
     dg_buf_free(&q);

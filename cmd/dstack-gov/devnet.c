@@ -32,8 +32,10 @@ static void state_dir(cli *c, char *out, size_t cap) {
     if (!d || !*d) d = ".devnet";
     char abs[PATH_MAX];
     int n;
-    if (d[0] != '/' && getcwd(abs, sizeof abs)) n = snprintf(out, cap, "%s/%s", abs, d);
-    else n = snprintf(out, cap, "%s", d);
+    if (d[0] != '/' && getcwd(abs, sizeof abs))
+        n = snprintf(out, cap, "%s/%s", abs, d);
+    else
+        n = snprintf(out, cap, "%s", d);
     if (n < 0 || (size_t)n >= cap) snprintf(out, cap, ".devnet");
 }
 
@@ -134,7 +136,8 @@ static int run_self(char *const args[], dg_buf *out) {
     close(fds[1]);
     char buf[4096];
     ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) dg_buf_append(out, buf, (size_t)n);
+    while ((n = read(fds[0], buf, sizeof buf)) > 0)
+        dg_buf_append(out, buf, (size_t)n);
     close(fds[0]);
     dg_buf_push(out, 0);
     int st;
@@ -143,20 +146,23 @@ static int run_self(char *const args[], dg_buf *out) {
 }
 
 static int cmd_up(cli *c) {
-    char dir[1024], pidf[PATH_MAX], logf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX],
-        anvil[PATH_MAX], buf[8192];
+    char dir[1024], pidf[PATH_MAX], logf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], anvil[PATH_MAX],
+        buf[8192];
     state_dir(c, dir, sizeof dir);
     path_in(dir, "anvil.pid", pidf, sizeof pidf);
     path_in(dir, "anvil.log", logf, sizeof logf);
     path_in(dir, "test-key", keyf, sizeof keyf);
     path_in(dir, "env", envf, sizeof envf);
     if (read_small(pidf, buf, sizeof buf) && pid_is_anvil((pid_t)parse_pos(buf)))
-        return cli_failf(c, DG_ERR_CONFIG, "a devnet is already running (anvil pid %d, state in "
-                         "%s): run `dstack-gov devnet down` first", parse_pos(buf), dir);
+        return cli_failf(c, DG_ERR_CONFIG,
+                         "a devnet is already running (anvil pid %d, state in "
+                         "%s): run `dstack-gov devnet down` first",
+                         parse_pos(buf), dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_failf(c, DG_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     if (!find_anvil(anvil, sizeof anvil))
-        return cli_failf(c, DG_ERR_CONFIG, "anvil not found: run `make deps` (npm "
+        return cli_failf(c, DG_ERR_CONFIG,
+                         "anvil not found: run `make deps` (npm "
                          "@foundry-rs/anvil) or put anvil on PATH");
     const char *port = flag_str(&c->f, "port");
     if (!port) port = "0";
@@ -175,7 +181,8 @@ static int cmd_up(cli *c) {
         dup2(nul, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        for (int fd = 3; fd < 256; fd++) close(fd);
+        for (int fd = 3; fd < 256; fd++)
+            close(fd);
         const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
         int k = 5;
         if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
@@ -222,8 +229,9 @@ static int cmd_up(cli *c) {
     }
     fchmod(kfd, 0600);
     close(kfd);
-    char *const args[] = {"dstack-gov", "kms", "deploy", "--with-app-impl", "--rpc-url", url,
-                          "--private-key-file", keyf, "--yes", "--json", NULL};
+    char *const args[] = {
+        "dstack-gov",         "kms", "deploy", "--with-app-impl", "--rpc-url", url,
+        "--private-key-file", keyf,  "--yes",  "--json",          NULL};
     dg_buf out;
     dg_buf_init(&out);
     int rc = run_self(args, &out);
@@ -232,7 +240,8 @@ static int cmd_up(cli *c) {
     const char *kms = j ? json_string_value(json_object_get(j, "kmsProxy")) : NULL;
     const char *ai = j ? json_string_value(json_object_get(j, "appImplementation")) : NULL;
     if (rc != 0 || !kms || !ai) {
-        const char *msg = j ? json_string_value(json_object_get(json_object_get(j, "error"), "message")) : NULL;
+        const char *msg =
+            j ? json_string_value(json_object_get(json_object_get(j, "error"), "message")) : NULL;
         if (j) json_decref(j);
         kill(pid, SIGTERM);
         unlink(pidf);
@@ -313,15 +322,18 @@ static int cmd_down(cli *c) {
     int stopped = 0;
     if (pid > 1 && pid_is_anvil(pid)) {
         kill(pid, SIGTERM);
-        for (int i = 0; i < 250 && pid_is_anvil(pid); i++) sleep_ms(20);
+        for (int i = 0; i < 250 && pid_is_anvil(pid); i++)
+            sleep_ms(20);
         if (pid_is_anvil(pid)) kill(pid, SIGKILL);
         stopped = 1;
     }
     unlink(pidf);
     unlink(keyf);
     unlink(envf);
-    if (stopped) cli_say(c, "Devnet down: stopped anvil pid %d", (int)pid);
-    else cli_say(c, "Devnet down: anvil pid %d was no longer running", (int)pid);
+    if (stopped)
+        cli_say(c, "Devnet down: stopped anvil pid %d", (int)pid);
+    else
+        cli_say(c, "Devnet down: anvil pid %d was no longer running", (int)pid);
     cli_json_set(c, "pid", json_integer(pid));
     cli_json_set(c, "stopped", json_boolean(stopped));
     return 0;
@@ -341,11 +353,14 @@ static const flag_spec up_flags[] = {
 
 const cmd_spec devnet_cmds[] = {
     {"devnet", "up", NULL, NULL, 0, 0, 0, up_flags,
-     "start anvil on 127.0.0.1, deploy DstackApp + DstackKms with anvil's test key, write an env file",
+     "start anvil on 127.0.0.1, deploy DstackApp + DstackKms with anvil's test key, write an env "
+     "file",
      "Then: eval \"$(dstack-gov devnet env)\" sets ETH_RPC_URL, KMS_CONTRACT_ADDRESS and\n"
      "PRIVATE_KEY_FILE (anvil's public test key) for the other commands.",
      cmd_up, NULL},
-    {"devnet", "env", NULL, NULL, 0, 0, 0, dir_flags, "print the devnet's env file (export lines)", NULL, cmd_env, NULL},
-    {"devnet", "down", NULL, NULL, 0, 0, 0, dir_flags, "stop the anvil process `up` started (by its recorded PID)", NULL, cmd_down, NULL},
+    {"devnet", "env", NULL, NULL, 0, 0, 0, dir_flags, "print the devnet's env file (export lines)",
+     NULL, cmd_env, NULL},
+    {"devnet", "down", NULL, NULL, 0, 0, 0, dir_flags,
+     "stop the anvil process `up` started (by its recorded PID)", NULL, cmd_down, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

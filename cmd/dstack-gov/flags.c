@@ -56,20 +56,24 @@ int flags_parse(dg_flags *f, int argc, char **argv, const flag_spec *t1, const f
         if (s->kind == FLAG_BOOL) {
             const char *v = "1";
             if (eq) {
-                if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0) v = "1";
-                else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0) v = "0";
+                if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0)
+                    v = "1";
+                else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0)
+                    v = "0";
                 else
                     return dg_err_set(err, DG_ERR_INPUT,
-                                      "flag --%s takes true or false, got \"%s\"", s->name,
-                                      eq + 1);
+                                      "flag --%s takes true or false, got \"%s\"", s->name, eq + 1);
             }
             if (!store(f, s, v, err)) return 0;
         } else {
             const char *v;
-            if (eq) v = eq + 1;
-            else if (i + 1 < argc) v = argv[++i];
-            else return dg_err_set(err, DG_ERR_INPUT, "flag --%s needs a value (%s)", s->name,
-                                   s->metavar ? s->metavar : "VALUE");
+            if (eq)
+                v = eq + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                return dg_err_set(err, DG_ERR_INPUT, "flag --%s needs a value (%s)", s->name,
+                                  s->metavar ? s->metavar : "VALUE");
             if (!store(f, s, v, err)) return 0;
         }
     }

@@ -17,16 +17,25 @@
 
 typedef struct {
     const char *key;
-    int is_set;   /* 1: a whitelist (value added/removed); 0: a setting */
-    int is_addr;  /* the value is a left-padded address */
+    int is_set;  /* 1: a whitelist (value added/removed); 0: a setting */
+    int is_addr; /* the value is a left-padded address */
 } policy_key;
 
 static const policy_key KEYS[] = {
-    {"os-image", 1, 0},           {"kms-aggregated-mr", 1, 0},     {"kms-device", 1, 0},
-    {"registered-app", 1, 1},     {"deregistered-app", 1, 1},      {"compose-hash", 1, 0},
-    {"device", 1, 0},             {"gateway-app-id", 0, 0},        {"kms-info", 0, 0},
-    {"app-implementation", 0, 1}, {"implementation-upgrade", 0, 1}, {"allow-any-device", 0, 0},
-    {"require-tcb-up-to-date", 0, 0}, {"upgrades-disabled", 0, 0},
+    {"os-image", 1, 0},
+    {"kms-aggregated-mr", 1, 0},
+    {"kms-device", 1, 0},
+    {"registered-app", 1, 1},
+    {"deregistered-app", 1, 1},
+    {"compose-hash", 1, 0},
+    {"device", 1, 0},
+    {"gateway-app-id", 0, 0},
+    {"kms-info", 0, 0},
+    {"app-implementation", 0, 1},
+    {"implementation-upgrade", 0, 1},
+    {"allow-any-device", 0, 0},
+    {"require-tcb-up-to-date", 0, 0},
+    {"upgrades-disabled", 0, 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -41,7 +50,8 @@ enum { K_REGISTERED = 3 }; /* index of "registered-app" in KEYS */
 /* Record the latest state of (key, value); cur has room for one entry per log. */
 static void set_entry(entry *cur, size_t *ncur, size_t k, const uint8_t v[32], int enabled) {
     size_t j = 0;
-    while (j < *ncur && !(cur[j].key == k && memcmp(cur[j].value, v, 32) == 0)) j++;
+    while (j < *ncur && !(cur[j].key == k && memcmp(cur[j].value, v, 32) == 0))
+        j++;
     if (j == *ncur) {
         cur[j].key = k;
         memcpy(cur[j].value, v, 32);
@@ -51,8 +61,10 @@ static void set_entry(entry *cur, size_t *ncur, size_t k, const uint8_t v[32], i
 }
 
 static void fmt_value(const policy_key *k, const uint8_t v[32], char out[67]) {
-    if (k->is_addr) cli_fmt_addr(v + 12, out);
-    else cli_fmt_b32(v, out);
+    if (k->is_addr)
+        cli_fmt_addr(v + 12, out);
+    else
+        cli_fmt_b32(v, out);
 }
 
 /* The gateway app id is a string: its PolicyChanged value is the id's keccak.
@@ -83,15 +95,16 @@ int cmd_history(cli *c) {
     }
     uint8_t topic[32], hashes[NKEYS][32];
     dg_eth_event_topic("PolicyChanged(address,bytes32,bytes32,bool)", topic);
-    for (size_t i = 0; i < NKEYS; i++) dg_keccak256(KEYS[i].key, strlen(KEYS[i].key), hashes[i]);
+    for (size_t i = 0; i < NKEYS; i++)
+        dg_keccak256(KEYS[i].key, strlen(KEYS[i].key), hashes[i]);
     if (!cli_connect(c, &err)) return cli_fail(c, &err);
     dg_eth_log *logs = NULL;
     size_t n = 0;
     if (!dg_eth_get_logs(c->rpc, target, topic, from, "latest", &logs, &n, &err))
         return cli_fail(c, &err);
     uint8_t gw_hash[32];
-    char *gw = strcmp(c->cmd->group, "kms") == 0 && !c->json ? current_gateway(c, target, gw_hash)
-                                                              : NULL;
+    char *gw =
+        strcmp(c->cmd->group, "kms") == 0 && !c->json ? current_gateway(c, target, gw_hash) : NULL;
     entry *cur = n ? calloc(2 * n, sizeof *cur) : NULL;
     size_t ncur = 0;
     json_t *events = json_array();
@@ -103,22 +116,26 @@ int cmd_history(cli *c) {
         const dg_eth_log *l = &logs[i];
         if (l->ntopics != 4 || l->data_len != 32) continue;
         size_t k = 0;
-        while (k < NKEYS && memcmp(hashes[k], l->topics[2], 32) != 0) k++;
+        while (k < NKEYS && memcmp(hashes[k], l->topics[2], 32) != 0)
+            k++;
         int enabled = l->data[31] != 0;
         char actor[43], val[67];
         cli_fmt_addr(l->topics[1] + 12, actor);
         const char *name = k < NKEYS ? KEYS[k].key : "unknown";
-        if (k < NKEYS) fmt_value(&KEYS[k], l->topics[3], val);
-        else cli_fmt_b32(l->topics[3], val);
+        if (k < NKEYS)
+            fmt_value(&KEYS[k], l->topics[3], val);
+        else
+            cli_fmt_b32(l->topics[3], val);
         const char *verb = k < NKEYS && KEYS[k].is_set ? (enabled ? "added" : "removed")
-                                                        : (enabled ? "set" : "cleared");
+                                                       : (enabled ? "set" : "cleared");
         if (k < NKEYS && !KEYS[k].is_set && memcmp(l->topics[3], (uint8_t[32]){0}, 32) == 0)
-            cli_say(c, "  block %-6llu %-24s %-8s by %s", (unsigned long long)l->block_number,
-                    name, enabled ? "true" : "false", actor);
+            cli_say(c, "  block %-6llu %-24s %-8s by %s", (unsigned long long)l->block_number, name,
+                    enabled ? "true" : "false", actor);
         else if (k < NKEYS && strcmp(name, "gateway-app-id") == 0)
             cli_say(c, "  block %-6llu %-24s %-8s %s (keccak of %s%s%s) by %s",
                     (unsigned long long)l->block_number, name, verb, val,
-                    gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? "\"" : "an earlier gateway app id",
+                    gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? "\""
+                                                                 : "an earlier gateway app id",
                     gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? gw : "",
                     gw && memcmp(gw_hash, l->topics[3], 32) == 0 ? "\", the current gateway app id"
                                                                  : "",
@@ -150,8 +167,10 @@ int cmd_history(cli *c) {
             cli_say(c, "  %-18s %s", KEYS[k].key, val);
             json_array_append_new(list, json_string(val));
         }
-        if (json_array_size(list)) json_object_set_new(now, KEYS[k].key, list);
-        else json_decref(list);
+        if (json_array_size(list))
+            json_object_set_new(now, KEYS[k].key, list);
+        else
+            json_decref(list);
     }
     if (!any_set) cli_say(c, "Allowed now, replayed from these events: nothing");
     cli_json_set(c, "events", events);

@@ -138,8 +138,8 @@ static int cmd_deploy(cli *c) {
 
 int cli_deploy_impl(cli *c) {
     const char *which = c->cmd->data;
-    const char *code = strcmp(which, "DstackKms") == 0 ? dg_gen_bytecode_DstackKms
-                                                       : dg_gen_bytecode_DstackApp;
+    const char *code =
+        strcmp(which, "DstackKms") == 0 ? dg_gen_bytecode_DstackKms : dg_gen_bytecode_DstackApp;
     dg_err err = {DG_OK, ""};
     uint8_t impl[20], h[32];
     char label[64], s[43], hs[67];
@@ -165,8 +165,10 @@ int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[
     cli_say(c, "Mode: %s", c->dry_run ? "Dry Run (simulation only)" : "Live Upgrade");
     if (!cli_read_impl_slot(c, proxy, cur, &err)) return cli_fail(c, &err);
     if (memcmp(cur, ZERO20, 20) == 0)
-        return cli_failf(c, DG_ERR_NO_CODE, "%s is not an ERC-1967 proxy (its implementation "
-                         "slot is empty) on %s", ps, c->rpc_label);
+        return cli_failf(c, DG_ERR_NO_CODE,
+                         "%s is not an ERC-1967 proxy (its implementation "
+                         "slot is empty) on %s",
+                         ps, c->rpc_label);
     cli_fmt_addr(cur, cs);
     cli_say(c, "Network: %s (%s)", c->network ? c->network : "custom", c->rpc_label);
     cli_say(c, "Current implementation address: %s", cs);
@@ -237,7 +239,9 @@ int cli_upgrade(cli *c, const char *name, const char *code, const uint8_t proxy[
     return 0;
 }
 
-static int cmd_upgrade(cli *c) { return cli_upgrade(c, "DstackKms", dg_gen_bytecode_DstackKms, c->kms); }
+static int cmd_upgrade(cli *c) {
+    return cli_upgrade(c, "DstackKms", dg_gen_bytecode_DstackKms, c->kms);
+}
 
 /* ------------------------------------------------------------------ set-info */
 
@@ -258,15 +262,16 @@ static int cmd_set_info(cli *c) {
     dg_buf file, f[4], data;
     dg_buf_init(&file);
     dg_buf_init(&data);
-    for (int i = 0; i < 4; i++) dg_buf_init(&f[i]);
+    for (int i = 0; i < 4; i++)
+        dg_buf_init(&f[i]);
     json_t *o = NULL;
     int code = 0;
     if (!cli_read_file(c->f.pos[0], &file, 1 << 22, &err)) goto fail;
     json_error_t je;
     o = json_loadb((const char *)file.data, file.len, 0, &je);
     if (!json_is_object(o)) {
-        dg_err_set(&err, DG_ERR_INPUT, "%s: not a JSON object (line %d: %s)", c->f.pos[0],
-                   je.line, je.text);
+        dg_err_set(&err, DG_ERR_INPUT, "%s: not a JSON object (line %d: %s)", c->f.pos[0], je.line,
+                   je.text);
         goto fail;
     }
     if (!hex_field(o, "k256Pubkey", &f[0], 1, &err) || !hex_field(o, "caPubkey", &f[1], 1, &err) ||
@@ -288,7 +293,8 @@ done:
     if (o) json_decref(o);
     dg_buf_free(&file);
     dg_buf_free(&data);
-    for (int i = 0; i < 4; i++) dg_buf_free(&f[i]);
+    for (int i = 0; i < 4; i++)
+        dg_buf_free(&f[i]);
     return code;
 }
 
@@ -304,8 +310,10 @@ static int cmd_set_field(cli *c) {
     int code = 0;
     if (!cli_read_file(c->f.pos[0], &file, 1 << 22, &err)) goto fail;
     size_t b = 0, e = file.len;
-    while (b < e && strchr(" \t\r\n", file.data[b])) b++;
-    while (e > b && strchr(" \t\r\n", file.data[e - 1])) e--;
+    while (b < e && strchr(" \t\r\n", file.data[b]))
+        b++;
+    while (e > b && strchr(" \t\r\n", file.data[e - 1]))
+        e--;
     if (!dg_hex_decode_var((const char *)file.data + b, e - b, &bytes, NULL)) {
         bytes.len = 0;
         if (!dg_buf_append(&bytes, file.data, file.len)) goto fail;
@@ -351,10 +359,10 @@ static int cmd_create_app(cli *c) {
     cli_say(c, "Initial compose hash: %s", a.hs ? d2 : "none");
     if (!a.hs)
         cli_warn(c, "no --hash: nothing can boot as this app until you add a compose hash "
-                 "(dstack-gov app add-hash)");
+                    "(dstack-gov app add-hash)");
     if (!a.any && !a.ds)
         cli_warn(c, "no --device and no --allow-any-device: no device can boot this app until "
-                 "you add one (dstack-gov app add-device)");
+                    "you add one (dstack-gov app add-device)");
     dg_buf data;
     dg_buf_init(&data);
     int ok;
@@ -362,7 +370,8 @@ static int cmd_create_app(cli *c) {
         dg_buf q, ret;
         dg_buf_init(&q);
         dg_buf_init(&ret);
-        ok = dg_kms_predict_app_id(&q, c->from, salt, &err) && cli_call(c, c->kms, &q, &ret, &err) &&
+        ok = dg_kms_predict_app_id(&q, c->from, salt, &err) &&
+             cli_call(c, c->kms, &q, &ret, &err) &&
              dg_contract_decode_address(ret.data, ret.len, predicted, &err);
         dg_buf_free(&q);
         dg_buf_free(&ret);
@@ -374,14 +383,16 @@ static int cmd_create_app(cli *c) {
         cli_fmt_addr(predicted, ps);
         cli_say(c, "Predicted App Id (salt %s): %s", ss, ps);
         cli_json_addr(c, "predictedAppId", predicted);
-        ok = dg_kms_deploy_and_register_app_deterministic(&data, salt, a.owner, a.noup, a.tcb, a.any,
-                                                          a.dev, a.hash, &err);
+        ok = dg_kms_deploy_and_register_app_deterministic(&data, salt, a.owner, a.noup, a.tcb,
+                                                          a.any, a.dev, a.hash, &err);
     } else if (!a.tcb) {
         /* The 5-argument factory exists on OLD and NEW KMS contracts alike (NEW keeps it
          * as a shim with requireTcbUpToDate = false), so this works on either. */
-        ok = dg_kms_deploy_and_register_app_legacy(&data, a.owner, a.noup, a.any, a.dev, a.hash, &err);
+        ok = dg_kms_deploy_and_register_app_legacy(&data, a.owner, a.noup, a.any, a.dev, a.hash,
+                                                   &err);
     } else {
-        ok = dg_kms_deploy_and_register_app(&data, a.owner, a.noup, a.tcb, a.any, a.dev, a.hash, &err);
+        ok = dg_kms_deploy_and_register_app(&data, a.owner, a.noup, a.tcb, a.any, a.dev, a.hash,
+                                            &err);
     }
     if (!ok) {
         dg_buf_free(&data);
@@ -400,7 +411,8 @@ static int cmd_create_app(cli *c) {
         dg_eth_receipt_free(&r);
         return cli_failf(c, DG_ERR_RPC_RESPONSE,
                          "deployAndRegisterApp succeeded but emitted no AppDeployedViaFactory "
-                         "event: is %s a DstackKms?", c->rpc_label);
+                         "event: is %s a DstackKms?",
+                         c->rpc_label);
     }
     char app_s[43], dep_s[43], tx_s[67];
     cli_fmt_addr(l->topics[1] + 12, app_s);
@@ -434,11 +446,13 @@ static int add_b32_calls(cli *c, const char *flag, const char *list,
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (len == 0 || len >= sizeof item)
-            return dg_err_set(err, DG_ERR_INPUT, "--%s: empty or overlong entry in \"%s\"", flag, list);
+            return dg_err_set(err, DG_ERR_INPUT, "--%s: empty or overlong entry in \"%s\"", flag,
+                              list);
         memcpy(item, p, len);
         item[len] = '\0';
         uint8_t v[32];
-        if (*n == SETUP_MAX) return dg_err_set(err, DG_ERR_INPUT, "more than %d changes", SETUP_MAX);
+        if (*n == SETUP_MAX)
+            return dg_err_set(err, DG_ERR_INPUT, "more than %d changes", SETUP_MAX);
         dg_buf_init(&calls[*n]);
         if (!cli_parse_b32(c, flag, item, v, err) || !enc(&calls[*n], v, err)) {
             dg_buf_free(&calls[*n]);
@@ -462,12 +476,16 @@ static int cmd_setup(cli *c) {
         if (!dg_kms_set_gateway_app_id(&calls[n], gw, &err)) goto fail;
         n++;
     }
-    if (!add_b32_calls(c, "images", flag_str(&c->f, "images"), dg_kms_add_os_image, calls, &n, &err) ||
-        !add_b32_calls(c, "mrs", flag_str(&c->f, "mrs"), dg_kms_add_aggregated_mr, calls, &n, &err) ||
-        !add_b32_calls(c, "devices", flag_str(&c->f, "devices"), dg_kms_add_device, calls, &n, &err))
+    if (!add_b32_calls(c, "images", flag_str(&c->f, "images"), dg_kms_add_os_image, calls, &n,
+                       &err) ||
+        !add_b32_calls(c, "mrs", flag_str(&c->f, "mrs"), dg_kms_add_aggregated_mr, calls, &n,
+                       &err) ||
+        !add_b32_calls(c, "devices", flag_str(&c->f, "devices"), dg_kms_add_device, calls, &n,
+                       &err))
         goto fail;
     if (n == 0) {
-        dg_err_set(&err, DG_ERR_INPUT, "kms setup: nothing to do (give --gateway, --images, --mrs "
+        dg_err_set(&err, DG_ERR_INPUT,
+                   "kms setup: nothing to do (give --gateway, --images, --mrs "
                    "or --devices)");
         goto fail;
     }
@@ -483,7 +501,8 @@ static int cmd_setup(cli *c) {
 fail:
     code = cli_fail(c, &err);
 done:
-    for (size_t i = 0; i < n; i++) dg_buf_free(&calls[i]);
+    for (size_t i = 0; i < n; i++)
+        dg_buf_free(&calls[i]);
     dg_buf_free(&data);
     return code;
 }
@@ -514,7 +533,8 @@ static int cmd_info(cli *c) {
     static const char *const sigs[R_NFIXED] = {DG_SIG_OWNER, DG_SIG_PENDING_OWNER,
                                                DG_SIG_GATEWAY_APP_ID, DG_SIG_APP_IMPLEMENTATION,
                                                DG_SIG_KMS_INFO};
-    for (int i = 0; i < R_NFIXED; i++) dg_contract_encode_noarg(&q[i], sigs[i], NULL);
+    for (int i = 0; i < R_NFIXED; i++)
+        dg_contract_encode_noarg(&q[i], sigs[i], NULL);
     size_t n = R_NFIXED;
     dg_kms_allowed_os_images(&q[Q_IMG], qimg ? img : ZERO32, NULL);
     dg_kms_allowed_aggregated_mrs(&q[Q_MR], qmr ? mr : ZERO32, NULL);
@@ -532,8 +552,10 @@ static int cmd_info(cli *c) {
     if (!ok[R_OWNER]) {
         char ks[43];
         cli_fmt_addr(c->kms, ks);
-        code = cli_failf(c, DG_ERR_NO_CODE, "%s on chain %llu does not answer owner(): no "
-                         "contract there, or not a DstackKms", ks, (unsigned long long)c->chain_id);
+        code = cli_failf(c, DG_ERR_NO_CODE,
+                         "%s on chain %llu does not answer owner(): no "
+                         "contract there, or not a DstackKms",
+                         ks, (unsigned long long)c->chain_id);
         goto done;
     }
     uint8_t owner[20], pending[20], appimpl[20];
@@ -543,11 +565,15 @@ static int cmd_info(cli *c) {
     memset(pending, 0, 20);
     memset(appimpl, 0, 20);
     dg_contract_decode_address(ret[R_OWNER].data, ret[R_OWNER].len, owner, NULL);
-    if (ok[R_PENDING]) dg_contract_decode_address(ret[R_PENDING].data, ret[R_PENDING].len, pending, NULL);
-    if (ok[R_APPIMPL]) dg_contract_decode_address(ret[R_APPIMPL].data, ret[R_APPIMPL].len, appimpl, NULL);
-    if (ok[R_GATEWAY]) dg_contract_decode_string(ret[R_GATEWAY].data, ret[R_GATEWAY].len, &gw, NULL);
+    if (ok[R_PENDING])
+        dg_contract_decode_address(ret[R_PENDING].data, ret[R_PENDING].len, pending, NULL);
+    if (ok[R_APPIMPL])
+        dg_contract_decode_address(ret[R_APPIMPL].data, ret[R_APPIMPL].len, appimpl, NULL);
+    if (ok[R_GATEWAY])
+        dg_contract_decode_string(ret[R_GATEWAY].data, ret[R_GATEWAY].len, &gw, NULL);
     if (ok[R_INFO])
-        dg_contract_decode_kms_info(ret[R_INFO].data, ret[R_INFO].len, &k256, NULL, NULL, NULL, NULL);
+        dg_contract_decode_kms_info(ret[R_INFO].data, ret[R_INFO].len, &k256, NULL, NULL, NULL,
+                                    NULL);
     const char *view = c->cmd->data ? c->cmd->data : "full";
     char s[43];
     if (strcmp(view, "gateway") == 0) {
@@ -561,8 +587,10 @@ static int cmd_info(cli *c) {
         dg_buf ca, quote;
         dg_buf_init(&ca);
         dg_buf_init(&quote);
-        dg_contract_decode_kms_info(ret[R_INFO].data, ret[R_INFO].len, NULL, &ca, &quote, NULL, NULL);
-        char *a = malloc(2 * k256.len + 3), *b = malloc(2 * ca.len + 3), *q3 = malloc(2 * quote.len + 3);
+        dg_contract_decode_kms_info(ret[R_INFO].data, ret[R_INFO].len, NULL, &ca, &quote, NULL,
+                                    NULL);
+        char *a = malloc(2 * k256.len + 3), *b = malloc(2 * ca.len + 3),
+             *q3 = malloc(2 * quote.len + 3);
         if (a && b && q3) {
             dg_hex_encode_0x(k256.data, k256.len, a);
             dg_hex_encode_0x(ca.data, ca.len, b);
@@ -619,7 +647,10 @@ static int cmd_info(cli *c) {
         if (qapp && dg_contract_decode_bool(ret[Q_APP].data, ret[Q_APP].len, &v, NULL)) {
             int d = 0;
             if (ok[Q_DEREG]) dg_contract_decode_bool(ret[Q_DEREG].data, ret[Q_DEREG].len, &d, NULL);
-            cli_say(c, "App %s: %s", qapp, v ? "registered" : d ? "deregistered" : "not registered");
+            cli_say(c, "App %s: %s", qapp,
+                    v   ? "registered"
+                    : d ? "deregistered"
+                        : "not registered");
             cli_json_set(c, "appRegistered", json_boolean(v));
             cli_json_set(c, "appDeregistered", json_boolean(d));
         }
@@ -636,19 +667,136 @@ done:
 
 /* ------------------------------------------------------------------ table */
 
-static const simple_tx t_add_image = {TARGET_KMS, ARG_B32, "OS image hash", dg_kms_add_os_image, NULL, NULL, NULL, NULL, NULL, "addOsImageHash", "Image added successfully", WARN_NONE};
-static const simple_tx t_rm_image = {TARGET_KMS, ARG_B32, "OS image hash", dg_kms_remove_os_image, NULL, NULL, NULL, NULL, NULL, "removeOsImageHash", "Image removed successfully", WARN_NONE};
-static const simple_tx t_add_mr = {TARGET_KMS, ARG_B32, "aggregated MR", dg_kms_add_aggregated_mr, NULL, NULL, NULL, NULL, NULL, "addKmsAggregatedMr", "KMS aggregated MR added successfully", WARN_NONE};
-static const simple_tx t_rm_mr = {TARGET_KMS, ARG_B32, "aggregated MR", dg_kms_remove_aggregated_mr, NULL, NULL, NULL, NULL, NULL, "removeKmsAggregatedMr", "KMS aggregated MR removed successfully", WARN_NONE};
-static const simple_tx t_add_dev = {TARGET_KMS, ARG_B32, "device id", dg_kms_add_device, NULL, NULL, NULL, NULL, NULL, "addKmsDevice", "Device compose hash added successfully", WARN_NONE};
-static const simple_tx t_rm_dev = {TARGET_KMS, ARG_B32, "device id", dg_kms_remove_device, NULL, NULL, NULL, NULL, NULL, "removeKmsDevice", "Device ID removed successfully", WARN_NONE};
-static const simple_tx t_gateway = {TARGET_KMS, ARG_STRING, "gateway app id", NULL, NULL, NULL, dg_kms_set_gateway_app_id, NULL, NULL, "setGatewayAppId", "Gateway App ID set successfully", WARN_NONE};
-static const simple_tx t_appimpl = {TARGET_KMS, ARG_ADDR, "app implementation", NULL, dg_kms_set_app_implementation, NULL, NULL, NULL, NULL, "setAppImplementation", "DstackApp implementation set successfully", WARN_ARG_IMPL_CODE};
-static const simple_tx t_register = {TARGET_KMS, ARG_ADDR, "app id", NULL, dg_kms_register_app, NULL, NULL, NULL, NULL, "registerApp", "App registered successfully", WARN_ARG_APP_CODE};
-static const simple_tx t_deregister = {TARGET_KMS, ARG_ADDR, "app id", NULL, dg_kms_deregister_app, NULL, NULL, NULL, NULL, "deregisterApp", "App deregistered successfully", WARN_NONE};
-static const simple_tx t_reinstate = {TARGET_KMS, ARG_ADDR, "app id", NULL, dg_kms_reinstate_app, NULL, NULL, NULL, NULL, "reinstateApp", "App reinstated successfully", WARN_NONE};
-static const simple_tx t_transfer = {TARGET_KMS, ARG_ADDR, "new owner", NULL, dg_contract_transfer_ownership, NULL, NULL, NULL, NULL, "transferOwnership", "Ownership transfer started: the new owner must run accept-ownership", WARN_NONE};
-static const simple_tx t_accept = {TARGET_KMS, ARG_NONE, NULL, NULL, NULL, NULL, NULL, DG_SIG_ACCEPT_OWNERSHIP, NULL, "acceptOwnership", "Ownership accepted successfully", WARN_NONE};
+static const simple_tx t_add_image = {
+    TARGET_KMS, ARG_B32, "OS image hash",  dg_kms_add_os_image,        NULL,     NULL, NULL,
+    NULL,       NULL,    "addOsImageHash", "Image added successfully", WARN_NONE};
+static const simple_tx t_rm_image = {
+    TARGET_KMS, ARG_B32, "OS image hash",     dg_kms_remove_os_image,       NULL,     NULL, NULL,
+    NULL,       NULL,    "removeOsImageHash", "Image removed successfully", WARN_NONE};
+static const simple_tx t_add_mr = {TARGET_KMS,
+                                   ARG_B32,
+                                   "aggregated MR",
+                                   dg_kms_add_aggregated_mr,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   "addKmsAggregatedMr",
+                                   "KMS aggregated MR added successfully",
+                                   WARN_NONE};
+static const simple_tx t_rm_mr = {TARGET_KMS,
+                                  ARG_B32,
+                                  "aggregated MR",
+                                  dg_kms_remove_aggregated_mr,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  "removeKmsAggregatedMr",
+                                  "KMS aggregated MR removed successfully",
+                                  WARN_NONE};
+static const simple_tx t_add_dev = {TARGET_KMS,
+                                    ARG_B32,
+                                    "device id",
+                                    dg_kms_add_device,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    "addKmsDevice",
+                                    "Device compose hash added successfully",
+                                    WARN_NONE};
+static const simple_tx t_rm_dev = {TARGET_KMS,
+                                   ARG_B32,
+                                   "device id",
+                                   dg_kms_remove_device,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   "removeKmsDevice",
+                                   "Device ID removed successfully",
+                                   WARN_NONE};
+static const simple_tx t_gateway = {TARGET_KMS,
+                                    ARG_STRING,
+                                    "gateway app id",
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    dg_kms_set_gateway_app_id,
+                                    NULL,
+                                    NULL,
+                                    "setGatewayAppId",
+                                    "Gateway App ID set successfully",
+                                    WARN_NONE};
+static const simple_tx t_appimpl = {TARGET_KMS,
+                                    ARG_ADDR,
+                                    "app implementation",
+                                    NULL,
+                                    dg_kms_set_app_implementation,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    "setAppImplementation",
+                                    "DstackApp implementation set successfully",
+                                    WARN_ARG_IMPL_CODE};
+static const simple_tx t_register = {TARGET_KMS,
+                                     ARG_ADDR,
+                                     "app id",
+                                     NULL,
+                                     dg_kms_register_app,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     "registerApp",
+                                     "App registered successfully",
+                                     WARN_ARG_APP_CODE};
+static const simple_tx t_deregister = {TARGET_KMS,
+                                       ARG_ADDR,
+                                       "app id",
+                                       NULL,
+                                       dg_kms_deregister_app,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       "deregisterApp",
+                                       "App deregistered successfully",
+                                       WARN_NONE};
+static const simple_tx t_reinstate = {
+    TARGET_KMS, ARG_ADDR, "app id", NULL,           dg_kms_reinstate_app,          NULL,
+    NULL,       NULL,     NULL,     "reinstateApp", "App reinstated successfully", WARN_NONE};
+static const simple_tx t_transfer = {
+    TARGET_KMS,
+    ARG_ADDR,
+    "new owner",
+    NULL,
+    dg_contract_transfer_ownership,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    "transferOwnership",
+    "Ownership transfer started: the new owner must run accept-ownership",
+    WARN_NONE};
+static const simple_tx t_accept = {TARGET_KMS,
+                                   ARG_NONE,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   DG_SIG_ACCEPT_OWNERSHIP,
+                                   NULL,
+                                   "acceptOwnership",
+                                   "Ownership accepted successfully",
+                                   WARN_NONE};
 
 static const flag_spec deploy_flags[] = {
     {"with-app-impl", FLAG_BOOL, NULL, "also deploy a DstackApp implementation and set it"},
@@ -698,37 +846,73 @@ const cmd_spec kms_cmds[] = {
      "Prints the proxy address: export it as KMS_CONTRACT_ADDRESS.", cmd_deploy, NULL},
     {"kms", "deploy-impl", "kms:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL,
      "deploy a DstackKms implementation only (for upgrades)", NULL, cli_deploy_impl, "DstackKms"},
-    {"kms", "add-image", "kms:add-image", "HASH", 1, 1, TX, NULL, "allow an OS image (its digest, bytes32)", NULL, cmd_simple_tx, &t_add_image},
-    {"kms", "remove-image", "kms:remove-image", "HASH", 1, 1, TX, NULL, "disallow an OS image (revokes every app on it)", NULL, cmd_simple_tx, &t_rm_image},
-    {"kms", "add-mr", "kms:add", "MR", 1, 1, TX, NULL, "allow a KMS aggregated measurement", NULL, cmd_simple_tx, &t_add_mr},
-    {"kms", "remove-mr", "kms:remove", "MR", 1, 1, TX, NULL, "disallow a KMS aggregated measurement", NULL, cmd_simple_tx, &t_rm_mr},
-    {"kms", "add-device", "kms:add-device", "ID", 1, 1, TX, NULL, "allow a device for KMS instances", NULL, cmd_simple_tx, &t_add_dev},
-    {"kms", "remove-device", "kms:remove-device", "ID", 1, 1, TX, NULL, "disallow a device for KMS instances", NULL, cmd_simple_tx, &t_rm_dev},
-    {"kms", "set-gateway", "kms:set-gateway", "APP_ID", 1, 1, TX, NULL, "set the gateway app id handed to allowed apps",
-     "The contract stores any string; the guest matches it as a substring, and \"any\" disables its gateway checks.", cmd_simple_tx, &t_gateway},
-    {"kms", "set-info", "kms:set-info", "FILE", 1, 1, TX, NULL, "publish the KMS keys and quote from a JSON file",
-     "FILE: {\"k256Pubkey\": \"0x..\", \"caPubkey\": \"0x..\", \"quote\": \"0x..\", \"eventlog\": \"0x..\"} (eventlog optional).", cmd_set_info, NULL},
-    {"kms", "setup", NULL, NULL, 0, 0, TX, setup_flags, "onboard a KMS in one transaction: gateway, OS images, MRs, devices",
-     "Like the BatchKmsSetup forge script, as one multicall: all changes apply together or none.", cmd_setup, NULL},
-    {"kms", "set-quote", NULL, "FILE", 1, 1, TX, NULL, "replace only the published KMS quote (hex or raw bytes in FILE)",
-     "setKmsQuote emits no event (as upstream): indexers will not see this change.", cmd_set_field, NULL},
-    {"kms", "set-eventlog", NULL, "FILE", 1, 1, TX, NULL, "replace only the published KMS event log (hex or raw bytes in FILE)",
+    {"kms", "add-image", "kms:add-image", "HASH", 1, 1, TX, NULL,
+     "allow an OS image (its digest, bytes32)", NULL, cmd_simple_tx, &t_add_image},
+    {"kms", "remove-image", "kms:remove-image", "HASH", 1, 1, TX, NULL,
+     "disallow an OS image (revokes every app on it)", NULL, cmd_simple_tx, &t_rm_image},
+    {"kms", "add-mr", "kms:add", "MR", 1, 1, TX, NULL, "allow a KMS aggregated measurement", NULL,
+     cmd_simple_tx, &t_add_mr},
+    {"kms", "remove-mr", "kms:remove", "MR", 1, 1, TX, NULL,
+     "disallow a KMS aggregated measurement", NULL, cmd_simple_tx, &t_rm_mr},
+    {"kms", "add-device", "kms:add-device", "ID", 1, 1, TX, NULL,
+     "allow a device for KMS instances", NULL, cmd_simple_tx, &t_add_dev},
+    {"kms", "remove-device", "kms:remove-device", "ID", 1, 1, TX, NULL,
+     "disallow a device for KMS instances", NULL, cmd_simple_tx, &t_rm_dev},
+    {"kms", "set-gateway", "kms:set-gateway", "APP_ID", 1, 1, TX, NULL,
+     "set the gateway app id handed to allowed apps",
+     "The contract stores any string; the guest matches it as a substring, and \"any\" disables "
+     "its gateway checks.",
+     cmd_simple_tx, &t_gateway},
+    {"kms", "set-info", "kms:set-info", "FILE", 1, 1, TX, NULL,
+     "publish the KMS keys and quote from a JSON file",
+     "FILE: {\"k256Pubkey\": \"0x..\", \"caPubkey\": \"0x..\", \"quote\": \"0x..\", \"eventlog\": "
+     "\"0x..\"} (eventlog optional).",
+     cmd_set_info, NULL},
+    {"kms", "setup", NULL, NULL, 0, 0, TX, setup_flags,
+     "onboard a KMS in one transaction: gateway, OS images, MRs, devices",
+     "Like the BatchKmsSetup forge script, as one multicall: all changes apply together or none.",
+     cmd_setup, NULL},
+    {"kms", "set-quote", NULL, "FILE", 1, 1, TX, NULL,
+     "replace only the published KMS quote (hex or raw bytes in FILE)",
+     "setKmsQuote emits no event (as upstream): indexers will not see this change.", cmd_set_field,
+     NULL},
+    {"kms", "set-eventlog", NULL, "FILE", 1, 1, TX, NULL,
+     "replace only the published KMS event log (hex or raw bytes in FILE)",
      "setKmsEventlog emits no event (as upstream).", cmd_set_field, NULL},
-    {"kms", "set-app-implementation", "kms:set-app-implementation", "ADDR", 1, 1, TX, NULL, "set the DstackApp implementation the factory deploys", NULL, cmd_simple_tx, &t_appimpl},
-    {"kms", "get-app-implementation", "kms:get-app-implementation", NULL, 0, 0, RD, NULL, "print the DstackApp implementation", NULL, cmd_info, "app-implementation"},
-    {"kms", "register-app", NULL, "APP_ID", 1, 1, TX, NULL, "register an existing app contract (open to anyone)", NULL, cmd_simple_tx, &t_register},
-    {"kms", "deregister-app", NULL, "APP_ID", 1, 1, TX, NULL, "owner kill switch: unregister an app and block its re-registration", NULL, cmd_simple_tx, &t_deregister},
-    {"kms", "reinstate-app", NULL, "APP_ID", 1, 1, TX, NULL, "lift a deregistration", NULL, cmd_simple_tx, &t_reinstate},
-    {"kms", "create-app", "kms:create-app", NULL, 0, 0, TX, create_flags, "deploy and register a new app (DstackApp proxy) in one transaction",
-     "Prints `Proxy Address (App Id): 0x..`. With --salt the app id is deterministic and printed before sending.", cmd_create_app, NULL},
-    {"kms", "info", NULL, NULL, 0, 0, RD, info_flags, "show the KMS contract's owner, implementations, gateway and keys", NULL, cmd_info, NULL},
-    {"kms", "history", NULL, NULL, 0, 0, RD, history_flags, "audit trail of policy changes, and the images/MRs/devices/apps allowed now",
-     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history, NULL},
-    {"kms", "show-info", "info:kms", NULL, 0, 0, RD, NULL, "print the published KMS info", NULL, cmd_info, "kms-info"},
-    {"kms", "gateway", "info:gateway", NULL, 0, 0, RD, NULL, "print the gateway app id", NULL, cmd_info, "gateway"},
-    {"kms", "transfer-ownership", NULL, "ADDR", 1, 1, TX, NULL, "start an ownership transfer (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
-    {"kms", "accept-ownership", NULL, NULL, 0, 0, TX, NULL, "accept a pending ownership transfer (as the new owner)", NULL, cmd_simple_tx, &t_accept},
-    {"kms", "upgrade", "kms:upgrade", NULL, 0, 0, TX, upgrade_flags, "deploy a new DstackKms implementation and upgrade the proxy to it",
-     "--dry-run deploys nothing: it prints the current and predicted implementation and the upgrade calldata.", cmd_upgrade, NULL},
+    {"kms", "set-app-implementation", "kms:set-app-implementation", "ADDR", 1, 1, TX, NULL,
+     "set the DstackApp implementation the factory deploys", NULL, cmd_simple_tx, &t_appimpl},
+    {"kms", "get-app-implementation", "kms:get-app-implementation", NULL, 0, 0, RD, NULL,
+     "print the DstackApp implementation", NULL, cmd_info, "app-implementation"},
+    {"kms", "register-app", NULL, "APP_ID", 1, 1, TX, NULL,
+     "register an existing app contract (open to anyone)", NULL, cmd_simple_tx, &t_register},
+    {"kms", "deregister-app", NULL, "APP_ID", 1, 1, TX, NULL,
+     "owner kill switch: unregister an app and block its re-registration", NULL, cmd_simple_tx,
+     &t_deregister},
+    {"kms", "reinstate-app", NULL, "APP_ID", 1, 1, TX, NULL, "lift a deregistration", NULL,
+     cmd_simple_tx, &t_reinstate},
+    {"kms", "create-app", "kms:create-app", NULL, 0, 0, TX, create_flags,
+     "deploy and register a new app (DstackApp proxy) in one transaction",
+     "Prints `Proxy Address (App Id): 0x..`. With --salt the app id is deterministic and printed "
+     "before sending.",
+     cmd_create_app, NULL},
+    {"kms", "info", NULL, NULL, 0, 0, RD, info_flags,
+     "show the KMS contract's owner, implementations, gateway and keys", NULL, cmd_info, NULL},
+    {"kms", "history", NULL, NULL, 0, 0, RD, history_flags,
+     "audit trail of policy changes, and the images/MRs/devices/apps allowed now",
+     "Replays the PolicyChanged events: the only way to list what the mappings hold.", cmd_history,
+     NULL},
+    {"kms", "show-info", "info:kms", NULL, 0, 0, RD, NULL, "print the published KMS info", NULL,
+     cmd_info, "kms-info"},
+    {"kms", "gateway", "info:gateway", NULL, 0, 0, RD, NULL, "print the gateway app id", NULL,
+     cmd_info, "gateway"},
+    {"kms", "transfer-ownership", NULL, "ADDR", 1, 1, TX, NULL,
+     "start an ownership transfer (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
+    {"kms", "accept-ownership", NULL, NULL, 0, 0, TX, NULL,
+     "accept a pending ownership transfer (as the new owner)", NULL, cmd_simple_tx, &t_accept},
+    {"kms", "upgrade", "kms:upgrade", NULL, 0, 0, TX, upgrade_flags,
+     "deploy a new DstackKms implementation and upgrade the proxy to it",
+     "--dry-run deploys nothing: it prints the current and predicted implementation and the "
+     "upgrade calldata.",
+     cmd_upgrade, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -20,10 +20,12 @@ const flag_spec base_flags[] = {
 };
 
 const flag_spec chain_flags[] = {
-    {"network", FLAG_STR, "NAME", "local | sepolia | base | mainnet | phala | test (checks the chain id)"},
+    {"network", FLAG_STR, "NAME",
+     "local | sepolia | base | mainnet | phala | test (checks the chain id)"},
     {"rpc-url", FLAG_STR, "URL", "JSON-RPC endpoint (default: $ETH_RPC_URL, else the network's)"},
     {"chain-id", FLAG_STR, "N", "refuse to act unless the endpoint is chain N"},
-    {"kms", FLAG_STR, "ADDR", "DstackKms proxy (default: $KMS_CONTRACT_ADDRESS or $KMS_CONTRACT_ADDR)"},
+    {"kms", FLAG_STR, "ADDR",
+     "DstackKms proxy (default: $KMS_CONTRACT_ADDRESS or $KMS_CONTRACT_ADDR)"},
     {"timeout", FLAG_STR, "SECONDS", "how long to wait for a receipt (default 120)"},
     {"json", FLAG_BOOL, NULL, "print one JSON object on stdout (errors too)"},
     {"help", FLAG_BOOL, NULL, "show this help"},
@@ -31,11 +33,13 @@ const flag_spec chain_flags[] = {
 };
 
 const flag_spec tx_flags[] = {
-    {"private-key-file", FLAG_STR, "FILE", "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
+    {"private-key-file", FLAG_STR, "FILE",
+     "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
     {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
     {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
     {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
-    {"sender", FLAG_STR, "ADDR", "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
+    {"sender", FLAG_STR, "ADDR",
+     "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -59,11 +63,10 @@ static void print_exit_codes(FILE *out) {
 }
 
 static void print_main_help(FILE *out) {
-    fprintf(out,
-            "usage: dstack-gov <group> <command> [flags]\n"
-            "       dstack-gov help <group> [<command>]\n\n"
-            "On-chain governance of the dstack KMS (DstackKms / DstackApp contracts).\n\n"
-            "Groups:\n");
+    fprintf(out, "usage: dstack-gov <group> <command> [flags]\n"
+                 "       dstack-gov help <group> [<command>]\n\n"
+                 "On-chain governance of the dstack KMS (DstackKms / DstackApp contracts).\n\n"
+                 "Groups:\n");
     for (size_t g = 0; g < NGROUPS; g++)
         fprintf(out, "  %-14s %s\n", groups[g].name, groups[g].summary);
     fprintf(out, "\nCommands:\n");
@@ -179,7 +182,8 @@ static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc,
     if (c.f.npos < cmd->min_pos || c.f.npos > cmd->max_pos) {
         int code = cli_failf(&c, DG_ERR_INPUT, "%s: expected %s%s, got %zu argument%s", invoked,
                              cmd->args ? cmd->args : "no arguments",
-                             cmd->min_pos || !cmd->args ? "" : " (optional)", c.f.npos, c.f.npos == 1 ? "" : "s");
+                             cmd->min_pos || !cmd->args ? "" : " (optional)", c.f.npos,
+                             c.f.npos == 1 ? "" : "s");
         if (!c.json) fprintf(stderr, "Run `dstack-gov %s --help` for usage.\n", invoked);
         return code;
     }

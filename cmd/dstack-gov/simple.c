@@ -14,7 +14,7 @@
 
 int cli_parse_bool(const char *s, int *out) {
     static const char *const t[] = {"true", "1", "yes", "on"}, *const f[] = {"false", "0", "no",
-                                                                              "off"};
+                                                                             "off"};
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(s, t[i]) == 0) return *out = 1, 1;
         if (strcmp(s, f[i]) == 0) return *out = 0, 1;
@@ -36,10 +36,10 @@ int cli_balance(cli *c, dg_u256 *out, dg_err *err) {
 int cli_read_impl_slot(cli *c, const uint8_t proxy[20], uint8_t impl[20], dg_err *err) {
     json_t *res = NULL;
     if (!cli_connect(c, err)) return 0;
-    if (!dg_rpc_call(c->rpc, "eth_getStorageAt",
-                     json_pack("[o,s,s]", dg_eth_json_bytes(proxy, 20), DG_ERC1967_IMPL_SLOT,
-                               "latest"),
-                     &res, err))
+    if (!dg_rpc_call(
+            c->rpc, "eth_getStorageAt",
+            json_pack("[o,s,s]", dg_eth_json_bytes(proxy, 20), DG_ERC1967_IMPL_SLOT, "latest"),
+            &res, err))
         return 0;
     uint8_t w[32];
     const char *s = json_is_string(res) ? json_string_value(res) : "";
@@ -79,14 +79,17 @@ static int warn_remove_device(cli *c, const uint8_t dev[32]) {
     dg_buf_init(&d);
     dg_buf_init(&ret);
     int any = 0;
-    if (dg_contract_encode_noarg(&d, DG_SIG_APP_ALLOW_ANY_DEVICE, &e) && cli_call(c, c->app, &d, &ret, &e) &&
-        dg_contract_decode_bool(ret.data, ret.len, &any, &e) && any) {
+    if (dg_contract_encode_noarg(&d, DG_SIG_APP_ALLOW_ANY_DEVICE, &e) &&
+        cli_call(c, c->app, &d, &ret, &e) && dg_contract_decode_bool(ret.data, ret.len, &any, &e) &&
+        any) {
         char a[43], h[67];
         cli_fmt_addr(c->app, a);
         cli_fmt_b32(dev, h);
-        cli_warn_before_send(c, "app %s allows any device (allowAnyDevice = true): removing device %s changes "
-                 "no boot decision until you run `dstack-gov app set-allow-any-device false`",
-                 a, h);
+        cli_warn_before_send(
+            c,
+            "app %s allows any device (allowAnyDevice = true): removing device %s changes "
+            "no boot decision until you run `dstack-gov app set-allow-any-device false`",
+            a, h);
     }
     dg_buf_free(&d);
     dg_buf_free(&ret);
@@ -170,9 +173,10 @@ int cmd_simple_tx(cli *c) {
     if (s->warn == WARN_ARG_APP_CODE || s->warn == WARN_ARG_IMPL_CODE)
         warn_arg_no_code(c, addr, s->warn);
     if (s->warn == WARN_ADD_HASH)
-        cli_warn_before_send(c, "adding a compose hash does not remove the old one: every version still "
-                 "allowed can boot and gets the same keys; to replace a version use "
-                 "`dstack-gov app rotate-hash --from OLD --to NEW` (one transaction)");
+        cli_warn_before_send(
+            c, "adding a compose hash does not remove the old one: every version still "
+               "allowed can boot and gets the same keys; to replace a version use "
+               "`dstack-gov app rotate-hash --from OLD --to NEW` (one transaction)");
     dg_eth_receipt r;
     int rc = cli_transact(c, target, &data, s->label, &r, &err);
     dg_buf_free(&data);

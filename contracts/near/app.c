@@ -22,15 +22,14 @@ static const rt_setdef app_sets[] = {
 /* Flags record "f": 3 bytes. */
 enum { F_ANY = 0, F_NO_UPGRADES = 1, F_TCB = 2 };
 
-static void app_flags(uint8_t fl[3])
-{
+static void app_flags(uint8_t fl[3]) {
     uint32_t n;
     const char *v = rt_get("f", 1, &n);
-    for (uint32_t i = 0; i < 3; i++) fl[i] = (v && i < n) ? (uint8_t)v[i] : 0;
+    for (uint32_t i = 0; i < 3; i++)
+        fl[i] = (v && i < n) ? (uint8_t)v[i] : 0;
 }
 
-static void app_set_flag(int which, int on)
-{
+static void app_set_flag(int which, int on) {
     uint8_t fl[3];
     app_flags(fl);
     fl[which] = on ? 1 : 0;
@@ -39,8 +38,7 @@ static void app_set_flag(int which, int on)
 
 /* Initial entry of `new`: null/absent → nothing; else the add logic. */
 static void app_initial(uint32_t mask, uint32_t bit, const nj_str *v, const char *name,
-                        const rt_setdef *d)
-{
+                        const rt_setdef *d) {
     char h[64];
     if (!(mask & bit) || !v->s) return;
     if (nt_hex_body_len(v->s, v->len) == 0) rt_panic(d->empty_msg);
@@ -49,8 +47,7 @@ static void app_initial(uint32_t mask, uint32_t bit, const nj_str *v, const char
     rt_event_str(d->ev_add, d->field, h, 64);
 }
 
-METHOD(new)
-{
+METHOD(new) {
     nj_str owner, dev = {0, 0}, compose = {0, 0}, kms = {0, 0};
     int disable = 0, any = 0, tcb = 0;
     nj_field f[] = {
@@ -76,20 +73,39 @@ METHOD(new)
     app_initial(mask, 1u << 4, &compose, "initial_compose_hash", SET_COMPOSE);
 }
 
-METHOD(add_compose_hash) { rt_m_set_change("add_compose_hash", SET_COMPOSE, 1); }
-METHOD(remove_compose_hash) { rt_m_set_change("remove_compose_hash", SET_COMPOSE, 0); }
-METHOD(add_device) { rt_m_set_change("add_device", SET_DEV, 1); }
-METHOD(remove_device) { rt_m_set_change("remove_device", SET_DEV, 0); }
-METHOD(is_compose_hash_allowed) { rt_m_set_is(SET_COMPOSE); }
-METHOD(is_device_allowed) { rt_m_set_is(SET_DEV); }
-METHOD(get_compose_hashes) { rt_set_list_method(SET_COMPOSE->tag); }
-METHOD(get_devices) { rt_set_list_method(SET_DEV->tag); }
-METHOD(get_owner) { rt_m_get_owner(); }
-METHOD(transfer_ownership) { rt_m_transfer_ownership(); }
+METHOD(add_compose_hash) {
+    rt_m_set_change("add_compose_hash", SET_COMPOSE, 1);
+}
+METHOD(remove_compose_hash) {
+    rt_m_set_change("remove_compose_hash", SET_COMPOSE, 0);
+}
+METHOD(add_device) {
+    rt_m_set_change("add_device", SET_DEV, 1);
+}
+METHOD(remove_device) {
+    rt_m_set_change("remove_device", SET_DEV, 0);
+}
+METHOD(is_compose_hash_allowed) {
+    rt_m_set_is(SET_COMPOSE);
+}
+METHOD(is_device_allowed) {
+    rt_m_set_is(SET_DEV);
+}
+METHOD(get_compose_hashes) {
+    rt_set_list_method(SET_COMPOSE->tag);
+}
+METHOD(get_devices) {
+    rt_set_list_method(SET_DEV->tag);
+}
+METHOD(get_owner) {
+    rt_m_get_owner();
+}
+METHOD(transfer_ownership) {
+    rt_m_transfer_ownership();
+}
 
 static void app_bool_setter(const char *method, const char *arg, int which, const char *event,
-                            const char *key)
-{
+                            const char *key) {
     int v;
     nj_field f[] = {{arg, NJF_BOOL, 1, &v}};
     rt_owner_only(method);
@@ -103,28 +119,24 @@ static void app_bool_setter(const char *method, const char *arg, int which, cons
     rt_event(event, b.p, b.len);
 }
 
-METHOD(set_allow_any_device)
-{
+METHOD(set_allow_any_device) {
     app_bool_setter("set_allow_any_device", "allow_any_device", F_ANY, "allow_any_device_set",
                     "allow_any");
 }
 
-METHOD(set_require_tcb_up_to_date)
-{
+METHOD(set_require_tcb_up_to_date) {
     app_bool_setter("set_require_tcb_up_to_date", "require_tcb_up_to_date", F_TCB,
                     "require_tcb_up_to_date_set", "require");
 }
 
-METHOD(disable_upgrades)
-{
+METHOD(disable_upgrades) {
     rt_owner_only("disable_upgrades");
     rt_args(0, 0);
     app_set_flag(F_NO_UPGRADES, 1);
     rt_event("upgrades_disabled", "{}", 2);
 }
 
-METHOD(upgrade)
-{
+METHOD(upgrade) {
     static const char magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
     uint8_t fl[3];
     uint32_t n, cn;
@@ -145,8 +157,7 @@ METHOD(upgrade)
     rt_event_str("upgraded", "code_hash", hex, 64);
 }
 
-METHOD(get_app_info)
-{
+METHOD(get_app_info) {
     uint8_t fl[3];
     uint32_t on, kn;
     rt_require_init();
@@ -164,7 +175,8 @@ METHOD(get_app_info)
         nj_puts(&b, "null");
     nj_puts(&b, fl[F_ANY] ? ",\"allow_any_device\":true" : ",\"allow_any_device\":false");
     nj_puts(&b, fl[F_NO_UPGRADES] ? ",\"upgrades_disabled\":true" : ",\"upgrades_disabled\":false");
-    nj_puts(&b, fl[F_TCB] ? ",\"require_tcb_up_to_date\":true" : ",\"require_tcb_up_to_date\":false");
+    nj_puts(&b,
+            fl[F_TCB] ? ",\"require_tcb_up_to_date\":true" : ",\"require_tcb_up_to_date\":false");
     nj_puts(&b, ",\"compose_hash_count\":");
     nj_put_u64(&b, rt_set_len(SET_COMPOSE->tag));
     nj_puts(&b, ",\"device_count\":");
@@ -173,8 +185,7 @@ METHOD(get_app_info)
     rt_return_buf(&b);
 }
 
-METHOD(is_app_allowed)
-{
+METHOD(is_app_allowed) {
     rt_boot b;
     uint8_t fl[3];
     rt_require_init();

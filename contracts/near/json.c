@@ -8,15 +8,14 @@
  */
 #include "json.h"
 
-uint32_t nj_strlen(const char *s)
-{
+uint32_t nj_strlen(const char *s) {
     uint32_t n = 0;
-    while (s[n]) n++;
+    while (s[n])
+        n++;
     return n;
 }
 
-int nj_eq(const char *a, uint32_t an, const char *b, uint32_t bn)
-{
+int nj_eq(const char *a, uint32_t an, const char *b, uint32_t bn) {
     if (an != bn) return 0;
     for (uint32_t i = 0; i < an; i++)
         if (a[i] != b[i]) return 0;
@@ -25,22 +24,25 @@ int nj_eq(const char *a, uint32_t an, const char *b, uint32_t bn)
 
 /* ------------------------------------------------------------------ writer */
 
-void nj_put(nj_buf *b, const char *s, uint32_t n)
-{
+void nj_put(nj_buf *b, const char *s, uint32_t n) {
     if (b->overflow || n > b->cap - b->len) {
         b->overflow = 1;
         return;
     }
-    for (uint32_t i = 0; i < n; i++) b->p[b->len + i] = s[i];
+    for (uint32_t i = 0; i < n; i++)
+        b->p[b->len + i] = s[i];
     b->len += n;
 }
 
-void nj_puts(nj_buf *b, const char *s) { nj_put(b, s, nj_strlen(s)); }
+void nj_puts(nj_buf *b, const char *s) {
+    nj_put(b, s, nj_strlen(s));
+}
 
-void nj_putc(nj_buf *b, char c) { nj_put(b, &c, 1); }
+void nj_putc(nj_buf *b, char c) {
+    nj_put(b, &c, 1);
+}
 
-void nj_put_u64(nj_buf *b, uint64_t v)
-{
+void nj_put_u64(nj_buf *b, uint64_t v) {
     char tmp[20];
     uint32_t i = sizeof tmp;
     do {
@@ -52,8 +54,7 @@ void nj_put_u64(nj_buf *b, uint64_t v)
 
 static const char nj_hexd[] = "0123456789abcdef";
 
-void nj_put_str(nj_buf *b, const char *s, uint32_t n)
-{
+void nj_put_str(nj_buf *b, const char *s, uint32_t n) {
     nj_putc(b, '"');
     uint32_t run = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -73,8 +74,7 @@ void nj_put_str(nj_buf *b, const char *s, uint32_t n)
     nj_putc(b, '"');
 }
 
-void nj_put_bytes(nj_buf *b, const uint8_t *p, uint32_t n)
-{
+void nj_put_bytes(nj_buf *b, const uint8_t *p, uint32_t n) {
     nj_putc(b, '[');
     for (uint32_t i = 0; i < n; i++) {
         if (i) nj_putc(b, ',');
@@ -93,14 +93,12 @@ typedef struct {
     const char *err; /* static detail; position appended when syntax */
 } nj_p;
 
-uint32_t nj_tok_cap(uint32_t n)
-{
+uint32_t nj_tok_cap(uint32_t n) {
     /* Every token but the last needs at least two bytes (value + separator). */
     return n / 2 + 2;
 }
 
-static void nj_ws(nj_p *p)
-{
+static void nj_ws(nj_p *p) {
     while (p->i < p->n) {
         char c = p->s[p->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -108,8 +106,7 @@ static void nj_ws(nj_p *p)
     }
 }
 
-static int nj_new(nj_p *p, uint8_t type, uint32_t start, uint32_t *idx)
-{
+static int nj_new(nj_p *p, uint8_t type, uint32_t start, uint32_t *idx) {
     if (p->nt >= p->cap) {
         p->err = "too many values";
         return 0;
@@ -123,8 +120,7 @@ static int nj_new(nj_p *p, uint8_t type, uint32_t start, uint32_t *idx)
     return 1;
 }
 
-static int nj_hexval(char c)
-{
+static int nj_hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -132,8 +128,7 @@ static int nj_hexval(char c)
 }
 
 /* Four hex digits at s[i..i+4) → code unit, or -1. */
-static int32_t nj_u4(const char *s, uint32_t i, uint32_t n)
-{
+static int32_t nj_u4(const char *s, uint32_t i, uint32_t n) {
     if (n < 4 || i > n - 4) return -1;
     int32_t v = 0;
     for (uint32_t k = 0; k < 4; k++) {
@@ -145,19 +140,24 @@ static int32_t nj_u4(const char *s, uint32_t i, uint32_t n)
 }
 
 /* Length of the valid UTF-8 sequence at s[i], or 0. */
-static uint32_t nj_utf8(const unsigned char *s, uint32_t i, uint32_t n)
-{
+static uint32_t nj_utf8(const unsigned char *s, uint32_t i, uint32_t n) {
     unsigned char c = s[i];
     uint32_t len;
     uint32_t min;
     uint32_t cp;
     if (c < 0x80) return 1;
     if (c >= 0xc2 && c <= 0xdf) {
-        len = 2; cp = c & 0x1f; min = 0x80;
+        len = 2;
+        cp = c & 0x1f;
+        min = 0x80;
     } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3; cp = c & 0x0f; min = 0x800;
+        len = 3;
+        cp = c & 0x0f;
+        min = 0x800;
     } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4; cp = c & 0x07; min = 0x10000;
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
     } else {
         return 0;
     }
@@ -170,8 +170,7 @@ static uint32_t nj_utf8(const unsigned char *s, uint32_t i, uint32_t n)
     return len;
 }
 
-static int nj_string(nj_p *p)
-{
+static int nj_string(nj_p *p) {
     uint32_t idx;
     p->i++; /* opening quote */
     if (!nj_new(p, NJ_STR, p->i, &idx)) return 0;
@@ -200,8 +199,8 @@ static int nj_string(nj_p *p)
                 }
                 continue;
             }
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
-                e != 'r' && e != 't')
+            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+                e != 't')
                 return 0;
             p->i += 2;
             continue;
@@ -213,13 +212,11 @@ static int nj_string(nj_p *p)
     return 0;
 }
 
-static int nj_digit(nj_p *p)
-{
+static int nj_digit(nj_p *p) {
     return p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9';
 }
 
-static int nj_number(nj_p *p)
-{
+static int nj_number(nj_p *p) {
     uint32_t idx, start = p->i;
     if (!nj_new(p, NJ_NUM, start, &idx)) return 0;
     if (p->s[p->i] == '-') p->i++;
@@ -227,26 +224,28 @@ static int nj_number(nj_p *p)
     if (p->s[p->i] == '0') {
         p->i++;
     } else {
-        while (nj_digit(p)) p->i++;
+        while (nj_digit(p))
+            p->i++;
     }
     if (p->i < p->n && p->s[p->i] == '.') {
         p->i++;
         if (!nj_digit(p)) return 0;
-        while (nj_digit(p)) p->i++;
+        while (nj_digit(p))
+            p->i++;
     }
     if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
         p->i++;
         if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-')) p->i++;
         if (!nj_digit(p)) return 0;
-        while (nj_digit(p)) p->i++;
+        while (nj_digit(p))
+            p->i++;
     }
     p->t[idx].len = p->i - start;
     p->t[idx].end = p->nt;
     return 1;
 }
 
-static int nj_literal(nj_p *p, const char *word, uint8_t type)
-{
+static int nj_literal(nj_p *p, const char *word, uint8_t type) {
     uint32_t idx, n = nj_strlen(word);
     if (p->n - p->i < n) return 0;
     for (uint32_t k = 0; k < n; k++)
@@ -260,8 +259,7 @@ static int nj_literal(nj_p *p, const char *word, uint8_t type)
 
 static int nj_value(nj_p *p, uint32_t depth);
 
-static int nj_container(nj_p *p, uint32_t depth, int is_obj)
-{
+static int nj_container(nj_p *p, uint32_t depth, int is_obj) {
     uint32_t idx, count = 0;
     char close = is_obj ? '}' : ']';
     if (depth >= NJ_MAX_DEPTH) {
@@ -301,26 +299,30 @@ static int nj_container(nj_p *p, uint32_t depth, int is_obj)
     }
 }
 
-static int nj_value(nj_p *p, uint32_t depth)
-{
+static int nj_value(nj_p *p, uint32_t depth) {
     nj_ws(p);
     if (p->i >= p->n) return 0;
     char c = p->s[p->i];
     switch (c) {
-    case '{': return nj_container(p, depth, 1);
-    case '[': return nj_container(p, depth, 0);
-    case '"': return nj_string(p);
-    case 't': return nj_literal(p, "true", NJ_TRUE);
-    case 'f': return nj_literal(p, "false", NJ_FALSE);
-    case 'n': return nj_literal(p, "null", NJ_NULL);
+    case '{':
+        return nj_container(p, depth, 1);
+    case '[':
+        return nj_container(p, depth, 0);
+    case '"':
+        return nj_string(p);
+    case 't':
+        return nj_literal(p, "true", NJ_TRUE);
+    case 'f':
+        return nj_literal(p, "false", NJ_FALSE);
+    case 'n':
+        return nj_literal(p, "null", NJ_NULL);
     default:
         if (c == '-' || (c >= '0' && c <= '9')) return nj_number(p);
         return 0;
     }
 }
 
-uint32_t nj_parse(const char *s, uint32_t n, nj_tok *toks, uint32_t cap, nj_buf *err)
-{
+uint32_t nj_parse(const char *s, uint32_t n, nj_tok *toks, uint32_t cap, nj_buf *err) {
     nj_p p = {s, n, 0, toks, cap, 0, 0};
     if (n > NJ_MAX_INPUT) {
         nj_puts(err, "input too large");
@@ -341,8 +343,7 @@ uint32_t nj_parse(const char *s, uint32_t n, nj_tok *toks, uint32_t cap, nj_buf 
     return 0;
 }
 
-static void nj_utf8_put(char *out, uint32_t *o, uint32_t cp)
-{
+static void nj_utf8_put(char *out, uint32_t *o, uint32_t cp) {
     if (cp < 0x80) {
         out[(*o)++] = (char)cp;
     } else if (cp < 0x800) {
@@ -360,8 +361,7 @@ static void nj_utf8_put(char *out, uint32_t *o, uint32_t cp)
     }
 }
 
-uint32_t nj_unescape(char *s, const nj_tok *t)
-{
+uint32_t nj_unescape(char *s, const nj_tok *t) {
     char *b = s + t->start;
     uint32_t i = 0, o = 0, n = t->len;
     while (i < n) {
@@ -372,11 +372,21 @@ uint32_t nj_unescape(char *s, const nj_tok *t)
         char e = b[i + 1];
         i += 2;
         switch (e) {
-        case 'b': b[o++] = '\b'; break;
-        case 'f': b[o++] = '\f'; break;
-        case 'n': b[o++] = '\n'; break;
-        case 'r': b[o++] = '\r'; break;
-        case 't': b[o++] = '\t'; break;
+        case 'b':
+            b[o++] = '\b';
+            break;
+        case 'f':
+            b[o++] = '\f';
+            break;
+        case 'n':
+            b[o++] = '\n';
+            break;
+        case 'r':
+            b[o++] = '\r';
+            break;
+        case 't':
+            b[o++] = '\t';
+            break;
         case 'u': {
             uint32_t cp = (uint32_t)nj_u4(b, i, n);
             i += 4;
@@ -388,14 +398,15 @@ uint32_t nj_unescape(char *s, const nj_tok *t)
             nj_utf8_put(b, &o, cp);
             break;
         }
-        default: b[o++] = e; break; /* " \ / */
+        default:
+            b[o++] = e;
+            break; /* " \ / */
         }
     }
     return o;
 }
 
-int nj_uint(const char *s, const nj_tok *t, uint64_t max, uint64_t *out)
-{
+int nj_uint(const char *s, const nj_tok *t, uint64_t max, uint64_t *out) {
     if (t->type != NJ_NUM || t->len == 0) return 0;
     const char *d = s + t->start;
     uint64_t v = 0;
@@ -409,8 +420,7 @@ int nj_uint(const char *s, const nj_tok *t, uint64_t max, uint64_t *out)
     return 1;
 }
 
-int nj_bytes(const char *s, const nj_tok *toks, uint32_t arr, uint8_t *out)
-{
+int nj_bytes(const char *s, const nj_tok *toks, uint32_t arr, uint8_t *out) {
     if (toks[arr].type != NJ_ARR) return 0;
     uint32_t k = arr + 1;
     for (uint32_t i = 0; i < toks[arr].len; i++) {
@@ -423,27 +433,25 @@ int nj_bytes(const char *s, const nj_tok *toks, uint32_t arr, uint8_t *out)
 }
 
 /* Field name for an error message: at most 64 bytes, cut on a UTF-8 boundary. */
-static void nj_put_name(nj_buf *err, const char *s, uint32_t n)
-{
+static void nj_put_name(nj_buf *err, const char *s, uint32_t n) {
     if (n > 64) {
         n = 64;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
     }
     nj_putc(err, '`');
     nj_put(err, s, n);
     nj_putc(err, '`');
 }
 
-static int64_t nj_field_err(nj_buf *err, const char *what, const char *s, uint32_t n)
-{
+static int64_t nj_field_err(nj_buf *err, const char *what, const char *s, uint32_t n) {
     nj_puts(err, what);
     nj_put_name(err, s, n);
     return -1;
 }
 
 int64_t nj_fields(char *s, const nj_tok *toks, uint32_t obj, const nj_field *f, uint32_t nf,
-                  nj_buf *err)
-{
+                  nj_buf *err) {
     uint32_t seen = 0;
     if (toks[obj].type != NJ_OBJ) {
         nj_puts(err, "expected an object");
@@ -456,7 +464,8 @@ int64_t nj_fields(char *s, const nj_tok *toks, uint32_t obj, const nj_field *f, 
         char *name = s + key->start;
         uint32_t nlen = nj_unescape(s, key);
         uint32_t j = 0;
-        while (j < nf && !nj_eq(name, nlen, f[j].name, nj_strlen(f[j].name))) j++;
+        while (j < nf && !nj_eq(name, nlen, f[j].name, nj_strlen(f[j].name)))
+            j++;
         if (j == nf) return nj_field_err(err, "unknown field ", name, nlen);
         if (seen & (1u << j)) return nj_field_err(err, "duplicate field ", name, nlen);
         seen |= 1u << j;
@@ -500,7 +509,8 @@ int64_t nj_fields(char *s, const nj_tok *toks, uint32_t obj, const nj_field *f, 
         default:
             ok = 0;
         }
-        if (!ok) return nj_field_err(err, "invalid type for field ", f[j].name, nj_strlen(f[j].name));
+        if (!ok)
+            return nj_field_err(err, "invalid type for field ", f[j].name, nj_strlen(f[j].name));
         k = t->end;
     }
     for (uint32_t j = 0; j < nf; j++)

@@ -38,8 +38,7 @@ static const rt_setdef kms_sets[] = {
 #define SET_COMPOSE (&kms_sets[3])
 #define TAG_APPS 'R'
 
-METHOD(new)
-{
+METHOD(new) {
     nj_str owner, mpc;
     uint64_t domain;
     nj_field f[] = {
@@ -56,31 +55,68 @@ METHOD(new)
     rt_put("d", 1, &domain, 8);
 }
 
-METHOD(add_os_image_hash) { rt_m_set_change("add_os_image_hash", SET_OS, 1); }
-METHOD(remove_os_image_hash) { rt_m_set_change("remove_os_image_hash", SET_OS, 0); }
-METHOD(add_kms_aggregated_mr) { rt_m_set_change("add_kms_aggregated_mr", SET_MR, 1); }
-METHOD(remove_kms_aggregated_mr) { rt_m_set_change("remove_kms_aggregated_mr", SET_MR, 0); }
-METHOD(add_kms_device) { rt_m_set_change("add_kms_device", SET_DEV, 1); }
-METHOD(remove_kms_device) { rt_m_set_change("remove_kms_device", SET_DEV, 0); }
-METHOD(add_kms_compose_hash) { rt_m_set_change("add_kms_compose_hash", SET_COMPOSE, 1); }
-METHOD(remove_kms_compose_hash) { rt_m_set_change("remove_kms_compose_hash", SET_COMPOSE, 0); }
+METHOD(add_os_image_hash) {
+    rt_m_set_change("add_os_image_hash", SET_OS, 1);
+}
+METHOD(remove_os_image_hash) {
+    rt_m_set_change("remove_os_image_hash", SET_OS, 0);
+}
+METHOD(add_kms_aggregated_mr) {
+    rt_m_set_change("add_kms_aggregated_mr", SET_MR, 1);
+}
+METHOD(remove_kms_aggregated_mr) {
+    rt_m_set_change("remove_kms_aggregated_mr", SET_MR, 0);
+}
+METHOD(add_kms_device) {
+    rt_m_set_change("add_kms_device", SET_DEV, 1);
+}
+METHOD(remove_kms_device) {
+    rt_m_set_change("remove_kms_device", SET_DEV, 0);
+}
+METHOD(add_kms_compose_hash) {
+    rt_m_set_change("add_kms_compose_hash", SET_COMPOSE, 1);
+}
+METHOD(remove_kms_compose_hash) {
+    rt_m_set_change("remove_kms_compose_hash", SET_COMPOSE, 0);
+}
 
-METHOD(is_os_image_allowed) { rt_m_set_is(SET_OS); }
-METHOD(is_kms_aggregated_mr_allowed) { rt_m_set_is(SET_MR); }
-METHOD(is_kms_device_allowed) { rt_m_set_is(SET_DEV); }
-METHOD(is_kms_compose_hash_allowed) { rt_m_set_is(SET_COMPOSE); }
+METHOD(is_os_image_allowed) {
+    rt_m_set_is(SET_OS);
+}
+METHOD(is_kms_aggregated_mr_allowed) {
+    rt_m_set_is(SET_MR);
+}
+METHOD(is_kms_device_allowed) {
+    rt_m_set_is(SET_DEV);
+}
+METHOD(is_kms_compose_hash_allowed) {
+    rt_m_set_is(SET_COMPOSE);
+}
 
-METHOD(get_allowed_os_images) { rt_set_list_method(SET_OS->tag); }
-METHOD(get_kms_allowed_aggregated_mrs) { rt_set_list_method(SET_MR->tag); }
-METHOD(get_kms_allowed_device_ids) { rt_set_list_method(SET_DEV->tag); }
-METHOD(get_kms_allowed_compose_hashes) { rt_set_list_method(SET_COMPOSE->tag); }
-METHOD(get_registered_apps) { rt_set_list_method(TAG_APPS); }
+METHOD(get_allowed_os_images) {
+    rt_set_list_method(SET_OS->tag);
+}
+METHOD(get_kms_allowed_aggregated_mrs) {
+    rt_set_list_method(SET_MR->tag);
+}
+METHOD(get_kms_allowed_device_ids) {
+    rt_set_list_method(SET_DEV->tag);
+}
+METHOD(get_kms_allowed_compose_hashes) {
+    rt_set_list_method(SET_COMPOSE->tag);
+}
+METHOD(get_registered_apps) {
+    rt_set_list_method(TAG_APPS);
+}
 
-METHOD(get_owner) { rt_m_get_owner(); }
-METHOD(transfer_ownership) { rt_m_transfer_ownership(); }
+METHOD(get_owner) {
+    rt_m_get_owner();
+}
+METHOD(transfer_ownership) {
+    rt_m_transfer_ownership();
+}
 
-METHOD(get_mpc_config)
-{
+METHOD(get_mpc_config) {
     uint32_t mn, dn;
     rt_require_init();
     const char *m = rt_get("m", 1, &mn);
@@ -100,8 +136,7 @@ METHOD(get_mpc_config)
 
 /* ------------------------------------------------------------ gateway */
 
-METHOD(set_gateway_app_id)
-{
+METHOD(set_gateway_app_id) {
     nj_str v;
     char h[40];
     nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
@@ -113,8 +148,7 @@ METHOD(set_gateway_app_id)
     rt_event_str("gateway_app_id_set", "app_id", h, 40);
 }
 
-METHOD(get_gateway_app_id)
-{
+METHOD(get_gateway_app_id) {
     uint32_t n;
     rt_require_init();
     const char *g = rt_get("g", 1, &n);
@@ -138,8 +172,7 @@ typedef struct {
     uint32_t n[4];
 } kms_info;
 
-static int kms_info_load(kms_info *ki)
-{
+static int kms_info_load(kms_info *ki) {
     uint32_t rn;
     const uint8_t *r = (const uint8_t *)rt_get("i", 1, &rn);
     for (int i = 0; i < 4; i++) {
@@ -161,10 +194,10 @@ static int kms_info_load(kms_info *ki)
     return 1;
 }
 
-static void kms_info_store(const kms_info *ki)
-{
+static void kms_info_store(const kms_info *ki) {
     uint32_t total = 16;
-    for (int i = 0; i < 4; i++) total += ki->n[i];
+    for (int i = 0; i < 4; i++)
+        total += ki->n[i];
     uint8_t *r = rt_alloc(total);
     uint32_t at = 0;
     for (int i = 0; i < 4; i++) {
@@ -174,7 +207,8 @@ static void kms_info_store(const kms_info *ki)
         r[at + 2] = (uint8_t)(l >> 16);
         r[at + 3] = (uint8_t)(l >> 24);
         at += 4;
-        for (uint32_t k = 0; k < l; k++) r[at + k] = ki->p[i][k];
+        for (uint32_t k = 0; k < l; k++)
+            r[at + k] = ki->p[i][k];
         at += l;
     }
     rt_put("i", 1, r, total);
@@ -187,8 +221,7 @@ static void kms_info_store(const kms_info *ki)
 }
 
 /* Byte array token → bytes, or the near-sdk type error for field name. */
-static void kms_bytes_arg(uint32_t tok, const char *name, kms_info *ki, int slot)
-{
+static void kms_bytes_arg(uint32_t tok, const char *name, kms_info *ki, int slot) {
     uint32_t n = rt_toks[tok].len;
     uint8_t *p = rt_alloc(n + 1);
     if (!nj_bytes(rt_json, rt_toks, tok, p))
@@ -198,8 +231,7 @@ static void kms_bytes_arg(uint32_t tok, const char *name, kms_info *ki, int slot
     ki->n[slot] = n;
 }
 
-METHOD(set_kms_info)
-{
+METHOD(set_kms_info) {
     uint32_t info, t[4];
     kms_info ki;
     nj_field top[] = {{"info", NJF_OBJ, 1, &info}};
@@ -213,12 +245,12 @@ METHOD(set_kms_info)
         f[i].out = &t[i];
     }
     rt_sub(info, f, 4);
-    for (int i = 0; i < 4; i++) kms_bytes_arg(t[i], kms_info_fields[i], &ki, i);
+    for (int i = 0; i < 4; i++)
+        kms_bytes_arg(t[i], kms_info_fields[i], &ki, i);
     kms_info_store(&ki);
 }
 
-static void kms_set_info_part(const char *method, int slot)
-{
+static void kms_set_info_part(const char *method, int slot) {
     uint32_t t;
     kms_info ki;
     nj_field f[] = {{kms_info_fields[slot], NJF_ARR, 1, &t}};
@@ -229,11 +261,14 @@ static void kms_set_info_part(const char *method, int slot)
     kms_info_store(&ki);
 }
 
-METHOD(set_kms_quote) { kms_set_info_part("set_kms_quote", 2); }
-METHOD(set_kms_eventlog) { kms_set_info_part("set_kms_eventlog", 3); }
+METHOD(set_kms_quote) {
+    kms_set_info_part("set_kms_quote", 2);
+}
+METHOD(set_kms_eventlog) {
+    kms_set_info_part("set_kms_eventlog", 3);
+}
 
-METHOD(get_kms_info)
-{
+METHOD(get_kms_info) {
     kms_info ki;
     rt_require_init();
     if (!kms_info_load(&ki)) {
@@ -255,24 +290,24 @@ METHOD(get_kms_info)
 /* ------------------------------------------------------------ app registry */
 
 /* "<hex>.<current account>" for a canonical 40-hex app id; *n gets the length. */
-static char *kms_app_account(const char *hex, uint32_t *n)
-{
+static char *kms_app_account(const char *hex, uint32_t *n) {
     uint32_t cn;
     const char *c = rt_current(&cn);
     if (cn > MAX_KMS_ACCOUNT)
         rt_panic("KMS account id is too long for app sub-accounts (max 23 characters)");
     char *a = rt_alloc(41 + cn);
-    for (uint32_t i = 0; i < 40; i++) a[i] = hex[i];
+    for (uint32_t i = 0; i < 40; i++)
+        a[i] = hex[i];
     a[40] = '.';
-    for (uint32_t i = 0; i < cn; i++) a[41 + i] = c[i];
+    for (uint32_t i = 0; i < cn; i++)
+        a[41 + i] = c[i];
     *n = 41 + cn;
     return a;
 }
 
 /* The app_id argument as an account: 40 hex digits (0x optional) map to the
  * sub-account; any other valid account id is taken as is. */
-static char *kms_app_arg(uint32_t *n)
-{
+static char *kms_app_arg(uint32_t *n) {
     nj_str v;
     char h[40];
     nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
@@ -283,21 +318,18 @@ static char *kms_app_arg(uint32_t *n)
     return (char *)v.s;
 }
 
-static u128 kms_registration_deposit(void)
-{
+static u128 kms_registration_deposit(void) {
     return (u128)(nc_app_wasm_len + ACCOUNT_BYTES + APP_STATE_BYTES + KMS_RECORD_BYTES) *
            YOCTO_PER_BYTE;
 }
 
-static void kms_put_u128(nj_buf *b, u128 v)
-{
+static void kms_put_u128(nj_buf *b, u128 v) {
     char d[40];
     uint32_t n = nt_u128_dec(v, d);
     nj_put_str(b, d, n);
 }
 
-METHOD(get_registration_deposit)
-{
+METHOD(get_registration_deposit) {
     nj_buf b;
     rt_require_init();
     rt_buf(&b, 48);
@@ -305,8 +337,7 @@ METHOD(get_registration_deposit)
     rt_return_buf(&b);
 }
 
-METHOD(get_app_account)
-{
+METHOD(get_app_account) {
     nj_str v;
     char h[40];
     nj_field f[] = {{"app_id", NJF_STR, 1, &v}};
@@ -321,16 +352,14 @@ METHOD(get_app_account)
     rt_return_buf(&b);
 }
 
-METHOD(is_app_registered)
-{
+METHOD(is_app_registered) {
     uint32_t n;
     rt_require_init();
     char *a = kms_app_arg(&n);
     rt_return_bool(rt_set_has(TAG_APPS, a, n));
 }
 
-METHOD(get_registered_apps_count)
-{
+METHOD(get_registered_apps_count) {
     nj_buf b;
     rt_require_init();
     rt_buf(&b, 16);
@@ -338,8 +367,7 @@ METHOD(get_registered_apps_count)
     rt_return_buf(&b);
 }
 
-METHOD(deregister_app)
-{
+METHOD(deregister_app) {
     uint32_t n;
     rt_owner_only("deregister_app");
     char *a = kms_app_arg(&n);
@@ -349,16 +377,14 @@ METHOD(deregister_app)
 
 /* Optional 64-hex argument (null/absent → not written): canonical into out. */
 static int kms_opt_hex(uint32_t mask, uint32_t bit, const nj_str *v, const char *name,
-                       const char *empty_msg, char *out)
-{
+                       const char *empty_msg, char *out) {
     if (!(mask & bit) || !v->s) return 0;
     if (nt_hex_body_len(v->s, v->len) == 0) rt_panic(empty_msg);
     rt_hex(v, 64, name, out);
     return 1;
 }
 
-METHOD(register_app)
-{
+METHOD(register_app) {
     nj_str app, owner, dev = {0, 0}, compose = {0, 0};
     int disable = 0, any = 0, tcb = 0;
     nj_field f[] = {
@@ -376,7 +402,8 @@ METHOD(register_app)
     if (nt_hex_body_len(app.s, app.len) == 0) rt_panic("Invalid app account ID");
     rt_hex(&app, 40, "app_id", hex);
     rt_account(&owner, "Invalid owner address");
-    int has_dev = kms_opt_hex(mask, 1u << 4, &dev, "initial_device_id", "Device ID cannot be empty", dh);
+    int has_dev =
+        kms_opt_hex(mask, 1u << 4, &dev, "initial_device_id", "Device ID cannot be empty", dh);
     int has_compose = kms_opt_hex(mask, 1u << 5, &compose, "initial_compose_hash",
                                   "Compose hash cannot be empty", ch);
     uint32_t an, cn, pn;
@@ -413,14 +440,15 @@ METHOD(register_app)
         nj_puts(&args, "null");
     nj_puts(&args, ",\"kms_contract_id\":");
     nj_put_str(&args, cur, cn);
-    nj_puts(&args, tcb ? ",\"require_tcb_up_to_date\":true}" : ",\"require_tcb_up_to_date\":false}");
+    nj_puts(&args,
+            tcb ? ",\"require_tcb_up_to_date\":true}" : ",\"require_tcb_up_to_date\":false}");
 
     u128 zero = 0, to_app = deposit - (u128)KMS_RECORD_BYTES * YOCTO_PER_BYTE;
     uint64_t p = near_promise_batch_create(an, (uintptr_t)acct);
     near_promise_batch_action_create_account(p);
     near_promise_batch_action_transfer(p, (uintptr_t)&to_app);
     near_promise_batch_action_deploy_contract(p, nc_app_wasm_len, (uintptr_t)nc_app_wasm);
-    near_promise_batch_action_function_call(p, 3, (uintptr_t)"new", args.len, (uintptr_t)args.p,
+    near_promise_batch_action_function_call(p, 3, (uintptr_t) "new", args.len, (uintptr_t)args.p,
                                             (uintptr_t)&zero, 30 * TGAS);
 
     nj_buf cb;
@@ -438,8 +466,7 @@ METHOD(register_app)
     near_promise_return(t);
 }
 
-METHOD(on_app_contract_deployed)
-{
+METHOD(on_app_contract_deployed) {
     nj_str app, caller, dep;
     nj_field f[] = {
         {"app_id", NJF_STR, 1, &app},
@@ -481,8 +508,7 @@ METHOD(on_app_contract_deployed)
 
 /* ------------------------------------------------------------ boot checks */
 
-METHOD(is_kms_allowed)
-{
+METHOD(is_kms_allowed) {
     rt_boot b;
     rt_require_init();
     rt_boot_info(&b);

@@ -25,9 +25,10 @@ NEAR_IMPORT(panic_utf8) __attribute__((noreturn)) void near_panic_utf8(uint64_t 
 NEAR_IMPORT(log_utf8) void near_log_utf8(uint64_t len, uint64_t ptr);
 NEAR_IMPORT(promise_then)
 uint64_t near_promise_then(uint64_t idx, uint64_t acc_len, uint64_t acc_ptr, uint64_t fn_len,
-                           uint64_t fn_ptr, uint64_t args_len, uint64_t args_ptr, uint64_t amount_ptr,
-                           uint64_t gas);
-NEAR_IMPORT(promise_batch_create) uint64_t near_promise_batch_create(uint64_t acc_len, uint64_t acc_ptr);
+                           uint64_t fn_ptr, uint64_t args_len, uint64_t args_ptr,
+                           uint64_t amount_ptr, uint64_t gas);
+NEAR_IMPORT(promise_batch_create)
+uint64_t near_promise_batch_create(uint64_t acc_len, uint64_t acc_ptr);
 NEAR_IMPORT(promise_batch_action_create_account)
 void near_promise_batch_action_create_account(uint64_t idx);
 NEAR_IMPORT(promise_batch_action_deploy_contract)
@@ -45,7 +46,8 @@ NEAR_IMPORT(storage_write)
 uint64_t near_storage_write(uint64_t k_len, uint64_t k_ptr, uint64_t v_len, uint64_t v_ptr,
                             uint64_t reg);
 NEAR_IMPORT(storage_read) uint64_t near_storage_read(uint64_t k_len, uint64_t k_ptr, uint64_t reg);
-NEAR_IMPORT(storage_remove) uint64_t near_storage_remove(uint64_t k_len, uint64_t k_ptr, uint64_t reg);
+NEAR_IMPORT(storage_remove)
+uint64_t near_storage_remove(uint64_t k_len, uint64_t k_ptr, uint64_t reg);
 NEAR_IMPORT(storage_has_key) uint64_t near_storage_has_key(uint64_t k_len, uint64_t k_ptr);
 
 #endif

@@ -13,26 +13,25 @@
 
 /* clang may emit calls to these for struct copies; no_builtin stops it from
  * turning the loops back into calls to themselves. */
-__attribute__((no_builtin)) void *memcpy(void *d, const void *s, unsigned long n)
-{
+__attribute__((no_builtin)) void *memcpy(void *d, const void *s, unsigned long n) {
     unsigned char *dp = d;
     const unsigned char *sp = s;
-    while (n--) *dp++ = *sp++;
+    while (n--)
+        *dp++ = *sp++;
     return d;
 }
 
-__attribute__((no_builtin)) void *memset(void *d, int c, unsigned long n)
-{
+__attribute__((no_builtin)) void *memset(void *d, int c, unsigned long n) {
     unsigned char *dp = d;
-    while (n--) *dp++ = (unsigned char)c;
+    while (n--)
+        *dp++ = (unsigned char)c;
     return d;
 }
 
 extern unsigned char __heap_base;
 static uintptr_t rt_heap;
 
-void *rt_alloc(uint32_t n)
-{
+void *rt_alloc(uint32_t n) {
     if (!rt_heap) rt_heap = (uintptr_t)&__heap_base;
     uintptr_t p = (rt_heap + 7) & ~(uintptr_t)7;
     uintptr_t end = p + n;
@@ -46,8 +45,7 @@ void *rt_alloc(uint32_t n)
     return (void *)p;
 }
 
-void rt_buf(nj_buf *b, uint32_t cap)
-{
+void rt_buf(nj_buf *b, uint32_t cap) {
     b->p = rt_alloc(cap);
     b->len = 0;
     b->cap = cap;
@@ -56,13 +54,11 @@ void rt_buf(nj_buf *b, uint32_t cap)
 
 /* ------------------------------------------------------------ panics, logs */
 
-void rt_panic(const char *msg)
-{
+void rt_panic(const char *msg) {
     near_panic_utf8(nj_strlen(msg), (uintptr_t)msg);
 }
 
-void rt_panic3(const char *a, const char *b, const char *c)
-{
+void rt_panic3(const char *a, const char *b, const char *c) {
     nj_buf m;
     rt_buf(&m, 512);
     nj_puts(&m, a);
@@ -71,23 +67,24 @@ void rt_panic3(const char *a, const char *b, const char *c)
     rt_panic_buf(&m);
 }
 
-void rt_panic_buf(const nj_buf *b)
-{
+void rt_panic_buf(const nj_buf *b) {
     near_panic_utf8(b->len, (uintptr_t)b->p);
 }
 
-void rt_log(const char *s, uint32_t n) { near_log_utf8(n, (uintptr_t)s); }
+void rt_log(const char *s, uint32_t n) {
+    near_log_utf8(n, (uintptr_t)s);
+}
 
-void rt_return(const char *s, uint32_t n) { near_value_return(n, (uintptr_t)s); }
+void rt_return(const char *s, uint32_t n) {
+    near_value_return(n, (uintptr_t)s);
+}
 
-void rt_return_buf(const nj_buf *b)
-{
+void rt_return_buf(const nj_buf *b) {
     if (b->overflow) rt_panic("Result too large");
     rt_return(b->p, b->len);
 }
 
-void rt_return_bool(int v)
-{
+void rt_return_bool(int v) {
     if (v)
         rt_return("true", 4);
     else
@@ -97,8 +94,7 @@ void rt_return_bool(int v)
 /* ------------------------------------------------------------ registers */
 
 /* Contents of register reg in fresh memory (NUL-terminated), or NULL. */
-static char *rt_reg(uint64_t reg, uint32_t *n)
-{
+static char *rt_reg(uint64_t reg, uint32_t *n) {
     uint64_t len = near_register_len(reg);
     if (len == UINT64_MAX) return 0;
     char *p = rt_alloc((uint32_t)len + 1);
@@ -108,8 +104,7 @@ static char *rt_reg(uint64_t reg, uint32_t *n)
     return p;
 }
 
-char *rt_input(uint32_t *n)
-{
+char *rt_input(uint32_t *n) {
     near_input(0);
     char *p = rt_reg(0, n);
     if (!p) {
@@ -123,8 +118,7 @@ char *rt_input(uint32_t *n)
 static const char *rt_cur;
 static uint32_t rt_cur_n;
 
-const char *rt_current(uint32_t *n)
-{
+const char *rt_current(uint32_t *n) {
     if (!rt_cur) {
         near_current_account_id(0);
         rt_cur = rt_reg(0, &rt_cur_n);
@@ -133,14 +127,12 @@ const char *rt_current(uint32_t *n)
     return rt_cur;
 }
 
-const char *rt_predecessor(uint32_t *n)
-{
+const char *rt_predecessor(uint32_t *n) {
     near_predecessor_account_id(0);
     return rt_reg(0, n);
 }
 
-u128 rt_deposit(void)
-{
+u128 rt_deposit(void) {
     u128 d;
     near_attached_deposit((uintptr_t)&d);
     return d;
@@ -148,25 +140,26 @@ u128 rt_deposit(void)
 
 /* ------------------------------------------------------------ storage */
 
-char *rt_get(const void *k, uint32_t kn, uint32_t *vn)
-{
+char *rt_get(const void *k, uint32_t kn, uint32_t *vn) {
     if (!near_storage_read(kn, (uintptr_t)k, 0)) return 0;
     return rt_reg(0, vn);
 }
 
-void rt_put(const void *k, uint32_t kn, const void *v, uint32_t vn)
-{
+void rt_put(const void *k, uint32_t kn, const void *v, uint32_t vn) {
     near_storage_write(kn, (uintptr_t)k, vn, (uintptr_t)v, 0);
 }
 
-int rt_del(const void *k, uint32_t kn) { return near_storage_remove(kn, (uintptr_t)k, 0) == 1; }
+int rt_del(const void *k, uint32_t kn) {
+    return near_storage_remove(kn, (uintptr_t)k, 0) == 1;
+}
 
-int rt_has(const void *k, uint32_t kn) { return near_storage_has_key(kn, (uintptr_t)k) == 1; }
+int rt_has(const void *k, uint32_t kn) {
+    return near_storage_has_key(kn, (uintptr_t)k) == 1;
+}
 
 /* ------------------------------------------------------------ promises */
 
-void rt_transfer(const char *to, uint32_t ton, u128 amount)
-{
+void rt_transfer(const char *to, uint32_t ton, u128 amount) {
     uint64_t idx = near_promise_batch_create(ton, (uintptr_t)to);
     near_promise_batch_action_transfer(idx, (uintptr_t)&amount);
 }
@@ -175,29 +168,25 @@ void rt_transfer(const char *to, uint32_t ton, u128 amount)
 
 static const char rt_state_key[] = "STATE";
 
-void rt_require_init(void)
-{
+void rt_require_init(void) {
     if (!rt_has(rt_state_key, 5)) rt_panic("The contract is not initialized");
 }
 
-void rt_private(const char *method)
-{
+void rt_private(const char *method) {
     uint32_t pn, cn;
     const char *p = rt_predecessor(&pn);
     const char *c = rt_current(&cn);
     if (!nj_eq(p, pn, c, cn)) rt_panic3("Method ", method, " is private");
 }
 
-void rt_init(const char *method, int is_private)
-{
+void rt_init(const char *method, int is_private) {
     if (is_private) rt_private(method);
     if (rt_deposit() != 0) rt_panic3("Method ", method, " doesn't accept deposit");
     if (rt_has(rt_state_key, 5)) rt_panic("The contract has already been initialized");
     rt_put(rt_state_key, 5, "\1", 1);
 }
 
-void rt_owner_only(const char *method)
-{
+void rt_owner_only(const char *method) {
     rt_require_init();
     u128 d = rt_deposit();
     if (d == 0) rt_panic("Requires attached deposit of at least 1 yoctoNEAR");
@@ -215,8 +204,7 @@ void rt_owner_only(const char *method)
 char *rt_json;
 nj_tok *rt_toks;
 
-static NORETURN void rt_json_fail(const nj_buf *detail)
-{
+static NORETURN void rt_json_fail(const nj_buf *detail) {
     nj_buf m;
     rt_buf(&m, detail->len + 64);
     nj_puts(&m, "Failed to deserialize input from JSON. Error: ");
@@ -224,8 +212,7 @@ static NORETURN void rt_json_fail(const nj_buf *detail)
     rt_panic_buf(&m);
 }
 
-static uint32_t rt_fields(uint32_t obj, const nj_field *f, uint32_t nf)
-{
+static uint32_t rt_fields(uint32_t obj, const nj_field *f, uint32_t nf) {
     nj_buf err;
     rt_buf(&err, 160);
     int64_t r = nj_fields(rt_json, rt_toks, obj, f, nf, &err);
@@ -233,8 +220,7 @@ static uint32_t rt_fields(uint32_t obj, const nj_field *f, uint32_t nf)
     return (uint32_t)r;
 }
 
-uint32_t rt_args(const nj_field *f, uint32_t nf)
-{
+uint32_t rt_args(const nj_field *f, uint32_t nf) {
     uint32_t n;
     char *in = rt_input(&n);
     nj_buf err;
@@ -248,7 +234,8 @@ uint32_t rt_args(const nj_field *f, uint32_t nf)
     } else {
         /* Copy: strings are decoded in place, and "{}" above is read-only. */
         rt_json = rt_alloc(n);
-        for (uint32_t i = 0; i < n; i++) rt_json[i] = in[i];
+        for (uint32_t i = 0; i < n; i++)
+            rt_json[i] = in[i];
         uint32_t cap = nj_tok_cap(n);
         rt_toks = rt_alloc(cap * (uint32_t)sizeof(nj_tok));
         if (nj_parse(rt_json, n, rt_toks, cap, &err)) return rt_fields(0, f, nf);
@@ -256,12 +243,15 @@ uint32_t rt_args(const nj_field *f, uint32_t nf)
     rt_json_fail(&err);
 }
 
-uint32_t rt_sub(uint32_t obj, const nj_field *f, uint32_t nf) { return rt_fields(obj, f, nf); }
+uint32_t rt_sub(uint32_t obj, const nj_field *f, uint32_t nf) {
+    return rt_fields(obj, f, nf);
+}
 
-static void rt_put_digits(nj_buf *b, uint32_t v) { nj_put_u64(b, v); }
+static void rt_put_digits(nj_buf *b, uint32_t v) {
+    nj_put_u64(b, v);
+}
 
-void rt_hex(const nj_str *v, uint32_t digits, const char *what, char *out)
-{
+void rt_hex(const nj_str *v, uint32_t digits, const char *what, char *out) {
     if (v->s && nt_hex_norm(v->s, v->len, digits, out)) return;
     nj_buf m;
     rt_buf(&m, 160);
@@ -273,53 +263,49 @@ void rt_hex(const nj_str *v, uint32_t digits, const char *what, char *out)
     rt_panic_buf(&m);
 }
 
-void rt_account(const nj_str *v, const char *msg)
-{
+void rt_account(const nj_str *v, const char *msg) {
     if (!v->s || !nt_account_valid(v->s, v->len)) rt_panic(msg);
 }
 
 /* ------------------------------------------------------------ sets */
 
-static char *rt_key(char tag, char kind, const char *v, uint32_t n)
-{
+static char *rt_key(char tag, char kind, const char *v, uint32_t n) {
     char *k = rt_alloc(n + 2);
     k[0] = tag;
     k[1] = kind;
-    for (uint32_t i = 0; i < n; i++) k[2 + i] = v[i];
+    for (uint32_t i = 0; i < n; i++)
+        k[2 + i] = v[i];
     return k;
 }
 
-static char *rt_idx_key(char tag, uint32_t idx)
-{
+static char *rt_idx_key(char tag, uint32_t idx) {
     char le[4] = {(char)idx, (char)(idx >> 8), (char)(idx >> 16), (char)(idx >> 24)};
     return rt_key(tag, 'i', le, 4);
 }
 
-static uint32_t rt_u32(const char *p)
-{
+static uint32_t rt_u32(const char *p) {
     const unsigned char *u = (const unsigned char *)p;
     return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
 }
 
-uint32_t rt_set_len(char tag)
-{
+uint32_t rt_set_len(char tag) {
     char k[2] = {tag, 'n'};
     uint32_t n;
     char *v = rt_get(k, 2, &n);
     return v && n == 4 ? rt_u32(v) : 0;
 }
 
-static void rt_set_len_put(char tag, uint32_t len)
-{
+static void rt_set_len_put(char tag, uint32_t len) {
     char k[2] = {tag, 'n'};
     char le[4] = {(char)len, (char)(len >> 8), (char)(len >> 16), (char)(len >> 24)};
     rt_put(k, 2, le, 4);
 }
 
-int rt_set_has(char tag, const char *v, uint32_t n) { return rt_has(rt_key(tag, 'k', v, n), n + 2); }
+int rt_set_has(char tag, const char *v, uint32_t n) {
+    return rt_has(rt_key(tag, 'k', v, n), n + 2);
+}
 
-int rt_set_add(char tag, const char *v, uint32_t n)
-{
+int rt_set_add(char tag, const char *v, uint32_t n) {
     char *k = rt_key(tag, 'k', v, n);
     if (rt_has(k, n + 2)) return 0;
     uint32_t len = rt_set_len(tag);
@@ -330,8 +316,7 @@ int rt_set_add(char tag, const char *v, uint32_t n)
     return 1;
 }
 
-int rt_set_remove(char tag, const char *v, uint32_t n)
-{
+int rt_set_remove(char tag, const char *v, uint32_t n) {
     char *k = rt_key(tag, 'k', v, n);
     uint32_t in;
     char *iv = rt_get(k, n + 2, &in);
@@ -353,8 +338,7 @@ int rt_set_remove(char tag, const char *v, uint32_t n)
 
 #define RT_PAGE_MAX 100u
 
-void rt_set_list_method(char tag)
-{
+void rt_set_list_method(char tag) {
     uint32_t offset = 0, limit = RT_PAGE_MAX;
     nj_field f[] = {{"offset", NJF_U32, 0, &offset}, {"limit", NJF_U32, 0, &limit}};
     rt_require_init();
@@ -377,8 +361,7 @@ void rt_set_list_method(char tag)
 
 /* ------------------------------------------------------------ events */
 
-void rt_event(const char *event, const char *obj, uint32_t n)
-{
+void rt_event(const char *event, const char *obj, uint32_t n) {
     nj_buf b;
     rt_buf(&b, n + 160);
     nj_puts(&b, "EVENT_JSON:{\"standard\":\"");
@@ -391,8 +374,7 @@ void rt_event(const char *event, const char *obj, uint32_t n)
     rt_log(b.p, b.len);
 }
 
-void rt_event_str(const char *event, const char *key, const char *v, uint32_t n)
-{
+void rt_event_str(const char *event, const char *key, const char *v, uint32_t n) {
     nj_buf b;
     rt_buf(&b, 2 * n + 96);
     nj_puts(&b, "{\"");
@@ -406,8 +388,7 @@ void rt_event_str(const char *event, const char *key, const char *v, uint32_t n)
 /* ------------------------------------------------------------ shared methods */
 
 /* The single hex argument of a whitelist method, canonical, into out[64]. */
-static void rt_set_arg(const rt_setdef *d, char *out)
-{
+static void rt_set_arg(const rt_setdef *d, char *out) {
     nj_str v;
     nj_field f[] = {{d->field, NJF_STR, 1, &v}};
     rt_args(f, 1);
@@ -415,8 +396,7 @@ static void rt_set_arg(const rt_setdef *d, char *out)
     rt_hex(&v, 64, d->field, out);
 }
 
-void rt_m_set_change(const char *method, const rt_setdef *d, int add)
-{
+void rt_m_set_change(const char *method, const rt_setdef *d, int add) {
     char h[64];
     rt_owner_only(method);
     rt_set_arg(d, h);
@@ -427,16 +407,14 @@ void rt_m_set_change(const char *method, const rt_setdef *d, int add)
     rt_event_str(add ? d->ev_add : d->ev_remove, d->field, h, 64);
 }
 
-void rt_m_set_is(const rt_setdef *d)
-{
+void rt_m_set_is(const rt_setdef *d) {
     char h[64];
     rt_require_init();
     rt_set_arg(d, h);
     rt_return_bool(rt_set_has(d->tag, h, 64));
 }
 
-void rt_m_get_owner(void)
-{
+void rt_m_get_owner(void) {
     uint32_t n;
     rt_require_init();
     const char *o = rt_get("o", 1, &n);
@@ -446,8 +424,7 @@ void rt_m_get_owner(void)
     rt_return_buf(&b);
 }
 
-void rt_m_transfer_ownership(void)
-{
+void rt_m_transfer_ownership(void) {
     nj_str nw;
     nj_field f[] = {{"new_owner_id", NJF_STR, 1, &nw}};
     rt_owner_only("transfer_ownership");
@@ -469,8 +446,7 @@ void rt_m_transfer_ownership(void)
 /* ------------------------------------------------------------ boot info */
 
 static void rt_boot_hex(const nj_str *v, uint32_t digits, int may_be_empty, const char *name,
-                        char *out, uint8_t *present)
-{
+                        char *out, uint8_t *present) {
     if (may_be_empty && v->len == 0) {
         if (present) *present = 0;
         return;
@@ -479,20 +455,15 @@ static void rt_boot_hex(const nj_str *v, uint32_t digits, int may_be_empty, cons
     if (present) *present = 1;
 }
 
-void rt_boot_info(rt_boot *b)
-{
+void rt_boot_info(rt_boot *b) {
     uint32_t obj, adv;
     nj_str app, compose, inst, dev, mra, mrs, os;
     nj_field top[] = {{"boot_info", NJF_OBJ, 1, &obj}};
     nj_field f[] = {
-        {"app_id", NJF_STR, 1, &app},
-        {"compose_hash", NJF_STR, 1, &compose},
-        {"instance_id", NJF_STR, 1, &inst},
-        {"device_id", NJF_STR, 1, &dev},
-        {"mr_aggregated", NJF_STR, 1, &mra},
-        {"mr_system", NJF_STR, 1, &mrs},
-        {"os_image_hash", NJF_STR, 1, &os},
-        {"tcb_status", NJF_STR, 1, &b->tcb_status},
+        {"app_id", NJF_STR, 1, &app},        {"compose_hash", NJF_STR, 1, &compose},
+        {"instance_id", NJF_STR, 1, &inst},  {"device_id", NJF_STR, 1, &dev},
+        {"mr_aggregated", NJF_STR, 1, &mra}, {"mr_system", NJF_STR, 1, &mrs},
+        {"os_image_hash", NJF_STR, 1, &os},  {"tcb_status", NJF_STR, 1, &b->tcb_status},
         {"advisory_ids", NJF_ARR, 1, &adv},
     };
     rt_args(top, 1);
@@ -514,13 +485,11 @@ void rt_boot_info(rt_boot *b)
             rt_panic("Invalid boot_info.advisory_ids: items must be strings of at most 256 bytes");
 }
 
-int rt_tcb_up_to_date(const rt_boot *b)
-{
+int rt_tcb_up_to_date(const rt_boot *b) {
     return nj_eq(b->tcb_status.s, b->tcb_status.len, "UpToDate", 8);
 }
 
-void rt_return_decision(int ok, const char *reason)
-{
+void rt_return_decision(int ok, const char *reason) {
     nj_buf b;
     rt_buf(&b, 128);
     nj_puts(&b, ok ? "[true," : "[false,");

@@ -16,8 +16,8 @@
 typedef nt_u128 u128;
 
 /* An exported contract method `name`, callable as a NEAR function call. */
-#define METHOD(name) \
-    void name(void); \
+#define METHOD(name)                                                                               \
+    void name(void);                                                                               \
     __attribute__((export_name(#name))) void name(void)
 
 #define NORETURN __attribute__((noreturn))

@@ -6,20 +6,19 @@
  */
 #include "text.h"
 
-static int nt_hexdigit(char c)
-{
+static int nt_hexdigit(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static uint32_t nt_prefix(const char *s, uint32_t n)
-{
+static uint32_t nt_prefix(const char *s, uint32_t n) {
     return (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 2 : 0;
 }
 
-uint32_t nt_hex_body_len(const char *s, uint32_t n) { return n - nt_prefix(s, n); }
+uint32_t nt_hex_body_len(const char *s, uint32_t n) {
+    return n - nt_prefix(s, n);
+}
 
-int nt_hex_norm(const char *s, uint32_t n, uint32_t digits, char *out)
-{
+int nt_hex_norm(const char *s, uint32_t n, uint32_t digits, char *out) {
     uint32_t p = nt_prefix(s, n);
     if (n - p != digits) return 0;
     for (uint32_t i = 0; i < digits; i++) {
@@ -30,8 +29,7 @@ int nt_hex_norm(const char *s, uint32_t n, uint32_t digits, char *out)
     return 1;
 }
 
-int nt_account_valid(const char *s, uint32_t n)
-{
+int nt_account_valid(const char *s, uint32_t n) {
     if (n < 2 || n > 64) return 0;
     int prev_sep = 1; /* a separator may not come first */
     for (uint32_t i = 0; i < n; i++) {
@@ -48,8 +46,7 @@ int nt_account_valid(const char *s, uint32_t n)
     return !prev_sep;
 }
 
-uint32_t nt_u128_dec(nt_u128 v, char out[40])
-{
+uint32_t nt_u128_dec(nt_u128 v, char out[40]) {
     char tmp[40];
     uint32_t i = sizeof tmp;
     do {
@@ -57,12 +54,12 @@ uint32_t nt_u128_dec(nt_u128 v, char out[40])
         v /= 10;
     } while (v);
     uint32_t n = (uint32_t)sizeof tmp - i;
-    for (uint32_t k = 0; k < n; k++) out[k] = tmp[i + k];
+    for (uint32_t k = 0; k < n; k++)
+        out[k] = tmp[i + k];
     return n;
 }
 
-int nt_u128_parse(const char *s, uint32_t n, nt_u128 *out)
-{
+int nt_u128_parse(const char *s, uint32_t n, nt_u128 *out) {
     const nt_u128 max = ~(nt_u128)0;
     nt_u128 v = 0;
     if (n == 0 || n > 39 || (n > 1 && s[0] == '0')) return 0;
@@ -76,8 +73,7 @@ int nt_u128_parse(const char *s, uint32_t n, nt_u128 *out)
     return 1;
 }
 
-void nt_hex_encode(const uint8_t *p, uint32_t n, char *out)
-{
+void nt_hex_encode(const uint8_t *p, uint32_t n, char *out) {
     static const char d[] = "0123456789abcdef";
     for (uint32_t i = 0; i < n; i++) {
         out[2 * i] = d[p[i] >> 4];

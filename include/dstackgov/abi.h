@@ -27,9 +27,9 @@
  * must be in range for their type (a uint8 word above 255, a bool other than
  * 0/1, an address with non-zero upper bytes, dirty bytesN padding, and a
  * bytes/string tail without its zero padding to a whole 32-byte word are all
- * errors, as every ABI encoder writes them padded), and the total number and size of decoded values is bounded by the
- * data size, so self-referencing offsets cannot make it allocate without
- * limit. Messages name the value's path (1-based at the top level, then
+ * errors, as every ABI encoder writes them padded), and the total number and size of decoded values
+ * is bounded by the data size, so self-referencing offsets cannot make it allocate without limit.
+ * Messages name the value's path (1-based at the top level, then
  * ".i" for tuple items and "[i]" for array items, both 0-based), its type and
  * byte offset: "abi: value 2 (string) at byte 0x20: offset 0x4000 is past
  * the end of the data (96 bytes)".
@@ -59,11 +59,11 @@ typedef enum {
 
 typedef struct dg_abi_value {
     dg_abi_kind kind;
-    unsigned bits_or_size;      /* uintN/intN: N; bytesN: N; T[k]: k (decoder fills it) */
-    uint8_t word[32];           /* uint/int: 32-byte big-endian (two's complement);
-                                   address: right-aligned; bool: word[31];
-                                   bytesN: left-aligned, zero padded */
-    uint8_t *data;              /* bytes/string: owned, NUL-terminated (len excludes it) */
+    unsigned bits_or_size; /* uintN/intN: N; bytesN: N; T[k]: k (decoder fills it) */
+    uint8_t word[32];      /* uint/int: 32-byte big-endian (two's complement);
+                              address: right-aligned; bool: word[31];
+                              bytesN: left-aligned, zero padded */
+    uint8_t *data;         /* bytes/string: owned, NUL-terminated (len excludes it) */
     size_t len;
     struct dg_abi_value *items; /* array/tuple items: owned */
     size_t nitems;
@@ -127,8 +127,7 @@ int dg_abi_encode(dg_buf *out, const dg_abi_value *tuple, dg_err *err);
  * In:   signature: "name(type1,type2,...)", canonical types (see top).
  *       args:      a DG_ABI_TUPLE with one item per parameter.
  */
-int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args,
-                       dg_err *err);
+int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args, dg_err *err);
 
 /* Same as dg_abi_encode_call without the selector: check args against a
  * tuple type string such as "(address,bytes32)" and append their encoding

@@ -29,10 +29,10 @@
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 
-#define DG_BOOTINFO_TCB_MAX 128      /* bytes in tcbStatus */
-#define DG_BOOTINFO_ADV_MAX 128      /* entries in advisoryIds */
-#define DG_BOOTINFO_ADV_LEN_MAX 256  /* bytes per advisory id */
-#define DG_BOOTINFO_BODY_MAX 65536   /* bytes in a request body */
+#define DG_BOOTINFO_TCB_MAX 128     /* bytes in tcbStatus */
+#define DG_BOOTINFO_ADV_MAX 128     /* entries in advisoryIds */
+#define DG_BOOTINFO_ADV_LEN_MAX 256 /* bytes per advisory id */
+#define DG_BOOTINFO_BODY_MAX 65536  /* bytes in a request body */
 
 /* A parsed, normalized BootInfo. Byte fields hold the decoded bytes (zero when
  * the request sent an empty value; see the has_* flags). */
@@ -44,15 +44,16 @@ typedef struct {
     uint8_t mr_aggregated[32];
     uint8_t mr_system[32];
     uint8_t os_image_hash[32];
-    int has_instance_id;   /* 0 when the request sent "" */
-    int has_mr_system;     /* 0 when "" or absent */
-    int has_os_image_hash; /* 0 when "" */
+    int has_instance_id;                      /* 0 when the request sent "" */
+    int has_mr_system;                        /* 0 when "" or absent */
+    int has_os_image_hash;                    /* 0 when "" */
     char tcb_status[DG_BOOTINFO_TCB_MAX + 1]; /* NUL-terminated (may contain no NUL itself) */
     size_t tcb_len;
     size_t n_advisory;
     uint16_t adv_off[DG_BOOTINFO_ADV_MAX]; /* offset of entry i in adv.data */
-    uint16_t adv_len[DG_BOOTINFO_ADV_MAX]; /* its length in bytes (entries are NUL-terminated too) */
-    dg_buf adv;                            /* storage of the advisory ids (allocated only if any) */
+    uint16_t
+        adv_len[DG_BOOTINFO_ADV_MAX]; /* its length in bytes (entries are NUL-terminated too) */
+    dg_buf adv;                       /* storage of the advisory ids (allocated only if any) */
 } dg_bootinfo;
 
 /* Initialise an empty BootInfo (no allocation). */

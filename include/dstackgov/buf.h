@@ -13,7 +13,7 @@ typedef struct {
     uint8_t *data; /* owned; NULL until the first append */
     size_t len;
     size_t cap;
-    int oom;       /* 1 once an allocation failed */
+    int oom; /* 1 once an allocation failed */
 } dg_buf;
 
 /* Initialise an empty buffer (no allocation). */

@@ -37,10 +37,14 @@ typedef struct {
 
 /* DstackKms.KmsInfo. */
 typedef struct {
-    const uint8_t *k256_pubkey; size_t k256_pubkey_len;
-    const uint8_t *ca_pubkey;   size_t ca_pubkey_len;
-    const uint8_t *quote;       size_t quote_len;
-    const uint8_t *eventlog;    size_t eventlog_len;
+    const uint8_t *k256_pubkey;
+    size_t k256_pubkey_len;
+    const uint8_t *ca_pubkey;
+    size_t ca_pubkey_len;
+    const uint8_t *quote;
+    size_t quote_len;
+    const uint8_t *eventlog;
+    size_t eventlog_len;
 } dg_kms_info;
 
 /* Signatures of argument-less functions (for dg_contract_encode_noarg). */
@@ -63,7 +67,8 @@ typedef struct {
 int dg_contract_encode_noarg(dg_buf *out, const char *signature, dg_err *err);
 
 /* ---- DstackKms: initialisation and info */
-int dg_kms_initialize(dg_buf *out, const uint8_t owner[20], const uint8_t app_impl[20], dg_err *err);
+int dg_kms_initialize(dg_buf *out, const uint8_t owner[20], const uint8_t app_impl[20],
+                      dg_err *err);
 int dg_kms_set_kms_info(dg_buf *out, const dg_kms_info *info, dg_err *err);
 int dg_kms_set_kms_quote(dg_buf *out, const uint8_t *quote, size_t len, dg_err *err);
 int dg_kms_set_kms_eventlog(dg_buf *out, const uint8_t *eventlog, size_t len, dg_err *err);
@@ -88,13 +93,13 @@ int dg_kms_deploy_and_register_app(dg_buf *out, const uint8_t owner[20], int dis
 /* deployAndRegisterApp(address,bool,bool,bytes32,bytes32) (legacy 5-arg). */
 int dg_kms_deploy_and_register_app_legacy(dg_buf *out, const uint8_t owner[20],
                                           int disable_upgrades, int allow_any_device,
-                                          const uint8_t device[32],
-                                          const uint8_t compose_hash[32], dg_err *err);
+                                          const uint8_t device[32], const uint8_t compose_hash[32],
+                                          dg_err *err);
 /* deployAndRegisterAppDeterministic(bytes32 salt, ...6 args) (extension, CREATE2). */
 int dg_kms_deploy_and_register_app_deterministic(dg_buf *out, const uint8_t salt[32],
                                                  const uint8_t owner[20], int disable_upgrades,
-                                                 int require_tcb_up_to_date,
-                                                 int allow_any_device, const uint8_t device[32],
+                                                 int require_tcb_up_to_date, int allow_any_device,
+                                                 const uint8_t device[32],
                                                  const uint8_t compose_hash[32], dg_err *err);
 /* ---- DstackKms: views */
 int dg_kms_registered_apps(dg_buf *out, const uint8_t app[20], dg_err *err);

@@ -13,21 +13,21 @@
 
 typedef enum {
     DG_OK = 0,
-    DG_ERR_INPUT = 1,          /* malformed user/request input (bad hex, wrong length, bad flag) */
-    DG_ERR_CONFIG = 2,         /* bad configuration file or environment */
-    DG_ERR_RPC_UNREACHABLE = 3,/* could not connect to any endpoint */
-    DG_ERR_RPC_TIMEOUT = 4,    /* endpoint did not answer in time / deadline passed */
-    DG_ERR_RPC_RESPONSE = 5,   /* endpoint answered garbage or a JSON-RPC error */
-    DG_ERR_CHAIN_ID = 6,       /* chain id differs from the expected one */
-    DG_ERR_REVERT = 7,         /* the contract reverted (message holds the decoded reason) */
-    DG_ERR_NOT_OWNER = 8,      /* reverted with OwnableUnauthorizedAccount */
-    DG_ERR_FUNDS = 9,          /* insufficient funds for gas * price + value */
-    DG_ERR_NO_CODE = 10,       /* no contract code at the address */
-    DG_ERR_DISAGREE = 11,      /* RPC endpoints disagree (quorum not reached) */
-    DG_ERR_IO = 12,            /* file or OS error */
-    DG_ERR_NOMEM = 13,         /* allocation failed */
-    DG_ERR_CANCELLED = 14,     /* user declined a confirmation */
-    DG_ERR_INTERNAL = 15       /* a bug: should not happen */
+    DG_ERR_INPUT = 1,           /* malformed user/request input (bad hex, wrong length, bad flag) */
+    DG_ERR_CONFIG = 2,          /* bad configuration file or environment */
+    DG_ERR_RPC_UNREACHABLE = 3, /* could not connect to any endpoint */
+    DG_ERR_RPC_TIMEOUT = 4,     /* endpoint did not answer in time / deadline passed */
+    DG_ERR_RPC_RESPONSE = 5,    /* endpoint answered garbage or a JSON-RPC error */
+    DG_ERR_CHAIN_ID = 6,        /* chain id differs from the expected one */
+    DG_ERR_REVERT = 7,          /* the contract reverted (message holds the decoded reason) */
+    DG_ERR_NOT_OWNER = 8,       /* reverted with OwnableUnauthorizedAccount */
+    DG_ERR_FUNDS = 9,           /* insufficient funds for gas * price + value */
+    DG_ERR_NO_CODE = 10,        /* no contract code at the address */
+    DG_ERR_DISAGREE = 11,       /* RPC endpoints disagree (quorum not reached) */
+    DG_ERR_IO = 12,             /* file or OS error */
+    DG_ERR_NOMEM = 13,          /* allocation failed */
+    DG_ERR_CANCELLED = 14,      /* user declined a confirmation */
+    DG_ERR_INTERNAL = 15        /* a bug: should not happen */
 } dg_err_code;
 
 typedef struct {

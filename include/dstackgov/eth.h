@@ -31,16 +31,16 @@ typedef enum { DG_TX_LEGACY = 0, DG_TX_EIP1559 = 2 } dg_tx_type;
 
 typedef struct {
     dg_tx_type type;
-    uint64_t chain_id;          /* EIP-155 / EIP-1559 chain id (legacy: 0 = pre-EIP-155) */
+    uint64_t chain_id; /* EIP-155 / EIP-1559 chain id (legacy: 0 = pre-EIP-155) */
     uint64_t nonce;
     uint64_t gas_limit;
-    dg_u256 gas_price;          /* legacy only */
-    dg_u256 max_priority_fee;   /* EIP-1559 only: maxPriorityFeePerGas */
-    dg_u256 max_fee;            /* EIP-1559 only: maxFeePerGas */
-    int has_to;                 /* 0 = contract creation */
+    dg_u256 gas_price;        /* legacy only */
+    dg_u256 max_priority_fee; /* EIP-1559 only: maxPriorityFeePerGas */
+    dg_u256 max_fee;          /* EIP-1559 only: maxFeePerGas */
+    int has_to;               /* 0 = contract creation */
     uint8_t to[20];
     dg_u256 value;
-    const uint8_t *data;        /* calldata or init code (borrowed) */
+    const uint8_t *data; /* calldata or init code (borrowed) */
     size_t data_len;
 } dg_eth_tx;
 
@@ -80,19 +80,19 @@ void dg_eth_create2_address(const uint8_t deployer[20], const uint8_t salt[32],
 /* ------------------------------------------------------------------ fees */
 
 typedef struct {
-    dg_tx_type type;            /* DG_TX_EIP1559 when the chain reports a base fee */
-    dg_u256 base_fee;           /* next block's base fee (EIP-1559) */
-    dg_u256 max_priority_fee;   /* EIP-1559 tip */
-    dg_u256 max_fee;            /* EIP-1559 cap = 2 * base_fee + tip */
-    dg_u256 gas_price;          /* legacy price; for EIP-1559 equals max_fee (worst case) */
+    dg_tx_type type;          /* DG_TX_EIP1559 when the chain reports a base fee */
+    dg_u256 base_fee;         /* next block's base fee (EIP-1559) */
+    dg_u256 max_priority_fee; /* EIP-1559 tip */
+    dg_u256 max_fee;          /* EIP-1559 cap = 2 * base_fee + tip */
+    dg_u256 gas_price;        /* legacy price; for EIP-1559 equals max_fee (worst case) */
 } dg_eth_fees;
 
 /* Choose fees from the raw JSON-RPC answers (pure; any argument may be NULL
  * when that call failed): eth_feeHistory(N, "latest", [50]) gives the next base
  * fee; the tip is eth_maxPriorityFeePerGas, else the median reward of the
  * history, else 1 gwei (capped below by 1 wei). Without a base fee (or with a
- * zero one: pre-London chains) the transaction is legacy with eth_gasPrice. Returns 1, or 0 (DG_ERR_RPC_RESPONSE)
- * when neither a base fee nor a gas price is usable.
+ * zero one: pre-London chains) the transaction is legacy with eth_gasPrice. Returns 1, or 0
+ * (DG_ERR_RPC_RESPONSE) when neither a base fee nor a gas price is usable.
  */
 int dg_eth_fees_choose(const json_t *fee_history, const json_t *max_priority,
                        const json_t *gas_price, dg_eth_fees *out, dg_err *err);
@@ -123,14 +123,14 @@ int dg_eth_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err);
 /* Everything dg_eth_prepare gathers for one transaction. */
 typedef struct {
     uint64_t chain_id;
-    uint64_t nonce;             /* pending transaction count of `from` */
+    uint64_t nonce; /* pending transaction count of `from` */
     dg_eth_fees fees;
-    uint64_t gas_estimate;      /* eth_estimateGas (0 if it failed, see estimate_err) */
-    dg_u256 balance;            /* of `from`, at latest */
-    int to_has_code;            /* 1 if `to` has contract code (1 for creations) */
-    uint64_t block_number;      /* latest block */
-    int estimate_failed;        /* 1 if eth_estimateGas returned an error */
-    dg_err estimate_err;        /* its decoded reason (revert sentence + class) */
+    uint64_t gas_estimate; /* eth_estimateGas (0 if it failed, see estimate_err) */
+    dg_u256 balance;       /* of `from`, at latest */
+    int to_has_code;       /* 1 if `to` has contract code (1 for creations) */
+    uint64_t block_number; /* latest block */
+    int estimate_failed;   /* 1 if eth_estimateGas returned an error */
+    dg_err estimate_err;   /* its decoded reason (revert sentence + class) */
 } dg_eth_prep;
 
 /* One batched round trip: eth_chainId, eth_getTransactionCount(from,"pending"),
@@ -154,8 +154,8 @@ int dg_eth_suggest_fees(dg_rpc *rpc, dg_eth_fees *out, dg_err *err);
 
 /* eth_estimateGas for a call from `from`; a revert is decoded into err
  * (class from dg_revert_decode, e.g. DG_ERR_NOT_OWNER). */
-int dg_eth_estimate_gas(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to,
-                        const uint8_t *data, size_t len, uint64_t *gas, dg_err *err);
+int dg_eth_estimate_gas(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const uint8_t *data,
+                        size_t len, uint64_t *gas, dg_err *err);
 
 /* eth_call at `block` ("latest", "pending" or "0x<n>"); the return data is
  * APPENDED to `ret`. A revert becomes err with the decoded sentence.
@@ -178,22 +178,22 @@ typedef struct {
     uint8_t address[20];
     uint8_t topics[4][32];
     size_t ntopics;
-    uint8_t *data;              /* owned */
+    uint8_t *data; /* owned */
     size_t data_len;
     uint64_t log_index;
-    uint64_t block_number;      /* 0 when the node did not say */
-    uint8_t tx_hash[32];        /* zero when the node did not say */
+    uint64_t block_number; /* 0 when the node did not say */
+    uint8_t tx_hash[32];   /* zero when the node did not say */
 } dg_eth_log;
 
 typedef struct {
     uint8_t tx_hash[32];
-    int status;                 /* 1 success, 0 reverted */
+    int status; /* 1 success, 0 reverted */
     uint64_t block_number;
     uint64_t gas_used;
     dg_u256 effective_gas_price;
     int has_contract_address;
     uint8_t contract_address[20];
-    dg_eth_log *logs;           /* owned */
+    dg_eth_log *logs; /* owned */
     size_t nlogs;
 } dg_eth_receipt;
 

@@ -12,9 +12,9 @@
 
 /* Incremental Keccak-256 state. Treat the fields as private. */
 typedef struct {
-    uint64_t lanes[25];   /* sponge state, lane i = bytes 8i..8i+7 little-endian */
-    uint8_t block[136];   /* pending input not yet absorbed */
-    size_t used;          /* bytes in block */
+    uint64_t lanes[25]; /* sponge state, lane i = bytes 8i..8i+7 little-endian */
+    uint8_t block[136]; /* pending input not yet absorbed */
+    size_t used;        /* bytes in block */
 } dg_keccak_ctx;
 
 /* One-shot Keccak-256.

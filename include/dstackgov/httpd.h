@@ -36,8 +36,8 @@
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 
-#define DG_HTTP_HEAD_MAX 16384  /* request line + header fields + blank line */
-#define DG_HTTP_HEADERS_MAX 64  /* header fields per request */
+#define DG_HTTP_HEAD_MAX 16384 /* request line + header fields + blank line */
+#define DG_HTTP_HEADERS_MAX 64 /* header fields per request */
 
 /* HTTP syntax shared by this server and the RPC client's response parser
  * (lib/rpc/http_parse.c), RFC 9110 §5.6: a token character; a field-value
@@ -59,7 +59,7 @@ typedef struct {
     uint64_t content_length;
     const char *content_type; /* NULL when absent; value with surrounding blanks trimmed */
     size_t content_type_len;
-    int keep_alive;      /* 1.1 unless "Connection: close"; 1.0 only with "Connection: keep-alive" */
+    int keep_alive; /* 1.1 unless "Connection: close"; 1.0 only with "Connection: keep-alive" */
     int expect_continue; /* "Expect: 100-continue" */
 } dg_http_head;
 
@@ -77,9 +77,9 @@ typedef struct {
     const dg_http_head *head;
     const uint8_t *body; /* body_len bytes; NULL when empty or too large */
     size_t body_len;
-    int too_large;       /* Content-Length over max_body: body not read */
-    long long t0_ns;     /* CLOCK_MONOTONIC when the head was complete */
-    void *internal_;     /* the server's; for dg_httpd_defer */
+    int too_large;   /* Content-Length over max_body: body not read */
+    long long t0_ns; /* CLOCK_MONOTONIC when the head was complete */
+    void *internal_; /* the server's; for dg_httpd_defer */
 } dg_http_request;
 
 /* The reply the callback fills. body starts empty; status defaults to 200
@@ -102,15 +102,15 @@ typedef void (*dg_httpd_reject_cb)(void *ctx, const char *why, dg_http_reply *rp
 typedef struct {
     const struct sockaddr *addr; /* where to listen (port 0 = any free port) */
     socklen_t addr_len;
-    int listen_fd;               /* > 0: serve this already listening socket (socket
-                                    activation) instead of binding addr; the server owns it */
-    int threads;                 /* worker threads, 1..64 */
-    int start_threads;           /* how many dg_httpd_start starts (0 or > threads: all); the
-                                    rest start in dg_httpd_start_workers, so a daemon can
-                                    answer its first request before paying for the others */
-    size_t max_body;             /* larger bodies are not read */
-    int idle_timeout_ms;         /* a request must be complete this long after accept / the last answer */
-    int max_connections;         /* further connections are closed at once */
+    int listen_fd;       /* > 0: serve this already listening socket (socket
+                            activation) instead of binding addr; the server owns it */
+    int threads;         /* worker threads, 1..64 */
+    int start_threads;   /* how many dg_httpd_start starts (0 or > threads: all); the
+                            rest start in dg_httpd_start_workers, so a daemon can
+                            answer its first request before paying for the others */
+    size_t max_body;     /* larger bodies are not read */
+    int idle_timeout_ms; /* a request must be complete this long after accept / the last answer */
+    int max_connections; /* further connections are closed at once */
     dg_httpd_handler handler;
     dg_httpd_reject_cb on_reject; /* may be NULL */
     void *ctx;

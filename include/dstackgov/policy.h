@@ -39,28 +39,28 @@ typedef enum { DG_ROUTE_APP = 0, DG_ROUTE_KMS = 1 } dg_route;
 #define DG_REASON_UNAVAILABLE "authorization backend unavailable"
 
 typedef struct {
-    int allowed;                          /* 1 allow, 0 deny */
-    char reason[DG_REASON_MAX];           /* "" on allow from the chain */
-    char gateway_app_id[DG_GATEWAY_MAX];  /* "" when unknown (errors) */
-    int error;                            /* 1: the deny comes from a backend failure */
-    int cached;                           /* 1: served from the decision cache */
-    int has_block;                        /* eth: the snapshot block below is set */
+    int allowed;                         /* 1 allow, 0 deny */
+    char reason[DG_REASON_MAX];          /* "" on allow from the chain */
+    char gateway_app_id[DG_GATEWAY_MAX]; /* "" when unknown (errors) */
+    int error;                           /* 1: the deny comes from a backend failure */
+    int cached;                          /* 1: served from the decision cache */
+    int has_block;                       /* eth: the snapshot block below is set */
     uint64_t block_number;
     uint8_t block_hash[32];
-    char endpoint[128];                   /* eth: label of the endpoint that answered */
-    char detail[300];                     /* cause of a backend failure: for the log, never sent */
+    char endpoint[128]; /* eth: label of the endpoint that answered */
+    char detail[300];   /* cause of a backend failure: for the log, never sent */
 } dg_decision;
 
 /* What GET / reports. Strings are "" when the backend has no such value. */
 typedef struct {
-    const char *backend;            /* "eth", "static", "dev" */
-    char kms_contract[64];          /* as configured ("0x" + 40 hex, EIP-55 when known) */
-    char eth_rpc_url[160];          /* scheme://host[:port] of the first endpoint */
+    const char *backend;   /* "eth", "static", "dev" */
+    char kms_contract[64]; /* as configured ("0x" + 40 hex, EIP-55 when known) */
+    char eth_rpc_url[160]; /* scheme://host[:port] of the first endpoint */
     char gateway_app_id[DG_GATEWAY_MAX];
     uint64_t chain_id;
     char app_implementation[64];
-    const char *snapshot;           /* eth: the snapshot mode in use ("auto" resolved); NULL otherwise */
-    uint64_t snapshot_block;        /* eth: the block the answer was read at */
+    const char *snapshot;    /* eth: the snapshot mode in use ("auto" resolved); NULL otherwise */
+    uint64_t snapshot_block; /* eth: the block the answer was read at */
 } dg_policy_info;
 
 /* Counters for /metrics. */
@@ -69,7 +69,7 @@ typedef struct {
     unsigned long long snapshot_updates, snapshot_errors;
     int has_snapshot;
     uint64_t snapshot_block;
-    long long snapshot_age_ms;      /* since the last successful poll, -1 if never */
+    long long snapshot_age_ms;                 /* since the last successful poll, -1 if never */
     unsigned long long reloads, reload_errors; /* static backend */
 } dg_policy_stats;
 
@@ -86,29 +86,30 @@ typedef enum {
     DG_SNAP_SAFE,
     DG_SNAP_FINALIZED,
     DG_SNAP_CONFIRMATIONS, /* head minus `confirmations` */
-    DG_SNAP_AUTO /* resolved at start: FINALIZED when the chain answers the "finalized"
-                    tag, LATEST on local dev chains (chain id 31337 or 1337) and on
-                    chains without finality tags */
+    DG_SNAP_AUTO           /* resolved at start: FINALIZED when the chain answers the "finalized"
+                              tag, LATEST on local dev chains (chain id 31337 or 1337) and on
+                              chains without finality tags */
 } dg_snapshot_mode;
 
 typedef struct {
-    const char *const *rpc_urls;  /* nrpc endpoint URLs, tried in order */
+    const char *const *rpc_urls; /* nrpc endpoint URLs, tried in order */
     size_t nrpc;
-    const char *kms_contract;     /* DstackKms proxy address (40 hex, optional 0x) */
-    uint64_t chain_id;            /* 0 = learn at start; then pinned */
+    const char *kms_contract; /* DstackKms proxy address (40 hex, optional 0x) */
+    uint64_t chain_id;        /* 0 = learn at start; then pinned */
     dg_snapshot_mode snapshot;
-    uint64_t confirmations;       /* for DG_SNAP_CONFIRMATIONS */
-    long refresh_ms;              /* snapshot poll interval; 0 = 250 */
-    long rpc_timeout_ms;          /* per HTTP request; 0 = 1000 */
-    long deadline_ms;             /* whole decision; 0 = 3000 */
-    long max_snapshot_age_ms;     /* deny when the snapshot was not refreshed for this long; 0 = 10000 */
-    unsigned quorum;              /* 0/1 = failover; k = k identical answers */
-    size_t cache_entries;         /* decision cache size; 0 = 1024 */
-    long info_cache_ms;           /* GET / cache; 0 = 1000 */
-    size_t rpc_pool;              /* RPC clients for concurrent misses; 0 = 4 */
-    dg_policy_log_fn log;         /* may be NULL */
+    uint64_t confirmations; /* for DG_SNAP_CONFIRMATIONS */
+    long refresh_ms;        /* snapshot poll interval; 0 = 250 */
+    long rpc_timeout_ms;    /* per HTTP request; 0 = 1000 */
+    long deadline_ms;       /* whole decision; 0 = 3000 */
+    long
+        max_snapshot_age_ms; /* deny when the snapshot was not refreshed for this long; 0 = 10000 */
+    unsigned quorum;         /* 0/1 = failover; k = k identical answers */
+    size_t cache_entries;    /* decision cache size; 0 = 1024 */
+    long info_cache_ms;      /* GET / cache; 0 = 1000 */
+    size_t rpc_pool;         /* RPC clients for concurrent misses; 0 = 4 */
+    dg_policy_log_fn log;    /* may be NULL */
     void *log_ctx;
-    int async_start;              /* 1: return before the first snapshot (see below) */
+    int async_start; /* 1: return before the first snapshot (see below) */
 } dg_eth_policy_opts;
 
 /* Start the eth backend: its snapshot thread connects, learns or checks the

@@ -34,8 +34,7 @@
  * In:  data, len: the revert data (may be NULL when len is 0).
  *      outlen:    size of out (>= 1).
  */
-int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
-                     dg_err_code *klass);
+int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen, dg_err_code *klass);
 
 /* Same, from revert data as JSON-RPC error data gives it: "0x" + hex.
  * Malformed hex yields "malformed revert data" and returns 0. */

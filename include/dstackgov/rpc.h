@@ -52,10 +52,10 @@
 typedef struct dg_rpc dg_rpc;
 
 typedef struct {
-    long timeout_ms;  /* per HTTP request; 0 = default 5000 */
-    int retries;      /* extra rounds for reads after transport failures; -1 = none, 0 = default 2 */
-    long backoff_ms;  /* first backoff sleep, doubled each round; 0 = default 50 */
-    unsigned quorum;  /* 0/1 = first answer wins, failover in order; k = k identical answers */
+    long timeout_ms; /* per HTTP request; 0 = default 5000 */
+    int retries;     /* extra rounds for reads after transport failures; -1 = none, 0 = default 2 */
+    long backoff_ms; /* first backoff sleep, doubled each round; 0 = default 50 */
+    unsigned quorum; /* 0/1 = first answer wins, failover in order; k = k identical answers */
 } dg_rpc_opts;
 
 /* Create a client for one or more endpoints.

@@ -26,14 +26,14 @@
 typedef enum { DG_TOML_STRING, DG_TOML_INT, DG_TOML_BOOL, DG_TOML_ARRAY } dg_toml_type;
 
 typedef struct {
-    const char *key;   /* full dotted key, e.g. "eth.rpc_urls" */
+    const char *key; /* full dotted key, e.g. "eth.rpc_urls" */
     dg_toml_type type;
-    const char *str;   /* DG_TOML_STRING: NUL-terminated value (may not contain NUL) */
-    long long i;       /* DG_TOML_INT */
-    int b;             /* DG_TOML_BOOL: 0 or 1 */
-    char **items;      /* DG_TOML_ARRAY: strings */
+    const char *str; /* DG_TOML_STRING: NUL-terminated value (may not contain NUL) */
+    long long i;     /* DG_TOML_INT */
+    int b;           /* DG_TOML_BOOL: 0 or 1 */
+    char **items;    /* DG_TOML_ARRAY: strings */
     size_t nitems;
-    int line, col;     /* where the value starts (1-based), for messages */
+    int line, col;         /* where the value starts (1-based), for messages */
     int key_line, key_col; /* where the key starts */
 } dg_toml_entry;
 

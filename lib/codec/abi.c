@@ -43,7 +43,8 @@ void dg_abi_bool(dg_abi_value *v, int b) {
 void dg_abi_uint64(dg_abi_value *v, uint64_t x) {
     value_init(v, DG_ABI_UINT);
     v->bits_or_size = 64;
-    for (int i = 0; i < 8; i++) v->word[31 - i] = (uint8_t)(x >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        v->word[31 - i] = (uint8_t)(x >> (8 * i));
 }
 
 void dg_abi_int64(dg_abi_value *v, int64_t x) {
@@ -51,7 +52,8 @@ void dg_abi_int64(dg_abi_value *v, int64_t x) {
     v->bits_or_size = 64;
     uint64_t u = (uint64_t)x;
     memset(v->word, x < 0 ? 0xff : 0, 24);
-    for (int i = 0; i < 8; i++) v->word[31 - i] = (uint8_t)(u >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        v->word[31 - i] = (uint8_t)(u >> (8 * i));
 }
 
 void dg_abi_uint256(dg_abi_value *v, dg_u256 x) {
@@ -121,7 +123,8 @@ int dg_abi_fixed_array(dg_abi_value *v, size_t n) {
 
 void dg_abi_value_free(dg_abi_value *v) {
     if (!v) return;
-    for (size_t i = 0; i < v->nitems; i++) dg_abi_value_free(&v->items[i]);
+    for (size_t i = 0; i < v->nitems; i++)
+        dg_abi_value_free(&v->items[i]);
     free(v->items);
     free(v->data);
     memset(v, 0, sizeof *v);
@@ -144,9 +147,9 @@ const uint8_t *dg_abi_as_address(const dg_abi_value *v) {
 
 typedef struct abi_type {
     dg_abi_kind kind;
-    unsigned n;              /* uint/int bits, bytesN size, T[k] length, tuple arity */
-    struct abi_type *elem;   /* arrays */
-    struct abi_type *items;  /* tuple */
+    unsigned n;             /* uint/int bits, bytesN size, T[k] length, tuple arity */
+    struct abi_type *elem;  /* arrays */
+    struct abi_type *items; /* tuple */
 } abi_type;
 
 static void type_free(abi_type *t) {
@@ -154,13 +157,14 @@ static void type_free(abi_type *t) {
         type_free(t->elem);
         free(t->elem);
     }
-    for (unsigned i = 0; t->items && i < t->n; i++) type_free(&t->items[i]);
+    for (unsigned i = 0; t->items && i < t->n; i++)
+        type_free(&t->items[i]);
     free(t->items);
     memset(t, 0, sizeof *t);
 }
 
 typedef struct {
-    const char *s;   /* whole string, for messages */
+    const char *s; /* whole string, for messages */
     size_t pos;
     dg_err *err;
 } parser;
@@ -174,10 +178,12 @@ static int perr(parser *p, const char *what) {
 static long parse_num(parser *p) {
     const char *s = p->s + p->pos;
     size_t n = 0;
-    while (s[n] >= '0' && s[n] <= '9') n++;
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
     if (n == 0 || n > 6 || (n > 1 && s[0] == '0')) return -1;
     long v = 0;
-    for (size_t i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
     p->pos += n;
     return v;
 }
@@ -218,11 +224,12 @@ static int parse_base(parser *p, abi_type *t, int depth, int allow_empty) {
     static const struct {
         const char *name;
         dg_abi_kind kind;
-    } names[] = {{"address", DG_ABI_ADDRESS}, {"bool", DG_ABI_BOOL}, {"string", DG_ABI_STRING},
-                 {"bytes", DG_ABI_FIXED_BYTES}, {"uint", DG_ABI_UINT},     {"int", DG_ABI_INT}};
+    } names[] = {{"address", DG_ABI_ADDRESS},   {"bool", DG_ABI_BOOL}, {"string", DG_ABI_STRING},
+                 {"bytes", DG_ABI_FIXED_BYTES}, {"uint", DG_ABI_UINT}, {"int", DG_ABI_INT}};
     const char *s = p->s + p->pos;
     size_t n = 0;
-    while (s[n] >= 'a' && s[n] <= 'z') n++;
+    while (s[n] >= 'a' && s[n] <= 'z')
+        n++;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) != n || memcmp(s, names[i].name, n) != 0) continue;
         p->pos += n;
@@ -231,7 +238,9 @@ static int parse_base(parser *p, abi_type *t, int depth, int allow_empty) {
         long v = has_num ? parse_num(p) : 0;
         if (has_num && v < 0) return perr(p, "bad size");
         switch (t->kind) {
-        case DG_ABI_ADDRESS: case DG_ABI_BOOL: case DG_ABI_STRING:
+        case DG_ABI_ADDRESS:
+        case DG_ABI_BOOL:
+        case DG_ABI_STRING:
             if (has_num) return perr(p, "unexpected size");
             t->n = t->kind == DG_ABI_ADDRESS ? 160 : 0;
             return 1;
@@ -245,7 +254,8 @@ static int parse_base(parser *p, abi_type *t, int depth, int allow_empty) {
             return 1;
         default: /* uint, int */
             if (!has_num) v = 256;
-            if (v < 8 || v > 256 || v % 8) return perr(p, "integer size must be 8..256 in steps of 8");
+            if (v < 8 || v > 256 || v % 8)
+                return perr(p, "integer size must be 8..256 in steps of 8");
             t->n = (unsigned)v;
             return 1;
         }
@@ -312,15 +322,35 @@ static int parse_types(const char *s, abi_type *t, dg_err *err) {
 
 static void print_type(dg_buf *b, const abi_type *t) {
     switch (t->kind) {
-    case DG_ABI_UINT: dg_buf_printf(b, "uint%u", t->n); break;
-    case DG_ABI_INT: dg_buf_printf(b, "int%u", t->n); break;
-    case DG_ABI_ADDRESS: dg_buf_puts(b, "address"); break;
-    case DG_ABI_BOOL: dg_buf_puts(b, "bool"); break;
-    case DG_ABI_FIXED_BYTES: dg_buf_printf(b, "bytes%u", t->n); break;
-    case DG_ABI_BYTES: dg_buf_puts(b, "bytes"); break;
-    case DG_ABI_STRING: dg_buf_puts(b, "string"); break;
-    case DG_ABI_ARRAY: print_type(b, t->elem); dg_buf_puts(b, "[]"); break;
-    case DG_ABI_FIXED_ARRAY: print_type(b, t->elem); dg_buf_printf(b, "[%u]", t->n); break;
+    case DG_ABI_UINT:
+        dg_buf_printf(b, "uint%u", t->n);
+        break;
+    case DG_ABI_INT:
+        dg_buf_printf(b, "int%u", t->n);
+        break;
+    case DG_ABI_ADDRESS:
+        dg_buf_puts(b, "address");
+        break;
+    case DG_ABI_BOOL:
+        dg_buf_puts(b, "bool");
+        break;
+    case DG_ABI_FIXED_BYTES:
+        dg_buf_printf(b, "bytes%u", t->n);
+        break;
+    case DG_ABI_BYTES:
+        dg_buf_puts(b, "bytes");
+        break;
+    case DG_ABI_STRING:
+        dg_buf_puts(b, "string");
+        break;
+    case DG_ABI_ARRAY:
+        print_type(b, t->elem);
+        dg_buf_puts(b, "[]");
+        break;
+    case DG_ABI_FIXED_ARRAY:
+        print_type(b, t->elem);
+        dg_buf_printf(b, "[%u]", t->n);
+        break;
     case DG_ABI_TUPLE:
         dg_buf_push(b, '(');
         for (unsigned i = 0; i < t->n; i++) {
@@ -344,18 +374,27 @@ static const char *type_name(const abi_type *t, char *out, size_t cap) {
 
 static int type_dynamic(const abi_type *t) {
     switch (t->kind) {
-    case DG_ABI_BYTES: case DG_ABI_STRING: case DG_ABI_ARRAY: return 1;
-    case DG_ABI_FIXED_ARRAY: return type_dynamic(t->elem);
+    case DG_ABI_BYTES:
+    case DG_ABI_STRING:
+    case DG_ABI_ARRAY:
+        return 1;
+    case DG_ABI_FIXED_ARRAY:
+        return type_dynamic(t->elem);
     case DG_ABI_TUPLE:
         for (unsigned i = 0; i < t->n; i++)
             if (type_dynamic(&t->items[i])) return 1;
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
-static size_t sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
-static size_t sat_mul(size_t a, size_t b) { return b && a > SIZE_MAX / b ? SIZE_MAX : a * b; }
+static size_t sat_add(size_t a, size_t b) {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+static size_t sat_mul(size_t a, size_t b) {
+    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
 
 /* Bytes a value of type t occupies in its enclosing head (saturating). */
 static size_t type_head_size(const abi_type *t) {
@@ -363,7 +402,8 @@ static size_t type_head_size(const abi_type *t) {
     if (t->kind == DG_ABI_FIXED_ARRAY) return sat_mul(t->n, type_head_size(t->elem));
     if (t->kind == DG_ABI_TUPLE) {
         size_t s = 0;
-        for (unsigned i = 0; i < t->n; i++) s = sat_add(s, type_head_size(&t->items[i]));
+        for (unsigned i = 0; i < t->n; i++)
+            s = sat_add(s, type_head_size(&t->items[i]));
         return s;
     }
     return 32;
@@ -379,8 +419,8 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
            sig[n] == '$' || (n > 0 && sig[n] >= '0' && sig[n] <= '9'))
         n++;
     if (n == 0 || sig[n] != '(')
-        return dg_err_set(err, DG_ERR_INPUT,
-                          "abi: bad signature \"%.120s\": expected name(types)", sig);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: bad signature \"%.120s\": expected name(types)",
+                          sig);
     parser p = {sig, n, err};
     memset(t, 0, sizeof *t);
     if (!parse_type(&p, t, 0, 1)) {
@@ -454,12 +494,13 @@ static const char *word_problem(dg_abi_kind kind, unsigned n, const uint8_t w[32
         for (i = n; i < 32; i++)
             if (w[i]) return "bytesN has non-zero padding";
         return NULL;
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
 static const char *kind_name(dg_abi_kind k) {
-    static const char *const names[] = {"uint", "int", "address", "bool", "bytesN",
+    static const char *const names[] = {"uint",  "int",    "address",       "bool",        "bytesN",
                                         "bytes", "string", "dynamic array", "fixed array", "tuple"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "invalid value";
 }
@@ -495,8 +536,8 @@ static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_er
                           type_name(t, tn, sizeof tn), v->bits_or_size);
     const char *prob = word_problem(t->kind, t->n, v->word);
     if (prob)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", pa->s,
-                          type_name(t, tn, sizeof tn), prob);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", pa->s, type_name(t, tn, sizeof tn),
+                          prob);
     if ((t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING) && v->len && !v->data)
         return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", pa->s, v->len);
     if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && v->nitems != t->n)
@@ -519,13 +560,18 @@ static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_er
 static int val_dynamic(const dg_abi_value *v, int depth) {
     if (depth > 64) return 0;
     switch (v->kind) {
-    case DG_ABI_BYTES: case DG_ABI_STRING: case DG_ABI_ARRAY: return 1;
-    case DG_ABI_FIXED_ARRAY: return v->nitems ? val_dynamic(&v->items[0], depth + 1) : 0;
+    case DG_ABI_BYTES:
+    case DG_ABI_STRING:
+    case DG_ABI_ARRAY:
+        return 1;
+    case DG_ABI_FIXED_ARRAY:
+        return v->nitems ? val_dynamic(&v->items[0], depth + 1) : 0;
     case DG_ABI_TUPLE:
         for (size_t i = 0; i < v->nitems; i++)
             if (val_dynamic(&v->items[i], depth + 1)) return 1;
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -533,7 +579,8 @@ static size_t val_head_size(const dg_abi_value *v, int depth) {
     if (depth > 64 || val_dynamic(v, depth)) return 32;
     if (v->kind == DG_ABI_FIXED_ARRAY || v->kind == DG_ABI_TUPLE) {
         size_t s = 0;
-        for (size_t i = 0; i < v->nitems; i++) s = sat_add(s, val_head_size(&v->items[i], depth + 1));
+        for (size_t i = 0; i < v->nitems; i++)
+            s = sat_add(s, val_head_size(&v->items[i], depth + 1));
         return s;
     }
     return 32;
@@ -541,7 +588,8 @@ static size_t val_head_size(const dg_abi_value *v, int depth) {
 
 static void put_word_size(dg_buf *b, size_t x) {
     uint8_t w[32] = {0};
-    for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)((uint64_t)x >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        w[31 - i] = (uint8_t)((uint64_t)x >> (8 * i));
     dg_buf_append(b, w, 32);
 }
 
@@ -551,12 +599,17 @@ static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_
 static int enc_value(dg_buf *out, const dg_abi_value *v, int depth, dg_err *err) {
     if (depth > 64) return dg_err_set(err, DG_ERR_INPUT, "abi: value nested too deeply");
     switch (v->kind) {
-    case DG_ABI_UINT: case DG_ABI_INT: case DG_ABI_ADDRESS: case DG_ABI_BOOL:
+    case DG_ABI_UINT:
+    case DG_ABI_INT:
+    case DG_ABI_ADDRESS:
+    case DG_ABI_BOOL:
     case DG_ABI_FIXED_BYTES:
         dg_buf_append(out, v->word, 32);
         return 1;
-    case DG_ABI_BYTES: case DG_ABI_STRING:
-        if (v->len && !v->data) return dg_err_set(err, DG_ERR_INPUT, "abi: bytes value without data");
+    case DG_ABI_BYTES:
+    case DG_ABI_STRING:
+        if (v->len && !v->data)
+            return dg_err_set(err, DG_ERR_INPUT, "abi: bytes value without data");
         put_word_size(out, v->len);
         dg_buf_append(out, v->data, v->len);
         dg_buf_zeros(out, (32 - v->len % 32) % 32);
@@ -598,7 +651,8 @@ static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_
     if (ok) {
         dg_buf_append(out, head.data, head.len);
         dg_buf_append(out, tail.data, tail.len);
-        if (head.oom || tail.oom || out->oom) ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
+        if (head.oom || tail.oom || out->oom)
+            ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     }
     dg_buf_free(&head);
     dg_buf_free(&tail);
@@ -638,8 +692,7 @@ int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args
     return ok;
 }
 
-int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args,
-                       dg_err *err) {
+int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args, dg_err *err) {
     size_t namelen = 0;
     abi_type t = {0};
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
@@ -695,7 +748,8 @@ static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, si
     for (int i = 0; i < 24; i++)
         if (w[i]) return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
     uint64_t v = 0;
-    for (int i = 24; i < 32; i++) v = (v << 8) | w[i];
+    for (int i = 24; i < 32; i++)
+        v = (v << 8) | w[i];
     if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
     *out = (size_t)v;
     return 1;
@@ -710,7 +764,7 @@ static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t
     size_t p = start;
     for (size_t i = 0; i < n; i++) {
         const abi_type *t = types ? &types[i] : elem;
-        size_t old = !types ? path_push(&d->pa, "[%zu]", i)
+        size_t old = !types    ? path_push(&d->pa, "[%zu]", i)
                      : d->pa.n ? path_push(&d->pa, ".%zu", i)
                                : path_push(&d->pa, "value %zu", i + 1);
         int ok;
@@ -718,7 +772,8 @@ static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t
             size_t off = 0;
             ok = read_size(d, t, p, "offset", &off);
             if (ok && off > d->len - start) {
-                ok = derr(d, t, p, "offset 0x%zx is past the end of the data (%zu bytes)", off, d->len);
+                ok = derr(d, t, p, "offset 0x%zx is past the end of the data (%zu bytes)", off,
+                          d->len);
             }
             if (ok) ok = dec_value(d, t, start + off, &out[i]);
         } else {
@@ -733,7 +788,8 @@ static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t
 
 static int take_node(dec *d, const abi_type *t, size_t pos, size_t k) {
     if (k > d->nodes_left)
-        return derr(d, t, pos, "%zu values do not fit in %zu bytes of data (offsets alias)", k, d->len);
+        return derr(d, t, pos, "%zu values do not fit in %zu bytes of data (offsets alias)", k,
+                    d->len);
     d->nodes_left -= k;
     return 1;
 }
@@ -749,7 +805,10 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
     if (t->kind != DG_ABI_TUPLE && t->kind != DG_ABI_FIXED_ARRAY && !take_node(d, t, pos, 1))
         return 0;
     switch (t->kind) {
-    case DG_ABI_UINT: case DG_ABI_INT: case DG_ABI_ADDRESS: case DG_ABI_BOOL:
+    case DG_ABI_UINT:
+    case DG_ABI_INT:
+    case DG_ABI_ADDRESS:
+    case DG_ABI_BOOL:
     case DG_ABI_FIXED_BYTES: {
         if (pos > d->len || d->len - pos < 32)
             return derr(d, t, pos, "value runs past the end of the data (%zu bytes)", d->len);
@@ -758,12 +817,14 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         if (prob) return derr(d, t, pos, "%s", prob);
         return 1;
     }
-    case DG_ABI_BYTES: case DG_ABI_STRING: {
+    case DG_ABI_BYTES:
+    case DG_ABI_STRING: {
         size_t n;
         if (!read_size(d, t, pos, "length", &n)) return 0;
         size_t avail = d->len - pos - 32;
         if (n > avail)
-            return derr(d, t, pos, "length %zu runs past the end of the data (%zu bytes left)", n, avail);
+            return derr(d, t, pos, "length %zu runs past the end of the data (%zu bytes left)", n,
+                        avail);
         /* the tail is zero-padded to a whole word, as every encoder writes it */
         size_t pad = (32 - n % 32) % 32;
         if (pad > avail - n)
@@ -773,7 +834,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
             if (d->data[pos + 32 + n + i])
                 return derr(d, t, pos, "non-zero padding after %zu bytes", n);
         if (n > d->bytes_left)
-            return derr(d, t, pos, "length %zu exceeds the data size %zu (offsets alias)", n, d->len);
+            return derr(d, t, pos, "length %zu exceeds the data size %zu (offsets alias)", n,
+                        d->len);
         d->bytes_left -= n;
         out->data = malloc(n + 1);
         if (!out->data) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
@@ -788,7 +850,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         size_t avail = d->len - pos - 32;
         size_t hs = type_head_size(t->elem);
         if (n > avail / hs)
-            return derr(d, t, pos, "%zu items run past the end of the data (%zu bytes left)", n, avail);
+            return derr(d, t, pos, "%zu items run past the end of the data (%zu bytes left)", n,
+                        avail);
         if (!take_node(d, t, pos, n)) return 0;
         d->nodes_left += n; /* only checked here; the items take their own */
         if (n) {
@@ -798,7 +861,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         out->nitems = n;
         return dec_items(d, NULL, t->elem, n, pos + 32, out->items);
     }
-    case DG_ABI_FIXED_ARRAY: case DG_ABI_TUPLE: {
+    case DG_ABI_FIXED_ARRAY:
+    case DG_ABI_TUPLE: {
         size_t n = t->n;
         /* the container's own head: its items' slots (not the single
          * offset slot a dynamic container takes in its parent) */
@@ -806,7 +870,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         if (t->kind == DG_ABI_FIXED_ARRAY)
             hs = sat_mul(n, type_head_size(t->elem));
         else
-            for (size_t i = 0; i < n; i++) hs = sat_add(hs, type_head_size(&t->items[i]));
+            for (size_t i = 0; i < n; i++)
+                hs = sat_add(hs, type_head_size(&t->items[i]));
         if (pos > d->len || hs > d->len - pos)
             return derr(d, t, pos, "needs %zu bytes but only %zu remain", hs,
                         pos > d->len ? (size_t)0 : d->len - pos);

@@ -25,7 +25,8 @@ void dg_buf_free(dg_buf *b) {
 void dg_buf_wipe(dg_buf *b) {
     if (b->data) {
         volatile uint8_t *p = b->data;
-        for (size_t i = 0; i < b->cap; i++) p[i] = 0;
+        for (size_t i = 0; i < b->cap; i++)
+            p[i] = 0;
     }
     dg_buf_free(b);
 }
@@ -39,7 +40,8 @@ int dg_buf_reserve(dg_buf *b, size_t extra) {
     size_t need = b->len + extra + 1; /* +1 keeps room for a NUL */
     if (need <= b->cap) return 1;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     uint8_t *p = realloc(b->data, cap);
     if (!p) {
         b->oom = 1;

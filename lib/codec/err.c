@@ -30,9 +30,12 @@ int dg_err_wrap(dg_err *err, const char *fmt, ...) {
     /* assemble by hand: truncation is intended, and snprintf would warn */
     size_t n = strnlen(prefix, sizeof prefix), m = strnlen(old, sizeof old - 1);
     size_t cap = sizeof err->msg - 1, k = 0;
-    for (size_t i = 0; i < n && k < cap; i++) err->msg[k++] = prefix[i];
-    for (size_t i = 0; i < 2 && k < cap; i++) err->msg[k++] = ": "[i];
-    for (size_t i = 0; i < m && k < cap; i++) err->msg[k++] = old[i];
+    for (size_t i = 0; i < n && k < cap; i++)
+        err->msg[k++] = prefix[i];
+    for (size_t i = 0; i < 2 && k < cap; i++)
+        err->msg[k++] = ": "[i];
+    for (size_t i = 0; i < m && k < cap; i++)
+        err->msg[k++] = old[i];
     err->msg[k] = 0;
     return 0;
 }

@@ -59,8 +59,7 @@ int dg_hex_decode_var(const char *s, size_t slen, dg_buf *out, dg_err *err) {
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "missing hex value");
     size_t p = skip_prefix(s, slen);
     size_t nd = slen - p;
-    if (nd % 2)
-        return dg_err_set(err, DG_ERR_INPUT, "odd number of hex digits (%zu)", nd);
+    if (nd % 2) return dg_err_set(err, DG_ERR_INPUT, "odd number of hex digits (%zu)", nd);
     if (!check_digits(s + p, nd, p, err)) return 0;
     if (!dg_buf_reserve(out, nd / 2))
         return dg_err_set(err, DG_ERR_NOMEM, "out of memory decoding %zu hex digits", nd);

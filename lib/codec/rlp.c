@@ -18,9 +18,11 @@ static size_t make_header(uint8_t hdr[9], uint8_t base, size_t n) {
     }
     uint8_t len[8];
     size_t k = 0;
-    for (size_t v = n; v; v >>= 8) len[k++] = (uint8_t)v;
+    for (size_t v = n; v; v >>= 8)
+        len[k++] = (uint8_t)v;
     hdr[0] = (uint8_t)(base + 55 + k);
-    for (size_t i = 0; i < k; i++) hdr[1 + i] = len[k - 1 - i];
+    for (size_t i = 0; i < k; i++)
+        hdr[1 + i] = len[k - 1 - i];
     return 1 + k;
 }
 
@@ -66,7 +68,8 @@ int dg_rlp_list_end(dg_buf *b, size_t mark) {
  * outermost input, used only in messages. */
 static int decode_at(const uint8_t *in, size_t inlen, size_t base, dg_rlp_item *item,
                      size_t *consumed, dg_err *err) {
-    if (inlen == 0) return dg_err_set(err, DG_ERR_INPUT, "rlp: no item at byte %zu (input ends)", base);
+    if (inlen == 0)
+        return dg_err_set(err, DG_ERR_INPUT, "rlp: no item at byte %zu (input ends)", base);
     uint8_t b0 = in[0];
     size_t hlen, plen;
     int is_list = b0 >= 0xc0;
@@ -86,9 +89,10 @@ static int decode_at(const uint8_t *in, size_t inlen, size_t base, dg_rlp_item *
                               "rlp: %s at byte %zu declares %zu bytes but only %zu remain",
                               is_list ? "list" : "string", base, plen, inlen - 1);
         if (!is_list && plen == 1 && in[1] < 0x80)
-            return dg_err_set(err, DG_ERR_INPUT,
-                              "rlp: non-canonical single byte 0x%02x at byte %zu (must be encoded as itself)",
-                              in[1], base);
+            return dg_err_set(
+                err, DG_ERR_INPUT,
+                "rlp: non-canonical single byte 0x%02x at byte %zu (must be encoded as itself)",
+                in[1], base);
     } else {
         size_t lenlen = (size_t)(b0 - short_base - 55);
         if (lenlen > inlen - 1)
@@ -97,11 +101,13 @@ static int decode_at(const uint8_t *in, size_t inlen, size_t base, dg_rlp_item *
                               is_list ? "list" : "string", base, inlen - 1, lenlen);
         if (in[1] == 0)
             return dg_err_set(err, DG_ERR_INPUT,
-                              "rlp: non-canonical length with a leading zero byte at byte %zu", base);
+                              "rlp: non-canonical length with a leading zero byte at byte %zu",
+                              base);
         if (lenlen > sizeof(size_t))
             return dg_err_set(err, DG_ERR_INPUT, "rlp: length at byte %zu is too large", base);
         plen = 0;
-        for (size_t i = 0; i < lenlen; i++) plen = (plen << 8) | in[1 + i];
+        for (size_t i = 0; i < lenlen; i++)
+            plen = (plen << 8) | in[1 + i];
         if (plen <= 55)
             return dg_err_set(err, DG_ERR_INPUT,
                               "rlp: non-canonical long header for a %zu-byte payload at byte %zu",
@@ -126,7 +132,8 @@ int dg_rlp_decode(const uint8_t *in, size_t inlen, dg_rlp_item *item, size_t *co
     if (!in && inlen) return dg_err_set(err, DG_ERR_INPUT, "rlp: no input");
     if (!decode_at(in, inlen, 0, &it, &used, err)) return 0;
     if (!consumed && used != inlen)
-        return dg_err_set(err, DG_ERR_INPUT, "rlp: %zu trailing bytes after the item", inlen - used);
+        return dg_err_set(err, DG_ERR_INPUT, "rlp: %zu trailing bytes after the item",
+                          inlen - used);
     *item = it;
     if (consumed) *consumed = used;
     return 1;
@@ -171,7 +178,8 @@ static int check_int(const dg_rlp_item *item, size_t maxlen, const char *what, d
 int dg_rlp_to_u64(const dg_rlp_item *item, uint64_t *out, dg_err *err) {
     if (!check_int(item, 8, "64 bits", err)) return 0;
     uint64_t v = 0;
-    for (size_t i = 0; i < item->len; i++) v = (v << 8) | item->payload[i];
+    for (size_t i = 0; i < item->len; i++)
+        v = (v << 8) | item->payload[i];
     *out = v;
     return 1;
 }

@@ -35,7 +35,9 @@ typedef struct {
     dg_err *err;
 } cur;
 
-static int col(const cur *c) { return (int)(c->p - c->line_start) + 1; }
+static int col(const cur *c) {
+    return (int)(c->p - c->line_start) + 1;
+}
 
 __attribute__((format(printf, 2, 3))) static int fail(cur *c, const char *fmt, ...) {
     char m[400];
@@ -47,7 +49,8 @@ __attribute__((format(printf, 2, 3))) static int fail(cur *c, const char *fmt, .
 }
 
 static void skip_sp(cur *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+        c->p++;
 }
 
 /* Skip spaces and a comment; stop before the newline. */
@@ -57,7 +60,10 @@ static int skip_sp_comment(cur *c) {
         while (c->p < c->end && *c->p != '\n') {
             unsigned char ch = (unsigned char)*c->p;
             if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-                if (ch == '\r' && c->p + 1 < c->end && c->p[1] == '\n') { c->p++; continue; }
+                if (ch == '\r' && c->p + 1 < c->end && c->p[1] == '\n') {
+                    c->p++;
+                    continue;
+                }
                 return fail(c, "control character in comment");
             }
             c->p++;
@@ -82,7 +88,8 @@ static int end_of_line(cur *c) {
 static int skip_ws_nl(cur *c) {
     for (;;) {
         if (!skip_sp_comment(c)) return 0;
-        if (c->p < c->end && (*c->p == '\n' || (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n'))) {
+        if (c->p < c->end &&
+            (*c->p == '\n' || (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n'))) {
             if (*c->p == '\r') c->p++;
             c->p++;
             c->line++;
@@ -94,8 +101,8 @@ static int skip_ws_nl(cur *c) {
 }
 
 static int is_bare(char ch) {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-           ch == '-';
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-';
 }
 
 static int hexv(char ch) {
@@ -106,7 +113,8 @@ static int hexv(char ch) {
 }
 
 static void put_utf8(dg_buf *b, unsigned long cp) {
-    if (cp < 0x80) dg_buf_push(b, (uint8_t)cp);
+    if (cp < 0x80)
+        dg_buf_push(b, (uint8_t)cp);
     else if (cp < 0x800) {
         dg_buf_push(b, (uint8_t)(0xC0 | (cp >> 6)));
         dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
@@ -127,10 +135,20 @@ static size_t utf8_len(const cur *c) {
     const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
     unsigned ch = p[0], cp, min;
     size_t need;
-    if (ch >= 0xC2 && ch <= 0xDF) { need = 1; cp = ch & 0x1F; min = 0x80; }
-    else if (ch >= 0xE0 && ch <= 0xEF) { need = 2; cp = ch & 0x0F; min = 0x800; }
-    else if (ch >= 0xF0 && ch <= 0xF4) { need = 3; cp = ch & 0x07; min = 0x10000; }
-    else return 0;
+    if (ch >= 0xC2 && ch <= 0xDF) {
+        need = 1;
+        cp = ch & 0x1F;
+        min = 0x80;
+    } else if (ch >= 0xE0 && ch <= 0xEF) {
+        need = 2;
+        cp = ch & 0x0F;
+        min = 0x800;
+    } else if (ch >= 0xF0 && ch <= 0xF4) {
+        need = 3;
+        cp = ch & 0x07;
+        min = 0x10000;
+    } else
+        return 0;
     if ((size_t)(end - p) < need + 1) return 0;
     for (size_t i = 1; i <= need; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;
@@ -143,12 +161,16 @@ static size_t utf8_len(const cur *c) {
 /* Parse a basic or literal string at c->p into b (NUL-terminated). */
 static int parse_string(cur *c, dg_buf *b) {
     char q = *c->p;
-    if (c->end - c->p >= 3 && c->p[1] == q && c->p[2] == q) return fail(c, "multi-line strings are not supported");
+    if (c->end - c->p >= 3 && c->p[1] == q && c->p[2] == q)
+        return fail(c, "multi-line strings are not supported");
     c->p++;
     for (;;) {
         if (c->p >= c->end || *c->p == '\n' || *c->p == '\r') return fail(c, "unterminated string");
         unsigned char ch = (unsigned char)*c->p;
-        if (ch == (unsigned char)q) { c->p++; break; }
+        if (ch == (unsigned char)q) {
+            c->p++;
+            break;
+        }
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return fail(c, "control character in string");
         if (ch >= 0x80) {
             size_t k = utf8_len(c);
@@ -162,16 +184,35 @@ static int parse_string(cur *c, dg_buf *b) {
             char e = c->p[1];
             int digits = 0;
             switch (e) {
-            case 'b': dg_buf_push(b, '\b'); break;
-            case 't': dg_buf_push(b, '\t'); break;
-            case 'n': dg_buf_push(b, '\n'); break;
-            case 'f': dg_buf_push(b, '\f'); break;
-            case 'r': dg_buf_push(b, '\r'); break;
-            case '"': dg_buf_push(b, '"'); break;
-            case '\\': dg_buf_push(b, '\\'); break;
-            case 'u': digits = 4; break;
-            case 'U': digits = 8; break;
-            default: return fail(c, "invalid escape '\\%c'", e >= 0x20 && e < 0x7f ? e : '?');
+            case 'b':
+                dg_buf_push(b, '\b');
+                break;
+            case 't':
+                dg_buf_push(b, '\t');
+                break;
+            case 'n':
+                dg_buf_push(b, '\n');
+                break;
+            case 'f':
+                dg_buf_push(b, '\f');
+                break;
+            case 'r':
+                dg_buf_push(b, '\r');
+                break;
+            case '"':
+                dg_buf_push(b, '"');
+                break;
+            case '\\':
+                dg_buf_push(b, '\\');
+                break;
+            case 'u':
+                digits = 4;
+                break;
+            case 'U':
+                digits = 8;
+                break;
+            default:
+                return fail(c, "invalid escape '\\%c'", e >= 0x20 && e < 0x7f ? e : '?');
             }
             if (digits) {
                 unsigned long cp = 0;
@@ -218,9 +259,11 @@ static int parse_key(cur *c, dg_buf *b) {
             dg_buf_append(b, part.data, part.len - 1);
             dg_buf_free(&part);
         } else if (is_bare(*c->p)) {
-            while (c->p < c->end && is_bare(*c->p)) dg_buf_push(b, (uint8_t)*c->p++);
+            while (c->p < c->end && is_bare(*c->p))
+                dg_buf_push(b, (uint8_t)*c->p++);
         } else
-            return fail(c, "expected a key, found '%c'", *c->p >= 0x20 && *c->p < 0x7f ? *c->p : '?');
+            return fail(c, "expected a key, found '%c'",
+                        *c->p >= 0x20 && *c->p < 0x7f ? *c->p : '?');
         if (b->len > MAX_KEY) return fail(c, "key too long");
         skip_sp(c);
         if (c->p < c->end && *c->p == '.') {
@@ -295,12 +338,14 @@ static int parse_int(cur *c, long long *out) {
     if (*c->p == '+' || *c->p == '-') neg = *c->p++ == '-';
     if (c->p >= c->end || *c->p < '0' || *c->p > '9') {
         c->p = s;
-        return fail(c, "unsupported value (expected a string, integer, boolean or array of strings)");
+        return fail(c,
+                    "unsupported value (expected a string, integer, boolean or array of strings)");
     }
     if (*c->p == '0' && c->p + 1 < c->end && (is_bare(c->p[1]) || c->p[1] == '.')) {
         if (c->p[1] == 'x' || c->p[1] == 'o' || c->p[1] == 'b')
             return fail(c, "only decimal integers are supported");
-        if ((c->p[1] >= '0' && c->p[1] <= '9') || c->p[1] == '_') return fail(c, "leading zeros are not allowed");
+        if ((c->p[1] >= '0' && c->p[1] <= '9') || c->p[1] == '_')
+            return fail(c, "leading zeros are not allowed");
     }
     int prev_digit = 0;
     while (c->p < c->end && ((*c->p >= '0' && *c->p <= '9') || *c->p == '_')) {
@@ -317,14 +362,16 @@ static int parse_int(cur *c, long long *out) {
         prev_digit = 1;
         c->p++;
     }
-    if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E' || *c->p == ':' || *c->p == '-' ||
-                          is_bare(*c->p))) {
+    if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E' || *c->p == ':' ||
+                          *c->p == '-' || is_bare(*c->p))) {
         c->p = s;
         return fail(c, "unsupported value (floats, dates and times are not supported)");
     }
-    if ((!neg && v > (unsigned long long)LLONG_MAX) || (neg && v > (unsigned long long)LLONG_MAX + 1))
+    if ((!neg && v > (unsigned long long)LLONG_MAX) ||
+        (neg && v > (unsigned long long)LLONG_MAX + 1))
         return fail(c, "integer out of range");
-    *out = neg ? (v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v) : (long long)v;
+    *out =
+        neg ? (v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v) : (long long)v;
     return 1;
 }
 
@@ -354,14 +401,16 @@ static dg_toml_entry *new_entry(cur *c) {
 static void entry_free(dg_toml_entry *e) {
     free((char *)e->key);
     free((char *)e->str);
-    for (size_t i = 0; i < e->nitems; i++) free(e->items[i]);
+    for (size_t i = 0; i < e->nitems; i++)
+        free(e->items[i]);
     free(e->items);
 }
 
 static int parse_value(cur *c, dg_toml_entry *e) {
     e->line = c->line;
     e->col = col(c);
-    if (c->p >= c->end || *c->p == '\n' || *c->p == '\r' || *c->p == '#') return fail(c, "expected a value");
+    if (c->p >= c->end || *c->p == '\n' || *c->p == '\r' || *c->p == '#')
+        return fail(c, "expected a value");
     char ch = *c->p;
     if (ch == '"' || ch == '\'') {
         dg_buf b;
@@ -380,7 +429,10 @@ static int parse_value(cur *c, dg_toml_entry *e) {
         for (;;) {
             if (!skip_ws_nl(c)) return 0;
             if (c->p >= c->end) return fail(c, "unterminated array");
-            if (*c->p == ']') { c->p++; return 1; }
+            if (*c->p == ']') {
+                c->p++;
+                return 1;
+            }
             if (*c->p != '"' && *c->p != '\'') return fail(c, "arrays may only hold strings");
             dg_buf b;
             dg_buf_init(&b);
@@ -396,19 +448,27 @@ static int parse_value(cur *c, dg_toml_entry *e) {
             e->items = ni;
             e->items[e->nitems++] = (char *)b.data;
             if (!skip_ws_nl(c)) return 0;
-            if (c->p < c->end && *c->p == ',') { c->p++; continue; }
-            if (c->p < c->end && *c->p == ']') { c->p++; return 1; }
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (c->p < c->end && *c->p == ']') {
+                c->p++;
+                return 1;
+            }
             return fail(c, "expected ',' or ']' in array");
         }
     }
     if (ch == '{') return fail(c, "inline tables are not supported");
-    if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0 && (c->end - c->p == 4 || !is_bare(c->p[4]))) {
+    if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0 &&
+        (c->end - c->p == 4 || !is_bare(c->p[4]))) {
         e->type = DG_TOML_BOOL;
         e->b = 1;
         c->p += 4;
         return 1;
     }
-    if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0 && (c->end - c->p == 5 || !is_bare(c->p[5]))) {
+    if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0 &&
+        (c->end - c->p == 5 || !is_bare(c->p[5]))) {
         e->type = DG_TOML_BOOL;
         e->b = 0;
         c->p += 5;
@@ -444,7 +504,8 @@ static int parse_doc(cur *c) {
         }
         if (*c->p == '[') {
             int hl = c->line, hc = col(c);
-            if (c->p + 1 < c->end && c->p[1] == '[') return fail(c, "arrays of tables are not supported");
+            if (c->p + 1 < c->end && c->p[1] == '[')
+                return fail(c, "arrays of tables are not supported");
             c->p++;
             dg_buf k;
             dg_buf_init(&k);
@@ -459,10 +520,12 @@ static int parse_doc(cur *c) {
             }
             c->p++;
             const char *name = (const char *)k.data;
-            int bad = table_known(c->doc, name) || find_entry(c->doc, name) || has_prefix_use(c->doc, name);
+            int bad = table_known(c->doc, name) || find_entry(c->doc, name) ||
+                      has_prefix_use(c->doc, name);
             if (bad) {
-                dg_err_set(c->err, DG_ERR_CONFIG, "line %d, column %d: table [%s] defined twice or used as a value",
-                           hl, hc, name);
+                dg_err_set(c->err, DG_ERR_CONFIG,
+                           "line %d, column %d: table [%s] defined twice or used as a value", hl,
+                           hc, name);
                 dg_buf_free(&k);
                 return 0;
             }
@@ -489,7 +552,8 @@ static int parse_doc(cur *c) {
         }
         dg_buf_free(&k);
         if (find_entry(c->doc, full) || table_known(c->doc, full) || has_prefix_use(c->doc, full)) {
-            dg_err_set(c->err, DG_ERR_CONFIG, "line %d, column %d: key '%s' defined twice", kl, kc, full);
+            dg_err_set(c->err, DG_ERR_CONFIG, "line %d, column %d: key '%s' defined twice", kl, kc,
+                       full);
             free(full);
             return 0;
         }
@@ -517,9 +581,11 @@ static int parse_doc(cur *c) {
 
 void dg_toml_free(dg_toml *doc) {
     if (!doc) return;
-    for (size_t i = 0; i < doc->n; i++) entry_free(&doc->e[i]);
+    for (size_t i = 0; i < doc->n; i++)
+        entry_free(&doc->e[i]);
     free(doc->e);
-    for (size_t i = 0; i < doc->ntables; i++) free(doc->tables[i]);
+    for (size_t i = 0; i < doc->ntables; i++)
+        free(doc->tables[i]);
     free(doc->tables);
     free(doc);
 }
@@ -535,7 +601,8 @@ int dg_toml_parse(const char *text, size_t len, dg_toml **out, dg_err *err) {
                 line++;
                 ls = q + 1;
             }
-        return dg_err_set(err, DG_ERR_CONFIG, "line %d, column %d: NUL byte", line, (int)(z - ls) + 1);
+        return dg_err_set(err, DG_ERR_CONFIG, "line %d, column %d: NUL byte", line,
+                          (int)(z - ls) + 1);
     }
     dg_toml *d = calloc(1, sizeof *d);
     if (!d) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -578,8 +645,14 @@ int dg_toml_parse_file(const char *path, dg_toml **out, dg_err *err) {
     return 1;
 }
 
-size_t dg_toml_count(const dg_toml *doc) { return doc ? doc->n : 0; }
+size_t dg_toml_count(const dg_toml *doc) {
+    return doc ? doc->n : 0;
+}
 
-const dg_toml_entry *dg_toml_at(const dg_toml *doc, size_t i) { return doc && i < doc->n ? &doc->e[i] : NULL; }
+const dg_toml_entry *dg_toml_at(const dg_toml *doc, size_t i) {
+    return doc && i < doc->n ? &doc->e[i] : NULL;
+}
 
-const dg_toml_entry *dg_toml_get(const dg_toml *doc, const char *key) { return doc ? find_entry(doc, key) : NULL; }
+const dg_toml_entry *dg_toml_get(const dg_toml *doc, const char *key) {
+    return doc ? find_entry(doc, key) : NULL;
+}

@@ -93,12 +93,14 @@ int dg_u256_cmp(dg_u256 a, dg_u256 b) {
 }
 
 void dg_u256_to_be(dg_u256 v, uint8_t out[32]) {
-    for (int i = 0; i < 32; i++) out[31 - i] = (uint8_t)(v.w[i / 8] >> (8 * (i % 8)));
+    for (int i = 0; i < 32; i++)
+        out[31 - i] = (uint8_t)(v.w[i / 8] >> (8 * (i % 8)));
 }
 
 dg_u256 dg_u256_from_be(const uint8_t in[32]) {
     dg_u256 r = {{0, 0, 0, 0}};
-    for (int i = 0; i < 32; i++) r.w[i / 8] |= (uint64_t)in[31 - i] << (8 * (i % 8));
+    for (int i = 0; i < 32; i++)
+        r.w[i / 8] |= (uint64_t)in[31 - i] << (8 * (i % 8));
     return r;
 }
 
@@ -118,7 +120,8 @@ size_t dg_u256_to_min_be(dg_u256 v, uint8_t out[32]) {
     uint8_t be[32];
     dg_u256_to_be(v, be);
     size_t z = 0;
-    while (z < 32 && be[z] == 0) z++;
+    while (z < 32 && be[z] == 0)
+        z++;
     memcpy(out, be + z, 32 - z);
     return 32 - z;
 }
@@ -129,7 +132,8 @@ void dg_u256_to_dec(dg_u256 v, char out[DG_U256_DEC_LEN]) {
     do {
         tmp[n++] = (char)('0' + dg_u256_div_u64(&v, v, 10));
     } while (!dg_u256_is_zero(v));
-    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
     out[n] = 0;
 }
 
@@ -160,7 +164,8 @@ void dg_u256_format_units(dg_u256 v, unsigned decimals, char out[DG_U256_UNITS_L
         /* 0.000ddd */
         out[o++] = '0';
         out[o++] = '.';
-        for (size_t i = 0; i < decimals - n; i++) out[o++] = '0';
+        for (size_t i = 0; i < decimals - n; i++)
+            out[o++] = '0';
         memcpy(out + o, dec, n);
         o += n;
     } else {
@@ -174,7 +179,8 @@ void dg_u256_format_units(dg_u256 v, unsigned decimals, char out[DG_U256_UNITS_L
     }
     out[o] = 0;
     if (decimals && strchr(out, '.')) {
-        while (o > 0 && out[o - 1] == '0') out[--o] = 0;
+        while (o > 0 && out[o - 1] == '0')
+            out[--o] = 0;
         if (o > 0 && out[o - 1] == '.') out[--o] = 0;
     }
 }
@@ -241,18 +247,21 @@ int dg_u256_parse_amount(const char *s, dg_u256 *wei, dg_err *err) {
     if (!s || !*s) return dg_err_set(err, DG_ERR_INPUT, "empty amount");
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return dg_u256_parse(s, wei, err);
     size_t i = 0, ni, nf = 0;
-    while (s[i] >= '0' && s[i] <= '9') i++;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
     ni = i;
     const char *frac = NULL;
     if (s[i] == '.') {
         frac = s + i + 1;
         i++;
-        while (s[i] >= '0' && s[i] <= '9') i++;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
         nf = (size_t)(s + i - frac);
     }
     if (ni == 0 && nf == 0)
         return dg_err_set(err, DG_ERR_INPUT, "amount \"%.64s\" does not start with a number", s);
-    while (s[i] == ' ') i++;
+    while (s[i] == ' ')
+        i++;
     const char *unit = s + i;
     int have_unit = *unit != 0;
     unsigned decimals = 0;
@@ -266,19 +275,21 @@ int dg_u256_parse_amount(const char *s, dg_u256 *wei, dg_err *err) {
         decimals = k_units[u].decimals;
     }
     /* trailing zeros of the fraction carry no value */
-    while (nf > 0 && frac[nf - 1] == '0') nf--;
+    while (nf > 0 && frac[nf - 1] == '0')
+        nf--;
     if (nf > decimals) {
         if (!have_unit)
-            return dg_err_set(err, DG_ERR_INPUT,
-                              "amount \"%.64s\" has a fraction but no unit (add wei, gwei or ether)",
-                              s);
+            return dg_err_set(
+                err, DG_ERR_INPUT,
+                "amount \"%.64s\" has a fraction but no unit (add wei, gwei or ether)", s);
         return dg_err_set(err, DG_ERR_INPUT,
                           "amount \"%.64s\" is finer than 1 wei (at most %u decimals for %s)", s,
                           decimals, unit);
     }
     dg_u256 v = {{0, 0, 0, 0}};
     int ok = acc_dec(&v, s, ni) && acc_dec(&v, frac ? frac : "", nf);
-    for (unsigned k = (unsigned)nf; ok && k < decimals; k++) ok = dg_u256_mul_u64(&v, v, 10);
+    for (unsigned k = (unsigned)nf; ok && k < decimals; k++)
+        ok = dg_u256_mul_u64(&v, v, 10);
     if (!ok) return dg_err_set(err, DG_ERR_INPUT, "amount \"%.64s\" does not fit in 256 bits", s);
     *wei = v;
     return 1;

@@ -17,7 +17,8 @@
 static void absorb_block(uint64_t lanes[25], const uint8_t *blk) {
     for (size_t i = 0; i < RATE / 8; i++) {
         uint64_t w = 0;
-        for (int b = 7; b >= 0; b--) w = (w << 8) | blk[8 * i + (size_t)b];
+        for (int b = 7; b >= 0; b--)
+            w = (w << 8) | blk[8 * i + (size_t)b];
         lanes[i] ^= w;
     }
     struct sha3_state st;
@@ -60,9 +61,11 @@ void dg_keccak_final(dg_keccak_ctx *ctx, uint8_t out[32]) {
     ctx->block[ctx->used] ^= 0x01;
     ctx->block[RATE - 1] ^= 0x80;
     absorb_block(ctx->lanes, ctx->block);
-    for (size_t i = 0; i < 32; i++) out[i] = (uint8_t)(ctx->lanes[i / 8] >> (8 * (i % 8)));
+    for (size_t i = 0; i < 32; i++)
+        out[i] = (uint8_t)(ctx->lanes[i / 8] >> (8 * (i % 8)));
     volatile uint8_t *v = (volatile uint8_t *)ctx;
-    for (size_t i = 0; i < sizeof *ctx; i++) v[i] = 0;
+    for (size_t i = 0; i < sizeof *ctx; i++)
+        v[i] = 0;
 }
 
 void dg_keccak256(const void *p, size_t n, uint8_t out[32]) {
@@ -72,7 +75,9 @@ void dg_keccak256(const void *p, size_t n, uint8_t out[32]) {
     dg_keccak_final(&ctx, out);
 }
 
-void dg_sha256(const void *p, size_t n, uint8_t out[32]) { dg_sha256_concat(p, n, NULL, 0, out); }
+void dg_sha256(const void *p, size_t n, uint8_t out[32]) {
+    dg_sha256_concat(p, n, NULL, 0, out);
+}
 
 void dg_sha256_concat(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32]) {
     struct sha256_ctx c;

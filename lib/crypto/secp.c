@@ -54,7 +54,8 @@ int dg_secp_pubkey(const uint8_t priv[32], uint8_t pub64[64], dg_err *err) {
     secp256k1_pubkey pk;
     int ok = 0;
     if (!secp256k1_ec_seckey_verify(ctx, priv) || !secp256k1_ec_pubkey_create(ctx, &pk, priv)) {
-        dg_err_set(err, DG_ERR_INPUT, "private key is not valid (zero or not below the curve order)");
+        dg_err_set(err, DG_ERR_INPUT,
+                   "private key is not valid (zero or not below the curve order)");
     } else {
         uint8_t ser[65];
         size_t len = sizeof ser;
@@ -87,7 +88,8 @@ int dg_secp_sign(const uint8_t priv[32], const uint8_t hash32[32], uint8_t sig64
     int ok = 0, rid = 0;
     if (!secp256k1_ec_seckey_verify(ctx, priv) ||
         !secp256k1_ecdsa_sign_recoverable(ctx, &sig, hash32, priv, NULL, NULL)) {
-        dg_err_set(err, DG_ERR_INPUT, "private key is not valid (zero or not below the curve order)");
+        dg_err_set(err, DG_ERR_INPUT,
+                   "private key is not valid (zero or not below the curve order)");
     } else {
         /* libsecp256k1 always produces s in the lower half (EIP-2). */
         secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, sig64, &rid, &sig);
@@ -137,18 +139,21 @@ static int is_space(char c) {
 
 /* Parse s[0..len) (not NUL-terminated necessarily). Messages never quote it. */
 static int parse_key(const char *s, size_t len, uint8_t priv[32], dg_err *err) {
-    while (len && is_space(*s)) s++, len--;
-    while (len && is_space(s[len - 1])) len--;
+    while (len && is_space(*s))
+        s++, len--;
+    while (len && is_space(s[len - 1]))
+        len--;
     if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2, len -= 2;
     if (len != 64)
-        return dg_err_set(err, DG_ERR_INPUT, "private key must be 64 hex digits, got %zu characters",
-                          len);
+        return dg_err_set(err, DG_ERR_INPUT,
+                          "private key must be 64 hex digits, got %zu characters", len);
     uint8_t k[32];
     for (size_t i = 0; i < 32; i++) {
         int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             dg_wipe(k, sizeof k);
-            return dg_err_set(err, DG_ERR_INPUT, "private key has a non-hex character at position %zu",
+            return dg_err_set(err, DG_ERR_INPUT,
+                              "private key has a non-hex character at position %zu",
                               2 * i + (hi < 0 ? 1 : 2));
         }
         k[i] = (uint8_t)(hi << 4 | lo);

@@ -30,10 +30,14 @@ int dg_eth_quantity_u64(const json_t *v, uint64_t *out, dg_err *err) {
     uint64_t r = 0;
     for (const char *p = s + 2; *p; p++) {
         int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
         r = (r << 4) | (uint64_t)d;
     }
     *out = r;
@@ -50,10 +54,14 @@ int dg_eth_quantity_u256(const json_t *v, dg_u256 *out, dg_err *err) {
     for (size_t i = 0; i < n; i++) {
         char c = s[2 + i];
         int d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
         size_t bit = 4 * (n - 1 - i);
         r.w[bit / 64] |= (uint64_t)d << (bit % 64);
     }
@@ -127,7 +135,9 @@ static void u256_2a_plus_b(dg_u256 *out, const dg_u256 *a, const dg_u256 *b) {
     *out = r;
 }
 
-static int u256_is_zero(const dg_u256 *v) { return !(v->w[0] | v->w[1] | v->w[2] | v->w[3]); }
+static int u256_is_zero(const dg_u256 *v) {
+    return !(v->w[0] | v->w[1] | v->w[2] | v->w[3]);
+}
 
 static int u256_lt(const dg_u256 *a, const dg_u256 *b) {
     for (int i = 3; i >= 0; i--)
@@ -209,8 +219,10 @@ int dg_eth_classify_error(const char *what, const char *message, const json_t *d
         if (dg_hex_decode_var(hex, strlen(hex), &b, NULL)) {
             char reason[400];
             dg_err_code klass = DG_ERR_REVERT;
-            if (b.len == 0) snprintf(reason, sizeof reason, "reverted without a reason");
-            else dg_revert_decode(b.data, b.len, reason, sizeof reason, &klass);
+            if (b.len == 0)
+                snprintf(reason, sizeof reason, "reverted without a reason");
+            else
+                dg_revert_decode(b.data, b.len, reason, sizeof reason, &klass);
             dg_buf_free(&b);
             if (klass == DG_OK) klass = DG_ERR_REVERT;
             return dg_err_set(err, klass, "%s reverted: %s", what, reason);
@@ -221,15 +233,14 @@ int dg_eth_classify_error(const char *what, const char *message, const json_t *d
     if (strcasestr(m, "insufficient funds"))
         return dg_err_set(err, DG_ERR_FUNDS, "%s: insufficient funds for gas * price + value (%s)",
                           what, m);
-    if (strcasestr(m, "revert"))
-        return dg_err_set(err, DG_ERR_REVERT, "%s: %s", what, m);
+    if (strcasestr(m, "revert")) return dg_err_set(err, DG_ERR_REVERT, "%s: %s", what, m);
     return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: the node answered: %s", what, m);
 }
 
 /* ------------------------------------------------------------------ calls */
 
-static json_t *call_object(const uint8_t *from, const uint8_t *to, const uint8_t *data,
-                           size_t len, const dg_u256 *value) {
+static json_t *call_object(const uint8_t *from, const uint8_t *to, const uint8_t *data, size_t len,
+                           const dg_u256 *value) {
     json_t *o = json_object();
     if (from) json_object_set_new(o, "from", dg_eth_json_bytes(from, 20));
     if (to) json_object_set_new(o, "to", dg_eth_json_bytes(to, 20));
@@ -258,7 +269,8 @@ static int single(dg_rpc *rpc, const char *method, json_t *params, json_t **resu
 int dg_eth_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err) {
     json_t *saved[32];
     if (n > 32) return dg_rpc_batch(rpc, reqs, n, err);
-    for (size_t i = 0; i < n; i++) saved[i] = reqs[i].params ? json_incref(reqs[i].params) : NULL;
+    for (size_t i = 0; i < n; i++)
+        saved[i] = reqs[i].params ? json_incref(reqs[i].params) : NULL;
     dg_err e = {DG_OK, ""};
     if (dg_rpc_batch(rpc, reqs, n, &e)) {
         for (size_t i = 0; i < n; i++)
@@ -311,8 +323,7 @@ int dg_eth_chain_id(dg_rpc *rpc, uint64_t *out, dg_err *err) {
 int dg_eth_nonce(dg_rpc *rpc, const uint8_t addr[20], uint64_t *out, dg_err *err) {
     json_t *res = NULL;
     json_t *p = json_pack("[o,s]", dg_eth_json_bytes(addr, 20), "pending");
-    if (!single(rpc, "eth_getTransactionCount", p, &res, "eth_getTransactionCount", err))
-        return 0;
+    if (!single(rpc, "eth_getTransactionCount", p, &res, "eth_getTransactionCount", err)) return 0;
     int ok = dg_eth_quantity_u64(res, out, err);
     json_decref(res);
     return ok;
@@ -338,8 +349,8 @@ int dg_eth_suggest_fees(dg_rpc *rpc, dg_eth_fees *out, dg_err *err) {
     return ok;
 }
 
-int dg_eth_estimate_gas(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to,
-                        const uint8_t *data, size_t len, uint64_t *gas, dg_err *err) {
+int dg_eth_estimate_gas(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const uint8_t *data,
+                        size_t len, uint64_t *gas, dg_err *err) {
     json_t *res = NULL;
     json_t *p = json_pack("[o]", call_object(from, to, data, len, NULL));
     if (!single(rpc, "eth_estimateGas", p, &res, "gas estimate", err)) return 0;
@@ -351,8 +362,8 @@ int dg_eth_estimate_gas(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to,
 int dg_eth_call(dg_rpc *rpc, const uint8_t *from, const uint8_t to[20], const uint8_t *data,
                 size_t len, const char *block, dg_buf *ret, dg_err *err) {
     json_t *res = NULL;
-    json_t *p = json_pack("[o,s]", call_object(from, to, data, len, NULL),
-                          block ? block : "latest");
+    json_t *p =
+        json_pack("[o,s]", call_object(from, to, data, len, NULL), block ? block : "latest");
     if (!single(rpc, "eth_call", p, &res, "call", err)) return 0;
     const char *s = json_is_string(res) ? json_string_value(res) : NULL;
     int ok = s && dg_hex_decode_var(s, strlen(s), ret, NULL);
@@ -361,8 +372,7 @@ int dg_eth_call(dg_rpc *rpc, const uint8_t *from, const uint8_t to[20], const ui
     return 1;
 }
 
-int dg_eth_send_raw(dg_rpc *rpc, const uint8_t *raw, size_t len, uint8_t tx_hash[32],
-                    dg_err *err) {
+int dg_eth_send_raw(dg_rpc *rpc, const uint8_t *raw, size_t len, uint8_t tx_hash[32], dg_err *err) {
     json_t *res = NULL;
     uint8_t mine[32], theirs[32];
     dg_keccak256(raw, len, mine);
@@ -432,9 +442,8 @@ int dg_eth_prepare(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const
     if (!dg_eth_quantity_u256(r[BAL].result, &out->balance, err)) goto done;
     if (r[BLOCK].ok) dg_eth_quantity_u64(r[BLOCK].result, &out->block_number, NULL);
     if (to) {
-        const char *code = r[CODE].ok && json_is_string(r[CODE].result)
-                               ? json_string_value(r[CODE].result)
-                               : NULL;
+        const char *code =
+            r[CODE].ok && json_is_string(r[CODE].result) ? json_string_value(r[CODE].result) : NULL;
         if (!code) {
             dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getCode failed: %s", r[CODE].error);
             goto done;
@@ -447,8 +456,7 @@ int dg_eth_prepare(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const
         if (!dg_eth_quantity_u64(r[EST].result, &out->gas_estimate, err)) goto done;
     } else {
         out->estimate_failed = 1;
-        dg_eth_classify_error("gas estimate", r[EST].error, r[EST].error_data,
-                              &out->estimate_err);
+        dg_eth_classify_error("gas estimate", r[EST].error, r[EST].error_data, &out->estimate_err);
     }
     ok = 1;
 done:
@@ -463,7 +471,8 @@ done:
 
 void dg_eth_receipt_free(dg_eth_receipt *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->nlogs; i++) free(r->logs[i].data);
+    for (size_t i = 0; i < r->nlogs; i++)
+        free(r->logs[i].data);
     free(r->logs);
     r->logs = NULL;
     r->nlogs = 0;
@@ -535,7 +544,8 @@ int dg_eth_receipt_parse(const json_t *j, dg_eth_receipt *out, dg_err *err) {
 }
 
 void dg_eth_logs_free(dg_eth_log *logs, size_t n) {
-    for (size_t i = 0; logs && i < n; i++) free(logs[i].data);
+    for (size_t i = 0; logs && i < n; i++)
+        free(logs[i].data);
     free(logs);
 }
 
@@ -586,8 +596,7 @@ static void sleep_ms(long ms) {
 }
 
 int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
-                        dg_eth_progress_fn progress, void *ctx, dg_eth_receipt *out,
-                        dg_err *err) {
+                        dg_eth_progress_fn progress, void *ctx, dg_eth_receipt *out, dg_err *err) {
     long long start = now_ms();
     long interval = 2; /* auto-mining chains mine within a few ms of the send */
     char hx[67];

@@ -63,12 +63,18 @@ static int enc_bytes(dg_buf *out, const char *sig, const uint8_t *p, size_t n, d
     return call1(out, sig, &a, err);
 }
 
-#define B32(fn, sig) \
-    int fn(dg_buf *out, const uint8_t v[32], dg_err *err) { return enc_b32(out, sig, v, err); }
-#define ADDR(fn, sig) \
-    int fn(dg_buf *out, const uint8_t v[20], dg_err *err) { return enc_addr(out, sig, v, err); }
-#define BOOL(fn, sig) \
-    int fn(dg_buf *out, int v, dg_err *err) { return enc_bool(out, sig, v, err); }
+#define B32(fn, sig)                                                                               \
+    int fn(dg_buf *out, const uint8_t v[32], dg_err *err) {                                        \
+        return enc_b32(out, sig, v, err);                                                          \
+    }
+#define ADDR(fn, sig)                                                                              \
+    int fn(dg_buf *out, const uint8_t v[20], dg_err *err) {                                        \
+        return enc_addr(out, sig, v, err);                                                         \
+    }
+#define BOOL(fn, sig)                                                                              \
+    int fn(dg_buf *out, int v, dg_err *err) {                                                      \
+        return enc_bool(out, sig, v, err);                                                         \
+    }
 
 B32(dg_kms_add_aggregated_mr, "addKmsAggregatedMr(bytes32)")
 B32(dg_kms_remove_aggregated_mr, "removeKmsAggregatedMr(bytes32)")
@@ -157,15 +163,15 @@ int dg_kms_deploy_and_register_app(dg_buf *out, const uint8_t owner[20], int dis
     dg_abi_value a;
     memset(&a, 0, sizeof a);
     if (!dg_abi_tuple(&a, 6)) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
-    put_app_args(a.items, owner, disable_upgrades, require_tcb_up_to_date, allow_any_device,
-                 device, compose_hash);
+    put_app_args(a.items, owner, disable_upgrades, require_tcb_up_to_date, allow_any_device, device,
+                 compose_hash);
     return call1(out, "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", &a, err);
 }
 
 int dg_kms_deploy_and_register_app_legacy(dg_buf *out, const uint8_t owner[20],
                                           int disable_upgrades, int allow_any_device,
-                                          const uint8_t device[32],
-                                          const uint8_t compose_hash[32], dg_err *err) {
+                                          const uint8_t device[32], const uint8_t compose_hash[32],
+                                          dg_err *err) {
     dg_abi_value a;
     memset(&a, 0, sizeof a);
     if (!dg_abi_tuple(&a, 5)) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -179,8 +185,8 @@ int dg_kms_deploy_and_register_app_legacy(dg_buf *out, const uint8_t owner[20],
 
 int dg_kms_deploy_and_register_app_deterministic(dg_buf *out, const uint8_t salt[32],
                                                  const uint8_t owner[20], int disable_upgrades,
-                                                 int require_tcb_up_to_date,
-                                                 int allow_any_device, const uint8_t device[32],
+                                                 int require_tcb_up_to_date, int allow_any_device,
+                                                 const uint8_t device[32],
                                                  const uint8_t compose_hash[32], dg_err *err) {
     dg_abi_value a;
     memset(&a, 0, sizeof a);
@@ -188,9 +194,9 @@ int dg_kms_deploy_and_register_app_deterministic(dg_buf *out, const uint8_t salt
     dg_abi_bytes32(&a.items[0], salt);
     put_app_args(a.items + 1, owner, disable_upgrades, require_tcb_up_to_date, allow_any_device,
                  device, compose_hash);
-    return call1(out,
-                 "deployAndRegisterAppDeterministic(bytes32,address,bool,bool,bool,bytes32,bytes32)",
-                 &a, err);
+    return call1(
+        out, "deployAndRegisterAppDeterministic(bytes32,address,bool,bool,bool,bytes32,bytes32)",
+        &a, err);
 }
 
 int dg_app_initialize(dg_buf *out, const uint8_t owner[20], int disable_upgrades,
@@ -199,8 +205,8 @@ int dg_app_initialize(dg_buf *out, const uint8_t owner[20], int disable_upgrades
     dg_abi_value a;
     memset(&a, 0, sizeof a);
     if (!dg_abi_tuple(&a, 6)) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
-    put_app_args(a.items, owner, disable_upgrades, require_tcb_up_to_date, allow_any_device,
-                 device, compose_hash);
+    put_app_args(a.items, owner, disable_upgrades, require_tcb_up_to_date, allow_any_device, device,
+                 compose_hash);
     return call1(out, "initialize(address,bool,bool,bool,bytes32,bytes32)", &a, err);
 }
 

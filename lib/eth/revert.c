@@ -22,14 +22,11 @@ static const struct {
     enum arg_kind arg;
     dg_err_code klass;
 } k_errors[] = {
-    {"OwnableUnauthorizedAccount(address)",
-     "%s is not the owner",
-     ARG_ADDRESS, DG_ERR_NOT_OWNER},
+    {"OwnableUnauthorizedAccount(address)", "%s is not the owner", ARG_ADDRESS, DG_ERR_NOT_OWNER},
     {"OwnableInvalidOwner(address)",
      "%s cannot be the owner (OwnableInvalidOwner: the zero address is not a valid owner)",
      ARG_ADDRESS, DG_ERR_REVERT},
-    {"InvalidInitialization()",
-     "the contract is already initialized (InvalidInitialization)",
+    {"InvalidInitialization()", "the contract is already initialized (InvalidInitialization)",
      ARG_NONE, DG_ERR_REVERT},
     {"NotInitializing()",
      "this function may only be called while the contract is being initialized (NotInitializing)",
@@ -45,18 +42,14 @@ static const struct {
     {"ERC1967InvalidImplementation(address)",
      "%s is not a valid implementation: it has no contract code (ERC1967InvalidImplementation)",
      ARG_ADDRESS, DG_ERR_REVERT},
-    {"ERC1967NonPayable()",
-     "ether was sent to a call that does not accept it (ERC1967NonPayable)",
+    {"ERC1967NonPayable()", "ether was sent to a call that does not accept it (ERC1967NonPayable)",
      ARG_NONE, DG_ERR_REVERT},
-    {"FailedCall()",
-     "a call made by the contract failed without a reason (FailedCall)",
-     ARG_NONE, DG_ERR_REVERT},
-    {"FailedDeployment()",
-     "deploying a contract failed (FailedDeployment)",
-     ARG_NONE, DG_ERR_REVERT},
-    {"AddressEmptyCode(address)",
-     "%s has no contract code (AddressEmptyCode)",
-     ARG_ADDRESS, DG_ERR_REVERT},
+    {"FailedCall()", "a call made by the contract failed without a reason (FailedCall)", ARG_NONE,
+     DG_ERR_REVERT},
+    {"FailedDeployment()", "deploying a contract failed (FailedDeployment)", ARG_NONE,
+     DG_ERR_REVERT},
+    {"AddressEmptyCode(address)", "%s has no contract code (AddressEmptyCode)", ARG_ADDRESS,
+     DG_ERR_REVERT},
 };
 
 static const struct {
@@ -144,7 +137,7 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
     }
     for (size_t i = 0; i < sizeof k_errors / sizeof k_errors[0]; i++) {
         if (!dg_abi_selector(k_errors[i].signature, sel) || memcmp(sel, data, 4) != 0) continue;
-        const char *types = k_errors[i].arg == ARG_ADDRESS ? "(address)"
+        const char *types = k_errors[i].arg == ARG_ADDRESS   ? "(address)"
                             : k_errors[i].arg == ARG_BYTES32 ? "(bytes32)"
                                                              : "()";
         char arg[67] = "";
@@ -153,7 +146,8 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
             snprintf(out, outlen, "malformed %s revert data", name);
             return 0;
         }
-        if (k_errors[i].arg == ARG_ADDRESS) dg_address_checksum(dg_abi_as_address(&v.items[0]), arg);
+        if (k_errors[i].arg == ARG_ADDRESS)
+            dg_address_checksum(dg_abi_as_address(&v.items[0]), arg);
         if (k_errors[i].arg == ARG_BYTES32) dg_hex_encode_0x(v.items[0].word, 32, arg);
         dg_abi_value_free(&v);
 #pragma GCC diagnostic push

@@ -19,9 +19,11 @@
 static size_t u256_min_be(const dg_u256 *v, uint8_t out[32]) {
     uint8_t be[32];
     for (int i = 0; i < 4; i++)
-        for (int b = 0; b < 8; b++) be[31 - (i * 8 + b)] = (uint8_t)(v->w[i] >> (8 * b));
+        for (int b = 0; b < 8; b++)
+            be[31 - (i * 8 + b)] = (uint8_t)(v->w[i] >> (8 * b));
     size_t skip = 0;
-    while (skip < 32 && be[skip] == 0) skip++;
+    while (skip < 32 && be[skip] == 0)
+        skip++;
     memcpy(out, be + skip, 32 - skip);
     return 32 - skip;
 }
@@ -33,7 +35,8 @@ static void put_u256(dg_buf *b, const dg_u256 *v) {
 }
 
 static void put_min_bytes(dg_buf *b, const uint8_t *p, size_t n) {
-    while (n > 0 && *p == 0) p++, n--;
+    while (n > 0 && *p == 0)
+        p++, n--;
     dg_rlp_put_bytes(b, p, n);
 }
 
@@ -73,9 +76,12 @@ static int encode_payload(const dg_eth_tx *tx, dg_buf *out, const uint8_t *sig, 
         }
     } else {
         uint64_t v;
-        if (tx->type == DG_TX_EIP1559) v = (uint64_t)recid;
-        else if (tx->chain_id != 0) v = (uint64_t)recid + 35 + 2 * tx->chain_id;
-        else v = (uint64_t)recid + 27;
+        if (tx->type == DG_TX_EIP1559)
+            v = (uint64_t)recid;
+        else if (tx->chain_id != 0)
+            v = (uint64_t)recid + 35 + 2 * tx->chain_id;
+        else
+            v = (uint64_t)recid + 27;
         dg_rlp_put_uint(out, v);
         put_min_bytes(out, sig, 32);
         put_min_bytes(out, sig + 32, 32);
@@ -113,7 +119,8 @@ static int item_uint(const dg_rlp_item *it, uint64_t *out, const char *what, dg_
         return dg_err_set(err, DG_ERR_INPUT, "transaction field %s is not a canonical integer",
                           what);
     uint64_t v = 0;
-    for (size_t i = 0; i < it->len; i++) v = (v << 8) | it->payload[i];
+    for (size_t i = 0; i < it->len; i++)
+        v = (v << 8) | it->payload[i];
     *out = v;
     return 1;
 }

@@ -15,7 +15,8 @@
 
 #include "dstackgov/httpd.h"
 
-static int fail(char *why, size_t why_len, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t why_len, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(char *why, size_t why_len, int status, const char *fmt, ...) {
     if (why && why_len) {
@@ -36,24 +37,29 @@ static int name_is(const char *p, size_t n, const char *name) {
 static int find_end(const char *buf, size_t len, size_t *start, char *why, size_t why_len) {
     size_t i = 0, lines = 0;
     /* RFC 9112 §2.2: ignore empty lines received before the request line */
-    while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n' && i < DG_HTTP_HEAD_MAX) i += 2;
+    while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n' && i < DG_HTTP_HEAD_MAX)
+        i += 2;
     *start = i;
     size_t line_start = i;
     for (size_t j = i; j < len; j++) {
         if (j >= DG_HTTP_HEAD_MAX)
             return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
         char c = buf[j];
-        if (c == '\n') return fail(why, why_len, 400, "line %zu of the request head not ended by CRLF", lines + 1);
+        if (c == '\n')
+            return fail(why, why_len, 400, "line %zu of the request head not ended by CRLF",
+                        lines + 1);
         if (c != '\r') continue;
         /* its LF would be byte DG_HTTP_HEAD_MAX + 1: too large whatever follows */
         if (j + 1 >= DG_HTTP_HEAD_MAX)
             return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
         if (j + 1 >= len) return 0;
-        if (buf[j + 1] != '\n') return fail(why, why_len, 400, "bare CR in line %zu of the request head", lines + 1);
+        if (buf[j + 1] != '\n')
+            return fail(why, why_len, 400, "bare CR in line %zu of the request head", lines + 1);
         if (j == line_start) {
             if (lines == 0) return fail(why, why_len, 400, "empty request line");
             if (j + 2 > DG_HTTP_HEAD_MAX)
-                return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
+                return fail(why, why_len, 431, "request head larger than %d bytes",
+                            DG_HTTP_HEAD_MAX);
             return (int)(j + 2);
         }
         if (++lines > DG_HTTP_HEADERS_MAX + 1)
@@ -61,36 +67,47 @@ static int find_end(const char *buf, size_t len, size_t *start, char *why, size_
         line_start = j + 2;
         j++;
     }
-    if (len >= DG_HTTP_HEAD_MAX) return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
+    if (len >= DG_HTTP_HEAD_MAX)
+        return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
     return 0;
 }
 
 static int parse_request_line(const char *p, size_t n, dg_http_head *h, char *why, size_t why_len) {
     size_t i = 0;
-    while (i < n && dg_http_is_tchar((unsigned char)p[i])) i++;
-    if (i == 0 || i >= n || p[i] != ' ') return fail(why, why_len, 400, "request line: method is not a token followed by one space");
+    while (i < n && dg_http_is_tchar((unsigned char)p[i]))
+        i++;
+    if (i == 0 || i >= n || p[i] != ' ')
+        return fail(why, why_len, 400, "request line: method is not a token followed by one space");
     h->method = p;
     h->method_len = i;
     size_t t = ++i;
-    while (i < n && (unsigned char)p[i] > 0x20 && (unsigned char)p[i] < 0x7f) i++;
+    while (i < n && (unsigned char)p[i] > 0x20 && (unsigned char)p[i] < 0x7f)
+        i++;
     if (i == t || i >= n || p[i] != ' ')
-        return fail(why, why_len, 400, "request line: target is empty, holds a control character, or is not followed by one space");
-    if (p[t] != '/') return fail(why, why_len, 400, "request line: target must be a path starting with '/'");
+        return fail(why, why_len, 400,
+                    "request line: target is empty, holds a control character, or is not followed "
+                    "by one space");
+    if (p[t] != '/')
+        return fail(why, why_len, 400, "request line: target must be a path starting with '/'");
     size_t q = t;
     while (q < i && p[q] != '?') {
-        if (p[q] == '#') return fail(why, why_len, 400, "request line: target must not hold a fragment ('#')");
+        if (p[q] == '#')
+            return fail(why, why_len, 400, "request line: target must not hold a fragment ('#')");
         q++;
     }
     for (size_t k = q; k < i; k++)
-        if (p[k] == '#') return fail(why, why_len, 400, "request line: target must not hold a fragment ('#')");
+        if (p[k] == '#')
+            return fail(why, why_len, 400, "request line: target must not hold a fragment ('#')");
     h->path = p + t;
     h->path_len = q - t;
     const char *v = p + i + 1;
     size_t vn = n - i - 1;
-    if (vn != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
+    if (vn != 8 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+        v[7] < '0' || v[7] > '9')
         return fail(why, why_len, 400, "request line: version is not HTTP/<digit>.<digit>");
     if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
-        return fail(why, why_len, 505, "request line: version %.8s not supported (HTTP/1.0 or HTTP/1.1)", v);
+        return fail(why, why_len, 505,
+                    "request line: version %.8s not supported (HTTP/1.0 or HTTP/1.1)", v);
     h->minor = v[7] - '0';
     return 0;
 }
@@ -109,30 +126,42 @@ int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, 
     for (p = eol + 2; p < stop; p = eol + 2) {
         eol = memchr(p, '\r', (size_t)(stop - p));
         size_t n = (size_t)(eol - p), i = 0;
-        if (p[0] == ' ' || p[0] == '\t') return fail(why, why_len, 400, "obsolete header folding (a line starting with a blank)");
-        while (i < n && dg_http_is_tchar((unsigned char)p[i])) i++;
+        if (p[0] == ' ' || p[0] == '\t')
+            return fail(why, why_len, 400,
+                        "obsolete header folding (a line starting with a blank)");
+        while (i < n && dg_http_is_tchar((unsigned char)p[i]))
+            i++;
         if (i == 0 || i >= n || p[i] != ':') {
             if (i > 0 && i < n && (p[i] == ' ' || p[i] == '\t'))
-                return fail(why, why_len, 400, "header %.*s: blank between the field name and ':'", (int)(i > 64 ? 64 : i), p);
-            return fail(why, why_len, 400, "header line %.*s: not a field name followed by ':'", (int)(n > 64 ? 64 : n), p);
+                return fail(why, why_len, 400, "header %.*s: blank between the field name and ':'",
+                            (int)(i > 64 ? 64 : i), p);
+            return fail(why, why_len, 400, "header line %.*s: not a field name followed by ':'",
+                        (int)(n > 64 ? 64 : n), p);
         }
         const char *name = p;
         size_t nl = i++;
-        while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+            i++;
         const char *v = p + i;
         size_t vn = n - i;
         for (size_t k = 0; k < vn; k++)
             if (!dg_http_is_field_char((unsigned char)v[k]))
-                return fail(why, why_len, 400, "header %.*s: control character in the value", (int)(nl > 64 ? 64 : nl), name);
-        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
+                return fail(why, why_len, 400, "header %.*s: control character in the value",
+                            (int)(nl > 64 ? 64 : nl), name);
+        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+            vn--;
         if (name_is(name, nl, "host")) {
             if (hosts++) return fail(why, why_len, 400, "header Host: sent more than once");
         } else if (name_is(name, nl, "content-length")) {
-            if (h->has_length) return fail(why, why_len, 400, "header Content-Length: sent more than once");
-            if (vn == 0 || vn > 18) return fail(why, why_len, 400, "header Content-Length: expected 1 to 18 decimal digits");
+            if (h->has_length)
+                return fail(why, why_len, 400, "header Content-Length: sent more than once");
+            if (vn == 0 || vn > 18)
+                return fail(why, why_len, 400,
+                            "header Content-Length: expected 1 to 18 decimal digits");
             uint64_t x = 0;
             for (size_t k = 0; k < vn; k++) {
-                if (v[k] < '0' || v[k] > '9') return fail(why, why_len, 400, "header Content-Length: not a decimal number");
+                if (v[k] < '0' || v[k] > '9')
+                    return fail(why, why_len, 400, "header Content-Length: not a decimal number");
                 x = x * 10 + (uint64_t)(v[k] - '0');
             }
             h->has_length = 1;
@@ -140,22 +169,29 @@ int dg_http_head_parse(const char *buf, size_t len, dg_http_head *h, char *why, 
         } else if (name_is(name, nl, "transfer-encoding")) {
             te = 1;
         } else if (name_is(name, nl, "content-type")) {
-            if (h->content_type) return fail(why, why_len, 400, "header Content-Type: sent more than once");
+            if (h->content_type)
+                return fail(why, why_len, 400, "header Content-Type: sent more than once");
             h->content_type = v;
             h->content_type_len = vn;
         } else if (name_is(name, nl, "connection")) {
             close |= dg_http_list_has(v, vn, "close");
             ka |= dg_http_list_has(v, vn, "keep-alive");
         } else if (name_is(name, nl, "expect")) {
-            if (h->expect_continue) return fail(why, why_len, 400, "header Expect: sent more than once");
+            if (h->expect_continue)
+                return fail(why, why_len, 400, "header Expect: sent more than once");
             if (!(vn == 12 && strncasecmp(v, "100-continue", 12) == 0))
                 return fail(why, why_len, 417, "header Expect: only 100-continue is supported");
             h->expect_continue = 1;
         }
     }
-    if (te && h->has_length) return fail(why, why_len, 400, "header Transfer-Encoding: not allowed together with Content-Length");
-    if (te) return fail(why, why_len, 501, "header Transfer-Encoding: not supported; send the body with Content-Length");
-    if (h->minor == 1 && !hosts) return fail(why, why_len, 400, "header Host: required in HTTP/1.1");
+    if (te && h->has_length)
+        return fail(why, why_len, 400,
+                    "header Transfer-Encoding: not allowed together with Content-Length");
+    if (te)
+        return fail(why, why_len, 501,
+                    "header Transfer-Encoding: not supported; send the body with Content-Length");
+    if (h->minor == 1 && !hosts)
+        return fail(why, why_len, 400, "header Host: required in HTTP/1.1");
     if (!h->content_type) h->content_type_len = 0;
     h->keep_alive = h->minor == 1 ? !close : (ka && !close);
     return end;

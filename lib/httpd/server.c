@@ -104,22 +104,38 @@ static long long now_ns(void) {
 
 static const char *reason_phrase(unsigned st) {
     switch (st) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Status";
     }
 }
 
@@ -161,7 +177,9 @@ static void conn_close_in(worker *w, conn *c) {
     conn_free(c);
 }
 
-static void conn_close(conn *c) { conn_close_in(c->w, c); }
+static void conn_close(conn *c) {
+    conn_close_in(c->w, c);
+}
 
 static const char *http_date(worker *w) {
     time_t t = time(NULL);
@@ -183,12 +201,15 @@ static void queue_reply(conn *c, dg_http_reply *rp, int head_only, int keep_aliv
         rp->content_type = "text/plain";
         dg_buf_puts(&rp->body, "out of memory\n");
     }
-    dg_buf_printf(o, "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nDate: %s\r\n", rp->status,
-                  reason_phrase(rp->status), rp->content_type ? rp->content_type : "application/json", rp->body.len,
+    dg_buf_printf(o, "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nDate: %s\r\n",
+                  rp->status, reason_phrase(rp->status),
+                  rp->content_type ? rp->content_type : "application/json", rp->body.len,
                   http_date(c->w));
     if (rp->allow) dg_buf_printf(o, "Allow: %s\r\n", rp->allow);
-    if (!keep_alive) dg_buf_puts(o, "Connection: close\r\n");
-    else if (minor == 0) dg_buf_puts(o, "Connection: keep-alive\r\n");
+    if (!keep_alive)
+        dg_buf_puts(o, "Connection: close\r\n");
+    else if (minor == 0)
+        dg_buf_puts(o, "Connection: keep-alive\r\n");
     dg_buf_puts(o, "\r\n");
     if (!head_only && rp->body.len) dg_buf_append(o, rp->body.data, rp->body.len);
     dg_buf_free(&rp->body);
@@ -199,7 +220,8 @@ static void reject(conn *c, int status, const char *why) {
     dg_httpd *s = c->w->s;
     dg_http_reply rp = {.status = (unsigned)status, .content_type = "text/plain"};
     dg_buf_init(&rp.body);
-    if (s->o.on_reject) s->o.on_reject(s->o.ctx, why, &rp);
+    if (s->o.on_reject)
+        s->o.on_reject(s->o.ctx, why, &rp);
     else {
         dg_buf_puts(&rp.body, why);
         dg_buf_push(&rp.body, '\n');
@@ -210,7 +232,8 @@ static void reject(conn *c, int status, const char *why) {
 }
 
 static void consume(conn *c, size_t n) {
-    if (n >= c->in_len) c->in_len = 0;
+    if (n >= c->in_len)
+        c->in_len = 0;
     else {
         memmove(c->in, c->in + n, c->in_len - n);
         c->in_len -= n;
@@ -220,7 +243,8 @@ static void consume(conn *c, size_t n) {
 static int ensure_in(conn *c, size_t need) {
     if (c->in_cap >= need) return 1;
     size_t cap = c->in_cap ? c->in_cap : IN_MIN;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     if (cap > c->w->s->in_max) cap = c->w->s->in_max;
     if (cap < need) return 0;
     char *p = realloc(c->in, cap);
@@ -269,8 +293,12 @@ static void conn_process(conn *c) {
             return;
         }
         defer_slot slot = {c, NULL};
-        dg_http_request rq = {.head = &h, .body = blen ? (const uint8_t *)c->in + r : NULL, .body_len = blen,
-                              .too_large = too_large, .t0_ns = now_ns(), .internal_ = &slot};
+        dg_http_request rq = {.head = &h,
+                              .body = blen ? (const uint8_t *)c->in + r : NULL,
+                              .body_len = blen,
+                              .too_large = too_large,
+                              .t0_ns = now_ns(),
+                              .internal_ = &slot};
         dg_http_reply rp = {.status = 200, .content_type = "application/json"};
         dg_buf_init(&rp.body);
         s->o.handler(s->o.ctx, &rq, &rp);
@@ -279,9 +307,12 @@ static void conn_process(conn *c) {
         if (too_large) {
             /* The client that asked to continue will not send the body; one
              * that did not is sending it now: drop a small one, close on a big one. */
-            if (h.expect_continue && !c->sent_continue) keep = 0;
-            else if (h.content_length <= DISCARD_MAX) c->discard = h.content_length;
-            else keep = 0;
+            if (h.expect_continue && !c->sent_continue)
+                keep = 0;
+            else if (h.content_length <= DISCARD_MAX)
+                c->discard = h.content_length;
+            else
+                keep = 0;
         }
         consume(c, (size_t)r + blen);
         c->sent_continue = 0;
@@ -474,7 +505,8 @@ static void sweep(worker *w) {
     long long t = now_ns();
     for (;;) {
         conn *c = w->conns;
-        while (c && (c->waiting || t <= c->deadline)) c = c->next;
+        while (c && (c->waiting || t <= c->deadline))
+            c = c->next;
         if (!c) return;
         conn_close_in(w, c);
     }
@@ -489,7 +521,8 @@ static void *worker_main(void *arg) {
         int n = epoll_wait(w->ep, ev, 64, 1000), completed = 0;
         for (int i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
-            if (p == &s->lfd) accept_all(w);
+            if (p == &s->lfd)
+                accept_all(w);
             else if (p == &w->evfd) {
                 uint64_t x;
                 ssize_t k = read(w->evfd, &x, sizeof x);
@@ -497,7 +530,8 @@ static void *worker_main(void *arg) {
                 completed = 1;
             } else {
                 conn *c = p;
-                if (ev[i].events & (EPOLLERR | EPOLLHUP)) conn_close(c);
+                if (ev[i].events & (EPOLLERR | EPOLLHUP))
+                    conn_close(c);
                 else if (ev[i].events & EPOLLOUT) {
                     if (conn_flush(c) && c->out.len == 0 && !c->lingering) conn_readable(c);
                 } else if (ev[i].events & (EPOLLIN | EPOLLRDHUP))
@@ -527,7 +561,8 @@ static int start_workers(dg_httpd *s, int upto, dg_err *err) {
         struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data = {.ptr = &s->lfd}};
         struct epoll_event ee = {.events = EPOLLIN, .data = {.ptr = &w->evfd}};
         if (w->ep < 0 || w->evfd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, s->lfd, &el) != 0 ||
-            epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ee) != 0 || pthread_create(&w->th, NULL, worker_main, w) != 0) {
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ee) != 0 ||
+            pthread_create(&w->th, NULL, worker_main, w) != 0) {
             int e = errno;
             if (w->ep >= 0) close(w->ep);
             if (w->evfd >= 0) close(w->evfd);
@@ -539,7 +574,8 @@ static int start_workers(dg_httpd *s, int upto, dg_err *err) {
 }
 
 dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
-    if (!o->handler || o->threads < 1 || o->threads > 64 || o->max_connections < 1 || o->idle_timeout_ms < 1) {
+    if (!o->handler || o->threads < 1 || o->threads > 64 || o->max_connections < 1 ||
+        o->idle_timeout_ms < 1) {
         dg_err_set(err, DG_ERR_INTERNAL, "httpd: bad options");
         return NULL;
     }
@@ -557,9 +593,11 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
         socklen_t l1 = sizeof acc, l2 = sizeof type;
         s->lfd = o->listen_fd;
         if (getsockopt(s->lfd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l1) != 0 ||
-            getsockopt(s->lfd, SOL_SOCKET, SO_TYPE, &type, &l2) != 0 || !acc || type != SOCK_STREAM) {
+            getsockopt(s->lfd, SOL_SOCKET, SO_TYPE, &type, &l2) != 0 || !acc ||
+            type != SOCK_STREAM) {
             free(s);
-            dg_err_set(err, DG_ERR_IO, "inherited descriptor %d is not a listening stream socket", o->listen_fd);
+            dg_err_set(err, DG_ERR_IO, "inherited descriptor %d is not a listening stream socket",
+                       o->listen_fd);
             return NULL;
         }
         if (fcntl(s->lfd, F_SETFL, fcntl(s->lfd, F_GETFL) | O_NONBLOCK) != 0 ||
@@ -582,7 +620,7 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     memset(&ss, 0, sizeof ss);
     getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
     s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                              : ((struct sockaddr_in *)&ss)->sin_port);
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
     s->w = calloc((size_t)o->threads, sizeof *s->w);
     if (!s->w) {
         close(s->lfd);
@@ -590,7 +628,8 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    int first = o->start_threads > 0 && o->start_threads < o->threads ? o->start_threads : o->threads;
+    int first =
+        o->start_threads > 0 && o->start_threads < o->threads ? o->start_threads : o->threads;
     if (!start_workers(s, first, err)) {
         dg_httpd_stop(s, 0);
         return NULL;
@@ -598,20 +637,26 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     return s;
 }
 
-int dg_httpd_start_workers(dg_httpd *s, dg_err *err) { return start_workers(s, s->o.threads, err); }
+int dg_httpd_start_workers(dg_httpd *s, dg_err *err) {
+    return start_workers(s, s->o.threads, err);
+}
 
-int dg_httpd_port(const dg_httpd *s) { return s->port; }
+int dg_httpd_port(const dg_httpd *s) {
+    return s->port;
+}
 
 void dg_httpd_quiesce(dg_httpd *s, long wait_ms) {
     if (!s || s->quiesced) return;
     s->quiesced = 1;
     /* stop accepting: no worker watches the socket any more, and a pending
      * accept fails; the descriptor itself is closed after the workers end */
-    for (int i = 0; i < s->nw; i++) epoll_ctl(s->w[i].ep, EPOLL_CTL_DEL, s->lfd, NULL);
+    for (int i = 0; i < s->nw; i++)
+        epoll_ctl(s->w[i].ep, EPOLL_CTL_DEL, s->lfd, NULL);
     /* (an inherited socket is shared with whoever passed it, e.g. systemd for
      * the next activation: shutdown would stop it listening for them too) */
     if (s->o.listen_fd <= 0) shutdown(s->lfd, SHUT_RD);
-    for (long waited = 0; waited < wait_ms && __atomic_load_n(&s->inflight, __ATOMIC_RELAXED); waited += 5) {
+    for (long waited = 0; waited < wait_ms && __atomic_load_n(&s->inflight, __ATOMIC_RELAXED);
+         waited += 5) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -626,11 +671,13 @@ void dg_httpd_stop(dg_httpd *s, long wait_ms) {
         ssize_t k = write(s->w[i].evfd, &one, sizeof one);
         (void)k;
     }
-    for (int i = 0; i < s->nw; i++) pthread_join(s->w[i].th, NULL);
+    for (int i = 0; i < s->nw; i++)
+        pthread_join(s->w[i].th, NULL);
     for (int i = 0; i < s->nw; i++) {
         worker *w = &s->w[i];
         take_completed(w); /* answers completed after the worker stopped: free them */
-        while (w->conns) conn_close_in(w, w->conns);
+        while (w->conns)
+            conn_close_in(w, w->conns);
         close(w->ep);
         close(w->evfd);
         pthread_mutex_destroy(&w->done_mu);

@@ -10,16 +10,21 @@ int dg_http_is_tchar(int c) {
            (c > 0 && c < 0x80 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-int dg_http_is_field_char(int c) { return c == '\t' || (c >= 0x20 && c != 0x7f && c <= 0xff); }
+int dg_http_is_field_char(int c) {
+    return c == '\t' || (c >= 0x20 && c != 0x7f && c <= 0xff);
+}
 
 int dg_http_list_has(const char *v, size_t n, const char *tok) {
     size_t i = 0, tl = strlen(tok);
     while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
         size_t s = i;
-        while (i < n && v[i] != ',') i++;
+        while (i < n && v[i] != ',')
+            i++;
         size_t e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
+        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
         if (e - s == tl && strncasecmp(v + s, tok, tl) == 0) return 1;
     }
     return 0;

@@ -26,8 +26,8 @@ enum field_kind { F_HEX20, F_HEX32, F_TCB, F_ADV };
 struct field {
     const char *name;
     enum field_kind kind;
-    size_t off;      /* offset of the byte array in dg_bootinfo */
-    size_t has_off;  /* offset of the has_* flag, or (size_t)-1 */
+    size_t off;     /* offset of the byte array in dg_bootinfo */
+    size_t has_off; /* offset of the has_* flag, or (size_t)-1 */
     int empty_ok;
     int required;
 };
@@ -36,11 +36,14 @@ struct field {
 static const struct field FIELDS[] = {
     {"appId", F_HEX20, offsetof(dg_bootinfo, app_id), NOFLAG, 0, 1},
     {"composeHash", F_HEX32, offsetof(dg_bootinfo, compose_hash), NOFLAG, 0, 1},
-    {"instanceId", F_HEX20, offsetof(dg_bootinfo, instance_id), offsetof(dg_bootinfo, has_instance_id), 1, 1},
+    {"instanceId", F_HEX20, offsetof(dg_bootinfo, instance_id),
+     offsetof(dg_bootinfo, has_instance_id), 1, 1},
     {"deviceId", F_HEX32, offsetof(dg_bootinfo, device_id), NOFLAG, 0, 1},
     {"mrAggregated", F_HEX32, offsetof(dg_bootinfo, mr_aggregated), NOFLAG, 0, 1},
-    {"mrSystem", F_HEX32, offsetof(dg_bootinfo, mr_system), offsetof(dg_bootinfo, has_mr_system), 1, 0},
-    {"osImageHash", F_HEX32, offsetof(dg_bootinfo, os_image_hash), offsetof(dg_bootinfo, has_os_image_hash), 1, 1},
+    {"mrSystem", F_HEX32, offsetof(dg_bootinfo, mr_system), offsetof(dg_bootinfo, has_mr_system), 1,
+     0},
+    {"osImageHash", F_HEX32, offsetof(dg_bootinfo, os_image_hash),
+     offsetof(dg_bootinfo, has_os_image_hash), 1, 1},
     {"tcbStatus", F_TCB, 0, NOFLAG, 1, 0},
     {"advisoryIds", F_ADV, 0, NOFLAG, 1, 0},
 };
@@ -57,11 +60,13 @@ void dg_bootinfo_free(dg_bootinfo *bi) {
 }
 
 static int syntax(scan *s, const char *what) {
-    return dg_err_set(s->err, DG_ERR_INPUT, "invalid JSON at byte %zu: %s", (size_t)(s->p - s->start), what);
+    return dg_err_set(s->err, DG_ERR_INPUT, "invalid JSON at byte %zu: %s",
+                      (size_t)(s->p - s->start), what);
 }
 
 static void skip_ws(scan *s) {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) s->p++;
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
 }
 
 static int hexval(int c) {
@@ -75,14 +80,24 @@ static int hexval(int c) {
 static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp) {
     char tmp[4];
     size_t k;
-    if (cp < 0x80) { tmp[0] = (char)cp; k = 1; }
-    else if (cp < 0x800) { tmp[0] = (char)(0xC0 | (cp >> 6)); tmp[1] = (char)(0x80 | (cp & 0x3F)); k = 2; }
-    else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12)); tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F)); k = 3;
+    if (cp < 0x80) {
+        tmp[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        tmp[0] = (char)(0xC0 | (cp >> 6));
+        tmp[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        tmp[0] = (char)(0xE0 | (cp >> 12));
+        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
     } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18)); tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); tmp[3] = (char)(0x80 | (cp & 0x3F)); k = 4;
+        tmp[0] = (char)(0xF0 | (cp >> 18));
+        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[3] = (char)(0x80 | (cp & 0x3F));
+        k = 4;
     }
     for (size_t i = 0; i < k; i++) {
         if (out && *n < cap) out[*n] = tmp[i];
@@ -95,10 +110,20 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
     unsigned c = p[0];
     size_t need;
     unsigned cp, min;
-    if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else
+        return 0;
     if ((size_t)(end - p) < need + 1) return 0;
     for (size_t i = 1; i <= need; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;
@@ -119,7 +144,10 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
     for (;;) {
         if (s->p >= s->end) return syntax(s, "unterminated string");
         unsigned char c = (unsigned char)*s->p;
-        if (c == '"') { s->p++; break; }
+        if (c == '"') {
+            s->p++;
+            break;
+        }
         if (c < 0x20) return syntax(s, "control character in string");
         if (c == '\\') {
             if (s->end - s->p < 2) return syntax(s, "unterminated string");
@@ -127,14 +155,30 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
             unsigned cp;
             s->p += 2;
             switch (e) {
-            case '"': cp = '"'; break;
-            case '\\': cp = '\\'; break;
-            case '/': cp = '/'; break;
-            case 'b': cp = '\b'; break;
-            case 'f': cp = '\f'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
+            case '"':
+                cp = '"';
+                break;
+            case '\\':
+                cp = '\\';
+                break;
+            case '/':
+                cp = '/';
+                break;
+            case 'b':
+                cp = '\b';
+                break;
+            case 'f':
+                cp = '\f';
+                break;
+            case 'n':
+                cp = '\n';
+                break;
+            case 'r':
+                cp = '\r';
+                break;
+            case 't':
+                cp = '\t';
+                break;
             case 'u': {
                 unsigned v = 0;
                 if (s->end - s->p < 4) return syntax(s, "short \\u escape");
@@ -162,7 +206,9 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
                 cp = v;
                 break;
             }
-            default: s->p -= 1; return syntax(s, "bad escape in string");
+            default:
+                s->p -= 1;
+                return syntax(s, "bad escape in string");
             }
             put_utf8(out, cap, &n, cp);
             continue;
@@ -190,20 +236,37 @@ static int skip_value(scan *s, int depth);
 static int skip_number(scan *s) {
     const char *p = s->p;
     if (p < s->end && *p == '-') p++;
-    if (p >= s->end) { s->p = p; return syntax(s, "bad number"); }
-    if (*p == '0') p++;
-    else if (*p >= '1' && *p <= '9') while (p < s->end && *p >= '0' && *p <= '9') p++;
-    else { s->p = p; return syntax(s, "bad number"); }
+    if (p >= s->end) {
+        s->p = p;
+        return syntax(s, "bad number");
+    }
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
+    else {
+        s->p = p;
+        return syntax(s, "bad number");
+    }
     if (p < s->end && *p == '.') {
         p++;
-        if (p >= s->end || *p < '0' || *p > '9') { s->p = p; return syntax(s, "bad number"); }
-        while (p < s->end && *p >= '0' && *p <= '9') p++;
+        if (p >= s->end || *p < '0' || *p > '9') {
+            s->p = p;
+            return syntax(s, "bad number");
+        }
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
     }
     if (p < s->end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < s->end && (*p == '+' || *p == '-')) p++;
-        if (p >= s->end || *p < '0' || *p > '9') { s->p = p; return syntax(s, "bad number"); }
-        while (p < s->end && *p >= '0' && *p <= '9') p++;
+        if (p >= s->end || *p < '0' || *p > '9') {
+            s->p = p;
+            return syntax(s, "bad number");
+        }
+        while (p < s->end && *p >= '0' && *p <= '9')
+            p++;
     }
     s->p = p;
     return 1;
@@ -211,7 +274,8 @@ static int skip_number(scan *s) {
 
 static int skip_literal(scan *s, const char *lit) {
     size_t n = strlen(lit);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0) return syntax(s, "unexpected character");
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return syntax(s, "unexpected character");
     s->p += n;
     return 1;
 }
@@ -222,11 +286,15 @@ static int skip_value(scan *s, int depth) {
     skip_ws(s);
     if (s->p >= s->end) return syntax(s, "unexpected end");
     switch (*s->p) {
-    case '"': return parse_string(s, NULL, 0, &dummy);
+    case '"':
+        return parse_string(s, NULL, 0, &dummy);
     case '{':
         s->p++;
         skip_ws(s);
-        if (s->p < s->end && *s->p == '}') { s->p++; return 1; }
+        if (s->p < s->end && *s->p == '}') {
+            s->p++;
+            return 1;
+        }
         for (;;) {
             skip_ws(s);
             if (!parse_string(s, NULL, 0, &dummy)) return 0;
@@ -235,24 +303,42 @@ static int skip_value(scan *s, int depth) {
             s->p++;
             if (!skip_value(s, depth + 1)) return 0;
             skip_ws(s);
-            if (s->p < s->end && *s->p == ',') { s->p++; continue; }
-            if (s->p < s->end && *s->p == '}') { s->p++; return 1; }
+            if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                continue;
+            }
+            if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                return 1;
+            }
             return syntax(s, "expected ',' or '}'");
         }
     case '[':
         s->p++;
         skip_ws(s);
-        if (s->p < s->end && *s->p == ']') { s->p++; return 1; }
+        if (s->p < s->end && *s->p == ']') {
+            s->p++;
+            return 1;
+        }
         for (;;) {
             if (!skip_value(s, depth + 1)) return 0;
             skip_ws(s);
-            if (s->p < s->end && *s->p == ',') { s->p++; continue; }
-            if (s->p < s->end && *s->p == ']') { s->p++; return 1; }
+            if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                continue;
+            }
+            if (s->p < s->end && *s->p == ']') {
+                s->p++;
+                return 1;
+            }
             return syntax(s, "expected ',' or ']'");
         }
-    case 't': return skip_literal(s, "true");
-    case 'f': return skip_literal(s, "false");
-    case 'n': return skip_literal(s, "null");
+    case 't':
+        return skip_literal(s, "true");
+    case 'f':
+        return skip_literal(s, "false");
+    case 'n':
+        return skip_literal(s, "null");
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) return skip_number(s);
         return syntax(s, "unexpected character");
@@ -263,11 +349,17 @@ static int skip_value(scan *s, int depth) {
 static const char *kind_at(const scan *s) {
     if (s->p >= s->end) return "nothing";
     switch (*s->p) {
-    case '{': return "an object";
-    case '[': return "an array";
-    case 't': case 'f': return "a boolean";
-    case 'n': return "null";
-    default: return "a number";
+    case '{':
+        return "an object";
+    case '[':
+        return "an array";
+    case 't':
+    case 'f':
+        return "a boolean";
+    case 'n':
+        return "null";
+    default:
+        return "a number";
     }
 }
 
@@ -276,11 +368,15 @@ static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
     size_t n, want = f->kind == F_HEX20 ? 40 : 64;
     if (s->p >= s->end) return syntax(s, "unexpected end");
     if (*s->p != '"')
-        return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected a string, got %s", f->name, kind_at(s));
+        return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected a string, got %s", f->name,
+                          kind_at(s));
     if (!parse_string(s, tmp, sizeof tmp, &n)) return 0;
     const char *h = tmp;
     size_t hn = n;
-    if (hn >= 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X')) { h += 2; hn -= 2; }
+    if (hn >= 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X')) {
+        h += 2;
+        hn -= 2;
+    }
     uint8_t *dst = (uint8_t *)bi + f->off;
     if (hn == 0) {
         if (!f->empty_ok) return dg_err_set(s->err, DG_ERR_INPUT, "%s: must not be empty", f->name);
@@ -288,15 +384,18 @@ static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
         return 1;
     }
     if (hn != want)
-        return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected %zu hex digits, got %zu", f->name, want, hn);
+        return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected %zu hex digits, got %zu", f->name,
+                          want, hn);
     for (size_t i = 0; i < want; i += 2) {
         int a = hexval((unsigned char)h[i]), b = hexval((unsigned char)h[i + 1]);
         if (a < 0 || b < 0) {
             size_t bad = a < 0 ? i : i + 1;
             unsigned char c = (unsigned char)h[bad];
             if (c >= 0x21 && c < 0x7f)
-                return dg_err_set(s->err, DG_ERR_INPUT, "%s: invalid hex digit '%c' at position %zu", f->name, c, bad);
-            return dg_err_set(s->err, DG_ERR_INPUT, "%s: invalid hex digit at position %zu", f->name, bad);
+                return dg_err_set(s->err, DG_ERR_INPUT,
+                                  "%s: invalid hex digit '%c' at position %zu", f->name, c, bad);
+            return dg_err_set(s->err, DG_ERR_INPUT, "%s: invalid hex digit at position %zu",
+                              f->name, bad);
         }
         dst[i / 2] = (uint8_t)(a << 4 | b);
     }
@@ -311,7 +410,8 @@ static int tcb_field(scan *s, dg_bootinfo *bi) {
         return dg_err_set(s->err, DG_ERR_INPUT, "tcbStatus: expected a string, got %s", kind_at(s));
     if (!parse_string(s, bi->tcb_status, DG_BOOTINFO_TCB_MAX, &n)) return 0;
     if (n > DG_BOOTINFO_TCB_MAX)
-        return dg_err_set(s->err, DG_ERR_INPUT, "tcbStatus: longer than %d bytes (%zu)", DG_BOOTINFO_TCB_MAX, n);
+        return dg_err_set(s->err, DG_ERR_INPUT, "tcbStatus: longer than %d bytes (%zu)",
+                          DG_BOOTINFO_TCB_MAX, n);
     bi->tcb_status[n] = 0;
     bi->tcb_len = n;
     return 1;
@@ -325,28 +425,39 @@ static int adv_field(scan *s, dg_bootinfo *bi) {
                           *s->p == '"' ? "a string" : kind_at(s));
     s->p++;
     skip_ws(s);
-    if (s->p < s->end && *s->p == ']') { s->p++; return 1; }
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 1;
+    }
     for (;;) {
         size_t n, i = bi->n_advisory;
         skip_ws(s);
         if (s->p >= s->end || *s->p != '"') {
             if (s->p >= s->end) return syntax(s, "unexpected end");
-            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds[%zu]: expected a string, got %s", i, kind_at(s));
+            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds[%zu]: expected a string, got %s",
+                              i, kind_at(s));
         }
         if (i == DG_BOOTINFO_ADV_MAX)
-            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds: more than %d entries", DG_BOOTINFO_ADV_MAX);
+            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds: more than %d entries",
+                              DG_BOOTINFO_ADV_MAX);
         if (!parse_string(s, tmp, sizeof tmp, &n)) return 0;
         if (n > DG_BOOTINFO_ADV_LEN_MAX)
-            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds[%zu]: longer than %d bytes (%zu)", i,
-                              DG_BOOTINFO_ADV_LEN_MAX, n);
+            return dg_err_set(s->err, DG_ERR_INPUT, "advisoryIds[%zu]: longer than %d bytes (%zu)",
+                              i, DG_BOOTINFO_ADV_LEN_MAX, n);
         bi->adv_off[i] = (uint16_t)bi->adv.len;
         bi->adv_len[i] = (uint16_t)n;
         if (!dg_buf_append(&bi->adv, tmp, n) || !dg_buf_push(&bi->adv, 0))
             return dg_err_set(s->err, DG_ERR_NOMEM, "advisoryIds: out of memory");
         bi->n_advisory++;
         skip_ws(s);
-        if (s->p < s->end && *s->p == ',') { s->p++; continue; }
-        if (s->p < s->end && *s->p == ']') { s->p++; return 1; }
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (s->p < s->end && *s->p == ']') {
+            s->p++;
+            return 1;
+        }
         return syntax(s, "expected ',' or ']'");
     }
 }
@@ -358,7 +469,8 @@ static int parse_object(scan *s, dg_bootinfo *bi) {
         return dg_err_set(s->err, DG_ERR_INPUT, "body: expected a JSON object");
     s->p++;
     skip_ws(s);
-    if (s->p < s->end && *s->p == '}') s->p++;
+    if (s->p < s->end && *s->p == '}')
+        s->p++;
     else
         for (;;) {
             char key[32];
@@ -380,20 +492,33 @@ static int parse_object(scan *s, dg_bootinfo *bi) {
             if (!f) {
                 if (!skip_value(s, 1)) return 0;
             } else {
-                if (seen & (1u << fi)) return dg_err_set(s->err, DG_ERR_INPUT, "%s: given twice", f->name);
+                if (seen & (1u << fi))
+                    return dg_err_set(s->err, DG_ERR_INPUT, "%s: given twice", f->name);
                 seen |= 1u << fi;
                 int ok;
                 switch (f->kind) {
                 case F_HEX20:
-                case F_HEX32: ok = hex_field(s, f, bi); break;
-                case F_TCB: ok = tcb_field(s, bi); break;
-                default: ok = adv_field(s, bi); break;
+                case F_HEX32:
+                    ok = hex_field(s, f, bi);
+                    break;
+                case F_TCB:
+                    ok = tcb_field(s, bi);
+                    break;
+                default:
+                    ok = adv_field(s, bi);
+                    break;
                 }
                 if (!ok) return 0;
             }
             skip_ws(s);
-            if (s->p < s->end && *s->p == ',') { s->p++; continue; }
-            if (s->p < s->end && *s->p == '}') { s->p++; break; }
+            if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                continue;
+            }
+            if (s->p < s->end && *s->p == '}') {
+                s->p++;
+                break;
+            }
             return syntax(s, "expected ',' or '}'");
         }
     skip_ws(s);
@@ -456,11 +581,21 @@ int dg_json_put_string(dg_buf *out, const char *s, size_t n) {
         dg_buf_append(out, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': dg_buf_puts(out, "\\\""); break;
-        case '\\': dg_buf_puts(out, "\\\\"); break;
-        case '\n': dg_buf_puts(out, "\\n"); break;
-        case '\r': dg_buf_puts(out, "\\r"); break;
-        case '\t': dg_buf_puts(out, "\\t"); break;
+        case '"':
+            dg_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            dg_buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            dg_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            dg_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            dg_buf_puts(out, "\\t");
+            break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hx[c >> 4], hx[c & 15]};
             dg_buf_append(out, e, 6);
@@ -472,7 +607,8 @@ int dg_json_put_string(dg_buf *out, const char *s, size_t n) {
     return !out->oom;
 }
 
-static void put_hex_field(dg_buf *out, const char *name, const uint8_t *p, size_t n, int present, int comma) {
+static void put_hex_field(dg_buf *out, const char *name, const uint8_t *p, size_t n, int present,
+                          int comma) {
     static const char hx[] = "0123456789abcdef";
     char tmp[64];
     dg_buf_printf(out, "%s\"%s\":\"", comma ? "," : "", name);

@@ -58,13 +58,13 @@ typedef struct flight {
 } flight;
 
 typedef struct {
-    int valid;          /* a usable snapshot */
+    int valid; /* a usable snapshot */
     uint64_t number;
     uint8_t hash[32];
     char hash_hex[67];
-    long long at_ms;    /* when it was last confirmed */
-    int chain_bad;      /* the endpoint reports another chain */
-    char err[300];      /* why not valid */
+    long long at_ms; /* when it was last confirmed */
+    int chain_bad;   /* the endpoint reports another chain */
+    char err[300];   /* why not valid */
 } snapshot;
 
 typedef char label_t[160];
@@ -75,10 +75,10 @@ typedef struct {
     char **urls;
     size_t nurls;
     uint8_t kms[20];
-    char kms_hex[43];      /* "0x" + lowercase, for eth_call */
-    char kms_display[43];  /* EIP-55 */
+    char kms_hex[43];     /* "0x" + lowercase, for eth_call */
+    char kms_display[43]; /* EIP-55 */
     uint64_t chain_id;
-    char chain_hex[24];    /* "0x..." as eth_chainId returns it */
+    char chain_hex[24]; /* "0x..." as eth_chainId returns it */
     label_t *labels;
 
     /* RPC clients: one for the poller, a pool for decisions. */
@@ -96,7 +96,7 @@ typedef struct {
 
     pthread_mutex_t snap_mu;
     snapshot snap;
-    int init_state;     /* 0 starting, 1 started, -1 start failed (under snap_mu) */
+    int init_state; /* 0 starting, 1 started, -1 start failed (under snap_mu) */
     dg_err init_err;
     pthread_cond_t ready_cv;
 
@@ -139,7 +139,8 @@ static void logm(eth_policy *e, const char *fmt, ...) {
 
 static uint64_t fnv1a(const uint8_t *p, size_t n) {
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
     return h;
 }
 
@@ -151,8 +152,10 @@ static int parse_quantity(json_t *j, uint64_t *v) {
     s = json_string_value(j);
     if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2] || strlen(s) > 18) return 0;
     for (s += 2; *s; s++) {
-        int d = (*s >= '0' && *s <= '9') ? *s - '0' : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10 : -1;
+        int d = (*s >= '0' && *s <= '9')   ? *s - '0'
+                : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
+                : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10
+                                           : -1;
         if (d < 0) return 0;
         x = x << 4 | (uint64_t)d;
     }
@@ -171,12 +174,14 @@ static int word_size(const uint8_t *d, size_t len, size_t off, size_t *v) {
     if (off > len || len - off < 32) return 0;
     for (size_t i = 0; i < 28; i++)
         if (d[off + i]) return 0;
-    *v = (size_t)d[off + 28] << 24 | (size_t)d[off + 29] << 16 | (size_t)d[off + 30] << 8 | d[off + 31];
+    *v = (size_t)d[off + 28] << 24 | (size_t)d[off + 29] << 16 | (size_t)d[off + 30] << 8 |
+         d[off + 31];
     return 1;
 }
 
 /* ABI string whose offset word is at head_off (relative to base). */
-static int abi_string(const uint8_t *d, size_t len, size_t base, size_t head_off, const uint8_t **s, size_t *n) {
+static int abi_string(const uint8_t *d, size_t len, size_t base, size_t head_off, const uint8_t **s,
+                      size_t *n) {
     size_t off, slen;
     if (!word_size(d, len, base + head_off, &off)) return 0;
     if (off > len - base) return 0;
@@ -208,7 +213,8 @@ static void hex_word(dg_buf *b, const uint8_t *p, size_t n) {
 
 static void hex_u(dg_buf *b, size_t v) {
     uint8_t w[8];
-    for (int i = 0; i < 8; i++) w[i] = (uint8_t)(v >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        w[i] = (uint8_t)(v >> (56 - 8 * i));
     hex_word(b, w, 8);
 }
 
@@ -218,10 +224,13 @@ static void hex_padded_bytes(dg_buf *b, const uint8_t *p, size_t n) {
         dg_buf_push(b, (uint8_t)hx[p[i] >> 4]);
         dg_buf_push(b, (uint8_t)hx[p[i] & 15]);
     }
-    for (size_t i = n; i % 32; i++) dg_buf_puts(b, "00");
+    for (size_t i = n; i % 32; i++)
+        dg_buf_puts(b, "00");
 }
 
-static size_t pad32(size_t n) { return (n + 31) / 32 * 32; }
+static size_t pad32(size_t n) {
+    return (n + 31) / 32 * 32;
+}
 
 /* Calldata (0x-hex) for isAppAllowed/isKmsAllowed(T) with
  * T = (address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]).
@@ -286,7 +295,8 @@ static void describe_revert(json_t *data, char *out, size_t cap) {
     } else if (memcmp(b.data, "\x4e\x48\x7b\x71", 4) == 0 && b.len == 36) {
         snprintf(out, cap, "panic 0x%02x", b.data[35]);
     } else {
-        snprintf(out, cap, "unknown error 0x%02x%02x%02x%02x", b.data[0], b.data[1], b.data[2], b.data[3]);
+        snprintf(out, cap, "unknown error 0x%02x%02x%02x%02x", b.data[0], b.data[1], b.data[2],
+                 b.data[3]);
     }
     dg_buf_free(&b);
 }
@@ -336,9 +346,12 @@ static void pool_put(eth_policy *e, int slot) {
 /* Map an RPC failure to a deny. */
 static void deny_rpc(dg_decision *d, const dg_err *err) {
     char m[DG_REASON_MAX];
-    if (err->code == DG_ERR_DISAGREE) snprintf(m, sizeof m, "%s", REASON_DISAGREE);
-    else if (err->code == DG_ERR_CHAIN_ID) snprintf(m, sizeof m, "%s", REASON_CHAIN);
-    else snprintf(m, sizeof m, "%s", DG_REASON_UNAVAILABLE);
+    if (err->code == DG_ERR_DISAGREE)
+        snprintf(m, sizeof m, "%s", REASON_DISAGREE);
+    else if (err->code == DG_ERR_CHAIN_ID)
+        snprintf(m, sizeof m, "%s", REASON_CHAIN);
+    else
+        snprintf(m, sizeof m, "%s", DG_REASON_UNAVAILABLE);
     dg_decision_deny(d, 1, m);
     dg_policy_copy_text(d->detail, sizeof d->detail, err->msg, strlen(err->msg));
 }
@@ -348,7 +361,10 @@ static void deny_rpc(dg_decision *d, const dg_err *err) {
 /* The block tag of a snapshot mode: NULL for head-minus-N (confirmations).
  * Called once auto is resolved (the start resolves it to finalized or latest). */
 static const char *snapshot_tag(dg_snapshot_mode m) {
-    return m == DG_SNAP_SAFE ? "safe" : m == DG_SNAP_FINALIZED ? "finalized" : m == DG_SNAP_CONFIRMATIONS ? NULL : "latest";
+    return m == DG_SNAP_SAFE            ? "safe"
+           : m == DG_SNAP_FINALIZED     ? "finalized"
+           : m == DG_SNAP_CONFIRMATIONS ? NULL
+                                        : "latest";
 }
 
 static int block_params(eth_policy *e, const char *tag, uint64_t number, json_t **params) {
@@ -363,8 +379,8 @@ static int block_params(eth_policy *e, const char *tag, uint64_t number, json_t 
 static int snap_from_block(const dg_rpc_req *r, const char *tag, snapshot *s, dg_err *err) {
     uint64_t num = 0;
     if (!r->ok || !json_is_object(r->result))
-        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber(%s): %s", tag ? tag : "head-N",
-                          r->ok ? "no such block" : r->error);
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getBlockByNumber(%s): %s",
+                          tag ? tag : "head-N", r->ok ? "no such block" : r->error);
     json_t *hash = json_object_get(r->result, "hash");
     if (!parse_quantity(json_object_get(r->result, "number"), &num) || !json_is_string(hash) ||
         !dg_hex_decode(json_string_value(hash), json_string_length(hash), s->hash, 32, NULL))
@@ -407,11 +423,13 @@ static int poll_once(eth_policy *e, snapshot *s, dg_err *err) {
     }
     if (!tag) {
         if (!r[1].ok || !parse_quantity(r[1].result, &head)) {
-            dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_blockNumber: %s", r[1].ok ? "not a quantity" : r[1].error);
+            dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_blockNumber: %s",
+                       r[1].ok ? "not a quantity" : r[1].error);
             goto fail;
         }
         if (head < e->o.confirmations) {
-            dg_err_set(err, DG_ERR_RPC_RESPONSE, "chain head %llu is below the %llu confirmations required",
+            dg_err_set(err, DG_ERR_RPC_RESPONSE,
+                       "chain head %llu is below the %llu confirmations required",
                        (unsigned long long)head, (unsigned long long)e->o.confirmations);
             goto fail;
         }
@@ -446,7 +464,8 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     memset(r, 0, sizeof r);
     size_t nr = 2;
     int slot = -1;
-    dg_rpc *rpc0 = e->o.quorum ? e->poll_rpc : pool_get(e, dg_policy_now_ms() + e->o.deadline_ms, &slot);
+    dg_rpc *rpc0 =
+        e->o.quorum ? e->poll_rpc : pool_get(e, dg_policy_now_ms() + e->o.deadline_ms, &slot);
     /* auto asks for "finalized" and, below, "latest" too */
     const char *tag = e->o.snapshot == DG_SNAP_AUTO ? "finalized" : snapshot_tag(e->o.snapshot);
     r[0].method = "eth_chainId";
@@ -490,10 +509,11 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
         tag = has_final ? "finalized" : "latest";
         if (e->o.log) {
             char m[160];
-            snprintf(m, sizeof m, "snapshot auto: %s (chain %llu %s)", has_final ? "finalized" : "latest",
-                     (unsigned long long)cid,
-                     has_final ? "reports finalized blocks"
-                               : (cid == 31337 || cid == 1337) ? "is a local dev chain" : "has no finalized tag");
+            snprintf(m, sizeof m, "snapshot auto: %s (chain %llu %s)",
+                     has_final ? "finalized" : "latest", (unsigned long long)cid,
+                     has_final                       ? "reports finalized blocks"
+                     : (cid == 31337 || cid == 1337) ? "is a local dev chain"
+                                                     : "has no finalized tag");
             e->o.log(e->o.log_ctx, m);
         }
     }
@@ -548,11 +568,14 @@ static void *poller_main(void *arg) {
         pthread_mutex_lock(&e->snap_mu);
         int changed = ok && (!e->snap.valid || memcmp(e->snap.hash, s.hash, 32) != 0);
         e->snap = s;
-        if (ok) e->snap_updates += changed;
-        else e->snap_errors++;
+        if (ok)
+            e->snap_updates += changed;
+        else
+            e->snap_errors++;
         pthread_mutex_unlock(&e->snap_mu);
         if (!ok && was_ok) logm(e, "snapshot unavailable, denying until it recovers: %s", err.msg);
-        if (ok && !was_ok) logm(e, "snapshot recovered at block %llu", (unsigned long long)s.number);
+        if (ok && !was_ok)
+            logm(e, "snapshot recovered at block %llu", (unsigned long long)s.number);
         was_ok = ok;
     }
     return NULL;
@@ -567,22 +590,31 @@ static void slot_clear(cache_slot *c) {
     memset(c, 0, sizeof *c);
 }
 
-static int cache_lookup(eth_policy *e, uint64_t h, const uint8_t *key, size_t klen, dg_decision *d) {
+static int cache_lookup(eth_policy *e, uint64_t h, const uint8_t *key, size_t klen,
+                        dg_decision *d) {
     cache_slot *c = &e->slots[h % e->nslots];
     if (!c->key || c->h != h || c->klen != klen || memcmp(c->key, key, klen) != 0) return 0;
     d->allowed = c->allowed;
     /* both were copied from a dg_decision, so they fit */
     memcpy(d->reason, c->reason, strlen(c->reason) + 1);
     memcpy(d->gateway_app_id, c->gateway, strlen(c->gateway) + 1);
-    if (c->ep >= 0 && (size_t)c->ep < e->nurls) snprintf(d->endpoint, sizeof d->endpoint, "%s", e->labels[c->ep]);
+    if (c->ep >= 0 && (size_t)c->ep < e->nurls)
+        snprintf(d->endpoint, sizeof d->endpoint, "%s", e->labels[c->ep]);
     d->cached = 1;
     return 1;
 }
 
-static void cache_store(eth_policy *e, uint64_t h, const uint8_t *key, size_t klen, const dg_decision *d, int ep) {
+static void cache_store(eth_policy *e, uint64_t h, const uint8_t *key, size_t klen,
+                        const dg_decision *d, int ep) {
     cache_slot *c = &e->slots[h % e->nslots];
-    cache_slot n = {h, malloc(klen), klen, d->allowed, strdup(d->reason), strdup(d->gateway_app_id),
-                    d->block_number, ep};
+    cache_slot n = {h,
+                    malloc(klen),
+                    klen,
+                    d->allowed,
+                    strdup(d->reason),
+                    strdup(d->gateway_app_id),
+                    d->block_number,
+                    ep};
     if (!n.key || !n.reason || !n.gateway) {
         slot_clear(&n);
         return;
@@ -648,12 +680,12 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
     }
     r[0].method = "eth_chainId";
     r[1].method = "eth_call";
-    r[1].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", (const char *)data.data, "blockHash",
-                            s->hash_hex);
+    r[1].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", (const char *)data.data,
+                            "blockHash", s->hash_hex);
     if (!have_gw) {
         r[2].method = "eth_call";
-        r[2].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID, "blockHash",
-                                s->hash_hex);
+        r[2].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data",
+                                "0x" SEL_GATEWAY_APP_ID, "blockHash", s->hash_hex);
     }
     dg_buf_free(&data);
     if (!r[1].params || (!have_gw && !r[2].params)) {
@@ -669,18 +701,20 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
         goto out_clear;
     }
     ep = (int)dg_rpc_last_endpoint(rpc);
-    if (ep >= 0 && (size_t)ep < e->nurls) snprintf(d->endpoint, sizeof d->endpoint, "%s", e->labels[ep]);
+    if (ep >= 0 && (size_t)ep < e->nurls)
+        snprintf(d->endpoint, sizeof d->endpoint, "%s", e->labels[ep]);
     const char *label = d->endpoint;
     uint64_t cid;
     if (!r[0].ok || !parse_quantity(r[0].result, &cid)) {
-        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: %s", label, r[0].ok ? "eth_chainId: not a quantity" : r[0].error);
+        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: %s", label,
+                   r[0].ok ? "eth_chainId: not a quantity" : r[0].error);
         deny_rpc(d, &err);
         ep = -1;
         goto out_clear;
     }
     if (cid != e->chain_id) {
-        dg_err_set(&err, DG_ERR_CHAIN_ID, "rpc %s: chain id %llu, expected %llu", label, (unsigned long long)cid,
-                   (unsigned long long)e->chain_id);
+        dg_err_set(&err, DG_ERR_CHAIN_ID, "rpc %s: chain id %llu, expected %llu", label,
+                   (unsigned long long)cid, (unsigned long long)e->chain_id);
         deny_rpc(d, &err);
         ep = -1;
         goto out_clear;
@@ -706,29 +740,33 @@ static int fetch_decision(eth_policy *e, dg_route route, const dg_bootinfo *bi, 
     const uint8_t *rs = NULL, *gs = NULL;
     size_t rn = 0, gn = 0;
     int allowed = 0;
-    if (!parse_data(r[1].result, &out1) || !decode_bool_string(out1.data, out1.len, &allowed, &rs, &rn)) {
+    if (!parse_data(r[1].result, &out1) ||
+        !decode_bool_string(out1.data, out1.len, &allowed, &rs, &rn)) {
         dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: %s returned malformed (bool,string)", label,
                    route == DG_ROUTE_KMS ? "isKmsAllowed" : "isAppAllowed");
         deny_rpc(d, &err);
         ep = -1;
-    } else if (!have_gw &&
-               (!r[2].ok || !parse_data(r[2].result, &out2) || !abi_string(out2.data, out2.len, 0, 0, &gs, &gn))) {
+    } else if (!have_gw && (!r[2].ok || !parse_data(r[2].result, &out2) ||
+                            !abi_string(out2.data, out2.len, 0, 0, &gs, &gn))) {
         dg_err_set(&err, DG_ERR_RPC_RESPONSE, "rpc %s: gatewayAppId(): %s", label,
                    r[2].ok ? "malformed string" : r[2].error);
         deny_rpc(d, &err);
         ep = -1;
     } else if (!have_gw && gn >= DG_GATEWAY_MAX) {
-        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "gatewayAppId() is longer than %d bytes", DG_GATEWAY_MAX - 1);
+        dg_err_set(&err, DG_ERR_RPC_RESPONSE, "gatewayAppId() is longer than %d bytes",
+                   DG_GATEWAY_MAX - 1);
         deny_rpc(d, &err);
         ep = -1;
     } else {
         d->allowed = allowed;
         dg_policy_copy_text(d->reason, sizeof d->reason, (const char *)rs, rn);
         if (!have_gw) {
-            dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id, gs ? (const char *)gs : "", gn);
+            dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id,
+                                gs ? (const char *)gs : "", gn);
             gateway_store(e, s->hash, d->gateway_app_id);
         }
-        if (!allowed && !d->reason[0]) snprintf(d->reason, sizeof d->reason, "denied by the contract");
+        if (!allowed && !d->reason[0])
+            snprintf(d->reason, sizeof d->reason, "denied by the contract");
     }
     dg_buf_free(&out1);
     dg_buf_free(&out2);
@@ -757,17 +795,21 @@ static int wait_started(eth_policy *e, long long deadline_ms, dg_err *err) {
     int st = e->init_state;
     if (st < 0) *err = e->init_err;
     pthread_mutex_unlock(&e->snap_mu);
-    if (st == 0) return dg_err_set(err, DG_ERR_RPC_TIMEOUT, "backend still starting (first snapshot block not taken)");
+    if (st == 0)
+        return dg_err_set(err, DG_ERR_RPC_TIMEOUT,
+                          "backend still starting (first snapshot block not taken)");
     return st > 0;
 }
 
-static int eth_wait_ready(dg_policy *p, dg_err *err) { return wait_started((eth_policy *)p, -1, err); }
+static int eth_wait_ready(dg_policy *p, dg_err *err) {
+    return wait_started((eth_policy *)p, -1, err);
+}
 
 /* Decide, with the deadline counted from start. may_block 0: return 0
  * (d untouched but for block fields) where the decision would wait — the
  * start not finished, a miss, or the same miss in flight; 1 when decided. */
-static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d, long long start,
-                          int may_block) {
+static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *d,
+                          long long start, int may_block) {
     eth_policy *e = (eth_policy *)p;
     snapshot s;
     dg_err ierr = {0};
@@ -786,8 +828,11 @@ static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, d
     pthread_mutex_unlock(&e->snap_mu);
     if (!s.valid || start - s.at_ms > e->o.max_snapshot_age_ms) {
         dg_err err = {s.chain_bad ? DG_ERR_CHAIN_ID : DG_ERR_RPC_UNREACHABLE, ""};
-        if (s.valid) snprintf(err.msg, sizeof err.msg, "snapshot not refreshed for %lld ms", start - s.at_ms);
-        else snprintf(err.msg, sizeof err.msg, "no snapshot block: %s", s.err);
+        if (s.valid)
+            snprintf(err.msg, sizeof err.msg, "snapshot not refreshed for %lld ms",
+                     start - s.at_ms);
+        else
+            snprintf(err.msg, sizeof err.msg, "no snapshot block: %s", s.err);
         deny_rpc(d, &err);
         return 1;
     }
@@ -825,7 +870,8 @@ static int eth_try_decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, d
             /* Another thread is fetching this very decision: wait for it. */
             f->refs++;
             e->shared++;
-            while (!f->done) pthread_cond_wait(&e->cache_cv, &e->cache_mu);
+            while (!f->done)
+                pthread_cond_wait(&e->cache_cv, &e->cache_mu);
             *d = f->result;
             d->cached = 1;
             if (--f->refs == 0) free(f);
@@ -889,7 +935,8 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     pthread_mutex_lock(&e->snap_mu);
     s = e->snap;
     pthread_mutex_unlock(&e->snap_mu);
-    if (!s.valid) return dg_err_set(err, s.chain_bad ? DG_ERR_CHAIN_ID : DG_ERR_RPC_UNREACHABLE, "%s", s.err);
+    if (!s.valid)
+        return dg_err_set(err, s.chain_bad ? DG_ERR_CHAIN_ID : DG_ERR_RPC_UNREACHABLE, "%s", s.err);
     int slot;
     long long deadline = now + e->o.deadline_ms;
     dg_rpc *rpc = pool_get(e, deadline, &slot);
@@ -897,10 +944,10 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     dg_rpc_req r[2];
     memset(r, 0, sizeof r);
     r[0].method = r[1].method = "eth_call";
-    r[0].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID, "blockHash",
-                            s.hash_hex);
-    r[1].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_APP_IMPLEMENTATION,
+    r[0].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID,
                             "blockHash", s.hash_hex);
+    r[1].params = json_pack("[{s:s,s:s}{s:s}]", "to", e->kms_hex, "data",
+                            "0x" SEL_APP_IMPLEMENTATION, "blockHash", s.hash_hex);
     dg_rpc_set_deadline(rpc, deadline);
     int ok = dg_rpc_batch(rpc, r, 2, err);
     pool_put(e, slot);
@@ -910,10 +957,13 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     const uint8_t *gs = NULL;
     size_t gn = 0;
     if (ok) {
-        if (!r[0].ok || !r[1].ok) ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s", !r[0].ok ? r[0].error : r[1].error);
-        else if (!parse_data(r[0].result, &a) || !abi_string(a.data, a.len, 0, 0, &gs, &gn) || gn >= DG_GATEWAY_MAX)
+        if (!r[0].ok || !r[1].ok)
+            ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s", !r[0].ok ? r[0].error : r[1].error);
+        else if (!parse_data(r[0].result, &a) || !abi_string(a.data, a.len, 0, 0, &gs, &gn) ||
+                 gn >= DG_GATEWAY_MAX)
             ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "gatewayAppId(): malformed answer");
-        else if (!parse_data(r[1].result, &b) || b.len != 32 || memcmp(b.data, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
+        else if (!parse_data(r[1].result, &b) || b.len != 32 ||
+                 memcmp(b.data, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) != 0)
             ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "appImplementation(): malformed answer");
     }
     if (ok) {
@@ -923,7 +973,8 @@ static int eth_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
         out->snapshot_block = s.number;
         snprintf(out->kms_contract, sizeof out->kms_contract, "%s", e->kms_display);
         snprintf(out->eth_rpc_url, sizeof out->eth_rpc_url, "%s", e->labels[0]);
-        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, gs ? (const char *)gs : "", gs ? gn : 0);
+        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id,
+                            gs ? (const char *)gs : "", gs ? gn : 0);
         out->chain_id = e->chain_id;
         dg_address_checksum(b.data + 12, out->app_implementation);
         pthread_mutex_lock(&e->info_mu);
@@ -956,7 +1007,9 @@ static void eth_stats(dg_policy *p, dg_policy_stats *out) {
     pthread_mutex_unlock(&e->snap_mu);
 }
 
-static size_t eth_nendpoints(const dg_policy *p) { return ((const eth_policy *)p)->nurls; }
+static size_t eth_nendpoints(const dg_policy *p) {
+    return ((const eth_policy *)p)->nurls;
+}
 
 static int eth_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigned long *calls,
                               unsigned long *errors) {
@@ -985,14 +1038,17 @@ static void eth_destroy(dg_policy *p) {
         pthread_join(e->poller, NULL);
     }
     dg_rpc_free(e->poll_rpc);
-    for (size_t i = 0; i < e->npool; i++) dg_rpc_free(e->pool[i]);
+    for (size_t i = 0; i < e->npool; i++)
+        dg_rpc_free(e->pool[i]);
     free(e->pool);
     free(e->pool_free);
     free(e->st_calls);
     free(e->st_errors);
-    for (size_t i = 0; i < e->nslots; i++) slot_clear(&e->slots[i]);
+    for (size_t i = 0; i < e->nslots; i++)
+        slot_clear(&e->slots[i]);
     free(e->slots);
-    for (size_t i = 0; i < e->nurls; i++) free(e->urls[i]);
+    for (size_t i = 0; i < e->nurls; i++)
+        free(e->urls[i]);
     free(e->urls);
     free(e->labels);
     pthread_mutex_destroy(&e->pool_mu);
@@ -1071,7 +1127,8 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->pool_free = calloc(e->npool, sizeof *e->pool_free);
     e->st_calls = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
     e->st_errors = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
-    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free || !e->st_calls || !e->st_errors) {
+    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free || !e->st_calls ||
+        !e->st_errors) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -1082,7 +1139,8 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
         }
         e->nurls++;
     }
-    dg_rpc_opts ro = {.timeout_ms = e->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = e->o.quorum};
+    dg_rpc_opts ro = {
+        .timeout_ms = e->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = e->o.quorum};
     /* The poller only picks a block (first endpoint that answers); the quorum
      * applies to the decision batches, which are pinned to that block's hash:
      * endpoints one block apart must not make every poll fail, and a block an

@@ -16,13 +16,14 @@ struct dg_policy_ops {
     int (*reload)(dg_policy *p, dg_err *err);
     void (*stats)(dg_policy *p, dg_policy_stats *out);
     size_t (*nendpoints)(const dg_policy *p);
-    int (*endpoint_stats)(dg_policy *p, size_t i, const char **label, unsigned long *calls, unsigned long *errors);
+    int (*endpoint_stats)(dg_policy *p, size_t i, const char **label, unsigned long *calls,
+                          unsigned long *errors);
     void (*destroy)(dg_policy *p);
     int (*wait_ready)(dg_policy *p, dg_err *err); /* NULL: always ready */
     /* NULL: decide never waits. Else decide with the deadline counted from
      * start_ms; with may_block 0, return 0 instead of waiting on the chain. */
-    int (*try_decide)(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out, long long start_ms,
-                      int may_block);
+    int (*try_decide)(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out,
+                      long long start_ms, int may_block);
 };
 
 struct dg_policy {
@@ -35,6 +36,5 @@ void dg_decision_deny(dg_decision *d, int error, const char *reason);
 /* Copy at most cap-1 bytes of s into dst, cutting at a UTF-8 boundary and
  * replacing invalid UTF-8 and control characters with '?'. */
 void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n);
-
 
 #endif

@@ -19,7 +19,9 @@ long long dg_policy_now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *dg_route_name(dg_route route) { return route == DG_ROUTE_KMS ? "kms" : "app"; }
+const char *dg_route_name(dg_route route) {
+    return route == DG_ROUTE_KMS ? "kms" : "app";
+}
 
 void dg_decision_deny(dg_decision *d, int error, const char *reason) {
     d->allowed = 0;
@@ -30,10 +32,20 @@ void dg_decision_deny(dg_decision *d, int error, const char *reason) {
 static size_t utf8_ok(const unsigned char *p, size_t n) {
     unsigned c = p[0], cp, min;
     size_t need;
-    if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else
+        return 0;
     if (n < need + 1) return 0;
     for (size_t i = 1; i <= need; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;
@@ -69,8 +81,8 @@ void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
 
 /* Decide with the deadline counted from start_ms; may_block 0 returns -1
  * where the backend would wait on the chain. Else returns out->allowed. */
-static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out, long long start_ms,
-                  int may_block) {
+static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decision *out,
+                  long long start_ms, int may_block) {
     memset(out, 0, sizeof *out);
     if (!p || !bi || (route != DG_ROUTE_APP && route != DG_ROUTE_KMS)) {
         dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE);
@@ -81,7 +93,8 @@ static int decide(dg_policy *p, dg_route route, const dg_bootinfo *bi, dg_decisi
     else if (!p->ops->try_decide(p, route, bi, out, start_ms, may_block)) {
         memset(out, 0, sizeof *out);
         if (!may_block) return -1;
-        dg_decision_deny(out, 1, DG_REASON_UNAVAILABLE); /* a backend must decide when it may block */
+        dg_decision_deny(out, 1,
+                         DG_REASON_UNAVAILABLE); /* a backend must decide when it may block */
     }
     if (out->allowed != 1) {
         out->allowed = 0;
@@ -109,9 +122,13 @@ int dg_policy_info_get(dg_policy *p, dg_policy_info *out, dg_err *err) {
     return p->ops->info(p, out, err);
 }
 
-const char *dg_policy_kind(const dg_policy *p) { return p->ops->kind; }
+const char *dg_policy_kind(const dg_policy *p) {
+    return p->ops->kind;
+}
 
-int dg_policy_reload(dg_policy *p, dg_err *err) { return p->ops->reload ? p->ops->reload(p, err) : 1; }
+int dg_policy_reload(dg_policy *p, dg_err *err) {
+    return p->ops->reload ? p->ops->reload(p, err) : 1;
+}
 
 void dg_policy_get_stats(dg_policy *p, dg_policy_stats *out) {
     memset(out, 0, sizeof *out);
@@ -119,7 +136,9 @@ void dg_policy_get_stats(dg_policy *p, dg_policy_stats *out) {
     if (p->ops->stats) p->ops->stats(p, out);
 }
 
-size_t dg_policy_endpoint_count(const dg_policy *p) { return p->ops->nendpoints ? p->ops->nendpoints(p) : 0; }
+size_t dg_policy_endpoint_count(const dg_policy *p) {
+    return p->ops->nendpoints ? p->ops->nendpoints(p) : 0;
+}
 
 int dg_policy_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigned long *calls,
                              unsigned long *errors) {
@@ -131,7 +150,9 @@ void dg_policy_free(dg_policy *p) {
     if (p) p->ops->destroy(p);
 }
 
-int dg_policy_wait_ready(dg_policy *p, dg_err *err) { return p->ops->wait_ready ? p->ops->wait_ready(p, err) : 1; }
+int dg_policy_wait_ready(dg_policy *p, dg_err *err) {
+    return p->ops->wait_ready ? p->ops->wait_ready(p, err) : 1;
+}
 
 /* ---------------------------------------------------------------- dev */
 
@@ -155,21 +176,29 @@ static int dev_info(dg_policy *p, dg_policy_info *out, dg_err *err) {
     dev_policy *d = (dev_policy *)p;
     (void)err;
     snprintf(out->gateway_app_id, sizeof out->gateway_app_id, "%s", d->gateway);
-    snprintf(out->kms_contract, sizeof out->kms_contract, "0x0000000000000000000000000000000000000000");
-    snprintf(out->app_implementation, sizeof out->app_implementation, "0x0000000000000000000000000000000000000000");
+    snprintf(out->kms_contract, sizeof out->kms_contract,
+             "0x0000000000000000000000000000000000000000");
+    snprintf(out->app_implementation, sizeof out->app_implementation,
+             "0x0000000000000000000000000000000000000000");
     return 1;
 }
 
-static void dev_destroy(dg_policy *p) { free(p); }
+static void dev_destroy(dg_policy *p) {
+    free(p);
+}
 
 static const struct dg_policy_ops DEV_OPS = {
-    .kind = "dev", .decide = dev_decide, .info = dev_info, .destroy = dev_destroy,
+    .kind = "dev",
+    .decide = dev_decide,
+    .info = dev_info,
+    .destroy = dev_destroy,
 };
 
 dg_policy *dg_policy_dev_new(const char *gateway_app_id, dg_err *err) {
     if (!gateway_app_id) gateway_app_id = "";
     if (strlen(gateway_app_id) >= DG_GATEWAY_MAX) {
-        dg_err_set(err, DG_ERR_CONFIG, "dev gateway app id longer than %d bytes", DG_GATEWAY_MAX - 1);
+        dg_err_set(err, DG_ERR_CONFIG, "dev gateway app id longer than %d bytes",
+                   DG_GATEWAY_MAX - 1);
         return NULL;
     }
     dev_policy *d = calloc(1, sizeof *d);

@@ -58,15 +58,19 @@ typedef struct {
     unsigned long long reloads, reload_errors;
 } static_policy;
 
-static void set_free(set *s) { free(s->v); }
+static void set_free(set *s) {
+    free(s->v);
+}
 
 static void allowlist_free(allowlist *a) {
     if (!a) return;
     set_free(&a->os_images);
     set_free(&a->kms_mrs);
     set_free(&a->kms_devices);
-    for (size_t i = 0; i < a->ntcb; i++) free(a->tcb[i]);
-    for (size_t i = 0; i < a->nadv; i++) free(a->adv[i]);
+    for (size_t i = 0; i < a->ntcb; i++)
+        free(a->tcb[i]);
+    for (size_t i = 0; i < a->nadv; i++)
+        free(a->adv[i]);
     free(a->tcb);
     free(a->adv);
     for (size_t i = 0; i < a->napps; i++) {
@@ -77,10 +81,16 @@ static void allowlist_free(allowlist *a) {
     free(a);
 }
 
-static int cmp32(const void *a, const void *b) { return memcmp(a, b, 32); }
-static int cmp20(const void *a, const void *b) { return memcmp(a, b, 20); }
+static int cmp32(const void *a, const void *b) {
+    return memcmp(a, b, 32);
+}
+static int cmp20(const void *a, const void *b) {
+    return memcmp(a, b, 20);
+}
 
-static int set_has(const set *s, const uint8_t v[32]) { return s->n && bsearch(v, s->v, s->n, 32, cmp32) != NULL; }
+static int set_has(const set *s, const uint8_t v[32]) {
+    return s->n && bsearch(v, s->v, s->n, 32, cmp32) != NULL;
+}
 
 /* Strict hex of exactly `width` bytes, optional 0x, any case. */
 static int parse_hex(const char *s, uint8_t *out, size_t width, const char *where, dg_err *err) {
@@ -93,14 +103,16 @@ static int parse_hex(const char *s, uint8_t *out, size_t width, const char *wher
 static int load_set(json_t *arr, const char *where, set *out, dg_err *err) {
     char w[160];
     if (!arr) return 1;
-    if (!json_is_array(arr)) return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an array of hex strings", where);
+    if (!json_is_array(arr))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an array of hex strings", where);
     size_t n = json_array_size(arr);
     if (!n) return 1;
     if (!(out->v = malloc(n * 32))) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_t *it = json_array_get(arr, i);
         snprintf(w, sizeof w, "%s[%zu]", where, i);
-        if (!json_is_string(it)) return dg_err_set(err, DG_ERR_CONFIG, "%s: expected a hex string", w);
+        if (!json_is_string(it))
+            return dg_err_set(err, DG_ERR_CONFIG, "%s: expected a hex string", w);
         if (!parse_hex(json_string_value(it), out->v + 32 * i, 32, w, err)) return 0;
     }
     qsort(out->v, n, 32, cmp32);
@@ -109,14 +121,17 @@ static int load_set(json_t *arr, const char *where, set *out, dg_err *err) {
 }
 
 static int load_strings(json_t *arr, const char *where, char ***out, size_t *nout, dg_err *err) {
-    if (!json_is_array(arr)) return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an array of strings", where);
+    if (!json_is_array(arr))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an array of strings", where);
     size_t n = json_array_size(arr);
     *out = calloc(n ? n : 1, sizeof **out);
     if (!*out) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_t *it = json_array_get(arr, i);
-        if (!json_is_string(it)) return dg_err_set(err, DG_ERR_CONFIG, "%s[%zu]: expected a string", where, i);
-        if (!((*out)[i] = strdup(json_string_value(it)))) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        if (!json_is_string(it))
+            return dg_err_set(err, DG_ERR_CONFIG, "%s[%zu]: expected a string", where, i);
+        if (!((*out)[i] = strdup(json_string_value(it))))
+            return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         *nout = i + 1;
     }
     return 1;
@@ -126,7 +141,8 @@ static int get_bool(json_t *o, const char *key, const char *where, int *out, dg_
     json_t *v = json_object_get(o, key);
     *out = 0;
     if (!v) return 1;
-    if (!json_is_boolean(v)) return dg_err_set(err, DG_ERR_CONFIG, "%s.%s: expected true or false", where, key);
+    if (!json_is_boolean(v))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s.%s: expected true or false", where, key);
     *out = json_is_true(v);
     return 1;
 }
@@ -144,8 +160,16 @@ static const char *first_unknown(json_t *o, const char *const *keys) {
     return NULL;
 }
 
-static const char *const TOP_KEYS[] = {"gatewayAppId", "kmsContractAddr", "appImplementation", "chainId", "osImages",
-                                       "allowedTcbStatuses", "allowedAdvisoryIds", "kms", "apps", NULL};
+static const char *const TOP_KEYS[] = {"gatewayAppId",
+                                       "kmsContractAddr",
+                                       "appImplementation",
+                                       "chainId",
+                                       "osImages",
+                                       "allowedTcbStatuses",
+                                       "allowedAdvisoryIds",
+                                       "kms",
+                                       "apps",
+                                       NULL};
 static const char *const KMS_KEYS[] = {"mrAggregated", "devices", "allowAnyDevice", NULL};
 static const char *const APP_KEYS[] = {"composeHashes", "devices", "allowAnyDevice", NULL};
 
@@ -154,7 +178,8 @@ static int load_addr_string(json_t *root, const char *key, char *out, size_t cap
     uint8_t a[20];
     snprintf(out, cap, "0x0000000000000000000000000000000000000000");
     if (!v) return 1;
-    if (!json_is_string(v)) return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an address string", key);
+    if (!json_is_string(v))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: expected an address string", key);
     if (!parse_hex(json_string_value(v), a, 20, key, err)) return 0;
     dg_address_checksum(a, out);
     return 1;
@@ -186,7 +211,8 @@ static allowlist *parse_allowlist(const char *text, size_t len, dg_err *err) {
     if (v) {
         if (!json_is_string(v) || json_string_length(v) >= DG_GATEWAY_MAX ||
             strlen(json_string_value(v)) != json_string_length(v)) {
-            dg_err_set(err, DG_ERR_CONFIG, "gatewayAppId: expected a string shorter than %d bytes", DG_GATEWAY_MAX);
+            dg_err_set(err, DG_ERR_CONFIG, "gatewayAppId: expected a string shorter than %d bytes",
+                       DG_GATEWAY_MAX);
             goto fail;
         }
         snprintf(a->gateway, sizeof a->gateway, "%s", json_string_value(v));
@@ -272,7 +298,8 @@ static allowlist *parse_allowlist(const char *text, size_t len, dg_err *err) {
             if (memcmp(a->apps[i - 1].id, a->apps[i].id, 20) == 0) {
                 char id[43];
                 dg_address_checksum(a->apps[i].id, id);
-                dg_err_set(err, DG_ERR_CONFIG, "apps: app id %s listed twice (ids are compared as bytes)", id);
+                dg_err_set(err, DG_ERR_CONFIG,
+                           "apps: app id %s listed twice (ids are compared as bytes)", id);
                 goto fail;
             }
     }
@@ -306,7 +333,8 @@ static allowlist *load_file(const char *path, struct stat *st, dg_err *err) {
     char chunk[8192];
     size_t n;
     dg_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) dg_buf_append(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        dg_buf_append(&b, chunk, n);
     fclose(f);
     allowlist *a = b.oom ? NULL : parse_allowlist(b.len ? (const char *)b.data : "", b.len, err);
     if (b.oom) dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -349,7 +377,8 @@ static void eval(const allowlist *a, dg_route route, const dg_bootinfo *bi, dg_d
             return;
         }
     } else {
-        const app_rule *r = a->napps ? bsearch(bi->app_id, a->apps, a->napps, sizeof *a->apps, cmp20) : NULL;
+        const app_rule *r =
+            a->napps ? bsearch(bi->app_id, a->apps, a->napps, sizeof *a->apps, cmp20) : NULL;
         if (!r) {
             dg_decision_deny(out, 0, "app not registered");
             return;
@@ -404,9 +433,11 @@ static void maybe_reload(static_policy *s) {
     __atomic_store_n(&s->last_check_ms, now, __ATOMIC_RELAXED);
     struct stat st;
     if (stat(s->path, &st) == 0 &&
-        (st.st_mtim.tv_sec != s->last_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != s->last_st.st_mtim.tv_nsec ||
-         st.st_ino != s->last_st.st_ino || st.st_size != s->last_st.st_size)) {
-        if (!do_reload(s, NULL)) s->last_st = st; /* do not retry a broken file until it changes again */
+        (st.st_mtim.tv_sec != s->last_st.st_mtim.tv_sec ||
+         st.st_mtim.tv_nsec != s->last_st.st_mtim.tv_nsec || st.st_ino != s->last_st.st_ino ||
+         st.st_size != s->last_st.st_size)) {
+        if (!do_reload(s, NULL))
+            s->last_st = st; /* do not retry a broken file until it changes again */
     }
     pthread_mutex_unlock(&s->check_mu);
 }
@@ -465,7 +496,8 @@ static const struct dg_policy_ops STATIC_OPS = {
     .destroy = st_destroy,
 };
 
-dg_policy *dg_policy_static_new(const char *path, dg_policy_log_fn log, void *log_ctx, dg_err *err) {
+dg_policy *dg_policy_static_new(const char *path, dg_policy_log_fn log, void *log_ctx,
+                                dg_err *err) {
     static_policy *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);

@@ -23,14 +23,14 @@ static char g_why[200];
 
 /* dlsym returns an object pointer; copying it converts without a cast that
  * ISO C leaves undefined. */
-#define RESOLVE(field, name)                                                                     \
-    do {                                                                                         \
-        void *sym_ = dlsym(h, name);                                                             \
-        if (!sym_) {                                                                             \
-            snprintf(g_why, sizeof g_why, "libcurl.so.4 has no %s", name);                       \
-            return;                                                                              \
-        }                                                                                        \
-        memcpy(&g_api.field, &sym_, sizeof sym_);                                                \
+#define RESOLVE(field, name)                                                                       \
+    do {                                                                                           \
+        void *sym_ = dlsym(h, name);                                                               \
+        if (!sym_) {                                                                               \
+            snprintf(g_why, sizeof g_why, "libcurl.so.4 has no %s", name);                         \
+            return;                                                                                \
+        }                                                                                          \
+        memcpy(&g_api.field, &sym_, sizeof sym_);                                                  \
     } while (0)
 
 static void load_once(void) {
@@ -75,7 +75,6 @@ const dg_curl_api *dg_curl_load(dg_err *err) {
     pthread_once(&g_once, load_once);
     if (g_loaded) return &g_api;
     dg_err_set(err, DG_ERR_CONFIG,
-               "https endpoints need libcurl (libcurl.so.4), which could not be loaded: %s",
-               g_why);
+               "https endpoints need libcurl (libcurl.so.4), which could not be loaded: %s", g_why);
     return NULL;
 }

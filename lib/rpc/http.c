@@ -37,7 +37,7 @@ struct dg_http_conn {
     int st;
     struct addrinfo *ai, *next_ai; /* addresses of the connect in progress */
     int conn_errno;
-    dg_buf req;           /* the request bytes */
+    dg_buf req; /* the request bytes */
     size_t req_off;
     dg_buf *out;
     size_t max_body;
@@ -124,8 +124,8 @@ static int connect_next(dg_http_conn *c) {
 static int open_fresh(dg_http_conn *c) {
     drop_socket(c);
     free_addrs(c);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     const char *port = c->u->port[0] ? c->u->port : (c->u->https ? "443" : "80");
     if (getaddrinfo(c->u->host, port, &hints, &c->ai) != 0) {
         c->ai = NULL;
@@ -151,8 +151,8 @@ int dg_http_start(dg_http_conn *c, const char *body, size_t blen, long long dead
     dg_buf_printf(&c->req,
                   "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: dstack-gov\r\n"
                   "Accept: */*\r\nContent-Type: application/json\r\n",
-                  u->target, u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
-                  u->port[0] ? ":" : "", u->port);
+                  u->target, u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port[0] ? ":" : "",
+                  u->port);
     if (u->auth) dg_buf_printf(&c->req, "Authorization: %s\r\n", u->auth);
     dg_buf_printf(&c->req, "Content-Length: %zu\r\n\r\n", blen);
     dg_buf_append(&c->req, body, blen);
@@ -244,8 +244,10 @@ int dg_http_step(dg_http_conn *c) {
     for (;;) {
         switch (c->st) {
         case C_IDLE:
-        case C_ENDED: return 1;
-        default: break;
+        case C_ENDED:
+            return 1;
+        default:
+            break;
         }
         if (dg_rpc_now_ms() >= c->deadline) return end(c, DG_HTTP_E_TIMEOUT, NULL);
         if (c->st == C_CONNECTING) {
@@ -276,9 +278,12 @@ void dg_http_want(const dg_http_conn *c, int *fd, short *events, long long *dead
     *fd = -1;
     *events = 0;
     *deadline_ms = c->deadline;
-    if (c->st == C_CONNECTING || c->st == C_SENDING) *events = POLLOUT;
-    else if (c->st == C_RECEIVING) *events = POLLIN;
-    else return;
+    if (c->st == C_CONNECTING || c->st == C_SENDING)
+        *events = POLLOUT;
+    else if (c->st == C_RECEIVING)
+        *events = POLLIN;
+    else
+        return;
     *fd = c->fd;
 }
 

@@ -50,7 +50,6 @@ static int bad(dg_http_resp *r, const char *why) {
     return DG_HTTP_BAD;
 }
 
-
 static int status_line(dg_http_resp *r, const char *l, size_t n) {
     if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') || l[8] != ' ')
         return bad(r, "bad HTTP status line");
@@ -71,7 +70,6 @@ static int status_line(dg_http_resp *r, const char *l, size_t n) {
     r->state = S_HEADER;
     return DG_HTTP_MORE;
 }
-
 
 static int end_of_headers(dg_http_resp *r) {
     if (r->status < 200) { /* interim response: the real one follows */
@@ -111,14 +109,18 @@ static int header_line(dg_http_resp *r, const char *l, size_t n, int trailer) {
     if (++r->fields > DG_HTTP_MAX_FIELDS) return bad(r, "too many HTTP header lines");
     if (l[0] == ' ' || l[0] == '\t') return bad(r, "folded HTTP header line");
     size_t k = 0;
-    while (k < n && dg_http_is_tchar((unsigned char)l[k])) k++;
+    while (k < n && dg_http_is_tchar((unsigned char)l[k]))
+        k++;
     if (k == 0 || k == n || l[k] != ':') return bad(r, "malformed HTTP header line");
     for (size_t i = k + 1; i < n; i++)
-        if (!dg_http_is_field_char((unsigned char)l[i])) return bad(r, "control character in HTTP header");
+        if (!dg_http_is_field_char((unsigned char)l[i]))
+            return bad(r, "control character in HTTP header");
     const char *v = l + k + 1;
     size_t vn = n - k - 1;
-    while (vn && (*v == ' ' || *v == '\t')) v++, vn--;
-    while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
+    while (vn && (*v == ' ' || *v == '\t'))
+        v++, vn--;
+    while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+        vn--;
     if (trailer) return DG_HTTP_MORE; /* trailers carry nothing we use */
     if (k == 14 && strncasecmp(l, "content-length", 14) == 0) {
         if (vn == 0 || vn > 18) return bad(r, "bad Content-Length");
@@ -135,8 +137,10 @@ static int header_line(dg_http_resp *r, const char *l, size_t n, int trailer) {
             return bad(r, "unsupported Transfer-Encoding");
         r->chunked = 1;
     } else if (k == 10 && strncasecmp(l, "connection", 10) == 0) {
-        if (dg_http_list_has(v, vn, "close")) r->keep_alive = 0;
-        else if (dg_http_list_has(v, vn, "keep-alive")) r->keep_alive = 1;
+        if (dg_http_list_has(v, vn, "close"))
+            r->keep_alive = 0;
+        else if (dg_http_list_has(v, vn, "keep-alive"))
+            r->keep_alive = 1;
     }
     return DG_HTTP_MORE;
 }
@@ -146,16 +150,21 @@ static int chunk_size_line(dg_http_resp *r, const char *l, size_t n) {
     unsigned long long size = 0;
     while (i < n) {
         int c = (unsigned char)l[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else break;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            break;
         if (i >= 15) return bad(r, "bad chunk size");
         size = size * 16 + (unsigned)d;
         i++;
     }
     if (i == 0) return bad(r, "bad chunk size");
-    while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
     if (i < n && l[i] != ';') return bad(r, "bad chunk size");
     for (; i < n; i++)
         if (!dg_http_is_field_char((unsigned char)l[i])) return bad(r, "bad chunk extension");
@@ -194,15 +203,20 @@ static int line_done(dg_http_resp *r) {
     for (size_t i = 0; i < n; i++)
         if (r->line[i] == '\r' || r->line[i] == 0) return bad(r, "control character in HTTP line");
     switch (r->state) {
-    case S_STATUS: return status_line(r, r->line, n);
-    case S_HEADER: return header_line(r, r->line, n, 0);
-    case S_TRAILER: return header_line(r, r->line, n, 1);
-    case S_CHUNK_SIZE: return chunk_size_line(r, r->line, n);
+    case S_STATUS:
+        return status_line(r, r->line, n);
+    case S_HEADER:
+        return header_line(r, r->line, n, 0);
+    case S_TRAILER:
+        return header_line(r, r->line, n, 1);
+    case S_CHUNK_SIZE:
+        return chunk_size_line(r, r->line, n);
     case S_CHUNK_END:
         if (n != 0) return bad(r, "chunk not followed by CRLF");
         r->state = S_CHUNK_SIZE;
         return DG_HTTP_MORE;
-    default: return bad(r, "parser state");
+    default:
+        return bad(r, "parser state");
     }
 }
 
@@ -211,8 +225,12 @@ int dg_http_resp_feed(dg_http_resp *r, const char *p, size_t n, size_t *used) {
     int rc = DG_HTTP_MORE;
     while (i < n && rc == DG_HTTP_MORE) {
         switch (r->state) {
-        case S_DONE: rc = DG_HTTP_DONE; break;
-        case S_BAD: rc = DG_HTTP_BAD; break;
+        case S_DONE:
+            rc = DG_HTTP_DONE;
+            break;
+        case S_BAD:
+            rc = DG_HTTP_BAD;
+            break;
         case S_BODY_LEN:
         case S_CHUNK_DATA: {
             size_t k = n - i;

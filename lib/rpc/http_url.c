@@ -32,7 +32,7 @@ static char *basic_auth(const char *ui, size_t n) {
         if (ui[i] == '%' && i + 2 < n && hexval((unsigned char)ui[i + 1]) >= 0 &&
             hexval((unsigned char)ui[i + 2]) >= 0) {
             raw[m++] = (unsigned char)(hexval((unsigned char)ui[i + 1]) * 16 +
-                                      hexval((unsigned char)ui[i + 2]));
+                                       hexval((unsigned char)ui[i + 2]));
             i += 2;
         } else {
             raw[m++] = (unsigned char)ui[i];
@@ -62,8 +62,8 @@ static char *basic_auth(const char *ui, size_t n) {
 }
 
 static int host_char(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
 }
 
 void dg_http_url_free(dg_http_url *u) {
@@ -87,12 +87,13 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
     int scheme_ok = slen > 0 && slen < 16;
     for (size_t i = 0; scheme_ok && i < slen; i++) {
         int c = lower((unsigned char)url[i]);
-        scheme_ok = (c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+' ||
-                                                         c == '-' || c == '.'));
+        scheme_ok = (c >= 'a' && c <= 'z') ||
+                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
     }
     if (!scheme_ok) goto invalid;
     char scheme[16];
-    for (size_t i = 0; i < slen; i++) scheme[i] = (char)lower((unsigned char)url[i]);
+    for (size_t i = 0; i < slen; i++)
+        scheme[i] = (char)lower((unsigned char)url[i]);
     scheme[slen] = 0;
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         char s[24];
@@ -130,13 +131,15 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
         u->ipv6 = 1;
     } else {
         hlen = 0;
-        while (hlen < alen && a[hlen] != ':') hlen++;
+        while (hlen < alen && a[hlen] != ':')
+            hlen++;
         for (size_t i = 0; i < hlen; i++)
             if (!host_char((unsigned char)a[i])) goto invalid;
         hend = a + hlen;
     }
     if (hlen == 0 || hlen >= sizeof u->host) goto invalid;
-    for (size_t i = 0; i < hlen; i++) u->host[i] = (char)lower((unsigned char)hp[i]);
+    for (size_t i = 0; i < hlen; i++)
+        u->host[i] = (char)lower((unsigned char)hp[i]);
     u->host[hlen] = 0;
     size_t plen = (size_t)(a + alen - hend);
     if (plen > 0) {
@@ -160,14 +163,14 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
     if (need_slash) u->target[0] = '/';
     memcpy(u->target + need_slash, rest, tlen);
     u->target[tlen + (size_t)need_slash] = 0;
-    snprintf(label, cap, "%s://%s%s%s%s%s", scheme, u->ipv6 ? "[" : "", u->host,
-             u->ipv6 ? "]" : "", u->port[0] ? ":" : "", u->port);
+    snprintf(label, cap, "%s://%s%s%s%s%s", scheme, u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
+             u->port[0] ? ":" : "", u->port);
     return 1;
 invalid:
     dg_http_url_free(u);
-    return dg_err_set(err, DG_ERR_CONFIG,
-                      "rpc endpoint #%zu is not a valid URL (expected http(s)://host[:port][/path])",
-                      idx + 1);
+    return dg_err_set(
+        err, DG_ERR_CONFIG,
+        "rpc endpoint #%zu is not a valid URL (expected http(s)://host[:port][/path])", idx + 1);
 nomem:
     dg_http_url_free(u);
     return dg_err_set(err, DG_ERR_NOMEM, "rpc: out of memory");

@@ -65,8 +65,8 @@ void dg_rpc_sanitize(char *dst, size_t cap, const char *src, size_t maxlen) {
 }
 
 /* Build the request body. ids are first_id..first_id+n-1. */
-char *dg_jsonrpc_encode(dg_rpc_req *reqs, size_t n, long long first_id, int as_batch,
-                        size_t *len, dg_err *err) {
+char *dg_jsonrpc_encode(dg_rpc_req *reqs, size_t n, long long first_id, int as_batch, size_t *len,
+                        dg_err *err) {
     json_t *root = as_batch ? json_array() : NULL;
     if (as_batch && !root) goto oom;
     for (size_t i = 0; i < n; i++) {
@@ -149,7 +149,8 @@ static int decode_object(json_t *o, long long first_id, dg_rpc_req *tmp, unsigne
     if (!json_is_object(e) || !json_is_integer(code) || !json_is_string(msg))
         return dg_err_set(err, DG_ERR_RPC_RESPONSE,
                           "response id %lld has a malformed \"error\" (needs integer code and "
-                          "string message)", v);
+                          "string message)",
+                          v);
     char clean[200];
     dg_rpc_sanitize(clean, sizeof clean, json_string_value(msg), 160);
     r->ok = 0;
@@ -179,7 +180,8 @@ int dg_jsonrpc_decode(const char *body, size_t len, long long first_id, int as_b
         dg_err_set(err, DG_ERR_NOMEM, "rpc: out of memory decoding the response");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) tmp[i].method = reqs[i].method;
+    for (size_t i = 0; i < n; i++)
+        tmp[i].method = reqs[i].method;
     if (!as_batch) {
         if (!decode_object(root, first_id, tmp, seen, 1, err)) goto out;
     } else if (json_is_object(root)) {

@@ -36,19 +36,19 @@ enum ep_state { EP_UNTRIED, EP_INFLIGHT, EP_ANSWERED, EP_FAILED };
 struct endpoint {
     char *url; /* may hold an API key: used for requests only, wiped on free */
     char label[160];
-    dg_http_url u;     /* parsed url (target and credentials are secret too) */
-    dg_http_conn *hc;  /* http:// transport */
-    CURL *h;           /* https:// transport (libcurl) */
+    dg_http_url u;    /* parsed url (target and credentials are secret too) */
+    dg_http_conn *hc; /* http:// transport */
+    CURL *h;          /* https:// transport (libcurl) */
     dg_buf resp;
     int too_big;
     unsigned long calls, errors;
     /* state of the current call */
     enum ep_state state;
-    long timeout_ms;  /* applied to the request in flight */
-    int clipped;      /* that timeout was cut short by the deadline */
-    dg_rpc_req *ans;  /* decoded answers when EP_ANSWERED */
-    int sent;         /* the request may have reached the node */
-    dg_err fail;      /* why it failed (EP_FAILED) */
+    long timeout_ms; /* applied to the request in flight */
+    int clipped;     /* that timeout was cut short by the deadline */
+    dg_rpc_req *ans; /* decoded answers when EP_ANSWERED */
+    int sent;        /* the request may have reached the node */
+    dg_err fail;     /* why it failed (EP_FAILED) */
 };
 
 struct dg_rpc {
@@ -188,7 +188,8 @@ void dg_rpc_free(dg_rpc *rpc) {
         dg_http_url_free(&ep->u);
         if (ep->url) {
             volatile char *v = ep->url;
-            for (size_t j = 0; v[j]; j++) v[j] = 0;
+            for (size_t j = 0; v[j]; j++)
+                v[j] = 0;
             free(ep->url);
         }
         dg_buf_free(&ep->resp);
@@ -240,7 +241,7 @@ struct call {
     int as_batch;
     dg_rpc_req *reqs; /* methods, for messages */
     size_t n;
-    int is_read;      /* may be sent again (transparent retry on a stale connection) */
+    int is_read; /* may be sent again (transparent retry on a stale connection) */
 };
 
 static void free_answers(struct endpoint *ep, size_t n) {
@@ -259,8 +260,7 @@ static int answers_equal(const dg_rpc_req *a, const dg_rpc_req *b, size_t n) {
         if (a[j].ok) {
             if (!json_equal(a[j].result, b[j].result)) return 0;
         } else {
-            if (a[j].error_code != b[j].error_code || strcmp(a[j].error, b[j].error) != 0)
-                return 0;
+            if (a[j].error_code != b[j].error_code || strcmp(a[j].error, b[j].error) != 0) return 0;
             if ((a[j].error_data == NULL) != (b[j].error_data == NULL)) return 0;
             if (a[j].error_data && !json_equal(a[j].error_data, b[j].error_data)) return 0;
         }
@@ -275,15 +275,13 @@ static size_t best_group(const dg_rpc *rpc, size_t n, size_t *first, size_t *ngr
         if (rpc->ep[i].state != EP_ANSWERED) continue;
         int seen_before = 0;
         for (size_t j = 0; j < i && !seen_before; j++)
-            if (rpc->ep[j].state == EP_ANSWERED &&
-                answers_equal(rpc->ep[j].ans, rpc->ep[i].ans, n))
+            if (rpc->ep[j].state == EP_ANSWERED && answers_equal(rpc->ep[j].ans, rpc->ep[i].ans, n))
                 seen_before = 1;
         if (seen_before) continue;
         groups++;
         size_t size = 1;
         for (size_t j = i + 1; j < rpc->nep; j++)
-            if (rpc->ep[j].state == EP_ANSWERED &&
-                answers_equal(rpc->ep[i].ans, rpc->ep[j].ans, n))
+            if (rpc->ep[j].state == EP_ANSWERED && answers_equal(rpc->ep[i].ans, rpc->ep[j].ans, n))
                 size++;
         if (size > best) {
             best = size;
@@ -353,7 +351,8 @@ static void got_response(struct endpoint *ep, long status, const struct call *c)
         ep_fail(ep, DG_ERR_NOMEM, "out of memory");
         return;
     }
-    for (size_t j = 0; j < c->n; j++) ans[j].method = c->reqs[j].method;
+    for (size_t j = 0; j < c->n; j++)
+        ans[j].method = c->reqs[j].method;
     dg_err e = {0};
     if (!dg_jsonrpc_decode(ep->resp.len ? (const char *)ep->resp.data : "", ep->resp.len,
                            c->first_id, c->as_batch, ans, c->n, &e)) {
@@ -379,13 +378,21 @@ static void finish_http(struct endpoint *ep, const struct call *c) {
     ep->sent = sent;
     char what[200];
     switch (f) {
-    case DG_HTTP_OK: got_response(ep, status, c); return;
+    case DG_HTTP_OK:
+        got_response(ep, status, c);
+        return;
     case DG_HTTP_E_RESOLVE:
         ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "could not resolve the host name");
         return;
-    case DG_HTTP_E_REFUSED: ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "connection refused"); return;
-    case DG_HTTP_E_CONNECT: ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "could not connect"); return;
-    case DG_HTTP_E_TIMEOUT: timed_out(ep); return;
+    case DG_HTTP_E_REFUSED:
+        ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "connection refused");
+        return;
+    case DG_HTTP_E_CONNECT:
+        ep_fail(ep, DG_ERR_RPC_UNREACHABLE, "could not connect");
+        return;
+    case DG_HTTP_E_TIMEOUT:
+        timed_out(ep);
+        return;
     case DG_HTTP_E_NOTHING:
         ep_fail(ep, DG_ERR_RPC_RESPONSE, "connection closed without a response");
         return;
@@ -399,7 +406,9 @@ static void finish_http(struct endpoint *ep, const struct call *c) {
     case DG_HTTP_E_TOO_BIG:
         ep_fail(ep, DG_ERR_RPC_RESPONSE, "response larger than 64 MiB");
         return;
-    case DG_HTTP_E_NOMEM: ep_fail(ep, DG_ERR_NOMEM, "out of memory for the response"); return;
+    case DG_HTTP_E_NOMEM:
+        ep_fail(ep, DG_ERR_NOMEM, "out of memory for the response");
+        return;
     }
     ep_fail(ep, DG_ERR_INTERNAL, "unknown transport failure");
 }
@@ -428,7 +437,9 @@ static void finish_curl(const dg_curl_api *cu, struct endpoint *ep, CURLcode cc,
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(what, sizeof what, "could not resolve the host name");
         break;
-    case CURLE_OPERATION_TIMEDOUT: timed_out(ep); return;
+    case CURLE_OPERATION_TIMEDOUT:
+        timed_out(ep);
+        return;
     case CURLE_GOT_NOTHING:
         code = DG_ERR_RPC_RESPONSE;
         snprintf(what, sizeof what, "connection closed without a response");
@@ -461,8 +472,10 @@ static void wait_some(dg_rpc *rpc, const struct call *c) {
             for (size_t i = 0; i < rpc->nep; i++) {
                 struct endpoint *ep = &rpc->ep[i];
                 if (ep->state != EP_INFLIGHT) continue;
-                if (ep->hc) dg_http_abort(ep->hc);
-                else cu->multi_remove_handle(rpc->multi, ep->h);
+                if (ep->hc)
+                    dg_http_abort(ep->hc);
+                else
+                    cu->multi_remove_handle(rpc->multi, ep->h);
                 ep->sent = 1;
                 ep_fail(ep, DG_ERR_NOMEM, "out of memory");
             }
@@ -494,9 +507,10 @@ static void wait_some(dg_rpc *rpc, const struct call *c) {
             if (wake < 0 || dl < wake) wake = dl;
             if (fd >= 0) {
                 pfd[nfd] = (struct pollfd){.fd = fd, .events = ev};
-                wfd[nfd] = (struct curl_waitfd){.fd = fd,
-                                                .events = (short)((ev & POLLIN ? CURL_WAIT_POLLIN : 0) |
-                                                                  (ev & POLLOUT ? CURL_WAIT_POLLOUT : 0))};
+                wfd[nfd] =
+                    (struct curl_waitfd){.fd = fd,
+                                         .events = (short)((ev & POLLIN ? CURL_WAIT_POLLIN : 0) |
+                                                           (ev & POLLOUT ? CURL_WAIT_POLLOUT : 0))};
                 nfd++;
             }
         }
@@ -549,8 +563,7 @@ static void msg_add(char *dst, size_t cap, const char *s) {
     if (l + 1 < cap) snprintf(dst + l, cap - l, "%s", s);
 }
 
-static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *out,
-                    dg_err *err) {
+static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *out, dg_err *err) {
     size_t nep = rpc->nep, n = c->n, winner = 0;
     size_t k = (is_read && rpc->quorum > 1) ? rpc->quorum : 1;
     int rounds = is_read ? rpc->retries : 0;
@@ -570,7 +583,8 @@ static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *
                 goto done;
             }
             size_t inflight = 0;
-            for (size_t i = 0; i < nep; i++) inflight += rpc->ep[i].state == EP_INFLIGHT;
+            for (size_t i = 0; i < nep; i++)
+                inflight += rpc->ep[i].state == EP_INFLIGHT;
             size_t need = k > best + inflight ? k - best - inflight : 0;
             for (size_t i = 0; i < nep && need > 0 && !stop; i++) {
                 if (rpc->ep[i].state != EP_UNTRIED) continue;
@@ -595,7 +609,8 @@ static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *
         }
         if (stop || round >= rounds) break;
         int any = 0;
-        for (size_t i = 0; i < nep; i++) any |= rpc->ep[i].state == EP_FAILED;
+        for (size_t i = 0; i < nep; i++)
+            any |= rpc->ep[i].state == EP_FAILED;
         if (!any) break;
         long long wait = (long long)rpc->backoff_ms << (round < 20 ? round : 20);
         if (rpc->deadline && dg_rpc_now_ms() + wait >= rpc->deadline) {
@@ -613,7 +628,8 @@ static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *
         msg[0] = 0;
         size_t answered = 0, groups = 0, first = 0;
         size_t best = best_group(rpc, n, &first, &groups);
-        for (size_t i = 0; i < nep; i++) answered += rpc->ep[i].state == EP_ANSWERED;
+        for (size_t i = 0; i < nep; i++)
+            answered += rpc->ep[i].state == EP_ANSWERED;
         dg_err_code code = last_code;
         if (groups > 1) {
             size_t other = first;
@@ -629,8 +645,9 @@ static int exchange(dg_rpc *rpc, const struct call *c, int is_read, dg_rpc_req *
                      rpc->ep[first].label, rpc->ep[other].label, k, nep, best);
             code = DG_ERR_DISAGREE;
         } else if (answered > 0) {
-            snprintf(msg, sizeof msg, "rpc quorum of %zu not reached: %zu of %zu endpoints answered",
-                     k, answered, nep);
+            snprintf(msg, sizeof msg,
+                     "rpc quorum of %zu not reached: %zu of %zu endpoints answered", k, answered,
+                     nep);
         }
         for (size_t i = 0; i < nep; i++) {
             struct endpoint *ep = &rpc->ep[i];
@@ -658,8 +675,10 @@ done:
     for (size_t i = 0; i < nep; i++) {
         free_answers(&rpc->ep[i], n);
         if (rpc->ep[i].state == EP_INFLIGHT) {
-            if (rpc->ep[i].hc) dg_http_abort(rpc->ep[i].hc);
-            else rpc->cu->multi_remove_handle(rpc->multi, rpc->ep[i].h);
+            if (rpc->ep[i].hc)
+                dg_http_abort(rpc->ep[i].hc);
+            else
+                rpc->cu->multi_remove_handle(rpc->multi, rpc->ep[i].h);
         }
         /* keep a small response buffer for the next call, not a one-off huge one */
         if (rpc->ep[i].resp.cap > (1u << 20)) dg_buf_free(&rpc->ep[i].resp);

@@ -9,8 +9,8 @@
 
 /* JSON text of the request(s) with ids first_id.. (malloc'd, NUL-terminated;
  * *len excludes the NUL), or NULL with err filled. params are not consumed. */
-char *dg_jsonrpc_encode(dg_rpc_req *reqs, size_t n, long long first_id, int as_batch,
-                        size_t *len, dg_err *err);
+char *dg_jsonrpc_encode(dg_rpc_req *reqs, size_t n, long long first_id, int as_batch, size_t *len,
+                        dg_err *err);
 
 /* Copy at most maxlen bytes of src into dst (capacity cap), replacing control
  * characters, so text from a server is safe to put in a one-line message. */
@@ -20,12 +20,12 @@ void dg_rpc_sanitize(char *dst, size_t cap, const char *src, size_t maxlen);
 
 /* The parts of an endpoint URL that requests need. */
 typedef struct {
-    int https;         /* 1 for https://, 0 for http:// */
-    char host[256];    /* lower-case; an IPv6 literal without its brackets */
-    int ipv6;          /* host was [..] */
-    char port[8];      /* the port given, or "" */
-    char *target;      /* malloc'd: path (at least "/") and ?query, no #fragment */
-    char *auth;        /* malloc'd "Basic <base64>" for user info, or NULL */
+    int https;      /* 1 for https://, 0 for http:// */
+    char host[256]; /* lower-case; an IPv6 literal without its brackets */
+    int ipv6;       /* host was [..] */
+    char port[8];   /* the port given, or "" */
+    char *target;   /* malloc'd: path (at least "/") and ?query, no #fragment */
+    char *auth;     /* malloc'd "Basic <base64>" for user info, or NULL */
 } dg_http_url;
 
 /* Parse an endpoint URL. Returns 1, or 0 with err filled (DG_ERR_CONFIG,
@@ -37,26 +37,26 @@ void dg_http_url_free(dg_http_url *u);
 
 /* ---------------------------------------------------- responses (http_parse.c) */
 
-#define DG_HTTP_MAX_LINE 8192      /* status line, header line, chunk-size line */
-#define DG_HTTP_MAX_HEADERS 16384  /* all header (and trailer) lines of a response */
-#define DG_HTTP_MAX_FIELDS 100     /* header lines of a response */
+#define DG_HTTP_MAX_LINE 8192     /* status line, header line, chunk-size line */
+#define DG_HTTP_MAX_HEADERS 16384 /* all header (and trailer) lines of a response */
+#define DG_HTTP_MAX_FIELDS 100    /* header lines of a response */
 
 /* Incremental HTTP/1.x response parser: bytes in, status and body out. */
 typedef struct {
-    int state;                 /* private */
-    int status;                /* final status code once headers are read */
-    int keep_alive;            /* the connection may carry another request afterwards */
+    int state;      /* private */
+    int status;     /* final status code once headers are read */
+    int keep_alive; /* the connection may carry another request afterwards */
     int chunked;
     int has_length;
     unsigned long long length; /* Content-Length when has_length */
     unsigned long long left;   /* private: bytes left of the body or chunk */
     size_t header_bytes, fields, line_len;
     char line[DG_HTTP_MAX_LINE];
-    dg_buf *body;              /* receives the body */
+    dg_buf *body; /* receives the body */
     size_t max_body;
-    int too_big;               /* set when the body exceeded max_body */
-    int nomem;                 /* set when appending to body failed */
-    char why[96];              /* when failed: what was wrong (no server text) */
+    int too_big;  /* set when the body exceeded max_body */
+    int nomem;    /* set when appending to body failed */
+    char why[96]; /* when failed: what was wrong (no server text) */
 } dg_http_resp;
 
 enum { DG_HTTP_MORE = 0, DG_HTTP_DONE = 1, DG_HTTP_BAD = -1 };
@@ -78,14 +78,14 @@ int dg_http_resp_started(const dg_http_resp *r);
 /* Why an exchange on a connection failed. */
 typedef enum {
     DG_HTTP_OK = 0,
-    DG_HTTP_E_RESOLVE,   /* host name did not resolve */
-    DG_HTTP_E_REFUSED,   /* connection refused */
-    DG_HTTP_E_CONNECT,   /* other connect failure */
-    DG_HTTP_E_TIMEOUT,   /* deadline of the request reached */
-    DG_HTTP_E_NOTHING,   /* closed without any byte of a response */
-    DG_HTTP_E_IO,        /* send/recv failure or response cut short */
-    DG_HTTP_E_PROTOCOL,  /* malformed response (why says how) */
-    DG_HTTP_E_TOO_BIG,   /* body over the cap */
+    DG_HTTP_E_RESOLVE,  /* host name did not resolve */
+    DG_HTTP_E_REFUSED,  /* connection refused */
+    DG_HTTP_E_CONNECT,  /* other connect failure */
+    DG_HTTP_E_TIMEOUT,  /* deadline of the request reached */
+    DG_HTTP_E_NOTHING,  /* closed without any byte of a response */
+    DG_HTTP_E_IO,       /* send/recv failure or response cut short */
+    DG_HTTP_E_PROTOCOL, /* malformed response (why says how) */
+    DG_HTTP_E_TOO_BIG,  /* body over the cap */
     DG_HTTP_E_NOMEM
 } dg_http_fail;
 

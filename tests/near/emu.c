@@ -110,10 +110,10 @@ typedef struct {
 typedef struct {
     uint8_t pk[33];
     uint64_t nonce;
-    int fc;               /* function-call permission */
-    nemu_u128 allowance;  /* 0 = unlimited */
+    int fc;              /* function-call permission */
+    nemu_u128 allowance; /* 0 = unlimited */
     char *receiver;
-    char *methods;        /* comma-separated; "" = any */
+    char *methods; /* comma-separated; "" = any */
 } akey;
 
 typedef struct account {
@@ -208,7 +208,9 @@ static uint8_t *xdup(const void *src, size_t n) {
     p[n] = 0;
     return p;
 }
-static char *xstrdup(const char *s) { return (char *)xdup(s, strlen(s)); }
+static char *xstrdup(const char *s) {
+    return (char *)xdup(s, strlen(s));
+}
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...) {
@@ -230,7 +232,8 @@ char *nemu_u128_str(nemu_u128 v, char *buf) {
         tmp[i++] = (char)('0' + (int)(v % 10));
         v /= 10;
     } while (v);
-    for (int j = 0; j < i; j++) buf[j] = tmp[i - 1 - j];
+    for (int j = 0; j < i; j++)
+        buf[j] = tmp[i - 1 - j];
     buf[i] = 0;
     return buf;
 }
@@ -274,7 +277,9 @@ int nemu_valid_account_id(const char *id) {
     return !last_sep;
 }
 
-static int is_implicit(const char *id) { return strlen(id) == 64 && is_hex_lower(id, 64); }
+static int is_implicit(const char *id) {
+    return strlen(id) == 64 && is_hex_lower(id, 64);
+}
 
 /* account_id is a direct sub-account of parent. */
 static int is_direct_sub(const char *id, const char *parent) {
@@ -308,7 +313,9 @@ static size_t akey_borsh_len(const akey *k) {
     }
     return n;
 }
-static uint64_t akey_storage(const akey *k) { return NUM_EXTRA_BYTES_RECORD + 33 + akey_borsh_len(k); }
+static uint64_t akey_storage(const akey *k) {
+    return NUM_EXTRA_BYTES_RECORD + 33 + akey_borsh_len(k);
+}
 
 static void akey_copy(akey *d, const akey *s) {
     *d = *s;
@@ -336,7 +343,8 @@ static void acc_free(account *a) {
         free(a->kvs[i].v);
     }
     free(a->kvs);
-    for (size_t i = 0; i < a->nkeys; i++) akey_clear(&a->keys[i]);
+    for (size_t i = 0; i < a->nkeys; i++)
+        akey_clear(&a->keys[i]);
     free(a->keys);
     free(a);
 }
@@ -354,7 +362,8 @@ static account *acc_clone(const account *s) {
         a->kvs[i].vl = s->kvs[i].vl;
     }
     a->keys = xcalloc(s->nkeys, sizeof(akey));
-    for (size_t i = 0; i < s->nkeys; i++) akey_copy(&a->keys[i], &s->keys[i]);
+    for (size_t i = 0; i < s->nkeys; i++)
+        akey_copy(&a->keys[i], &s->keys[i]);
     return a;
 }
 
@@ -457,7 +466,8 @@ static void receipt_free(receipt *r) {
 }
 
 static void data_clear(nemu *w) {
-    for (size_t i = 0; i < w->ndata; i++) free(w->data[i].bytes);
+    for (size_t i = 0; i < w->ndata; i++)
+        free(w->data[i].bytes);
     free(w->data);
     w->data = NULL;
     w->ndata = 0;
@@ -465,9 +475,11 @@ static void data_clear(nemu *w) {
 
 void nemu_free(nemu *w) {
     if (!w) return;
-    for (size_t i = 0; i < w->naccs; i++) acc_free(w->accs[i]);
+    for (size_t i = 0; i < w->naccs; i++)
+        acc_free(w->accs[i]);
     free(w->accs);
-    for (size_t i = 0; i < w->nall; i++) receipt_free(w->all[i]);
+    for (size_t i = 0; i < w->nall; i++)
+        receipt_free(w->all[i]);
     free(w->all);
     free(w->pending);
     data_clear(w);
@@ -512,7 +524,9 @@ int nemu_set_code(nemu *w, const char *id, const uint8_t *code, size_t len) {
     return 1;
 }
 
-int nemu_account_exists(const nemu *w, const char *id) { return find_acc(w, id) != NULL; }
+int nemu_account_exists(const nemu *w, const char *id) {
+    return find_acc(w, id) != NULL;
+}
 nemu_u128 nemu_balance(const nemu *w, const char *id) {
     const account *a = find_acc(w, id);
     return a ? a->amount : 0;
@@ -531,8 +545,8 @@ size_t nemu_code_len(const nemu *w, const char *id) {
     const account *a = find_acc(w, id);
     return a && a->has_code ? a->code_len : 0;
 }
-long nemu_storage_get(const nemu *w, const char *id, const uint8_t *key, size_t klen,
-                      uint8_t *out, size_t cap) {
+long nemu_storage_get(const nemu *w, const char *id, const uint8_t *key, size_t klen, uint8_t *out,
+                      size_t cap) {
     const account *a = find_acc(w, id);
     if (!a) return -1;
     long i = kv_find(a, key, klen);
@@ -541,8 +555,8 @@ long nemu_storage_get(const nemu *w, const char *id, const uint8_t *key, size_t 
     if (out) memcpy(out, e->v, e->vl < cap ? e->vl : cap);
     return (long)e->vl;
 }
-int nemu_storage_patch(nemu *w, const char *id, const uint8_t *key, size_t klen, const uint8_t *value,
-                       size_t vlen) {
+int nemu_storage_patch(nemu *w, const char *id, const uint8_t *key, size_t klen,
+                       const uint8_t *value, size_t vlen) {
     account *a = find_acc(w, id);
     if (!a) return 0;
     long i = kv_find(a, key, klen);
@@ -583,8 +597,8 @@ int nemu_find_key(const nemu *w, const char *id, const uint8_t pk[33]) {
     return a ? (int)acc_find_key(a, pk) : -1;
 }
 
-int nemu_key_info(const nemu *w, const char *id, int index, uint64_t *nonce, int *fc, const char **receiver,
-                  const char **methods, nemu_u128 *allowance) {
+int nemu_key_info(const nemu *w, const char *id, int index, uint64_t *nonce, int *fc,
+                  const char **receiver, const char **methods, nemu_u128 *allowance) {
     const account *a = find_acc(w, id);
     if (!a || index < 0 || (size_t)index >= a->nkeys) return 0;
     const akey *k = &a->keys[index];
@@ -605,7 +619,9 @@ size_t nemu_key_count(const nemu *w, const char *id) {
     const account *a = find_acc(w, id);
     return a ? a->nkeys : 0;
 }
-uint64_t nemu_block_height(const nemu *w) { return w->height; }
+uint64_t nemu_block_height(const nemu *w) {
+    return w->height;
+}
 void nemu_advance_blocks(nemu *w, uint64_t n) {
     w->height += n;
     w->timestamp_ns += n * 1000000000ull;
@@ -625,7 +641,8 @@ uint8_t *nemu_module_code(const char *name, size_t *len) {
 
 static const nemu_module *module_by_hash(const uint8_t h[32]) {
     char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
     for (size_t i = 0; i < nemu_nmodules; i++)
         if (strcmp(nemu_modules[i].sha256_hex, hex) == 0) return &nemu_modules[i];
     return NULL;
@@ -640,8 +657,8 @@ typedef struct {
 
 typedef struct {
     int joint;
-    size_t receipt;   /* index into vm->newr when !joint */
-    size_t *deps;     /* receipt indexes when joint */
+    size_t receipt; /* index into vm->newr when !joint */
+    size_t *deps;   /* receipt indexes when joint */
     size_t ndeps;
 } promise;
 
@@ -702,12 +719,14 @@ static void gas(vmctx *c, uint64_t g) {
     c->burnt += g;
     c->used += g;
     if (c->burnt > MAX_GAS_BURNT && !c->view)
-        herr(c, NEMU_E_GAS_LIMIT_EXCEEDED, "Exceeded the maximum amount of gas allowed to burn per contract.");
+        herr(c, NEMU_E_GAS_LIMIT_EXCEEDED,
+             "Exceeded the maximum amount of gas allowed to burn per contract.");
     if (c->used > c->prepaid) herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
 }
 static void prepay(vmctx *c, uint64_t g) {
     c->used += g;
-    if (c->used > c->prepaid || c->used < g) herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
+    if (c->used > c->prepaid || c->used < g)
+        herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
 }
 
 static void no_view(vmctx *c, const char *name) {
@@ -741,7 +760,9 @@ static void reg_set(vmctx *c, uint64_t id, const uint8_t *d, size_t n) {
 static const uint8_t *mem_or_reg(vmctx *c, uint64_t ptr, uint64_t len, size_t *out) {
     if (len == UINT64_MAX) {
         reg *r = reg_get(c, ptr);
-        if (!r) herr(c, NEMU_E_HOST, "%llu does not correspond to existing registers", (unsigned long long)ptr);
+        if (!r)
+            herr(c, NEMU_E_HOST, "%llu does not correspond to existing registers",
+                 (unsigned long long)ptr);
         *out = r->len;
         return r->data;
     }
@@ -752,7 +773,8 @@ static const uint8_t *mem_or_reg(vmctx *c, uint64_t ptr, uint64_t len, size_t *o
 static nemu_u128 get_u128(vmctx *c, uint64_t ptr) {
     const uint8_t *p = mem_at(c, ptr, 16);
     nemu_u128 v = 0;
-    for (int i = 15; i >= 0; i--) v = (v << 8) | p[i];
+    for (int i = 15; i >= 0; i--)
+        v = (v << 8) | p[i];
     return v;
 }
 static void set_u128(vmctx *c, uint64_t ptr, nemu_u128 v) {
@@ -828,7 +850,8 @@ static void push_log(vmctx *c, char *msg) {
     c->total_log += n;
     if (c->total_log > MAX_TOTAL_LOG) {
         free(msg);
-        herr(c, NEMU_E_HOST, "The length of the logs %zu exceeds the limit %d", c->total_log, MAX_TOTAL_LOG);
+        herr(c, NEMU_E_HOST, "The length of the logs %zu exceeds the limit %d", c->total_log,
+             MAX_TOTAL_LOG);
     }
     c->logs = xrealloc(c->logs, (c->nlogs + 1) * sizeof(char *));
     c->logs[c->nlogs++] = msg;
@@ -847,7 +870,8 @@ static void read_account_id(vmctx *c, uint64_t len, uint64_t ptr, char out[65]) 
     if (n > 64) herr(c, NEMU_E_HOST, "VM Logic returned an invalid account id");
     memcpy(out, p, n);
     out[n] = 0;
-    if (!nemu_valid_account_id(out)) herr(c, NEMU_E_HOST, "VM Logic returned an invalid account id");
+    if (!nemu_valid_account_id(out))
+        herr(c, NEMU_E_HOST, "VM Logic returned an invalid account id");
 }
 
 /* ---------------------------------------------------------------- host: registers */
@@ -855,7 +879,9 @@ void Z_envZ_read_register(struct Z_env_instance_t *e, uint64_t id, uint64_t ptr)
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     reg *r = reg_get(c, id);
-    if (!r) herr(c, NEMU_E_HOST, "%llu does not correspond to existing registers", (unsigned long long)id);
+    if (!r)
+        herr(c, NEMU_E_HOST, "%llu does not correspond to existing registers",
+             (unsigned long long)id);
     if (r->len) memcpy(mem_at(c, ptr, r->len), r->data, r->len);
 }
 uint64_t Z_envZ_register_len(struct Z_env_instance_t *e, uint64_t id) {
@@ -972,7 +998,8 @@ static void keccak(const uint8_t *p, size_t n, size_t rate, uint8_t *out, size_t
         }
         for (size_t i = 0; i < rate / 8; i++) {
             uint64_t lane = 0;
-            for (int b = 7; b >= 0; b--) lane = (lane << 8) | block[i * 8 + (size_t)b];
+            for (int b = 7; b >= 0; b--)
+                lane = (lane << 8) | block[i * 8 + (size_t)b];
             st.a[i] ^= lane;
         }
         sha3_permute(&st);
@@ -980,7 +1007,8 @@ static void keccak(const uint8_t *p, size_t n, size_t rate, uint8_t *out, size_t
         p += take;
         n -= take;
     }
-    for (size_t i = 0; i < outlen; i++) out[i] = (uint8_t)(st.a[i / 8] >> (8 * (i % 8)));
+    for (size_t i = 0; i < outlen; i++)
+        out[i] = (uint8_t)(st.a[i / 8] >> (8 * (i % 8)));
 }
 
 /* The hash host functions differ only in their fee and their digest: charge,
@@ -999,9 +1027,15 @@ static void hash_to_register(struct Z_env_instance_t *e, uint64_t fee, uint64_t 
     reg_set(c, id, h, outlen);
 }
 
-static void sha256_digest(const uint8_t *p, size_t n, uint8_t *out) { crypto_hash_sha256(out, p, n); }
-static void keccak256_digest(const uint8_t *p, size_t n, uint8_t *out) { keccak(p, n, 136, out, 32); }
-static void keccak512_digest(const uint8_t *p, size_t n, uint8_t *out) { keccak(p, n, 72, out, 64); }
+static void sha256_digest(const uint8_t *p, size_t n, uint8_t *out) {
+    crypto_hash_sha256(out, p, n);
+}
+static void keccak256_digest(const uint8_t *p, size_t n, uint8_t *out) {
+    keccak(p, n, 136, out, 32);
+}
+static void keccak512_digest(const uint8_t *p, size_t n, uint8_t *out) {
+    keccak(p, n, 72, out, 64);
+}
 static void ripemd160_of(const uint8_t *p, size_t n, uint8_t *out) {
     struct ripemd160_ctx ctx;
     ripemd160_init(&ctx);
@@ -1029,19 +1063,26 @@ uint64_t Z_envZ_ecrecover(struct Z_env_instance_t *e, uint64_t hash_len, uint64_
     gas(c, FEE_BASE + 278821988457ull);
     size_t hn, sn;
     const uint8_t *h = mem_or_reg(c, hash_ptr, hash_len, &hn);
-    if (hn != 32) herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"The input hash is not 32 bytes\" }");
+    if (hn != 32)
+        herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"The input hash is not 32 bytes\" }");
     uint8_t hash[32];
     memcpy(hash, h, 32);
     const uint8_t *s = mem_or_reg(c, sig_ptr, sig_len, &sn);
-    if (sn != 64) herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"The input signature is not 64 bytes\" }");
+    if (sn != 64)
+        herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"The input signature is not 64 bytes\" }");
     uint8_t sig[64];
     memcpy(sig, s, 64);
-    if (v >= 4) herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"V recovery byte 0 through 3 are valid but was %llu\" }", (unsigned long long)v);
-    if (malleability > 1) herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"Malleability flag needs to be 0 or 1\" }");
+    if (v >= 4)
+        herr(c, NEMU_E_HOST,
+             "ECRecoverError { msg: \"V recovery byte 0 through 3 are valid but was %llu\" }",
+             (unsigned long long)v);
+    if (malleability > 1)
+        herr(c, NEMU_E_HOST, "ECRecoverError { msg: \"Malleability flag needs to be 0 or 1\" }");
     /* s must be in the lower half of the order when the flag is set */
-    static const uint8_t half[32] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4,
-                                     0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
+    static const uint8_t half[32] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d,
+                                     0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
     if (malleability && memcmp(sig + 32, half, 32) > 0) return 0;
     static secp256k1_context *ctx;
     if (!ctx) ctx = secp256k1_context_create(SECP256K1_CONTEXT_VERIFY);
@@ -1057,18 +1098,21 @@ uint64_t Z_envZ_ecrecover(struct Z_env_instance_t *e, uint64_t hash_len, uint64_
 }
 
 uint64_t Z_envZ_ed25519_verify(struct Z_env_instance_t *e, uint64_t sig_len, uint64_t sig_ptr,
-                               uint64_t msg_len, uint64_t msg_ptr, uint64_t pk_len, uint64_t pk_ptr) {
+                               uint64_t msg_len, uint64_t msg_ptr, uint64_t pk_len,
+                               uint64_t pk_ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE + 210000000000ull);
     size_t sn, mn, pn;
     const uint8_t *s = mem_or_reg(c, sig_ptr, sig_len, &sn);
-    if (sn != 64) herr(c, NEMU_E_HOST, "Ed25519VerifyInvalidInput { msg: \"invalid signature length\" }");
+    if (sn != 64)
+        herr(c, NEMU_E_HOST, "Ed25519VerifyInvalidInput { msg: \"invalid signature length\" }");
     uint8_t sig[64];
     memcpy(sig, s, 64);
     if (sig[63] & 0xe0) return 0;
     const uint8_t *m = mem_or_reg(c, msg_ptr, msg_len, &mn);
     const uint8_t *p = mem_or_reg(c, pk_ptr, pk_len, &pn);
-    if (pn != 32) herr(c, NEMU_E_HOST, "Ed25519VerifyInvalidInput { msg: \"invalid public key length\" }");
+    if (pn != 32)
+        herr(c, NEMU_E_HOST, "Ed25519VerifyInvalidInput { msg: \"invalid public key length\" }");
     return crypto_sign_verify_detached(sig, m, mn, p) == 0 ? 1 : 0;
 }
 
@@ -1079,7 +1123,8 @@ void Z_envZ_value_return(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr)
     size_t n;
     const uint8_t *p = mem_or_reg(c, ptr, len, &n);
     if (n > MAX_RETURN_LEN)
-        herr(c, NEMU_E_HOST, "The length of a returned value %zu exceeds the limit %d", n, MAX_RETURN_LEN);
+        herr(c, NEMU_E_HOST, "The length of a returned value %zu exceeds the limit %d", n,
+             MAX_RETURN_LEN);
     free(c->ret);
     c->ret = xdup(p, n);
     c->ret_len = n;
@@ -1157,11 +1202,13 @@ static char *get_utf16(vmctx *c, uint64_t len, uint64_t ptr) {
             const uint8_t *q = mem_at(c, ptr + len, 2);
             if (q[0] == 0 && q[1] == 0) break;
             len += 2;
-            if (len > max) herr(c, NEMU_E_HOST, "The length of the logs exceeds the limit %d", MAX_TOTAL_LOG);
+            if (len > max)
+                herr(c, NEMU_E_HOST, "The length of the logs exceeds the limit %d", MAX_TOTAL_LOG);
         }
     }
     const uint8_t *p = mem_at(c, ptr, len);
-    if (len > max) herr(c, NEMU_E_HOST, "The length of the logs exceeds the limit %d", MAX_TOTAL_LOG);
+    if (len > max)
+        herr(c, NEMU_E_HOST, "The length of the logs exceeds the limit %d", MAX_TOTAL_LOG);
     char *s = utf16_to_utf8(p, (size_t)len);
     if (!s) herr(c, NEMU_E_HOST, "String encoding is bad UTF-16 sequence.");
     return s;
@@ -1180,11 +1227,14 @@ void Z_envZ_abort(struct Z_env_instance_t *e, uint32_t msg_ptr, uint32_t file_pt
                   uint32_t col) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
-    if (msg_ptr < 4 || file_ptr < 4) herr(c, NEMU_E_HOST, "String encoding is bad UTF-16 sequence.");
+    if (msg_ptr < 4 || file_ptr < 4)
+        herr(c, NEMU_E_HOST, "String encoding is bad UTF-16 sequence.");
     check_log_count(c);
     const uint8_t *ml = mem_at(c, msg_ptr - 4, 4), *fl = mem_at(c, file_ptr - 4, 4);
-    uint32_t mlen = (uint32_t)ml[0] | (uint32_t)ml[1] << 8 | (uint32_t)ml[2] << 16 | (uint32_t)ml[3] << 24;
-    uint32_t flen = (uint32_t)fl[0] | (uint32_t)fl[1] << 8 | (uint32_t)fl[2] << 16 | (uint32_t)fl[3] << 24;
+    uint32_t mlen =
+        (uint32_t)ml[0] | (uint32_t)ml[1] << 8 | (uint32_t)ml[2] << 16 | (uint32_t)ml[3] << 24;
+    uint32_t flen =
+        (uint32_t)fl[0] | (uint32_t)fl[1] << 8 | (uint32_t)fl[2] << 16 | (uint32_t)fl[3] << 24;
     char *m = get_utf16(c, mlen, msg_ptr);
     char *f = get_utf16(c, flen, file_ptr);
     char *msg = xprintf("%s, filename: \"%s\" line: %u col: %u", m, f, line, col);
@@ -1220,13 +1270,15 @@ static ract *add_action(receipt *r) {
 static uint64_t push_promise(vmctx *c, promise p) {
     c->promises = xrealloc(c->promises, (c->npromises + 1) * sizeof(promise));
     c->promises[c->npromises++] = p;
-    if (c->npromises > MAX_PROMISES) herr(c, NEMU_E_HOST, "Exceeded the maximum number of promises %d", MAX_PROMISES);
+    if (c->npromises > MAX_PROMISES)
+        herr(c, NEMU_E_HOST, "Exceeded the maximum number of promises %d", MAX_PROMISES);
     return c->npromises - 1;
 }
 
 static receipt *promise_receipt(vmctx *c, uint64_t idx) {
     if (idx >= c->npromises)
-        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises", (unsigned long long)idx);
+        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises",
+             (unsigned long long)idx);
     if (c->promises[idx].joint)
         herr(c, NEMU_E_HOST, "Actions can only be appended to non-joint promise.");
     return c->newr[c->promises[idx].receipt];
@@ -1245,16 +1297,20 @@ uint64_t Z_envZ_promise_batch_create(struct Z_env_instance_t *e, uint64_t len, u
     return push_promise(c, (promise){0, c->nnewr - 1, NULL, 0});
 }
 
-static uint64_t data_id_next(vmctx *c) { return c->w->next_id++; }
+static uint64_t data_id_next(vmctx *c) {
+    return c->w->next_id++;
+}
 
-uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uint64_t len, uint64_t ptr) {
+uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uint64_t len,
+                                   uint64_t ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_then");
     char id[65];
     read_account_id(c, len, ptr, id);
     if (idx >= c->npromises) {
-        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises", (unsigned long long)idx);
+        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises",
+             (unsigned long long)idx);
     }
     promise p = c->promises[idx];
     size_t one = p.receipt;
@@ -1286,10 +1342,12 @@ uint64_t Z_envZ_promise_and(struct Z_env_instance_t *e, uint64_t ptr, uint64_t c
     size_t *deps = NULL, nd = 0;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t idx = 0;
-        for (int b = 7; b >= 0; b--) idx = (idx << 8) | p[i * 8 + (uint64_t)b];
+        for (int b = 7; b >= 0; b--)
+            idx = (idx << 8) | p[i * 8 + (uint64_t)b];
         if (idx >= c->npromises) {
             free(deps);
-            herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises", (unsigned long long)idx);
+            herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises",
+                 (unsigned long long)idx);
         }
         promise q = c->promises[idx];
         size_t add = q.joint ? q.ndeps : 1;
@@ -1301,7 +1359,8 @@ uint64_t Z_envZ_promise_and(struct Z_env_instance_t *e, uint64_t ptr, uint64_t c
         nd += add;
         if (nd > MAX_INPUT_DEPS) {
             free(deps);
-            herr(c, NEMU_E_HOST, "Exceeded the maximum number of input data dependencies %d", MAX_INPUT_DEPS);
+            herr(c, NEMU_E_HOST, "Exceeded the maximum number of input data dependencies %d",
+                 MAX_INPUT_DEPS);
         }
     }
     return push_promise(c, (promise){1, 0, deps, nd});
@@ -1330,9 +1389,9 @@ static void add_fc(vmctx *c, receipt *r, uint64_t mlen, uint64_t mptr, uint64_t 
     x->weight = weight;
 }
 
-uint64_t Z_envZ_promise_create(struct Z_env_instance_t *e, uint64_t alen, uint64_t aptr, uint64_t mlen,
-                               uint64_t mptr, uint64_t arglen, uint64_t argptr, uint64_t amount_ptr,
-                               uint64_t g) {
+uint64_t Z_envZ_promise_create(struct Z_env_instance_t *e, uint64_t alen, uint64_t aptr,
+                               uint64_t mlen, uint64_t mptr, uint64_t arglen, uint64_t argptr,
+                               uint64_t amount_ptr, uint64_t g) {
     uint64_t idx = Z_envZ_promise_batch_create(e, alen, aptr);
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
@@ -1340,9 +1399,9 @@ uint64_t Z_envZ_promise_create(struct Z_env_instance_t *e, uint64_t alen, uint64
     return idx;
 }
 
-uint64_t Z_envZ_promise_then(struct Z_env_instance_t *e, uint64_t pidx, uint64_t alen, uint64_t aptr,
-                             uint64_t mlen, uint64_t mptr, uint64_t arglen, uint64_t argptr,
-                             uint64_t amount_ptr, uint64_t g) {
+uint64_t Z_envZ_promise_then(struct Z_env_instance_t *e, uint64_t pidx, uint64_t alen,
+                             uint64_t aptr, uint64_t mlen, uint64_t mptr, uint64_t arglen,
+                             uint64_t argptr, uint64_t amount_ptr, uint64_t g) {
     uint64_t idx = Z_envZ_promise_batch_then(e, pidx, alen, aptr);
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
@@ -1359,8 +1418,8 @@ void Z_envZ_promise_batch_action_create_account(struct Z_env_instance_t *e, uint
     add_action(r)->kind = NEMU_A_CREATE_ACCOUNT;
 }
 
-void Z_envZ_promise_batch_action_deploy_contract(struct Z_env_instance_t *e, uint64_t idx, uint64_t len,
-                                                 uint64_t ptr) {
+void Z_envZ_promise_batch_action_deploy_contract(struct Z_env_instance_t *e, uint64_t idx,
+                                                 uint64_t len, uint64_t ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_deploy_contract");
@@ -1377,23 +1436,25 @@ void Z_envZ_promise_batch_action_deploy_contract(struct Z_env_instance_t *e, uin
     a->len = n;
 }
 
-void Z_envZ_promise_batch_action_function_call(struct Z_env_instance_t *e, uint64_t idx, uint64_t mlen,
-                                               uint64_t mptr, uint64_t alen, uint64_t aptr,
-                                               uint64_t amount_ptr, uint64_t g) {
-    Z_envZ_promise_batch_action_function_call_weight(e, idx, mlen, mptr, alen, aptr, amount_ptr, g, 0);
+void Z_envZ_promise_batch_action_function_call(struct Z_env_instance_t *e, uint64_t idx,
+                                               uint64_t mlen, uint64_t mptr, uint64_t alen,
+                                               uint64_t aptr, uint64_t amount_ptr, uint64_t g) {
+    Z_envZ_promise_batch_action_function_call_weight(e, idx, mlen, mptr, alen, aptr, amount_ptr, g,
+                                                     0);
 }
 
 void Z_envZ_promise_batch_action_function_call_weight(struct Z_env_instance_t *e, uint64_t idx,
                                                       uint64_t mlen, uint64_t mptr, uint64_t alen,
-                                                      uint64_t aptr, uint64_t amount_ptr, uint64_t g,
-                                                      uint64_t weight) {
+                                                      uint64_t aptr, uint64_t amount_ptr,
+                                                      uint64_t g, uint64_t weight) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_function_call");
     add_fc(c, promise_receipt(c, idx), mlen, mptr, alen, aptr, amount_ptr, g, weight);
 }
 
-void Z_envZ_promise_batch_action_transfer(struct Z_env_instance_t *e, uint64_t idx, uint64_t amount_ptr) {
+void Z_envZ_promise_batch_action_transfer(struct Z_env_instance_t *e, uint64_t idx,
+                                          uint64_t amount_ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_transfer");
@@ -1407,8 +1468,8 @@ void Z_envZ_promise_batch_action_transfer(struct Z_env_instance_t *e, uint64_t i
     a->amount = amount;
 }
 
-void Z_envZ_promise_batch_action_stake(struct Z_env_instance_t *e, uint64_t idx, uint64_t amount_ptr,
-                                       uint64_t pklen, uint64_t pkptr) {
+void Z_envZ_promise_batch_action_stake(struct Z_env_instance_t *e, uint64_t idx,
+                                       uint64_t amount_ptr, uint64_t pklen, uint64_t pkptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_stake");
@@ -1430,7 +1491,8 @@ static void read_pk(vmctx *c, uint64_t len, uint64_t ptr, uint8_t out[33]) {
 }
 
 void Z_envZ_promise_batch_action_add_key_with_full_access(struct Z_env_instance_t *e, uint64_t idx,
-                                                          uint64_t pklen, uint64_t pkptr, uint64_t nonce) {
+                                                          uint64_t pklen, uint64_t pkptr,
+                                                          uint64_t nonce) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_add_key_with_full_access");
@@ -1444,10 +1506,9 @@ void Z_envZ_promise_batch_action_add_key_with_full_access(struct Z_env_instance_
     a->key.nonce = nonce;
 }
 
-void Z_envZ_promise_batch_action_add_key_with_function_call(struct Z_env_instance_t *e, uint64_t idx,
-                                                            uint64_t pklen, uint64_t pkptr, uint64_t nonce,
-                                                            uint64_t allowance_ptr, uint64_t rlen,
-                                                            uint64_t rptr, uint64_t mlen, uint64_t mptr) {
+void Z_envZ_promise_batch_action_add_key_with_function_call(
+    struct Z_env_instance_t *e, uint64_t idx, uint64_t pklen, uint64_t pkptr, uint64_t nonce,
+    uint64_t allowance_ptr, uint64_t rlen, uint64_t rptr, uint64_t mlen, uint64_t mptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_add_key_with_function_call");
@@ -1471,8 +1532,8 @@ void Z_envZ_promise_batch_action_add_key_with_function_call(struct Z_env_instanc
     a->key.methods = methods;
 }
 
-void Z_envZ_promise_batch_action_delete_key(struct Z_env_instance_t *e, uint64_t idx, uint64_t pklen,
-                                            uint64_t pkptr) {
+void Z_envZ_promise_batch_action_delete_key(struct Z_env_instance_t *e, uint64_t idx,
+                                            uint64_t pklen, uint64_t pkptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_delete_key");
@@ -1485,8 +1546,8 @@ void Z_envZ_promise_batch_action_delete_key(struct Z_env_instance_t *e, uint64_t
     memcpy(a->key.pk, pk, 33);
 }
 
-void Z_envZ_promise_batch_action_delete_account(struct Z_env_instance_t *e, uint64_t idx, uint64_t len,
-                                                uint64_t ptr) {
+void Z_envZ_promise_batch_action_delete_account(struct Z_env_instance_t *e, uint64_t idx,
+                                                uint64_t len, uint64_t ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_delete_account");
@@ -1511,7 +1572,8 @@ uint64_t Z_envZ_promise_result(struct Z_env_instance_t *e, uint64_t i, uint64_t 
     gas(c, FEE_BASE);
     no_view(c, "promise_result");
     if (i >= c->nresults)
-        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promise results", (unsigned long long)i);
+        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promise results",
+             (unsigned long long)i);
     if (!c->results[i].ok) return 2;
     reg_set(c, id, c->results[i].data, c->results[i].len);
     return 1;
@@ -1522,8 +1584,10 @@ void Z_envZ_promise_return(struct Z_env_instance_t *e, uint64_t idx) {
     gas(c, FEE_BASE);
     no_view(c, "promise_return");
     if (idx >= c->npromises)
-        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises", (unsigned long long)idx);
-    if (c->promises[idx].joint) herr(c, NEMU_E_HOST, "Returning joint promise is currently prohibited.");
+        herr(c, NEMU_E_HOST, "%llu does not correspond to existing promises",
+             (unsigned long long)idx);
+    if (c->promises[idx].joint)
+        herr(c, NEMU_E_HOST, "Returning joint promise is currently prohibited.");
     c->ret_kind = 2;
     c->ret_receipt = c->promises[idx].receipt;
 }
@@ -1532,12 +1596,13 @@ void Z_envZ_promise_return(struct Z_env_instance_t *e, uint64_t idx) {
 static const uint8_t *read_key(vmctx *c, uint64_t len, uint64_t ptr, size_t *n) {
     const uint8_t *k = mem_or_reg(c, ptr, len, n);
     if (*n > MAX_KEY_LEN)
-        herr(c, NEMU_E_HOST, "The length of a storage key %zu exceeds the limit %d", *n, MAX_KEY_LEN);
+        herr(c, NEMU_E_HOST, "The length of a storage key %zu exceeds the limit %d", *n,
+             MAX_KEY_LEN);
     return k;
 }
 
-uint64_t Z_envZ_storage_write(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr, uint64_t vlen,
-                              uint64_t vptr, uint64_t id) {
+uint64_t Z_envZ_storage_write(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr,
+                              uint64_t vlen, uint64_t vptr, uint64_t id) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "storage_write");
@@ -1545,7 +1610,8 @@ uint64_t Z_envZ_storage_write(struct Z_env_instance_t *e, uint64_t klen, uint64_
     const uint8_t *k = read_key(c, klen, kptr, &kn);
     const uint8_t *v = mem_or_reg(c, vptr, vlen, &vn);
     if (vn > MAX_VALUE_LEN)
-        herr(c, NEMU_E_HOST, "The length of a storage value %zu exceeds the limit %d", vn, MAX_VALUE_LEN);
+        herr(c, NEMU_E_HOST, "The length of a storage value %zu exceeds the limit %d", vn,
+             MAX_VALUE_LEN);
     gas(c, FEE_STORAGE_WRITE);
     uint8_t *kc = xdup(k, kn);
     uint8_t *vc = xdup(v, vn);
@@ -1575,7 +1641,8 @@ uint64_t Z_envZ_storage_write(struct Z_env_instance_t *e, uint64_t klen, uint64_
     return 0;
 }
 
-uint64_t Z_envZ_storage_read(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr, uint64_t id) {
+uint64_t Z_envZ_storage_read(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr,
+                             uint64_t id) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     size_t kn;
@@ -1587,7 +1654,8 @@ uint64_t Z_envZ_storage_read(struct Z_env_instance_t *e, uint64_t klen, uint64_t
     return 1;
 }
 
-uint64_t Z_envZ_storage_remove(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr, uint64_t id) {
+uint64_t Z_envZ_storage_remove(struct Z_env_instance_t *e, uint64_t klen, uint64_t kptr,
+                               uint64_t id) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     no_view(c, "storage_remove");
@@ -1614,7 +1682,8 @@ uint64_t Z_envZ_storage_has_key(struct Z_env_instance_t *e, uint64_t klen, uint6
     return kv_find(c->acc, k, kn) >= 0;
 }
 
-void Z_envZ_validator_stake(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr, uint64_t stake_ptr) {
+void Z_envZ_validator_stake(struct Z_env_instance_t *e, uint64_t len, uint64_t ptr,
+                            uint64_t stake_ptr) {
     vmctx *c = VM(e);
     gas(c, FEE_BASE);
     char id[65];
@@ -1629,28 +1698,40 @@ void Z_envZ_validator_total_stake(struct Z_env_instance_t *e, uint64_t stake_ptr
 
 /* ---------------------------------------------------------------- running a method */
 static void vm_release(vmctx *c) {
-    for (size_t i = 0; i < c->nregs; i++) free(c->regs[i].data);
+    for (size_t i = 0; i < c->nregs; i++)
+        free(c->regs[i].data);
     free(c->regs);
-    for (size_t i = 0; i < c->nlogs; i++) free(c->logs[i]);
+    for (size_t i = 0; i < c->nlogs; i++)
+        free(c->logs[i]);
     free(c->logs);
     free(c->ret);
-    for (size_t i = 0; i < c->npromises; i++) free(c->promises[i].deps);
+    for (size_t i = 0; i < c->npromises; i++)
+        free(c->promises[i].deps);
     free(c->promises);
-    for (size_t i = 0; i < c->nnewr; i++) receipt_free(c->newr[i]);
+    for (size_t i = 0; i < c->nnewr; i++)
+        receipt_free(c->newr[i]);
     free(c->newr);
     free(c->error);
 }
 
 static const char *trap_text(wasm_rt_trap_t t) {
     switch (t) {
-    case WASM_RT_TRAP_OOB: return "WebAssembly trap: Memory out of bounds trap.";
-    case WASM_RT_TRAP_INT_OVERFLOW: return "WebAssembly trap: Integer overflow.";
-    case WASM_RT_TRAP_DIV_BY_ZERO: return "WebAssembly trap: An arithmetic exception, e.g. divided by zero.";
-    case WASM_RT_TRAP_INVALID_CONVERSION: return "WebAssembly trap: Invalid conversion.";
-    case WASM_RT_TRAP_UNREACHABLE: return "WebAssembly trap: An `unreachable` opcode was executed.";
-    case WASM_RT_TRAP_CALL_INDIRECT: return "WebAssembly trap: Call indirect incorrect signature trap.";
-    case WASM_RT_TRAP_EXHAUSTION: return "WebAssembly trap: Stack overflow.";
-    default: return "WebAssembly trap.";
+    case WASM_RT_TRAP_OOB:
+        return "WebAssembly trap: Memory out of bounds trap.";
+    case WASM_RT_TRAP_INT_OVERFLOW:
+        return "WebAssembly trap: Integer overflow.";
+    case WASM_RT_TRAP_DIV_BY_ZERO:
+        return "WebAssembly trap: An arithmetic exception, e.g. divided by zero.";
+    case WASM_RT_TRAP_INVALID_CONVERSION:
+        return "WebAssembly trap: Invalid conversion.";
+    case WASM_RT_TRAP_UNREACHABLE:
+        return "WebAssembly trap: An `unreachable` opcode was executed.";
+    case WASM_RT_TRAP_CALL_INDIRECT:
+        return "WebAssembly trap: Call indirect incorrect signature trap.";
+    case WASM_RT_TRAP_EXHAUSTION:
+        return "WebAssembly trap: Stack overflow.";
+    default:
+        return "WebAssembly trap.";
     }
 }
 
@@ -1669,7 +1750,8 @@ static int vm_run(vmctx *c, const char *method) {
             c->error = xstrdup("CompilationError(PrepareError(Deserialization))");
         } else {
             c->error = xprintf("emulator: no compiled module for the code of %s (a wasm module not "
-                               "listed in the emulator's registry)", a->id);
+                               "listed in the emulator's registry)",
+                               a->id);
             fprintf(stderr, "nemu: %s\n", c->error);
         }
         return 0;
@@ -1726,7 +1808,8 @@ static int vm_run(vmctx *c, const char *method) {
 void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages) {
     (void)max_pages;
     size_t bytes = (size_t)NEAR_MAX_PAGES * WASM_PAGE;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     if (p == MAP_FAILED) abort();
     mem->data = p;
     mem->pages = initial_pages > NEAR_PAGES ? initial_pages : NEAR_PAGES;
@@ -1808,7 +1891,8 @@ static const char *validate_new_receipts(receipt *const *rs, size_t n) {
         if (r->nactions > MAX_ACTIONS) return "TotalNumberOfActionsExceeded";
         for (size_t k = 0; k < r->nactions; k++) {
             const ract *a = &r->actions[k];
-            if (a->kind == NEMU_A_DELETE_ACCOUNT && k + 1 != r->nactions) return "DeleteActionMustBeFinal";
+            if (a->kind == NEMU_A_DELETE_ACCOUNT && k + 1 != r->nactions)
+                return "DeleteActionMustBeFinal";
             if (a->kind == NEMU_A_FUNCTION_CALL) {
                 if (strlen(a->name) > MAX_METHOD_LEN) return "FunctionCallMethodNameLengthExceeded";
                 if (a->len > MAX_ARGS_LEN) return "FunctionCallArgumentsLengthExceeded";
@@ -1820,11 +1904,11 @@ static const char *validate_new_receipts(receipt *const *rs, size_t n) {
     return NULL;
 }
 
-#define FAIL(k, ...)                    \
-    do {                                \
-        err = (k);                      \
-        error = xprintf(__VA_ARGS__);   \
-        goto done;                      \
+#define FAIL(k, ...)                                                                               \
+    do {                                                                                           \
+        err = (k);                                                                                 \
+        error = xprintf(__VA_ARGS__);                                                              \
+        goto done;                                                                                 \
     } while (0)
 
 static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
@@ -1852,7 +1936,9 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
 
     for (size_t i = 0; i < r->nactions; i++) {
         ract *x = &r->actions[i];
-        if (deleted) FAIL(NEMU_E_ACCOUNT_DOES_NOT_EXIST, "Can't complete the action because account %s doesn't exist", r->receiver);
+        if (deleted)
+            FAIL(NEMU_E_ACCOUNT_DOES_NOT_EXIST,
+                 "Can't complete the action because account %s doesn't exist", r->receiver);
         if (!acc && x->kind != NEMU_A_CREATE_ACCOUNT) {
             if (x->kind == NEMU_A_TRANSFER && is_implicit(r->receiver)) {
                 acc = acc_new(r->receiver);
@@ -1866,19 +1952,31 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 acc_add_key(acc, &k);
                 world_put(w, acc);
             } else {
-                FAIL(NEMU_E_ACCOUNT_DOES_NOT_EXIST, "Can't complete the action because account %s doesn't exist", r->receiver);
+                FAIL(NEMU_E_ACCOUNT_DOES_NOT_EXIST,
+                     "Can't complete the action because account %s doesn't exist", r->receiver);
             }
         }
         switch (x->kind) {
         case NEMU_A_CREATE_ACCOUNT:
-            if (acc) FAIL(NEMU_E_ACCOUNT_ALREADY_EXISTS, "Can't create a new account %s, because it already exists", r->receiver);
+            if (acc)
+                FAIL(NEMU_E_ACCOUNT_ALREADY_EXISTS,
+                     "Can't create a new account %s, because it already exists", r->receiver);
             if (!strchr(r->receiver, '.')) {
-                if (is_implicit(r->receiver) || (r->receiver[0] == '0' && r->receiver[1] == 'x' && strlen(r->receiver) == 42))
-                    FAIL(NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED, "CreateAccount action is called on hex-characters account of length 64 %s", r->receiver);
-                if (strlen(r->receiver) < MIN_TOP_LEVEL_LEN && strcmp(r->predecessor, REGISTRAR) != 0)
-                    FAIL(NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR, "A top-level account ID %s can't be created by %s, short top-level account IDs can only be created by %s", r->receiver, r->predecessor, REGISTRAR);
+                if (is_implicit(r->receiver) ||
+                    (r->receiver[0] == '0' && r->receiver[1] == 'x' && strlen(r->receiver) == 42))
+                    FAIL(NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED,
+                         "CreateAccount action is called on hex-characters account of length 64 %s",
+                         r->receiver);
+                if (strlen(r->receiver) < MIN_TOP_LEVEL_LEN &&
+                    strcmp(r->predecessor, REGISTRAR) != 0)
+                    FAIL(NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR,
+                         "A top-level account ID %s can't be created by %s, short top-level "
+                         "account IDs can only be created by %s",
+                         r->receiver, r->predecessor, REGISTRAR);
             } else if (!is_direct_sub(r->receiver, r->predecessor)) {
-                FAIL(NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED, "A sub-account ID %s can't be created by account %s", r->receiver, r->predecessor);
+                FAIL(NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED,
+                     "A sub-account ID %s can't be created by account %s", r->receiver,
+                     r->predecessor);
             }
             acc = acc_new(r->receiver);
             world_put(w, acc);
@@ -1889,23 +1987,32 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             break;
         case NEMU_A_DEPLOY_CONTRACT:
             if (strcmp(actor, r->receiver) != 0)
-                FAIL(NEMU_E_ACTOR_NO_PERMISSION, "Actor %s doesn't have permission to account %s to complete the action", actor, r->receiver);
+                FAIL(NEMU_E_ACTOR_NO_PERMISSION,
+                     "Actor %s doesn't have permission to account %s to complete the action", actor,
+                     r->receiver);
             acc_set_code(acc, x->data, x->len);
             break;
         case NEMU_A_ADD_KEY:
             if (strcmp(actor, r->receiver) != 0)
-                FAIL(NEMU_E_ACTOR_NO_PERMISSION, "Actor %s doesn't have permission to account %s to complete the action", actor, r->receiver);
+                FAIL(NEMU_E_ACTOR_NO_PERMISSION,
+                     "Actor %s doesn't have permission to account %s to complete the action", actor,
+                     r->receiver);
             if (acc_find_key(acc, x->key.pk) >= 0)
-                FAIL(NEMU_E_ADD_KEY_ALREADY_EXISTS, "The public key is already used for an existing access key");
+                FAIL(NEMU_E_ADD_KEY_ALREADY_EXISTS,
+                     "The public key is already used for an existing access key");
             /* nearcore (AccessKeyNonceRange): a new key's nonce is (height - 1) × 10^6 */
             x->key.nonce = (w->height - 1) * 1000000ull;
             acc_add_key(acc, &x->key);
             break;
         case NEMU_A_DELETE_KEY: {
             if (strcmp(actor, r->receiver) != 0)
-                FAIL(NEMU_E_ACTOR_NO_PERMISSION, "Actor %s doesn't have permission to account %s to complete the action", actor, r->receiver);
+                FAIL(NEMU_E_ACTOR_NO_PERMISSION,
+                     "Actor %s doesn't have permission to account %s to complete the action", actor,
+                     r->receiver);
             long k = acc_find_key(acc, x->key.pk);
-            if (k < 0) FAIL(NEMU_E_DELETE_KEY_DOES_NOT_EXIST, "Account %s tries to remove an access key that doesn't exist", r->receiver);
+            if (k < 0)
+                FAIL(NEMU_E_DELETE_KEY_DOES_NOT_EXIST,
+                     "Account %s tries to remove an access key that doesn't exist", r->receiver);
             acc->storage_usage -= akey_storage(&acc->keys[k]);
             akey_clear(&acc->keys[k]);
             acc->keys[k] = acc->keys[--acc->nkeys];
@@ -1913,7 +2020,9 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
         }
         case NEMU_A_DELETE_ACCOUNT: {
             if (strcmp(actor, r->receiver) != 0)
-                FAIL(NEMU_E_ACTOR_NO_PERMISSION, "Actor %s doesn't have permission to account %s to complete the action", actor, r->receiver);
+                FAIL(NEMU_E_ACTOR_NO_PERMISSION,
+                     "Actor %s doesn't have permission to account %s to complete the action", actor,
+                     r->receiver);
             nemu_u128 all = acc->amount + acc->locked;
             if (all) {
                 newr = xrealloc(newr, (nnewr + 1) * sizeof(receipt *));
@@ -1952,7 +2061,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 /* Distribute unused gas to weighted function calls (nearcore's GasWeight). */
                 uint64_t wsum = 0;
                 for (size_t q = 0; q < c.nnewr; q++)
-                    for (size_t z = 0; z < c.newr[q]->nactions; z++) wsum += c.newr[q]->actions[z].weight;
+                    for (size_t z = 0; z < c.newr[q]->nactions; z++)
+                        wsum += c.newr[q]->actions[z].weight;
                 if (wsum && c.prepaid > c.used) {
                     uint64_t unused = c.prepaid - c.used, per = unused / wsum, given = 0;
                     ract *lastw = NULL;
@@ -1970,7 +2080,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             }
             burnt += c.burnt;
             logs = xrealloc(logs, (nlogs + c.nlogs) * sizeof(char *));
-            for (size_t q = 0; q < c.nlogs; q++) logs[nlogs++] = c.logs[q];
+            for (size_t q = 0; q < c.nlogs; q++)
+                logs[nlogs++] = c.logs[q];
             c.nlogs = 0;
             if (!ok) {
                 err = c.err;
@@ -2002,7 +2113,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 if (c.ret_kind == 2) returned = c.newr[c.ret_receipt];
             }
             newr = xrealloc(newr, (nnewr + c.nnewr) * sizeof(receipt *));
-            for (size_t q = 0; q < c.nnewr; q++) newr[nnewr++] = c.newr[q];
+            for (size_t q = 0; q < c.nnewr; q++)
+                newr[nnewr++] = c.newr[q];
             c.nnewr = 0;
             vm_release(&c);
             break;
@@ -2013,7 +2125,10 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
         nemu_u128 missing = 0;
         if (!storage_ok(acc, &missing)) {
             char b[48];
-            FAIL(NEMU_E_LACK_BALANCE_FOR_STATE, "The account %s wouldn't have enough balance to cover storage, required to have %s yoctoNEAR more", acc->id, nemu_u128_str(missing, b));
+            FAIL(NEMU_E_LACK_BALANCE_FOR_STATE,
+                 "The account %s wouldn't have enough balance to cover storage, required to have "
+                 "%s yoctoNEAR more",
+                 acc->id, nemu_u128_str(missing, b));
         }
     }
 done:;
@@ -2029,7 +2144,8 @@ done:;
         else
             world_remove(w, r->receiver);
         snap = NULL;
-        for (size_t i = 0; i < nnewr; i++) receipt_free(newr[i]);
+        for (size_t i = 0; i < nnewr; i++)
+            receipt_free(newr[i]);
         free(newr);
         newr = NULL;
         nnewr = 0;
@@ -2040,8 +2156,10 @@ done:;
         ro->ok = 0;
         ro->err = err;
         ro->error = xstrdup(error);
-        for (size_t i = 0; i < r->nouts; i++) data_put(w, r->outs[i].data_id, 0, NULL, 0);
-        if (total_deposit && !r->refund) enqueue(w, refund_receipt(w, r->predecessor, total_deposit));
+        for (size_t i = 0; i < r->nouts; i++)
+            data_put(w, r->outs[i].data_id, 0, NULL, 0);
+        if (total_deposit && !r->refund)
+            enqueue(w, refund_receipt(w, r->predecessor, total_deposit));
         return;
     }
     acc_free(snap);
@@ -2051,19 +2169,22 @@ done:;
         r->returned = returned->id;
         /* the caller's data receivers now wait for the returned receipt */
         returned->outs = xrealloc(returned->outs, (returned->nouts + r->nouts) * sizeof(data_recv));
-        if (r->nouts) memcpy(returned->outs + returned->nouts, r->outs, r->nouts * sizeof(data_recv));
+        if (r->nouts)
+            memcpy(returned->outs + returned->nouts, r->outs, r->nouts * sizeof(data_recv));
         returned->nouts += r->nouts;
         free(value);
         value = xdup("", 0);
         value_len = 0;
     } else {
-        for (size_t i = 0; i < r->nouts; i++) data_put(w, r->outs[i].data_id, 1, value, value_len);
+        for (size_t i = 0; i < r->nouts; i++)
+            data_put(w, r->outs[i].data_id, 1, value, value_len);
     }
     r->value = value;
     r->value_len = value_len;
     ro->value = xdup(value, value_len);
     ro->value_len = value_len;
-    for (size_t i = 0; i < nnewr; i++) enqueue(w, newr[i]);
+    for (size_t i = 0; i < nnewr; i++)
+        enqueue(w, newr[i]);
     free(newr);
 }
 
@@ -2109,7 +2230,8 @@ static receipt *receipt_by_id(nemu *w, uint64_t id) {
 }
 
 static void tx_reset(nemu *w) {
-    for (size_t i = 0; i < w->nall; i++) receipt_free(w->all[i]);
+    for (size_t i = 0; i < w->nall; i++)
+        receipt_free(w->all[i]);
     free(w->all);
     w->all = NULL;
     w->nall = 0;
@@ -2136,8 +2258,10 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
     account *s = find_acc(w, signer);
     if (!s) return invalid_tx("InvalidTxError: signer %s does not exist", signer);
     if (key_index < 0 || (size_t)key_index >= s->nkeys)
-        return invalid_tx("InvalidTxError: InvalidAccessKeyError: AccessKeyNotFound for %s", signer);
-    if (!nemu_valid_account_id(receiver)) return invalid_tx("InvalidTxError: InvalidReceiverId %s", receiver);
+        return invalid_tx("InvalidTxError: InvalidAccessKeyError: AccessKeyNotFound for %s",
+                          signer);
+    if (!nemu_valid_account_id(receiver))
+        return invalid_tx("InvalidTxError: InvalidReceiverId %s", receiver);
     if (n > MAX_ACTIONS) return invalid_tx("InvalidTxError: TotalNumberOfActionsExceeded%s", "");
     const akey *k = &s->keys[key_index];
     uint64_t total_gas = 0;
@@ -2145,10 +2269,20 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
     for (size_t i = 0; i < n; i++) {
         const nemu_action *a = &acts[i];
         if (a->kind == NEMU_A_FUNCTION_CALL) {
-            if (!a->name || !*a->name) return invalid_tx("InvalidTxError: ActionsValidation: FunctionCallMethodNameLengthExceeded / empty method%s", "");
-            if (strlen(a->name) > MAX_METHOD_LEN) return invalid_tx("InvalidTxError: ActionsValidation: FunctionCallMethodNameLengthExceeded%s", "");
-            if (a->len > MAX_ARGS_LEN) return invalid_tx("InvalidTxError: ActionsValidation: FunctionCallArgumentsLengthExceeded%s", "");
-            if (a->gas == 0) return invalid_tx("InvalidTxError: ActionsValidation: FunctionCallZeroAttachedGas%s", "");
+            if (!a->name || !*a->name)
+                return invalid_tx("InvalidTxError: ActionsValidation: "
+                                  "FunctionCallMethodNameLengthExceeded / empty method%s",
+                                  "");
+            if (strlen(a->name) > MAX_METHOD_LEN)
+                return invalid_tx(
+                    "InvalidTxError: ActionsValidation: FunctionCallMethodNameLengthExceeded%s",
+                    "");
+            if (a->len > MAX_ARGS_LEN)
+                return invalid_tx(
+                    "InvalidTxError: ActionsValidation: FunctionCallArgumentsLengthExceeded%s", "");
+            if (a->gas == 0)
+                return invalid_tx(
+                    "InvalidTxError: ActionsValidation: FunctionCallZeroAttachedGas%s", "");
             total_gas += a->gas;
             total_deposit += a->amount;
         } else if (a->kind == NEMU_A_TRANSFER) {
@@ -2165,9 +2299,11 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
         if (n != 1 || acts[0].kind != NEMU_A_FUNCTION_CALL)
             return invalid_tx("InvalidTxError: InvalidAccessKeyError: RequiresFullAccess%s", "");
         if (acts[0].amount)
-            return invalid_tx("InvalidTxError: InvalidAccessKeyError: DepositWithFunctionCall%s", "");
+            return invalid_tx("InvalidTxError: InvalidAccessKeyError: DepositWithFunctionCall%s",
+                              "");
         if (strcmp(k->receiver, receiver) != 0)
-            return invalid_tx("InvalidTxError: InvalidAccessKeyError: ReceiverMismatch (%s)", receiver);
+            return invalid_tx("InvalidTxError: InvalidAccessKeyError: ReceiverMismatch (%s)",
+                              receiver);
         if (*k->methods) {
             int found = 0;
             const char *m = k->methods;
@@ -2178,10 +2314,13 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
                 if (l == ml && memcmp(m, acts[0].name, l) == 0) found = 1;
                 m += l + (c ? 1 : 0);
             }
-            if (!found) return invalid_tx("InvalidTxError: InvalidAccessKeyError: MethodNameMismatch %s", acts[0].name);
+            if (!found)
+                return invalid_tx("InvalidTxError: InvalidAccessKeyError: MethodNameMismatch %s",
+                                  acts[0].name);
         }
     }
-    if (s->amount < total_deposit) return invalid_tx("InvalidTxError: NotEnoughBalance for %s", signer);
+    if (s->amount < total_deposit)
+        return invalid_tx("InvalidTxError: NotEnoughBalance for %s", signer);
     s->amount -= total_deposit;
     nemu_u128 missing;
     if (!storage_ok(s, &missing)) {
@@ -2218,7 +2357,8 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
     enqueue(w, r);
     run_queue(w, o);
     receipt *f = receipt_by_id(w, first);
-    while (f && f->done && f->ok && f->returned) f = receipt_by_id(w, f->returned);
+    while (f && f->done && f->ok && f->returned)
+        f = receipt_by_id(w, f->returned);
     if (!f || !f->done) {
         o->err = NEMU_E_HOST;
         o->error = xstrdup("emulator: the transaction did not finish");
@@ -2303,7 +2443,8 @@ void nemu_outcome_free(nemu_outcome *o) {
     if (!o) return;
     for (size_t i = 0; i < o->nreceipts; i++) {
         nemu_receipt_outcome *r = &o->receipts[i];
-        for (size_t j = 0; j < r->nlogs; j++) free(r->logs[j]);
+        for (size_t j = 0; j < r->nlogs; j++)
+            free(r->logs[j]);
         free(r->logs);
         free(r->error);
         free(r->value);

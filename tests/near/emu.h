@@ -23,7 +23,7 @@
 typedef unsigned __int128 nemu_u128;
 
 #define NEMU_NEAR ((nemu_u128)1000000000000ull * 1000000000000ull) /* 10^24 yocto */
-#define NEMU_YOCTO_PER_BYTE ((nemu_u128)10000000000000000000ull) /* 10^19 */
+#define NEMU_YOCTO_PER_BYTE ((nemu_u128)10000000000000000000ull)   /* 10^19 */
 #define NEMU_TGAS 1000000000000ull
 #define NEMU_MAX_PREPAID_GAS (300 * NEMU_TGAS)
 
@@ -31,15 +31,15 @@ typedef unsigned __int128 nemu_u128;
 enum nemu_err {
     NEMU_OK = 0,
     /* function call errors */
-    NEMU_E_GUEST_PANIC,           /* panic / panic_utf8 / abort */
-    NEMU_E_WASM_TRAP,             /* unreachable, out-of-bounds, ... */
+    NEMU_E_GUEST_PANIC, /* panic / panic_utf8 / abort */
+    NEMU_E_WASM_TRAP,   /* unreachable, out-of-bounds, ... */
     NEMU_E_PROHIBITED_IN_VIEW,
     NEMU_E_GAS_EXCEEDED,
     NEMU_E_GAS_LIMIT_EXCEEDED,
     NEMU_E_BALANCE_EXCEEDED,
-    NEMU_E_HOST,                  /* any other HostError (message says which) */
+    NEMU_E_HOST, /* any other HostError (message says which) */
     NEMU_E_CODE_DOES_NOT_EXIST,
-    NEMU_E_COMPILATION,           /* code that is not a known/valid module */
+    NEMU_E_COMPILATION, /* code that is not a known/valid module */
     NEMU_E_METHOD_NOT_FOUND,
     NEMU_E_METHOD_INVALID_SIGNATURE,
     NEMU_E_METHOD_EMPTY_NAME,
@@ -75,37 +75,37 @@ typedef struct {
     enum nemu_action_kind kind;
     const uint8_t *data; /* code (deploy) or args (function call) */
     size_t len;
-    const char *name;    /* method (function call) or beneficiary (delete account) */
-    nemu_u128 amount;    /* deposit / transfer amount */
-    uint64_t gas;        /* function call gas */
-    uint8_t pk[33];      /* add/delete key: borsh public key (tag 0 + 32 bytes) */
-    int fc_key;          /* add key: 1 = function-call permission */
-    const char *fc_receiver;  /* add key with function-call permission */
-    const char *fc_methods;   /* comma-separated, "" = any */
-    nemu_u128 fc_allowance;   /* 0 = unlimited */
+    const char *name;        /* method (function call) or beneficiary (delete account) */
+    nemu_u128 amount;        /* deposit / transfer amount */
+    uint64_t gas;            /* function call gas */
+    uint8_t pk[33];          /* add/delete key: borsh public key (tag 0 + 32 bytes) */
+    int fc_key;              /* add key: 1 = function-call permission */
+    const char *fc_receiver; /* add key with function-call permission */
+    const char *fc_methods;  /* comma-separated, "" = any */
+    nemu_u128 fc_allowance;  /* 0 = unlimited */
 } nemu_action;
 
 /* What one receipt did. */
 typedef struct {
     char executor[65];
     char predecessor[65];
-    char method[257];     /* first function call's method, or "" */
-    int refund;           /* a system refund / balance return receipt */
+    char method[257]; /* first function call's method, or "" */
+    int refund;       /* a system refund / balance return receipt */
     int ok;
     enum nemu_err err;
-    char *error;          /* NUL-terminated message when !ok */
+    char *error; /* NUL-terminated message when !ok */
     char **logs;
     size_t nlogs;
-    uint8_t *value;       /* return value when ok (NUL-terminated copy) */
+    uint8_t *value; /* return value when ok (NUL-terminated copy) */
     size_t value_len;
     uint64_t gas_burnt;
 } nemu_receipt_outcome;
 
 typedef struct {
-    int ok;               /* final status */
+    int ok; /* final status */
     enum nemu_err err;
-    char *error;          /* final failure message */
-    uint8_t *value;       /* final SuccessValue (NUL-terminated copy) */
+    char *error;    /* final failure message */
+    uint8_t *value; /* final SuccessValue (NUL-terminated copy) */
     size_t value_len;
     nemu_receipt_outcome *receipts;
     size_t nreceipts;
@@ -120,7 +120,8 @@ void nemu_free(nemu *w);
  * (a deterministic test key derived from the account name). Returns 1 on success. */
 int nemu_create_account(nemu *w, const char *account_id, nemu_u128 balance);
 /* Genesis: the same with a given full-access key (borsh: tag 0 + 32 bytes). */
-int nemu_create_account_key(nemu *w, const char *account_id, nemu_u128 balance, const uint8_t pk[33]);
+int nemu_create_account_key(nemu *w, const char *account_id, nemu_u128 balance,
+                            const uint8_t pk[33]);
 /* Genesis: put code on an account directly (no receipt, no storage check). */
 int nemu_set_code(nemu *w, const char *account_id, const uint8_t *code, size_t len);
 
@@ -134,9 +135,9 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
 nemu_outcome *nemu_call(nemu *w, const char *signer, const char *receiver, const char *method,
                         const char *args, nemu_u128 deposit, uint64_t gas);
 /* Same with explicit argument bytes. */
-nemu_outcome *nemu_call_bytes(nemu *w, const char *signer, const char *receiver,
-                              const char *method, const uint8_t *args, size_t args_len,
-                              nemu_u128 deposit, uint64_t gas);
+nemu_outcome *nemu_call_bytes(nemu *w, const char *signer, const char *receiver, const char *method,
+                              const uint8_t *args, size_t args_len, nemu_u128 deposit,
+                              uint64_t gas);
 /* A view call (RPC query call_function): runs the export read-only. On
  * success returns an outcome with ok=1 and the value; state never changes. */
 nemu_outcome *nemu_view(nemu *w, const char *account_id, const char *method, const char *args);
@@ -191,7 +192,7 @@ char *nemu_u128_str(nemu_u128 v, char *buf);
 /* The compiled modules known to this build (generated registry). */
 typedef struct {
     const char *name;
-    void (*fn)(void *instance);  /* NULL: the export has a non-() -> () signature */
+    void (*fn)(void *instance); /* NULL: the export has a non-() -> () signature */
 } nemu_export;
 
 typedef struct {

@@ -68,7 +68,7 @@ void Z_envZ_promise_batch_action_transfer(H, h64, h64);
 void Z_envZ_promise_batch_action_stake(H, h64, h64, h64, h64);
 void Z_envZ_promise_batch_action_add_key_with_full_access(H, h64, h64, h64, h64);
 void Z_envZ_promise_batch_action_add_key_with_function_call(H, h64, h64, h64, h64, h64, h64, h64,
-                                                             h64, h64);
+                                                            h64, h64);
 void Z_envZ_promise_batch_action_delete_key(H, h64, h64, h64);
 void Z_envZ_promise_batch_action_delete_account(H, h64, h64, h64);
 h64 Z_envZ_promise_results_count(H);

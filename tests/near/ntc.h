@@ -49,9 +49,10 @@ static inline const char *fmt(const char *f, ...) {
 static inline size_t nt_event_count(const nemu_outcome *o, const char *standard, const char *event,
                                     const char *data) {
     char want[4096];
-    snprintf(want, sizeof want,
-             "EVENT_JSON:{\"standard\":\"%s\",\"version\":\"1.0.0\",\"event\":\"%s\",\"data\":[%s]}",
-             standard, event, data);
+    snprintf(
+        want, sizeof want,
+        "EVENT_JSON:{\"standard\":\"%s\",\"version\":\"1.0.0\",\"event\":\"%s\",\"data\":[%s]}",
+        standard, event, data);
     size_t n = 0;
     for (size_t i = 0; i < o->nreceipts; i++)
         for (size_t j = 0; j < o->receipts[i].nlogs; j++)
@@ -64,8 +65,8 @@ static inline size_t nt_event_lines(const nemu_outcome *o) {
 }
 
 /* Call `method` with 1 yoctoNEAR (the owner-method convention). */
-static inline nemu_outcome *nt_call1(nemu *w, const char *who, const char *contract, const char *method,
-                                     const char *args) {
+static inline nemu_outcome *nt_call1(nemu *w, const char *who, const char *contract,
+                                     const char *method, const char *args) {
     return nemu_call(w, who, contract, method, args, 1, NT_GAS);
 }
 
@@ -109,8 +110,9 @@ static inline nemu *kms_world_uninit(void) {
 
 static inline nemu *kms_world(void) {
     nemu *w = kms_world_uninit();
-    nemu_outcome *o = nt_deploy_init(
-        w, KMS, "kms", "{\"owner_id\":\"" OWNER "\",\"mpc_contract_id\":\"" MPC "\",\"mpc_domain_id\":2}");
+    nemu_outcome *o = nt_deploy_init(w, KMS, "kms",
+                                     "{\"owner_id\":\"" OWNER "\",\"mpc_contract_id\":\"" MPC
+                                     "\",\"mpc_domain_id\":2}");
     if (!o->ok) fprintf(stderr, "kms init failed: %s\n", o->error);
     nemu_outcome_free(o);
     return w;
@@ -121,7 +123,8 @@ static inline nemu_u128 nt_registration_deposit(nemu *w) {
     nemu_u128 v = 0;
     const char *s = nt_val(o);
     if (*s == '"') s++;
-    while (*s >= '0' && *s <= '9') v = v * 10 + (nemu_u128)(*s++ - '0');
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (nemu_u128)(*s++ - '0');
     nemu_outcome_free(o);
     return v;
 }

@@ -16,7 +16,8 @@
 void nemu_base58(const unsigned char *p, size_t n, char *out) {
     static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     size_t zeros = 0;
-    while (zeros < n && p[zeros] == 0) zeros++;
+    while (zeros < n && p[zeros] == 0)
+        zeros++;
     size_t cap = n * 2 + 1, len = 0;
     unsigned char *d = calloc(cap, 1);
     if (!d) abort();
@@ -33,8 +34,10 @@ void nemu_base58(const unsigned char *p, size_t n, char *out) {
         }
     }
     size_t o = 0;
-    for (size_t i = 0; i < zeros; i++) out[o++] = '1';
-    for (size_t i = 0; i < len; i++) out[o++] = alphabet[d[len - 1 - i]];
+    for (size_t i = 0; i < zeros; i++)
+        out[o++] = '1';
+    for (size_t i = 0; i < len; i++)
+        out[o++] = alphabet[d[len - 1 - i]];
     out[o] = 0;
     free(d);
 }
@@ -44,7 +47,8 @@ int nemu_base58_decode(const char *s, unsigned char *out, size_t cap) {
     size_t zeros = 0, len = 0, n = strlen(s);
     unsigned char *d = calloc(n + 1, 1);
     if (!d) abort();
-    while (s[zeros] == '1') zeros++;
+    while (s[zeros] == '1')
+        zeros++;
     for (size_t i = zeros; i < n; i++) {
         const char *q = strchr(alphabet, s[i]);
         if (!q || !s[i]) {
@@ -67,7 +71,8 @@ int nemu_base58_decode(const char *s, unsigned char *out, size_t cap) {
         return -1;
     }
     memset(out, 0, zeros);
-    for (size_t i = 0; i < len; i++) out[zeros + i] = d[len - 1 - i];
+    for (size_t i = 0; i < len; i++)
+        out[zeros + i] = d[len - 1 - i];
     free(d);
     return (int)(zeros + len);
 }
@@ -93,7 +98,8 @@ nemu_rpc *nemu_rpc_new(nemu *w) {
 
 void nemu_rpc_free(nemu_rpc *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->ntxs; i++) free(r->txs[i].json);
+    for (size_t i = 0; i < r->ntxs; i++)
+        free(r->txs[i].json);
     free(r->txs);
     free(r);
 }
@@ -106,7 +112,9 @@ static void block_hash_at(uint64_t height, char out[64]) {
     nemu_base58(h, 32, out);
 }
 
-static void block_hash(const nemu *w, char out[64]) { block_hash_at(nemu_block_height(w), out); }
+static void block_hash(const nemu *w, char out[64]) {
+    block_hash_at(nemu_block_height(w), out);
+}
 
 static json_t *b64(const unsigned char *p, size_t n) {
     size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
@@ -138,15 +146,16 @@ static int parse_u128(const char *s, nemu_u128 *out) {
 
 /* An error reply: *err gets the error object, the function returns NULL. */
 static json_t *handler_error(json_t **err, const char *cause, json_t *info, const char *data) {
-    *err = json_pack("{s:s, s:{s:s, s:o}, s:i, s:s, s:s}", "name", "HANDLER_ERROR", "cause", "name", cause,
-                     "info", info ? info : json_object(), "code", -32000, "message", "Server error", "data",
-                     data ? data : cause);
+    *err = json_pack("{s:s, s:{s:s, s:o}, s:i, s:s, s:s}", "name", "HANDLER_ERROR", "cause", "name",
+                     cause, "info", info ? info : json_object(), "code", -32000, "message",
+                     "Server error", "data", data ? data : cause);
     return NULL;
 }
 
 static json_t *request_error(json_t **err, const char *cause, const char *msg) {
-    *err = json_pack("{s:s, s:{s:s, s:{}}, s:i, s:s, s:s}", "name", "REQUEST_VALIDATION_ERROR", "cause", "name",
-                     cause, "info", "code", -32602, "message", "Invalid params", "data", msg);
+    *err = json_pack("{s:s, s:{s:s, s:{}}, s:i, s:s, s:s}", "name", "REQUEST_VALIDATION_ERROR",
+                     "cause", "name", cause, "info", "code", -32602, "message", "Invalid params",
+                     "data", msg);
     return NULL;
 }
 
@@ -161,34 +170,41 @@ static json_t *q_call_function(nemu *w, json_t *params, json_t **err) {
     const char *acc = json_string_value(json_object_get(params, "account_id"));
     const char *method = json_string_value(json_object_get(params, "method_name"));
     const char *a64 = json_string_value(json_object_get(params, "args_base64"));
-    if (!acc || !method || !a64) return request_error(err, "PARSE_ERROR", "account_id, method_name and args_base64 are required");
+    if (!acc || !method || !a64)
+        return request_error(err, "PARSE_ERROR",
+                             "account_id, method_name and args_base64 are required");
     size_t alen = strlen(a64);
     unsigned char *args = malloc(alen + 1);
     size_t n = 0;
     if (!args) abort();
-    if (sodium_base642bin(args, alen + 1, a64, alen, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (sodium_base642bin(args, alen + 1, a64, alen, NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
         free(args);
         return request_error(err, "PARSE_ERROR", "args_base64 is not base64");
     }
     args[n] = 0;
     if (!nemu_account_exists(w, acc)) {
         free(args);
-        return handler_error(err, "UNKNOWN_ACCOUNT", json_pack("{s:s}", "requested_account_id", acc), NULL);
+        return handler_error(err, "UNKNOWN_ACCOUNT",
+                             json_pack("{s:s}", "requested_account_id", acc), NULL);
     }
     if (!nemu_code_len(w, acc)) {
         free(args);
-        return handler_error(err, "NO_CONTRACT_CODE", json_pack("{s:s}", "contract_account_id", acc), NULL);
+        return handler_error(err, "NO_CONTRACT_CODE",
+                             json_pack("{s:s}", "contract_account_id", acc), NULL);
     }
     /* nemu_view takes NUL-terminated args: views with a NUL byte in their input are refused */
     if (strlen((char *)args) != n) {
         free(args);
-        return request_error(err, "PARSE_ERROR", "emulator: binary view arguments are not supported");
+        return request_error(err, "PARSE_ERROR",
+                             "emulator: binary view arguments are not supported");
     }
     nemu_outcome *o = nemu_view(w, acc, method, n ? (char *)args : NULL);
     free(args);
     json_t *logs = json_array();
     for (size_t i = 0; i < o->nreceipts; i++)
-        for (size_t j = 0; j < o->receipts[i].nlogs; j++) json_array_append_new(logs, json_string(o->receipts[i].logs[j]));
+        for (size_t j = 0; j < o->receipts[i].nlogs; j++)
+            json_array_append_new(logs, json_string(o->receipts[i].logs[j]));
     if (!o->ok) {
         json_t *info = json_pack("{s:s}", "vm_error", o->error ? o->error : "");
         add_block(w, info);
@@ -200,7 +216,8 @@ static json_t *q_call_function(nemu *w, json_t *params, json_t **err) {
         return r;
     }
     json_t *bytes = json_array();
-    for (size_t i = 0; i < o->value_len; i++) json_array_append_new(bytes, json_integer(o->value[i]));
+    for (size_t i = 0; i < o->value_len; i++)
+        json_array_append_new(bytes, json_integer(o->value[i]));
     nemu_outcome_free(o);
     json_t *r = json_pack("{s:o, s:o}", "result", bytes, "logs", logs);
     add_block(w, r);
@@ -217,12 +234,13 @@ static json_t *q_view_account(nemu *w, json_t *params, json_t **err) {
     const char *acc = json_string_value(json_object_get(params, "account_id"));
     if (!acc) return request_error(err, "PARSE_ERROR", "account_id is required");
     if (!nemu_account_exists(w, acc))
-        return handler_error(err, "UNKNOWN_ACCOUNT", json_pack("{s:s}", "requested_account_id", acc), NULL);
+        return handler_error(err, "UNKNOWN_ACCOUNT",
+                             json_pack("{s:s}", "requested_account_id", acc), NULL);
     char ch[64];
     code_hash_b58(w, acc, ch);
-    json_t *r = json_pack("{s:o, s:s, s:s, s:I, s:i}", "amount", u128_json(nemu_balance(w, acc)), "locked", "0",
-                          "code_hash", ch, "storage_usage", (json_int_t)nemu_storage_usage(w, acc),
-                          "storage_paid_at", 0);
+    json_t *r = json_pack("{s:o, s:s, s:s, s:I, s:i}", "amount", u128_json(nemu_balance(w, acc)),
+                          "locked", "0", "code_hash", ch, "storage_usage",
+                          (json_int_t)nemu_storage_usage(w, acc), "storage_paid_at", 0);
     add_block(w, r);
     return r;
 }
@@ -231,16 +249,19 @@ static json_t *q_view_code(nemu *w, json_t *params, json_t **err) {
     const char *acc = json_string_value(json_object_get(params, "account_id"));
     if (!acc) return request_error(err, "PARSE_ERROR", "account_id is required");
     if (!nemu_account_exists(w, acc))
-        return handler_error(err, "UNKNOWN_ACCOUNT", json_pack("{s:s}", "requested_account_id", acc), NULL);
+        return handler_error(err, "UNKNOWN_ACCOUNT",
+                             json_pack("{s:s}", "requested_account_id", acc), NULL);
     if (!nemu_code_len(w, acc))
-        return handler_error(err, "NO_CONTRACT_CODE", json_pack("{s:s}", "contract_account_id", acc), NULL);
+        return handler_error(err, "NO_CONTRACT_CODE",
+                             json_pack("{s:s}", "contract_account_id", acc), NULL);
     /* the emulator keeps code by hash of the registry; fetch the module bytes back */
     unsigned char h[32];
     nemu_code_hash(w, acc, h);
     char ch[64];
     nemu_base58(h, 32, ch);
     char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
     for (size_t i = 0; i < nemu_nmodules; i++)
         if (strcmp(nemu_modules[i].sha256_hex, hex) == 0) {
             size_t n;
@@ -259,7 +280,8 @@ static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err);
 static json_t *m_query(nemu_rpc *rc, json_t *params, json_t **err) {
     nemu *w = rc->w;
     const char *rt = json_string_value(json_object_get(params, "request_type"));
-    if (!json_is_object(params) || !rt) return request_error(err, "PARSE_ERROR", "params.request_type is required");
+    if (!json_is_object(params) || !rt)
+        return request_error(err, "PARSE_ERROR", "params.request_type is required");
     if (strcmp(rt, "call_function") == 0) return q_call_function(w, params, err);
     if (strcmp(rt, "view_account") == 0) return q_view_account(w, params, err);
     if (strcmp(rt, "view_code") == 0) return q_view_code(w, params, err);
@@ -273,8 +295,9 @@ static json_t *m_block(nemu_rpc *rc, json_t *params, json_t **err) {
     (void)err;
     char h[64];
     block_hash(w, h);
-    return json_pack("{s:{s:I, s:s, s:I}}", "header", "height", (json_int_t)nemu_block_height(w), "hash", h,
-                     "timestamp", (json_int_t)(1700000000ull + nemu_block_height(w)) * 1000000000);
+    return json_pack("{s:{s:I, s:s, s:I}}", "header", "height", (json_int_t)nemu_block_height(w),
+                     "hash", h, "timestamp",
+                     (json_int_t)(1700000000ull + nemu_block_height(w)) * 1000000000);
 }
 
 static json_t *m_gas_price(nemu_rpc *rc, json_t *params, json_t **err) {
@@ -306,9 +329,11 @@ static json_t *m_create_account(nemu_rpc *rc, json_t *params, json_t **err) {
     nemu_u128 b;
     const char *pk = json_string_value(json_object_get(params, "public_key"));
     if (!acc || !bal || !parse_u128(bal, &b))
-        return request_error(err, "PARSE_ERROR", "account_id and balance (decimal yocto) are required");
+        return request_error(err, "PARSE_ERROR",
+                             "account_id and balance (decimal yocto) are required");
     uint8_t key[33];
-    if (pk && !parse_pk(pk, key)) return request_error(err, "PARSE_ERROR", "public_key must be ed25519:<base58>");
+    if (pk && !parse_pk(pk, key))
+        return request_error(err, "PARSE_ERROR", "public_key must be ed25519:<base58>");
     if (!(pk ? nemu_create_account_key(w, acc, b, key) : nemu_create_account(w, acc, b)))
         return request_error(err, "PARSE_ERROR", "invalid or existing account");
     return json_true();
@@ -326,14 +351,16 @@ static json_t *m_deploy(nemu_rpc *rc, json_t *params, json_t **err) {
     }
     int ok = nemu_set_code(w, acc, code, n);
     free(code);
-    if (!ok) return handler_error(err, "UNKNOWN_ACCOUNT", json_pack("{s:s}", "requested_account_id", acc), NULL);
+    if (!ok)
+        return handler_error(err, "UNKNOWN_ACCOUNT",
+                             json_pack("{s:s}", "requested_account_id", acc), NULL);
     return json_true();
 }
 
 static json_t *status_json(int ok, const unsigned char *v, size_t n, const char *error) {
     if (ok) return json_pack("{s:o}", "SuccessValue", b64(v, n));
-    return json_pack("{s:{s:{s:{s:{s:s}}}}}", "Failure", "ActionError", "kind", "FunctionCallError", "ExecutionError",
-                     error ? error : "");
+    return json_pack("{s:{s:{s:{s:{s:s}}}}}", "Failure", "ActionError", "kind", "FunctionCallError",
+                     "ExecutionError", error ? error : "");
 }
 
 static json_t *m_call(nemu_rpc *rc, json_t *params, json_t **err) {
@@ -345,8 +372,10 @@ static json_t *m_call(nemu_rpc *rc, json_t *params, json_t **err) {
     const char *dep = json_string_value(json_object_get(params, "deposit"));
     json_t *gas = json_object_get(params, "gas");
     nemu_u128 deposit = 0;
-    if (!signer || !recv || !method || (dep && !parse_u128(dep, &deposit)) || (gas && !json_is_integer(gas)))
-        return request_error(err, "PARSE_ERROR", "signer_id, receiver_id and method_name are required");
+    if (!signer || !recv || !method || (dep && !parse_u128(dep, &deposit)) ||
+        (gas && !json_is_integer(gas)))
+        return request_error(err, "PARSE_ERROR",
+                             "signer_id, receiver_id and method_name are required");
     char *a = NULL;
     if (json_is_string(args))
         a = strdup(json_string_value(args));
@@ -359,12 +388,15 @@ static json_t *m_call(nemu_rpc *rc, json_t *params, json_t **err) {
     for (size_t i = 0; i < o->nreceipts; i++) {
         const nemu_receipt_outcome *r = &o->receipts[i];
         json_t *logs = json_array();
-        for (size_t j = 0; j < r->nlogs; j++) json_array_append_new(logs, json_string(r->logs[j]));
-        json_array_append_new(ros, json_pack("{s:{s:s, s:o, s:o}}", "outcome", "executor_id", r->executor, "logs",
-                                             logs, "status", status_json(r->ok, r->value, r->value_len, r->error)));
+        for (size_t j = 0; j < r->nlogs; j++)
+            json_array_append_new(logs, json_string(r->logs[j]));
+        json_array_append_new(ros, json_pack("{s:{s:s, s:o, s:o}}", "outcome", "executor_id",
+                                             r->executor, "logs", logs, "status",
+                                             status_json(r->ok, r->value, r->value_len, r->error)));
     }
-    json_t *res = json_pack("{s:o, s:o}", "status", status_json(o->ok, o->value, o->value_len, o->error),
-                            "receipts_outcome", ros);
+    json_t *res =
+        json_pack("{s:o, s:o}", "status", status_json(o->ok, o->value, o->value_len, o->error),
+                  "receipts_outcome", ros);
     nemu_outcome_free(o);
     return res;
 }
@@ -389,17 +421,20 @@ static const uint8_t *rd_take(rd *r, size_t k) {
 static uint64_t rd_u64(rd *r) {
     const uint8_t *q = rd_take(r, 8);
     uint64_t v = 0;
-    for (int i = 7; q && i >= 0; i--) v = (v << 8) | q[i];
+    for (int i = 7; q && i >= 0; i--)
+        v = (v << 8) | q[i];
     return v;
 }
 static uint32_t rd_u32(rd *r) {
     const uint8_t *q = rd_take(r, 4);
-    return q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+    return q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24
+             : 0;
 }
 static nemu_u128 rd_u128(rd *r) {
     const uint8_t *q = rd_take(r, 16);
     nemu_u128 v = 0;
-    for (int i = 15; q && i >= 0; i--) v = (v << 8) | q[i];
+    for (int i = 15; q && i >= 0; i--)
+        v = (v << 8) | q[i];
     return v;
 }
 static uint8_t rd_u8(rd *r) {
@@ -442,15 +477,18 @@ typedef struct {
 } tx_parsed;
 
 static char *keep(tx_parsed *t, char *s) {
-    if (s && t->nstrs < 256) t->strs[t->nstrs++] = s;
-    else free(s);
+    if (s && t->nstrs < 256)
+        t->strs[t->nstrs++] = s;
+    else
+        free(s);
     return s;
 }
 
 static void tx_free(tx_parsed *t) {
     free(t->signer);
     free(t->receiver);
-    for (size_t i = 0; i < t->nstrs; i++) free(t->strs[i]);
+    for (size_t i = 0; i < t->nstrs; i++)
+        free(t->strs[i]);
 }
 
 /* Borsh TransactionV0 (reference/near.md §5.4). Returns NULL or an error name. */
@@ -469,7 +507,9 @@ static const char *parse_tx(rd *r, tx_parsed *t) {
         memset(a, 0, sizeof *a);
         size_t len;
         switch (rd_u8(r)) {
-        case 0: a->kind = NEMU_A_CREATE_ACCOUNT; break;
+        case 0:
+            a->kind = NEMU_A_CREATE_ACCOUNT;
+            break;
         case 1:
             a->kind = NEMU_A_DEPLOY_CONTRACT;
             a->data = rd_bytes(r, &len);
@@ -522,41 +562,54 @@ static const char *parse_tx(rd *r, tx_parsed *t) {
             a->kind = NEMU_A_DELETE_ACCOUNT;
             a->name = keep(t, rd_string(r));
             break;
-        default: return "emulator: unsupported action";
+        default:
+            return "emulator: unsupported action";
         }
     }
     return r->bad ? "Deserialization" : NULL;
 }
 
 static json_t *invalid_tx(json_t **err, const char *what) {
-    *err = json_pack("{s:s, s:{s:s, s:{s:s}}, s:i, s:s, s:{s:{s:s}}}", "name", "HANDLER_ERROR", "cause", "name",
-                     "INVALID_TRANSACTION", "info", "error", what, "code", -32000, "message", "Server error", "data",
-                     "TxExecutionError", "InvalidTxError", what);
+    *err = json_pack("{s:s, s:{s:s, s:{s:s}}, s:i, s:s, s:{s:{s:s}}}", "name", "HANDLER_ERROR",
+                     "cause", "name", "INVALID_TRANSACTION", "info", "error", what, "code", -32000,
+                     "message", "Server error", "data", "TxExecutionError", "InvalidTxError", what);
     return NULL;
 }
 
 static const char *action_kind_name(enum nemu_err e) {
     switch (e) {
-    case NEMU_E_ACCOUNT_ALREADY_EXISTS: return "AccountAlreadyExists";
-    case NEMU_E_ACCOUNT_DOES_NOT_EXIST: return "AccountDoesNotExist";
-    case NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED: return "CreateAccountNotAllowed";
-    case NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR: return "CreateAccountOnlyByRegistrar";
-    case NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED: return "OnlyImplicitAccountCreationAllowed";
-    case NEMU_E_ACTOR_NO_PERMISSION: return "ActorNoPermission";
-    case NEMU_E_LACK_BALANCE_FOR_STATE: return "LackBalanceForState";
-    case NEMU_E_ADD_KEY_ALREADY_EXISTS: return "AddKeyAlreadyExists";
-    case NEMU_E_DELETE_KEY_DOES_NOT_EXIST: return "DeleteKeyDoesNotExist";
-    case NEMU_E_NEW_RECEIPT_VALIDATION: return "NewReceiptValidationError";
-    default: return NULL;
+    case NEMU_E_ACCOUNT_ALREADY_EXISTS:
+        return "AccountAlreadyExists";
+    case NEMU_E_ACCOUNT_DOES_NOT_EXIST:
+        return "AccountDoesNotExist";
+    case NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED:
+        return "CreateAccountNotAllowed";
+    case NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR:
+        return "CreateAccountOnlyByRegistrar";
+    case NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED:
+        return "OnlyImplicitAccountCreationAllowed";
+    case NEMU_E_ACTOR_NO_PERMISSION:
+        return "ActorNoPermission";
+    case NEMU_E_LACK_BALANCE_FOR_STATE:
+        return "LackBalanceForState";
+    case NEMU_E_ADD_KEY_ALREADY_EXISTS:
+        return "AddKeyAlreadyExists";
+    case NEMU_E_DELETE_KEY_DOES_NOT_EXIST:
+        return "DeleteKeyDoesNotExist";
+    case NEMU_E_NEW_RECEIPT_VALIDATION:
+        return "NewReceiptValidationError";
+    default:
+        return NULL;
     }
 }
 
-static json_t *outcome_status(int ok, const unsigned char *v, size_t n, enum nemu_err e, const char *error,
-                              const char *executor) {
+static json_t *outcome_status(int ok, const unsigned char *v, size_t n, enum nemu_err e,
+                              const char *error, const char *executor) {
     if (ok) return json_pack("{s:o}", "SuccessValue", b64(v, n));
     const char *k = action_kind_name(e);
-    json_t *kind = k ? json_pack("{s:{s:s, s:s}}", k, "account_id", executor, "message", error ? error : "")
-                     : json_pack("{s:{s:s}}", "FunctionCallError", "ExecutionError", error ? error : "");
+    json_t *kind =
+        k ? json_pack("{s:{s:s, s:s}}", k, "account_id", executor, "message", error ? error : "")
+          : json_pack("{s:{s:s}}", "FunctionCallError", "ExecutionError", error ? error : "");
     return json_pack("{s:{s:{s:i, s:o}}}", "Failure", "ActionError", "index", 0, "kind", kind);
 }
 
@@ -573,7 +626,8 @@ static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     size_t l = strlen(b64tx), n = 0;
     uint8_t *raw = malloc(l + 1);
     if (!raw) abort();
-    if (sodium_base642bin(raw, l + 1, b64tx, l, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    if (sodium_base642bin(raw, l + 1, b64tx, l, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) !=
+        0) {
         free(raw);
         return request_error(err, "PARSE_ERROR", "signed_tx_base64 is not base64");
     }
@@ -643,27 +697,29 @@ static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     for (size_t i = 0; i < o->nreceipts; i++) {
         const nemu_receipt_outcome *ro = &o->receipts[i];
         json_t *logs = json_array();
-        for (size_t j = 0; j < ro->nlogs; j++) json_array_append_new(logs, json_string(ro->logs[j]));
+        for (size_t j = 0; j < ro->nlogs; j++)
+            json_array_append_new(logs, json_string(ro->logs[j]));
         char id[64];
         receipt_id(hash, i, id);
         if (i == 0) json_array_append_new(ids, json_string(id));
         if (!ro->ok && fail_exec == t.receiver) fail_exec = ro->executor;
         json_array_append_new(
-            ros, json_pack("{s:s, s:{s:s, s:o, s:o, s:I, s:s}, s:[]}", "id", id, "outcome", "executor_id",
-                           ro->executor, "logs", logs, "status",
-                           outcome_status(ro->ok, ro->value, ro->value_len, ro->err, ro->error, ro->executor),
+            ros, json_pack("{s:s, s:{s:s, s:o, s:o, s:I, s:s}, s:[]}", "id", id, "outcome",
+                           "executor_id", ro->executor, "logs", logs, "status",
+                           outcome_status(ro->ok, ro->value, ro->value_len, ro->err, ro->error,
+                                          ro->executor),
                            "gas_burnt", (json_int_t)ro->gas_burnt, "tokens_burnt", "0", "proof"));
     }
     char *pks = pk_string(t.pk);
     char first[64];
     receipt_id(hash, 0, first);
-    res = json_pack("{s:o, s:{s:s, s:s, s:I, s:s, s:s}, s:{s:s, s:{s:s, s:[], s:o, s:{s:s}}}, s:o, s:s}",
-                    "status", outcome_status(o->ok, o->value, o->value_len, o->err, o->error, fail_exec),
-                    "transaction", "signer_id", t.signer, "public_key", pks, "nonce", (json_int_t)t.nonce,
-                    "receiver_id", t.receiver, "hash", hash,
-                    "transaction_outcome", "id", hash, "outcome", "executor_id", t.signer, "logs", "receipt_ids",
-                    ids, "status", "SuccessReceiptId", first,
-                    "receipts_outcome", ros, "final_execution_status", "FINAL");
+    res = json_pack(
+        "{s:o, s:{s:s, s:s, s:I, s:s, s:s}, s:{s:s, s:{s:s, s:[], s:o, s:{s:s}}}, s:o, s:s}",
+        "status", outcome_status(o->ok, o->value, o->value_len, o->err, o->error, fail_exec),
+        "transaction", "signer_id", t.signer, "public_key", pks, "nonce", (json_int_t)t.nonce,
+        "receiver_id", t.receiver, "hash", hash, "transaction_outcome", "id", hash, "outcome",
+        "executor_id", t.signer, "logs", "receipt_ids", ids, "status", "SuccessReceiptId", first,
+        "receipts_outcome", ros, "final_execution_status", "FINAL");
     free(pks);
     nemu_outcome_free(o);
     rc->txs = realloc(rc->txs, (rc->ntxs + 1) * sizeof(stored_tx));
@@ -689,7 +745,8 @@ static json_t *m_tx(nemu_rpc *rc, json_t *params, json_t **err) {
     if (!h) return request_error(err, "PARSE_ERROR", "tx_hash is required");
     for (size_t i = 0; i < rc->ntxs; i++)
         if (strcmp(rc->txs[i].hash, h) == 0) return json_loads(rc->txs[i].json, 0, NULL);
-    return handler_error(err, "UNKNOWN_TRANSACTION", json_pack("{s:s}", "requested_transaction_hash", h), NULL);
+    return handler_error(err, "UNKNOWN_TRANSACTION",
+                         json_pack("{s:s}", "requested_transaction_hash", h), NULL);
 }
 
 static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err) {
@@ -697,11 +754,15 @@ static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err) {
     const char *pks = json_string_value(json_object_get(params, "public_key"));
     uint8_t pk[33];
     if (!acc || !pks || !parse_pk(pks, pk))
-        return request_error(err, "PARSE_ERROR", "account_id and public_key (ed25519:<base58>) are required");
+        return request_error(err, "PARSE_ERROR",
+                             "account_id and public_key (ed25519:<base58>) are required");
     if (!nemu_account_exists(w, acc))
-        return handler_error(err, "UNKNOWN_ACCOUNT", json_pack("{s:s}", "requested_account_id", acc), NULL);
+        return handler_error(err, "UNKNOWN_ACCOUNT",
+                             json_pack("{s:s}", "requested_account_id", acc), NULL);
     int ki = nemu_find_key(w, acc, pk);
-    if (ki < 0) return handler_error(err, "UNKNOWN_ACCESS_KEY", json_pack("{s:s}", "public_key", pks), NULL);
+    if (ki < 0)
+        return handler_error(err, "UNKNOWN_ACCESS_KEY", json_pack("{s:s}", "public_key", pks),
+                             NULL);
     uint64_t nonce;
     int fc;
     const char *recv, *methods;
@@ -713,10 +774,12 @@ static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err) {
     } else {
         json_t *names = json_array();
         char *copy = strdup(methods);
-        for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) json_array_append_new(names, json_string(tok));
+        for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
+            json_array_append_new(names, json_string(tok));
         free(copy);
         perm = json_pack("{s:{s:o, s:s, s:o}}", "FunctionCall", "allowance",
-                         allowance ? u128_json(allowance) : json_null(), "receiver_id", recv, "method_names", names);
+                         allowance ? u128_json(allowance) : json_null(), "receiver_id", recv,
+                         "method_names", names);
     }
     json_t *r = json_pack("{s:I, s:o}", "nonce", (json_int_t)nonce, "permission", perm);
     add_block(w, r);
@@ -748,16 +811,16 @@ char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
     const char *m = req ? json_string_value(json_object_get(req, "method")) : NULL;
     json_t *err = NULL, *res = NULL;
     if (!req || !m) {
-        err = json_pack("{s:i, s:s, s:s, s:{s:s}}", "code", -32700, "message", "Parse error", "name",
-                        "REQUEST_VALIDATION_ERROR", "cause", "name", "PARSE_ERROR");
+        err = json_pack("{s:i, s:s, s:s, s:{s:s}}", "code", -32700, "message", "Parse error",
+                        "name", "REQUEST_VALIDATION_ERROR", "cause", "name", "PARSE_ERROR");
     } else {
         size_t i;
         for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
             if (strcmp(methods[i].name, m) == 0) break;
         if (i == sizeof methods / sizeof methods[0])
-            err = json_pack("{s:i, s:s, s:s, s:{s:s, s:{s:s}}}", "code", -32601, "message", "Method not found",
-                            "name", "REQUEST_VALIDATION_ERROR", "cause", "name", "METHOD_NOT_FOUND", "info",
-                            "method_name", m);
+            err = json_pack("{s:i, s:s, s:s, s:{s:s, s:{s:s}}}", "code", -32601, "message",
+                            "Method not found", "name", "REQUEST_VALIDATION_ERROR", "cause", "name",
+                            "METHOD_NOT_FOUND", "info", "method_name", m);
         else
             res = methods[i].fn(rc, json_object_get(req, "params"), &err);
     }

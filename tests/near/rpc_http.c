@@ -85,7 +85,9 @@ nemu_server *nemu_server_start(nemu *w, int port) {
     return s;
 }
 
-int nemu_server_port(const nemu_server *s) { return dg_httpd_port(s->h); }
+int nemu_server_port(const nemu_server *s) {
+    return dg_httpd_port(s->h);
+}
 
 void nemu_server_stop(nemu_server *s) {
     if (!s) return;

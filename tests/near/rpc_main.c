@@ -42,7 +42,8 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     printf("nemu-rpc listening on http://127.0.0.1:%d\n", nemu_server_port(s));
     fflush(stdout);
-    while (!stop) pause();
+    while (!stop)
+        pause();
     nemu_server_stop(s);
     nemu_free(w);
     return 0;

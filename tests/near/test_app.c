@@ -9,7 +9,9 @@
 
 #include "ntc.h"
 
-#define APERM(m) "Insufficient permissions for method " m " restricted by access control. Requires one of these roles: [\"Owner\"]"
+#define APERM(m)                                                                                   \
+    "Insufficient permissions for method " m                                                       \
+    " restricted by access control. Requires one of these roles: [\"Owner\"]"
 
 /* A KMS world with APP1 registered by alice for owner bob (no initial entries). */
 static nemu *app_world(const char *extra_args) {
@@ -20,7 +22,8 @@ static nemu *app_world(const char *extra_args) {
                            APP1, BOB, extra_args ? extra_args : "");
     nemu_outcome *o = nemu_call(w, ALICE, KMS, "register_app", args, dep, NT_GAS);
     if (!o->ok || strcmp(nt_val(o), "true") != 0)
-        dg_test_fail(__FILE__, __LINE__, "register_app failed: %s %s", nt_val(o), o->error ? o->error : "");
+        dg_test_fail(__FILE__, __LINE__, "register_app failed: %s %s", nt_val(o),
+                     o->error ? o->error : "");
     nemu_outcome_free(o);
     return w;
 }
@@ -38,18 +41,25 @@ TEST(app_new_rules_on_a_plain_account) {
     NT_FAIL(nemu_view(w, "plain.near", "get_app_info", NULL), "The contract is not initialized");
     NT_FAIL(nt_call1(w, BOB, "plain.near", "add_device", fmt("{\"device_id\":\"%s\"}", hex64('d'))),
             "The contract is not initialized");
-    const char *ok = "{\"owner_id\":\"" BOB "\",\"disable_upgrades\":false,\"allow_any_device\":false}";
-    NT_FAIL(nemu_call(w, ALICE, "plain.near", "new", ok, 1, NT_GAS), "Method new doesn't accept deposit");
+    const char *ok =
+        "{\"owner_id\":\"" BOB "\",\"disable_upgrades\":false,\"allow_any_device\":false}";
+    NT_FAIL(nemu_call(w, ALICE, "plain.near", "new", ok, 1, NT_GAS),
+            "Method new doesn't accept deposit");
     NT_FAIL(nemu_call(w, ALICE, "plain.near", "new",
-                      "{\"owner_id\":\"\",\"disable_upgrades\":false,\"allow_any_device\":false}", 0, NT_GAS),
+                      "{\"owner_id\":\"\",\"disable_upgrades\":false,\"allow_any_device\":false}",
+                      0, NT_GAS),
             "Invalid owner address");
     NT_FAIL(nemu_call(w, ALICE, "plain.near", "new",
-                      "{\"owner_id\":\"" BOB "\",\"disable_upgrades\":false,\"allow_any_device\":false,"
-                      "\"kms_contract_id\":\"K\"}", 0, NT_GAS),
+                      "{\"owner_id\":\"" BOB
+                      "\",\"disable_upgrades\":false,\"allow_any_device\":false,"
+                      "\"kms_contract_id\":\"K\"}",
+                      0, NT_GAS),
             "Invalid kms_contract_id");
     NT_FAIL(nemu_call(w, ALICE, "plain.near", "new",
-                      "{\"owner_id\":\"" BOB "\",\"disable_upgrades\":false,\"allow_any_device\":false,"
-                      "\"initial_compose_hash\":\"\"}", 0, NT_GAS),
+                      "{\"owner_id\":\"" BOB
+                      "\",\"disable_upgrades\":false,\"allow_any_device\":false,"
+                      "\"initial_compose_hash\":\"\"}",
+                      0, NT_GAS),
             "Compose hash cannot be empty");
     NT_FAIL(nemu_call(w, ALICE, "plain.near", "new", "{\"owner_id\":\"" BOB "\"}", 0, NT_GAS),
             "missing field `disable_upgrades`");
@@ -57,10 +67,12 @@ TEST(app_new_rules_on_a_plain_account) {
     CHECK(o->ok);
     CHECK_INT(nt_event_lines(o), 0);
     nemu_outcome_free(o);
-    NT_FAIL(nemu_call(w, ALICE, "plain.near", "new", ok, 0, NT_GAS), "The contract has already been initialized");
+    NT_FAIL(nemu_call(w, ALICE, "plain.near", "new", ok, 0, NT_GAS),
+            "The contract has already been initialized");
     NT_OK(nemu_view(w, "plain.near", "get_app_info", NULL),
           "{\"owner_id\":\"" BOB "\",\"kms_contract_id\":null,\"allow_any_device\":false,"
-          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":false,\"compose_hash_count\":0,\"device_count\":0}");
+          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":false,\"compose_hash_count\":0,"
+          "\"device_count\":0}");
     nemu_free(w);
 }
 
@@ -83,7 +95,8 @@ TEST(app_whitelists) {
         snprintf(h, sizeof h, "%s", hex64((char)('a' + i)));
         snprintf(arg, sizeof arg, "{\"%s\":\"0x%s\"}", l->field, h);
         snprintf(ev, sizeof ev, "{\"%s\":\"%s\"}", l->field, h);
-        NT_FAIL(nemu_call(w, BOB, APP, l->add, arg, 0, NT_GAS), "Requires attached deposit of at least 1 yoctoNEAR");
+        NT_FAIL(nemu_call(w, BOB, APP, l->add, arg, 0, NT_GAS),
+                "Requires attached deposit of at least 1 yoctoNEAR");
         NT_FAIL(nt_call1(w, ALICE, APP, l->add, arg), fmt(APERM("%s"), l->add));
         /* the KMS does not own the app either */
         NT_FAIL(nt_call1(w, KMS, APP, l->add, arg), fmt(APERM("%s"), l->add));
@@ -106,7 +119,9 @@ TEST(app_whitelists) {
     }
     /* a bigger deposit than 1 yocto comes back to the owner */
     nemu_u128 b0 = nemu_balance(w, BOB);
-    NT_OK(nemu_call(w, BOB, APP, "add_device", fmt("{\"device_id\":\"%s\"}", hex64('e')), NEMU_NEAR, NT_GAS), "");
+    NT_OK(nemu_call(w, BOB, APP, "add_device", fmt("{\"device_id\":\"%s\"}", hex64('e')), NEMU_NEAR,
+                    NT_GAS),
+          "");
     CHECK_U128(nemu_balance(w, BOB), b0 - 1);
     nemu_free(w);
 }
@@ -119,25 +134,32 @@ TEST(app_flags_and_events) {
     nemu_outcome_free(o);
     o = nt_call1(w, BOB, APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":true}");
     CHECK(o->ok);
-    CHECK_INT(nt_event_count(o, "dstack-app", "require_tcb_up_to_date_set", "{\"require\":true}"), 1);
+    CHECK_INT(nt_event_count(o, "dstack-app", "require_tcb_up_to_date_set", "{\"require\":true}"),
+              1);
     nemu_outcome_free(o);
     NT_OK(nemu_view(w, APP, "get_app_info", NULL),
           "{\"owner_id\":\"" BOB "\",\"kms_contract_id\":\"" KMS "\",\"allow_any_device\":true,"
-          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":true,\"compose_hash_count\":0,\"device_count\":0}");
+          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":true,\"compose_hash_count\":0,"
+          "\"device_count\":0}");
     NT_FAIL(nt_call1(w, BOB, APP, "set_allow_any_device", "{\"allow_any_device\":1}"),
             "invalid type for field `allow_any_device`");
-    NT_FAIL(nt_call1(w, BOB, APP, "set_allow_any_device", "{}"), "missing field `allow_any_device`");
-    NT_FAIL(nt_call1(w, ALICE, APP, "set_allow_any_device", "{\"allow_any_device\":false}"), APERM("set_allow_any_device"));
-    NT_FAIL(nt_call1(w, ALICE, APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":false}"),
-            APERM("set_require_tcb_up_to_date"));
+    NT_FAIL(nt_call1(w, BOB, APP, "set_allow_any_device", "{}"),
+            "missing field `allow_any_device`");
+    NT_FAIL(nt_call1(w, ALICE, APP, "set_allow_any_device", "{\"allow_any_device\":false}"),
+            APERM("set_allow_any_device"));
+    NT_FAIL(
+        nt_call1(w, ALICE, APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":false}"),
+        APERM("set_require_tcb_up_to_date"));
     o = nt_call1(w, BOB, APP, "set_allow_any_device", "{\"allow_any_device\":false}");
     CHECK_INT(nt_event_count(o, "dstack-app", "allow_any_device_set", "{\"allow_any\":false}"), 1);
     nemu_outcome_free(o);
     /* ownership */
-    NT_FAIL(nt_call1(w, ALICE, APP, "transfer_ownership", "{\"new_owner_id\":\"" ALICE "\"}"), APERM("transfer_ownership"));
+    NT_FAIL(nt_call1(w, ALICE, APP, "transfer_ownership", "{\"new_owner_id\":\"" ALICE "\"}"),
+            APERM("transfer_ownership"));
     o = nt_call1(w, BOB, APP, "transfer_ownership", "{\"new_owner_id\":\"" ALICE "\"}");
     CHECK_INT(nt_event_count(o, "dstack-app", "ownership_transferred",
-                             "{\"previous_owner_id\":\"" BOB "\",\"new_owner_id\":\"" ALICE "\"}"), 1);
+                             "{\"previous_owner_id\":\"" BOB "\",\"new_owner_id\":\"" ALICE "\"}"),
+              1);
     nemu_outcome_free(o);
     NT_OK(nemu_view(w, APP, "get_owner", NULL), "\"" ALICE "\"");
     NT_FAIL(nt_call1(w, BOB, APP, "disable_upgrades", "{}"), APERM("disable_upgrades"));
@@ -152,7 +174,8 @@ TEST(app_is_app_allowed_reasons_in_order) {
     snprintf(boot_bad_tcb, sizeof boot_bad_tcb, "%s", nt_boot(APP1, ch, dev, mr, os, "OutOfDate"));
     snprintf(boot_no_dev, sizeof boot_no_dev, "%s", nt_boot(APP1, ch, "", mr, os, "UpToDate"));
     /* TCB is not checked unless required (default off, as on Ethereum) */
-    NT_OK(nemu_view(w, APP, "is_app_allowed", boot_bad_tcb), "[false,\"Compose hash not allowed\"]");
+    NT_OK(nemu_view(w, APP, "is_app_allowed", boot_bad_tcb),
+          "[false,\"Compose hash not allowed\"]");
     NT_OK(nemu_view(w, APP, "is_app_allowed", boot_ok), "[false,\"Compose hash not allowed\"]");
     NT_OK(nt_call1(w, BOB, APP, "add_compose_hash", fmt("{\"compose_hash\":\"%s\"}", ch)), "");
     NT_OK(nemu_view(w, APP, "is_app_allowed", boot_ok), "[false,\"Device not allowed\"]");
@@ -167,10 +190,12 @@ TEST(app_is_app_allowed_reasons_in_order) {
     NT_OK(nemu_view(w, APP, "is_app_allowed", nt_boot(APP1, hex64('9'), "", mr, os, "UpToDate")),
           "[false,\"Compose hash not allowed\"]");
     /* with the TCB requirement, TCB is the first reason */
-    NT_OK(nt_call1(w, BOB, APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":true}"), "");
+    NT_OK(nt_call1(w, BOB, APP, "set_require_tcb_up_to_date", "{\"require_tcb_up_to_date\":true}"),
+          "");
     NT_OK(nemu_view(w, APP, "is_app_allowed", nt_boot(APP1, hex64('9'), "", mr, os, "OutOfDate")),
           "[false,\"TCB status is not up to date\"]");
-    NT_OK(nemu_view(w, APP, "is_app_allowed", boot_bad_tcb), "[false,\"TCB status is not up to date\"]");
+    NT_OK(nemu_view(w, APP, "is_app_allowed", boot_bad_tcb),
+          "[false,\"TCB status is not up to date\"]");
     NT_OK(nemu_view(w, APP, "is_app_allowed", boot_ok), "[true,\"\"]");
     /* malformed boot info */
     NT_FAIL(nemu_view(w, APP, "is_app_allowed", "{\"boot_info\":{}}"), "missing field `app_id`");
@@ -186,14 +211,17 @@ TEST(app_upgrade_before_and_after_disable_upgrades) {
     uint8_t *app = nt_code("app", &an);
     /* owner rule and code check */
     NT_FAIL(nemu_call_bytes(w, ALICE, APP, "upgrade", probe, pn, 1, NT_GAS), APERM("upgrade"));
-    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 0, NT_GAS), "Requires attached deposit of at least 1 yoctoNEAR");
-    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", (const uint8_t *)"{\"code\":1}", 10, 1, NT_GAS), "Invalid contract code");
+    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 0, NT_GAS),
+            "Requires attached deposit of at least 1 yoctoNEAR");
+    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", (const uint8_t *)"{\"code\":1}", 10, 1, NT_GAS),
+            "Invalid contract code");
     /* upgrading to the same code: event with its sha256, state kept */
     NT_OK(nt_call1(w, BOB, APP, "add_device", fmt("{\"device_id\":\"%s\"}", hex64('d'))), "");
     uint8_t h[32];
     char hex[65];
     crypto_hash_sha256(h, app, an);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
     nemu_outcome *o = nemu_call_bytes(w, BOB, APP, "upgrade", app, an, 1, NT_GAS);
     CHECK(o->ok);
     CHECK(nemu_outcome_first_error(o) == NULL);
@@ -205,16 +233,19 @@ TEST(app_upgrade_before_and_after_disable_upgrades) {
     CHECK(o->ok);
     CHECK_INT(nt_event_count(o, "dstack-app", "upgrades_disabled", "{}"), 1);
     nemu_outcome_free(o);
-    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 1, NT_GAS), "Upgrades are permanently disabled");
+    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 1, NT_GAS),
+            "Upgrades are permanently disabled");
     uint8_t now[32];
     CHECK(nemu_code_hash(w, APP, now));
     CHECK_MEM(now, h, 32);
     NT_OK(nemu_view(w, APP, "get_app_info", NULL),
           "{\"owner_id\":\"" BOB "\",\"kms_contract_id\":\"" KMS "\",\"allow_any_device\":false,"
-          "\"upgrades_disabled\":true,\"require_tcb_up_to_date\":false,\"compose_hash_count\":0,\"device_count\":1}");
+          "\"upgrades_disabled\":true,\"require_tcb_up_to_date\":false,\"compose_hash_count\":0,"
+          "\"device_count\":1}");
     /* disabling twice is harmless; there is no way to re-enable */
     NT_OK(nt_call1(w, BOB, APP, "disable_upgrades", NULL), "");
-    NT_FAIL(nt_call1(w, BOB, APP, "disable_upgrades", "{\"enable\":true}"), "unknown field `enable`");
+    NT_FAIL(nt_call1(w, BOB, APP, "disable_upgrades", "{\"enable\":true}"),
+            "unknown field `enable`");
     /* and the account has no keys, so nobody can deploy around the contract */
     CHECK_INT(nemu_key_count(w, APP), 0);
     free(probe);
@@ -258,11 +289,14 @@ TEST(app_registered_with_upgrades_disabled) {
     nemu *w = kms_world();
     nemu_u128 dep = nt_registration_deposit(w);
     NT_OK(nemu_call(w, ALICE, KMS, "register_app",
-                    "{\"app_id\":\"" APP1 "\",\"owner_id\":\"" BOB "\",\"disable_upgrades\":true,\"allow_any_device\":false}",
-                    dep, NT_GAS), "true");
+                    "{\"app_id\":\"" APP1 "\",\"owner_id\":\"" BOB
+                    "\",\"disable_upgrades\":true,\"allow_any_device\":false}",
+                    dep, NT_GAS),
+          "true");
     size_t pn;
     uint8_t *probe = nt_code("probe", &pn);
-    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 1, NT_GAS), "Upgrades are permanently disabled");
+    NT_FAIL(nemu_call_bytes(w, BOB, APP, "upgrade", probe, pn, 1, NT_GAS),
+            "Upgrades are permanently disabled");
     free(probe);
     nemu_free(w);
 }
@@ -283,13 +317,16 @@ TEST(app_pagination) {
         NT_OK(nt_call1(w, BOB, APP, "add_compose_hash", fmt("{\"compose_hash\":\"%s\"}", h)), "");
     }
     NT_OK(nemu_view(w, APP, "get_compose_hashes", "{\"offset\":11}"), fmt("[\"%s\"]", last));
-    NT_OK(nemu_view(w, APP, "get_compose_hashes", "{\"offset\":0,\"limit\":1}"), fmt("[\"%s\"]", first));
+    NT_OK(nemu_view(w, APP, "get_compose_hashes", "{\"offset\":0,\"limit\":1}"),
+          fmt("[\"%s\"]", first));
     NT_OK(nemu_view(w, APP, "get_compose_hashes", "{\"offset\":12,\"limit\":1}"), "[]");
-    NT_OK(nt_call1(w, BOB, APP, "remove_compose_hash", fmt("{\"compose_hash\":\"%s\"}", first)), "");
+    NT_OK(nt_call1(w, BOB, APP, "remove_compose_hash", fmt("{\"compose_hash\":\"%s\"}", first)),
+          "");
     NT_OK(nemu_view(w, APP, "get_compose_hashes", "{\"limit\":1}"), fmt("[\"%s\"]", last));
     NT_OK(nemu_view(w, APP, "get_app_info", NULL),
           "{\"owner_id\":\"" BOB "\",\"kms_contract_id\":\"" KMS "\",\"allow_any_device\":false,"
-          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":false,\"compose_hash_count\":11,\"device_count\":0}");
+          "\"upgrades_disabled\":false,\"require_tcb_up_to_date\":false,\"compose_hash_count\":11,"
+          "\"device_count\":0}");
     nemu_free(w);
 }
 
@@ -315,8 +352,11 @@ TEST(app_storage_stays_covered) {
     }
     CHECK(added >= 3);
     if (getenv("NT_FIGURES"))
-        fprintf(stderr, "FIGURE app entries covered by the registration deposit: %d; app usage %llu bytes, balance %s\n",
-                added, (unsigned long long)nemu_storage_usage(w, APP), nemu_u128_str(nemu_balance(w, APP), (char[48]){0}));
+        fprintf(stderr,
+                "FIGURE app entries covered by the registration deposit: %d; app usage %llu bytes, "
+                "balance %s\n",
+                added, (unsigned long long)nemu_storage_usage(w, APP),
+                nemu_u128_str(nemu_balance(w, APP), (char[48]){0}));
     CHECK((nemu_u128)nemu_storage_usage(w, APP) * NEMU_YOCTO_PER_BYTE <= nemu_balance(w, APP));
     /* a plain transfer tops it up */
     nemu_action t = {.kind = NEMU_A_TRANSFER, .amount = NEMU_NEAR / 10};
@@ -341,15 +381,19 @@ TEST(governance_flow_end_to_end) {
     snprintf(aboot, sizeof aboot, "%s", nt_boot(APP1, ach, adev, mr, os, "UpToDate"));
     /* 1. operator: deploy and initialize the KMS contract */
     nemu_outcome *o = nt_deploy_init(w, KMS, "kms",
-                                     "{\"owner_id\":\"" OWNER "\",\"mpc_contract_id\":\"" MPC "\",\"mpc_domain_id\":2}");
+                                     "{\"owner_id\":\"" OWNER "\",\"mpc_contract_id\":\"" MPC
+                                     "\",\"mpc_domain_id\":2}");
     CHECK(o->ok);
     nemu_outcome_free(o);
     /* 2. operator: whitelist the KMS's own boot and the gateway */
     NT_OK(nemu_view(w, KMS, "is_kms_allowed", kboot), "[false,\"OS image is not allowed\"]");
-    NT_OK(nt_call1(w, OWNER, KMS, "add_os_image_hash", fmt("{\"os_image_hash\":\"0x%s\"}", os)), "");
-    NT_OK(nt_call1(w, OWNER, KMS, "add_kms_aggregated_mr", fmt("{\"mr_aggregated\":\"%s\"}", mr)), "");
+    NT_OK(nt_call1(w, OWNER, KMS, "add_os_image_hash", fmt("{\"os_image_hash\":\"0x%s\"}", os)),
+          "");
+    NT_OK(nt_call1(w, OWNER, KMS, "add_kms_aggregated_mr", fmt("{\"mr_aggregated\":\"%s\"}", mr)),
+          "");
     NT_OK(nt_call1(w, OWNER, KMS, "add_kms_device", fmt("{\"device_id\":\"%s\"}", kdev)), "");
-    NT_OK(nt_call1(w, OWNER, KMS, "add_kms_compose_hash", fmt("{\"compose_hash\":\"%s\"}", kch)), "");
+    NT_OK(nt_call1(w, OWNER, KMS, "add_kms_compose_hash", fmt("{\"compose_hash\":\"%s\"}", kch)),
+          "");
     NT_OK(nt_call1(w, OWNER, KMS, "set_gateway_app_id", "{\"app_id\":\"" APP2 "\"}"), "");
     NT_OK(nemu_view(w, KMS, "is_kms_allowed", kboot), "[true,\"\"]");
     NT_OK(nemu_view(w, KMS, "is_os_image_allowed", fmt("{\"os_image_hash\":\"%s\"}", os)), "true");
@@ -357,8 +401,10 @@ TEST(governance_flow_end_to_end) {
     nemu_u128 dep = nt_registration_deposit(w);
     CHECK(dep < NEMU_NEAR); /* a fraction of the upstream's 30 NEAR (decision §8.7) */
     o = nemu_call(w, ALICE, KMS, "register_app",
-                  fmt("{\"app_id\":\"%s\",\"owner_id\":\"%s\",\"disable_upgrades\":false,\"allow_any_device\":false,"
-                      "\"initial_compose_hash\":\"%s\"}", APP1, ALICE, ach),
+                  fmt("{\"app_id\":\"%s\",\"owner_id\":\"%s\",\"disable_upgrades\":false,\"allow_"
+                      "any_device\":false,"
+                      "\"initial_compose_hash\":\"%s\"}",
+                      APP1, ALICE, ach),
                   dep, NT_GAS);
     CHECK_STR(nt_val(o), "true");
     nemu_outcome_free(o);
@@ -371,18 +417,24 @@ TEST(governance_flow_end_to_end) {
     NT_OK(nemu_view(w, APP1_ACC, "is_app_allowed", aboot), "[true,\"\"]");
     /* 5. developer: roll a new compose hash, retire the old one */
     const char *ach2 = hex64('e');
-    NT_OK(nt_call1(w, ALICE, APP1_ACC, "add_compose_hash", fmt("{\"compose_hash\":\"%s\"}", ach2)), "");
-    NT_OK(nt_call1(w, ALICE, APP1_ACC, "remove_compose_hash", fmt("{\"compose_hash\":\"%s\"}", ach)), "");
+    NT_OK(nt_call1(w, ALICE, APP1_ACC, "add_compose_hash", fmt("{\"compose_hash\":\"%s\"}", ach2)),
+          "");
+    NT_OK(
+        nt_call1(w, ALICE, APP1_ACC, "remove_compose_hash", fmt("{\"compose_hash\":\"%s\"}", ach)),
+        "");
     NT_OK(nemu_view(w, APP1_ACC, "is_app_allowed", aboot), "[false,\"Compose hash not allowed\"]");
-    NT_OK(nemu_view(w, APP1_ACC, "is_app_allowed", nt_boot(APP1, ach2, adev, mr, os, "UpToDate")), "[true,\"\"]");
+    NT_OK(nemu_view(w, APP1_ACC, "is_app_allowed", nt_boot(APP1, ach2, adev, mr, os, "UpToDate")),
+          "[true,\"\"]");
     /* 6. developer: lock the code */
     NT_OK(nt_call1(w, ALICE, APP1_ACC, "disable_upgrades", "{}"), "");
     size_t pn;
     uint8_t *probe = nt_code("probe", &pn);
-    NT_FAIL(nemu_call_bytes(w, ALICE, APP1_ACC, "upgrade", probe, pn, 1, NT_GAS), "Upgrades are permanently disabled");
+    NT_FAIL(nemu_call_bytes(w, ALICE, APP1_ACC, "upgrade", probe, pn, 1, NT_GAS),
+            "Upgrades are permanently disabled");
     free(probe);
     /* 7. operator: retire the OS image and deregister the app */
-    NT_OK(nt_call1(w, OWNER, KMS, "remove_os_image_hash", fmt("{\"os_image_hash\":\"%s\"}", os)), "");
+    NT_OK(nt_call1(w, OWNER, KMS, "remove_os_image_hash", fmt("{\"os_image_hash\":\"%s\"}", os)),
+          "");
     NT_OK(nemu_view(w, KMS, "is_kms_allowed", kboot), "[false,\"OS image is not allowed\"]");
     NT_OK(nt_call1(w, OWNER, KMS, "deregister_app", "{\"app_id\":\"" APP1 "\"}"), "");
     NT_OK(nemu_view(w, KMS, "is_app_registered", "{\"app_id\":\"" APP1 "\"}"), "false");
@@ -419,7 +471,8 @@ TEST(owner_methods_deposit_and_access_rules) {
         {KMS, "add_kms_compose_hash", ch},
         {KMS, "remove_kms_compose_hash", ch},
         {KMS, "set_gateway_app_id", "{\"app_id\":\"" APP3 "\"}"},
-        {KMS, "set_kms_info", "{\"info\":{\"k256_pubkey\":[1],\"ca_pubkey\":[2],\"quote\":[3],\"eventlog\":[4]}}"},
+        {KMS, "set_kms_info",
+         "{\"info\":{\"k256_pubkey\":[1],\"ca_pubkey\":[2],\"quote\":[3],\"eventlog\":[4]}}"},
         {KMS, "set_kms_quote", "{\"quote\":[5]}"},
         {KMS, "set_kms_eventlog", "{\"eventlog\":[6]}"},
         {KMS, "deregister_app", "{\"app_id\":\"" APP2 "\"}"},
@@ -443,12 +496,15 @@ TEST(owner_methods_deposit_and_access_rules) {
         const uint8_t *args = c->args ? (const uint8_t *)c->args : app;
         size_t len = c->args ? strlen(c->args) : an;
         nemu_outcome *o = nemu_call_bytes(w, owner, c->contract, c->method, args, len, 0, NT_GAS);
-        if (o->ok || !o->error || !strstr(o->error, "Requires attached deposit of at least 1 yoctoNEAR"))
-            dg_test_fail(__FILE__, __LINE__, "%s without deposit: %s", c->method, o->ok ? "succeeded" : o->error);
+        if (o->ok || !o->error ||
+            !strstr(o->error, "Requires attached deposit of at least 1 yoctoNEAR"))
+            dg_test_fail(__FILE__, __LINE__, "%s without deposit: %s", c->method,
+                         o->ok ? "succeeded" : o->error);
         nemu_outcome_free(o);
         o = nemu_call_bytes(w, other, c->contract, c->method, args, len, 1, NT_GAS);
         if (o->ok || !o->error || !strstr(o->error, fmt(APERM("%s"), c->method)))
-            dg_test_fail(__FILE__, __LINE__, "%s by a non-owner: %s", c->method, o->ok ? "succeeded" : o->error);
+            dg_test_fail(__FILE__, __LINE__, "%s by a non-owner: %s", c->method,
+                         o->ok ? "succeeded" : o->error);
         nemu_outcome_free(o);
         nemu_u128 b0 = nemu_balance(w, owner);
         o = nemu_call_bytes(w, owner, c->contract, c->method, args, len, 2 * NEMU_NEAR, NT_GAS);

@@ -125,12 +125,15 @@ TEST(emu_storage_staking_enforced_after_receipt) {
     nemu_outcome *o = nemu_call(w, "alice", "poor", "set", "abc def", 0, NT_GAS);
     CHECK(!o->ok);
     CHECK_INT(o->err, NEMU_E_LACK_BALANCE_FOR_STATE);
-    CHECK(strstr(o->error, "wouldn't have enough balance to cover storage, required to have 460000000000000000000 yoctoNEAR more") != NULL);
+    CHECK(strstr(o->error, "wouldn't have enough balance to cover storage, required to have "
+                           "460000000000000000000 yoctoNEAR more") != NULL);
     nemu_outcome_free(o);
     CHECK_INT(nemu_storage_usage(w, "poor"), usage);
     CHECK_INT(nemu_storage_count(w, "poor"), 0);
     /* the attached deposit counts towards the stake: 46 bytes × 10^19 */
-    NT_OK(nemu_call(w, "alice", "poor", "set", "abc def", (nemu_u128)46 * NEMU_YOCTO_PER_BYTE, NT_GAS), "0");
+    NT_OK(nemu_call(w, "alice", "poor", "set", "abc def", (nemu_u128)46 * NEMU_YOCTO_PER_BYTE,
+                    NT_GAS),
+          "0");
     NT_FAIL(nemu_call(w, "alice", "poor", "fill", "big 1000", 0, NT_GAS), "cover storage");
     nemu_free(w);
 }
@@ -150,14 +153,19 @@ TEST(emu_zero_balance_account_below_770_bytes) {
 
 TEST(emu_views_reject_prohibited_host_functions) {
     nemu *w = world();
-    NT_FAIL(nemu_view(w, PROBE, "whoami", NULL), "predecessor_account_id is not allowed in view calls");
-    NT_FAIL(nemu_view(w, PROBE, "signer_pk", NULL), "signer_account_pk is not allowed in view calls");
+    NT_FAIL(nemu_view(w, PROBE, "whoami", NULL),
+            "predecessor_account_id is not allowed in view calls");
+    NT_FAIL(nemu_view(w, PROBE, "signer_pk", NULL),
+            "signer_account_pk is not allowed in view calls");
     NT_FAIL(nemu_view(w, PROBE, "set", "a b"), "storage_write is not allowed in view calls");
     NT_FAIL(nemu_view(w, PROBE, "del", "a"), "storage_remove is not allowed in view calls");
     NT_FAIL(nemu_view(w, PROBE, "gas_left", NULL), "prepaid_gas is not allowed in view calls");
-    NT_FAIL(nemu_view(w, PROBE, "xfer", "bob 1"), "promise_batch_create is not allowed in view calls");
-    NT_FAIL(nemu_view(w, PROBE, "forward", "bob x"), "promise_batch_create is not allowed in view calls");
-    NT_FAIL(nemu_view(w, PROBE, "on_result", NULL), "promise_results_count is not allowed in view calls");
+    NT_FAIL(nemu_view(w, PROBE, "xfer", "bob 1"),
+            "promise_batch_create is not allowed in view calls");
+    NT_FAIL(nemu_view(w, PROBE, "forward", "bob x"),
+            "promise_batch_create is not allowed in view calls");
+    NT_FAIL(nemu_view(w, PROBE, "on_result", NULL),
+            "promise_results_count is not allowed in view calls");
     /* allowed in views: current account, storage reads, balance, and (per
      * nearcore's current logic.rs) attached_deposit, which is 0 there */
     NT_OK(nemu_view(w, PROBE, "current", NULL), PROBE);
@@ -187,7 +195,8 @@ TEST(emu_execution_errors) {
     NT_FAIL(call(w, "bad_promise", NULL), "7 does not correspond to existing promises");
     NT_FAIL(call(w, "bad_account", NULL), "invalid account id");
     NT_FAIL(call(w, "return_joint", NULL), "Returning joint promise is currently prohibited");
-    NT_FAIL(nemu_call(w, "alice", "bob", "echo", "x", 0, NT_GAS), "cannot find contract code for account bob");
+    NT_FAIL(nemu_call(w, "alice", "bob", "echo", "x", 0, NT_GAS),
+            "cannot find contract code for account bob");
     /* a missing receiver: the deposit comes back */
     nemu_u128 a0 = nemu_balance(w, "alice");
     NT_FAIL(nemu_call(w, "alice", "ghost", "echo", "x", NEMU_NEAR, NT_GAS),
@@ -229,18 +238,22 @@ TEST(emu_logs_and_limits) {
 TEST(emu_host_limits) {
     nemu *w = world();
     NT_OK(call(w, "limit", "key 2048"), "");
-    NT_FAIL(call(w, "limit", "key 2049"), "The length of a storage key 2049 exceeds the limit 2048");
-    NT_FAIL(call(w, "limit", "value 4194305"), "The length of a storage value 4194305 exceeds the limit 4194304");
+    NT_FAIL(call(w, "limit", "key 2049"),
+            "The length of a storage key 2049 exceeds the limit 2048");
+    NT_FAIL(call(w, "limit", "value 4194305"),
+            "The length of a storage value 4194305 exceeds the limit 4194304");
     nemu_outcome *o = call(w, "limit", "return 4194304");
     CHECK(o->ok);
     CHECK_INT(o->value_len, 4194304);
     nemu_outcome_free(o);
-    NT_FAIL(call(w, "limit", "return 4194305"), "The length of a returned value 4194305 exceeds the limit 4194304");
+    NT_FAIL(call(w, "limit", "return 4194305"),
+            "The length of a returned value 4194305 exceeds the limit 4194304");
     NT_FAIL(call(w, "limit", "code 4194305"), "Contract size 4194305 exceeds the limit 4194304");
     NT_OK(call(w, "limit", "promises 1024"), "");
     NT_FAIL(call(w, "limit", "promises 1025"), "Exceeded the maximum number of promises 1024");
     NT_OK(call(w, "limit", "deps 128"), "");
-    NT_FAIL(call(w, "limit", "deps 129"), "Exceeded the maximum number of input data dependencies 128");
+    NT_FAIL(call(w, "limit", "deps 129"),
+            "Exceeded the maximum number of input data dependencies 128");
     nemu_free(w);
 }
 
@@ -261,8 +274,10 @@ TEST(emu_context_ids_and_memory) {
 
 TEST(emu_hash_host_functions) {
     nemu *w = world();
-    NT_OK(call(w, "sha", "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    NT_OK(call(w, "keccak", NULL), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+    NT_OK(call(w, "sha", "abc"),
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    NT_OK(call(w, "keccak", NULL),
+          "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
     NT_OK(call(w, "keccak5", NULL),
           "0eab42de4c3ceb9235fc91acffe746b29c29a8c366b7c60e4e67c466f36a4304"
           "c00fa9caf9d87976ba469bcbe06713b435f091ef2769fb160cdab33d3670680e");
@@ -276,13 +291,15 @@ TEST(emu_transfers_balance_and_gas_limits) {
     NT_OK(call(w, "xfer", "bob 1000000000000000000000000"), "");
     CHECK_U128(nemu_balance(w, "bob"), b0 + NEMU_NEAR);
     CHECK_U128(nemu_balance(w, PROBE), p0 - NEMU_NEAR);
-    NT_FAIL(call(w, "overspend", "bob 1000000000000000000000000000"), "Exceeded the account balance");
+    NT_FAIL(call(w, "overspend", "bob 1000000000000000000000000000"),
+            "Exceeded the account balance");
     CHECK_U128(nemu_balance(w, PROBE), p0 - NEMU_NEAR);
     nemu_outcome *o = call(w, "gas_hog", NULL);
     CHECK_INT(o->err, NEMU_E_GAS_EXCEEDED);
     nemu_outcome_free(o);
     /* a callback given 10 TGas by probe2 cannot forward 10 TGas more */
-    NT_OK(nemu_call(w, "alice", "probe2", "call_then", "probe gas_hog - 10", 0, NT_GAS), "1:failed");
+    NT_OK(nemu_call(w, "alice", "probe2", "call_then", "probe gas_hog - 10", 0, NT_GAS),
+          "1:failed");
     /* unused gas shared by weight reaches the weighted call */
     o = call(w, "weighted", NULL);
     CHECK(o->ok && strtoull(nt_val(o), NULL, 10) > 100 * NEMU_TGAS);
@@ -327,7 +344,8 @@ TEST(emu_batch_create_deploy_call_like_a_factory) {
     size_t len;
     char *args = child_args("kid 2000000000000000000000000 init", &len);
     nemu_u128 p0 = nemu_balance(w, PROBE);
-    nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
+    nemu_outcome *o =
+        nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
     CHECK(o->ok);
     CHECK_STR(nt_val(o), "1:ok=");
     CHECK(nemu_outcome_find_log(o, "init called") != NULL);
@@ -364,7 +382,8 @@ TEST(emu_batch_failure_rolls_back_the_whole_batch) {
     nemu_u128 p0 = nemu_balance(w, PROBE);
     /* init panics: CreateAccount, Transfer and DeployContract are undone */
     char *args = child_args("kid 2000000000000000000000000 init_fail", &len);
-    nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
+    nemu_outcome *o =
+        nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
     CHECK_STR(nt_val(o), "1:failed");
     CHECK(nemu_outcome_first_error(o) && strstr(nemu_outcome_first_error(o), "init refused"));
     nemu_outcome_free(o);
@@ -391,7 +410,8 @@ TEST(emu_refund_runs_before_the_callback_of_a_failed_batch) {
     nemu *w = world();
     size_t len;
     char *args = child_args("kid 2000000000000000000000000 init_fail", &len);
-    nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
+    nemu_outcome *o =
+        nemu_call_bytes(w, "alice", PROBE, "make_child", (uint8_t *)args, len, 0, NT_GAS);
     free(args);
     CHECK_STR(nt_val(o), "1:failed");
     long refund = -1, batch = -1, cb = -1;
@@ -415,7 +435,8 @@ TEST(emu_create_account_permissions) {
     CHECK_INT(nemu_storage_usage(w, "sub.probe"), 100);
     nemu_outcome *o = call(w, "create_any", "x.alice");
     CHECK_STR(nt_val(o), "1:failed");
-    CHECK(strstr(nemu_outcome_first_error(o), "A sub-account ID x.alice can't be created by account probe"));
+    CHECK(strstr(nemu_outcome_first_error(o),
+                 "A sub-account ID x.alice can't be created by account probe"));
     nemu_outcome_free(o);
     o = call(w, "create_any", "a.sub.probe");
     CHECK_STR(nt_val(o), "1:failed");
@@ -430,8 +451,9 @@ TEST(emu_create_account_permissions) {
     /* the call itself succeeds; its promise receipt fails on its own */
     o = call(w, "deploy_other", "bob");
     CHECK(o->ok);
-    CHECK(nemu_outcome_first_error(o) &&
-          strstr(nemu_outcome_first_error(o), "Actor probe doesn't have permission to account bob"));
+    CHECK(
+        nemu_outcome_first_error(o) &&
+        strstr(nemu_outcome_first_error(o), "Actor probe doesn't have permission to account bob"));
     nemu_outcome_free(o);
     nemu_free(w);
 }
@@ -446,7 +468,8 @@ TEST(emu_account_ids) {
     CHECK(!nemu_valid_account_id(".ab"));
     CHECK(!nemu_valid_account_id("ab."));
     CHECK(!nemu_valid_account_id("a-.b"));
-    CHECK(!nemu_valid_account_id("01234567890123456789012345678901234567890123456789012345678901234"));
+    CHECK(!nemu_valid_account_id(
+        "01234567890123456789012345678901234567890123456789012345678901234"));
 }
 
 TEST(emu_delete_account_and_keys) {
@@ -471,14 +494,19 @@ TEST(emu_delete_account_and_keys) {
 TEST(emu_transactions_and_access_keys) {
     nemu *w = world();
     /* a function-call key: no deposit, right receiver and method only */
-    nemu_action add = {.kind = NEMU_A_ADD_KEY, .fc_key = 1, .fc_receiver = PROBE, .fc_methods = "echo"};
+    nemu_action add = {
+        .kind = NEMU_A_ADD_KEY, .fc_key = 1, .fc_receiver = PROBE, .fc_methods = "echo"};
     add.pk[0] = 0;
     memset(add.pk + 1, 0x22, 32);
     nemu_outcome *o = nemu_tx(w, "alice", 0, "alice", &add, 1);
     CHECK(o->ok);
     nemu_outcome_free(o);
     CHECK_INT(nemu_key_count(w, "alice"), 2);
-    nemu_action fc = {.kind = NEMU_A_FUNCTION_CALL, .name = "echo", .data = (const uint8_t *)"k", .len = 1, .gas = NT_GAS};
+    nemu_action fc = {.kind = NEMU_A_FUNCTION_CALL,
+                      .name = "echo",
+                      .data = (const uint8_t *)"k",
+                      .len = 1,
+                      .gas = NT_GAS};
     o = nemu_tx(w, "alice", 1, PROBE, &fc, 1);
     CHECK(o->ok);
     CHECK_STR(nt_val(o), "k");
@@ -494,7 +522,8 @@ TEST(emu_transactions_and_access_keys) {
     NT_FAIL(nemu_tx(w, "nobody", 0, PROBE, &fc, 1), "does not exist");
     fc.gas = 301 * NEMU_TGAS;
     NT_FAIL(nemu_tx(w, "alice", 0, PROBE, &fc, 1), "TotalPrepaidGasExceeded");
-    NT_FAIL(nemu_call(w, "alice", PROBE, "echo", "x", 1000 * NEMU_NEAR, NT_GAS), "NotEnoughBalance");
+    NT_FAIL(nemu_call(w, "alice", PROBE, "echo", "x", 1000 * NEMU_NEAR, NT_GAS),
+            "NotEnoughBalance");
     /* a transfer to a 64-hex implicit account creates it with that key */
     const char *imp = "1111111111111111111111111111111111111111111111111111111111111111";
     nemu_action t = {.kind = NEMU_A_TRANSFER, .amount = NEMU_NEAR};
@@ -558,7 +587,8 @@ TEST(emu_signature_host_functions) {
     size_t plen = 65;
     secp256k1_ec_pubkey_serialize(ctx, pub65, &plen, &pub, SECP256K1_EC_UNCOMPRESSED);
     char want[129];
-    for (int i = 0; i < 64; i++) snprintf(want + 2 * i, 3, "%02x", pub65[1 + i]);
+    for (int i = 0; i < 64; i++)
+        snprintf(want + 2 * i, 3, "%02x", pub65[1 + i]);
     NT_OK(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), want);
     buf[96] ^= 1; /* the other recovery id gives another key */
     nemu_outcome *o = nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS);
@@ -566,9 +596,10 @@ TEST(emu_signature_host_functions) {
     nemu_outcome_free(o);
     /* the same signature with s' = n - s (and the other parity) recovers the same
      * key, unless the malleability flag asks for low s */
-    static const uint8_t order[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                      0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-                                      0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    static const uint8_t order[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+                                      0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+                                      0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
     int borrow = 0;
     for (int i = 31; i >= 0; i--) {
         int d = order[i] - buf[64 + i] - borrow;
@@ -581,7 +612,8 @@ TEST(emu_signature_host_functions) {
     buf[97] = 1;
     NT_OK(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), "fail");
     buf[96] = 9;
-    NT_FAIL(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS), "ECRecoverError");
+    NT_FAIL(nemu_call_bytes(w, "alice", PROBE, "ec_recover", buf, sizeof buf, 0, NT_GAS),
+            "ECRecoverError");
     secp256k1_context_destroy(ctx);
     nemu_free(w);
 }

@@ -25,16 +25,22 @@ static const char *jstr(json_t *j, const char *path) {
     /* dotted path of object keys */
     char buf[256];
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *tok = strtok(buf, "."); tok && j; tok = strtok(NULL, ".")) j = json_object_get(j, tok);
+    for (char *tok = strtok(buf, "."); tok && j; tok = strtok(NULL, "."))
+        j = json_object_get(j, tok);
     return j && json_is_string(j) ? json_string_value(j) : "";
 }
 
 static nemu *rpc_world(void) {
     nemu *w = nemu_new();
     nemu_rpc *rc = nemu_rpc_new(w);
-    json_decref(rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"probe.test\",\"balance\":\"10000000000000000000000000\"}}"));
-    json_decref(rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":\"alice.test\",\"balance\":\"10000000000000000000000000\"}}"));
-    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_deploy\",\"params\":{\"account_id\":\"probe.test\",\"module\":\"probe\"}}");
+    json_decref(rpc(rc,
+                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{"
+                    "\"account_id\":\"probe.test\",\"balance\":\"10000000000000000000000000\"}}"));
+    json_decref(rpc(rc,
+                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{"
+                    "\"account_id\":\"alice.test\",\"balance\":\"10000000000000000000000000\"}}"));
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_deploy\",\"params\":{"
+                        "\"account_id\":\"probe.test\",\"module\":\"probe\"}}");
     CHECK(json_is_true(json_object_get(r, "result")));
     json_decref(r);
     nemu_rpc_free(rc);
@@ -56,9 +62,11 @@ TEST(rpc_query_call_function) {
     nemu *w = rpc_world();
     nemu_rpc *rc = nemu_rpc_new(w);
     /* args_base64 of "hi" = aGk= ; echo returns the same bytes */
-    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":\"dontcare\",\"method\":\"query\",\"params\":{\"request_type\":"
-                       "\"call_function\",\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"echo\","
-                       "\"args_base64\":\"aGk=\"}}");
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":\"dontcare\",\"method\":\"query\",\"params\":{"
+                        "\"request_type\":"
+                        "\"call_function\",\"finality\":\"final\",\"account_id\":\"probe.test\","
+                        "\"method_name\":\"echo\","
+                        "\"args_base64\":\"aGk=\"}}");
     CHECK_STR(jstr(r, "id"), "dontcare");
     json_t *res = json_object_get(r, "result");
     json_t *bytes = json_object_get(res, "result");
@@ -70,24 +78,33 @@ TEST(rpc_query_call_function) {
     CHECK(strlen(jstr(res, "block_hash")) >= 32);
     json_decref(r);
     /* a panic is a CONTRACT_EXECUTION_ERROR with the VM message */
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-               "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"panic_msg\",\"args_base64\":\"Ym9vbQ==\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"call_function\","
+                "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"panic_"
+                "msg\",\"args_base64\":\"Ym9vbQ==\"}}");
     CHECK(json_object_get(r, "result") == NULL);
     CHECK_STR(jstr(r, "error.name"), "HANDLER_ERROR");
     CHECK_STR(jstr(r, "error.cause.name"), "CONTRACT_EXECUTION_ERROR");
     CHECK_STR(jstr(r, "error.cause.info.vm_error"), "Smart contract panicked: boom");
     json_decref(r);
     /* the view rules hold over RPC too */
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-               "\"finality\":\"optimistic\",\"account_id\":\"probe.test\",\"method_name\":\"whoami\",\"args_base64\":\"\"}}");
-    CHECK(strstr(jstr(r, "error.cause.info.vm_error"), "predecessor_account_id is not allowed in view calls") != NULL);
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"call_function\","
+                "\"finality\":\"optimistic\",\"account_id\":\"probe.test\",\"method_name\":"
+                "\"whoami\",\"args_base64\":\"\"}}");
+    CHECK(strstr(jstr(r, "error.cause.info.vm_error"),
+                 "predecessor_account_id is not allowed in view calls") != NULL);
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-               "\"finality\":\"final\",\"account_id\":\"nobody.test\",\"method_name\":\"echo\",\"args_base64\":\"\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"call_function\","
+                "\"finality\":\"final\",\"account_id\":\"nobody.test\",\"method_name\":\"echo\","
+                "\"args_base64\":\"\"}}");
     CHECK_STR(jstr(r, "error.cause.name"), "UNKNOWN_ACCOUNT");
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-               "\"finality\":\"final\",\"account_id\":\"alice.test\",\"method_name\":\"echo\",\"args_base64\":\"\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"call_function\","
+                "\"finality\":\"final\",\"account_id\":\"alice.test\",\"method_name\":\"echo\","
+                "\"args_base64\":\"\"}}");
     CHECK_STR(jstr(r, "error.cause.name"), "NO_CONTRACT_CODE");
     json_decref(r);
     nemu_rpc_free(rc);
@@ -97,8 +114,9 @@ TEST(rpc_query_call_function) {
 TEST(rpc_view_account_code_and_block) {
     nemu *w = rpc_world();
     nemu_rpc *rc = nemu_rpc_new(w);
-    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_account\","
-                       "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
+    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_"
+                        "type\":\"view_account\","
+                        "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
     CHECK_STR(jstr(r, "result.amount"), "10000000000000000000000000");
     size_t n;
     uint8_t *code = nemu_module_code("probe", &n);
@@ -110,19 +128,24 @@ TEST(rpc_view_account_code_and_block) {
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "result"), "storage_usage")),
               nemu_storage_usage(w, "probe.test"));
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_code\","
-               "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"view_code\","
+                "\"finality\":\"final\",\"account_id\":\"probe.test\"}}");
     const char *c64 = jstr(r, "result.code_base64");
     uint8_t *back = malloc(n + 16);
     size_t bn = 0;
-    CHECK(sodium_base642bin(back, n + 16, c64, strlen(c64), NULL, &bn, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
+    CHECK(sodium_base642bin(back, n + 16, c64, strlen(c64), NULL, &bn, NULL,
+                            sodium_base64_VARIANT_ORIGINAL) == 0);
     CHECK_INT(bn, n);
     CHECK(bn == n && memcmp(back, code, n) == 0);
     free(back);
     free(code);
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
-    CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(r, "result"), "header"), "height")) > 0);
+    r = rpc(
+        rc,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
+    CHECK(json_integer_value(json_object_get(
+              json_object_get(json_object_get(r, "result"), "header"), "height")) > 0);
     CHECK(strlen(jstr(r, "result.header.hash")) >= 32);
     json_decref(r);
     r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{}}");
@@ -138,29 +161,39 @@ TEST(rpc_view_account_code_and_block) {
 TEST(rpc_test_methods_change_state) {
     nemu *w = rpc_world();
     nemu_rpc *rc = nemu_rpc_new(w);
-    json_t *r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
-                       "\"receiver_id\":\"probe.test\",\"method_name\":\"set\",\"args\":\"k v\"}}");
+    json_t *r =
+        rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":"
+                "\"alice.test\","
+                "\"receiver_id\":\"probe.test\",\"method_name\":\"set\",\"args\":\"k v\"}}");
     CHECK_STR(jstr(r, "result.status.SuccessValue"), "MA=="); /* "0" */
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
-               "\"receiver_id\":\"probe.test\",\"method_name\":\"panic_msg\",\"args\":\"no\",\"deposit\":\"5\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":"
+                "\"alice.test\","
+                "\"receiver_id\":\"probe.test\",\"method_name\":\"panic_msg\",\"args\":\"no\","
+                "\"deposit\":\"5\"}}");
     CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.FunctionCallError.ExecutionError"),
               "Smart contract panicked: no");
-    CHECK(json_array_size(json_object_get(json_object_get(r, "result"), "receipts_outcome")) >= 2); /* + refund */
+    CHECK(json_array_size(json_object_get(json_object_get(r, "result"), "receipts_outcome")) >=
+          2); /* + refund */
     json_decref(r);
     /* a JSON args value is sent compactly */
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":\"alice.test\","
-               "\"receiver_id\":\"probe.test\",\"method_name\":\"echo\",\"args\":{\"a\": [1, 2]}}}");
+    r = rpc(rc,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":"
+            "\"alice.test\","
+            "\"receiver_id\":\"probe.test\",\"method_name\":\"echo\",\"args\":{\"a\": [1, 2]}}}");
     size_t n = 0;
     uint8_t out[64];
     const char *v = jstr(r, "result.status.SuccessValue");
-    CHECK(sodium_base642bin(out, sizeof out - 1, v, strlen(v), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
+    CHECK(sodium_base642bin(out, sizeof out - 1, v, strlen(v), NULL, &n, NULL,
+                            sodium_base64_VARIANT_ORIGINAL) == 0);
     out[n] = 0;
     CHECK_STR((char *)out, "{\"a\":[1,2]}");
     json_decref(r);
     /* the view sees the state the call wrote ("k" = base64 aw==) */
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-               "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"get\",\"args_base64\":\"aw==\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+                "\"call_function\","
+                "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"get\","
+                "\"args_base64\":\"aw==\"}}");
     json_t *bytes = json_object_get(json_object_get(r, "result"), "result");
     CHECK_INT(json_array_size(bytes), 1);
     CHECK_INT(json_integer_value(json_array_get(bytes, 0)), 'v');
@@ -194,8 +227,10 @@ TEST(rpc_over_http) {
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", nemu_server_port(s));
     CURL *c = curl_easy_init();
     char *resp = NULL;
-    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"query\",\"params\":{\"request_type\":\"call_function\","
-                      "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":\"echo\",\"args_base64\":\"aGk=\"}}";
+    const char *req = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"query\",\"params\":{\"request_"
+                      "type\":\"call_function\","
+                      "\"finality\":\"final\",\"account_id\":\"probe.test\",\"method_name\":"
+                      "\"echo\",\"args_base64\":\"aGk=\"}}";
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
@@ -234,13 +269,16 @@ static void w_bytes(bw *x, const void *p, size_t n) {
     x->n += n;
 }
 static void w_u32(bw *x, uint32_t v) {
-    for (int i = 0; i < 4; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        x->b[x->n++] = (uint8_t)(v >> (8 * i));
 }
 static void w_u64(bw *x, uint64_t v) {
-    for (int i = 0; i < 8; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        x->b[x->n++] = (uint8_t)(v >> (8 * i));
 }
 static void w_u128(bw *x, nemu_u128 v) {
-    for (int i = 0; i < 16; i++) x->b[x->n++] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 16; i++)
+        x->b[x->n++] = (uint8_t)(v >> (8 * i));
 }
 static void w_str(bw *x, const char *s) {
     w_u32(x, (uint32_t)strlen(s));
@@ -255,10 +293,12 @@ static void test_keypair(uint8_t pk[32], uint8_t sk[64], uint8_t fill) {
 }
 
 /* A signed FunctionCall (or Transfer when method is NULL) transaction, base64. */
-static char *signed_call(nemu_rpc *rc, const char *signer, const uint8_t pk[32], const uint8_t sk[64],
-                         uint64_t nonce, const char *receiver, const char *method, const char *args,
-                         nemu_u128 deposit, int corrupt) {
-    json_t *blk = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
+static char *signed_call(nemu_rpc *rc, const char *signer, const uint8_t pk[32],
+                         const uint8_t sk[64], uint64_t nonce, const char *receiver,
+                         const char *method, const char *args, nemu_u128 deposit, int corrupt) {
+    json_t *blk = rpc(
+        rc,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
     uint8_t bh[32];
     CHECK(nemu_base58_decode(jstr(blk, "result.header.hash"), bh, 32) == 32);
     json_decref(blk);
@@ -294,8 +334,11 @@ static char *signed_call(nemu_rpc *rc, const char *signer, const uint8_t pk[32],
 
 static json_t *send_tx(nemu_rpc *rc, const char *b64tx) {
     char *req = malloc(strlen(b64tx) + 200);
-    sprintf(req, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"%s\","
-                 "\"wait_until\":\"FINAL\"}}", b64tx);
+    sprintf(req,
+            "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":"
+            "\"%s\","
+            "\"wait_until\":\"FINAL\"}}",
+            b64tx);
     json_t *r = rpc(rc, req);
     free(req);
     return r;
@@ -310,13 +353,19 @@ TEST(rpc_signed_transactions) {
     char pks[80] = "ed25519:";
     nemu_base58(pk, 32, pks + 8);
     char req[512];
-    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{\"account_id\":"
-             "\"signer.test\",\"balance\":\"5000000000000000000000000\",\"public_key\":\"%s\"}}", pks);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{"
+             "\"account_id\":"
+             "\"signer.test\",\"balance\":\"5000000000000000000000000\",\"public_key\":\"%s\"}}",
+             pks);
     json_t *r = rpc(rc, req);
     CHECK(json_is_true(json_object_get(r, "result")));
     json_decref(r);
-    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
-             "\"view_access_key\",\"finality\":\"final\",\"account_id\":\"signer.test\",\"public_key\":\"%s\"}}", pks);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+             "\"view_access_key\",\"finality\":\"final\",\"account_id\":\"signer.test\",\"public_"
+             "key\":\"%s\"}}",
+             pks);
     r = rpc(rc, req);
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "result"), "nonce")), 0);
     CHECK_STR(jstr(r, "result.permission"), "FullAccess");
@@ -338,13 +387,16 @@ TEST(rpc_signed_transactions) {
     CHECK_STR(jstr(r, "error.cause.info.error"), "InvalidNonce");
     json_decref(r);
     free(t);
-    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":\"%s\","
-             "\"sender_account_id\":\"signer.test\",\"wait_until\":\"FINAL\"}}", hash);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":\"%s\","
+             "\"sender_account_id\":\"signer.test\",\"wait_until\":\"FINAL\"}}",
+             hash);
     r = rpc(rc, req);
     CHECK_STR(jstr(r, "result.transaction.hash"), hash);
     CHECK_STR(jstr(r, "result.status.SuccessValue"), "MA==");
     json_decref(r);
-    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":\"11111111111111111111111111111111\",\"sender_account_id\":\"a.test\"}}");
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx\",\"params\":{\"tx_hash\":"
+                "\"11111111111111111111111111111111\",\"sender_account_id\":\"a.test\"}}");
     CHECK_STR(jstr(r, "error.cause.name"), "UNKNOWN_TRANSACTION");
     json_decref(r);
     /* the state changed */
@@ -371,7 +423,8 @@ TEST(rpc_signed_transactions) {
     /* a transfer to a missing account fails as an action error */
     t = signed_call(rc, "signer.test", pk, sk, 3, "ghost.test", NULL, NULL, 5, 0);
     r = send_tx(rc, t);
-    CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.AccountDoesNotExist.account_id"), "ghost.test");
+    CHECK_STR(jstr(r, "result.status.Failure.ActionError.kind.AccountDoesNotExist.account_id"),
+              "ghost.test");
     json_decref(r);
     free(t);
     /* a transaction referring to an old block has expired */

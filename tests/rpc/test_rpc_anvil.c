@@ -164,8 +164,8 @@ TEST(anvil_revert_data_reaches_caller) {
     const char *addr = json_string_value(json_object_get(rcpt, "contractAddress"));
     CHECK(addr != NULL);
     if (!addr) goto out;
-    CHECK(!dg_rpc_call(r, "eth_call", json_pack("[{s:s,s:s},s]", "to", addr, "data", "0x", "latest"),
-                       &res, &e));
+    CHECK(!dg_rpc_call(r, "eth_call",
+                       json_pack("[{s:s,s:s},s]", "to", addr, "data", "0x", "latest"), &res, &e));
     CHECK(res == NULL);
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
     CHECK(strstr(e.msg, "eth_call: execution reverted") != NULL);
@@ -194,8 +194,7 @@ TEST(anvil_call_latency_keepalive) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int ok = dg_rpc_call(
             r, "eth_call",
-            json_pack("[{s:s,s:s},s]", "to", TEST_ADDR0, "data", "0x12345678", "latest"), NULL,
-            &e);
+            json_pack("[{s:s,s:s},s]", "to", TEST_ADDR0, "data", "0x12345678", "latest"), NULL, &e);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (!ok) {
             CHECK(ok);
@@ -252,10 +251,11 @@ TEST(cast_wallet_sign_no_hash_matches) {
         dg_keccak256(&i, sizeof i, hash);
         CHECK(dg_secp_sign(priv, hash, sig, &recid, &e));
         char cmd[1024], hex[65], want[140], got[140];
-        for (int j = 0; j < 32; j++) snprintf(hex + 2 * j, 3, "%02x", hash[j]);
+        for (int j = 0; j < 32; j++)
+            snprintf(hex + 2 * j, 3, "%02x", hash[j]);
         /* the key on argv is anvil's public TEST key */
-        snprintf(cmd, sizeof cmd, "%s wallet sign --no-hash --private-key %s 0x%s", cast,
-                 TEST_KEY0, hex);
+        snprintf(cmd, sizeof cmd, "%s wallet sign --no-hash --private-key %s 0x%s", cast, TEST_KEY0,
+                 hex);
         FILE *p = popen(cmd, "r");
         CHECK(p != NULL);
         if (!p) break;
@@ -263,7 +263,8 @@ TEST(cast_wallet_sign_no_hash_matches) {
         pclose(p);
         got[strcspn(got, "\r\n")] = 0;
         char *w = want + snprintf(want, sizeof want, "0x");
-        for (int j = 0; j < 64; j++) w += snprintf(w, 3, "%02x", sig[j]);
+        for (int j = 0; j < 64; j++)
+            w += snprintf(w, 3, "%02x", sig[j]);
         snprintf(w, 3, "%02x", 27 + recid);
         CHECK_STR(got, want);
     }

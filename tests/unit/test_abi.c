@@ -21,13 +21,13 @@ static char *call_hex(const char *sig, const dg_abi_value *args, dg_err *e) {
 }
 
 #define W(x) "00000000000000000000000000000000000000000000000000000000" x
-#define CHECK_CALL(sig, args, want)                         \
-    do {                                                    \
-        dg_err e_ = {0};                                    \
-        char *h_ = call_hex(sig, args, &e_);                \
-        if (!h_) dg_test_fail(__FILE__, __LINE__, "%s", e_.msg); \
-        CHECK_STR(h_, want);                                \
-        free(h_);                                           \
+#define CHECK_CALL(sig, args, want)                                                                \
+    do {                                                                                           \
+        dg_err e_ = {0};                                                                           \
+        char *h_ = call_hex(sig, args, &e_);                                                       \
+        if (!h_) dg_test_fail(__FILE__, __LINE__, "%s", e_.msg);                                   \
+        CHECK_STR(h_, want);                                                                       \
+        free(h_);                                                                                  \
     } while (0)
 
 /* The examples of the Solidity ABI specification, with their published
@@ -57,17 +57,16 @@ TEST(abi_solidity_doc_bar) {
     dg_abi_value_free(&a);
 }
 
-static const char k_sam[] =
-    "a5643bf2"
-    "0000000000000000000000000000000000000000000000000000000000000060"
-    "0000000000000000000000000000000000000000000000000000000000000001"
-    "00000000000000000000000000000000000000000000000000000000000000a0"
-    "0000000000000000000000000000000000000000000000000000000000000004"
-    "6461766500000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000003"
-    "0000000000000000000000000000000000000000000000000000000000000001"
-    "0000000000000000000000000000000000000000000000000000000000000002"
-    "0000000000000000000000000000000000000000000000000000000000000003";
+static const char k_sam[] = "a5643bf2"
+                            "0000000000000000000000000000000000000000000000000000000000000060"
+                            "0000000000000000000000000000000000000000000000000000000000000001"
+                            "00000000000000000000000000000000000000000000000000000000000000a0"
+                            "0000000000000000000000000000000000000000000000000000000000000004"
+                            "6461766500000000000000000000000000000000000000000000000000000000"
+                            "0000000000000000000000000000000000000000000000000000000000000003"
+                            "0000000000000000000000000000000000000000000000000000000000000001"
+                            "0000000000000000000000000000000000000000000000000000000000000002"
+                            "0000000000000000000000000000000000000000000000000000000000000003";
 
 TEST(abi_solidity_doc_sam) {
     dg_abi_value a;
@@ -75,7 +74,8 @@ TEST(abi_solidity_doc_sam) {
     dg_abi_bytes(&a.items[0], (const uint8_t *)"dave", 4);
     dg_abi_bool(&a.items[1], 1);
     dg_abi_array(&a.items[2], 3);
-    for (int i = 0; i < 3; i++) dg_abi_uint64(&a.items[2].items[i], (uint64_t)i + 1);
+    for (int i = 0; i < 3; i++)
+        dg_abi_uint64(&a.items[2].items[i], (uint64_t)i + 1);
     CHECK_CALL("sam(bytes,bool,uint256[])", &a, k_sam);
     dg_abi_value_free(&a);
 
@@ -97,17 +97,16 @@ TEST(abi_solidity_doc_sam) {
     dg_abi_value_free(&v);
 }
 
-static const char k_f[] =
-    "8be65246"
-    "0000000000000000000000000000000000000000000000000000000000000123"
-    "0000000000000000000000000000000000000000000000000000000000000080"
-    "3132333435363738393000000000000000000000000000000000000000000000"
-    "00000000000000000000000000000000000000000000000000000000000000e0"
-    "0000000000000000000000000000000000000000000000000000000000000002"
-    "0000000000000000000000000000000000000000000000000000000000000456"
-    "0000000000000000000000000000000000000000000000000000000000000789"
-    "000000000000000000000000000000000000000000000000000000000000000d"
-    "48656c6c6f2c20776f726c642100000000000000000000000000000000000000";
+static const char k_f[] = "8be65246"
+                          "0000000000000000000000000000000000000000000000000000000000000123"
+                          "0000000000000000000000000000000000000000000000000000000000000080"
+                          "3132333435363738393000000000000000000000000000000000000000000000"
+                          "00000000000000000000000000000000000000000000000000000000000000e0"
+                          "0000000000000000000000000000000000000000000000000000000000000002"
+                          "0000000000000000000000000000000000000000000000000000000000000456"
+                          "0000000000000000000000000000000000000000000000000000000000000789"
+                          "000000000000000000000000000000000000000000000000000000000000000d"
+                          "48656c6c6f2c20776f726c642100000000000000000000000000000000000000";
 
 TEST(abi_solidity_doc_f) {
     dg_abi_value a;
@@ -131,28 +130,27 @@ TEST(abi_solidity_doc_f) {
     dg_abi_value_free(&a);
 }
 
-static const char k_g[] =
-    "2289b18c"
-    "0000000000000000000000000000000000000000000000000000000000000040"
-    "0000000000000000000000000000000000000000000000000000000000000140"
-    "0000000000000000000000000000000000000000000000000000000000000002"
-    "0000000000000000000000000000000000000000000000000000000000000040"
-    "00000000000000000000000000000000000000000000000000000000000000a0"
-    "0000000000000000000000000000000000000000000000000000000000000002"
-    "0000000000000000000000000000000000000000000000000000000000000001"
-    "0000000000000000000000000000000000000000000000000000000000000002"
-    "0000000000000000000000000000000000000000000000000000000000000001"
-    "0000000000000000000000000000000000000000000000000000000000000003"
-    "0000000000000000000000000000000000000000000000000000000000000003"
-    "0000000000000000000000000000000000000000000000000000000000000060"
-    "00000000000000000000000000000000000000000000000000000000000000a0"
-    "00000000000000000000000000000000000000000000000000000000000000e0"
-    "0000000000000000000000000000000000000000000000000000000000000003"
-    "6f6e650000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000003"
-    "74776f0000000000000000000000000000000000000000000000000000000000"
-    "0000000000000000000000000000000000000000000000000000000000000005"
-    "7468726565000000000000000000000000000000000000000000000000000000";
+static const char k_g[] = "2289b18c"
+                          "0000000000000000000000000000000000000000000000000000000000000040"
+                          "0000000000000000000000000000000000000000000000000000000000000140"
+                          "0000000000000000000000000000000000000000000000000000000000000002"
+                          "0000000000000000000000000000000000000000000000000000000000000040"
+                          "00000000000000000000000000000000000000000000000000000000000000a0"
+                          "0000000000000000000000000000000000000000000000000000000000000002"
+                          "0000000000000000000000000000000000000000000000000000000000000001"
+                          "0000000000000000000000000000000000000000000000000000000000000002"
+                          "0000000000000000000000000000000000000000000000000000000000000001"
+                          "0000000000000000000000000000000000000000000000000000000000000003"
+                          "0000000000000000000000000000000000000000000000000000000000000003"
+                          "0000000000000000000000000000000000000000000000000000000000000060"
+                          "00000000000000000000000000000000000000000000000000000000000000a0"
+                          "00000000000000000000000000000000000000000000000000000000000000e0"
+                          "0000000000000000000000000000000000000000000000000000000000000003"
+                          "6f6e650000000000000000000000000000000000000000000000000000000000"
+                          "0000000000000000000000000000000000000000000000000000000000000003"
+                          "74776f0000000000000000000000000000000000000000000000000000000000"
+                          "0000000000000000000000000000000000000000000000000000000000000005"
+                          "7468726565000000000000000000000000000000000000000000000000000000";
 
 TEST(abi_solidity_doc_g_nested_dynamic) {
     dg_abi_value a;
@@ -295,13 +293,17 @@ TEST(abi_app_boot_info_roundtrip) {
     dg_abi_value *t = &a.items[0];
     dg_abi_tuple(t, 9);
     uint8_t addr[20], h[32];
-    for (int i = 0; i < 20; i++) addr[i] = (uint8_t)(0xa0 + i);
-    for (int i = 0; i < 32; i++) h[i] = (uint8_t)i;
+    for (int i = 0; i < 20; i++)
+        addr[i] = (uint8_t)(0xa0 + i);
+    for (int i = 0; i < 32; i++)
+        h[i] = (uint8_t)i;
     dg_abi_address(&t->items[0], addr);
     for (int i = 1; i < 7; i++) {
         h[0] = (uint8_t)i;
-        if (i == 2) dg_abi_address(&t->items[i], addr);
-        else dg_abi_bytes32(&t->items[i], h);
+        if (i == 2)
+            dg_abi_address(&t->items[i], addr);
+        else
+            dg_abi_bytes32(&t->items[i], h);
     }
     dg_abi_string(&t->items[7], "UpToDate");
     dg_abi_array(&t->items[8], 2);
@@ -316,9 +318,9 @@ TEST(abi_app_boot_info_roundtrip) {
     CHECK_MEM(b.data + 4, W("00000000000000000000000000000000000000000000000000000020") + 56, 0);
     CHECK_INT(b.data[4 + 31], 0x20);
     dg_abi_value v;
-    CHECK(dg_abi_decode(
-        "((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))", b.data + 4,
-        b.len - 4, &v, &e));
+    CHECK(
+        dg_abi_decode("((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))",
+                      b.data + 4, b.len - 4, &v, &e));
     CHECK_INT(v.nitems, 1);
     CHECK_INT(v.items[0].nitems, 9);
     CHECK_MEM(dg_abi_as_address(&v.items[0].items[0]), addr, 20);
@@ -333,11 +335,10 @@ TEST(abi_app_boot_info_roundtrip) {
 
 /* (bool,string) as isAppAllowed returns it. */
 TEST(abi_decode_bool_string) {
-    static const char ret[] =
-        "0000000000000000000000000000000000000000000000000000000000000000"
-        "0000000000000000000000000000000000000000000000000000000000000040"
-        "0000000000000000000000000000000000000000000000000000000000000018"
-        "436f6d706f73652068617368206e6f7420616c6c6f7765640000000000000000";
+    static const char ret[] = "0000000000000000000000000000000000000000000000000000000000000000"
+                              "0000000000000000000000000000000000000000000000000000000000000040"
+                              "0000000000000000000000000000000000000000000000000000000000000018"
+                              "436f6d706f73652068617368206e6f7420616c6c6f7765640000000000000000";
     uint8_t d[128];
     size_t n = dg_test_unhex(ret, d, sizeof d);
     dg_abi_value v;
@@ -358,7 +359,8 @@ TEST(abi_decode_bool_string) {
     /* truncated: string length runs past the end */
     CHECK(!dg_abi_decode("(bool,string)", d, n - 32, &v, &e));
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
-    CHECK_STR(e.msg, "abi: value 2 (string) at byte 0x40: length 24 runs past the end of the data (0 bytes left)");
+    CHECK_STR(e.msg, "abi: value 2 (string) at byte 0x40: length 24 runs past the end of the data "
+                     "(0 bytes left)");
     /* bool = 2 */
     d[31] = 2;
     CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
@@ -367,7 +369,9 @@ TEST(abi_decode_bool_string) {
     /* offset past the end */
     d[63] = 0xa0;
     CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
-    CHECK_STR(e.msg, "abi: value 2 (string) at byte 0x20: offset 0xa0 is past the end of the data (128 bytes)");
+    CHECK_STR(
+        e.msg,
+        "abi: value 2 (string) at byte 0x20: offset 0xa0 is past the end of the data (128 bytes)");
     /* offset near 2^64: offset + start must not wrap */
     memset(d + 32, 0xff, 32);
     CHECK(!dg_abi_decode("(bool,string)", d, n, &v, &e));
@@ -388,10 +392,12 @@ TEST(abi_decode_bool_string) {
     dg_abi_value_free(&v);
     /* head shorter than the types need */
     CHECK(!dg_abi_decode("(bool,uint256,uint256,bool,bool)", d, 96, &v, &e));
-    CHECK_STR(e.msg, "abi: data ((bool,uint256,uint256,bool,bool)) at byte 0x0: needs 160 bytes but only 96 remain");
+    CHECK_STR(e.msg, "abi: data ((bool,uint256,uint256,bool,bool)) at byte 0x0: needs 160 bytes "
+                     "but only 96 remain");
     /* the same inside a dynamic value: the path names it */
     CHECK(!dg_abi_decode("(bool,(uint256,string))", d, 96, &v, &e));
-    CHECK_STR(e.msg, "abi: value 2 ((uint256,string)) at byte 0x40: needs 64 bytes but only 32 remain");
+    CHECK_STR(e.msg,
+              "abi: value 2 ((uint256,string)) at byte 0x40: needs 64 bytes but only 32 remain");
     /* bad type string */
     CHECK(!dg_abi_decode("(bool,strin)", d, n, &v, &e));
     CHECK_INT(e.code, DG_ERR_INPUT);
@@ -429,17 +435,19 @@ TEST(abi_decode_range_checks) {
  * more values than the data could hold: N offsets all pointing at one inner
  * array of M items would be N*M values from (N+M) words. */
 static void put_u32(uint8_t *word, uint32_t x) {
-    for (int i = 0; i < 4; i++) word[31 - i] = (uint8_t)(x >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        word[31 - i] = (uint8_t)(x >> (8 * i));
 }
 
 TEST(abi_decode_alias_bomb_is_bounded) {
     enum { N = 1000, M = 1000 };
     size_t len = 32 + 32 + N * 32 + 32 + M * 32;
     uint8_t *d = calloc(1, len);
-    put_u32(d, 0x20);             /* offset of the outer array */
-    put_u32(d + 32, N);           /* its length */
-    for (size_t i = 0; i < N; i++) put_u32(d + 64 + 32 * i, N * 32); /* all alias */
-    put_u32(d + 64 + N * 32, M);  /* the one inner array */
+    put_u32(d, 0x20);   /* offset of the outer array */
+    put_u32(d + 32, N); /* its length */
+    for (size_t i = 0; i < N; i++)
+        put_u32(d + 64 + 32 * i, N * 32); /* all alias */
+    put_u32(d + 64 + N * 32, M);          /* the one inner array */
     dg_abi_value v;
     dg_err e = {0};
     CHECK(!dg_abi_decode("(uint256[][])", d, len, &v, &e));
@@ -464,7 +472,8 @@ TEST(abi_decode_alias_bomb_is_bounded) {
     d = calloc(1, 64 + 64 * 32 + 32 + 4096);
     put_u32(d, 0x20);
     put_u32(d + 32, 64);
-    for (size_t i = 0; i < 64; i++) put_u32(d + 64 + 32 * i, 64 * 32);
+    for (size_t i = 0; i < 64; i++)
+        put_u32(d + 64 + 32 * i, 64 * 32);
     put_u32(d + 64 + 64 * 32, 4096);
     CHECK(!dg_abi_decode("(bytes[])", d, 64 + 64 * 32 + 32 + 4096, &v, &e));
     CHECK(strstr(e.msg, "offsets alias") != NULL);
@@ -486,7 +495,8 @@ TEST(abi_decode_nested_single_item_containers) {
     dg_abi_value_free(&v);
     /* but a fixed array whose head does not fit is rejected before allocating */
     CHECK(!dg_abi_decode("(uint256[65536])", w, 32, &v, &e));
-    CHECK_STR(e.msg, "abi: data ((uint256[65536])) at byte 0x0: needs 2097152 bytes but only 32 remain");
+    CHECK_STR(e.msg,
+              "abi: data ((uint256[65536])) at byte 0x0: needs 2097152 bytes but only 32 remain");
 }
 
 /* Constructor arguments: abi.encode(args) without a selector. */
@@ -506,8 +516,8 @@ TEST(abi_encode_types_for_constructor_args) {
     CHECK_INT(b.len, 128);
     CHECK_INT(b.len, c.len);
     CHECK_MEM(b.data, c.data, b.len);
-    CHECK_INT(b.data[63], 0x40);  /* offset of the bytes */
-    CHECK_INT(b.data[95], 4);     /* its length */
+    CHECK_INT(b.data[63], 0x40); /* offset of the bytes */
+    CHECK_INT(b.data[95], 4);    /* its length */
     CHECK_MEM(b.data + 96, "\x48\x5c\xc9\x55\x00", 5);
     CHECK(!dg_abi_encode_types(&b, "(address,string)", &a, &e));
     CHECK_STR(e.msg, "abi: argument 2: expected string, got bytes");
@@ -534,8 +544,9 @@ TEST(abi_decode_bytes_tail_padding) {
     /* the padding missing: 70 bytes of data */
     CHECK(!dg_abi_decode("(string)", d, 70, &v, &e));
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
-    CHECK_STR(e.msg, "abi: value 1 (string) at byte 0x20: length 6 needs 32 bytes with its padding, "
-                     "only 6 left");
+    CHECK_STR(e.msg,
+              "abi: value 1 (string) at byte 0x20: length 6 needs 32 bytes with its padding, "
+              "only 6 left");
     CHECK(!dg_abi_decode("(bytes)", d, 95, &v, &e));
     /* dirty padding */
     d[95] = 1;

@@ -16,11 +16,36 @@
 
 /* A body exactly as the KMS sends it (lowercase hex, no 0x, extra fields). */
 static const char KMS_BODY[] =
-    "{\"teeVariant\":\"dstack-tdx\",\"mrAggregated\":\"" H64("a") "\",\"osImageHash\":\"" H64("b")
-    "\",\"mrSystem\":\"" H64("c") "\",\"appId\":\"" H40("d") "\",\"composeHash\":\"" H64("e")
-    "\",\"instanceId\":\"" H40("f") "\",\"deviceId\":\"" H64("1")
-    "\",\"keyProviderInfo\":\"7b226e616d65223a226b6d73227d\",\"tcbStatus\":\"UpToDate\","
-    "\"advisoryIds\":[\"INTEL-SA-00837\",\"INTEL-SA-00615\"]}";
+    "{\"teeVariant\":\"dstack-tdx\",\"mrAggregated\":\"" H64("a") "\",\"osImageHash\":\"" H64("b") "\",\"mrSystem\":\"" H64("c") "\",\"appId\":\"" H40(
+        "d") "\",\"composeHash\":\"" H64("e") "\",\"instanceId\":\"" H40("f") "\",\"deviceId\":"
+                                                                              "\"" H64("1") "\","
+                                                                                            "\"keyP"
+                                                                                            "rovide"
+                                                                                            "rInfo"
+                                                                                            "\":"
+                                                                                            "\"7b22"
+                                                                                            "6e616d"
+                                                                                            "65223a"
+                                                                                            "226b6d"
+                                                                                            "73227d"
+                                                                                            "\","
+                                                                                            "\"tcbS"
+                                                                                            "tatus"
+                                                                                            "\":"
+                                                                                            "\"UpTo"
+                                                                                            "Date\""
+                                                                                            ","
+                                                                                            "\"advi"
+                                                                                            "soryId"
+                                                                                            "s\":["
+                                                                                            "\"INTE"
+                                                                                            "L-SA-"
+                                                                                            "00837"
+                                                                                            "\","
+                                                                                            "\"INTE"
+                                                                                            "L-SA-"
+                                                                                            "00615"
+                                                                                            "\"]}";
 
 /* Build a body from the KMS one with field `name` replaced by raw JSON `value`
  * (or removed when value is NULL). */
@@ -37,24 +62,30 @@ static char *with_field(const char *name, const char *value) {
     const char *end = v;
     if (*end == '"') {
         end++;
-        while (*end != '"') end++;
+        while (*end != '"')
+            end++;
         end++;
     } else if (*end == '[') {
-        while (*end != ']') end++;
+        while (*end != ']')
+            end++;
         end++;
     }
     size_t pre = (size_t)(p - KMS_BODY);
     if (value)
         snprintf(out, sizeof out, "%.*s%s%s%s", (int)pre, KMS_BODY, key, value, end);
     else {
-        if (*end == ',') end++;
-        else if (pre && KMS_BODY[pre - 1] == ',') pre--;
+        if (*end == ',')
+            end++;
+        else if (pre && KMS_BODY[pre - 1] == ',')
+            pre--;
         snprintf(out, sizeof out, "%.*s%s", (int)pre, KMS_BODY, end);
     }
     return out;
 }
 
-static int parse(const char *s, dg_bootinfo *bi, dg_err *err) { return dg_bootinfo_parse(bi, s, strlen(s), err); }
+static int parse(const char *s, dg_bootinfo *bi, dg_err *err) {
+    return dg_bootinfo_parse(bi, s, strlen(s), err);
+}
 
 static void expect_error(const char *body, const char *msg) {
     dg_bootinfo bi;
@@ -63,7 +94,8 @@ static void expect_error(const char *body, const char *msg) {
     int ok = parse(body, &bi, &err);
     CHECK_INT(ok, 0);
     CHECK_INT(err.code, DG_ERR_INPUT);
-    if (strstr(err.msg, msg) == NULL) dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
+    if (strstr(err.msg, msg) == NULL)
+        dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
     CHECK_INT(bi.n_advisory, 0);
     dg_bootinfo_free(&bi);
 }
@@ -144,14 +176,19 @@ TEST(bootinfo_empty_allowed_only_where_kms_sends_empty) {
 }
 
 TEST(bootinfo_lengths_are_exact) {
-    expect_error(with_field("composeHash", "\"" H40("e") "\""), "composeHash: expected 64 hex digits, got 40");
-    expect_error(with_field("composeHash", "\"0x" H64("e") "ee\""), "composeHash: expected 64 hex digits, got 66");
-    expect_error(with_field("osImageHash", "\"1234\""), "osImageHash: expected 64 hex digits, got 4");
+    expect_error(with_field("composeHash", "\"" H40("e") "\""),
+                 "composeHash: expected 64 hex digits, got 40");
+    expect_error(with_field("composeHash", "\"0x" H64("e") "ee\""),
+                 "composeHash: expected 64 hex digits, got 66");
+    expect_error(with_field("osImageHash", "\"1234\""),
+                 "osImageHash: expected 64 hex digits, got 4");
     expect_error(with_field("appId", "\"" H64("d") "\""), "appId: expected 40 hex digits, got 64");
     expect_error(with_field("instanceId", "\"abc\""), "instanceId: expected 40 hex digits, got 3");
     expect_error(with_field("mrSystem", "\"00\""), "mrSystem: expected 64 hex digits, got 2");
-    expect_error(with_field("deviceId", "\"" H64("g") "\""), "deviceId: invalid hex digit 'g' at position 0");
-    expect_error(with_field("appId", "\"0x0x" H40("1") "\""), "appId: expected 40 hex digits, got 42");
+    expect_error(with_field("deviceId", "\"" H64("g") "\""),
+                 "deviceId: invalid hex digit 'g' at position 0");
+    expect_error(with_field("appId", "\"0x0x" H40("1") "\""),
+                 "appId: expected 40 hex digits, got 42");
 }
 
 TEST(bootinfo_types_and_missing) {
@@ -161,13 +198,16 @@ TEST(bootinfo_types_and_missing) {
     expect_error(with_field("composeHash", "null"), "composeHash: expected a string, got null");
     expect_error(with_field("deviceId", "12"), "deviceId: expected a string, got a number");
     expect_error(with_field("tcbStatus", "true"), "tcbStatus: expected a string, got a boolean");
-    expect_error(with_field("advisoryIds", "\"INTEL-SA-1\""), "advisoryIds: expected an array of strings, got a string");
-    expect_error(with_field("advisoryIds", "[1]"), "advisoryIds[0]: expected a string, got a number");
+    expect_error(with_field("advisoryIds", "\"INTEL-SA-1\""),
+                 "advisoryIds: expected an array of strings, got a string");
+    expect_error(with_field("advisoryIds", "[1]"),
+                 "advisoryIds[0]: expected a string, got a number");
     expect_error("[]", "body: expected a JSON object");
     expect_error("", "body: expected a JSON object");
     expect_error("{\"appId\":", "invalid JSON");
     expect_error("{\"appId\":\"" H40("d") "\",}", "invalid JSON");
-    expect_error(with_field("appId", "\"" H40("d") "\",\"appId\":\"" H40("d") "\""), "appId: given twice");
+    expect_error(with_field("appId", "\"" H40("d") "\",\"appId\":\"" H40("d") "\""),
+                 "appId: given twice");
 }
 
 TEST(bootinfo_limits) {
@@ -187,7 +227,8 @@ TEST(bootinfo_limits) {
     /* advisoryIds: 128 entries of 256 bytes ok; 129 entries, or 257 bytes, refused */
     size_t o = 0;
     body[o++] = '[';
-    for (int i = 0; i < 128; i++) o += (size_t)snprintf(body + o, sizeof body - o, "%s\"%.*s\"", i ? "," : "", 256, big);
+    for (int i = 0; i < 128; i++)
+        o += (size_t)snprintf(body + o, sizeof body - o, "%s\"%.*s\"", i ? "," : "", 256, big);
     body[o++] = ']';
     body[o] = 0;
     char *b = strdup(with_field("advisoryIds", body));
@@ -221,7 +262,9 @@ TEST(bootinfo_json_strictness) {
     /* escapes are decoded, unknown nested values skipped */
     CHECK(parse(with_field("tcbStatus", "\"Up\\u0054oDate\""), &bi, &err));
     CHECK_STR(bi.tcb_status, "UpToDate");
-    CHECK(parse(with_field("teeVariant", "{\"a\":[1,2.5e3,-0,true,false,null,{\"b\":\"\\ud83d\\ude00\"}]}"), &bi, &err));
+    CHECK(parse(
+        with_field("teeVariant", "{\"a\":[1,2.5e3,-0,true,false,null,{\"b\":\"\\ud83d\\ude00\"}]}"),
+        &bi, &err));
     dg_bootinfo_free(&bi);
     expect_error(with_field("teeVariant", "01"), "invalid JSON");
     expect_error(with_field("teeVariant", "\"\\ud83d\""), "lone high surrogate");
@@ -249,7 +292,8 @@ TEST(bootinfo_to_json_roundtrip) {
     CHECK(dg_bootinfo_parse(&b, (const char *)j.data, j.len, &err));
     CHECK(dg_bootinfo_canonical(&a, &ka) && dg_bootinfo_canonical(&b, &kb));
     CHECK(ka.len == kb.len && memcmp(ka.data, kb.data, ka.len) == 0);
-    CHECK(strstr((const char *)j.data, "\"appId\":\"dddddddddddddddddddddddddddddddddddddddd\"") != NULL);
+    CHECK(strstr((const char *)j.data, "\"appId\":\"dddddddddddddddddddddddddddddddddddddddd\"") !=
+          NULL);
     dg_buf_free(&j);
     dg_buf_free(&ka);
     dg_buf_free(&kb);
@@ -268,12 +312,14 @@ TEST(bootinfo_eth_calldata_layout) {
     CHECK(dg_policy_eth_calldata(&bi, DG_ROUTE_APP, &d));
     const char *s = (const char *)d.data;
     CHECK(strncmp(s, "0x1e079198", 10) == 0);
-    /* words: [0] tuple offset 0x20, [1..7] statics, [8] 0x120, [9] 0x160, [10] len 8, [11] "UpToDate",
-     * [12] count 1, [13] offset 0x20, [14] len 2, [15] "ab" */
+    /* words: [0] tuple offset 0x20, [1..7] statics, [8] 0x120, [9] 0x160, [10] len 8, [11]
+     * "UpToDate", [12] count 1, [13] offset 0x20, [14] len 2, [15] "ab" */
     CHECK_INT(d.len, 10 + 16 * 64);
     const char *w = s + 10;
-    CHECK(strncmp(w + 0 * 64, "0000000000000000000000000000000000000000000000000000000000000020", 64) == 0);
-    CHECK(strncmp(w + 1 * 64, "000000000000000000000000dddddddddddddddddddddddddddddddddddddddd", 64) == 0);
+    CHECK(strncmp(w + 0 * 64, "0000000000000000000000000000000000000000000000000000000000000020",
+                  64) == 0);
+    CHECK(strncmp(w + 1 * 64, "000000000000000000000000dddddddddddddddddddddddddddddddddddddddd",
+                  64) == 0);
     CHECK(strncmp(w + 8 * 64 + 60, "0120", 4) == 0);
     CHECK(strncmp(w + 9 * 64 + 60, "0160", 4) == 0);
     CHECK(strncmp(w + 10 * 64 + 62, "08", 2) == 0);
@@ -296,8 +342,10 @@ TEST(bootinfo_eth_calldata_matches_abi_encoder) {
     dg_bootinfo bi;
     dg_err err;
     dg_bootinfo_init(&bi);
-    CHECK(parse(with_field("advisoryIds", "[\"INTEL-SA-00837\",\"\",\"a-much-longer-advisory-identifier-over-32-bytes\"]"),
-                &bi, &err));
+    CHECK(parse(
+        with_field("advisoryIds",
+                   "[\"INTEL-SA-00837\",\"\",\"a-much-longer-advisory-identifier-over-32-bytes\"]"),
+        &bi, &err));
     for (int route = 0; route < 2; route++) {
         dg_abi_value args, *t;
         dg_buf want, got;
@@ -317,8 +365,10 @@ TEST(bootinfo_eth_calldata_matches_abi_encoder) {
         CHECK(dg_abi_array(&t->items[8], bi.n_advisory));
         for (size_t i = 0; i < bi.n_advisory; i++)
             CHECK(dg_abi_string(&t->items[8].items[i], dg_bootinfo_advisory(&bi, i, NULL)));
-        const char *sig = route ? "isKmsAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))"
-                                : "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))";
+        const char *sig = route ? "isKmsAllowed((address,bytes32,address,bytes32,bytes32,bytes32,"
+                                  "bytes32,string,string[]))"
+                                : "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,"
+                                  "bytes32,string,string[]))";
         CHECK(dg_abi_encode_call(&want, sig, &args, &err));
         CHECK(dg_policy_eth_calldata(&bi, route ? DG_ROUTE_KMS : DG_ROUTE_APP, &got));
         char *hex = malloc(2 * want.len + 3);

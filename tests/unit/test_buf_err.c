@@ -6,7 +6,8 @@
 TEST(buf_append_grows_and_terminates) {
     dg_buf b;
     dg_buf_init(&b);
-    for (int i = 0; i < 1000; i++) CHECK(dg_buf_push(&b, (uint8_t)'a'));
+    for (int i = 0; i < 1000; i++)
+        CHECK(dg_buf_push(&b, (uint8_t)'a'));
     CHECK_INT(b.len, 1000);
     CHECK_INT(b.data[1000], 0);
     CHECK(dg_buf_printf(&b, "%d-%s", 42, "x"));

@@ -35,7 +35,7 @@ TEST(eth_cli_flags_forms) {
     CHECK(parse(&f, &e, 6, b));
     CHECK_STR(flag_str(&f, "hash"), "0xcc"); /* last one wins */
     CHECK(!flag_bool(&f, "json"));
-    CHECK(!flag_bool(&f, "yes"));            /* after --, a positional */
+    CHECK(!flag_bool(&f, "yes")); /* after --, a positional */
     CHECK_INT(f.npos, 1);
     CHECK_STR(f.pos[0], "--yes");
     /* the first table wins: T1's hash spec */
@@ -57,7 +57,8 @@ TEST(eth_cli_flags_errors) {
     const char *d[] = {"-x"};
     CHECK(!parse(&f, &e, 1, d));
     const char *many[FLAGS_MAX_POS + 1];
-    for (size_t i = 0; i <= FLAGS_MAX_POS; i++) many[i] = "p";
+    for (size_t i = 0; i <= FLAGS_MAX_POS; i++)
+        many[i] = "p";
     CHECK(!parse(&f, &e, FLAGS_MAX_POS + 1, many));
     const char *eq[] = {"--allow-any-device=true", "--hash="};
     CHECK(parse(&f, &e, 2, eq));

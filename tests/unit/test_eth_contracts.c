@@ -21,13 +21,13 @@ TEST(eth_contracts_selectors) {
         int (*f)(dg_buf *, const uint8_t *, dg_err *);
         const char *sel;
     } b32[] = {
-        {dg_kms_add_os_image, "06a3ae96"},          {dg_kms_remove_os_image, "9425bac6"},
-        {dg_kms_add_aggregated_mr, "3e32d346"},     {dg_kms_remove_aggregated_mr, "2adee48d"},
-        {dg_kms_add_device, "4d5922a1"},            {dg_kms_remove_device, "9e6f3114"},
-        {dg_kms_allowed_os_images, "9a4e1d18"},     {dg_kms_allowed_aggregated_mrs, "f6fe4f40"},
-        {dg_kms_allowed_device_ids, "13eb9770"},    {dg_app_add_compose_hash, "dfc77223"},
-        {dg_app_remove_compose_hash, "67b3f22c"},   {dg_app_add_device, "2a819728"},
-        {dg_app_remove_device, "1d266200"},         {dg_app_allowed_compose_hashes, "2f6622e5"},
+        {dg_kms_add_os_image, "06a3ae96"},        {dg_kms_remove_os_image, "9425bac6"},
+        {dg_kms_add_aggregated_mr, "3e32d346"},   {dg_kms_remove_aggregated_mr, "2adee48d"},
+        {dg_kms_add_device, "4d5922a1"},          {dg_kms_remove_device, "9e6f3114"},
+        {dg_kms_allowed_os_images, "9a4e1d18"},   {dg_kms_allowed_aggregated_mrs, "f6fe4f40"},
+        {dg_kms_allowed_device_ids, "13eb9770"},  {dg_app_add_compose_hash, "dfc77223"},
+        {dg_app_remove_compose_hash, "67b3f22c"}, {dg_app_add_device, "2a819728"},
+        {dg_app_remove_device, "1d266200"},       {dg_app_allowed_compose_hashes, "2f6622e5"},
         {dg_app_allowed_device_ids, "bf8b211b"},
     };
     for (size_t i = 0; i < sizeof b32 / sizeof b32[0]; i++) {
@@ -42,8 +42,10 @@ TEST(eth_contracts_selectors) {
         int (*f)(dg_buf *, const uint8_t *, dg_err *);
         const char *sel;
     } addr[] = {
-        {dg_kms_set_app_implementation, "3ceaaa11"}, {dg_kms_register_app, "17a1d80f"},
-        {dg_kms_registered_apps, "a6c4cce9"},        {dg_contract_transfer_ownership, "f2fde38b"},
+        {dg_kms_set_app_implementation, "3ceaaa11"},
+        {dg_kms_register_app, "17a1d80f"},
+        {dg_kms_registered_apps, "a6c4cce9"},
+        {dg_contract_transfer_ownership, "f2fde38b"},
     };
     for (size_t i = 0; i < sizeof addr / sizeof addr[0]; i++) {
         dg_buf b;
@@ -54,11 +56,16 @@ TEST(eth_contracts_selectors) {
     }
     struct {
         const char *sig, *sel;
-    } noarg[] = {{DG_SIG_OWNER, "8da5cb5b"},          {DG_SIG_PENDING_OWNER, "e30c3978"},
-                 {DG_SIG_ACCEPT_OWNERSHIP, "79ba5097"}, {DG_SIG_KMS_INFO, "09177063"},
-                 {DG_SIG_GATEWAY_APP_ID, "95f51931"},  {DG_SIG_APP_IMPLEMENTATION, "25a992da"},
-                 {DG_SIG_APP_VERSION, "54fd4d50"},     {DG_SIG_APP_ALLOW_ANY_DEVICE, "3440a16a"},
-                 {DG_SIG_APP_REQUIRE_TCB, "0aa58c83"}, {DG_SIG_APP_DISABLE_UPGRADES, "ec669036"}};
+    } noarg[] = {{DG_SIG_OWNER, "8da5cb5b"},
+                 {DG_SIG_PENDING_OWNER, "e30c3978"},
+                 {DG_SIG_ACCEPT_OWNERSHIP, "79ba5097"},
+                 {DG_SIG_KMS_INFO, "09177063"},
+                 {DG_SIG_GATEWAY_APP_ID, "95f51931"},
+                 {DG_SIG_APP_IMPLEMENTATION, "25a992da"},
+                 {DG_SIG_APP_VERSION, "54fd4d50"},
+                 {DG_SIG_APP_ALLOW_ANY_DEVICE, "3440a16a"},
+                 {DG_SIG_APP_REQUIRE_TCB, "0aa58c83"},
+                 {DG_SIG_APP_DISABLE_UPGRADES, "ec669036"}};
     for (size_t i = 0; i < sizeof noarg / sizeof noarg[0]; i++) {
         dg_buf b;
         dg_buf_init(&b);

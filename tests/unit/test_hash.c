@@ -27,9 +27,11 @@ TEST(keccak256_rate_boundaries) {
 
 TEST(keccak256_200_bytes_incremental_matches_oneshot) {
     uint8_t in[200], want[32], one[32];
-    for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)(i * 7);
-    CHECK_INT(dg_test_unhex("e04f7ba958b8ea97baa335903e44841720f241b5b3ac011b42bd5ba61d2f085b",
-                            want, 32), 32);
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(i * 7);
+    CHECK_INT(
+        dg_test_unhex("e04f7ba958b8ea97baa335903e44841720f241b5b3ac011b42bd5ba61d2f085b", want, 32),
+        32);
     dg_keccak256(in, sizeof in, one);
     CHECK_MEM(one, want, 32);
     /* every split point, plus byte-by-byte */

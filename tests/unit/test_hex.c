@@ -75,7 +75,8 @@ TEST(hex_encode_lowercase) {
 TEST(hex_roundtrip_all_bytes) {
     uint8_t in[256], back[256];
     char txt[2 * 256 + 3];
-    for (int i = 0; i < 256; i++) in[i] = (uint8_t)i;
+    for (int i = 0; i < 256; i++)
+        in[i] = (uint8_t)i;
     dg_hex_encode_0x(in, 256, txt);
     CHECK(dg_hex_decode(txt, strlen(txt), back, 256, NULL));
     CHECK_MEM(in, back, 256);
@@ -83,14 +84,10 @@ TEST(hex_roundtrip_all_bytes) {
 
 /* The examples listed in EIP-55 (every one is a valid checksum). */
 static const char *const k_eip55[] = {
-    "0x52908400098527886E0F7030069857D2E4169EE7",
-    "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
-    "0xde709f2102306220921060314715629080e2fb77",
-    "0x27b1fdb04752bbc536007a920d24acb045561c26",
-    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
-    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+    "0x52908400098527886E0F7030069857D2E4169EE7", "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+    "0xde709f2102306220921060314715629080e2fb77", "0x27b1fdb04752bbc536007a920d24acb045561c26",
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
 };
 
 TEST(address_eip55_vectors) {

@@ -102,10 +102,12 @@ TEST(httpd_head_get_post) {
     CHECK(field_is(h.content_type, h.content_type_len, "application/json; charset=utf-8"));
     CHECK_INT(h.expect_continue, 1);
     CHECK_INT(h.keep_alive, 1);
-    check_prefixes("POST /bootAuth/app HTTP/1.1\r\nhost: a\r\ncontent-length: 17\r\n\r\n", __LINE__);
+    check_prefixes("POST /bootAuth/app HTTP/1.1\r\nhost: a\r\ncontent-length: 17\r\n\r\n",
+                   __LINE__);
 
     /* 18 digits is the most accepted */
-    CHECK(parse("PUT / HTTP/1.0\r\nContent-Length: 999999999999999999\r\n\r\n", &h, why, sizeof why) > 0);
+    CHECK(parse("PUT / HTTP/1.0\r\nContent-Length: 999999999999999999\r\n\r\n", &h, why,
+                sizeof why) > 0);
     CHECK_INT(h.content_length, 999999999999999999ULL);
     CHECK(parse("PUT / HTTP/1.0\r\nContent-Length: 0\r\n\r\n", &h, why, sizeof why) > 0);
     CHECK_INT(h.has_length, 1);
@@ -131,8 +133,10 @@ TEST(httpd_head_keep_alive) {
         dg_http_head h;
         char why[256];
         int r = parse(cases[i].head, &h, why, sizeof why);
-        if (r != (int)strlen(cases[i].head) || h.minor != cases[i].minor || h.keep_alive != cases[i].keep)
-            dg_test_fail(__FILE__, __LINE__, "case %zu: r %d (%s) minor %d keep %d", i, r, why, h.minor, h.keep_alive);
+        if (r != (int)strlen(cases[i].head) || h.minor != cases[i].minor ||
+            h.keep_alive != cases[i].keep)
+            dg_test_fail(__FILE__, __LINE__, "case %zu: r %d (%s) minor %d keep %d", i, r, why,
+                         h.minor, h.keep_alive);
     }
 }
 
@@ -155,30 +159,39 @@ TEST(httpd_head_errors) {
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, "bare CR in line 2");
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  folded\r\n\r\n", 400, "folding");
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\n\tfolded\r\n\r\n", 400, "folding");
-    EXPECT_ERR("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "header Host: blank between the field name and ':'");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400,
+               "header Host: blank between the field name and ':'");
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400, "NoColon");
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", 400, "not a field name");
-    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Ctl: a\x01z\r\n\r\n", 400, "header X-Ctl: control character");
-    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Del: a\x7f\r\n\r\n", 400, "header X-Del: control character");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Ctl: a\x01z\r\n\r\n", 400,
+               "header X-Ctl: control character");
+    EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nX-Del: a\x7f\r\n\r\n", 400,
+               "header X-Del: control character");
     /* duplicates */
     EXPECT_ERR("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400, "Host: sent more than once");
     EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 400,
                "Content-Length: sent more than once");
     EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Type: a\r\nContent-type: b\r\n\r\n", 400,
                "Content-Type: sent more than once");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n", 400,
-               "Expect: sent more than once");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n",
+               400, "Expect: sent more than once");
     /* Content-Length */
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400, "Content-Length: not a decimal");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length: not a decimal");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", 400, "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400,
+               "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400,
+               "Content-Length: not a decimal");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", 400,
+               "Content-Length: not a decimal");
     EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000000\r\n\r\n", 400,
                "Content-Length: expected 1 to 18");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400, "Content-Length: expected 1 to 18");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400,
+               "Content-Length: expected 1 to 18");
     /* transfer codings */
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501, "Transfer-Encoding");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400,
-               "Transfer-Encoding: not allowed together with Content-Length");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501,
+               "Transfer-Encoding");
+    EXPECT_ERR(
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        400, "Transfer-Encoding: not allowed together with Content-Length");
     /* request line */
     EXPECT_ERR("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "version HTTP/2.0");
     EXPECT_ERR("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "version HTTP/1.2");
@@ -193,7 +206,8 @@ TEST(httpd_head_errors) {
     EXPECT_ERR("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method");
     EXPECT_ERR(" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "method");
     EXPECT_ERR("GET / HTTP/1.1\r\n\r\n", 400, "Host: required in HTTP/1.1");
-    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417, "Expect: only 100-continue");
+    EXPECT_ERR("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417,
+               "Expect: only 100-continue");
     EXPECT_ERR("POST / HTTP/1.0\r\nExpect: 100-continue, x\r\n\r\n", 417, "Expect");
     /* a why buffer of one byte still gets its NUL; none at all is allowed */
     dg_http_head h;
@@ -211,10 +225,12 @@ TEST(httpd_head_limits) {
     for (int fields = 64; fields <= 65; fields++) {
         dg_buf_init(&b);
         dg_buf_puts(&b, "GET / HTTP/1.1\r\nHost: a\r\n");
-        for (int i = 1; i < fields; i++) dg_buf_printf(&b, "X-%d: v\r\n", i);
+        for (int i = 1; i < fields; i++)
+            dg_buf_printf(&b, "X-%d: v\r\n", i);
         dg_buf_puts(&b, "\r\n");
         int r = dg_http_head_parse((const char *)b.data, b.len, &h, why, sizeof why);
-        if (fields == 64) CHECK_INT(r, (int)b.len);
+        if (fields == 64)
+            CHECK_INT(r, (int)b.len);
         else {
             CHECK_INT(r, -431);
             CHECK(strstr(why, "more than 64 header fields") != NULL);
@@ -271,14 +287,15 @@ static void echo_handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp
     struct hctx *hc = ctx;
     const dg_http_head *h = rq->head;
     __atomic_add_fetch(&hc->calls, 1, __ATOMIC_SEQ_CST);
-    if (h->path_len > 8 && memcmp(h->path, "/status/", 8) == 0) rp->status = (unsigned)atoi(h->path + 8);
+    if (h->path_len > 8 && memcmp(h->path, "/status/", 8) == 0)
+        rp->status = (unsigned)atoi(h->path + 8);
     if (h->path_len == 6 && memcmp(h->path, "/sleep", 6) == 0) {
         __atomic_store_n(&hc->entered, 1, __ATOMIC_SEQ_CST);
         sleep_ms(200);
     }
     rp->content_type = "text/plain";
-    dg_buf_printf(&rp->body, "%.*s %.*s %zu %d", (int)h->method_len, h->method, (int)h->path_len, h->path,
-                  rq->body_len, rq->too_large);
+    dg_buf_printf(&rp->body, "%.*s %.*s %zu %d", (int)h->method_len, h->method, (int)h->path_len,
+                  h->path, rq->body_len, rq->too_large);
 }
 
 static void reject_cb(void *ctx, const char *why, dg_http_reply *rp) {
@@ -343,7 +360,9 @@ static int cl_send(struct cl *c, const void *p, size_t n) {
     return 1;
 }
 
-static int cl_sends(struct cl *c, const char *s) { return cl_send(c, s, strlen(s)); }
+static int cl_sends(struct cl *c, const char *s) {
+    return cl_send(c, s, strlen(s));
+}
 
 /* Read more into c->buf: > 0 bytes, 0 at EOF, -1 on timeout or error. */
 static ssize_t cl_fill(struct cl *c) {
@@ -409,7 +428,8 @@ TEST(httpd_keep_alive_and_status) {
         CHECK_INT(r.status, 200);
         CHECK_STR(r.body, "GET /a 0 0");
         CHECK_INT(r.close, 0);
-        CHECK(cl_sends(&c, "POST /status/404 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+        CHECK(
+            cl_sends(&c, "POST /status/404 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
         CHECK(cl_read(&c, &r, 0));
         CHECK_INT(r.status, 404);
         CHECK_STR(r.body, "POST /status/404 5 0");
@@ -426,8 +446,8 @@ TEST(httpd_pipelining) {
     struct cl c;
     struct resp r;
     if (cl_open(&c, s)) {
-        CHECK(cl_sends(&c, "POST /one HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc" REQ("/status/201")
-                           REQ("/three")));
+        CHECK(cl_sends(&c, "POST /one HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc" REQ(
+                               "/status/201") REQ("/three")));
         CHECK(cl_read(&c, &r, 0));
         CHECK_STR(r.body, "POST /one 3 0");
         CHECK(cl_read(&c, &r, 0));
@@ -504,7 +524,9 @@ TEST(httpd_expect_continue) {
     struct cl c;
     struct resp r;
     if (cl_open(&c, s)) {
-        CHECK(cl_sends(&c, "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+        CHECK(cl_sends(
+            &c,
+            "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
         CHECK(cl_read(&c, &r, 0));
         CHECK_INT(r.status, 100);
         CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 0);
@@ -513,7 +535,8 @@ TEST(httpd_expect_continue) {
         CHECK_INT(r.status, 200);
         CHECK_STR(r.body, "POST /e 4 0");
         /* over the cap: no 100 Continue, the answer at once, then close */
-        CHECK(cl_sends(&c, "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\nExpect: 100-continue\r\n\r\n"));
+        CHECK(cl_sends(&c, "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\nExpect: "
+                           "100-continue\r\n\r\n"));
         CHECK(cl_read(&c, &r, 0));
         CHECK_INT(r.status, 200);
         CHECK_STR(r.body, "POST /e 0 1");
@@ -533,7 +556,8 @@ TEST(httpd_body_over_max) {
     memset(body, 'b', 70000);
     /* 70000 bytes sent in full: refused unread, discarded, the connection stays */
     if (cl_open(&c, s)) {
-        CHECK(cl_sends(&c, "POST /status/413 HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n"));
+        CHECK(
+            cl_sends(&c, "POST /status/413 HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n"));
         CHECK(cl_send(&c, body, 70000));
         CHECK(cl_read(&c, &r, 0));
         CHECK_INT(r.status, 413);
@@ -602,8 +626,10 @@ TEST(httpd_reject) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (!cl_open(&c, s)) break;
         CHECK(cl_sends(&c, cases[i].req));
-        if (!cl_read(&c, &r, 0) || r.status != cases[i].status || !r.close || strncmp(r.body, "{\"error\":\"", 10))
-            dg_test_fail(__FILE__, __LINE__, "case %zu: status %d close %d body %s", i, r.status, r.close, r.body);
+        if (!cl_read(&c, &r, 0) || r.status != cases[i].status || !r.close ||
+            strncmp(r.body, "{\"error\":\"", 10))
+            dg_test_fail(__FILE__, __LINE__, "case %zu: status %d close %d body %s", i, r.status,
+                         r.close, r.body);
         if (cases[i].body) CHECK_STR(r.body, cases[i].body);
         CHECK(cl_closed(&c));
         cl_close(&c);
@@ -654,7 +680,8 @@ TEST(httpd_idle_timeout) {
         CHECK(cl_sends(&c, "GET /half HTTP/1.1\r\nHo"));
         CHECK(cl_closed(&c));
         long long dt = mono_ms() - t0;
-        if (dt < 280 || dt > 1400) dg_test_fail(__FILE__, __LINE__, "closed after %lld ms, expected 300..1300", dt);
+        if (dt < 280 || dt > 1400)
+            dg_test_fail(__FILE__, __LINE__, "closed after %lld ms, expected 300..1300", dt);
     }
     cl_close(&c);
     CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 0);
@@ -708,12 +735,14 @@ TEST(httpd_stop_waits_for_handler) {
         return;
     }
     CHECK(cl_sends(&c, REQ("/sleep")));
-    for (int i = 0; i < 200 && !__atomic_load_n(&hc.entered, __ATOMIC_SEQ_CST); i++) sleep_ms(1);
+    for (int i = 0; i < 200 && !__atomic_load_n(&hc.entered, __ATOMIC_SEQ_CST); i++)
+        sleep_ms(1);
     CHECK(__atomic_load_n(&hc.entered, __ATOMIC_SEQ_CST));
     long long t0 = mono_ms();
     dg_httpd_stop(s, 2000);
     long long dt = mono_ms() - t0;
-    if (dt < 100 || dt > 1500) dg_test_fail(__FILE__, __LINE__, "stop took %lld ms, expected ~200", dt);
+    if (dt < 100 || dt > 1500)
+        dg_test_fail(__FILE__, __LINE__, "stop took %lld ms, expected ~200", dt);
     /* the answer was written before the connection was closed */
     CHECK(cl_read(&c, &r, 0));
     CHECK_INT(r.status, 200);
@@ -811,7 +840,8 @@ TEST(httpd_listen_fd) {
     int fd2 = dup(keep);
     o = fd_opts(&hc, fd2, 1, 0);
     s = dg_httpd_start(&o, &e);
-    if (!s) dg_test_fail(__FILE__, __LINE__, "second dg_httpd_start(listen_fd): %s", e.msg);
+    if (!s)
+        dg_test_fail(__FILE__, __LINE__, "second dg_httpd_start(listen_fd): %s", e.msg);
     else {
         if (cl_open(&c, s)) {
             CHECK(cl_sends(&c, REQ("/again")) && cl_read(&c, &r, 0));
@@ -826,7 +856,8 @@ TEST(httpd_listen_fd) {
 TEST(httpd_listen_fd_not_listening) {
     struct hctx hc = {0};
     /* a stream socket that is not listening, and a datagram socket */
-    int fds[2] = {socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+    int fds[2] = {socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                  socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
     for (int i = 0; i < 2; i++) {
         if (fds[i] < 0) {
             dg_test_fail(__FILE__, __LINE__, "socket: %s", strerror(errno));
@@ -839,7 +870,8 @@ TEST(httpd_listen_fd_not_listening) {
         if (s) dg_httpd_stop(s, 0);
         char want[64];
         snprintf(want, sizeof want, "descriptor %d is not a listening", fds[i]);
-        if (!strstr(e.msg, want)) dg_test_fail(__FILE__, __LINE__, "error \"%s\", expected \"%s\"", e.msg, want);
+        if (!strstr(e.msg, want))
+            dg_test_fail(__FILE__, __LINE__, "error \"%s\", expected \"%s\"", e.msg, want);
         CHECK_INT(e.code, DG_ERR_IO);
         close(fds[i]);
     }
@@ -904,7 +936,8 @@ TEST(httpd_start_threads) {
             continue;
         }
         if (thread_count() != base + cases[i][2])
-            dg_test_fail(__FILE__, __LINE__, "case %zu: %d workers, expected %d", i, thread_count() - base, cases[i][2]);
+            dg_test_fail(__FILE__, __LINE__, "case %zu: %d workers, expected %d", i,
+                         thread_count() - base, cases[i][2]);
         if (cl_open(&a, s)) {
             CHECK(cl_sends(&a, REQ("/x")) && cl_read(&a, &r, 0));
             CHECK_INT(r.status, 200);
@@ -949,23 +982,28 @@ static void *djob_main(void *arg) {
 }
 
 /* Complete p after delay_ms from a new thread; 0 when it could not start. */
-static int dctx_later(struct dctx *d, dg_httpd_pending *p, long delay_ms, const dg_http_head *h, pthread_t *out) {
+static int dctx_later(struct dctx *d, dg_httpd_pending *p, long delay_ms, const dg_http_head *h,
+                      pthread_t *out) {
     struct djob *j = calloc(1, sizeof *j);
     if (!j) return 0;
     j->p = p;
     j->delay_ms = delay_ms;
-    snprintf(j->body, sizeof j->body, "late %.*s %.*s", (int)h->method_len, h->method, (int)h->path_len, h->path);
+    snprintf(j->body, sizeof j->body, "late %.*s %.*s", (int)h->method_len, h->method,
+             (int)h->path_len, h->path);
     pthread_t th;
     if (pthread_create(&th, NULL, djob_main, j) != 0) {
         free(j);
         if (!out) __atomic_sub_fetch(&d->defers, 1, __ATOMIC_SEQ_CST);
         return 0;
     }
-    if (out) *out = th;
+    if (out)
+        *out = th;
     else {
         pthread_mutex_lock(&dctx_mu);
-        if (d->nth < 32) d->th[d->nth++] = th;
-        else pthread_detach(th);
+        if (d->nth < 32)
+            d->th[d->nth++] = th;
+        else
+            pthread_detach(th);
         pthread_mutex_unlock(&dctx_mu);
     }
     return 1;
@@ -980,14 +1018,17 @@ static int dctx_registered(struct dctx *d) {
 
 static void dctx_join(struct dctx *d) {
     /* a handler counted in calls may not have registered its helper yet */
-    for (int i = 0; i < 2000 && dctx_registered(d) < __atomic_load_n(&d->defers, __ATOMIC_SEQ_CST); i++) sleep_ms(1);
+    for (int i = 0; i < 2000 && dctx_registered(d) < __atomic_load_n(&d->defers, __ATOMIC_SEQ_CST);
+         i++)
+        sleep_ms(1);
     pthread_mutex_lock(&dctx_mu);
     int n = d->nth;
     pthread_t th[32];
     memcpy(th, d->th, sizeof th);
     d->nth = 0;
     pthread_mutex_unlock(&dctx_mu);
-    for (int i = 0; i < n && i < 32; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < n && i < 32; i++)
+        pthread_join(th[i], NULL);
     __atomic_store_n(&d->defers, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -1030,7 +1071,8 @@ static void defer_handler(void *ctx, const dg_http_request *rq, dg_http_reply *r
         rp->status = 500;
     } else if (path_is(h, "/block/", &k))
         sleep_ms(atol(h->path + k));
-    dg_buf_printf(&rp->body, "now %.*s %.*s", (int)h->method_len, h->method, (int)h->path_len, h->path);
+    dg_buf_printf(&rp->body, "now %.*s %.*s", (int)h->method_len, h->method, (int)h->path_len,
+                  h->path);
 }
 
 static dg_httpd *dstart(struct dctx *d, int threads) {
@@ -1051,7 +1093,8 @@ static dg_httpd *dstart(struct dctx *d, int threads) {
 }
 
 static void wait_calls(struct dctx *d, int n) {
-    for (int i = 0; i < 2000 && __atomic_load_n(&d->calls, __ATOMIC_SEQ_CST) < n; i++) sleep_ms(1);
+    for (int i = 0; i < 2000 && __atomic_load_n(&d->calls, __ATOMIC_SEQ_CST) < n; i++)
+        sleep_ms(1);
     CHECK(__atomic_load_n(&d->calls, __ATOMIC_SEQ_CST) >= n);
 }
 
@@ -1071,14 +1114,17 @@ TEST(httpd_defer_worker_serves_others) {
         long long tb = mono_ms() - t1;
         CHECK_INT(r.status, 200);
         CHECK_STR(r.body, "now GET /quick");
-        if (tb > 50) dg_test_fail(__FILE__, __LINE__, "other connection answered in %lld ms, expected < 50", tb);
+        if (tb > 50)
+            dg_test_fail(__FILE__, __LINE__, "other connection answered in %lld ms, expected < 50",
+                         tb);
         /* the deferred answer arrives, with the helper's status and body */
         CHECK(cl_read(&a, &r, 0));
         long long ta = mono_ms() - t0;
         CHECK_INT(r.status, 202);
         CHECK_STR(r.body, "late GET /defer/100");
         CHECK_INT(r.close, 0);
-        if (ta < 90 || ta > 1000) dg_test_fail(__FILE__, __LINE__, "deferred answer after %lld ms, expected ~100", ta);
+        if (ta < 90 || ta > 1000)
+            dg_test_fail(__FILE__, __LINE__, "deferred answer after %lld ms, expected ~100", ta);
         /* the connection is kept alive and serves the next request */
         CHECK(cl_sends(&a, REQ("/next")) && cl_read(&a, &r, 0));
         CHECK_STR(r.body, "now GET /next");
@@ -1195,7 +1241,8 @@ TEST(httpd_defer_quiesce_waits) {
     long long t0 = mono_ms();
     dg_httpd_quiesce(s, 2000);
     long long dt = mono_ms() - t0;
-    if (dt < 100 || dt > 1500) dg_test_fail(__FILE__, __LINE__, "quiesce took %lld ms, expected ~150", dt);
+    if (dt < 100 || dt > 1500)
+        dg_test_fail(__FILE__, __LINE__, "quiesce took %lld ms, expected ~150", dt);
     /* the answer was sent before quiesce returned */
     CHECK(cl_read(&c, &r, 0));
     CHECK_INT(r.status, 202);

@@ -35,8 +35,13 @@ TEST(httpd_defer_completed_inside_handler) {
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    dg_httpd_opts o = {.addr = (struct sockaddr *)&a, .addr_len = sizeof a, .threads = 1, .max_body = 1024,
-                       .idle_timeout_ms = 5000, .max_connections = 8, .handler = complete_at_once};
+    dg_httpd_opts o = {.addr = (struct sockaddr *)&a,
+                       .addr_len = sizeof a,
+                       .threads = 1,
+                       .max_body = 1024,
+                       .idle_timeout_ms = 5000,
+                       .max_connections = 8,
+                       .handler = complete_at_once};
     dg_err err = {0};
     dg_httpd *s = dg_httpd_start(&o, &err);
     CHECK(s != NULL);
@@ -46,7 +51,8 @@ TEST(httpd_defer_completed_inside_handler) {
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    const char *req = "GET /x HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    const char *req =
+        "GET /x HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     CHECK(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
     char buf[2048];
     size_t got = 0;

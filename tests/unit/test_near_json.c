@@ -12,8 +12,8 @@
 
 /* Parse text (copied, so in-place decoding is safe); returns token count or 0
  * with the error detail in err_out. */
-static uint32_t nj_t_parse(const char *text, char *copy, nj_tok *toks, uint32_t cap, char *err_out)
-{
+static uint32_t nj_t_parse(const char *text, char *copy, nj_tok *toks, uint32_t cap,
+                           char *err_out) {
     uint32_t n = (uint32_t)strlen(text);
     memcpy(copy, text, n);
     char e[200];
@@ -24,41 +24,84 @@ static uint32_t nj_t_parse(const char *text, char *copy, nj_tok *toks, uint32_t 
     return r;
 }
 
-static int nj_t_ok(const char *text)
-{
+static int nj_t_ok(const char *text) {
     char copy[512];
     nj_tok toks[256];
     return nj_t_parse(text, copy, toks, 256, NULL) != 0;
 }
 
-TEST(near_json_accepts_valid_documents)
-{
+TEST(near_json_accepts_valid_documents) {
     static const char *ok[] = {
-        "{}", "[]", " {\"a\" : 1 } ", "0", "-0", "1.5e-3", "-12E+2", "\"\"", "true", "false",
-        "null", "[1,[2,[3]],{\"x\":null}]", "\"\\u00e9\\n\\t\\\\\\/\\\"\"",
-        "\"\\ud83d\\ude00\"", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", "\t\r\n[ ]\n",
+        "{}",
+        "[]",
+        " {\"a\" : 1 } ",
+        "0",
+        "-0",
+        "1.5e-3",
+        "-12E+2",
+        "\"\"",
+        "true",
+        "false",
+        "null",
+        "[1,[2,[3]],{\"x\":null}]",
+        "\"\\u00e9\\n\\t\\\\\\/\\\"\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+        "\t\r\n[ ]\n",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         if (!nj_t_ok(ok[i])) dg_test_fail(__FILE__, __LINE__, "rejected valid: %s", ok[i]);
     }
 }
 
-TEST(near_json_rejects_invalid_documents)
-{
+TEST(near_json_rejects_invalid_documents) {
     static const char *bad[] = {
-        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[01]", "[1.]", "[.5]",
-        "[1e]", "[+1]", "[-]", "tru", "nul", "truex", "[1] [2]", "{\"a\":1}x", "'a'",
-        "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"\\ud800\"", "\"\\udc00\"",
-        "\"\\ud800\\u0041\"", "\"a\x01\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"",
-        "\"\xe2\x82\"", "\"\x80\"", "[1,,2]", "{,}", "// c\n{}", "[NaN]", "[Infinity]",
+        "",
+        " ",
+        "{",
+        "}",
+        "[1,]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{a:1}",
+        "[01]",
+        "[1.]",
+        "[.5]",
+        "[1e]",
+        "[+1]",
+        "[-]",
+        "tru",
+        "nul",
+        "truex",
+        "[1] [2]",
+        "{\"a\":1}x",
+        "'a'",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\u12g4\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "\"a\x01\"",
+        "\"\xc0\xaf\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf5\x80\x80\x80\"",
+        "\"\xe2\x82\"",
+        "\"\x80\"",
+        "[1,,2]",
+        "{,}",
+        "// c\n{}",
+        "[NaN]",
+        "[Infinity]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (nj_t_ok(bad[i])) dg_test_fail(__FILE__, __LINE__, "accepted invalid #%zu: %s", i, bad[i]);
+        if (nj_t_ok(bad[i]))
+            dg_test_fail(__FILE__, __LINE__, "accepted invalid #%zu: %s", i, bad[i]);
     }
 }
 
-TEST(near_json_error_details)
-{
+TEST(near_json_error_details) {
     char copy[512], err[200];
     nj_tok toks[64];
     CHECK_INT(nj_t_parse("[1,]", copy, toks, 64, err), 0);
@@ -87,8 +130,7 @@ TEST(near_json_error_details)
     CHECK_STR(e, "input too large");
 }
 
-TEST(near_json_token_structure)
-{
+TEST(near_json_token_structure) {
     char copy[512];
     nj_tok t[32];
     uint32_t n = nj_t_parse("{\"a\":[1,{\"b\":2}],\"c\":\"x\"}", copy, t, 32, NULL);
@@ -96,18 +138,19 @@ TEST(near_json_token_structure)
     CHECK_INT(t[0].type, NJ_OBJ);
     CHECK_INT(t[0].len, 2);
     CHECK_INT(t[0].end, 9);
-    CHECK_INT(t[1].type, NJ_STR);  /* key a */
+    CHECK_INT(t[1].type, NJ_STR); /* key a */
     CHECK_INT(t[2].type, NJ_ARR);
     CHECK_INT(t[2].len, 2);
-    CHECK_INT(t[2].end, 7);        /* skips [1,{"b":2}] */
-    CHECK_INT(t[7].type, NJ_STR);  /* key c */
+    CHECK_INT(t[2].end, 7);       /* skips [1,{"b":2}] */
+    CHECK_INT(t[7].type, NJ_STR); /* key c */
     CHECK_INT(t[8].type, NJ_STR);
     CHECK_INT(t[8].len, 1);
     CHECK_INT(copy[t[8].start], 'x');
     /* a document of n bytes never needs more than nj_tok_cap(n) tokens */
-    CHECK(nj_tok_cap(7) >= 4);     /* [0,0,0] */
+    CHECK(nj_tok_cap(7) >= 4); /* [0,0,0] */
     char arr[1001];
-    for (int i = 0; i < 1001; i++) arr[i] = (i % 2) ? ',' : '0';
+    for (int i = 0; i < 1001; i++)
+        arr[i] = (i % 2) ? ',' : '0';
     arr[0] = '[';
     arr[1000] = ']';
     char *big = malloc(1001);
@@ -117,14 +160,14 @@ TEST(near_json_token_structure)
     nj_buf eb = {e, 0, sizeof e, 0};
     /* "[,0,0,...]" is invalid; fix to "[0,0,...,0]" */
     big[1] = '0';
-    for (int i = 2; i < 1000; i++) big[i] = (i % 2) ? '0' : ',';
+    for (int i = 2; i < 1000; i++)
+        big[i] = (i % 2) ? '0' : ',';
     CHECK(nj_parse(big, 1001, bt, nj_tok_cap(1001), &eb) != 0);
     free(big);
     free(bt);
 }
 
-TEST(near_json_unescape)
-{
+TEST(near_json_unescape) {
     char copy[512];
     nj_tok t[8];
     CHECK(nj_t_parse("\"a\\u00e9\\ud83d\\ude00\\n\\\"\\/b\"", copy, t, 8, NULL) == 1);
@@ -133,8 +176,7 @@ TEST(near_json_unescape)
     CHECK_MEM(copy + t[0].start, "a\xc3\xa9\xf0\x9f\x98\x80\n\"/b", n);
 }
 
-TEST(near_json_uint)
-{
+TEST(near_json_uint) {
     char copy[64];
     nj_tok t[4];
     uint64_t v = 0;
@@ -155,8 +197,7 @@ TEST(near_json_uint)
     CHECK(!nj_uint(copy, &t[0], UINT64_MAX, &v));
 }
 
-TEST(near_json_bytes)
-{
+TEST(near_json_bytes) {
     char copy[64];
     nj_tok t[8];
     uint8_t out[8];
@@ -172,8 +213,8 @@ TEST(near_json_bytes)
 }
 
 /* Run a field table over text; returns the mask or -1 with err filled. */
-static int64_t nj_t_fields(const char *text, char *copy, const nj_field *f, uint32_t nf, char *err)
-{
+static int64_t nj_t_fields(const char *text, char *copy, const nj_field *f, uint32_t nf,
+                           char *err) {
     nj_tok toks[64];
     char e[200];
     nj_buf eb = {e, 0, sizeof e - 1, 0};
@@ -185,17 +226,15 @@ static int64_t nj_t_fields(const char *text, char *copy, const nj_field *f, uint
     return r;
 }
 
-TEST(near_json_fields)
-{
+TEST(near_json_fields) {
     char copy[512], err[200];
     nj_str id, opt = {0, 0};
     int flag = 0;
     uint64_t n64 = 0;
     uint32_t n32 = 7, obj = 0;
     nj_field f[] = {
-        {"id", NJF_STR, 1, &id},         {"opt", NJF_STR_NULL, 0, &opt},
-        {"flag", NJF_BOOL, 1, &flag},    {"n64", NJF_U64, 0, &n64},
-        {"n32", NJF_U32, 0, &n32},       {"obj", NJF_OBJ, 0, &obj},
+        {"id", NJF_STR, 1, &id},   {"opt", NJF_STR_NULL, 0, &opt}, {"flag", NJF_BOOL, 1, &flag},
+        {"n64", NJF_U64, 0, &n64}, {"n32", NJF_U32, 0, &n32},      {"obj", NJF_OBJ, 0, &obj},
     };
     int64_t m = nj_t_fields("{\"flag\":true,\"id\":\"a\\u0062c\",\"n64\":42,\"obj\":{\"z\":1}}",
                             copy, f, 6, err);
@@ -235,11 +274,11 @@ TEST(near_json_fields)
     snprintf(text, sizeof text, "{\"%s\xc3\xa9zz\":1}",
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     CHECK_INT(nj_t_fields(text, copy, f, 6, err), -1);
-    CHECK_STR(err, "unknown field `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`");
+    CHECK_STR(err,
+              "unknown field `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`");
 }
 
-TEST(near_json_writer)
-{
+TEST(near_json_writer) {
     char out[128];
     nj_buf b = {out, 0, sizeof out, 0};
     nj_put_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9);
@@ -262,8 +301,7 @@ TEST(near_json_writer)
     CHECK_INT(s.len, 3);
 }
 
-TEST(near_text_hex_norm)
-{
+TEST(near_text_hex_norm) {
     char out[64];
     const char *h64 = "ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789";
     CHECK(nt_hex_norm(h64, 64, 64, out));
@@ -271,9 +309,9 @@ TEST(near_text_hex_norm)
     char pre[67] = "0X";
     memcpy(pre + 2, h64, 64);
     CHECK(nt_hex_norm(pre, 66, 64, out));
-    CHECK(!nt_hex_norm(h64, 63, 64, out));      /* short */
-    CHECK(!nt_hex_norm(pre, 65, 64, out));      /* short with prefix */
-    CHECK(!nt_hex_norm("0x12", 4, 1, out));     /* odd length requested exactly still counts digits */
+    CHECK(!nt_hex_norm(h64, 63, 64, out));  /* short */
+    CHECK(!nt_hex_norm(pre, 65, 64, out));  /* short with prefix */
+    CHECK(!nt_hex_norm("0x12", 4, 1, out)); /* odd length requested exactly still counts digits */
     CHECK(nt_hex_norm("0x1", 3, 1, out));
     char bad[64];
     memcpy(bad, h64, 64);
@@ -287,12 +325,15 @@ TEST(near_text_hex_norm)
     CHECK_MEM(enc, "00abff", 6);
 }
 
-TEST(near_text_account_ids)
-{
-    static const char *ok[] = {"aa", "kms.testnet", "a-b_c.d", "0x1234", "v1.signer-prod.testnet",
+TEST(near_text_account_ids) {
+    static const char *ok[] = {"aa",
+                               "kms.testnet",
+                               "a-b_c.d",
+                               "0x1234",
+                               "v1.signer-prod.testnet",
                                "1234567890123456789012345678901234567890.kms.testnet"};
-    static const char *bad[] = {"a", "", "A.near", "a..b", ".a", "a.", "a-", "-a", "a_-b",
-                                "a b", "a@b", "kms.testnet."};
+    static const char *bad[] = {"a",  "",   "A.near", "a..b", ".a",  "a.",
+                                "a-", "-a", "a_-b",   "a b",  "a@b", "kms.testnet."};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (!nt_account_valid(ok[i], (uint32_t)strlen(ok[i])))
             dg_test_fail(__FILE__, __LINE__, "rejected %s", ok[i]);
@@ -306,8 +347,7 @@ TEST(near_text_account_ids)
     CHECK(!nt_account_valid(l65, 65));
 }
 
-TEST(near_text_u128)
-{
+TEST(near_text_u128) {
     char d[40];
     nt_u128 v = (nt_u128)1000000000000000000ull * 1000000; /* 10^24 = 1 NEAR */
     uint32_t n = nt_u128_dec(v, d);

@@ -13,13 +13,17 @@
 #define H64(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c)
 #define H40(c) H8(c) H8(c) H8(c) H8(c) H8(c)
 
-static const char ALLOW[] =
-    "{\"gatewayAppId\":\"gw-1\",\"kmsContractAddr\":\"0x" H40("a") "\",\"chainId\":31337,"
-    "\"osImages\":[\"0x" H64("1") "\"],"
-    "\"allowedAdvisoryIds\":[\"INTEL-SA-1\"],"
-    "\"kms\":{\"mrAggregated\":[\"" H64("A") "\"],\"devices\":[\"" H64("2") "\"]},"
-    "\"apps\":{\"0x" H40("D") "\":{\"composeHashes\":[\"" H64("3") "\"],\"devices\":[]},"
-    "\"" H40("e") "\":{\"composeHashes\":[\"" H64("3") "\"],\"allowAnyDevice\":true}}}";
+static const char ALLOW[] = "{\"gatewayAppId\":\"gw-1\",\"kmsContractAddr\":\"0x" H40(
+    "a") "\",\"chainId\":31337,"
+         "\"osImages\":[\"0x" H64(
+             "1") "\"],"
+                  "\"allowedAdvisoryIds\":[\"INTEL-SA-1\"],"
+                  "\"kms\":{\"mrAggregated\":[\"" H64("A") "\"],\"devices\":[\"" H64(
+                      "2") "\"]},"
+                           "\"apps\":{\"0x" H40("D") "\":{\"composeHashes\":[\"" H64(
+                               "3") "\"],\"devices\":[]},"
+                                    "\"" H40("e") "\":{\"composeHashes\":[\"" H64(
+                                        "3") "\"],\"allowAnyDevice\":true}}}";
 
 static void bi_make(dg_bootinfo *bi, char app, char hash, char os, char dev, const char *tcb) {
     char body[1024];
@@ -32,13 +36,16 @@ static void bi_make(dg_bootinfo *bi, char app, char hash, char os, char dev, con
     o[64] = 0;
     memset(d, dev, 64);
     d[64] = 0;
-    snprintf(body, sizeof body,
-             "{\"mrAggregated\":\"" H64("a") "\",\"osImageHash\":\"%s\",\"appId\":\"%s\",\"composeHash\":\"%s\","
-             "\"instanceId\":\"\",\"deviceId\":\"%s\",\"tcbStatus\":\"%s\",\"advisoryIds\":[]}",
-             o, a, h, d, tcb);
+    snprintf(
+        body, sizeof body,
+        "{\"mrAggregated\":\"" H64(
+            "a") "\",\"osImageHash\":\"%s\",\"appId\":\"%s\",\"composeHash\":\"%s\","
+                 "\"instanceId\":\"\",\"deviceId\":\"%s\",\"tcbStatus\":\"%s\",\"advisoryIds\":[]}",
+        o, a, h, d, tcb);
     dg_err err;
     dg_bootinfo_init(bi);
-    if (!dg_bootinfo_parse(bi, body, strlen(body), &err)) dg_test_fail(__FILE__, __LINE__, "parse: %s", err.msg);
+    if (!dg_bootinfo_parse(bi, body, strlen(body), &err))
+        dg_test_fail(__FILE__, __LINE__, "parse: %s", err.msg);
 }
 
 static void write_file(const char *path, const char *s) {
@@ -50,7 +57,8 @@ static void write_file(const char *path, const char *s) {
     rename(tmp, path);
 }
 
-static const char *decide(dg_policy *p, dg_route r, char app, char hash, char os, char dev, const char *tcb) {
+static const char *decide(dg_policy *p, dg_route r, char app, char hash, char os, char dev,
+                          const char *tcb) {
     static dg_decision d;
     dg_bootinfo bi;
     bi_make(&bi, app, hash, os, dev, tcb);
@@ -70,16 +78,19 @@ TEST(static_policy_decisions) {
     if (!p) return;
     CHECK_STR(dg_policy_kind(p), "static");
     /* app d: registered (listed with 0x and uppercase), device list empty -> no device */
-    CHECK_STR(decide(p, DG_ROUTE_APP, 'd', '3', '1', '2', "UpToDate"), "app is not allowed to boot on this device");
+    CHECK_STR(decide(p, DG_ROUTE_APP, 'd', '3', '1', '2', "UpToDate"),
+              "app is not allowed to boot on this device");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '1', '9', "UpToDate"), "ALLOW");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'E', '3', '1', '9', "UpToDate"), "ALLOW");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '4', '1', '9', "UpToDate"), "compose hash not allowed");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'f', '3', '1', '9', "UpToDate"), "app not registered");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '5', '9', "UpToDate"), "OS image is not allowed");
-    CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '1', '9', "OutOfDate"), "TCB status is not allowed");
+    CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '1', '9', "OutOfDate"),
+              "TCB status is not allowed");
     CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '1', '9', "uptodate"), "TCB status is not allowed");
     CHECK_STR(decide(p, DG_ROUTE_KMS, '0', '0', '1', '2', "UpToDate"), "ALLOW");
-    CHECK_STR(decide(p, DG_ROUTE_KMS, '0', '0', '1', '7', "UpToDate"), "KMS is not allowed to boot on this device");
+    CHECK_STR(decide(p, DG_ROUTE_KMS, '0', '0', '1', '7', "UpToDate"),
+              "KMS is not allowed to boot on this device");
     /* gateway id on every reply, denials too */
     dg_decision d;
     dg_bootinfo bi;
@@ -109,7 +120,8 @@ TEST(static_policy_decisions) {
     dg_policy_get_stats(p, &st);
     CHECK(st.reload_errors >= 1);
     /* A good change is picked up without a signal. */
-    write_file(path, "{\"osImages\":[\"" H64("1") "\"],\"apps\":{\"" H40("e") "\":{\"composeHashes\":[],\"allowAnyDevice\":true}}}");
+    write_file(path, "{\"osImages\":[\"" H64("1") "\"],\"apps\":{\"" H40(
+                         "e") "\":{\"composeHashes\":[],\"allowAnyDevice\":true}}}");
     usleep(250 * 1000);
     CHECK_STR(decide(p, DG_ROUTE_APP, 'e', '3', '1', '9', "UpToDate"), "compose hash not allowed");
     CHECK_STR(decide(p, DG_ROUTE_KMS, '0', '0', '1', '2', "UpToDate"), "aggregated MR not allowed");
@@ -121,7 +133,8 @@ TEST(static_policy_decisions) {
 static void bad_allowlist(const char *json, const char *msg) {
     dg_err err = {0};
     CHECK(!dg_policy_static_check(json, strlen(json), &err));
-    if (!strstr(err.msg, msg)) dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
+    if (!strstr(err.msg, msg))
+        dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
 }
 
 TEST(static_allowlist_is_strict) {

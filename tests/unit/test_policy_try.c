@@ -15,10 +15,12 @@
 #define H64(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c) H8(c)
 #define H40(c) H8(c) H8(c) H8(c) H8(c) H8(c)
 
-static const char ALLOWLIST[] =
-    "{\"gatewayAppId\":\"gw-1\",\"osImages\":[\"0x" H64("1") "\"],"
-    "\"kms\":{\"mrAggregated\":[\"" H64("a") "\"],\"allowAnyDevice\":true},"
-    "\"apps\":{\"" H40("e") "\":{\"composeHashes\":[\"" H64("3") "\"],\"allowAnyDevice\":true}}}";
+static const char ALLOWLIST[] = "{\"gatewayAppId\":\"gw-1\",\"osImages\":[\"0x" H64(
+    "1") "\"],"
+         "\"kms\":{\"mrAggregated\":[\"" H64(
+             "a") "\"],\"allowAnyDevice\":true},"
+                  "\"apps\":{\"" H40("e") "\":{\"composeHashes\":[\"" H64(
+                      "3") "\"],\"allowAnyDevice\":true}}}";
 
 static void bi_make(dg_bootinfo *bi, char app, char hash) {
     char body[1024];
@@ -28,13 +30,16 @@ static void bi_make(dg_bootinfo *bi, char app, char hash) {
     memset(h, hash, 64);
     h[64] = 0;
     snprintf(body, sizeof body,
-             "{\"mrAggregated\":\"" H64("a") "\",\"osImageHash\":\"" H64("1") "\",\"appId\":\"%s\","
-             "\"composeHash\":\"%s\",\"instanceId\":\"\",\"deviceId\":\"" H64("9") "\","
-             "\"tcbStatus\":\"UpToDate\",\"advisoryIds\":[]}",
+             "{\"mrAggregated\":\"" H64("a") "\",\"osImageHash\":\"" H64(
+                 "1") "\",\"appId\":\"%s\","
+                      "\"composeHash\":\"%s\",\"instanceId\":\"\",\"deviceId\":\"" H64(
+                          "9") "\","
+                               "\"tcbStatus\":\"UpToDate\",\"advisoryIds\":[]}",
              a, h);
     dg_err err;
     dg_bootinfo_init(bi);
-    if (!dg_bootinfo_parse(bi, body, strlen(body), &err)) dg_test_fail(__FILE__, __LINE__, "parse: %s", err.msg);
+    if (!dg_bootinfo_parse(bi, body, strlen(body), &err))
+        dg_test_fail(__FILE__, __LINE__, "parse: %s", err.msg);
 }
 
 static dg_policy *static_policy(char *path, size_t cap) {
@@ -51,7 +56,8 @@ static dg_policy *static_policy(char *path, size_t cap) {
 }
 
 /* The three entry points agree on (route, app, hash); try always decides. */
-static void agree(dg_policy *p, dg_route r, char app, char hash, int allowed, const char *reason, int line) {
+static void agree(dg_policy *p, dg_route r, char app, char hash, int allowed, const char *reason,
+                  int line) {
     dg_bootinfo bi;
     bi_make(&bi, app, hash);
     dg_decision d0, d1, d2, d3;
@@ -65,14 +71,18 @@ static void agree(dg_policy *p, dg_route r, char app, char hash, int allowed, co
     int r2 = dg_policy_decide_since(p, r, &bi, dg_policy_now_ms() - 600000, &d2);
     int r3 = dg_policy_decide_since(p, r, &bi, dg_policy_now_ms() + 600000, &d3);
     if (r0 != allowed || r1 != 1 || r2 != allowed || r3 != allowed)
-        dg_test_fail(__FILE__, line, "decide %d, try %d, since(past) %d, since(future) %d; expected %d/1/%d/%d", r0, r1,
-                     r2, r3, allowed, allowed, allowed);
+        dg_test_fail(__FILE__, line,
+                     "decide %d, try %d, since(past) %d, since(future) %d; expected %d/1/%d/%d", r0,
+                     r1, r2, r3, allowed, allowed, allowed);
     const dg_decision *ds[] = {&d0, &d1, &d2, &d3};
     for (int i = 0; i < 4; i++) {
-        if (ds[i]->allowed != allowed || !strstr(ds[i]->reason, reason) || ds[i]->error != d0.error ||
-            strcmp(ds[i]->gateway_app_id, d0.gateway_app_id) != 0 || ds[i]->cached != 0)
-            dg_test_fail(__FILE__, line, "decision %d: allowed %d error %d cached %d reason \"%.60s\" gateway \"%.60s\"",
-                         i, ds[i]->allowed, ds[i]->error, ds[i]->cached, ds[i]->reason, ds[i]->gateway_app_id);
+        if (ds[i]->allowed != allowed || !strstr(ds[i]->reason, reason) ||
+            ds[i]->error != d0.error || strcmp(ds[i]->gateway_app_id, d0.gateway_app_id) != 0 ||
+            ds[i]->cached != 0)
+            dg_test_fail(
+                __FILE__, line,
+                "decision %d: allowed %d error %d cached %d reason \"%.60s\" gateway \"%.60s\"", i,
+                ds[i]->allowed, ds[i]->error, ds[i]->cached, ds[i]->reason, ds[i]->gateway_app_id);
     }
     dg_bootinfo_free(&bi);
 }
@@ -150,5 +160,6 @@ TEST(policy_now_ms_is_monotonic) {
     usleep(20000);
     long long b = dg_policy_now_ms();
     CHECK(a > 0);
-    if (b - a < 15 || b - a > 1000) dg_test_fail(__FILE__, __LINE__, "20 ms sleep measured as %lld ms", b - a);
+    if (b - a < 15 || b - a > 1000)
+        dg_test_fail(__FILE__, __LINE__, "20 ms sleep measured as %lld ms", b - a);
 }

@@ -48,17 +48,29 @@ TEST(revert_error_string) {
 
 TEST(revert_panic_codes) {
     dg_err_code k;
-    CHECK(dec_hex("0x4e487b71" "0000000000000000000000000000000000000000000000000000000000000011", &k));
+    CHECK(dec_hex("0x4e487b71"
+                  "0000000000000000000000000000000000000000000000000000000000000011",
+                  &k));
     CHECK_STR(g_out, "panic 0x11 (arithmetic overflow)");
-    CHECK(dec_hex("0x4e487b71" "0000000000000000000000000000000000000000000000000000000000000032", &k));
+    CHECK(dec_hex("0x4e487b71"
+                  "0000000000000000000000000000000000000000000000000000000000000032",
+                  &k));
     CHECK_STR(g_out, "panic 0x32 (array index out of bounds)");
-    CHECK(dec_hex("0x4e487b71" "0000000000000000000000000000000000000000000000000000000000000001", &k));
+    CHECK(dec_hex("0x4e487b71"
+                  "0000000000000000000000000000000000000000000000000000000000000001",
+                  &k));
     CHECK_STR(g_out, "panic 0x01 (assertion failed)");
-    CHECK(dec_hex("0x4e487b71" "0000000000000000000000000000000000000000000000000000000000000012", &k));
+    CHECK(dec_hex("0x4e487b71"
+                  "0000000000000000000000000000000000000000000000000000000000000012",
+                  &k));
     CHECK_STR(g_out, "panic 0x12 (division or modulo by zero)");
-    CHECK(!dec_hex("0x4e487b71" "0000000000000000000000000000000000000000000000000000000000000099", &k));
+    CHECK(!dec_hex("0x4e487b71"
+                   "0000000000000000000000000000000000000000000000000000000000000099",
+                   &k));
     CHECK_STR(g_out, "panic 0x99 (unknown panic code)");
-    CHECK(!dec_hex("0x4e487b71" "1000000000000000000000000000000000000000000000000000000000000000", &k));
+    CHECK(!dec_hex("0x4e487b71"
+                   "1000000000000000000000000000000000000000000000000000000000000000",
+                   &k));
     CHECK(!dec_hex("0x4e487b71", &k));
     CHECK_STR(g_out, "malformed Panic(uint256) revert data");
     CHECK(dg_revert_panic_reason(0x41) != NULL);
@@ -68,11 +80,15 @@ TEST(revert_panic_codes) {
 TEST(revert_not_owner) {
     dg_err_code k = DG_OK;
     /* exact data of OwnableUnauthorizedAccount(anvil account 1, a public test address) */
-    CHECK(dec_hex("0x118cdaa7" "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8", &k));
+    CHECK(dec_hex("0x118cdaa7"
+                  "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
+                  &k));
     CHECK_STR(g_out, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 is not the owner");
     CHECK_INT(k, DG_ERR_NOT_OWNER);
     /* malformed argument: dirty upper bytes of the address */
-    CHECK(!dec_hex("0x118cdaa7" "01000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8", &k));
+    CHECK(!dec_hex("0x118cdaa7"
+                   "01000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
+                   &k));
     CHECK_INT(k, DG_ERR_REVERT);
     CHECK_STR(g_out, "malformed OwnableUnauthorizedAccount(address) revert data");
 }
@@ -83,12 +99,14 @@ TEST(revert_oz_custom_errors) {
         const char *sig, *sel, *arg, *contains;
     } v[] = {
         {"OwnableUnauthorizedAccount(address)", "118cdaa7", "addr", "is not the owner"},
-        {"OwnableInvalidOwner(address)", "1e4fbdf7", "zero", "0x0000000000000000000000000000000000000000 cannot be the owner"},
+        {"OwnableInvalidOwner(address)", "1e4fbdf7", "zero",
+         "0x0000000000000000000000000000000000000000 cannot be the owner"},
         {"InvalidInitialization()", "f92ee8a9", NULL, "already initialized"},
         {"NotInitializing()", "d7e6bcf8", NULL, "being initialized"},
         {"UUPSUnauthorizedCallContext()", "e07c8dba", NULL, "through the proxy"},
         {"UUPSUnsupportedProxiableUUID(bytes32)", "aa1d49a4", "b32", "proxiableUUID is 0x1111"},
-        {"ERC1967InvalidImplementation(address)", "4c9c8ce3", "addr", "is not a valid implementation"},
+        {"ERC1967InvalidImplementation(address)", "4c9c8ce3", "addr",
+         "is not a valid implementation"},
         {"ERC1967NonPayable()", "b398979f", NULL, "does not accept"},
         {"FailedCall()", "d6bda275", NULL, "failed without a reason"},
     };
@@ -109,7 +127,8 @@ TEST(revert_oz_custom_errors) {
         dg_err_code k;
         if (!dec_hex(hex, &k)) dg_test_fail(__FILE__, __LINE__, "%s: %s", v[i].sig, g_out);
         if (!strstr(g_out, v[i].contains))
-            dg_test_fail(__FILE__, __LINE__, "%s: \"%s\" lacks \"%s\"", v[i].sig, g_out, v[i].contains);
+            dg_test_fail(__FILE__, __LINE__, "%s: \"%s\" lacks \"%s\"", v[i].sig, g_out,
+                         v[i].contains);
         CHECK_INT(k, i == 0 ? DG_ERR_NOT_OWNER : DG_ERR_REVERT);
         /* a missing argument is malformed, not silently accepted */
         if (v[i].arg) {
@@ -153,7 +172,8 @@ TEST(revert_every_contract_error_is_known) {
         const char *p = strchr(sig, '(');
         if (p && p[1] != ')') {
             nargs = 1;
-            for (; *p; p++) nargs += *p == ',';
+            for (; *p; p++)
+                nargs += *p == ',';
         }
         if (nargs > 4) continue;
         dg_err_code k;

@@ -45,8 +45,10 @@ static int enc_notation(const char **p, dg_buf *b) {
         s++;
         while (*s != ']') {
             if (!enc_notation(&s, b)) return 0;
-            if (*s == ',') s++;
-            else if (*s != ']') return 0;
+            if (*s == ',')
+                s++;
+            else if (*s != ']')
+                return 0;
         }
         *p = s + 1;
         return dg_rlp_list_end(b, m);
@@ -116,9 +118,11 @@ static void reject(const char *hex, const char *why, int line) {
         /* walk the list: a bad child must be reported */
         dg_rlp_item c;
         size_t off = 0;
-        while (ok && off < it.len) ok = dg_rlp_next(&it, &off, &c, &e);
+        while (ok && off < it.len)
+            ok = dg_rlp_next(&it, &off, &c, &e);
     }
-    if (ok) dg_test_fail(__FILE__, line, "accepted invalid rlp %s", hex);
+    if (ok)
+        dg_test_fail(__FILE__, line, "accepted invalid rlp %s", hex);
     else if (!strstr(e.msg, why))
         dg_test_fail(__FILE__, line, "rlp %s: message \"%s\" lacks \"%s\"", hex, e.msg, why);
 }

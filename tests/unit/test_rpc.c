@@ -25,9 +25,9 @@
 
 enum srv_mode { M_OK, M_GARBAGE, M_SLOW, M_CLOSE, M_HTTP500, M_RPCERR, M_SINGLE_FOR_BATCH };
 
-#define REVERT_DATA                                                                            \
-    "0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000" \
-    "000000000000000000000000000000000000000000000000046e6f706500000000000000000000000000000" \
+#define REVERT_DATA                                                                                \
+    "0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000"       \
+    "000000000000000000000000000000000000000000000000046e6f706500000000000000000000000000000"      \
     "000000000000000000000000000"
 
 struct srv {
@@ -35,8 +35,8 @@ struct srv {
     pthread_t th;
     atomic_int stop;
     enum srv_mode mode;
-    int fail_first;     /* answer the first N requests with HTTP 500, then follow mode */
-    int reverse_batch;  /* answer batches in reverse order */
+    int fail_first;    /* answer the first N requests with HTTP 500, then follow mode */
+    int reverse_batch; /* answer batches in reverse order */
     int slow_ms;
     int close_after;    /* close the connection after each answer, without saying so */
     const char *result; /* JSON text of the result of every call; NULL = the method name */
@@ -102,13 +102,15 @@ static void serve_conn(struct srv *s, int fd) {
         memmove(buf, buf + hlen + clen, have - hlen - clen);
         have -= hlen + clen;
 
-        enum srv_mode mode = nreq < s->fail_first ? M_HTTP500 : __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE);
+        enum srv_mode mode =
+            nreq < s->fail_first ? M_HTTP500 : __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE);
         if (mode == M_CLOSE) {
             json_decref(req);
             return;
         }
         if (mode == M_SLOW) {
-            for (int t = 0; t < s->slow_ms && !atomic_load(&s->stop); t += 5) usleep(5000);
+            for (int t = 0; t < s->slow_ms && !atomic_load(&s->stop); t += 5)
+                usleep(5000);
             mode = M_OK;
         }
         if (mode == M_HTTP500) {
@@ -117,7 +119,8 @@ static void serve_conn(struct srv *s, int fd) {
             respond(fd, 200, "<html>this is not json</html>");
         } else {
             json_t *ans;
-            if (json_is_array(req) && __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE) != M_SINGLE_FOR_BATCH) {
+            if (json_is_array(req) &&
+                __atomic_load_n(&s->mode, __ATOMIC_ACQUIRE) != M_SINGLE_FOR_BATCH) {
                 ans = json_array();
                 size_t n = json_array_size(req);
                 for (size_t i = 0; i < n; i++) {
@@ -125,8 +128,8 @@ static void serve_conn(struct srv *s, int fd) {
                     json_array_append_new(ans, answer_one(s, json_array_get(req, k)));
                 }
             } else if (json_is_array(req)) {
-                ans = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
-                                "code", -32600, "message", "batch not supported");
+                ans = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code",
+                                -32600, "message", "batch not supported");
             } else {
                 ans = answer_one(s, req);
             }
@@ -298,7 +301,8 @@ TEST(jsonrpc_decode_batch) {
     const char *single = "{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":1}";
     CHECK(!dg_jsonrpc_decode(single, strlen(single), 10, 1, r, 3, &e));
     CHECK(strstr(e.msg, "single object") != NULL);
-    for (int i = 0; i < 3; i++) CHECK(r[i].result == NULL);
+    for (int i = 0; i < 3; i++)
+        CHECK(r[i].result == NULL);
 }
 
 TEST(rpc_method_read_list) {

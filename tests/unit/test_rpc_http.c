@@ -160,7 +160,8 @@ TEST(http_parse_bounds) {
     dg_buf m;
     dg_buf_init(&m);
     dg_buf_puts(&m, "HTTP/1.1 200 OK\r\n");
-    for (int i = 0; i < DG_HTTP_MAX_FIELDS + 1; i++) dg_buf_printf(&m, "X-%d: v\r\n", i);
+    for (int i = 0; i < DG_HTTP_MAX_FIELDS + 1; i++)
+        dg_buf_printf(&m, "X-%d: v\r\n", i);
     dg_buf_puts(&m, "\r\n");
     expect_bad((const char *)m.data, "too many HTTP header lines", 0);
     dg_buf_free(&m);
@@ -169,7 +170,8 @@ TEST(http_parse_bounds) {
     dg_buf_puts(&m, "HTTP/1.1 200 OK\r\n");
     for (int i = 0; i < 5; i++) {
         dg_buf_printf(&m, "X-%d: ", i);
-        for (int j = 0; j < 4000; j++) dg_buf_push(&m, 'v');
+        for (int j = 0; j < 4000; j++)
+            dg_buf_push(&m, 'v');
         dg_buf_puts(&m, "\r\n");
     }
     dg_buf_puts(&m, "\r\n");
@@ -215,9 +217,9 @@ TEST(http_url_parts) {
     CHECK_STR(u.host, "::1");
     CHECK_STR(label, "http://[::1]:8545");
     dg_http_url_free(&u);
-    const char *bad[] = {"http://", "http://h:0", "http://h:65536", "http://h:x1", "http://h:",
-                         "http://[::1", "http://h/a b", "http://ho st/", "//h/SECRET",
-                         "http:/h/SECRET"};
+    const char *bad[] = {"http://",    "http://h:0",    "http://h:65536", "http://h:x1",
+                         "http://h:",  "http://[::1",   "http://h/a b",   "http://ho st/",
+                         "//h/SECRET", "http:/h/SECRET"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (dg_http_url_parse(bad[i], 2, &u, label, sizeof label, &e))
             dg_test_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
@@ -301,8 +303,8 @@ static void ss_conn(struct ssrv *s, int fd) {
         int k = n < NSCRIPT ? n : NSCRIPT - 1;
         if (s->delay_ms) usleep((useconds_t)s->delay_ms * 1000);
         char body[128], msg[512];
-        int bl = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":\"0x2a\"}",
-                          (long long)id);
+        int bl = snprintf(body, sizeof body,
+                          "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":\"0x2a\"}", (long long)id);
         switch (s->script[k]) {
         case P_OK:
             snprintf(msg, sizeof msg, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", bl, body);
@@ -324,14 +326,19 @@ static void ss_conn(struct ssrv *s, int fd) {
             snprintf(msg, sizeof msg, "HTTP/1.1 200 OK\r\n\r\n%s", body);
             send_all(fd, msg, strlen(msg));
             return;
-        case P_RAW: send_all(fd, s->raw, strlen(s->raw)); return;
+        case P_RAW:
+            send_all(fd, s->raw, strlen(s->raw));
+            return;
         case P_TRUNCATED:
             snprintf(msg, sizeof msg, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%.*s", bl + 10,
                      bl, body);
             send_all(fd, msg, strlen(msg));
             return;
-        case P_DROP: return;
-        case P_SILENT: readable(s, fd, -1); return;
+        case P_DROP:
+            return;
+        case P_SILENT:
+            readable(s, fd, -1);
+            return;
         }
         if (s->close_after[k]) return;
     }
@@ -393,7 +400,8 @@ TEST(http_rpc_request_and_keepalive) {
     ss_start(&s);
     dg_rpc *r = ss_client(&s, "/v1/SECRETKEY?k=SECRET2", 2000, -1);
     dg_err e = {0};
-    for (int i = 0; i < 3; i++) CHECK(call(r, "eth_chainId", &e));
+    for (int i = 0; i < 3; i++)
+        CHECK(call(r, "eth_chainId", &e));
     dg_rpc_free(r);
     ss_stop(&s);
     CHECK_INT(atomic_load(&s.requests), 3);
@@ -450,7 +458,8 @@ TEST(http_rpc_bad_responses) {
     dg_buf m;
     dg_buf_init(&m);
     dg_buf_puts(&m, "HTTP/1.1 200 OK\r\n");
-    for (int i = 0; i < 2000; i++) dg_buf_printf(&m, "X-Filler-%d: %0200d\r\n", i, i);
+    for (int i = 0; i < 2000; i++)
+        dg_buf_printf(&m, "X-Filler-%d: %0200d\r\n", i, i);
     dg_buf_push(&m, 0);
     expect_fail(P_RAW, (const char *)m.data, "bad HTTP response: HTTP headers too large",
                 DG_ERR_RPC_RESPONSE);

@@ -49,7 +49,8 @@ TEST(secp_sign_matches_cast) {
     uint8_t priv[32], hash[32], sig[64], want[65];
     int recid = -1;
     dg_err e = {0};
-    CHECK(dg_privkey_parse("0x" "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    CHECK(dg_privkey_parse("0x"
+                           "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
                            priv, &e));
     dg_keccak256("hello", 5, hash);
     /* cast wallet sign --no-hash --private-key <anvil key 0> $(cast keccak hello) */
@@ -117,7 +118,8 @@ TEST(secp_privkey_parse_strict) {
     uint8_t priv[32];
     memset(priv, 0xaa, 32);
     dg_err e = {0};
-    CHECK(dg_privkey_parse("  0X" "AC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80\n",
+    CHECK(dg_privkey_parse("  0X"
+                           "AC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80\n",
                            priv, &e));
     CHECK_INT(priv[0], 0xac);
     static const char *bad[] = {
@@ -171,7 +173,8 @@ TEST(secp_privkey_file_mode_checked) {
 
     static const mode_t open_modes[] = {0644, 0640, 0604, 0620, 0602, 0610};
     for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
-        write_file(path, "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", open_modes[i]);
+        write_file(path, "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+                   open_modes[i]);
         CHECK(!dg_privkey_load_file(path, priv, &e));
         CHECK_INT(e.code, DG_ERR_CONFIG);
         CHECK(strstr(e.msg, "accessible by group or others") != NULL);

@@ -10,7 +10,8 @@
 static dg_toml *ok(const char *s) {
     dg_toml *d = NULL;
     dg_err err = {0};
-    if (!dg_toml_parse(s, strlen(s), &d, &err)) dg_test_fail(__FILE__, __LINE__, "parse failed: %s", err.msg);
+    if (!dg_toml_parse(s, strlen(s), &d, &err))
+        dg_test_fail(__FILE__, __LINE__, "parse failed: %s", err.msg);
     return d;
 }
 
@@ -21,7 +22,8 @@ static void bad(const char *s, const char *msg) {
     CHECK_INT(r, 0);
     CHECK(d == NULL);
     CHECK_INT(err.code, DG_ERR_CONFIG);
-    if (!strstr(err.msg, msg)) dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
+    if (!strstr(err.msg, msg))
+        dg_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", err.msg, msg);
 }
 
 TEST(toml_config_document) {

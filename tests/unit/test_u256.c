@@ -24,15 +24,20 @@ TEST(u256_parse_and_print) {
     CHECK_STR(D(P("000123")), "123");
     CHECK_STR(D(P("18446744073709551616")), "18446744073709551616"); /* 2^64 */
     CHECK_STR(D(P(MAX_DEC)), MAX_DEC);
-    CHECK_STR(D(P("0x" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")), MAX_DEC);
+    CHECK_STR(D(P("0x"
+                  "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")),
+              MAX_DEC);
     CHECK_STR(D(P("0x1a")), "26");
     CHECK_STR(D(P("0X00000000000000000000000000000000000000000000000000000000000000001")), "1");
     dg_u256 v;
     dg_err e = {0};
     /* 2^256 does not fit */
-    CHECK(!dg_u256_parse("115792089237316195423570985008687907853269984665640564039457584007913129639936", &v, &e));
+    CHECK(!dg_u256_parse(
+        "115792089237316195423570985008687907853269984665640564039457584007913129639936", &v, &e));
     CHECK_STR(e.msg, "number does not fit in 256 bits");
-    CHECK(!dg_u256_parse("0x1" "0000000000000000000000000000000000000000000000000000000000000000", &v, &e));
+    CHECK(!dg_u256_parse("0x1"
+                         "0000000000000000000000000000000000000000000000000000000000000000",
+                         &v, &e));
     CHECK(!dg_u256_parse("", &v, &e));
     CHECK(!dg_u256_parse("0x", &v, &e));
     CHECK(!dg_u256_parse("-1", &v, &e));
@@ -69,8 +74,10 @@ TEST(u256_arithmetic) {
     /* (2^128 - 1)^2 = 2^256 - 2^129 + 1 fits; 2^128 * 2^128 does not */
     dg_u256 a = P("340282366920938463463374607431768211455");
     CHECK(dg_u256_mul(&r, a, a));
-    CHECK_STR(D(r), "115792089237316195423570985008687907852589419931798687112530834793049593217025");
-    CHECK(!dg_u256_mul(&r, P("340282366920938463463374607431768211456"), P("340282366920938463463374607431768211456")));
+    CHECK_STR(D(r),
+              "115792089237316195423570985008687907852589419931798687112530834793049593217025");
+    CHECK(!dg_u256_mul(&r, P("340282366920938463463374607431768211456"),
+                       P("340282366920938463463374607431768211456")));
     uint64_t rem = dg_u256_div_u64(&r, max, 1000000007);
     dg_u256 back;
     CHECK(dg_u256_mul_u64(&back, r, 1000000007));
@@ -88,7 +95,8 @@ TEST(u256_big_endian) {
     uint8_t be[32], back[32];
     dg_u256 v = P("0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
     dg_u256_to_be(v, be);
-    for (int i = 0; i < 32; i++) CHECK_INT(be[i], i + 1);
+    for (int i = 0; i < 32; i++)
+        CHECK_INT(be[i], i + 1);
     dg_u256_to_be(dg_u256_from_be(be), back);
     CHECK_MEM(be, back, 32);
     uint8_t m[32];
@@ -134,9 +142,18 @@ TEST(u256_amounts) {
         }
         CHECK_STR(D(v), ok[i].wei);
     }
-    static const char *const bad[] = {"1.5", "1.5wei", "0.0000000001gwei", "1 btc", "", "ether",
-                                      "-1ether", "1,5ether", "1.5.2ether", "1e18",
-                                      "115792089237316195423570985008687907853269984665640564039458ether"};
+    static const char *const bad[] = {
+        "1.5",
+        "1.5wei",
+        "0.0000000001gwei",
+        "1 btc",
+        "",
+        "ether",
+        "-1ether",
+        "1,5ether",
+        "1.5.2ether",
+        "1e18",
+        "115792089237316195423570985008687907853269984665640564039458ether"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dg_u256 v;
         dg_err e = {0};
@@ -170,9 +187,11 @@ TEST(u256_format_units) {
     dg_u256_format_units(P("1234567890"), 9, out);
     CHECK_STR(out, "1.23456789");
     dg_u256_format_units(P(MAX_DEC), 18, out);
-    CHECK_STR(out, "115792089237316195423570985008687907853269984665640564039457.584007913129639935");
+    CHECK_STR(out,
+              "115792089237316195423570985008687907853269984665640564039457.584007913129639935");
     dg_u256_format_units(P(MAX_DEC), 77, out);
-    CHECK_STR(out, "1.15792089237316195423570985008687907853269984665640564039457584007913129639935");
+    CHECK_STR(out,
+              "1.15792089237316195423570985008687907853269984665640564039457584007913129639935");
     dg_u256_format_units(P("1"), 77, out);
     CHECK_INT(strlen(out), 79);
 }

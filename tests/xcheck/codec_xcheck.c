@@ -33,9 +33,12 @@ static uint64_t rnd(void) {
     g_rng ^= g_rng << 17;
     return g_rng;
 }
-static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+static unsigned rn(unsigned n) {
+    return (unsigned)(rnd() % n);
+}
 static void rbytes(uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)rnd();
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)rnd();
 }
 
 __attribute__((format(printf, 2, 3))) static void result(int ok, const char *fmt, ...) {
@@ -66,7 +69,8 @@ static char *run_cast(const char *args) {
     dg_buf_init(&out);
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) dg_buf_append(&out, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        dg_buf_append(&out, chunk, n);
     int rc = pclose(f);
     while (out.len && (out.data[out.len - 1] == '\n' || out.data[out.len - 1] == ' '))
         out.data[--out.len] = 0;
@@ -87,8 +91,9 @@ static unsigned below(void *ctx, unsigned n) {
 
 /* A random ABI type: picks 8..11 (arrays, tuples) only while depth < 3. */
 static const dg_abi_kind k_kinds[] = {
-    DG_ABI_UINT, DG_ABI_UINT, DG_ABI_INT, DG_ABI_ADDRESS, DG_ABI_BOOL, DG_ABI_FIXED_BYTES,
-    DG_ABI_BYTES, DG_ABI_STRING, DG_ABI_ARRAY, DG_ABI_ARRAY, DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
+    DG_ABI_UINT,  DG_ABI_UINT,        DG_ABI_INT,         DG_ABI_ADDRESS,
+    DG_ABI_BOOL,  DG_ABI_FIXED_BYTES, DG_ABI_BYTES,       DG_ABI_STRING,
+    DG_ABI_ARRAY, DG_ABI_ARRAY,       DG_ABI_FIXED_ARRAY, DG_ABI_TUPLE,
 };
 static const xtype_mix k_mix = {k_kinds, 12, 8, 3};
 
@@ -151,17 +156,23 @@ static void gen_value(const xtype *t, int top, dg_abi_value *v, dg_buf *arg) {
         static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         size_t n = top ? 1 + rn(80) : rn(80);
         char s[81];
-        for (size_t i = 0; i < n; i++) s[i] = al[rn(sizeof al - 1)];
+        for (size_t i = 0; i < n; i++)
+            s[i] = al[rn(sizeof al - 1)];
         s[n] = 0;
         dg_abi_string(v, s);
         dg_buf_printf(arg, top ? "%s" : "\"%s\"", s);
         return;
     }
-    case DG_ABI_ARRAY: case DG_ABI_FIXED_ARRAY: case DG_ABI_TUPLE: {
+    case DG_ABI_ARRAY:
+    case DG_ABI_FIXED_ARRAY:
+    case DG_ABI_TUPLE: {
         size_t n = t->kind == DG_ABI_ARRAY ? rn(4) : t->n;
-        if (t->kind == DG_ABI_ARRAY) dg_abi_array(v, n);
-        else if (t->kind == DG_ABI_FIXED_ARRAY) dg_abi_fixed_array(v, n);
-        else dg_abi_tuple(v, n);
+        if (t->kind == DG_ABI_ARRAY)
+            dg_abi_array(v, n);
+        else if (t->kind == DG_ABI_FIXED_ARRAY)
+            dg_abi_fixed_array(v, n);
+        else
+            dg_abi_tuple(v, n);
         dg_buf_push(arg, t->kind == DG_ABI_TUPLE ? '(' : '[');
         for (size_t i = 0; i < n; i++) {
             if (i) dg_buf_push(arg, ',');
@@ -205,7 +216,8 @@ static void xcheck_abi_round(int round) {
     char *hex = malloc(2 * ours.len + 3);
     dg_hex_encode_0x(ours.data, ours.len, hex);
     int same = out && ok && strcmp(out, hex) == 0;
-    result(same, "abi round %d: %s: cast and dg_abi_encode_call differ\n  cast: %.400s\n  ours: %.400s",
+    result(same,
+           "abi round %d: %s: cast and dg_abi_encode_call differ\n  cast: %.400s\n  ours: %.400s",
            round, (char *)ty.data, out ? out : "(failed)", hex);
     /* our strict decoder on cast's bytes, then re-encode */
     if (out) {
@@ -290,8 +302,9 @@ static void xcheck_rlp_round(int round) {
     char *out = run_cast((char *)cmd.data);
     char *hex = malloc(2 * enc.len + 3);
     dg_hex_encode_0x(enc.data, enc.len, hex);
-    result(out && strcmp(out, hex) == 0, "rlp round %d: cast to-rlp and ours differ\n  cast: %.300s\n  ours: %.300s",
-           round, out ? out : "(failed)", hex);
+    result(out && strcmp(out, hex) == 0,
+           "rlp round %d: cast to-rlp and ours differ\n  cast: %.300s\n  ours: %.300s", round,
+           out ? out : "(failed)", hex);
     if (out) {
         dg_buf cb, re;
         dg_buf_init(&cb);
@@ -323,7 +336,8 @@ static void xcheck_checksum(void) {
     dg_address_checksum(a, ours);
     snprintf(cmd, sizeof cmd, "to-check-sum-address 0x%s", h);
     char *out = run_cast(cmd);
-    result(out && strcmp(out, ours) == 0, "EIP-55 of 0x%s: cast %s, ours %s", h, out ? out : "-", ours);
+    result(out && strcmp(out, ours) == 0, "EIP-55 of 0x%s: cast %s, ours %s", h, out ? out : "-",
+           ours);
     uint8_t back[20];
     result(out && dg_address_parse(out, back, NULL) && memcmp(back, a, 20) == 0,
            "dg_address_parse rejects cast's checksum %s", out ? out : "-");
@@ -340,7 +354,8 @@ static void xcheck_keccak(size_t n) {
     dg_keccak256(b, n, h);
     dg_hex_encode_0x(h, 32, d);
     char *out = run_cast(cmd);
-    result(out && strcmp(out, d) == 0, "keccak of %zu bytes: cast %s, ours %s", n, out ? out : "-", d);
+    result(out && strcmp(out, d) == 0, "keccak of %zu bytes: cast %s, ours %s", n, out ? out : "-",
+           d);
     free(out);
     free(cmd);
     free(b);
@@ -352,7 +367,8 @@ static void xcheck_amount(const char *unit) {
     int k = snprintf(num, sizeof num, "%u", rn(100000));
     if (frac) {
         num[k++] = '.';
-        for (unsigned i = 0; i < frac; i++) num[k++] = (char)('0' + rn(10));
+        for (unsigned i = 0; i < frac; i++)
+            num[k++] = (char)('0' + rn(10));
         num[k] = 0;
     }
     snprintf(cmd, sizeof cmd, "to-wei %s %s", num, unit);
@@ -361,7 +377,8 @@ static void xcheck_amount(const char *unit) {
     char dec[DG_U256_DEC_LEN] = "(rejected)";
     if (dg_u256_parse_amount(ours_in, &v, NULL)) dg_u256_to_dec(v, dec);
     char *out = run_cast(cmd);
-    result(out && strcmp(out, dec) == 0, "amount %s: cast %s, ours %s", ours_in, out ? out : "-", dec);
+    result(out && strcmp(out, dec) == 0, "amount %s: cast %s, ours %s", ours_in, out ? out : "-",
+           dec);
     free(out);
 }
 
@@ -394,14 +411,21 @@ int main(int argc, char **argv) {
     printf("codec-xcheck: seed %llu (DG_XCHECK_SEED=%llu to replay), cast %s\n",
            (unsigned long long)seed, (unsigned long long)seed, g_cast);
     g_rng = seed * 0x9e3779b97f4a7c15ULL + 1;
-    for (int r = 0; r < 14; r++) xcheck_abi_round(r);
-    for (int r = 0; r < 8; r++) xcheck_rlp_round(r);
-    for (int r = 0; r < 6; r++) xcheck_checksum();
+    for (int r = 0; r < 14; r++)
+        xcheck_abi_round(r);
+    for (int r = 0; r < 8; r++)
+        xcheck_rlp_round(r);
+    for (int r = 0; r < 6; r++)
+        xcheck_checksum();
     static const size_t klens[] = {0, 135, 136, 137, 1000};
-    for (size_t i = 0; i < sizeof klens / sizeof klens[0]; i++) xcheck_keccak(klens[i]);
-    for (int r = 0; r < 4; r++) xcheck_amount("ether");
-    for (int r = 0; r < 2; r++) xcheck_amount("gwei");
-    for (int r = 0; r < 3; r++) xcheck_dec_hex();
+    for (size_t i = 0; i < sizeof klens / sizeof klens[0]; i++)
+        xcheck_keccak(klens[i]);
+    for (int r = 0; r < 4; r++)
+        xcheck_amount("ether");
+    for (int r = 0; r < 2; r++)
+        xcheck_amount("gwei");
+    for (int r = 0; r < 3; r++)
+        xcheck_dec_hex();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;
 }

@@ -43,11 +43,15 @@ IMPORT(promise_and) u64 promise_and(u64, u64);
 IMPORT(promise_batch_create) u64 promise_batch_create(u64, u64);
 IMPORT(promise_batch_then) u64 promise_batch_then(u64, u64, u64);
 IMPORT(promise_batch_action_create_account) void promise_batch_action_create_account(u64);
-IMPORT(promise_batch_action_deploy_contract) void promise_batch_action_deploy_contract(u64, u64, u64);
-IMPORT(promise_batch_action_function_call) void promise_batch_action_function_call(u64, u64, u64, u64, u64, u64, u64);
-IMPORT(promise_batch_action_function_call_weight) void promise_batch_action_function_call_weight(u64, u64, u64, u64, u64, u64, u64, u64);
+IMPORT(promise_batch_action_deploy_contract)
+void promise_batch_action_deploy_contract(u64, u64, u64);
+IMPORT(promise_batch_action_function_call)
+void promise_batch_action_function_call(u64, u64, u64, u64, u64, u64, u64);
+IMPORT(promise_batch_action_function_call_weight)
+void promise_batch_action_function_call_weight(u64, u64, u64, u64, u64, u64, u64, u64);
 IMPORT(promise_batch_action_transfer) void promise_batch_action_transfer(u64, u64);
-IMPORT(promise_batch_action_add_key_with_full_access) void promise_batch_action_add_key_with_full_access(u64, u64, u64, u64);
+IMPORT(promise_batch_action_add_key_with_full_access)
+void promise_batch_action_add_key_with_full_access(u64, u64, u64, u64);
 IMPORT(promise_batch_action_delete_account) void promise_batch_action_delete_account(u64, u64, u64);
 IMPORT(promise_results_count) u64 promise_results_count(void);
 IMPORT(promise_result) u64 promise_result(u64, u64);
@@ -69,19 +73,22 @@ void *memcpy(void *d, const void *s, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n) {
     u8 *a = d;
     const u8 *b = s;
-    while (n--) *a++ = *b++;
+    while (n--)
+        *a++ = *b++;
     return d;
 }
 void *memset(void *d, int c, unsigned long n);
 void *memset(void *d, int c, unsigned long n) {
     u8 *a = d;
-    while (n--) *a++ = (u8)c;
+    while (n--)
+        *a++ = (u8)c;
     return d;
 }
 
 static u64 slen(const char *s) {
     u64 n = 0;
-    while (s[n]) n++;
+    while (s[n])
+        n++;
     return n;
 }
 static void read_input(void) {
@@ -91,9 +98,12 @@ static void read_input(void) {
     in[in_len] = 0;
 }
 static void put(const char *s, u64 n) {
-    for (u64 i = 0; i < n && out_len < sizeof out; i++) out[out_len++] = s[i];
+    for (u64 i = 0; i < n && out_len < sizeof out; i++)
+        out[out_len++] = s[i];
 }
-static void puts_(const char *s) { put(s, slen(s)); }
+static void puts_(const char *s) {
+    put(s, slen(s));
+}
 static void put_u128(u128 v) {
     char t[48];
     int i = 0;
@@ -101,7 +111,8 @@ static void put_u128(u128 v) {
         t[i++] = (char)('0' + (int)(v % 10));
         v /= 10;
     } while (v);
-    while (i) put(&t[--i], 1);
+    while (i)
+        put(&t[--i], 1);
 }
 static void put_reg(u64 r) {
     u64 n = register_len(r);
@@ -118,18 +129,24 @@ static void put_hex_reg(u64 r) {
         out[out_len++] = "0123456789abcdef"[b[i] & 15];
     }
 }
-static void ret(void) { value_return(out_len, P(out)); }
-static void fail(const char *m) { panic_utf8(slen(m), P(m)); }
+static void ret(void) {
+    value_return(out_len, P(out));
+}
+static void fail(const char *m) {
+    panic_utf8(slen(m), P(m));
+}
 
 /* Parse "a b c ..." fields separated by single spaces. */
 static char *field(int i, u64 *len) {
     char *p = (char *)in;
     while (i--) {
-        while (*p && *p != ' ') p++;
+        while (*p && *p != ' ')
+            p++;
         if (*p) p++;
     }
     char *e = p;
-    while (*e && *e != ' ') e++;
+    while (*e && *e != ' ')
+        e++;
     *len = (u64)(e - p);
     return p;
 }
@@ -137,7 +154,8 @@ static u128 num(int i) {
     u64 n;
     char *p = field(i, &n);
     u128 v = 0;
-    for (u64 k = 0; k < n; k++) v = v * 10 + (u128)(p[k] - '0');
+    for (u64 k = 0; k < n; k++)
+        v = v * 10 + (u128)(p[k] - '0');
     return v;
 }
 static u128 amount_buf;
@@ -165,8 +183,10 @@ EXPORT(set) {
 /* "key": storage_read → value or "null" */
 EXPORT(get) {
     read_input();
-    if (storage_read(in_len, P(in), 2)) put_reg(2);
-    else puts_("null");
+    if (storage_read(in_len, P(in), 2))
+        put_reg(2);
+    else
+        puts_("null");
     ret();
 }
 EXPORT(has) {
@@ -177,8 +197,10 @@ EXPORT(has) {
 /* "key": storage_remove → old value or "null" */
 EXPORT(del) {
     read_input();
-    if (storage_remove(in_len, P(in), 3)) put_reg(3);
-    else puts_("null");
+    if (storage_remove(in_len, P(in), 3))
+        put_reg(3);
+    else
+        puts_("null");
     ret();
 }
 /* "key N": writes N bytes of 'x' */
@@ -188,7 +210,8 @@ EXPORT(fill) {
     char *k = field(0, &kl);
     static char big[1 << 16];
     u64 n = (u64)num(1);
-    for (u64 i = 0; i < n; i++) big[i] = 'x';
+    for (u64 i = 0; i < n; i++)
+        big[i] = 'x';
     storage_write(kl, P(k), n, P(big), 1);
 }
 /* key from register: write_register then storage_write with len u64::MAX */
@@ -210,8 +233,12 @@ EXPORT(panic_msg) {
     read_input();
     panic_utf8(in_len, P(in));
 }
-EXPORT(panic_plain) { panic(); }
-EXPORT(trap) { __builtin_trap(); }
+EXPORT(panic_plain) {
+    panic();
+}
+EXPORT(trap) {
+    __builtin_trap();
+}
 EXPORT(oob) {
     volatile u8 *p = (u8 *)0x7ffffff0u;
     out[0] = (char)p[0];
@@ -232,10 +259,15 @@ EXPORT(log) {
 EXPORT(log_n) {
     read_input();
     u64 n = (u64)num(0);
-    for (u64 i = 0; i < n; i++) log_utf8(4, P("line"));
+    for (u64 i = 0; i < n; i++)
+        log_utf8(4, P("line"));
 }
-EXPORT(log_bad_utf8) { log_utf8(2, P("\xc3\x28")); }
-EXPORT(log_cstr) { log_utf8((u64)-1, P("nul terminated")); }
+EXPORT(log_bad_utf8) {
+    log_utf8(2, P("\xc3\x28"));
+}
+EXPORT(log_cstr) {
+    log_utf8((u64)-1, P("nul terminated"));
+}
 EXPORT(log16) {
     static const unsigned short s[] = {'h', 'i', 0x00e9, 0};
     log_utf16(6, P(s));
@@ -316,11 +348,15 @@ EXPORT(ed_verify) {
 /* input: hash(32) ‖ sig(64) ‖ v(1) ‖ malleability flag(1) → hex of the 64-byte key or "fail" */
 EXPORT(ec_recover) {
     read_input();
-    if (ecrecover(32, P(in), 64, P(in + 32), in[96], in[97], 0)) put_hex_reg(0);
-    else puts_("fail");
+    if (ecrecover(32, P(in), 64, P(in + 32), in[96], in[97], 0))
+        put_hex_reg(0);
+    else
+        puts_("fail");
     ret();
 }
-EXPORT(bad_register) { read_register(42, P(out)); }
+EXPORT(bad_register) {
+    read_register(42, P(out));
+}
 /* "account amount": transfer from this contract */
 EXPORT(xfer) {
     read_input();
@@ -423,7 +459,8 @@ EXPORT(then_fwd) {
     static char me[64];
     u64 mel = register_len(0);
     read_register(0, P(me));
-    promise_return(promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
+    promise_return(
+        promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
 }
 /* attach more gas than prepaid */
 EXPORT(gas_hog) {
@@ -450,7 +487,9 @@ EXPORT(weighted) {
     promise_batch_action_function_call_weight(p, 8, P("gas_left"), 0, P(""), P(&amount_buf), 0, 1);
     promise_return(p);
 }
-EXPORT(bad_promise) { promise_return(7); }
+EXPORT(bad_promise) {
+    promise_return(7);
+}
 EXPORT(bad_account) {
     promise_batch_create(5, P("A..b!"));
 }
@@ -460,7 +499,8 @@ EXPORT(bad_account) {
 EXPORT(make_child) {
     read_input();
     u64 nl = 0;
-    while (nl < in_len && in[nl] != '\n') nl++;
+    while (nl < in_len && in[nl] != '\n')
+        nl++;
     in[nl] = 0;
     u64 sl, ml;
     char *sub = field(0, &sl);
@@ -471,9 +511,11 @@ EXPORT(make_child) {
     u64 mel = register_len(0);
     read_register(0, P(me));
     u64 cl = 0;
-    for (u64 i = 0; i < sl; i++) child[cl++] = sub[i];
+    for (u64 i = 0; i < sl; i++)
+        child[cl++] = sub[i];
     child[cl++] = '.';
-    for (u64 i = 0; i < mel; i++) child[cl++] = me[i];
+    for (u64 i = 0; i < mel; i++)
+        child[cl++] = me[i];
     u64 p = promise_batch_create(cl, P(child));
     promise_batch_action_create_account(p);
     promise_batch_action_transfer(p, P(&amount_buf));
@@ -496,7 +538,8 @@ EXPORT(create_any) {
     static char me[64];
     u64 mel = register_len(0);
     read_register(0, P(me));
-    promise_return(promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
+    promise_return(
+        promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
 }
 /* "account": deploy our own input to another account (ActorNoPermission) */
 EXPORT(deploy_other) {
@@ -536,13 +579,15 @@ EXPORT(many_actions) {
     read_register(0, P(me));
     u64 p = promise_batch_create(mel, P(me));
     amount_buf = 1;
-    for (u64 i = 0; i < n; i++) promise_batch_action_transfer(p, P(&amount_buf));
+    for (u64 i = 0; i < n; i++)
+        promise_batch_action_transfer(p, P(&amount_buf));
 }
 /* add a full-access key (33 bytes borsh: tag 0 + 32 x 0x11) to self */
 EXPORT(add_key) {
     static u8 pk[33];
     pk[0] = 0;
-    for (int i = 1; i < 33; i++) pk[i] = 0x11;
+    for (int i = 1; i < 33; i++)
+        pk[i] = 0x11;
     current_account_id(0);
     static char me[64];
     u64 mel = register_len(0);
@@ -555,7 +600,9 @@ EXPORT(init) {
     storage_write(6, P("inited"), 3, P("yes"), 1);
     log_utf8(11, P("init called"));
 }
-EXPORT(init_fail) { fail("init refused"); }
+EXPORT(init_fail) {
+    fail("init refused");
+}
 /* "<what> <n>": push one host limit to n. key: storage_write with an n-byte
  * key; value: an n-byte value; return: value_return of n bytes; code: deploy
  * n bytes to self; promises: n promise_batch_create; deps: promise_and over n
@@ -587,14 +634,18 @@ EXPORT(limit) {
     } else if (word_is(what, wl, "code")) {
         promise_batch_action_deploy_contract(promise_batch_create(mel, P(me)), n, big);
     } else if (word_is(what, wl, "promises")) {
-        for (u64 i = 0; i < n; i++) promise_batch_create(mel, P(me));
+        for (u64 i = 0; i < n; i++)
+            promise_batch_create(mel, P(me));
     } else if (word_is(what, wl, "deps")) {
         static u64 ids[256];
-        for (u64 i = 0; i < n && i < 256; i++) ids[i] = promise_batch_create(mel, P(me));
+        for (u64 i = 0; i < n && i < 256; i++)
+            ids[i] = promise_batch_create(mel, P(me));
         promise_and(P(ids), n);
     } else {
         fail("unknown limit");
     }
 }
 /* An export with a non-() -> () signature: NEAR refuses to call it. */
-__attribute__((export_name("takes_arg"))) void takes_arg(int x) { (void)x; }
+__attribute__((export_name("takes_arg"))) void takes_arg(int x) {
+    (void)x;
+}
