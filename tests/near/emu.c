@@ -2226,6 +2226,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
     size_t at = SIZE_MAX;
     nemu_u128 err_amount = 0;
     char err_actor[65] = "";
+    uint8_t err_pk[33] = {0};
     account *acc = find_acc(w, r->receiver);
     account *snap = acc ? acc_clone(acc) : NULL;
     int existed = acc != NULL, deleted = 0;
@@ -2315,6 +2316,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
+            memcpy(err_pk, x->key.pk, 33);
             if (acc_find_key(acc, x->key.pk) >= 0)
                 FAIL(NEMU_E_ADD_KEY_ALREADY_EXISTS,
                      "The public key is already used for an existing access key");
@@ -2329,6 +2331,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
             long k = acc_find_key(acc, x->key.pk);
+            memcpy(err_pk, x->key.pk, 33);
             if (k < 0)
                 FAIL(NEMU_E_DELETE_KEY_DOES_NOT_EXIST,
                      "Account %s tries to remove an access key that doesn't exist", r->receiver);
@@ -2487,6 +2490,7 @@ done:;
         ro->fail_index = at;
         ro->err_amount = err_amount;
         snprintf(ro->err_actor, sizeof ro->err_actor, "%s", err_actor);
+        memcpy(ro->err_pk, err_pk, 33);
         for (size_t i = 0; i < r->nouts; i++)
             data_put(w, r->outs[i].data_id, 0, NULL, 0);
         if (total_deposit && !r->refund)

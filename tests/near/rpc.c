@@ -922,11 +922,10 @@ static json_t *action_error_kind(const nemu_receipt_outcome *ro) {
                          nemu_u128_str(ro->err_amount, b));
     case NEMU_E_ADD_KEY_ALREADY_EXISTS:
     case NEMU_E_DELETE_KEY_DOES_NOT_EXIST:
-        /* nemu does not keep which key: the message says it */
-        return json_pack("{s:{s:s, s:s}}",
+        return json_pack("{s:{s:s, s:o}}",
                          ro->err == NEMU_E_ADD_KEY_ALREADY_EXISTS ? "AddKeyAlreadyExists"
                                                                   : "DeleteKeyDoesNotExist",
-                         "account_id", acc, "message", ro->error ? ro->error : "");
+                         "account_id", acc, "public_key", pk_json(ro->err_pk));
     case NEMU_E_NEW_RECEIPT_VALIDATION:
         return json_pack("{s:s}", "NewReceiptValidationError", ro->error ? ro->error : "");
     default:
