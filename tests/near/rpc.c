@@ -250,7 +250,27 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
     char *q = malloc(cap), *out = malloc(cap + 128);
     if (!q || !out) abort();
     const char *m = msg;
-    switch (e) {
+    /* the errors whose Debug form has no data */
+    static const struct {
+        enum nemu_err e;
+        const char *text;
+    } fixed[] = {
+        {NEMU_E_GAS_EXCEEDED, "HostError(GasExceeded)"},
+        {NEMU_E_GAS_LIMIT_EXCEEDED, "HostError(GasLimitExceeded)"},
+        {NEMU_E_METHOD_NOT_FOUND, "MethodResolveError(MethodNotFound)"},
+        {NEMU_E_METHOD_EMPTY_NAME, "MethodResolveError(MethodEmptyName)"},
+        {NEMU_E_METHOD_INVALID_SIGNATURE, "MethodResolveError(MethodInvalidSignature)"},
+        {NEMU_E_COMPILATION, "CompilationError(PrepareError(Deserialization))"},
+    };
+    int found = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !found; i++)
+        if (fixed[i].e == e) {
+            snprintf(out, cap + 128, "%s", fixed[i].text);
+            found = 1;
+        }
+    switch (found ? NEMU_OK : e) {
+    case NEMU_OK:
+        break;
     case NEMU_E_GUEST_PANIC:
         if (strncmp(m, pfx, sizeof pfx - 1) == 0) m += sizeof pfx - 1;
         rust_debug_str(q, cap, m);
@@ -264,12 +284,6 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
         snprintf(out, cap + 128, "HostError(ProhibitedInView { method_name: %s })", name);
         break;
     }
-    case NEMU_E_GAS_EXCEEDED:
-        snprintf(out, cap + 128, "HostError(GasExceeded)");
-        break;
-    case NEMU_E_GAS_LIMIT_EXCEEDED:
-        snprintf(out, cap + 128, "HostError(GasLimitExceeded)");
-        break;
     case NEMU_E_WASM_TRAP:
         snprintf(out, cap + 128, "WasmTrap(%s)",
                  strstr(m, "out of bounds")     ? "MemoryOutOfBounds"
@@ -277,18 +291,6 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
                  : strstr(m, "Stack overflow")  ? "StackOverflow"
                  : strstr(m, "indirect")        ? "IncorrectCallIndirectSignature"
                                                 : "Unreachable");
-        break;
-    case NEMU_E_METHOD_NOT_FOUND:
-        snprintf(out, cap + 128, "MethodResolveError(MethodNotFound)");
-        break;
-    case NEMU_E_METHOD_EMPTY_NAME:
-        snprintf(out, cap + 128, "MethodResolveError(MethodEmptyName)");
-        break;
-    case NEMU_E_METHOD_INVALID_SIGNATURE:
-        snprintf(out, cap + 128, "MethodResolveError(MethodInvalidSignature)");
-        break;
-    case NEMU_E_COMPILATION:
-        snprintf(out, cap + 128, "CompilationError(PrepareError(Deserialization))");
         break;
     default:
         rust_debug_str(q, cap, m);
