@@ -1535,8 +1535,8 @@ uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uin
     c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
     c->newr[c->nnewr++] = r;
     action_fee(c, r, &F_RECEIPT, NULL, 0);
-    for (size_t i = 0; i < ndeps; i++)
-        action_fee(c, c->newr[deps[i]], &F_DATA_BASE, NULL, 0);
+    /* a data receipt has no receipt of its own here: burn both its parts now */
+    gas(c, ndeps * (F_DATA_BASE.send_not_sir + F_DATA_BASE.exec));
     r->inputs = xcalloc(ndeps, sizeof(uint64_t));
     for (size_t i = 0; i < ndeps; i++) {
         receipt *d = c->newr[deps[i]];
