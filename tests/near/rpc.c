@@ -529,25 +529,35 @@ static json_t *m_gas_price(nemu_rpc *rc, json_t *params, json_t **err) {
     return json_pack("{s:s}", "gas_price", nemu_u128_str(nemu_gas_price(rc->w), gp));
 }
 
+/* A block timestamp (ns) in nearcore's RFC 3339 form. */
+static void rfc3339(uint64_t ns, char out[40]) {
+    time_t t = (time_t)(ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%09lluZ", (unsigned long long)(ns % 1000000000ull));
+}
+
 static json_t *m_status(nemu_rpc *rc, json_t *params, json_t **err) {
     (void)params;
     (void)err;
-    char head[64], gen[64];
+    char head[64], gen[64], when[40];
+    rfc3339(nemu_block_timestamp(rc->w), when);
     uint64_t h = nemu_block_height(rc->w);
     block_hash_at(h, head);
     block_hash_at(rc->genesis_height, gen);
-    return json_pack(
-        "{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:I, s:s, s:s, s:b, s:s, s:I}, s:[{s:s}],"
-        " s:{s:s, s:s, s:s}, s:I}",
-        "chain_id", rc->o.chain_id, "genesis_hash", gen, "protocol_version",
-        (json_int_t)NEMU_PROTOCOL_VERSION, "latest_protocol_version",
-        (json_int_t)NEMU_PROTOCOL_VERSION, "rpc_addr", "127.0.0.1", "sync_info",
-        "latest_block_hash", head, "latest_block_height", (json_int_t)h, "latest_state_root",
-        "11111111111111111111111111111111", "latest_block_time", "1970-01-01T00:00:00.000000000Z",
-        "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
-        (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version", "version",
-        "nemu (emulation of the NEAR runtime, not nearcore)", "build", "nemu", "rustc_version", "",
-        "uptime_sec", (json_int_t)((now_ms() - rc->started_ms) / 1000));
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:I, s:s, s:s, s:b, s:s, s:I}, s:[{s:s}],"
+                     " s:{s:s, s:s, s:s}, s:I}",
+                     "chain_id", rc->o.chain_id, "genesis_hash", gen, "protocol_version",
+                     (json_int_t)NEMU_PROTOCOL_VERSION, "latest_protocol_version",
+                     (json_int_t)NEMU_PROTOCOL_VERSION, "rpc_addr", "127.0.0.1", "sync_info",
+                     "latest_block_hash", head, "latest_block_height", (json_int_t)h,
+                     "latest_state_root", "11111111111111111111111111111111", "latest_block_time",
+                     when, "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
+                     (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version",
+                     "version", "nemu (emulation of the NEAR runtime, not nearcore)", "build",
+                     "nemu", "rustc_version", "", "uptime_sec",
+                     (json_int_t)((now_ms() - rc->started_ms) / 1000));
 }
 
 /* The parameters of this emulation in nearcore's protocol-config shape (the
@@ -992,7 +1002,8 @@ static json_t *action_view(const nemu_action *a) {
  * them in *receipts. */
 static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t sig[64],
                             const nemu_outcome *o, nemu_u128 price, json_t **receipts) {
-    char bh[64], sigs[120];
+    char bh[64], sigs[120], gas_price_str[48];
+    nemu_u128_str(price, gas_price_str);
     json_t *acts = json_array();
     for (size_t i = 0; i < t->nacts; i++)
         json_array_append_new(acts, action_view(&t->acts[i]));
@@ -1029,11 +1040,12 @@ static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t 
                       "receipt_ids", ids, "gas_burnt", (json_int_t)ro->gas_burnt, "tokens_burnt",
                       u128_json(ro->tokens_burnt), "executor_id", ro->executor, "status",
                       receipt_status(hash, ro), "metadata", "version", 3, "gas_profile"));
+        /* nearcore's ReceiptView, without the actions (nemu's outcome does not keep them) */
         json_array_append_new(
             *receipts, json_pack("{s:s, s:s, s:o, s:i, s:{s:{s:s, s:s}}}", "predecessor_id",
                                  ro->predecessor, "receiver_id", ro->executor, "receipt_id",
                                  rid(hash, ro->id), "priority", 0, "receipt", "Action", "signer_id",
-                                 ro->refund ? "system" : t->signer, "method", ro->method));
+                                 ro->refund ? "system" : t->signer, "gas_price", gas_price_str));
     }
     json_t *status;
     if (o->ok) {
