@@ -483,6 +483,14 @@ TEST(kms_register_app_keeps_only_what_the_app_needs) {
     /* alice paid the registration deposit and the gas burnt, nothing else */
     nemu_u128 burnt = o->tokens_burnt;
     CHECK(burnt > 0);
+    if (getenv("NT_FIGURES")) {
+        uint64_t gas = o->tx_gas_burnt;
+        for (size_t i = 0; i < o->nreceipts; i++)
+            gas += o->receipts[i].gas_burnt;
+        fprintf(stderr, "FIGURE register_app: %llu gas burnt = %s yocto; deposit kept %s yocto\n",
+                (unsigned long long)gas, nemu_u128_str(burnt, (char[48]){0}),
+                nemu_u128_str(dep, (char[48]){0}));
+    }
     nemu_outcome_free(o);
     CHECK_U128(nemu_balance(w, ALICE), a0 - dep - burnt);
     CHECK_U128(nemu_balance(w, APP1_ACC), dep - fee);
