@@ -51,9 +51,10 @@ struct cli {
     int is_alias;
     dg_flags f;
     int json, yes, dry_run, tty_in, tty_err, confirmed;
-    const char *network; /* preset name or NULL */
-    char rpc_url[1024];  /* never printed: may hold an API key */
-    char rpc_label[160]; /* scheme://host[:port] */
+    const char *network;     /* preset name or NULL */
+    char rpc_url[1024];      /* never printed: may hold an API key */
+    char rpc_label[160];     /* scheme://host[:port] */
+    const char *rpc_ca_file; /* --rpc-ca-file or $SSL_CERT_FILE, else NULL (system's CAs) */
     int has_expect_chain;
     uint64_t expect_chain_id;
     long timeout_ms; /* receipt wait */

@@ -259,6 +259,11 @@ static int resolve_network(cli *c, dg_err *err) {
     } else {
         snprintf(c->rpc_url, sizeof c->rpc_url, "%s", "http://127.0.0.1:8545");
     }
+    /* SSL_CERT_FILE is the conventional default; CURL_CA_BUNDLE (one TLS
+     * client's name) is deliberately not read: docs/ethereum.md, HTTPS. */
+    c->rpc_ca_file = flag_str(&c->f, "rpc-ca-file");
+    if (!c->rpc_ca_file) c->rpc_ca_file = getenv("SSL_CERT_FILE");
+    if (c->rpc_ca_file && !*c->rpc_ca_file) c->rpc_ca_file = NULL;
     const char *cid = flag_str(&c->f, "chain-id");
     if (cid) {
         if (!parse_u64(cid, &c->expect_chain_id))
@@ -347,6 +352,7 @@ int cli_connect(cli *c, dg_err *err) {
     const char *urls[1] = {c->rpc_url};
     dg_rpc_opts o;
     memset(&o, 0, sizeof o);
+    o.ca_file = c->rpc_ca_file;
     c->rpc = dg_rpc_new(urls, 1, &o, err);
     if (!c->rpc) return 0;
     snprintf(c->rpc_label, sizeof c->rpc_label, "%s", dg_rpc_endpoint_label(c->rpc, 0));

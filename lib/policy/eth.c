@@ -1099,6 +1099,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     if (!e->o.info_cache_ms) e->o.info_cache_ms = 1000;
     if (!e->o.rpc_pool) e->o.rpc_pool = 4;
     e->o.rpc_urls = NULL;
+    e->o.rpc_ca_file = NULL; /* not owned: each dg_rpc keeps its own copy */
     pthread_mutex_init(&e->pool_mu, NULL);
     pthread_cond_init(&e->pool_cv, NULL);
     pthread_mutex_init(&e->snap_mu, NULL);
@@ -1139,8 +1140,11 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
         }
         e->nurls++;
     }
-    dg_rpc_opts ro = {
-        .timeout_ms = e->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = e->o.quorum};
+    dg_rpc_opts ro = {.timeout_ms = e->o.rpc_timeout_ms,
+                      .retries = -1,
+                      .backoff_ms = 10,
+                      .quorum = e->o.quorum,
+                      .ca_file = opts->rpc_ca_file};
     /* The poller only picks a block (first endpoint that answers); the quorum
      * applies to the decision batches, which are pinned to that block's hash:
      * endpoints one block apart must not make every poll fail, and a block an

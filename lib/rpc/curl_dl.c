@@ -8,6 +8,13 @@
  * and resolves the few functions the RPC engine uses into a table. The
  * header is used for types and constants only. Loading happens once per
  * process, under pthread_once; the library is never unloaded.
+ *
+ * Loading also makes the process's one share object: TLS sessions and DNS
+ * answers are shared by every easy handle of every dg_rpc (each thread owns
+ * its clients, so the share is locked), so that a pool client that opens its
+ * first connection resumes the session another client negotiated instead of
+ * paying a full handshake. Connections themselves are not shared: libcurl
+ * does not support sharing its connection cache between threads.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -20,6 +27,18 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static dg_curl_api g_api;
 static int g_loaded;
 static char g_why[200];
+static CURLSH *g_share;
+static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud) {
+    (void)h, (void)a, (void)ud;
+    pthread_mutex_lock(&g_share_mu[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *ud) {
+    (void)h, (void)ud;
+    pthread_mutex_unlock(&g_share_mu[d]);
+}
 
 /* dlsym returns an object pointer; copying it converts without a cast that
  * ISO C leaves undefined. */
@@ -64,10 +83,30 @@ static void load_once(void) {
     RESOLVE(multi_strerror, "curl_multi_strerror");
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
+    CURLSH *(*share_init)(void) = NULL;
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...) = NULL;
+    void *si = dlsym(h, "curl_share_init"), *ss = dlsym(h, "curl_share_setopt");
+    if (!si || !ss) {
+        snprintf(g_why, sizeof g_why, "libcurl.so.4 has no curl_share_init/curl_share_setopt");
+        return;
+    }
+    memcpy(&share_init, &si, sizeof si);
+    memcpy(&share_setopt, &ss, sizeof ss);
     if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(g_why, sizeof g_why, "curl_global_init failed");
         return;
     }
+    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&g_share_mu[i], NULL);
+    g_share = share_init();
+    if (!g_share || share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        share_setopt(g_share, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        share_setopt(g_share, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        snprintf(g_why, sizeof g_why, "libcurl's share object could not be set up");
+        return;
+    }
+    g_api.share = g_share;
     g_loaded = 1;
 }
 

@@ -140,10 +140,25 @@ typedef struct {
     const char *(*multi_strerror)(CURLMcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    CURLSH *share; /* the process's TLS sessions and DNS cache (curl_dl.c) */
 } dg_curl_api;
 
 /* Load libcurl.so.4 once per process and initialise it. Returns the table,
  * or NULL with err filled (DG_ERR_CONFIG, saying why it could not be loaded). */
 const dg_curl_api *dg_curl_load(dg_err *err);
+
+/* ------------------------------------------------------ TLS policy (tls.c) */
+
+/* Set the TLS options of an https:// easy handle: TLS 1.2 or later, peer and
+ * host name verification on, the CA file (only its CAs are trusted) or the
+ * system's store, the shared TLS sessions, and errbuf (CURL_ERROR_SIZE) for
+ * the details of a failure. Returns 1, or 0 when libcurl refused an option. */
+int dg_tls_setup(const dg_curl_api *cu, CURL *h, const char *ca_file, char *errbuf);
+
+/* Describe a failed transfer when the failure is TLS's: which check refused
+ * the server (expired, wrong host, untrusted CA, not TLS at all, ...).
+ * Returns 1 with the message in out, or 0 when cc is not a TLS failure. */
+int dg_tls_failure(const dg_curl_api *cu, CURL *h, CURLcode cc, const char *errbuf,
+                   const char *host, char *out, size_t cap);
 
 #endif

@@ -1,0 +1,27 @@
+// terminator.js — a TLS terminator for the `tls` suite: accepts TLS on a free
+// loopback port with the given certificate and key and forwards the plain
+// bytes to 127.0.0.1:<to> (anvil). Started and stopped by PID by the suite.
+// Prints "listening <port>" once, then one line per handshake
+// ("handshake <n> resumed <0|1>"), so the suite can count how many full
+// handshakes a client paid. Usage: node terminator.js CERT KEY TO_PORT
+'use strict';
+const fs = require('fs');
+const net = require('net');
+const tls = require('tls');
+
+const [cert, key, to] = process.argv.slice(2);
+let n = 0;
+const srv = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), minVersion: 'TLSv1.2' });
+srv.on('secureConnection', (s) => {
+  n++;
+  process.stdout.write(`handshake ${n} resumed ${s.isSessionReused() ? 1 : 0}\n`);
+  const up = net.connect(+to, '127.0.0.1');
+  s.pipe(up);
+  up.pipe(s);
+  s.on('error', () => up.destroy());
+  up.on('error', () => s.destroy());
+  s.on('close', () => up.destroy());
+  up.on('close', () => s.destroy());
+});
+srv.on('tlsClientError', (e) => process.stdout.write(`refused ${e.code || e.message}\n`));
+srv.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${srv.address().port}\n`));
