@@ -12,8 +12,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const { startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('../authd/chain');
+const { makePki, startTerminator } = require('./pki');
 
 let passed = 0, failed = 0;
 function check(name, cond, detail) {
@@ -28,40 +29,11 @@ const AUTHD = path.resolve(TOP, BUILD, 'dstack-authd');
 // anvil's well-known TEST account 0 key (public, test chains only)
 const TEST_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
-// ------------------------------------------------------------ certificates
-function openssl(args) {
-  const r = spawnSync('openssl', args, { cwd: tmp, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error('openssl ' + args.join(' ') + ': ' + r.stderr);
-}
-const f = (n) => path.join(tmp, n);
-function makeCa(name) {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(name + '.key'),
-    '-out', f(name + '.pem'), '-days', '2', '-subj', '/CN=dstack-gov test ' + name]);
-}
-// A server certificate for `san`, signed by `ca`, valid for `days` (-1: expired yesterday).
-function makeCert(name, ca, san, days) {
-  fs.writeFileSync(f(name + '.ext'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f(ca + '.pem'), '-CAkey', f(ca + '.key'), '-days', String(days),
-    '-extfile', f(name + '.ext'), '-out', f(name + '.pem')]);
-}
-
-// ------------------------------------------------------------ terminators
 const procs = [];
-function startTerminator(cert, toPort) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(__dirname, 'terminator.js'), f(cert + '.pem'), f('server.key'), String(toPort)],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-    procs.push(p);
-    let out = '';
-    const t = { proc: p, log: () => out, full: () => (out.match(/^handshake \d+ resumed 0$/mg) || []).length,
-      all: () => (out.match(/^handshake /mg) || []).length };
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/^listening (\d+)$/m);
-      if (m && !t.url) { t.port = +m[1]; t.url = `https://127.0.0.1:${m[1]}`; resolve(t); }
-    });
-    p.on('exit', (c) => { if (!t.url) reject(new Error('terminator exited ' + c)); });
-  });
+async function terminator(pki, name, toPort) {
+  const t = await startTerminator(pki.cert(name), pki.key, toPort);
+  procs.push(t.proc);
+  return t;
 }
 
 function gov(args, env = {}) {
@@ -74,14 +46,8 @@ function authdOnce(args, env = {}) {
 }
 
 async function main() {
-  makeCa('ca');
-  makeCa('otherca');
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'),
-    '-subj', '/CN=127.0.0.1']);
-  makeCert('good', 'ca', 'IP:127.0.0.1,DNS:localhost', 2);
-  makeCert('expired', 'ca', 'IP:127.0.0.1,DNS:localhost', -1);
-  makeCert('wronghost', 'ca', 'DNS:rpc.wrong.example', 2);
-  makeCert('untrusted', 'otherca', 'IP:127.0.0.1,DNS:localhost', 2);
+  const pki = makePki(tmp);
+  const f = (n) => path.join(tmp, n);
   fs.writeFileSync(f('notpem.txt'), 'not a certificate\n');
 
   const anvil = await startAnvil();
@@ -94,11 +60,11 @@ async function main() {
   await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
   const app = (await ch.createApp({ allowAnyDevice: true, hash: HASH })).slice(2);
 
-  const good = await startTerminator('good', anvil.port);
-  const expired = await startTerminator('expired', anvil.port);
-  const wrong = await startTerminator('wronghost', anvil.port);
-  const untrusted = await startTerminator('untrusted', anvil.port);
-  const CA = f('ca.pem');
+  const good = await terminator(pki, 'good', anvil.port);
+  const expired = await terminator(pki, 'expired', anvil.port);
+  const wrong = await terminator(pki, 'wronghost', anvil.port);
+  const untrusted = await terminator(pki, 'untrusted', anvil.port);
+  const CA = pki.ca;
 
   // ------------------------------------------------------------ dstack-gov
   let h0 = good.all();

@@ -20,8 +20,8 @@ srv.on('secureConnection', (s) => {
   up.pipe(s);
   s.on('error', () => up.destroy());
   up.on('error', () => s.destroy());
-  s.on('close', () => { if (process.env.TDEBUG) process.stdout.write('client closed\n'); up.destroy(); });
-  up.on('close', () => { if (process.env.TDEBUG) process.stdout.write('upstream closed\n'); s.destroy(); });
+  s.on('close', () => up.destroy());
+  up.on('close', () => s.destroy());
 });
 srv.on('tlsClientError', (e) => process.stdout.write(`refused ${e.code || e.message}\n`));
 srv.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${srv.address().port}\n`));
