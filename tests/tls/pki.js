@@ -35,7 +35,8 @@ function makePki(dir) {
   return { ca: f('ca.pem'), otherca: f('otherca.pem'), key: f('server.key'), cert: (n) => f(n + '.pem') };
 }
 
-// Start a terminator with cert/key in front of 127.0.0.1:toPort. Resolves to
+// Start a terminator with cert/key in front of 127.0.0.1:toPort (cert "-": a
+// plain TCP proxy, url http://). Resolves to
 // { proc, port, url, all(), full(), log() }: all() counts handshakes so far,
 // full() those that did not resume a session.
 function startTerminator(cert, key, toPort) {
@@ -48,7 +49,7 @@ function startTerminator(cert, key, toPort) {
     p.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/^listening (\d+)$/m);
-      if (m && !t.url) { t.port = +m[1]; t.url = `https://127.0.0.1:${m[1]}`; resolve(t); }
+      if (m && !t.url) { t.port = +m[1]; t.url = `${cert === '-' ? 'http' : 'https'}://127.0.0.1:${m[1]}`; resolve(t); }
     });
     p.on('exit', (c) => { if (!t.url) reject(new Error('terminator exited ' + c)); });
   });

@@ -3,7 +3,9 @@
 // bytes to 127.0.0.1:<to> (anvil). Started and stopped by PID by the suite.
 // Prints "listening <port>" once, then one line per handshake
 // ("handshake <n> resumed <0|1>"), so the suite can count how many full
-// handshakes a client paid. Usage: node terminator.js CERT KEY TO_PORT
+// handshakes a client paid. Usage: node terminator.js CERT KEY TO_PORT;
+// CERT "-" forwards plain TCP (the benchmarks' baseline: the same proxy hop
+// without TLS).
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -11,10 +13,11 @@ const tls = require('tls');
 
 const [cert, key, to] = process.argv.slice(2);
 let n = 0;
-const srv = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), minVersion: 'TLSv1.2' });
-srv.on('secureConnection', (s) => {
+const plain = cert === '-';
+const srv = plain ? net.createServer() : tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), minVersion: 'TLSv1.2' });
+srv.on(plain ? 'connection' : 'secureConnection', (s) => {
   n++;
-  process.stdout.write(`handshake ${n} resumed ${s.isSessionReused() ? 1 : 0}\n`);
+  process.stdout.write(`handshake ${n} resumed ${!plain && s.isSessionReused() ? 1 : 0}\n`);
   const up = net.connect(+to, '127.0.0.1');
   s.pipe(up);
   up.pipe(s);
