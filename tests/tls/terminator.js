@@ -19,6 +19,9 @@ srv.on(plain ? 'connection' : 'secureConnection', (s) => {
   n++;
   process.stdout.write(`handshake ${n} resumed ${!plain && s.isSessionReused() ? 1 : 0}\n`);
   const up = net.connect(+to, '127.0.0.1');
+  // no Nagle on either side: a proxy hop must not add delayed-ACK stalls to the figures
+  s.setNoDelay(true);
+  up.setNoDelay(true);
   s.pipe(up);
   up.pipe(s);
   s.on('error', () => up.destroy());
