@@ -63,7 +63,8 @@ struct dg_rpc {
     long backoff_ms;
     unsigned quorum;
     long long deadline;
-    char *ca_file; /* trusted CAs for https:// instead of the system's, or NULL */
+    char *ca_file;       /* trusted CAs for https:// instead of the system's, or NULL */
+    dg_tls_trust *trust; /* the loaded CAs (NULL: libcurl loads them per client) */
     long long next_id;
     size_t last_ep;
     char *last_error_data;
@@ -111,7 +112,7 @@ static int setup_handle(dg_rpc *rpc, struct endpoint *ep) {
     bad |= cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_WRITEDATA, ep) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_PRIVATE, ep) != CURLE_OK;
-    bad |= !dg_tls_setup(cu, h, rpc->ca_file, ep->errbuf);
+    bad |= !dg_tls_setup(cu, h, rpc->ca_file, rpc->trust, ep->errbuf);
     return !bad;
 }
 
@@ -170,6 +171,7 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
             if (!hd) goto oom;
             rpc->multi = rpc->cu->multi_init();
             if (!rpc->multi) goto oom;
+            if (!dg_tls_trust_get(rpc->cu, rpc->ca_file, &rpc->trust, err)) goto fail;
         }
         if (!setup_handle(rpc, ep)) {
             dg_err_set(err, DG_ERR_INTERNAL, "rpc %s: libcurl rejected the options", ep->label);
@@ -203,6 +205,7 @@ void dg_rpc_free(dg_rpc *rpc) {
     }
     free(rpc->ep);
     if (rpc->headers) cu->slist_free_all(rpc->headers);
+    if (cu) dg_tls_trust_put(cu, rpc->trust);
     free(rpc->last_error_data);
     free(rpc->ca_file);
     free(rpc);

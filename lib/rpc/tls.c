@@ -9,9 +9,20 @@
  * libcurl's error text are mapped, through two tables, to a message that
  * names the failed check, so an operator can tell an expired certificate
  * from a wrong host, an unknown CA or a server that does not speak TLS.
+ *
+ * Trust is loaded once per process: OpenSSL 3 takes ~25 ms and 1.4 MiB to
+ * parse the system's bundle, and libcurl would do it for every client (each
+ * has its own multi handle: dstack-authd has five). With libcurl on OpenSSL
+ * 3, a dg_tls_trust holds one X509 store per CA file, handed to every TLS
+ * context through CURLOPT_SSL_CTX_FUNCTION, and the share object of the
+ * clients with that trust, so a TLS session is only resumed by a client that
+ * trusts the same CAs. A file that changed (SIGHUP after replacing it) gets a
+ * new trust; clients made before keep the old one until they are freed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -49,17 +60,118 @@ int dg_rpc_ca_file_check(const char *path, dg_err *err) {
     return 1;
 }
 
-int dg_tls_setup(const dg_curl_api *cu, CURL *h, const char *ca_file, char *errbuf) {
+struct dg_tls_trust {
+    char *path; /* the CA file */
+    struct stat st;
+    void *store; /* X509_STORE * */
+    CURLSH *share;
+    const dg_curl_api *cu;
+    unsigned refs; /* under g_trust_mu; the cache's own counts as one */
+    dg_tls_trust *next;
+};
+
+static pthread_mutex_t g_trust_mu = PTHREAD_MUTEX_INITIALIZER;
+static dg_tls_trust *g_trusts;
+
+static void trust_free(const dg_curl_api *cu, dg_tls_trust *t) {
+    cu->ossl.store_free(t->store);
+    if (t->share) cu->share_cleanup(t->share);
+    free(t->path);
+    free(t);
+}
+
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int dg_tls_trust_get(const dg_curl_api *cu, const char *ca_file, dg_tls_trust **out, dg_err *err) {
+    *out = NULL;
+    if (!cu->ossl.store_new) return 1; /* libcurl loads the CAs itself */
+    const char *path = ca_file ? ca_file : cu->default_ca;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return dg_err_set(err, DG_ERR_CONFIG, "CA file %s: %s", path, strerror(errno));
+    pthread_mutex_lock(&g_trust_mu);
+    dg_tls_trust **pp = &g_trusts;
+    for (; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->path, path) == 0) break;
+    dg_tls_trust *t = *pp;
+    if (t && same_file(&t->st, &st)) {
+        t->refs++;
+        pthread_mutex_unlock(&g_trust_mu);
+        *out = t;
+        return 1;
+    }
+    if (t) { /* the file changed: new clients get a new trust */
+        *pp = t->next;
+        if (--t->refs == 0) trust_free(cu, t);
+    }
+    int ok = 0;
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->path = strdup(path)) || !(t->store = cu->ossl.store_new()) ||
+        !(t->share = dg_curl_share_new(cu))) {
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory for the CA store");
+    } else if (!cu->ossl.store_load_file(t->store, path)) {
+        cu->ossl.err_clear();
+        dg_err_set(err, DG_ERR_CONFIG, "CA file %s: OpenSSL could not load its certificates", path);
+    } else {
+        t->st = st;
+        t->cu = cu;
+        t->refs = 2; /* the cache's and the caller's */
+        t->next = g_trusts;
+        g_trusts = t;
+        *out = t;
+        ok = 1;
+    }
+    pthread_mutex_unlock(&g_trust_mu);
+    if (!ok && t) {
+        if (t->store) cu->ossl.store_free(t->store);
+        if (t->share) cu->share_cleanup(t->share);
+        free(t->path);
+        free(t);
+    }
+    return ok;
+}
+
+void dg_tls_trust_put(const dg_curl_api *cu, dg_tls_trust *t) {
+    if (!t) return;
+    pthread_mutex_lock(&g_trust_mu);
+    int last = --t->refs == 0;
+    pthread_mutex_unlock(&g_trust_mu);
+    if (last) trust_free(cu, t);
+}
+
+/* libcurl calls this with each new connection's SSL_CTX after its own
+ * set-up: the context trusts exactly the trust's store. */
+static CURLcode set_store(CURL *h, void *ssl_ctx, void *ud) {
+    (void)h;
+    const dg_tls_trust *t = ud;
+    t->cu->ossl.ctx_set1_store(ssl_ctx, t->store);
+    return CURLE_OK;
+}
+
+int dg_tls_setup(const dg_curl_api *cu, CURL *h, const char *ca_file, dg_tls_trust *trust,
+                 char *errbuf) {
     int bad = 0;
     bad |= cu->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-    if (ca_file) {
-        /* only the file's CAs: the system's directory of CAs must not add to them */
-        bad |= cu->easy_setopt(h, CURLOPT_CAINFO, ca_file) != CURLE_OK;
+    if (trust) {
+        /* libcurl loads nothing; set_store gives every context the shared store */
+        bad |= cu->easy_setopt(h, CURLOPT_CAINFO, (char *)NULL) != CURLE_OK;
         bad |= cu->easy_setopt(h, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK;
+        bad |= cu->easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, set_store) != CURLE_OK;
+        bad |= cu->easy_setopt(h, CURLOPT_SSL_CTX_DATA, trust) != CURLE_OK;
+        bad |= cu->easy_setopt(h, CURLOPT_SHARE, trust->share) != CURLE_OK;
+    } else {
+        if (ca_file) {
+            /* only the file's CAs: the system's directory of CAs must not add to them */
+            bad |= cu->easy_setopt(h, CURLOPT_CAINFO, ca_file) != CURLE_OK;
+            bad |= cu->easy_setopt(h, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK;
+        }
+        bad |= cu->easy_setopt(h, CURLOPT_SHARE, cu->share) != CURLE_OK;
     }
-    bad |= cu->easy_setopt(h, CURLOPT_SHARE, cu->share) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
     return !bad;
 }
