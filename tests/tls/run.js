@@ -22,6 +22,10 @@ function check(name, cond, detail) {
   else { failed++; console.log(`FAIL ${name}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`); }
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms) {
+  for (const t0 = Date.now(); Date.now() - t0 < ms; await sleep(20)) if (fn()) return true;
+  return fn();
+}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-test-'));
 const BUILD = process.env.BUILD || 'build';
 const GOV = path.resolve(TOP, BUILD, 'dstack-gov');
@@ -185,6 +189,23 @@ async function main() {
   r = await post(C.url, boot({ deviceId: 'ef'.repeat(32) }));
   check('authd: boot allowed with SSL_CERT_FILE', r.json && r.json.isAllowed === true, r.text);
   await stopProc(C.proc);
+
+  // SIGHUP re-reads a CA file that changed: the trust is loaded once per file, not forever
+  const rot = f('rotating-ca.pem');
+  fs.copyFileSync(CA, rot);
+  const D = await startAuthd(['--rpc-url', good.url, '--rpc-ca-file', rot, ...base]);
+  procs.push(D.proc);
+  fs.copyFileSync(pki.otherca, rot);
+  D.proc.kill('SIGHUP');
+  let u = await until(() => /SIGHUP: eth backend not started, keeping the running one: .*not signed by a trusted CA/.test(D.stderr()), 8000);
+  check('authd: SIGHUP with the CA file replaced by another CA refuses the new backend', u, D.stderr());
+  r = await post(D.url, boot({ deviceId: 'f0'.repeat(32) }));
+  check('authd: ... and keeps deciding with the running one', r.json && r.json.isAllowed === true, r.text);
+  fs.writeFileSync(rot, fs.readFileSync(CA, 'utf8') + '\n');
+  D.proc.kill('SIGHUP');
+  u = await until(() => /SIGHUP: configuration reloaded/.test(D.stderr()), 8000);
+  check('authd: SIGHUP with the right CA back in the file reloads', u, D.stderr());
+  await stopProc(D.proc);
 
   // refusals at start: the daemon does not start (exit 1) and says why
   const startRefusals = [
