@@ -84,6 +84,7 @@ static void load_openssl(void) {
         {0, "X509_STORE_free", offsetof(dg_ossl_api, store_free)},
         {0, "X509_STORE_up_ref", offsetof(dg_ossl_api, store_up_ref)},
         {0, "X509_STORE_load_file", offsetof(dg_ossl_api, store_load_file)},
+        {0, "X509_STORE_set_flags", offsetof(dg_ossl_api, store_set_flags)},
         {0, "ERR_clear_error", offsetof(dg_ossl_api, err_clear)},
         {1, "SSL_CTX_set1_cert_store", offsetof(dg_ossl_api, ctx_set1_store)},
     };

@@ -130,6 +130,7 @@ typedef struct {
     void (*store_free)(void *store);
     int (*store_up_ref)(void *store);
     int (*store_load_file)(void *store, const char *file);
+    int (*store_set_flags)(void *store, unsigned long flags);
     void (*err_clear)(void);
     void (*ctx_set1_store)(void *ssl_ctx, void *store);
 } dg_ossl_api;

@@ -112,7 +112,14 @@ int dg_tls_trust_get(const dg_curl_api *cu, const char *ca_file, dg_tls_trust **
     if (!t || !(t->path = strdup(path)) || !(t->store = cu->ossl.store_new()) ||
         !(t->share = dg_curl_share_new(cu))) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory for the CA store");
-    } else if (!cu->ossl.store_load_file(t->store, path)) {
+    } else if (!cu->ossl.store_load_file(t->store, path) ||
+               /* The flags libcurl gives the stores it loads: a CA of the file is an
+                  anchor even when it is an intermediate (X509_V_FLAG_PARTIAL_CHAIN,
+                  0x80000), trusted certificates first (X509_V_FLAG_TRUSTED_FIRST, 0x8000).
+                  libcurl 7.88 sets them again on this store at each new connection, after
+                  set_store: set here, before any thread shares the store, those writes
+                  never change it. */
+               !cu->ossl.store_set_flags(t->store, 0x80000UL | 0x8000UL)) {
         cu->ossl.err_clear();
         dg_err_set(err, DG_ERR_CONFIG, "CA file %s: OpenSSL could not load its certificates", path);
     } else {
@@ -125,12 +132,7 @@ int dg_tls_trust_get(const dg_curl_api *cu, const char *ca_file, dg_tls_trust **
         ok = 1;
     }
     pthread_mutex_unlock(&g_trust_mu);
-    if (!ok && t) {
-        if (t->store) cu->ossl.store_free(t->store);
-        if (t->share) cu->share_cleanup(t->share);
-        free(t->path);
-        free(t);
-    }
+    if (!ok && t) trust_free(cu, t);
     return ok;
 }
 

@@ -8,8 +8,9 @@ const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-// Make the PKI in dir. Returns paths: ca, otherca (PEM), key (the servers' key),
-// and cert(name) for name in good | expired | wronghost | untrusted.
+// Make the PKI in dir. Returns paths: ca, otherca, ica (an intermediate under
+// ca; PEM), key (the servers' key), and cert(name) for name in good | expired |
+// wronghost | untrusted | chained (leaf under ica, followed by ica).
 function makePki(dir) {
   const f = (n) => path.join(dir, n);
   const openssl = (args) => {
@@ -32,7 +33,15 @@ function makePki(dir) {
   makeCert('expired', 'ca', 'IP:127.0.0.1,DNS:localhost', -1);
   makeCert('wronghost', 'ca', 'DNS:rpc.wrong.example', 2);
   makeCert('untrusted', 'otherca', 'IP:127.0.0.1,DNS:localhost', 2);
-  return { ca: f('ca.pem'), otherca: f('otherca.pem'), key: f('server.key'), cert: (n) => f(n + '.pem') };
+  // an intermediate CA under ca, and a server that sends its leaf with the intermediate
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ica.key'),
+    '-out', f('ica.csr'), '-subj', '/CN=dstack-gov test intermediate']);
+  fs.writeFileSync(f('ica.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  openssl(['x509', '-req', '-in', f('ica.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-days', '2',
+    '-extfile', f('ica.ext'), '-out', f('ica.pem')]);
+  makeCert('leaf', 'ica', 'IP:127.0.0.1,DNS:localhost', 2);
+  fs.writeFileSync(f('chained.pem'), fs.readFileSync(f('leaf.pem'), 'utf8') + fs.readFileSync(f('ica.pem'), 'utf8'));
+  return { ca: f('ca.pem'), otherca: f('otherca.pem'), ica: f('ica.pem'), key: f('server.key'), cert: (n) => f(n + '.pem') };
 }
 
 // Start a terminator with cert/key in front of 127.0.0.1:toPort (cert "-": a

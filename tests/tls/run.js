@@ -68,6 +68,7 @@ async function main() {
   const expired = await terminator(pki, 'expired', anvil.port);
   const wrong = await terminator(pki, 'wronghost', anvil.port);
   const untrusted = await terminator(pki, 'untrusted', anvil.port);
+  const chained = await terminator(pki, 'chained', anvil.port);
   const CA = pki.ca;
 
   // ------------------------------------------------------------ dstack-gov
@@ -81,6 +82,12 @@ async function main() {
   check('cli: SSL_CERT_FILE is the default CA file', r.code === 0, r);
   r = gov(['kms', 'info', '--rpc-url', good.url.replace('127.0.0.1', 'localhost'), '--kms', kms], { SSL_CERT_FILE: CA });
   check('cli: a DNS name of the certificate works too', r.code === 0, r);
+  r = gov(['kms', 'info', '--rpc-url', chained.url, '--rpc-ca-file', CA, '--kms', kms]);
+  check('cli: a server sending an intermediate CA, the root in the CA file', r.code === 0, r);
+  r = gov(['kms', 'info', '--rpc-url', chained.url, '--rpc-ca-file', pki.ica, '--kms', kms]);
+  check('cli: the intermediate alone in the CA file is an anchor (as libcurl does)', r.code === 0, r);
+  r = gov(['kms', 'info', '--rpc-url', chained.url, '--rpc-ca-file', pki.otherca, '--kms', kms]);
+  check('cli: the chain under another CA is refused', r.code === 4 && r.err.includes('not signed by a trusted CA'), r);
 
   const IMG = '0x' + 'ab'.repeat(32);
   await sleep(100); // spawnSync blocked this loop: let the terminator's lines of the runs above arrive
@@ -122,6 +129,8 @@ async function main() {
   }
   r = gov(['kms', 'info', '--rpc-url', good.url, '--kms', kms], { CURL_CA_BUNDLE: CA, SSL_CERT_DIR: tmp });
   check('cli: CURL_CA_BUNDLE and SSL_CERT_DIR do not change trust', r.code === 4 && r.err.includes('not signed by a trusted CA'), r);
+  r = gov(['kms', 'info', '--rpc-url', good.url, '--rpc-ca-file', pki.otherca, '--kms', kms], { SSL_CERT_FILE: CA, SSL_CERT_DIR: tmp });
+  check('cli: OpenSSL\'s own SSL_CERT_FILE / SSL_CERT_DIR cannot widen the CA file', r.code === 4 && r.err.includes('not signed by a trusted CA'), r);
   r = gov(['kms', 'info', '--help']);
   check('cli: --help documents --rpc-ca-file', r.code === 0 && r.out.includes('--rpc-ca-file'), r.out);
 
