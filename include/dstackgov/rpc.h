@@ -12,8 +12,10 @@
  * TLS (https://): TLS 1.2 or later; the server's certificate chain is
  * verified against the system's CA store, or only against the CAs of
  * opts.ca_file when one is given (a private CA), and its name against the
- * URL's host. Neither check can be turned off. TLS sessions are shared by
- * every dg_rpc of the process, so a new connection resumes a session. A
+ * URL's host. Neither check can be turned off. The CAs are parsed once per
+ * process and file (again when the file changed), and TLS sessions are shared
+ * by the dg_rpc objects that trust the same CAs, so a new connection resumes
+ * a session. A
  * refused handshake fails like an unreachable endpoint (DG_ERR_RPC_UNREACHABLE)
  * with a message that says which check failed, e.g. "rpc https://h:443: TLS:
  * the server's certificate has expired", "... is not valid for host h",
