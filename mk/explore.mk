@@ -1,0 +1,14 @@
+# mk/explore.mk — `dstack-gov explore`: the embedded page and its suite.
+#
+#   test-explore   tests/explore/run.sh: a devnet with governance set up, the JSON
+#                  API over real HTTP, and the page in headless Debian chromium
+#                  (npm playwright-core), including a change that appears without reload
+
+TEST_SUITES += explore
+.PHONY: test-explore
+test-explore: $(BUILD)/dstack-gov
+	@BUILD=$(BUILD) tests/explore/run.sh
+
+# The page is embedded with .incbin: rebuild explore.o when it changes.
+$(BUILD)/obj/cmd/dstack-gov/explore.o: cmd/dstack-gov/web/explore.html
+$(BUILD)/obj/cmd/dstack-gov/explore.o: CFLAGS_ALL += -DDG_EXPLORE_HTML='"$(TOP)/cmd/dstack-gov/web/explore.html"'
