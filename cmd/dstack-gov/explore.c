@@ -235,6 +235,9 @@ static void handle(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
         rp->content_type = "text/html; charset=utf-8";
         dg_buf_append(&rp->body, dg_explore_html_start,
                       (size_t)(dg_explore_html_end - dg_explore_html_start));
+    } else if (path_is(rq, "/favicon.ico")) {
+        rp->status = 204; /* no icon: answered, so a browser logs no error */
+        rp->content_type = "image/x-icon";
     } else if (path_is(rq, "/api/head") && get) {
         pthread_mutex_lock(&x->mu);
         json_t *o =

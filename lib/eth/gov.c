@@ -378,12 +378,6 @@ static json_t *replay_take(replay *r, const char *key) {
     return json_array();
 }
 
-static int replay_setting(const replay *r, const char *key) {
-    for (size_t k = 0; k < dg_gov_npolicy_keys; k++)
-        if (strcmp(dg_gov_policy_keys[k].key, key) == 0) return r->setting_on[k];
-    return 0;
-}
-
 static json_t *addr_json(const uint8_t a[20]) {
     char s[43];
     dg_address_checksum(a, s);
@@ -398,6 +392,7 @@ enum { KV_OWNER, KV_PENDING, KV_GATEWAY, KV_APPIMPL, KV_N };
 static const char *const APP_VIEWS[] = {DG_SIG_OWNER, DG_SIG_APP_ALLOW_ANY_DEVICE,
                                         DG_SIG_APP_REQUIRE_TCB};
 enum { AV_OWNER, AV_ANY, AV_TCB, AV_N };
+#define APP_STRIDE (AV_N + 2) /* the views, the implementation slot, slot 1 */
 /* bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1) */
 static const char IMPL_SLOT[] =
     "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -414,9 +409,13 @@ static void req_view(dg_rpc_req *r, const uint8_t to[20], const char *sig, const
     dg_buf_free(&d);
 }
 
-static void req_slot(dg_rpc_req *r, const uint8_t to[20], const char *blk) {
+/* DstackApp's slot 1, byte 0: the private _upgradesDisabled (docs/contracts.md,
+ * storage layout); no view returns it and initialize() emits no event for it. */
+static const char APP_FLAGS_SLOT[] = "0x1";
+
+static void req_slot(dg_rpc_req *r, const uint8_t to[20], const char *slot, const char *blk) {
     r->method = "eth_getStorageAt";
-    r->params = json_pack("[o,s,s]", dg_eth_json_bytes(to, 20), IMPL_SLOT, blk);
+    r->params = json_pack("[o,s,s]", dg_eth_json_bytes(to, 20), slot, blk);
 }
 
 static int get_addr(const dg_rpc_req *r, uint8_t out[20]) {
@@ -549,17 +548,18 @@ static int read_logs(snap *s, const uint8_t (*addrs)[20], size_t n, dg_err *err)
 static json_t *build(snap *s, dg_err *err) {
     size_t napps = s->ncontracts - 1;
     /* batch 1: KMS views + slot, each app's views + slot, eth_chainId */
-    size_t n1 = KV_N + 1 + napps * (AV_N + 1) + 1;
+    size_t n1 = KV_N + 1 + napps * APP_STRIDE + 1;
     dg_rpc_req *q = calloc(n1, sizeof *q);
     if (!q) return dg_err_set(err, DG_ERR_NOMEM, "out of memory"), NULL;
     for (size_t i = 0; i < KV_N; i++)
         req_view(&q[i], s->kms, KMS_VIEWS[i], s->blk);
-    req_slot(&q[KV_N], s->kms, s->blk);
+    req_slot(&q[KV_N], s->kms, IMPL_SLOT, s->blk);
     for (size_t a = 0; a < napps; a++) {
-        dg_rpc_req *b = &q[KV_N + 1 + a * (AV_N + 1)];
+        dg_rpc_req *b = &q[KV_N + 1 + a * APP_STRIDE];
         for (size_t i = 0; i < AV_N; i++)
             req_view(&b[i], s->contracts[1 + a].addr, APP_VIEWS[i], s->blk);
-        req_slot(&b[AV_N], s->contracts[1 + a].addr, s->blk);
+        req_slot(&b[AV_N], s->contracts[1 + a].addr, IMPL_SLOT, s->blk);
+        req_slot(&b[AV_N + 1], s->contracts[1 + a].addr, APP_FLAGS_SLOT, s->blk);
     }
     q[n1 - 1].method = "eth_chainId";
     q[n1 - 1].params = json_array();
@@ -585,7 +585,7 @@ static json_t *build(snap *s, dg_err *err) {
         goto done;
     }
     for (size_t a = 0; a < napps; a++)
-        get_addr(&q[KV_N + 1 + a * (AV_N + 1) + AV_OWNER], owners[1 + a]);
+        get_addr(&q[KV_N + 1 + a * APP_STRIDE + AV_OWNER], owners[1 + a]);
     /* batch 2: what each owner is (code, Safe threshold/owners, timelock delay) */
     size_t n2 = (1 + napps) * OW_N;
     q2 = calloc(n2, sizeof *q2);
@@ -634,7 +634,7 @@ static json_t *build(snap *s, dg_err *err) {
     json_t *apps = json_array();
     for (size_t a = 0; a < napps; a++) {
         replay *ar = &s->contracts[1 + a];
-        const dg_rpc_req *b1 = &q[KV_N + 1 + a * (AV_N + 1)];
+        const dg_rpc_req *b1 = &q[KV_N + 1 + a * APP_STRIDE];
         char id[43];
         dg_address_checksum(ar->addr, id);
         int is_reg = 0, is_dereg = 0;
@@ -651,7 +651,10 @@ static json_t *build(snap *s, dg_err *err) {
         json_object_set_new(o, "isDstackApp", json_boolean(!json_is_null(any)));
         json_object_set_new(o, "allowAnyDevice", any);
         json_object_set_new(o, "requireTcbUpToDate", get_bool(&b1[AV_TCB]));
-        int noup = replay_setting(ar, "upgrades-disabled");
+        dg_buf fl;
+        dg_buf_init(&fl);
+        int noup = req_bytes(&b1[AV_N + 1], &fl) && fl.len == 32 && fl.data[31] != 0;
+        dg_buf_free(&fl);
         json_object_set_new(o, "upgradesDisabled", json_boolean(noup));
         get_slot_addr(&b1[AV_N], a20);
         json_object_set_new(o, "implementation",
