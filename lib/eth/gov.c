@@ -565,6 +565,8 @@ static json_t *build(snap *s, dg_err *err) {
     q[n1 - 1].params = json_array();
     json_t *out = NULL;
     dg_rpc_req *q2 = NULL;
+    size_t n2 = 0, *oidx = NULL;
+    uint8_t(*distinct)[20] = NULL;
     uint8_t(*owners)[20] = calloc(1 + napps, 20);
     if (!owners) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -586,19 +588,34 @@ static json_t *build(snap *s, dg_err *err) {
     }
     for (size_t a = 0; a < napps; a++)
         get_addr(&q[KV_N + 1 + a * APP_STRIDE + AV_OWNER], owners[1 + a]);
-    /* batch 2: what each owner is (code, Safe threshold/owners, timelock delay) */
-    size_t n2 = (1 + napps) * OW_N;
+    /* batch 2: what each distinct owner is (code, Safe threshold/owners, timelock
+     * delay); apps mostly share a few owners */
+    oidx = calloc(1 + napps, sizeof *oidx);
+    distinct = calloc(1 + napps, 20);
+    if (!oidx || !distinct) {
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t nd = 0;
+    for (size_t i = 0; i <= napps; i++) {
+        size_t j = 0;
+        while (j < nd && memcmp(distinct[j], owners[i], 20) != 0)
+            j++;
+        if (j == nd) memcpy(distinct[nd++], owners[i], 20);
+        oidx[i] = j;
+    }
+    n2 = nd * OW_N;
     q2 = calloc(n2, sizeof *q2);
     if (!q2) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i <= napps; i++) {
+    for (size_t i = 0; i < nd; i++) {
         dg_rpc_req *b = &q2[i * OW_N];
         b[OW_CODE].method = "eth_getCode";
-        b[OW_CODE].params = json_pack("[o,s]", dg_eth_json_bytes(owners[i], 20), s->blk);
+        b[OW_CODE].params = json_pack("[o,s]", dg_eth_json_bytes(distinct[i], 20), s->blk);
         for (size_t k = 1; k < OW_N; k++)
-            req_view(&b[k], owners[i], OWNER_VIEWS[k], s->blk);
+            req_view(&b[k], distinct[i], OWNER_VIEWS[k], s->blk);
     }
     if (!dg_eth_batch(s->rpc, q2, n2, err)) goto done;
 
@@ -609,7 +626,7 @@ static json_t *build(snap *s, dg_err *err) {
     json_t *k = json_object();
     uint8_t a20[20];
     json_object_set_new(k, "address", addr_json(s->kms));
-    json_object_set_new(k, "owner", owner_json(owners[0], &q2[0]));
+    json_object_set_new(k, "owner", owner_json(owners[0], &q2[oidx[0] * OW_N]));
     get_addr(&q[KV_PENDING], a20);
     json_object_set_new(k, "pendingOwner", memcmp(a20, ZERO32, 20) ? addr_json(a20) : json_null());
     get_slot_addr(&q[KV_N], a20);
@@ -644,7 +661,7 @@ static json_t *build(snap *s, dg_err *err) {
         json_array_foreach(dereg, i, e) is_dereg |= strcmp(json_string_value(e), id) == 0;
         json_t *o = json_object();
         json_object_set_new(o, "appId", json_string(id));
-        json_object_set_new(o, "owner", owner_json(owners[1 + a], &q2[(1 + a) * OW_N]));
+        json_object_set_new(o, "owner", owner_json(owners[1 + a], &q2[oidx[1 + a] * OW_N]));
         json_object_set_new(o, "registered", json_boolean(is_reg));
         json_object_set_new(o, "deregistered", json_boolean(is_dereg));
         json_t *any = get_bool(&b1[AV_ANY]);
@@ -675,6 +692,8 @@ done:
         free(q2);
     }
     free(owners);
+    free(oidx);
+    free(distinct);
     return out;
 }
 
