@@ -100,6 +100,7 @@ try {
     const t = await page.textContent("#allowed-hashes");
     return t.includes(E.CH) && t.includes(E.CH2) && (await page.textContent("#verdict")).includes(`dstack-gov app add-hash ${E.CH3}`);
   });
+  await page.screenshot({ path: join(T, "explore-check.png"), fullPage: true });
   await check("fields and pasted BootInfo stay in sync", async () => (await page.inputValue("#f-composeHash")) === E.CH3);
   await check("a malformed BootInfo shows the parser's error", async () => {
     const before = errors.length;
@@ -108,7 +109,6 @@ try {
     if (errors.length === before + 1 && errors[before].includes("status of 400")) errors.pop();
     return r.allowed === "error" && r.text.includes("appId: expected 40 hex digits");
   });
-  await page.screenshot({ path: join(T, "explore-check.png"), fullPage: true });
 
   // A governance change appears without a reload.
   await page.evaluate(() => { window.__noReload = 1; });
