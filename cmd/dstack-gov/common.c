@@ -283,8 +283,8 @@ static int load_key(cli *c, dg_err *err) {
     const char *file = flag_str(&c->f, "private-key-file");
     if (!file) file = getenv("PRIVATE_KEY_FILE");
     if (file && *file) {
-        if (!dg_privkey_load_file(file, c->key, err))
-            return dg_err_wrap(err, "private key file %s", file);
+        /* the message already names the file and the reason (class key-file) */
+        if (!dg_privkey_load_file(file, c->key, err)) return 0;
     } else {
         const char *env = getenv("PRIVATE_KEY");
         if (!env || !*env)

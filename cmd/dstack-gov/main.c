@@ -57,9 +57,9 @@ static const struct {
 
 static void print_exit_codes(FILE *out) {
     fprintf(out, "Exit codes:\n   0 success              1 boot denied (check)\n");
-    for (int k = DG_ERR_INPUT; k <= DG_ERR_INTERNAL; k++)
+    for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
         fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
-                (k % 3 == 0 || k == DG_ERR_INTERNAL) ? "\n" : "");
+                (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
 }
 
 static void print_main_help(FILE *out) {
