@@ -37,7 +37,11 @@ const flag_spec tx_flags[] = {
      "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
     {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
     {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
-    {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
+    {"gas-limit", FLAG_STR, "N",
+     "gas limit instead of the estimate + 20%; refused below the estimate or the intrinsic gas"},
+    {"force-gas-limit", FLAG_BOOL, NULL,
+     "send --gas-limit even below the estimate or the intrinsic gas (it will run out of gas or "
+     "be dropped)"},
     {"sender", FLAG_STR, "ADDR",
      "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
     {NULL, 0, NULL, NULL},
