@@ -339,9 +339,10 @@ int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[
 
 /* Wait for a submitted plan's receipt (dg_eth_wait_receipt with opts'
  * timeout, drop grace and progress). A mined transaction that reverted is
- * explained: out of gas when it used its whole limit, else replayed as a call
- * on its parent block to decode the reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT:
- * "<label> failed on chain (block N): ...").
+ * explained: replayed as a call on its parent block, a revert there gives the
+ * reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT: "<label> failed on chain (block N):
+ * ..."); else "out of gas" when it used its whole limit or its limit was below
+ * the estimate; else "a state change since the estimate".
  * Returns 1 with rcpt (status 1; free with dg_eth_receipt_free), or 0 with
  * err (rcpt then holds nothing to free).
  */

@@ -200,17 +200,13 @@ int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[
     return ok ? 1 : dg_err_wrap(err, "%s", plan->label);
 }
 
-/* Why did a mined transaction fail? All its gas used: out of gas. Otherwise
- * replay it as a call on the parent block and decode the revert. */
+/* Why did a mined transaction fail? Replay it as a call on its parent block:
+ * a revert there is the reason. Otherwise it ran out of gas when it used its
+ * whole limit, or when the limit was below the estimate (out of gas inside a
+ * delegatecall leaves the caller its 1/64: the proxy reverts, not all used). */
 static int explain_failure(dg_rpc *rpc, const dg_eth_plan *p, const dg_eth_receipt *r,
                            dg_err *err) {
     unsigned long long blk = (unsigned long long)r->block_number;
-    if (r->gas_used >= p->tx.gas_limit)
-        return dg_err_set(err, DG_ERR_REVERT,
-                          "%s failed on chain (block %llu): out of gas — it used all of its gas "
-                          "limit %llu (estimate %llu)",
-                          p->label, blk, (unsigned long long)p->tx.gas_limit,
-                          (unsigned long long)p->prep.gas_estimate);
     char at[24];
     snprintf(at, sizeof at, "0x%llx", blk ? blk - 1 : 0);
     dg_buf ret;
@@ -223,6 +219,13 @@ static int explain_failure(dg_rpc *rpc, const dg_eth_plan *p, const dg_eth_recei
     if (decoded)
         return dg_err_set(err, e2.code, "%s failed on chain (block %llu): %s", p->label, blk,
                           e2.msg);
+    if (r->gas_used >= p->tx.gas_limit || p->tx.gas_limit < p->prep.gas_estimate)
+        return dg_err_set(err, DG_ERR_REVERT,
+                          "%s failed on chain (block %llu): out of gas — gas limit %llu, "
+                          "estimate %llu, used %llu",
+                          p->label, blk, (unsigned long long)p->tx.gas_limit,
+                          (unsigned long long)p->prep.gas_estimate,
+                          (unsigned long long)r->gas_used);
     return dg_err_set(err, DG_ERR_REVERT,
                       "%s reverted on chain in block %llu (a state change since the estimate)",
                       p->label, blk);

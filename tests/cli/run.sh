@@ -63,6 +63,9 @@ H1=$("$G" help kms add-image); H2=$("$G" kms add-image --help)
 eq "help X == X --help" "$H1" "$H2"
 expect "--help lists exit codes" 0 "$G" --help
 has "exit codes listed" "not-owner"
+has "exit code 17 listed" "17 key-file"
+has "exit code 18 listed" "18 tx-dropped"
+has "key-file explained in --help" "key-file: the key file is unusable"
 expect "help aliases" 0 "$G" help aliases
 has "aliases listed" "kms:create-app"
 expect "unknown command" 2 "$G" kms frobnicate
@@ -308,6 +311,32 @@ expect "add-hash to an address without code" 11 "$G" app add-hash "$CH" --app-id
 eq "no code: one line, no warning first" "$ERR" "dstack-gov: no contract code at 0x000000000000000000000000000000000000dEaD on chain 31337 (addComposeHash): wrong address or wrong network?"
 expect "insufficient funds" 10 "$G" kms register-app "$APP" --private-key-file "$T/kpoor" --yes
 errhas "funds message" "insufficient funds"
+# --gas-limit is checked before anything is sent (issue 15): below the estimate, or below the
+# intrinsic gas, refused unless --force-gas-limit; a forced limit that runs out of gas says so,
+# and a transaction the node drops is reported as dropped within seconds, not after --timeout.
+nonce() { curl -s -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getTransactionCount\",\"params\":[\"$1\",\"pending\"]}" "$ETH_RPC_URL" | jq -r .result; }
+OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+IMG9=$(b32 9); N0=$(nonce $OWNER)
+expect "gas limit below the estimate: refused" 2 "$G" kms add-image "$IMG9" --gas-limit 30000 --yes
+errhas "below-estimate message" "addOsImageHash: gas limit 30000 is below the estimate"
+errhas "below-estimate names the flag" "--force-gas-limit"
+expect "gas limit below the intrinsic gas: refused" 2 "$G" kms add-image "$IMG9" --gas-limit 21000 --yes
+errhas "below-intrinsic message" "gas limit 21000 is below the intrinsic gas (21000 + data)"
+eq "refused limits sent nothing" "$(nonce $OWNER)" "$N0"
+expect "--force-gas-limit needs --gas-limit" 2 "$G" kms add-image "$IMG9" --force-gas-limit --yes
+expect "gas limit not a number" 2 "$G" kms add-image "$IMG9" --gas-limit lots --yes
+expect "forced low limit: out of gas on chain" 8 "$G" kms add-image "$IMG9" --gas-limit 30000 --force-gas-limit --yes
+errhas "forced limit warns before sending" "warning: addOsImageHash: gas limit 30000 forced below what it needs"
+errhas "out of gas is named" "out of gas — gas limit 30000"
+S0=$(date +%s%N)
+expect "forced limit below intrinsic gas: dropped (exit 18)" 18 "$G" kms add-image "$IMG9" --gas-limit 21000 --force-gas-limit --timeout 60 --yes
+S1=$(date +%s%N)
+errhas "dropped message" "was dropped by the node: neither mined nor pending"
+if [ $(( (S1 - S0) / 1000000 )) -lt 10000 ]; then ok "dropped reported within 10 s"; else bad "dropped took $(( (S1 - S0) / 1000000 )) ms"; fi
+expect "dropped --json: class tx-dropped" 18 "$G" kms add-image "$IMG9" --gas-limit 21000 --force-gas-limit --yes --json
+eq "dropped --json class" "$(jq -r .error.class <<<"$OUT")" "tx-dropped"
+expect "a limit at the estimate is used as given" 0 "$G" kms add-image "$IMG9" --gas-limit 200000 --dry-run --json
+eq "dry run shows the given gas" "$(jq -r '.transactions[0].gas' <<<"$OUT")" 200000
 expect "rpc unreachable" 4 "$G" kms add-image "$IMG" --rpc-url http://127.0.0.1:9 --yes
 errhas "unreachable names the endpoint" "127.0.0.1:9"
 # every way a key file is unusable has one exit class (17, key-file), the reason in the message
