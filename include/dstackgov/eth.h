@@ -342,7 +342,9 @@ int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[
  * explained: replayed as a call on its parent block, a revert there gives the
  * reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT: "<label> failed on chain (block N):
  * ..."); else "out of gas" when it used its whole limit or its limit was below
- * the estimate; else "a state change since the estimate".
+ * the estimate; else "a state change since the estimate". A creation's
+ * receipt must name the new contract, and on chains other than 31337/1337 its
+ * code is waited for (opts' code_wait_ms), since the next step usually calls it.
  * Returns 1 with rcpt (status 1; free with dg_eth_receipt_free), or 0 with
  * err (rcpt then holds nothing to free).
  */

@@ -25,7 +25,12 @@ void dg_test_tool_path(char *out, size_t cap, const char *tool) {
 }
 
 int anvil_start(struct anvil *a) {
-    char bin[512];
+    return anvil_start_chain(a, 0);
+}
+
+int anvil_start_chain(struct anvil *a, unsigned long chain_id) {
+    char bin[512], cid[24];
+    snprintf(cid, sizeof cid, "%lu", chain_id ? chain_id : 31337);
     dg_test_tool_path(bin, sizeof bin, "anvil");
     snprintf(a->log, sizeof a->log, "/tmp/dg-rpc-anvil-%d-XXXXXX", (int)getpid());
     int fd = mkstemp(a->log);
@@ -34,7 +39,7 @@ int anvil_start(struct anvil *a) {
     if (a->pid == 0) {
         dup2(fd, 1);
         dup2(fd, 2);
-        execl(bin, "anvil", "--host", "127.0.0.1", "--port", "0", (char *)NULL);
+        execl(bin, "anvil", "--host", "127.0.0.1", "--port", "0", "--chain-id", cid, (char *)NULL);
         _exit(127);
     }
     close(fd);

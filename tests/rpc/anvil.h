@@ -23,6 +23,8 @@ const char *dg_test_top_dir(void);
 void dg_test_tool_path(char *out, size_t cap, const char *tool);
 /* Start anvil; 1 with a->url set, or 0 after recording a test failure. */
 int anvil_start(struct anvil *a);
+/* The same with another chain id (0 = anvil's 31337). */
+int anvil_start_chain(struct anvil *a, unsigned long chain_id);
 void anvil_stop(struct anvil *a);
 /* A client for it (3 s timeout); NULL after recording a test failure. */
 dg_rpc *connect_anvil(const struct anvil *a);

@@ -37,9 +37,9 @@ typedef struct {
 
 /* Deploy DstackKms (implementation, then proxy with initialize(owner = a0))
  * through dg_eth_transact, as a program without a confirmation step does. */
-static int setup(fixture *f) {
+static int setup_chain(fixture *f, unsigned long chain_id) {
     memset(f, 0, sizeof *f);
-    if (!anvil_start(&f->a)) return 0;
+    if (!anvil_start_chain(&f->a, chain_id)) return 0;
     f->rpc = connect_anvil(&f->a);
     dg_err e = {0};
     CHECK(dg_privkey_parse(KEY0, f->k0, &e) && dg_privkey_parse(KEY1, f->k1, &e));
@@ -57,7 +57,7 @@ static int setup(fixture *f) {
     CHECK(ok);
     if (ok) {
         CHECK(r.status == 1 && r.has_contract_address);
-        CHECK_INT(plan.tx.chain_id, 31337);
+        CHECK_INT(plan.tx.chain_id, chain_id ? chain_id : 31337);
         CHECK(!plan.tx.has_to);
         /* a creation's intrinsic gas: 53000 + data + init code words */
         CHECK(plan.intrinsic_gas > 53000 && plan.intrinsic_gas < plan.prep.gas_estimate);
@@ -88,6 +88,10 @@ static int setup(fixture *f) {
     dg_buf_free(&init);
     dg_buf_free(&ctor);
     return ok;
+}
+
+static int setup(fixture *f) {
+    return setup_chain(f, 0);
 }
 
 static void teardown(fixture *f) {
@@ -316,5 +320,38 @@ TEST(eth_send_revert_on_chain_is_replayed_for_its_reason) {
     CHECK(r.logs == NULL && r.nlogs == 0); /* nothing left to free */
     dg_buf_free(&d);
     dg_buf_free(&rn);
+    teardown(&f);
+}
+
+TEST(eth_send_public_chain_asks_again_for_missing_code) {
+    /* On a chain that is not a local devnet, "no code" may be a lagging node
+     * behind a load balancer: it is asked again (0.5 s, 1 s, ...) within
+     * code_wait_ms before it is final. The deployments of setup() went
+     * through the creation path's code check on this chain too. */
+    fixture f;
+    if (!setup_chain(&f, 11155111)) return teardown(&f);
+    uint8_t dead[20] = {0};
+    dead[19] = 0x01;
+    dg_buf d;
+    dg_buf_init(&d);
+    dg_err e = {0};
+    CHECK(dg_contract_encode_noarg(&d, "owner()", &e));
+    dg_eth_plan p;
+    dg_eth_send_opts o = {.code_wait_ms = 1600, .expect_chain_id = 11155111};
+    long long t0 = mono_ms();
+    CHECK(!dg_eth_plan_prepare(f.rpc, &o, f.a0, dead, d.data, d.len, NULL, "owner", &p, &e));
+    long long took = mono_ms() - t0;
+    CHECK_INT(e.code, DG_ERR_NO_CODE);
+    CHECK(strstr(e.msg, "on chain 11155111 (owner)") != NULL);
+    CHECK(took >= 1500 && took < 3000); /* asked at 0.5 s and 1.5 s */
+    o.code_wait_ms = -1;                /* never: at once */
+    t0 = mono_ms();
+    CHECK(!dg_eth_plan_prepare(f.rpc, &o, f.a0, dead, d.data, d.len, NULL, "owner", &p, &e));
+    CHECK(mono_ms() - t0 < 400);
+    /* a target with code is planned at once */
+    t0 = mono_ms();
+    CHECK(dg_eth_plan_prepare(f.rpc, &o, f.a0, f.kms, d.data, d.len, NULL, "owner", &p, &e));
+    CHECK(mono_ms() - t0 < 400);
+    dg_buf_free(&d);
     teardown(&f);
 }
