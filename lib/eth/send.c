@@ -270,6 +270,7 @@ int dg_eth_transact(dg_rpc *rpc, const dg_eth_send_opts *opts, const uint8_t pri
                     const uint8_t *to, const uint8_t *data, size_t len, const dg_u256 *value,
                     const char *label, dg_eth_plan *plan, dg_eth_receipt *rcpt, dg_err *err) {
     dg_eth_plan local;
+    memset(&local, 0, sizeof local);
     dg_eth_plan *p = plan ? plan : &local;
     uint8_t from[20], h[32];
     memset(rcpt, 0, sizeof *rcpt);
