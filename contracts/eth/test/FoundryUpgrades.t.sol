@@ -38,13 +38,20 @@ contract FoundryUpgradesTest is TestBase {
         assertTrue(kms.allowedOsImages(bytes32(uint256(0x05))), "state kept across the upgrade");
     }
 
-    /// A live dstack KMS proxy (upstream's layout) upgraded to ours by file name, with
-    /// upstream's layout as the reference of the storage check.
-    function test_upstreamKmsProxyUpgradedToOursByFileName() public {
-        address proxy = address(new ERC1967Proxy(address(new UpstreamDstackKms()), ""));
+    /// A proxy as a live dstack deployment has it: upstream's implementation, owned by
+    /// OWNER, initialized, and `key` set to true in the mapping at `mappingSlot`.
+    function upstreamProxy(address impl, bytes32 key, uint256 mappingSlot) internal returns (address proxy) {
+        proxy = address(new ERC1967Proxy(impl, ""));
         vm.store(proxy, OWNER_SLOT, addrWord(OWNER));
         vm.store(proxy, INITIALIZABLE_SLOT, bytes32(uint256(1)));
-        vm.store(proxy, keccak256(abi.encode(bytes32(uint256(0x09)), uint256(8))), bytes32(uint256(1)));
+        vm.store(proxy, keccak256(abi.encode(key, mappingSlot)), bytes32(uint256(1)));
+    }
+
+    /// Upstream's KMS proxy upgraded to ours by file name, with upstream's layout as the
+    /// reference of the storage check.
+    function test_upstreamKmsProxyUpgradedToOursByFileName() public {
+        bytes32 img = bytes32(uint256(0x09));
+        address proxy = upstreamProxy(address(new UpstreamDstackKms()), img, 8); // allowedOsImages
         Options memory o;
         o.referenceContract = "UpstreamLayouts.sol:UpstreamDstackKms";
         // gatewayAppId carries upstream's `@custom:oz-renamed-from tproxyAppId` (for proxies
@@ -52,18 +59,16 @@ contract FoundryUpgradesTest is TestBase {
         // gatewayAppId, the validator reads it as a rename (as in upgrade_check.js).
         o.unsafeAllowRenames = true;
         Upgrades.upgradeProxy(proxy, "DstackKms.sol", "", o, OWNER);
-        assertTrue(DstackKms(proxy).allowedOsImages(bytes32(uint256(0x09))), "upstream state read by ours");
+        assertTrue(DstackKms(proxy).allowedOsImages(img), "upstream state read by ours");
         assertEq(DstackKms(proxy).owner(), OWNER, "owner kept");
     }
 
     function test_upstreamAppProxyUpgradedToOursByFileName() public {
-        address proxy = address(new ERC1967Proxy(address(new UpstreamDstackApp()), ""));
-        vm.store(proxy, OWNER_SLOT, addrWord(OWNER));
-        vm.store(proxy, INITIALIZABLE_SLOT, bytes32(uint256(1)));
-        vm.store(proxy, keccak256(abi.encode(bytes32(uint256(0x0b)), uint256(0))), bytes32(uint256(1)));
+        bytes32 hash = bytes32(uint256(0x0b));
+        address proxy = upstreamProxy(address(new UpstreamDstackApp()), hash, 0); // allowedComposeHashes
         Options memory o;
         o.referenceContract = "UpstreamLayouts.sol:UpstreamDstackApp";
         Upgrades.upgradeProxy(proxy, "DstackApp.sol", "", o, OWNER);
-        assertTrue(DstackApp(proxy).allowedComposeHashes(bytes32(uint256(0x0b))), "upstream state read by ours");
+        assertTrue(DstackApp(proxy).allowedComposeHashes(hash), "upstream state read by ours");
     }
 }
