@@ -220,15 +220,14 @@ typedef void (*dg_eth_progress_fn)(void *ctx, long elapsed_ms, uint64_t block);
 
 /* Poll eth_getTransactionReceipt until it is mined or `timeout_ms` passes.
  * The first poll is immediate (auto-mining chains answer at once), then the
- * interval grows from 2 ms to 1 s. With drop_grace_ms > 0, each poll also asks
- * eth_getTransactionByHash: a transaction the node no longer knows (neither
- * mined nor pending) at two polls, the later one at least drop_grace_ms after
- * the start, was dropped (a node drops, for example, a transaction whose gas
- * limit is below its intrinsic gas) and is reported at once instead of
- * waiting out the timeout. drop_grace_ms <= 0 never declares a drop (for
- * private relays that do not show pending transactions).
- * Returns 1 with the receipt (whatever its status), or 0 with
- * DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after N s"), DG_ERR_DROPPED
+ * interval grows from 2 ms to 1 s. With drop_grace_ms > 0, each poll after the
+ * first also asks eth_getTransactionByHash (same batch): a transaction the node no longer knows
+ * (neither mined nor pending) at two polls, the later one at least drop_grace_ms after the start,
+ * was dropped (a node drops, for example, a transaction whose gas limit is below its intrinsic gas)
+ * and is reported at once instead of waiting out the timeout. drop_grace_ms <= 0 never declares a
+ * drop (for private relays that do not show pending transactions). Returns 1 with the receipt
+ * (whatever its status), or 0 with DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after N s"),
+ * DG_ERR_DROPPED
  * ("transaction 0x.. was dropped by the node: ...") or an RPC error.
  * In: progress (may be NULL), ctx.  Out: out (free with dg_eth_receipt_free).
  */
