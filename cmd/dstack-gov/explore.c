@@ -50,6 +50,7 @@ typedef struct {
     char *snap_text; /* its JSON text */
     uint64_t head;   /* the chain's head as last polled */
     char error[400]; /* the last read failure ("" when the last read worked) */
+    dg_err_code error_code;
     unsigned long snapshots, polls;
     long long last_ms; /* how long the last snapshot took */
     long poll_ms;
@@ -80,6 +81,7 @@ static void poll_once(explorer *x) {
     pthread_mutex_lock(&x->mu);
     if (!ok || (need && !text)) {
         snprintf(x->error, sizeof x->error, "%s", err.msg[0] ? err.msg : "out of memory");
+        x->error_code = err.code ? err.code : DG_ERR_NOMEM;
     } else if (need) {
         json_decref(x->snap);
         free(x->snap_text);
@@ -289,26 +291,27 @@ static void open_browser(cli *c, const char *url) {
     extern char **environ;
     if (posix_spawnp(&pid, "xdg-open", NULL, NULL, argv, environ) != 0)
         cli_warn(c, "--open: could not run xdg-open; open %s yourself", url);
+    else
+        waitpid(pid, NULL, 0); /* xdg-open hands the URL over and exits */
+}
+
+/* A numeric flag in [lo, hi], def when absent. */
+static int flag_long(cli *c, const char *name, long def, long lo, long hi, long *out, dg_err *err) {
+    const char *v = flag_str(&c->f, name);
+    char *end = NULL;
+    *out = v ? strtol(v, &end, 10) : def;
+    if (v && (*v == '\0' || *end || *out < lo || *out > hi))
+        return dg_err_set(err, DG_ERR_INPUT, "--%s \"%s\": expected a number from %ld to %ld", name,
+                          v, lo, hi);
+    return 1;
 }
 
 static int cmd_explore(cli *c) {
     dg_err err = {DG_OK, ""};
-    const char *ps = flag_str(&c->f, "port");
-    long port = 8546;
-    if (ps) {
-        char *end;
-        port = strtol(ps, &end, 10);
-        if (*ps == '\0' || *end || port < 0 || port > 65535)
-            return cli_failf(c, DG_ERR_INPUT, "--port \"%s\" is not a port number (0-65535)", ps);
-    }
-    const char *pi = flag_str(&c->f, "poll-ms");
-    long poll_ms = 1000;
-    if (pi) {
-        char *end;
-        poll_ms = strtol(pi, &end, 10);
-        if (*pi == '\0' || *end || poll_ms < 50 || poll_ms > 600000)
-            return cli_failf(c, DG_ERR_INPUT, "--poll-ms \"%s\": expected 50..600000", pi);
-    }
+    long port, poll_ms;
+    if (!flag_long(c, "port", 8546, 0, 65535, &port, &err) ||
+        !flag_long(c, "poll-ms", 1000, 50, 600000, &poll_ms, &err))
+        return cli_fail(c, &err);
     if (!cli_connect(c, &err)) return cli_fail(c, &err);
     explorer x;
     memset(&x, 0, sizeof x);
@@ -320,7 +323,7 @@ static int cmd_explore(cli *c) {
     /* the first snapshot before listening: a wrong --kms fails here, with its error */
     poll_once(&x);
     if (!x.snap) {
-        int code = cli_failf(c, DG_ERR_NO_CODE, "explore: %s", x.error);
+        int code = cli_failf(c, x.error_code, "explore: %s", x.error);
         pthread_mutex_destroy(&x.rpc_mu);
         pthread_mutex_destroy(&x.mu);
         pthread_cond_destroy(&x.cv);

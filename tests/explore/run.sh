@@ -49,6 +49,11 @@ run "$G" kms create-app --hash "$CH3" --yes --json && APP3=$(jq -r .appId "$T/ou
 run "$G" kms deregister-app "$APP3" --yes
 
 # ------------------------------------------------------------------ start explore
+"$G" explore --port 70000 >/dev/null 2>"$T/err"; RC=$?
+eq "bad --port: input error" "$RC $(cat "$T/err")" '2 dstack-gov: --port "70000": expected a number from 0 to 65535'
+"$G" explore --port 0 --kms 0x0000000000000000000000000000000000000001 >"$T/out" 2>"$T/err"; RC=$?
+if [ "$RC" -gt 2 ] && grep -q 'does not answer owner()' "$T/err" && [ ! -s "$T/out" ]; then
+  ok "no KMS at --kms: fails before listening"; else bad "no KMS at --kms: fails before listening" "rc $RC $(cat "$T/err" "$T/out")"; fi
 "$G" explore --port 0 --poll-ms 200 >"$T/explore.out" 2>"$T/explore.err" &
 EXPLORE_PID=$!
 URL=
