@@ -31,14 +31,18 @@
 #ifndef DG_EXPLORE_HTML
 #define DG_EXPLORE_HTML "cmd/dstack-gov/web/explore.html"
 #endif
+/* The assembler computes the size, so C never subtracts two symbols' addresses. */
 __asm__(".pushsection .rodata\n"
         ".balign 16\n"
         "dg_explore_html_start:\n"
         ".incbin \"" DG_EXPLORE_HTML "\"\n"
         "dg_explore_html_end:\n"
+        ".balign 8\n"
+        "dg_explore_html_size:\n"
+        ".quad dg_explore_html_end - dg_explore_html_start\n"
         ".popsection\n");
 extern const char dg_explore_html_start[] __asm__("dg_explore_html_start");
-extern const char dg_explore_html_end[] __asm__("dg_explore_html_end");
+extern const uint64_t dg_explore_html_size __asm__("dg_explore_html_size");
 
 typedef struct {
     cli *c;
@@ -235,8 +239,7 @@ static void handle(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
             return;
         }
         rp->content_type = "text/html; charset=utf-8";
-        dg_buf_append(&rp->body, dg_explore_html_start,
-                      (size_t)(dg_explore_html_end - dg_explore_html_start));
+        dg_buf_append(&rp->body, dg_explore_html_start, (size_t)dg_explore_html_size);
     } else if (path_is(rq, "/favicon.ico")) {
         rp->status = 204; /* no icon: answered, so a browser logs no error */
         rp->content_type = "image/x-icon";

@@ -711,11 +711,11 @@ static int ev_cmp(const void *a, const void *b) {
  * chain order (block, then log index). */
 static void sort_history(json_t *h) {
     size_t n = json_array_size(h);
-    json_t **v = n ? malloc(n * sizeof *v) : NULL;
+    json_t **v = n ? malloc(n * sizeof(json_t *)) : NULL;
     if (!v) return;
     for (size_t i = 0; i < n; i++)
         v[i] = json_incref(json_array_get(h, i));
-    qsort(v, n, sizeof *v, ev_cmp);
+    qsort(v, n, sizeof(json_t *), ev_cmp);
     json_array_clear(h);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(h, v[i]);
