@@ -5,6 +5,7 @@
 #                  (npm playwright-core), including a change that appears without reload
 
 TEST_SUITES += explore
+C_SUITES += explore   # also run under ASan+UBSan by `make test-asan` (dstack-gov is the C part)
 .PHONY: test-explore
 test-explore: $(BUILD)/dstack-gov
 	@BUILD=$(BUILD) tests/explore/run.sh

@@ -50,10 +50,10 @@ typedef struct {
     pthread_mutex_t mu;     /* everything below */
     pthread_cond_t cv;
     int stop;
-    json_t *snap;    /* the latest snapshot, or NULL */
-    char *snap_text; /* its JSON text */
-    uint64_t head;   /* the chain's head as last polled */
-    char error[400]; /* the last read failure ("" when the last read worked) */
+    json_t *snap;                              /* the latest snapshot, or NULL */
+    char *snap_text;                           /* its JSON text */
+    uint64_t head;                             /* the chain's head as last polled */
+    char error[sizeof(dg_err){DG_OK, ""}.msg]; /* the last read failure ("" when it worked) */
     dg_err_code error_code;
     unsigned long snapshots, polls;
     long long last_ms; /* how long the last snapshot took */
