@@ -29,7 +29,9 @@ $(MBED_NATIVE_LIB): $(MBED_NATIVE_OBJS)
 # lib/attest reads the NEAR contracts' freestanding JSON reader (it runs in
 # the KMS contract too) and mbed TLS.
 LIB_SRCS += contracts/near/json.c
-$(BUILD)/obj/lib/attest/%.o: CFLAGS_ALL += $(MBED_CPPFLAGS)
+# (in CPPFLAGS_BASE, so make lint's clang-tidy sees the same headers)
+CPPFLAGS_BASE += -I$(MBED_DIR)/include -Ilib/attest -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
 $(BUILD)/obj/lib/attest/%.o: | $(MBED_STAMP)
+lint: | $(MBED_STAMP)
 LDLIBS_ALL += $(MBED_NATIVE_LIB)
 $(LIB): | $(MBED_NATIVE_LIB)
