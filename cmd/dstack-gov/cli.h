@@ -77,6 +77,7 @@ extern const cmd_spec kms_cmds[];
 extern const cmd_spec app_cmds[];
 extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
+extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
 
 /* Common flag tables. */

@@ -156,7 +156,7 @@ extern const size_t dg_at_intel_root_len;
  * qe_identity_signature; unknown keys rejected) at unix time now.
  * Returns 1 when every check passed and the combined TCB status is not Revoked
  * (the status may still be OutOfDate etc.: policy is the caller's).
- * Args: root/root_len: the trust anchor's DER; NULL selects Intel's root (a
+ * Args: root/root_len: the trust anchor (DER or PEM); NULL selects Intel's root (a
  *   production build passes NULL); a different root sets out->test_anchor.
  * Out: quote (parsed; may be NULL), out (verdict; may be NULL). */
 int dg_at_verify(const uint8_t *q, size_t qn, const char *c, size_t cn, int64_t now,
