@@ -413,9 +413,14 @@ static int verify(work *w, const uint8_t *qb, size_t qn, const char *c, size_t c
                        "tcb_info: nextUpdate is before the given time (expired)", NULL, NULL);
 
     /* the trust anchor and the CRLs */
-    if (mbedtls_x509_crt_parse_der(&w->root, root, root_len) != 0)
-        return at_fail(err, DG_AT_COLLATERAL_FORMAT, "trust anchor: not a DER certificate", NULL,
-                       NULL);
+    if (root_len > 10 && memcmp(root, "-----BEGIN", 10) == 0) {
+        if (!at_parse_pem(&w->root, (const char *)root, root_len, DG_AT_COLLATERAL_FORMAT,
+                          "trust anchor", err))
+            return 0;
+    } else if (mbedtls_x509_crt_parse_der(&w->root, root, root_len) != 0) {
+        return at_fail(err, DG_AT_COLLATERAL_FORMAT, "trust anchor: not a DER or PEM certificate",
+                       NULL, NULL);
+    }
     at_pki k = {&w->root, {NULL, NULL}, now};
     if (!parse_crl(&w->root_crl, v[C_ROOT_CRL], vn[C_ROOT_CRL], "root_ca_crl", err)) return 0;
     if (!at_check_crl(&k, &w->root_crl, &w->root, "root_ca_crl", err)) return 0;
