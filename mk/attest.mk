@@ -43,3 +43,46 @@ TEST_SUITES += attest
 .PHONY: test-attest
 test-attest: $(BUILD)/dstack-gov
 	@node tests/attest/run.mjs $(abspath $(BUILD))/dstack-gov
+
+# ---------------------------------------------------------------- wasm32
+# lib/attest for NEAR contracts: the same sources, freestanding MVP wasm32,
+# mbed TLS with DG_MBEDTLS_WASM (its buffer allocator over a static arena) and
+# the few libc functions of lib/attest/wasm. A contract links
+# $(ATTEST_WASM_OBJS) and compiles with $(ATTEST_WASM_CPPFLAGS).
+ATTEST_WASM_DIR := $(BUILD)/wasm/attest
+ATTEST_WASM_CPPFLAGS = -Iinclude -Ilib/attest/wasm/include -I$(MBED_DIR)/include -Ilib/attest \
+  -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -DDG_MBEDTLS_WASM
+ATTEST_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -Oz -std=c17 -nostdlib -ffreestanding \
+  -fvisibility=hidden -ffunction-sections -fdata-sections
+ATTEST_LIB_SRCS := common quote pki verify eventlog intel_root
+ATTEST_WASM_OBJS := $(ATTEST_LIB_SRCS:%=$(ATTEST_WASM_DIR)/%.o) $(ATTEST_WASM_DIR)/libc.o \
+  $(ATTEST_WASM_DIR)/json.o $(MBED_SRCS:%=$(ATTEST_WASM_DIR)/mbedtls/%.o) \
+  $(ATTEST_WASM_DIR)/mbedtls/memory_buffer_alloc.o
+
+$(ATTEST_WASM_DIR)/%.o: lib/attest/%.c $(wildcard lib/attest/*.h include/dstackgov/attest.h) | $(MBED_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -c $< -o $@
+$(ATTEST_WASM_DIR)/libc.o: lib/attest/wasm/libc.c | $(MBED_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -c $< -o $@
+$(ATTEST_WASM_DIR)/json.o: contracts/near/json.c contracts/near/json.h
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror -c $< -o $@
+$(ATTEST_WASM_DIR)/mbedtls/%.o: lib/attest/mbedtls_config.h | $(MBED_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -w $(ATTEST_WASM_CPPFLAGS) -c $(MBED_DIR)/library/$*.c -o $@
+
+# The test contract (tests/near/wasm/attest.c): known answers in nemu.
+ATTEST_TEST_WASM := $(BUILD)/near/attest-test.wasm
+$(ATTEST_TEST_WASM): tests/near/wasm/attest.c $(ATTEST_WASM_OBJS) contracts/near/rt.c contracts/near/text.c
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -Icontracts/near \
+	  -Wl,--no-entry -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536 \
+	  -o $@.raw tests/near/wasm/attest.c contracts/near/rt.c contracts/near/text.c \
+	  $(ATTEST_WASM_OBJS) $(NEAR_RT_LIB)
+	wasm-opt -Oz --mvp-features --strip-debug --strip-producers $@.raw -o $@.tmp
+	contracts/near/check-wasm.sh $@.tmp
+	mv $@.tmp $@
+# nemu runs it (mk/near-test.mk picks these up)
+NT_EXTRA_MODULES += attest=$(ATTEST_TEST_WASM)
+NT_EXTRA_TESTS += tests/near/test_attest.c
