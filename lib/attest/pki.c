@@ -108,7 +108,14 @@ static int valid_at(const mbedtls_x509_crt *c, int64_t now) {
     return at_x509_time(&c->valid_from) <= now && now <= at_x509_time(&c->valid_to);
 }
 
-int at_check_chain(const at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca, int code,
+static int seen(const at_pki *k, const mbedtls_x509_crt *c, const mbedtls_x509_crt *is) {
+    for (int i = 0; i < k->nseen; i++)
+        if (same_buf(&k->seen[i][0]->raw, &c->raw) && same_buf(&k->seen[i][1]->raw, &is->raw))
+            return 1;
+    return 0;
+}
+
+int at_check_chain(at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca, int code,
                    const char *what, dg_at_err *err) {
     const mbedtls_x509_crt *c[8];
     size_t n = 0;
@@ -130,10 +137,16 @@ int at_check_chain(const at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_
         if (!is->ca_istrue)
             return at_fail5(err, code, what, ": the issuer of certificate ", num, " is not a CA",
                             NULL);
-        if (!md_sig_ok(c[i]->sig_md, c[i]->sig_pk, c[i]->sig_opts, &c[i]->tbs, &c[i]->sig,
-                       (mbedtls_pk_context *)&is->pk))
-            return at_fail5(err, code, what, ": the signature of certificate ", num,
-                            " does not verify with the key of ", who);
+        if (!seen(k, c[i], is)) {
+            if (!md_sig_ok(c[i]->sig_md, c[i]->sig_pk, c[i]->sig_opts, &c[i]->tbs, &c[i]->sig,
+                           (mbedtls_pk_context *)&is->pk))
+                return at_fail5(err, code, what, ": the signature of certificate ", num,
+                                " does not verify with the key of ", who);
+            if (k->nseen < 8) {
+                k->seen[k->nseen][0] = c[i];
+                k->seen[k->nseen++][1] = is;
+            }
+        }
         if (!valid_at(c[i], k->now))
             return at_fail5(err, code, what, ": certificate ", num,
                             " is expired or not yet valid at the given time", NULL);

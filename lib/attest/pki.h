@@ -14,6 +14,11 @@ typedef struct {
     const mbedtls_x509_crt *root;
     const mbedtls_x509_crl *crl[2];
     int64_t now;
+    /* certificate signatures already checked, as (certificate, issuer) pairs:
+     * Intel's chains share their CA certificates, and an ECDSA verification is
+     * most of the cost in wasm, so a pair seen again is not verified again */
+    const mbedtls_x509_crt *seen[8][2];
+    int nseen;
 } at_pki;
 
 /* Unix seconds of an X.509 time (INT64_MIN if impossible). */
@@ -26,7 +31,7 @@ int at_parse_pem(mbedtls_x509_crt *chain, const char *pem, size_t n, int code, c
 /* Check chain (leaf first; a trailing copy of the anchor is allowed) up to
  * k->root: issuer names, CA flags, signatures, validity at k->now, CRLs.
  * Failures are `code`, except a revocation (DG_AT_REVOKED). */
-int at_check_chain(const at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca, int code,
+int at_check_chain(at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca, int code,
                    const char *what, dg_at_err *err);
 
 /* Check a CRL: issued and signed by issuer, thisUpdate <= now <= nextUpdate. */

@@ -421,7 +421,7 @@ static int verify(work *w, const uint8_t *qb, size_t qn, const char *c, size_t c
         return at_fail(err, DG_AT_COLLATERAL_FORMAT, "trust anchor: not a DER or PEM certificate",
                        NULL, NULL);
     }
-    at_pki k = {&w->root, {NULL, NULL}, now};
+    at_pki k = {&w->root, {NULL, NULL}, now, {{NULL, NULL}}, 0};
     if (!parse_crl(&w->root_crl, v[C_ROOT_CRL], vn[C_ROOT_CRL], "root_ca_crl", err)) return 0;
     if (!at_check_crl(&k, &w->root_crl, &w->root, "root_ca_crl", err)) return 0;
     k.crl[0] = &w->root_crl;

@@ -15,9 +15,15 @@
 
 #define NB __attribute__((no_builtin))
 
+/* Word at a time when both pointers allow it: mbed TLS zeroes and copies
+ * its bignums constantly, and in wasm a byte loop costs 4x the instructions. */
 NB __attribute__((weak)) void *memcpy(void *d, const void *s, size_t n) {
     unsigned char *dp = d;
     const unsigned char *sp = s;
+    if ((((uintptr_t)dp | (uintptr_t)sp) & 3) == 0) {
+        for (; n >= 4; n -= 4, dp += 4, sp += 4)
+            *(uint32_t *)(void *)dp = *(const uint32_t *)(const void *)sp;
+    }
     while (n--)
         *dp++ = *sp++;
     return d;
@@ -25,6 +31,13 @@ NB __attribute__((weak)) void *memcpy(void *d, const void *s, size_t n) {
 
 NB __attribute__((weak)) void *memset(void *d, int c, size_t n) {
     unsigned char *dp = d;
+    while (n && ((uintptr_t)dp & 3)) {
+        *dp++ = (unsigned char)c;
+        n--;
+    }
+    uint32_t w = (unsigned char)c * 0x01010101u;
+    for (; n >= 4; n -= 4, dp += 4)
+        *(uint32_t *)(void *)dp = w;
     while (n--)
         *dp++ = (unsigned char)c;
     return d;

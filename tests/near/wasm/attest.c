@@ -28,14 +28,6 @@ static void put(const char *s) {
         out[outn++] = *s++;
 }
 
-static void put_hex(const uint8_t *p, uint32_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (uint32_t i = 0; i < n && outn + 2 < sizeof out; i++) {
-        out[outn++] = d[p[i] >> 4];
-        out[outn++] = d[p[i] & 15];
-    }
-}
-
 static int do_verify(const uint8_t *in, uint32_t n) {
     if (n < 16) return 0;
     uint32_t qn = le32(in);
@@ -83,6 +75,14 @@ __attribute__((export_name("run"))) int run(void) {
 }
 #else
 #include "rt.h"
+
+static void put_hex(const uint8_t *p, uint32_t n) {
+    static const char d[] = "0123456789abcdef";
+    for (uint32_t i = 0; i < n && outn + 2 < sizeof out; i++) {
+        out[outn++] = d[p[i] >> 4];
+        out[outn++] = d[p[i] & 15];
+    }
+}
 
 const char nc_standard[] = "dstack-attest-test";
 
