@@ -1,26 +1,42 @@
 # mk/attest.mk — lib/attest (TDX quote verification) and its mbed TLS build.
 #
-# mbed TLS 2.28 comes from Debian's source package (scripts/debian-src.sh, via
-# apt-get source: never committed), configured by lib/attest/mbedtls_config.h
-# for exactly what the verifier needs, and compiled from the same sources
-# natively (here) and for wasm32 (tests/near's attest module).
+# mbed TLS 2.28 (X.509, CRL and ASN.1 parsing, SHA-2) and BearSSL 0.6 (ECDSA
+# P-256: its ec_p256_m31 costs a quarter of mbed TLS's ECP in wasm) come from
+# Debian's source packages (scripts/debian-src.sh, via apt-get source: never
+# committed); mbed TLS is configured by lib/attest/mbedtls_config.h for
+# exactly what the verifier needs. Both are compiled from the same sources
+# natively (here) and for wasm32 (below).
 
 MBED_DIR := $(BUILD)/src/mbedtls
 MBED_STAMP := $(MBED_DIR)/.dg-unpacked
 MBED_SRCS := asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_curves md oid pem \
   pk pk_wrap pkparse platform platform_util sha256 sha512 x509 x509_crt x509_crl
 MBED_CPPFLAGS = -I$(MBED_DIR)/include -Ilib/attest -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
-MBED_NATIVE_OBJS := $(MBED_SRCS:%=$(BUILD)/obj/mbedtls/%.o)
+BR_DIR := $(BUILD)/src/bearssl
+BR_STAMP := $(BR_DIR)/.dg-unpacked
+# BearSSL's P-256 ECDSA verifier and what it calls (paths under src/)
+BR_SRCS := ec/ec_p256_m31 ec/ec_secp256r1 ec/ec_secp384r1 ec/ec_secp521r1 ec/ecdsa_i31_vrfy_raw \
+  ec/ecdsa_i31_vrfy_asn1 ec/ecdsa_i31_bits ec/ecdsa_atr codec/ccopy codec/dec32be codec/enc32be \
+  int/i32_div32 int/i31_add int/i31_bitlen int/i31_decmod int/i31_decode int/i31_decred \
+  int/i31_encode int/i31_fmont int/i31_iszero int/i31_modpow int/i31_montmul int/i31_muladd \
+  int/i31_ninv31 int/i31_reduce int/i31_rshift int/i31_sub int/i31_tmont
+MBED_NATIVE_OBJS := $(MBED_SRCS:%=$(BUILD)/obj/mbedtls/%.o) $(BR_SRCS:%=$(BUILD)/obj/bearssl/%.o)
 MBED_NATIVE_LIB := $(BUILD)/libdg_mbedtls.a
 MBED_SANFLAGS = $(filter -fsanitize% -fno-sanitize% -fno-omit-frame-pointer,$(CFLAGS_BASE))
 
 $(MBED_STAMP):
 	scripts/debian-src.sh mbedtls $(MBED_DIR)
+$(BR_STAMP):
+	scripts/debian-src.sh bearssl $(BR_DIR)
 
 # not our code: no -Werror, but the same sanitizers as the rest of the build
 $(BUILD)/obj/mbedtls/%.o: lib/attest/mbedtls_config.h | $(MBED_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -O2 -g $(MBED_SANFLAGS) $(MBED_CPPFLAGS) -c $(MBED_DIR)/library/$*.c -o $@
+
+$(BUILD)/obj/bearssl/%.o: | $(BR_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -O2 -g $(MBED_SANFLAGS) -I$(BR_DIR)/inc -I$(BR_DIR)/src -c $(BR_DIR)/src/$*.c -o $@
 
 $(MBED_NATIVE_LIB): $(MBED_NATIVE_OBJS)
 	rm -f $@
@@ -30,9 +46,10 @@ $(MBED_NATIVE_LIB): $(MBED_NATIVE_OBJS)
 # the KMS contract too) and mbed TLS.
 LIB_SRCS += contracts/near/json.c
 # (in CPPFLAGS_BASE, so make lint's clang-tidy sees the same headers)
-CPPFLAGS_BASE += -I$(MBED_DIR)/include -Ilib/attest -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
-$(BUILD)/obj/lib/attest/%.o: | $(MBED_STAMP)
-lint: | $(MBED_STAMP)
+CPPFLAGS_BASE += -I$(MBED_DIR)/include -I$(BR_DIR)/inc -Ilib/attest \
+  -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+$(BUILD)/obj/lib/attest/%.o: | $(MBED_STAMP) $(BR_STAMP)
+lint: | $(MBED_STAMP) $(BR_STAMP)
 LDLIBS_ALL += $(MBED_NATIVE_LIB)
 $(LIB): | $(MBED_NATIVE_LIB)
 
@@ -50,16 +67,16 @@ test-attest: $(BUILD)/dstack-gov
 # the few libc functions of lib/attest/wasm. A contract links
 # $(ATTEST_WASM_OBJS) and compiles with $(ATTEST_WASM_CPPFLAGS).
 ATTEST_WASM_DIR := $(BUILD)/wasm/attest
-ATTEST_WASM_CPPFLAGS = -Iinclude -Ilib/attest/wasm/include -I$(MBED_DIR)/include -Ilib/attest \
+ATTEST_WASM_CPPFLAGS = -Iinclude -Ilib/attest/wasm/include -I$(MBED_DIR)/include -I$(BR_DIR)/inc -Ilib/attest \
   -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -DDG_MBEDTLS_WASM
 ATTEST_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -Oz -std=c17 -nostdlib -ffreestanding \
   -fvisibility=hidden -ffunction-sections -fdata-sections
 ATTEST_LIB_SRCS := common quote pki verify eventlog intel_root
 ATTEST_WASM_OBJS := $(ATTEST_LIB_SRCS:%=$(ATTEST_WASM_DIR)/%.o) $(ATTEST_WASM_DIR)/libc.o \
   $(ATTEST_WASM_DIR)/json.o $(MBED_SRCS:%=$(ATTEST_WASM_DIR)/mbedtls/%.o) \
-  $(ATTEST_WASM_DIR)/mbedtls/memory_buffer_alloc.o
+  $(ATTEST_WASM_DIR)/mbedtls/memory_buffer_alloc.o $(BR_SRCS:%=$(ATTEST_WASM_DIR)/bearssl/%.o)
 
-$(ATTEST_WASM_DIR)/%.o: lib/attest/%.c $(wildcard lib/attest/*.h include/dstackgov/attest.h) | $(MBED_STAMP)
+$(ATTEST_WASM_DIR)/%.o: lib/attest/%.c $(wildcard lib/attest/*.h include/dstackgov/attest.h) | $(MBED_STAMP) $(BR_STAMP)
 	@mkdir -p $(dir $@)
 	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -c $< -o $@
 $(ATTEST_WASM_DIR)/libc.o: lib/attest/wasm/libc.c | $(MBED_STAMP)
@@ -71,6 +88,11 @@ $(ATTEST_WASM_DIR)/json.o: contracts/near/json.c contracts/near/json.h
 $(ATTEST_WASM_DIR)/mbedtls/%.o: lib/attest/mbedtls_config.h | $(MBED_STAMP)
 	@mkdir -p $(dir $@)
 	clang $(ATTEST_WASM_CFLAGS) -w $(ATTEST_WASM_CPPFLAGS) -c $(MBED_DIR)/library/$*.c -o $@
+# BearSSL's arithmetic is the hot path: -O2, not -Oz
+$(ATTEST_WASM_DIR)/bearssl/%.o: | $(BR_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(subst -Oz,-O2,$(ATTEST_WASM_CFLAGS)) -w -Ilib/attest/wasm/include -I$(BR_DIR)/inc \
+	  -I$(BR_DIR)/src -c $(BR_DIR)/src/$*.c -o $@
 
 # The test contract (tests/near/wasm/attest.c): known answers in nemu.
 ATTEST_TEST_WASM := $(BUILD)/near/attest-test.wasm
@@ -86,3 +108,8 @@ $(ATTEST_TEST_WASM): tests/near/wasm/attest.c $(ATTEST_WASM_OBJS) contracts/near
 # nemu runs it (mk/near-test.mk picks these up)
 NT_EXTRA_MODULES += attest=$(ATTEST_TEST_WASM)
 NT_EXTRA_TESTS += tests/near/test_attest.c
+
+# scripts/fuzz.sh asks for the BearSSL source list
+.PHONY: print-BR_SRCS
+print-BR_SRCS:
+	@echo $(BR_SRCS)

@@ -9,8 +9,8 @@
  */
 #include "pki.h"
 
+#include "bearssl_ec.h"
 #include "mbedtls/asn1.h"
-#include "mbedtls/ecdsa.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/platform.h"
 
@@ -32,53 +32,51 @@ static int same_buf(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b) {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
-static int md_sig_ok(mbedtls_md_type_t mdt, mbedtls_pk_type_t pkt, const void *opts,
-                     const mbedtls_x509_buf *tbs, const mbedtls_x509_buf *sig,
-                     mbedtls_pk_context *key) {
+/* P-256 public key of a certificate as an uncompressed point (65 bytes). */
+static int p256_point(const mbedtls_pk_context *pk, uint8_t out[65]) {
+    if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY) return 0;
+    const mbedtls_ecp_keypair *kp = mbedtls_pk_ec(*pk);
+    size_t n = 0;
+    return kp->grp.id == MBEDTLS_ECP_DP_SECP256R1 &&
+           mbedtls_ecp_point_write_binary(&kp->grp, &kp->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n, out,
+                                          65) == 0 &&
+           n == 65;
+}
+
+/* ECDSA is BearSSL's P-256 (ec_p256_m31): in wasm it costs a quarter of mbed
+ * TLS's generic ECP, and ECDSA is most of what a verification costs on NEAR.
+ * mbed TLS parses; BearSSL verifies. */
+static int md_sig_ok(mbedtls_md_type_t mdt, mbedtls_pk_type_t pkt, const mbedtls_x509_buf *tbs,
+                     const mbedtls_x509_buf *sig, const mbedtls_pk_context *key) {
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(mdt);
-    uint8_t h[64];
-    if (!md || mbedtls_md(md, tbs->p, tbs->len, h) != 0) return 0;
-    return mbedtls_pk_verify_ext(pkt, opts, key, mdt, h, mbedtls_md_get_size(md), sig->p,
-                                 sig->len) == 0;
+    uint8_t h[64], pt[65];
+    if (pkt != MBEDTLS_PK_ECDSA || !md || !p256_point(key, pt) ||
+        mbedtls_md(md, tbs->p, tbs->len, h) != 0)
+        return 0;
+    br_ec_public_key pk = {BR_EC_secp256r1, pt, sizeof pt};
+    return br_ecdsa_i31_vrfy_asn1(&br_ec_p256_m31, h, mbedtls_md_get_size(md), &pk, sig->p,
+                                  sig->len) == 1;
+}
+
+static int raw_verify(const uint8_t pt[65], const uint8_t *msg, size_t n, const uint8_t sig[64]) {
+    uint8_t h[32];
+    at_sha256(msg, n, h);
+    br_ec_public_key pk = {BR_EC_secp256r1, (unsigned char *)pt, 65};
+    return br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, h, sizeof h, &pk, sig, 64) == 1;
 }
 
 int at_raw_sig_ok(const mbedtls_pk_context *pk, const uint8_t *msg, size_t n,
                   const uint8_t sig[64]) {
-    if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY) return 0;
-    const mbedtls_ecp_keypair *kp = mbedtls_pk_ec(*pk);
-    if (kp->grp.id != MBEDTLS_ECP_DP_SECP256R1) return 0;
-    return at_p256_verify(&kp->grp, &kp->Q, msg, n, sig);
-}
-
-int at_p256_verify(const mbedtls_ecp_group *grp, const mbedtls_ecp_point *q, const uint8_t *msg,
-                   size_t n, const uint8_t sig[64]) {
-    uint8_t h[32];
-    at_sha256(msg, n, h);
-    mbedtls_mpi r, s;
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    int ok = mbedtls_mpi_read_binary(&r, sig, 32) == 0 &&
-             mbedtls_mpi_read_binary(&s, sig + 32, 32) == 0 &&
-             mbedtls_ecdsa_verify((mbedtls_ecp_group *)grp, h, 32, q, &r, &s) == 0;
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-    return ok;
+    uint8_t pt[65];
+    return p256_point(pk, pt) && raw_verify(pt, msg, n, sig);
 }
 
 int at_key_verify(const uint8_t key[64], const uint8_t *msg, size_t n, const uint8_t sig[64]) {
-    mbedtls_ecp_group grp;
-    mbedtls_ecp_point q;
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_ecp_point_init(&q);
+    /* BearSSL rejects a point that is not on the curve */
     uint8_t pt[65];
     pt[0] = 4;
     memcpy(pt + 1, key, 64);
-    int ok = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) == 0 &&
-             mbedtls_ecp_point_read_binary(&grp, &q, pt, sizeof pt) == 0 &&
-             mbedtls_ecp_check_pubkey(&grp, &q) == 0 && at_p256_verify(&grp, &q, msg, n, sig);
-    mbedtls_ecp_point_free(&q);
-    mbedtls_ecp_group_free(&grp);
-    return ok;
+    return raw_verify(pt, msg, n, sig);
 }
 
 int at_parse_pem(mbedtls_x509_crt *chain, const char *pem, size_t n, int code, const char *what,
@@ -138,8 +136,7 @@ int at_check_chain(at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca,
             return at_fail5(err, code, what, ": the issuer of certificate ", num, " is not a CA",
                             NULL);
         if (!seen(k, c[i], is)) {
-            if (!md_sig_ok(c[i]->sig_md, c[i]->sig_pk, c[i]->sig_opts, &c[i]->tbs, &c[i]->sig,
-                           (mbedtls_pk_context *)&is->pk))
+            if (!md_sig_ok(c[i]->sig_md, c[i]->sig_pk, &c[i]->tbs, &c[i]->sig, &is->pk))
                 return at_fail5(err, code, what, ": the signature of certificate ", num,
                                 " does not verify with the key of ", who);
             if (k->nseen < 8) {
@@ -166,8 +163,7 @@ int at_check_crl(const at_pki *k, const mbedtls_x509_crl *crl, const mbedtls_x50
                  const char *what, dg_at_err *err) {
     if (!same_buf(&crl->issuer_raw, &issuer->subject_raw))
         return at_fail(err, DG_AT_CRL, what, " is not issued by the expected CA", NULL);
-    if (!md_sig_ok(crl->sig_md, crl->sig_pk, crl->sig_opts, &crl->tbs, &crl->sig,
-                   (mbedtls_pk_context *)&issuer->pk))
+    if (!md_sig_ok(crl->sig_md, crl->sig_pk, &crl->tbs, &crl->sig, &issuer->pk))
         return at_fail(err, DG_AT_CRL, what,
                        ": the signature does not verify with its issuer's key", NULL);
     int64_t from = at_x509_time(&crl->this_update), to = at_x509_time(&crl->next_update);

@@ -39,11 +39,9 @@ int at_check_crl(const at_pki *k, const mbedtls_x509_crl *crl, const mbedtls_x50
                  const char *what, dg_at_err *err);
 
 /* ECDSA-P256 over SHA-256(msg) with a raw r||s signature: by a certificate's
- * key, by a point, by a raw x||y key. */
+ * key, by a raw x||y key (BearSSL's P-256). */
 int at_raw_sig_ok(const mbedtls_pk_context *pk, const uint8_t *msg, size_t n,
                   const uint8_t sig[64]);
-int at_p256_verify(const mbedtls_ecp_group *grp, const mbedtls_ecp_point *q, const uint8_t *msg,
-                   size_t n, const uint8_t sig[64]);
 int at_key_verify(const uint8_t key[64], const uint8_t *msg, size_t n, const uint8_t sig[64]);
 
 /* Intel's SGX extension of a PCK certificate. */
