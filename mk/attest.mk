@@ -113,3 +113,14 @@ NT_EXTRA_TESTS += tests/near/test_attest.c
 .PHONY: print-BR_SRCS
 print-BR_SRCS:
 	@echo $(BR_SRCS)
+
+# Benchmarks: bench/attest/run (native verifications per second) and
+# bench/attest/wasm-gas (wasm instruction count and estimated NEAR gas).
+$(BUILD)/bench/attest-rate: bench/attest/rate.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+ALL_TARGETS += $(BUILD)/bench/attest-rate
+.PHONY: bench-attest
+bench-attest:
+	@BUILD=$(BUILD) bench/attest/run
+	@BUILD=$(BUILD) bench/attest/wasm-gas

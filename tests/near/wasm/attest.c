@@ -3,7 +3,7 @@
  * The same sources as the native library (lib/attest and mbed TLS), compiled
  * freestanding to MVP wasm32 with contracts/near's runtime, so the known-answer
  * tests run in the emulator (tests/near/test_attest.c) and the verifier's cost
- * can be measured (bench/attest-wasm). Arguments are binary, not JSON, to keep
+ * can be measured (bench/attest/wasm-gas). Arguments are binary, not JSON, to keep
  * the test about the verifier:
  *   verify: u32 LE quote length, quote, u32 LE collateral length, collateral,
  *           u64 LE unix time → "ok <status> <advisory,...>" | "fail <reason>"
