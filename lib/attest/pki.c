@@ -220,9 +220,10 @@ static int small_int(const uint8_t *v, size_t n, int max, int *out) {
 int at_sgx_extension(const mbedtls_x509_crt *pck, at_sgx_ext *out, dg_at_err *err) {
     memset(out, 0, sizeof *out);
 #define BAD(why) at_fail(err, DG_AT_PCK_EXTENSION, "PCK certificate SGX extension: ", why, NULL)
+    if (!pck->v3_ext.p) return BAD("the certificate has no extensions");
     uint8_t *p = pck->v3_ext.p, *end = p + pck->v3_ext.len;
     size_t len;
-    if (!p || mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
         return BAD("the certificate has no extensions");
     uint8_t *ext = NULL;
     size_t ext_len = 0;
