@@ -42,13 +42,14 @@ $(MBED_NATIVE_LIB): $(MBED_NATIVE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-# lib/attest reads the NEAR contracts' freestanding JSON reader (it runs in
-# the KMS contract too) and mbed TLS.
-LIB_SRCS += contracts/near/json.c
+# lib/attest uses the NEAR contracts' freestanding JSON reader and text
+# helpers (it runs in the KMS contract too), mbed TLS and BearSSL.
+LIB_SRCS += contracts/near/json.c contracts/near/text.c
 # (in CPPFLAGS_BASE, so make lint's clang-tidy sees the same headers)
 CPPFLAGS_BASE += -I$(MBED_DIR)/include -I$(BR_DIR)/inc -Ilib/attest \
   -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
-$(BUILD)/obj/lib/attest/%.o: | $(MBED_STAMP) $(BR_STAMP)
+# (explicit targets: a pattern rule without a recipe would add nothing)
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/attest/*.c)): | $(MBED_STAMP) $(BR_STAMP)
 lint: | $(MBED_STAMP) $(BR_STAMP)
 LDLIBS_ALL += $(MBED_NATIVE_LIB)
 $(LIB): | $(MBED_NATIVE_LIB)
@@ -72,8 +73,11 @@ ATTEST_WASM_CPPFLAGS = -Iinclude -Ilib/attest/wasm/include -I$(MBED_DIR)/include
 ATTEST_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -Oz -std=c17 -nostdlib -ffreestanding \
   -fvisibility=hidden -ffunction-sections -fdata-sections
 ATTEST_LIB_SRCS := common quote pki verify eventlog intel_root
+# (a contract links contracts/near/json.c and text.c itself: ATTEST_WASM_NEAR_OBJS
+# are the same for modules without the contracts' runtime)
+ATTEST_WASM_NEAR_OBJS := $(ATTEST_WASM_DIR)/json.o $(ATTEST_WASM_DIR)/text.o
 ATTEST_WASM_OBJS := $(ATTEST_LIB_SRCS:%=$(ATTEST_WASM_DIR)/%.o) $(ATTEST_WASM_DIR)/libc.o \
-  $(ATTEST_WASM_DIR)/json.o $(MBED_SRCS:%=$(ATTEST_WASM_DIR)/mbedtls/%.o) \
+  $(MBED_SRCS:%=$(ATTEST_WASM_DIR)/mbedtls/%.o) \
   $(ATTEST_WASM_DIR)/mbedtls/memory_buffer_alloc.o $(BR_SRCS:%=$(ATTEST_WASM_DIR)/bearssl/%.o)
 
 $(ATTEST_WASM_DIR)/%.o: lib/attest/%.c $(wildcard lib/attest/*.h include/dstackgov/attest.h) | $(MBED_STAMP) $(BR_STAMP)
@@ -82,7 +86,7 @@ $(ATTEST_WASM_DIR)/%.o: lib/attest/%.c $(wildcard lib/attest/*.h include/dstackg
 $(ATTEST_WASM_DIR)/libc.o: lib/attest/wasm/libc.c | $(MBED_STAMP)
 	@mkdir -p $(dir $@)
 	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -c $< -o $@
-$(ATTEST_WASM_DIR)/json.o: contracts/near/json.c contracts/near/json.h
+$(ATTEST_WASM_DIR)/json.o $(ATTEST_WASM_DIR)/text.o: $(ATTEST_WASM_DIR)/%.o: contracts/near/%.c contracts/near/%.h
 	@mkdir -p $(dir $@)
 	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror -c $< -o $@
 $(ATTEST_WASM_DIR)/mbedtls/%.o: lib/attest/mbedtls_config.h | $(MBED_STAMP)
@@ -96,12 +100,12 @@ $(ATTEST_WASM_DIR)/bearssl/%.o: | $(BR_STAMP)
 
 # The test contract (tests/near/wasm/attest.c): known answers in nemu.
 ATTEST_TEST_WASM := $(BUILD)/near/attest-test.wasm
-$(ATTEST_TEST_WASM): tests/near/wasm/attest.c $(ATTEST_WASM_OBJS) contracts/near/rt.c contracts/near/text.c
+$(ATTEST_TEST_WASM): tests/near/wasm/attest.c $(ATTEST_WASM_OBJS) $(ATTEST_WASM_NEAR_OBJS) contracts/near/rt.c
 	@mkdir -p $(dir $@)
 	clang $(ATTEST_WASM_CFLAGS) -Wall -Wextra -Werror $(ATTEST_WASM_CPPFLAGS) -Icontracts/near \
 	  -Wl,--no-entry -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536 \
-	  -o $@.raw tests/near/wasm/attest.c contracts/near/rt.c contracts/near/text.c \
-	  $(ATTEST_WASM_OBJS) $(NEAR_RT_LIB)
+	  -o $@.raw tests/near/wasm/attest.c contracts/near/rt.c \
+	  $(ATTEST_WASM_OBJS) $(ATTEST_WASM_NEAR_OBJS) $(NEAR_RT_LIB)
 	wasm-opt -Oz --mvp-features --strip-debug --strip-producers $@.raw -o $@.tmp
 	contracts/near/check-wasm.sh $@.tmp
 	mv $@.tmp $@

@@ -29,7 +29,7 @@ for f in fuzz/fuzz_*.c; do
     [ -f "$mbed/.dg-unpacked" ] || scripts/debian-src.sh mbedtls "$mbed"
     [ -f "$br/.dg-unpacked" ] || scripts/debian-src.sh bearssl "$br"
     tcflags="-I$mbed/include -I$br/inc -I$br/src -Ilib/attest -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""
-    extra="$extra lib/attest/*.c contracts/near/json.c $(for m in $mbed_srcs; do echo "$mbed/library/$m.c"; done)"
+    extra="$extra lib/attest/*.c contracts/near/json.c contracts/near/text.c $(for m in $mbed_srcs; do echo "$mbed/library/$m.c"; done)"
     extra="$extra $(for m in $br_srcs; do echo "$br/src/$m.c"; done)"
   fi
   echo "fuzz: building $name"

@@ -55,6 +55,10 @@ const char *dg_test_data_dir(void);
                          (size_t)(n));                                                             \
     } while (0)
 
+/* Read a whole file into a NUL-terminated malloc'd buffer (length in *n), or
+ * NULL. Test helper only. */
+char *dg_test_slurp(const char *path, size_t *n);
+
 /* Parse a hex string (no 0x) into out; returns the byte count. Test helper only. */
 size_t dg_test_unhex(const char *hex, uint8_t *out, size_t cap);
 

@@ -6,6 +6,8 @@
  */
 #include "internal.h"
 
+#include "../../contracts/near/text.h"
+
 #include "mbedtls/platform.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/sha512.h"
@@ -83,25 +85,13 @@ int at_fail5(dg_at_err *err, int code, const char *a, const char *b, const char 
     return 0;
 }
 
-const char *at_u64(char buf[24], uint64_t v) {
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int j = 0; j < i; j++)
-        buf[j] = tmp[i - 1 - j];
-    buf[i] = 0;
+const char *at_u64(char buf[40], uint64_t v) {
+    buf[nt_u128_dec(v, buf)] = 0;
     return buf;
 }
 
 void at_hex(char *out, const uint8_t *p, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
+    nt_hex_encode(p, (uint32_t)n, out);
     out[2 * n] = 0;
 }
 

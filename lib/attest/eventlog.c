@@ -14,7 +14,7 @@
 enum { DSTACK_EVENT = 0x08000001 };
 
 static int fail_ev(dg_at_err *err, uint32_t i, const char *what) {
-    char num[24];
+    char num[40];
     return at_fail(err, DG_AT_EVENT_LOG, "event log: event ", at_u64(num, i), what);
 }
 

@@ -19,7 +19,7 @@ int at_fail5(dg_at_err *err, int code, const char *a, const char *b, const char 
              const char *e);
 
 /* Decimal text of v (a static buffer per call site is the caller's). */
-const char *at_u64(char buf[24], uint64_t v);
+const char *at_u64(char buf[40], uint64_t v);
 
 /* Lowercase hex of p[0..n) into out (2n+1 bytes). */
 void at_hex(char *out, const uint8_t *p, size_t n);

@@ -117,7 +117,7 @@ int at_check_chain(at_pki *k, const mbedtls_x509_crt *chain, int leaf_may_be_ca,
                    const char *what, dg_at_err *err) {
     const mbedtls_x509_crt *c[8];
     size_t n = 0;
-    char num[24];
+    char num[40];
     for (const mbedtls_x509_crt *p = chain; p && p->raw.p; p = p->next) {
         if (n == 8) return at_fail(err, code, what, ": more than 8 certificates", NULL);
         c[n++] = p;

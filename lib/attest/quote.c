@@ -71,7 +71,7 @@ int dg_quote_parse(const uint8_t *q, size_t n, dg_quote *out, dg_at_err *err) {
         !u16le(&c, &out->qe_svn) || !u16le(&c, &out->pce_svn) || !copy(&c, out->qe_vendor_id, 16) ||
         !copy(&c, out->user_data, 20))
         return SHORT("header");
-    char num[24];
+    char num[40];
     if (out->version != 4 && out->version != 5)
         return at_fail(err, DG_AT_QUOTE_UNSUPPORTED, "quote: version ", at_u64(num, out->version),
                        " is not a TDX quote version (4 or 5)");

@@ -10,6 +10,8 @@
  * certificate's own issuer, and the PCK certificate's PCE-ID must match the
  * TCB info's.
  */
+#include <stddef.h>
+
 #include "pki.h"
 
 #include "mbedtls/platform.h"
@@ -141,33 +143,51 @@ static int time_field(at_json *j, const char *name, int64_t *out) {
     return s && dg_at_parse_time(s, n, out);
 }
 
+/* What TCB info and QE identity share: id, version, issueDate, nextUpdate,
+ * a non-empty tcbLevels array, and each level's tcbStatus and advisoryIDs.
+ * Each returns NULL, or what is wrong. */
+static const char *parse_head(at_json *j, const char *id, int *id_ok, uint64_t *version,
+                              int64_t *issue, int64_t *next, uint32_t *levels) {
+    uint32_t idn;
+    if (j->t[0].type != NJ_OBJ) return "not a JSON object";
+    const char *got = at_json_str(j, 0, "id", &idn);
+    if (!got) return "\"id\" is missing";
+    *id_ok = nj_eq(got, idn, id, nj_strlen(id));
+    if (!at_json_uint(j, 0, "version", 1000, version)) return "\"version\" is not a number";
+    if (!time_field(j, "issueDate", issue)) return "\"issueDate\" is not an RFC 3339 time";
+    if (!time_field(j, "nextUpdate", next)) return "\"nextUpdate\" is not an RFC 3339 time";
+    *levels = at_json_get(j, 0, "tcbLevels");
+    if (!*levels || j->t[*levels].type != NJ_ARR || j->t[*levels].len == 0)
+        return "\"tcbLevels\" is not a non-empty array";
+    if (j->t[*levels].len > MAX_LEVELS) return "more than 64 TCB levels";
+    return NULL;
+}
+
+static const char *parse_level_status(at_json *j, uint32_t level, int *status, uint32_t *adv) {
+    uint32_t sn;
+    const char *st = at_json_str(j, level, "tcbStatus", &sn);
+    if (!st) return "a TCB level has no \"tcbStatus\"";
+    *status = status_of(st, sn);
+    *adv = at_json_get(j, level, "advisoryIDs");
+    if (*adv && j->t[*adv].type != NJ_ARR) return "\"advisoryIDs\" is not an array";
+    return NULL;
+}
+
 static int parse_tcb_info(tcb_info *ti, const char *s, size_t n, dg_at_err *err) {
 #define BAD(why) at_fail(err, DG_AT_TCB_INFO_FORMAT, "tcb_info: ", why, NULL)
     if (!at_json_parse(&ti->j, s, n, DG_AT_TCB_INFO_FORMAT, "tcb_info", err)) return 0;
     at_json *j = &ti->j;
-    if (j->t[0].type != NJ_OBJ) return BAD("not a JSON object");
-    uint32_t idn, fn, pn;
-    const char *id = at_json_str(j, 0, "id", &idn);
-    if (!id) return BAD("\"id\" is missing");
-    ti->tdx = nj_eq(id, idn, "TDX", 3);
-    if (!at_json_uint(j, 0, "version", 1000, &ti->version))
-        return BAD("\"version\" is not a number");
-    if (!time_field(j, "issueDate", &ti->issue))
-        return BAD("\"issueDate\" is not an RFC 3339 time");
-    if (!time_field(j, "nextUpdate", &ti->next))
-        return BAD("\"nextUpdate\" is not an RFC 3339 time");
+    uint32_t fn, pn, lv;
+    const char *why = parse_head(j, "TDX", &ti->tdx, &ti->version, &ti->issue, &ti->next, &lv);
+    if (why) return BAD(why);
     const char *f = at_json_str(j, 0, "fmspc", &fn);
     if (!f || !at_unhex(f, fn, ti->fmspc, 6)) return BAD("\"fmspc\" is not 6 bytes of hex");
     const char *p = at_json_str(j, 0, "pceId", &pn);
     if (!p || !at_unhex(p, pn, ti->pce_id, 2)) return BAD("\"pceId\" is not 2 bytes of hex");
-    uint32_t lv = at_json_get(j, 0, "tcbLevels");
-    if (!lv || j->t[lv].type != NJ_ARR || j->t[lv].len == 0)
-        return BAD("\"tcbLevels\" is not a non-empty array");
-    if (j->t[lv].len > MAX_LEVELS) return BAD("more than 64 TCB levels");
     uint32_t e = lv + 1;
     for (uint32_t i = 0; i < j->t[lv].len; i++, e = j->t[e].end) {
         tcb_level *l = &ti->lv[ti->n++];
-        uint32_t tcb = at_json_get(j, e, "tcb"), sn;
+        uint32_t tcb = at_json_get(j, e, "tcb");
         uint64_t pce;
         if (!tcb || j->t[tcb].type != NJ_OBJ) return BAD("a TCB level has no \"tcb\" object");
         if (!svn_array(j, at_json_get(j, tcb, "sgxtcbcomponents"), l->sgx))
@@ -180,11 +200,7 @@ static int parse_tcb_info(tcb_info *ti, const char *s, size_t n, dg_at_err *err)
         if (!at_json_uint(j, tcb, "pcesvn", 65535, &pce))
             return BAD("a TCB level's \"pcesvn\" is not 0..65535");
         l->pce_svn = (uint16_t)pce;
-        const char *st = at_json_str(j, e, "tcbStatus", &sn);
-        if (!st) return BAD("a TCB level has no \"tcbStatus\"");
-        l->status = status_of(st, sn);
-        l->adv = at_json_get(j, e, "advisoryIDs");
-        if (l->adv && j->t[l->adv].type != NJ_ARR) return BAD("\"advisoryIDs\" is not an array");
+        if ((why = parse_level_status(j, e, &l->status, &l->adv))) return BAD(why);
     }
 #undef BAD
     return 1;
@@ -212,46 +228,32 @@ static int parse_qe_identity(qe_identity *qi, const char *s, size_t n, dg_at_err
 #define BAD(why) at_fail(err, DG_AT_QE_IDENTITY_FORMAT, "qe_identity: ", why, NULL)
     if (!at_json_parse(&qi->j, s, n, DG_AT_QE_IDENTITY_FORMAT, "qe_identity", err)) return 0;
     at_json *j = &qi->j;
-    if (j->t[0].type != NJ_OBJ) return BAD("not a JSON object");
-    uint32_t idn;
-    const char *id = at_json_str(j, 0, "id", &idn);
-    if (!id) return BAD("\"id\" is missing");
-    qi->td_qe = nj_eq(id, idn, "TD_QE", 5);
-    if (!at_json_uint(j, 0, "version", 1000, &qi->version))
-        return BAD("\"version\" is not a number");
-    if (!time_field(j, "issueDate", &qi->issue))
-        return BAD("\"issueDate\" is not an RFC 3339 time");
-    if (!time_field(j, "nextUpdate", &qi->next))
-        return BAD("\"nextUpdate\" is not an RFC 3339 time");
-    if (!hex_field(j, "miscselect", qi->misc, 4))
-        return BAD("\"miscselect\" is not 4 bytes of hex");
-    if (!hex_field(j, "miscselectMask", qi->misc_mask, 4))
-        return BAD("\"miscselectMask\" is not 4 bytes of hex");
-    if (!hex_field(j, "attributes", qi->attr, 16))
-        return BAD("\"attributes\" is not 16 bytes of hex");
-    if (!hex_field(j, "attributesMask", qi->attr_mask, 16))
-        return BAD("\"attributesMask\" is not 16 bytes of hex");
-    if (!hex_field(j, "mrsigner", qi->mrsigner, 32))
-        return BAD("\"mrsigner\" is not 32 bytes of hex");
+    uint32_t lv;
+    const char *why = parse_head(j, "TD_QE", &qi->td_qe, &qi->version, &qi->issue, &qi->next, &lv);
+    if (why) return BAD(why);
+    static const struct {
+        const char *name;
+        size_t off, n;
+    } hex[] = {{"miscselect", offsetof(qe_identity, misc), 4},
+               {"miscselectMask", offsetof(qe_identity, misc_mask), 4},
+               {"attributes", offsetof(qe_identity, attr), 16},
+               {"attributesMask", offsetof(qe_identity, attr_mask), 16},
+               {"mrsigner", offsetof(qe_identity, mrsigner), 32}};
+    for (size_t i = 0; i < sizeof hex / sizeof hex[0]; i++)
+        if (!hex_field(j, hex[i].name, (uint8_t *)qi + hex[i].off, hex[i].n))
+            return at_fail5(err, DG_AT_QE_IDENTITY_FORMAT, "qe_identity: \"", hex[i].name,
+                            "\" is not hex of the right length", NULL, NULL);
     if (!at_json_uint(j, 0, "isvprodid", 65535, &qi->isv_prod_id))
         return BAD("\"isvprodid\" is not 0..65535");
-    uint32_t lv = at_json_get(j, 0, "tcbLevels");
-    if (!lv || j->t[lv].type != NJ_ARR || j->t[lv].len == 0)
-        return BAD("\"tcbLevels\" is not a non-empty array");
-    if (j->t[lv].len > MAX_LEVELS) return BAD("more than 64 TCB levels");
     uint32_t e = lv + 1;
     for (uint32_t i = 0; i < j->t[lv].len; i++, e = j->t[e].end) {
         qe_level *l = &qi->lv[qi->n++];
-        uint32_t tcb = at_json_get(j, e, "tcb"), sn;
+        uint32_t tcb = at_json_get(j, e, "tcb");
         uint64_t svn;
         if (!tcb || !at_json_uint(j, tcb, "isvsvn", 65535, &svn))
             return BAD("a TCB level has no \"tcb\".\"isvsvn\"");
         l->isv_svn = (uint16_t)svn;
-        const char *st = at_json_str(j, e, "tcbStatus", &sn);
-        if (!st) return BAD("a TCB level has no \"tcbStatus\"");
-        l->status = status_of(st, sn);
-        l->adv = at_json_get(j, e, "advisoryIDs");
-        if (l->adv && j->t[l->adv].type != NJ_ARR) return BAD("\"advisoryIDs\" is not an array");
+        if ((why = parse_level_status(j, e, &l->status, &l->adv))) return BAD(why);
     }
 #undef BAD
     return 1;
@@ -328,7 +330,7 @@ static int qe_policy(const dg_quote *q, const qe_identity *qi, int *qe_level_out
             *qe_level_out = (int)i;
             return 1;
         }
-    char num[24];
+    char num[40];
     return at_fail(err, DG_AT_QE_TCB, "QE report: ISVSVN ", at_u64(num, svn),
                    " is below every qe_identity TCB level");
 }

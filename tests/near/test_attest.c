@@ -8,17 +8,7 @@
 static uint8_t *slurp(const char *name, size_t *n) {
     char path[256];
     snprintf(path, sizeof path, "tests/data/attest/%s", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)len + 1);
-    if (fread(b, 1, (size_t)len, f) != (size_t)len) len = 0;
-    fclose(f);
-    b[len] = 0;
-    *n = (size_t)len;
-    return b;
+    return (uint8_t *)dg_test_slurp(path, n);
 }
 
 static void le32(uint8_t *p, uint32_t v) {

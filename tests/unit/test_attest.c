@@ -13,17 +13,7 @@
 static char *slurp(const char *name, size_t *n) {
     char path[512];
     snprintf(path, sizeof path, "%s/attest/%s", dg_test_data_dir(), name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    if (fread(b, 1, (size_t)len, f) != (size_t)len) len = 0;
-    fclose(f);
-    b[len] = 0;
-    *n = (size_t)len;
-    return b;
+    return dg_test_slurp(path, n);
 }
 
 static int64_t at(const char *t) {
