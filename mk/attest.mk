@@ -128,3 +128,5 @@ ALL_TARGETS += $(BUILD)/bench/attest-rate
 bench-attest:
 	@BUILD=$(BUILD) bench/attest/run
 	@BUILD=$(BUILD) bench/attest/wasm-gas
+# make test-asan runs it too: the CLI and the verifier under ASan+UBSan
+C_SUITES += attest
