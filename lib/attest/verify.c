@@ -545,7 +545,8 @@ static int verify(work *w, const uint8_t *qb, size_t qn, const char *c, size_t c
     memcpy(out->pce_id, ext.pce_id, 2);
     out->pce_svn = ext.pce_svn;
     memcpy(out->cpu_svn, ext.cpu_svn, 16);
-    out->test_anchor = root != dg_at_intel_root;
+    out->test_anchor =
+        !(root_len == dg_at_intel_root_len && memcmp(root, dg_at_intel_root, root_len) == 0);
     if (out->status >= DG_TCB_REVOKED)
         return at_fail(err, DG_AT_TCB_REVOKED, "TCB status is ", dg_at_status_name(out->status),
                        ": not acceptable");

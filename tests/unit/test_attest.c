@@ -67,6 +67,11 @@ TEST(attest_tdx_quote_up_to_date) {
     dg_test_unhex("b0c06f000000", fmspc, 6);
     CHECK_MEM(v.fmspc, fmspc, 6);
     CHECK_INT(v.pce_svn, 11);
+    /* Intel's root passed explicitly is not a test anchor */
+    dg_at_err err = {0, ""};
+    CHECK(dg_at_verify((uint8_t *)q, qn, c, cn, at("2025-07-01T00:00:00Z"), dg_at_intel_root,
+                       dg_at_intel_root_len, NULL, &v, &err));
+    CHECK_INT(v.test_anchor, 0);
     /* any instant of the collateral's validity, and not outside it */
     CHECK_INT(run((uint8_t *)q, qn, c, cn, "2025-06-19T10:32:27Z", NULL, NULL), DG_AT_OK);
     CHECK_INT(run((uint8_t *)q, qn, c, cn, "2025-07-19T10:00:35Z", NULL, NULL), DG_AT_OK);
