@@ -15,6 +15,10 @@ dest=$2
 [ -f "$dest/.dg-unpacked" ] && exit 0
 cache=${DG_DEBSRC_CACHE:-$HOME/.cache/dstack-gov/debian-src}
 mkdir -p "$cache/lists/partial" "$cache/apt/archives/partial" "$cache/pool"
+# one fetch at a time (make -j runs one per package; apt locks its lists)
+exec 9>"$cache/.lock"
+flock 9
+[ -f "$dest/.dg-unpacked" ] && exit 0
 echo 'deb-src http://deb.debian.org/debian bookworm main' >"$cache/sources.list"
 opts=(-o "Dir::Etc::SourceList=$cache/sources.list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::State::Lists=$cache/lists" -o "Dir::Cache=$cache/apt" -o APT::Sandbox::User=root -qq)
