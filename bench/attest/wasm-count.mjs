@@ -53,5 +53,14 @@ for (const line of lines) {
   if (depth <= 0) { flush(); inFunc = false; continue; }
   if (CTRL.has(op)) flush();
 }
-if (!insertedGlobal || !insertedFunc || !insertedExport) throw new Error('wasm-count: no place for the counter');
+if (!insertedGlobal || !insertedExport) {
+  // a module without elem/data: add them before the module's closing paren
+  while (out.length && !out[out.length - 1].trim()) out.pop();
+  const last = out.pop();
+  out.push(last.slice(0, last.lastIndexOf(')')));
+  if (!insertedGlobal) out.push('  (global $dg_cnt (mut i64) (i64.const 0))');
+  out.push('  (export "dg_count" (func $dg_count)))');
+  insertedGlobal = insertedExport = true;
+}
+if (!insertedFunc) throw new Error('wasm-count: no place for the counter');
 fs.writeFileSync(outFile, out.join('\n'));

@@ -52,7 +52,17 @@ static nemu_outcome *verify(nemu *w, const char *qf, const char *cf, uint64_t t,
 
 TEST(attest_wasm_tdx_quote_up_to_date) {
     nemu *w = world();
-    NT_OK(verify(w, "tdx_quote", "tdx_quote_collateral.json", 1751328000, -1), "ok UpToDate ");
+    nemu_outcome *o = verify(w, "tdx_quote", "tdx_quote_collateral.json", 1751328000, -1);
+    CHECK_STR(nt_val(o), "ok UpToDate ");
+    /* nemu meters wasm instructions at regular_op_cost with an approximate
+     * count that is an upper bound (meter.awk: a region left early by a branch
+     * counts whole): the call must fit NEAR's 300 TGas. The exact count, for
+     * the 150 TGas budget, is bench/attest/wasm-gas's. */
+    uint64_t gas = o->nreceipts ? o->receipts[0].gas_burnt : 0;
+    CHECK(gas > 50 * NEMU_TGAS && gas < 300 * NEMU_TGAS);
+    if (getenv("NT_FIGURES"))
+        printf("attest: verify(tdx_quote) burnt %.1f TGas in nemu\n", (double)gas / 1e12);
+    nemu_outcome_free(o);
     /* 2025-07-20: past the TCB info's nextUpdate */
     NT_OK(verify(w, "tdx_quote", "tdx_quote_collateral.json", 1752969600, -1),
           "fail tcb-info-time");

@@ -5,7 +5,8 @@
  * (memory_buffer_alloc.c, a well-kept first-fit allocator with free) over a
  * static arena on first use, and stubs for printing that the verifier never
  * reaches (mbed TLS only prints from functions it does not call). memcpy and
- * memset are weak: a contract's runtime (contracts/near/rt.c) may define its own.
+ * memset go a word at a time and override contracts/near/rt.c's weak byte
+ * loops: mbed TLS zeroes and copies its bignums constantly.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,7 @@
 
 /* Word at a time when both pointers allow it: mbed TLS zeroes and copies
  * its bignums constantly, and in wasm a byte loop costs 4x the instructions. */
-NB __attribute__((weak)) void *memcpy(void *d, const void *s, size_t n) {
+NB void *memcpy(void *d, const void *s, size_t n) {
     unsigned char *dp = d;
     const unsigned char *sp = s;
     if ((((uintptr_t)dp | (uintptr_t)sp) & 3) == 0) {
@@ -29,7 +30,7 @@ NB __attribute__((weak)) void *memcpy(void *d, const void *s, size_t n) {
     return d;
 }
 
-NB __attribute__((weak)) void *memset(void *d, int c, size_t n) {
+NB void *memset(void *d, int c, size_t n) {
     unsigned char *dp = d;
     while (n && ((uintptr_t)dp & 3)) {
         *dp++ = (unsigned char)c;
