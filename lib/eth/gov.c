@@ -9,6 +9,7 @@
  */
 #include "dstackgov/gov.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,12 +307,18 @@ const dg_gov_policy_key dg_gov_policy_keys[] = {
 };
 const size_t dg_gov_npolicy_keys = sizeof dg_gov_policy_keys / sizeof dg_gov_policy_keys[0];
 
+static uint8_t key_hash[sizeof dg_gov_policy_keys / sizeof dg_gov_policy_keys[0]][32];
+static pthread_once_t key_hash_once = PTHREAD_ONCE_INIT;
+
+static void key_hash_init(void) {
+    for (size_t i = 0; i < dg_gov_npolicy_keys; i++)
+        dg_keccak256(dg_gov_policy_keys[i].key, strlen(dg_gov_policy_keys[i].key), key_hash[i]);
+}
+
 int dg_gov_policy_key_find(const uint8_t topic[32]) {
-    for (size_t i = 0; i < dg_gov_npolicy_keys; i++) {
-        uint8_t h[32];
-        dg_keccak256(dg_gov_policy_keys[i].key, strlen(dg_gov_policy_keys[i].key), h);
-        if (memcmp(h, topic, 32) == 0) return (int)i;
-    }
+    pthread_once(&key_hash_once, key_hash_init);
+    for (size_t i = 0; i < dg_gov_npolicy_keys; i++)
+        if (memcmp(key_hash[i], topic, 32) == 0) return (int)i;
     return -1;
 }
 
@@ -340,10 +347,12 @@ typedef struct {
 } replay;
 
 static json_t *replay_list(replay *r, size_t k) {
-    if (!r->sets[k]) r->sets[k] = json_array();
+    if (!r->sets[k]) r->sets[k] = json_object();
     return r->sets[k];
 }
 
+/* Whitelists are JSON objects used as ordered sets (value -> true): a lookup
+ * per event instead of a scan, in first-added order (jansson keeps it). */
 static void replay_apply(replay *r, int k, const char *val, int enabled) {
     if (k < 0) return;
     if (!dg_gov_policy_keys[k].is_set) {
@@ -351,16 +360,11 @@ static void replay_apply(replay *r, int k, const char *val, int enabled) {
         r->setting_on[k] = enabled;
         return;
     }
-    json_t *list = replay_list(r, (size_t)k);
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) {
-        if (strcmp(json_string_value(e), val) == 0) {
-            if (!enabled) json_array_remove(list, i);
-            return;
-        }
-    }
-    if (enabled) json_array_append_new(list, json_string(val));
+    json_t *set = replay_list(r, (size_t)k);
+    if (enabled)
+        json_object_set_new(set, val, json_true());
+    else
+        json_object_del(set, val);
 }
 
 static void replay_free(replay *r) {
@@ -368,14 +372,21 @@ static void replay_free(replay *r) {
         if (r->sets[k]) json_decref(r->sets[k]);
 }
 
+/* The set of key as an object (the caller owns it; empty when never used). */
+static json_t *replay_take_set(replay *r, const char *key) {
+    int k = dg_gov_policy_key_find_name(key);
+    json_t *set = k >= 0 && r->sets[k] ? r->sets[k] : json_object();
+    if (k >= 0) r->sets[k] = NULL;
+    return set;
+}
+
+/* The set of key as a JSON array of its values, in first-added order. */
 static json_t *replay_take(replay *r, const char *key) {
-    for (size_t k = 0; k < dg_gov_npolicy_keys; k++)
-        if (strcmp(dg_gov_policy_keys[k].key, key) == 0) {
-            json_t *l = r->sets[k] ? r->sets[k] : json_array();
-            r->sets[k] = NULL;
-            return l;
-        }
-    return json_array();
+    json_t *set = replay_take_set(r, key), *list = json_array(), *v;
+    const char *val;
+    json_object_foreach(set, val, v) json_array_append_new(list, json_string(val));
+    json_decref(set);
+    return list;
 }
 
 static json_t *addr_json(const uint8_t a[20]) {
@@ -645,8 +656,8 @@ static json_t *build(snap *s, dg_err *err) {
     json_object_set_new(k, "osImages", replay_take(kr, "os-image"));
     json_object_set_new(k, "kmsMeasurements", replay_take(kr, "kms-aggregated-mr"));
     json_object_set_new(k, "kmsDevices", replay_take(kr, "kms-device"));
-    json_t *reg = replay_take(kr, "registered-app");
-    json_t *dereg = replay_take(kr, "deregistered-app");
+    json_t *reg = replay_take_set(kr, "registered-app");
+    json_t *dereg = replay_take_set(kr, "deregistered-app");
     json_object_set_new(out, "kms", k);
     json_t *apps = json_array();
     for (size_t a = 0; a < napps; a++) {
@@ -654,11 +665,8 @@ static json_t *build(snap *s, dg_err *err) {
         const dg_rpc_req *b1 = &q[KV_N + 1 + a * APP_STRIDE];
         char id[43];
         dg_address_checksum(ar->addr, id);
-        int is_reg = 0, is_dereg = 0;
-        size_t i;
-        json_t *e;
-        json_array_foreach(reg, i, e) is_reg |= strcmp(json_string_value(e), id) == 0;
-        json_array_foreach(dereg, i, e) is_dereg |= strcmp(json_string_value(e), id) == 0;
+        int is_reg = json_object_get(reg, id) != NULL;
+        int is_dereg = json_object_get(dereg, id) != NULL;
         json_t *o = json_object();
         json_object_set_new(o, "appId", json_string(id));
         json_object_set_new(o, "owner", owner_json(owners[1 + a], &q2[oidx[1 + a] * OW_N]));
@@ -740,7 +748,7 @@ json_t *dg_gov_snapshot(dg_rpc *rpc, const uint8_t kms[20], dg_err *err) {
                         s.contracts[0].sets[dg_gov_policy_key_find_name("deregistered-app")]};
     size_t cap = 1;
     for (int j = 0; j < 2; j++)
-        cap += lists[j] ? json_array_size(lists[j]) : 0;
+        cap += lists[j] ? json_object_size(lists[j]) : 0;
     replay *c = realloc(s.contracts, cap * sizeof *c);
     if (!c) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
@@ -748,19 +756,15 @@ json_t *dg_gov_snapshot(dg_rpc *rpc, const uint8_t kms[20], dg_err *err) {
     }
     s.contracts = c;
     for (int j = 0; j < 2; j++) {
-        size_t i;
+        const char *str;
         json_t *e;
-        if (lists[j]) json_array_foreach(lists[j], i, e) {
-                uint8_t a[20];
+        if (lists[j]) json_object_foreach(lists[j], str, e) {
                 dg_buf ab;
                 dg_buf_init(&ab);
-                const char *str = json_string_value(e);
-                if (dg_hex_decode_var(str, strlen(str), &ab, NULL) && ab.len == 20) {
-                    memcpy(a, ab.data, 20);
-                    if (!find_contract(&s, a)) {
-                        memset(&s.contracts[s.ncontracts], 0, sizeof *c);
-                        memcpy(s.contracts[s.ncontracts++].addr, a, 20);
-                    }
+                if (dg_hex_decode_var(str, strlen(str), &ab, NULL) && ab.len == 20 &&
+                    !find_contract(&s, ab.data)) {
+                    memset(&s.contracts[s.ncontracts], 0, sizeof *c);
+                    memcpy(s.contracts[s.ncontracts++].addr, ab.data, 20);
                 }
                 dg_buf_free(&ab);
             }
