@@ -384,7 +384,9 @@ static json_t *replay_take_set(replay *r, const char *key) {
 static json_t *replay_take(replay *r, const char *key) {
     json_t *set = replay_take_set(r, key), *list = json_array(), *v;
     const char *val;
-    json_object_foreach(set, val, v) json_array_append_new(list, json_string(val));
+    json_object_foreach(set, val, v) {
+        json_array_append_new(list, json_string(val));
+    }
     json_decref(set);
     return list;
 }
@@ -758,16 +760,17 @@ json_t *dg_gov_snapshot(dg_rpc *rpc, const uint8_t kms[20], dg_err *err) {
     for (int j = 0; j < 2; j++) {
         const char *str;
         json_t *e;
-        if (lists[j]) json_object_foreach(lists[j], str, e) {
-                dg_buf ab;
-                dg_buf_init(&ab);
-                if (dg_hex_decode_var(str, strlen(str), &ab, NULL) && ab.len == 20 &&
-                    !find_contract(&s, ab.data)) {
-                    memset(&s.contracts[s.ncontracts], 0, sizeof *c);
-                    memcpy(s.contracts[s.ncontracts++].addr, ab.data, 20);
-                }
-                dg_buf_free(&ab);
+        if (!lists[j]) continue;
+        json_object_foreach(lists[j], str, e) {
+            dg_buf ab;
+            dg_buf_init(&ab);
+            if (dg_hex_decode_var(str, strlen(str), &ab, NULL) && ab.len == 20 &&
+                !find_contract(&s, ab.data)) {
+                memset(&s.contracts[s.ncontracts], 0, sizeof *c);
+                memcpy(s.contracts[s.ncontracts++].addr, ab.data, 20);
             }
+            dg_buf_free(&ab);
+        }
     }
     size_t napps = s.ncontracts - 1;
     uint8_t(*addrs)[20] = napps ? calloc(napps, 20) : NULL;
