@@ -286,6 +286,24 @@ TEST(near_rpc_errors_structured) {
            "\"message\":\"Server error\"}",
            &e);
     CHECK_INT(e.code, DG_ERR_REVERT);
+    CHECK_STR(e.msg, "view kms.near.m: contract panicked: OS image hash cannot be empty");
+    /* vm_error as a structured object */
+    decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"CONTRACT_EXECUTION_ERROR\",\"info\":{"
+           "\"vm_error\":{\"FunctionCallError\":{\"ExecutionError\":\"Smart contract panicked: "
+           "Insufficient permissions for method x restricted by access control. Requires one of "
+           "these roles: [\\\"Owner\\\"]\"}}}},\"code\":-32000,\"message\":\"Server error\"}",
+           &e);
+    CHECK_INT(e.code, DG_ERR_NOT_OWNER);
+    CHECK(strncmp(e.msg, "view kms.near.m: contract panicked: Insufficient permissions", 60) == 0);
+    decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"TIMEOUT_ERROR\"},\"code\":-32000,"
+           "\"message\":\"Server error\"}",
+           &e);
+    CHECK_INT(e.code, DG_ERR_RPC_TIMEOUT);
+    decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"INVALID_TRANSACTION\",\"info\":{"
+           "\"TxExecutionError\":{\"InvalidTxError\":{\"InvalidNonce\":{\"ak_nonce\":5,"
+           "\"tx_nonce\":3}}}}},\"code\":-32000,\"message\":\"Server error\"}",
+           &e);
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
     CHECK_STR(e.msg, "view kms.near.m: invalid nonce: the access key is at nonce 5, the "
                      "transaction used 3 (another transaction from the same key?)");
     decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"UNKNOWN_ACCESS_KEY\",\"info\":{"
