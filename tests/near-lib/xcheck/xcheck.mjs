@@ -33,7 +33,7 @@ function makeAction(kind) {
   switch (kind) {
     case "create": return [{ t: "create" }, actions.createAccount()];
     case "transfer": { const d = [0n, 1n, U128MAX, bigrand(128)][rint(4)]; return [{ t: "transfer", deposit: d.toString() }, actions.transfer(d)]; }
-    case "deploy": { const c = rnd(1 + rint(300)); // lib/near refuses empty code on purpose return [{ t: "deploy", code: hex(c) }, actions.deployContract(new Uint8Array(c))]; }
+    case "deploy": { const c = rnd(1 + rint(300)); /* lib/near refuses empty code */ return [{ t: "deploy", code: hex(c) }, actions.deployContract(new Uint8Array(c))]; }
     case "call": {
       const m = ["new", "add_os_image_hash", "register_app", word(1 + rint(30))][rint(4)];
       const a = Buffer.from(JSON.stringify({ x: word(rint(40)) }));
