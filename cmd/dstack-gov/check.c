@@ -208,32 +208,32 @@ static int judge_app(cli *c, check_run *r, char reason[REASON_LEN]) {
     cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
     cli_rule(c, r->x.checks, reg, "registered", "app %s is %s in the KMS", app_s,
-         reg     ? "registered"
-         : dereg ? "DEREGISTERED by the KMS owner"
-                 : "not registered");
+             reg     ? "registered"
+             : dereg ? "DEREGISTERED by the KMS owner"
+                     : "not registered");
     cli_fmt_b32(r->abi.os_image_hash, h);
     cli_rule(c, r->x.checks, os, "os-image", "OS image %s is %s", h,
-         os ? "allowed" : "not allowed (kms add-image)");
+             os ? "allowed" : "not allowed (kms add-image)");
     int iface = 0;
     if (ok[A_IFACE]) dg_contract_decode_bool(ret[A_IFACE].data, ret[A_IFACE].len, &iface, NULL);
     cli_rule(c, r->x.checks, app_ok, "app-contract", "app contract %s",
-         app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
-                         : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
-         : ok[A_IFACE] && iface
-             ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
-             : "has no code or is not a DstackApp");
+             app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
+                             : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
+             : ok[A_IFACE] && iface
+                 ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
+                 : "has no code or is not a DstackApp");
     if (app_ok) {
         int tcb_ok = !tcb || strcmp(r->bi.tcb_status, "UpToDate") == 0;
         cli_rule(c, r->x.checks, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-             tcb ? "requires" : "does not require", r->bi.tcb_status);
+                 tcb ? "requires" : "does not require", r->bi.tcb_status);
         cli_fmt_b32(r->abi.compose_hash, h);
         cli_rule(c, r->x.checks, hash, "compose-hash", "compose hash %s is %s", h,
-             hash ? "allowed" : "not allowed (app add-hash)");
+                 hash ? "allowed" : "not allowed (app add-hash)");
         cli_fmt_b32(r->abi.device_id, h);
         cli_rule(c, r->x.checks, any || dev, "device", "device %s: %s", h,
-             any   ? "any device is allowed"
-             : dev ? "allowed"
-                   : "not allowed (app add-device)");
+                 any   ? "any device is allowed"
+                 : dev ? "allowed"
+                       : "not allowed (app add-device)");
     }
     int allowed = 0;
     if (ok[K_ALLOWED]) {
@@ -279,16 +279,16 @@ static int judge_kms(cli *c, check_run *r, char reason[REASON_LEN]) {
     cli_say(c, "Boot of a KMS instance at block %llu on chain %llu:", (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
     cli_rule(c, r->x.checks, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
-         strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+             strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     cli_fmt_b32(r->abi.os_image_hash, h);
     cli_rule(c, r->x.checks, os, "os-image", "OS image %s is %s", h,
-         os ? "allowed" : "not allowed (kms add-image)");
+             os ? "allowed" : "not allowed (kms add-image)");
     cli_fmt_b32(r->abi.mr_aggregated, h);
     cli_rule(c, r->x.checks, mr, "mr-aggregated", "aggregated MR %s is %s", h,
-         mr ? "allowed" : "not allowed (kms add-mr)");
+             mr ? "allowed" : "not allowed (kms add-mr)");
     cli_fmt_b32(r->abi.device_id, h);
     cli_rule(c, r->x.checks, dev, "device", "device %s is %s", h,
-         dev ? "allowed" : "not allowed (kms add-device)");
+             dev ? "allowed" : "not allowed (kms add-device)");
     dg_contract_decode_allowed(ret[KC_ALLOWED].data, ret[KC_ALLOWED].len, &allowed, reason,
                                REASON_LEN, NULL);
     return allowed;

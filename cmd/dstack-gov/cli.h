@@ -22,12 +22,12 @@
 
 /* What a command needs before its handler runs. */
 enum {
-    NEED_CHAIN = 1, /* an RPC endpoint (network flags) */
-    NEED_KEY = 2,   /* a signer (sends transactions: --yes, --dry-run) */
-    NEED_KMS = 4,   /* the KMS contract address (--kms or env) */
-    NEED_APP = 8,   /* an app id (--app-id) */
-    OPT_KMS = 16,   /* the KMS address is used when known */
-    NEED_NEAR = 32, /* a NEAR endpoint (NEAR network flags; near.c does its own setup) */
+    NEED_CHAIN = 1,    /* an RPC endpoint (network flags) */
+    NEED_KEY = 2,      /* a signer (sends transactions: --yes, --dry-run) */
+    NEED_KMS = 4,      /* the KMS contract address (--kms or env) */
+    NEED_APP = 8,      /* an app id (--app-id) */
+    OPT_KMS = 16,      /* the KMS address is used when known */
+    NEED_NEAR = 32,    /* a NEAR endpoint (NEAR network flags; near.c does its own setup) */
     NEED_NEAR_KEY = 64 /* a NEAR signer (NEAR transaction flags) */
 };
 

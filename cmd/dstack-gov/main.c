@@ -73,7 +73,8 @@ static void print_main_help(FILE *out) {
                  "Groups:\n");
     for (size_t g = 0; g < NGROUPS; g++)
         fprintf(out, "  %-14s %s\n", groups[g].name, groups[g].summary);
-    fprintf(out, "  %-14s %s\n", "near", "NEAR: the KMS and app contracts (`dstack-gov near --help`)");
+    fprintf(out, "  %-14s %s\n", "near",
+            "NEAR: the KMS and app contracts (`dstack-gov near --help`)");
     fprintf(out, "\nCommands:\n");
     for (const cmd_spec *c = top_cmds; c->name; c++)
         fprintf(out, "  %-14s %s\n", c->name, c->summary);
@@ -114,9 +115,10 @@ static const char *const near_subgroups[][2] = {
 };
 
 static void print_near_help(FILE *out) {
-    fprintf(out, "usage: dstack-gov near <kms|app|check> <command> [flags]\n"
-                 "       dstack-gov near <guide command> ...   (deploy, add-hash, add-os-image, ...)\n\n"
-                 "NEAR governance of the dstack KMS (the KMS contract and per-app contracts).\n");
+    fprintf(out,
+            "usage: dstack-gov near <kms|app|check> <command> [flags]\n"
+            "       dstack-gov near <guide command> ...   (deploy, add-hash, add-os-image, ...)\n\n"
+            "NEAR governance of the dstack KMS (the KMS contract and per-app contracts).\n");
     for (size_t g = 0; g < sizeof near_subgroups / sizeof near_subgroups[0]; g++) {
         char grp[32];
         snprintf(grp, sizeof grp, "near %s", near_subgroups[g][0]);
@@ -251,7 +253,7 @@ static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc,
     const flag_spec *t2 = (cmd->needs & NEED_KEY)        ? tx_flags
                           : (cmd->needs & NEED_NEAR_KEY) ? near_tx_flags
                                                          : NULL;
-    const flag_spec *t3 = (cmd->needs & NEED_CHAIN) ? chain_flags
+    const flag_spec *t3 = (cmd->needs & NEED_CHAIN)  ? chain_flags
                           : (cmd->needs & NEED_NEAR) ? near_chain_flags
                                                      : base_flags;
     if (!flags_parse(&c.f, argc, argv, cmd->flags, t2, t3, &err)) {

@@ -100,6 +100,8 @@ int dg_near_vm_text_error(const char *what, const char *text, dg_err *err) {
             return dg_err_set(err, DG_ERR_NO_CODE, "%s: no contract code (%s)", what, m);
         return panic_error(what, m, err);
     }
+    if (strstr(text, "access key") && strstr(text, "does not exist"))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: %s", what, t);
     if (strstr(text, "does not exist while viewing") || strstr(text, "doesn't exist"))
         return dg_err_set(err, DG_ERR_NO_CODE, "%s: %s", what, t);
     if (strstr(text, "contract code") || strstr(text, "CodeDoesNotExist"))

@@ -328,10 +328,11 @@ int dg_near_plan_prepare(dg_rpc *rpc, const char *signer_id, const uint8_t pk[32
     snprintf(out->signer_id, sizeof out->signer_id, "%s", signer_id);
     snprintf(out->receiver_id, sizeof out->receiver_id, "%s", receiver_id);
     dg_near_access_key ak;
-    if (!dg_near_view_access_key(rpc, "final", signer_id, pk, &ak, err))
+    /* the nonce from the newest state (a final view can lag the last transaction) */
+    if (!dg_near_view_access_key(rpc, "optimistic", signer_id, pk, &ak, err))
         return dg_err_wrap(err, "%s", out->label);
     dg_near_account acct;
-    if (!dg_near_view_account(rpc, "final", signer_id, &acct, err))
+    if (!dg_near_view_account(rpc, "optimistic", signer_id, &acct, err))
         return dg_err_wrap(err, "%s", out->label);
     /* a method called on an existing account needs code there (not when this
      * transaction creates or deploys it) */
@@ -345,7 +346,7 @@ int dg_near_plan_prepare(dg_rpc *rpc, const char *signer_id, const uint8_t pk[32
     }
     if (calls && !receiver_is_created(actions, n)) {
         dg_near_account r;
-        if (!dg_near_view_account(rpc, "final", receiver_id, &r, err))
+        if (!dg_near_view_account(rpc, "optimistic", receiver_id, &r, err))
             return dg_err_wrap(err, "%s", out->label);
         if (!r.has_code)
             return dg_err_set(err, DG_ERR_NO_CODE,
@@ -354,9 +355,7 @@ int dg_near_plan_prepare(dg_rpc *rpc, const char *signer_id, const uint8_t pk[32
                               out->label, receiver_id);
     }
     json_t *gp = NULL;
-    char bh[DG_BASE58_LEN(32)];
-    dg_base58_encode(ak.at.hash, 32, bh, sizeof bh);
-    if (!dg_near_call(rpc, "gas_price", "gas_price", json_pack("[s]", bh), &gp, NULL, err))
+    if (!dg_near_call(rpc, "gas_price", "gas_price", json_pack("[n]"), &gp, NULL, err))
         return dg_err_wrap(err, "%s", out->label);
     int ok = dg_near_json_amount(json_object_get(gp, "gas_price"), &out->gas_price, err);
     json_decref(gp);
@@ -495,7 +494,7 @@ int dg_near_plan_submit(dg_rpc *rpc, const dg_near_send_opts *opts, dg_near_plan
                 const json_t *ak = json_object_get(b, "ak_nonce");
                 dg_near_access_key k;
                 dg_err e2 = {0};
-                int fresh = dg_near_view_access_key(rpc, "final", plan->signer_id,
+                int fresh = dg_near_view_access_key(rpc, "optimistic", plan->signer_id,
                                                     plan->tx.public_key, &k, &e2);
                 json_decref(error);
                 if (!fresh) {

@@ -190,7 +190,9 @@ TEST(near_send_error_classes) {
     CHECK(!dg_near_plan_prepare(p.rpc, "poor.test", g_key.pk, "bob.test", &t, 1, "transfer", &plan,
                                 &e));
     CHECK_INT(e.code, DG_ERR_FUNDS);
-    CHECK(strstr(e.msg, "poor.test has 0.5 NEAR") != NULL);
+    CHECK(strstr(e.msg, "insufficient funds: poor.test has 0.4") !=
+          NULL); /* 0.5 less the gas of the refused call */
+    CHECK(strstr(e.msg, "needs up to 1.0") != NULL);
     nemu_proc_stop(&p);
 }
 
