@@ -65,7 +65,7 @@ typedef struct {
 
 /* The guide's defaults (reference/near.md §4); `local` is nearcore's RPC port. */
 static const near_net nets[] = {
-    {"mainnet", "https://rpc.mainnet.near.org", "v1.signer"},
+    {"mainnet", "https://rpc.near.org", "v1.signer"},
     {"testnet", "https://rpc.testnet.near.org", "v1.signer-prod.testnet"},
     {"local", "http://127.0.0.1:3030", "v1.signer"},
 };
