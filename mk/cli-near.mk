@@ -6,3 +6,9 @@ TEST_SUITES += cli-near
 .PHONY: test-cli-near
 test-cli-near: $(BUILD)/dstack-gov $(BUILD)/near-test/nemu-rpc $(BUILD)/near/kms.wasm
 	@BUILD=$(BUILD) tests/cli-near/run.sh
+
+# bench-near-cli: one add-os-image, sent and final, dstack-gov vs near-api-js
+# under Node on the same nemu-rpc; the last line gives both medians and ratio R.
+.PHONY: bench-near-cli
+bench-near-cli: $(BUILD)/dstack-gov $(BUILD)/near-test/nemu-rpc $(BUILD)/near/kms.wasm
+	@BUILD=$(BUILD) bench/near-cli/run.sh
