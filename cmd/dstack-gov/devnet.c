@@ -151,6 +151,63 @@ static int run_self(char *const args[], dg_buf *out) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Start bin with argv in its own session, stdout and stderr to logf, and
+ * record its PID in pidf. Returns 1 with *pid, or 0 with err. */
+static int spawn_logged(const char *bin, const char *const *argv, const char *logf,
+                        const char *pidf, pid_t *pid, dg_err *err) {
+    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (logfd < 0) return dg_err_set(err, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
+    fflush(NULL);
+    pid_t p = fork();
+    if (p < 0) {
+        close(logfd);
+        return dg_err_set(err, DG_ERR_IO, "fork: %s", strerror(errno));
+    }
+    if (p == 0) {
+        setsid();
+        int nul = open("/dev/null", O_RDONLY);
+        dup2(nul, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        for (int fd = 3; fd < 256; fd++)
+            close(fd);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    FILE *pf = fopen(pidf, "w");
+    if (pf) {
+        fprintf(pf, "%d\n", (int)p);
+        fclose(pf);
+    }
+    *pid = p;
+    return 1;
+}
+
+/* Wait up to 6 s for the line "...<needle>...:PORT" in logf: 1 with url, 0 when
+ * the child exited, -1 on timeout. */
+static int wait_listening(const char *logf, pid_t pid, const char *needle, char url[128]) {
+    char buf[8192];
+    for (int i = 0; i < 300; i++) {
+        const char *l = read_small(logf, buf, sizeof buf) ? strstr(buf, needle) : NULL;
+        const char *nl = l ? strchr(l, '\n') : NULL;
+        if (nl) {
+            const char *colon = nl;
+            while (colon > l && *colon != ':')
+                colon--;
+            int p = *colon == ':' ? parse_pos(colon + 1) : 0;
+            if (p > 0) {
+                snprintf(url, 128, "http://127.0.0.1:%d", p);
+                return 1;
+            }
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return 0;
+        sleep_ms(20);
+    }
+    return -1;
+}
+
 static int near_up(cli *c);
 static int near_env(cli *c);
 static int near_down(cli *c);
@@ -181,57 +238,22 @@ static int cmd_up(cli *c) {
     const char *chain = flag_str(&c->f, "chain-id");
     if (chain && !parse_pos(chain))
         return cli_failf(c, DG_ERR_INPUT, "--chain-id \"%s\" is not a positive number", chain);
-    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return cli_failf(c, DG_ERR_IO, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        setsid();
-        int nul = open("/dev/null", O_RDONLY);
-        dup2(nul, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        for (int fd = 3; fd < 256; fd++)
-            close(fd);
-        const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
-        int k = 5;
-        if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
-        if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
-        argv_[k] = NULL;
-        execv(anvil, (char *const *)argv_);
-        _exit(127);
-    }
-    close(logfd);
-    FILE *pf = fopen(pidf, "w");
-    if (pf) {
-        fprintf(pf, "%d\n", (int)pid);
-        fclose(pf);
-    }
-    /* wait for "Listening on 127.0.0.1:PORT" */
+    const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
+    int k = 5;
+    if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
+    if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
+    argv_[k] = NULL;
+    pid_t pid;
+    dg_err err = {DG_OK, ""};
+    if (!spawn_logged(anvil, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
     char url[128] = "";
-    for (int i = 0; i < 300 && !url[0]; i++) {
-        if (read_small(logf, buf, sizeof buf)) {
-            const char *l = strstr(buf, "Listening on ");
-            if (l && strchr(l, '\n')) {
-                int p = 0;
-                const char *colon = strrchr(l, ':');
-                if (colon) p = parse_pos(colon + 1);
-                if (p > 0) snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
-            }
-        }
-        int st;
-        if (!url[0] && waitpid(pid, &st, WNOHANG) == pid) {
-            unlink(pidf);
-            return cli_failf(c, DG_ERR_IO, "anvil exited at start (see %s)", logf);
-        }
-        if (!url[0]) sleep_ms(20);
-    }
-    if (!url[0]) {
-        kill(pid, SIGTERM);
+    int w = wait_listening(logf, pid, "Listening on ", url);
+    if (w <= 0) {
+        if (w < 0) kill(pid, SIGTERM);
         unlink(pidf);
-        return cli_failf(c, DG_ERR_RPC_TIMEOUT, "anvil did not start listening within 6 s (see %s)",
-                         logf);
+        return w == 0 ? cli_failf(c, DG_ERR_IO, "anvil exited at start (see %s)", logf)
+                      : cli_failf(c, DG_ERR_RPC_TIMEOUT,
+                                  "anvil did not start listening within 6 s (see %s)", logf);
     }
     int kfd = open(keyf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (kfd < 0 || write(kfd, ANVIL_TEST_KEY, sizeof ANVIL_TEST_KEY - 1) < 0) {
@@ -418,55 +440,25 @@ static int near_up(cli *c) {
     if (!port) port = "0";
     if (bms && !parse_pos(bms) && strcmp(bms, "0") != 0)
         return cli_failf(c, DG_ERR_INPUT, "--block-ms \"%s\" is not a number", bms);
-    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return cli_failf(c, DG_ERR_IO, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        setsid();
-        int nul = open("/dev/null", O_RDONLY);
-        dup2(nul, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        for (int fd = 3; fd < 256; fd++)
-            close(fd);
-        const char *argv_[8] = {"nemu-rpc", "--port", port};
-        int k = 3;
-        if (bms) argv_[k++] = "--block-ms", argv_[k++] = bms;
-        argv_[k] = NULL;
-        execv(nemu, (char *const *)argv_);
-        _exit(127);
-    }
-    close(logfd);
-    FILE *pf = fopen(pidf, "w");
-    if (pf) {
-        fprintf(pf, "%d\n", (int)pid);
-        fclose(pf);
-    }
-    char url[128] = "";
-    for (int i = 0; i < 300 && !url[0]; i++) {
-        const char *l =
-            read_small(logf, buf, sizeof buf) ? strstr(buf, "listening on http://") : NULL;
-        if (l && strchr(l, '\n')) {
-            const char *colon = strrchr(l + 12, ':');
-            int p = colon ? parse_pos(colon + 1) : 0;
-            if (p > 0) snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
-        }
-        int st;
-        if (!url[0] && waitpid(pid, &st, WNOHANG) == pid) {
-            unlink(pidf);
-            return cli_failf(c, DG_ERR_IO, "nemu-rpc exited at start (see %s)", logf);
-        }
-        if (!url[0]) sleep_ms(20);
-    }
-    dg_near_key k;
-    near_test_key(&k);
-    char sk[128] = "ed25519:", pks[DG_NEAR_PUBKEY_LEN];
-    dg_base58_encode(k.sk, 64, sk + 8, sizeof sk - 8);
-    dg_near_pubkey_format(k.pk, pks);
-    dg_near_key_wipe(&k);
+    const char *argv_[8] = {"nemu-rpc", "--port", port};
+    int k = 3;
+    if (bms) argv_[k++] = "--block-ms", argv_[k++] = bms;
+    argv_[k] = NULL;
+    pid_t pid;
     dg_err err = {DG_OK, ""};
+    if (!spawn_logged(nemu, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
+    char url[128] = "";
+    int w = wait_listening(logf, pid, "listening on http://", url);
+    if (w == 0) {
+        unlink(pidf);
+        return cli_failf(c, DG_ERR_IO, "nemu-rpc exited at start (see %s)", logf);
+    }
+    dg_near_key nk;
+    near_test_key(&nk);
+    char sk[128] = "ed25519:", pks[DG_NEAR_PUBKEY_LEN];
+    dg_base58_encode(nk.sk, 64, sk + 8, sizeof sk - 8);
+    dg_near_pubkey_format(nk.pk, pks);
+    dg_near_key_wipe(&nk);
     const char *urls[1] = {url};
     dg_rpc *rpc = url[0] ? dg_rpc_new(urls, 1, NULL, &err) : NULL;
     json_t *res = NULL;

@@ -348,14 +348,20 @@ int dg_near_view_json(dg_rpc *rpc, const char *block, const char *account, const
     return 1;
 }
 
+/* A query of one account (view_account, view_code); what = "<type> <account>". */
+static int account_query(dg_rpc *rpc, const char *type, const char *block, const char *account,
+                         char what[120], json_t **r, dg_err *err) {
+    snprintf(what, 120, "%s %.70s", type, account ? account : "?");
+    json_t *p = dg_near_query_params(type, block, err);
+    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
+    return query(rpc, what, p, r, err);
+}
+
 int dg_near_view_account(dg_rpc *rpc, const char *block, const char *account, dg_near_account *out,
                          dg_err *err) {
     char what[120];
-    snprintf(what, sizeof what, "view_account %.70s", account ? account : "?");
-    json_t *p = dg_near_query_params("view_account", block, err);
-    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
     json_t *r = NULL;
-    if (!query(rpc, what, p, &r, err)) return 0;
+    if (!account_query(rpc, "view_account", block, account, what, &r, err)) return 0;
     dg_near_account a;
     memset(&a, 0, sizeof a);
     const char *ch = jstr(r, "code_hash");
@@ -427,11 +433,8 @@ int dg_near_view_access_key(dg_rpc *rpc, const char *block, const char *account,
 int dg_near_view_code(dg_rpc *rpc, const char *block, const char *account, dg_buf *code,
                       uint8_t hash[32], dg_err *err) {
     char what[120];
-    snprintf(what, sizeof what, "view_code %.70s", account ? account : "?");
-    json_t *p = dg_near_query_params("view_code", block, err);
-    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
     json_t *r = NULL;
-    if (!query(rpc, what, p, &r, err)) return 0;
+    if (!account_query(rpc, "view_code", block, account, what, &r, err)) return 0;
     const char *b64 = jstr(r, "code_base64");
     const char *hs = jstr(r, "hash");
     uint8_t want[32], got[32];
