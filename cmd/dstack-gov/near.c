@@ -226,7 +226,9 @@ static int app_account(const nctx *n, const char *s, char out[DG_NEAR_ACCOUNT_MA
                               "KMS account %s is too long for app sub-accounts (at most 23 "
                               "characters)",
                               n->kms);
-        snprintf(out, DG_NEAR_ACCOUNT_MAX + 1, "%s.%s", hex, n->kms);
+        int m = snprintf(out, DG_NEAR_ACCOUNT_MAX + 1, "%.40s.%.23s", hex, n->kms);
+        if (m < 0 || m > DG_NEAR_ACCOUNT_MAX)
+            return dg_err_set(err, DG_ERR_INPUT, "app account for %s is too long", hex);
         return 1;
     }
     if (!dg_near_account_id_check(s, err)) return dg_err_wrap(err, "app");
