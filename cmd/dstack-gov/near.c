@@ -126,9 +126,11 @@ static int near_setup(cli *c, nctx *n, int need_kms, dg_err *err) {
     if (!net) net = env("NEAR_NETWORK_ID");
     if (!net) net = env("NEAR_ENV");
     if (!net) net = "testnet";
+    int found = 0;
+    n->net = &nets[1];
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
-        if (strcmp(nets[i].name, net) == 0) n->net = &nets[i];
-    if (!n->net)
+        if (strcmp(nets[i].name, net) == 0) n->net = &nets[i], found = 1;
+    if (!found)
         return dg_err_set(err, DG_ERR_INPUT,
                           "unknown NEAR network \"%.40s\" (mainnet, testnet or local)", net);
     const char *url = flag_str(&c->f, "rpc-url");
