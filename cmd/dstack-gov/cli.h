@@ -53,9 +53,10 @@ struct cli {
     int is_alias;
     dg_flags f;
     int json, yes, dry_run, tty_in, tty_err, confirmed;
-    const char *network; /* preset name or NULL */
-    char rpc_url[1024];  /* never printed: may hold an API key */
-    char rpc_label[160]; /* scheme://host[:port] */
+    const char *network;     /* preset name or NULL */
+    char rpc_url[1024];      /* never printed: may hold an API key */
+    char rpc_label[160];     /* scheme://host[:port] */
+    const char *rpc_ca_file; /* --rpc-ca-file or $SSL_CERT_FILE, else NULL (system's CAs) */
     int has_expect_chain;
     uint64_t expect_chain_id;
     char expect_source[64]; /* "network sepolia" or "--chain-id", for the mismatch message */
@@ -132,6 +133,9 @@ void cli_fmt_eth(dg_u256 wei, char *out, size_t cap); /* "0.0123 ETH" */
 int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err);
 
 /* ---- chain steps */
+/* The CA file for an https:// endpoint: --rpc-ca-file, else $SSL_CERT_FILE,
+ * else NULL (the system's store). For dg_rpc_opts.ca_file, any chain. */
+const char *cli_rpc_ca_file(const cli *c);
 int cli_setup(cli *c, dg_err *err);   /* resolve network, key, addresses from flags/env */
 int cli_connect(cli *c, dg_err *err); /* RPC client (idempotent) */
 /* eth_call; the return data is appended to ret. */
@@ -146,6 +150,15 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err);
 #define CLI_DRY_RUN 2
+/* The plan of a transaction from the signer (the library's checks, with the
+ * flags' options), nothing sent; sets c->chain_id. For commands that show an
+ * estimate before their first transaction (kms deploy). */
+int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, dg_eth_plan *p,
+             dg_err *err);
+/* Ask `question` followed by " (y/N) " on the terminal, once per run: returns 1
+ * when --yes, already confirmed, or answered y/Y; else 0 with DG_ERR_CANCELLED
+ * (no terminal: "refusing to send <what> without a terminal ..."). */
+int cli_ask(cli *c, const char *question, const char *what, dg_err *err);
 
 /* ---- one-argument transactions shared by the kms and app groups (simple.c) */
 enum { ARG_NONE, ARG_B32, ARG_ADDR, ARG_BOOL, ARG_STRING };

@@ -23,6 +23,9 @@ const flag_spec chain_flags[] = {
     {"network", FLAG_STR, "NAME",
      "local | sepolia | base | mainnet | phala | test (checks the chain id)"},
     {"rpc-url", FLAG_STR, "URL", "JSON-RPC endpoint (default: $ETH_RPC_URL, else the network's)"},
+    {"rpc-ca-file", FLAG_STR, "FILE",
+     "trust only these PEM CAs for an https:// endpoint (default: $SSL_CERT_FILE, else the "
+     "system's)"},
     {"chain-id", FLAG_STR, "N", "refuse to act unless the endpoint is chain N"},
     {"kms", FLAG_STR, "ADDR",
      "DstackKms proxy (default: $KMS_CONTRACT_ADDRESS or $KMS_CONTRACT_ADDR)"},
@@ -64,6 +67,9 @@ static void print_exit_codes(FILE *out) {
     for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
         fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
                 (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
+    fprintf(out, "  key-file: the key file is unusable (missing, unreadable, readable by others,\n"
+                 "  malformed: the message says which); tx-dropped: the node dropped the sent\n"
+                 "  transaction, it will not be mined (sending again is safe).\n");
 }
 
 static void print_main_help(FILE *out) {
@@ -83,7 +89,7 @@ static void print_main_help(FILE *out) {
             "and success lines (kms:add-image, kms:create-app, app:add-hash, ...; see\n"
             "`dstack-gov help aliases`).\n\n"
             "Environment: ETH_RPC_URL, ALCHEMY_API_KEY, PRIVATE_KEY or PRIVATE_KEY_FILE,\n"
-            "KMS_CONTRACT_ADDRESS (or KMS_CONTRACT_ADDR), APP_CONTRACT_ADDR.\n\n");
+            "KMS_CONTRACT_ADDRESS (or KMS_CONTRACT_ADDR), APP_CONTRACT_ADDR, SSL_CERT_FILE.\n\n");
     print_exit_codes(out);
 }
 
