@@ -40,6 +40,8 @@ const flag_spec near_chain_flags[] = {
     {"network", FLAG_STR, "NAME", "mainnet | testnet | local (default: $NEAR_NETWORK_ID, testnet)"},
     {"rpc-url", FLAG_STR, "URL",
      "NEAR JSON-RPC endpoint (default: $NEAR_RPC_URL, else the network's)"},
+    {"rpc-ca-file", FLAG_STR, "FILE",
+     "PEM CA file trusted for an https:// endpoint (default: $SSL_CERT_FILE, else the system's)"},
     {"kms", FLAG_STR, "ACCOUNT", "the KMS contract account (default: $KMS_CONTRACT_ID)"},
     {"timeout", FLAG_STR, "SECONDS", "how long to wait for a final outcome (default 120)"},
     {"json", FLAG_BOOL, NULL, "print one JSON object on stdout (errors too)"},
@@ -175,6 +177,7 @@ static int near_connect(cli *c, nctx *n, dg_err *err) {
     const char *urls[1] = {n->rpc_url};
     dg_rpc_opts o;
     memset(&o, 0, sizeof o);
+    o.ca_file = cli_rpc_ca_file(c);
     c->rpc = dg_rpc_new(urls, 1, &o, err);
     if (!c->rpc) return 0;
     snprintf(c->rpc_label, sizeof c->rpc_label, "%s", dg_rpc_endpoint_label(c->rpc, 0));
@@ -475,7 +478,10 @@ static int cmd_simple(cli *c) {
     dg_buf_free(&args);
     if (r == CLI_DRY_RUN) return near_end(&n, 0);
     if (!r) {
-        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", s->verb, s->thing, err.msg);
+        const char *v = strcmp(s->verb, "Adding") == 0     ? "add"
+                        : strcmp(s->verb, "Removing") == 0 ? "remove"
+                                                           : "set";
+        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", v, s->thing, err.msg);
         return near_end(&n, cli_fail(c, &err));
     }
     char h[DG_BASE58_LEN(32)];
