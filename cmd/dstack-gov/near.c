@@ -478,10 +478,10 @@ static int cmd_simple(cli *c) {
     dg_buf_free(&args);
     if (r == CLI_DRY_RUN) return near_end(&n, 0);
     if (!r) {
-        const char *v = strcmp(s->verb, "Adding") == 0     ? "add"
-                        : strcmp(s->verb, "Removing") == 0 ? "remove"
-                                                           : "set";
-        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", v, s->thing, err.msg);
+        const char *fv = strcmp(s->verb, "Adding") == 0     ? "add"
+                         : strcmp(s->verb, "Removing") == 0 ? "remove"
+                                                            : "set";
+        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", fv, s->thing, err.msg);
         return near_end(&n, cli_fail(c, &err));
     }
     char h[DG_BASE58_LEN(32)];
