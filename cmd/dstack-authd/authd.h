@@ -28,6 +28,8 @@ typedef struct {
     /* eth */
     char *rpc_urls[AUTHD_MAX_RPC];
     size_t nrpc;
+    char rpc_ca_file[512]; /* "" = the system's CAs */
+    int ca_from_env;       /* rpc_ca_file came from SSL_CERT_FILE */
     char kms_contract[64];
     uint64_t chain_id;
     char snapshot[16]; /* latest | safe | finalized | confirmations */

@@ -32,6 +32,7 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     memset(&o, 0, sizeof o);
     o.rpc_urls = (const char *const *)c->rpc_urls;
     o.nrpc = c->nrpc;
+    o.rpc_ca_file = c->rpc_ca_file[0] ? c->rpc_ca_file : NULL;
     o.kms_contract = c->kms_contract;
     o.chain_id = c->chain_id;
     o.snapshot = strcmp(c->snapshot, "safe") == 0            ? DG_SNAP_SAFE

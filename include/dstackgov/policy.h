@@ -94,6 +94,8 @@ typedef enum {
 typedef struct {
     const char *const *rpc_urls; /* nrpc endpoint URLs, tried in order */
     size_t nrpc;
+    const char *rpc_ca_file;  /* CAs trusted for https:// endpoints instead of the system's
+                                 (dg_rpc_opts.ca_file), or NULL */
     const char *kms_contract; /* DstackKms proxy address (40 hex, optional 0x) */
     uint64_t chain_id;        /* 0 = learn at start; then pinned */
     dg_snapshot_mode snapshot;

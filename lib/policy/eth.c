@@ -87,6 +87,8 @@ typedef struct {
     size_t npool;
     int *pool_free;
     size_t nfree;
+    long long *pool_used; /* when each client was last given back (dg_policy_now_ms) */
+    int keep_warm;        /* an endpoint is https://: keep the pool's connections open */
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     /* Per-endpoint counters of each client (pool clients, then the poller),
@@ -338,6 +340,7 @@ static void stats_copy_locked(eth_policy *e, size_t k, const dg_rpc *rpc) {
 static void pool_put(eth_policy *e, int slot) {
     pthread_mutex_lock(&e->pool_mu);
     stats_copy_locked(e, (size_t)slot, e->pool[slot]);
+    e->pool_used[slot] = dg_policy_now_ms();
     e->pool_free[e->nfree++] = slot;
     pthread_cond_signal(&e->pool_cv);
     pthread_mutex_unlock(&e->pool_mu);
@@ -571,6 +574,37 @@ fail_r:
     return 0;
 }
 
+/* A cache miss must not pay a TCP and TLS handshake (two or three round
+ * trips to a remote provider, the TLS ones the costly part): the pool's
+ * connections are opened at start and kept open. A free client idle for
+ * KEEP_WARM_MS (every client at start) asks eth_chainId, which providers
+ * answer from memory; at most `max` clients per call, never waiting for a
+ * busy one, so a decision never waits for this. Only with an https://
+ * endpoint, where the handshake is what a miss would pay. */
+#define KEEP_WARM_MS 15000
+static void keep_warm(eth_policy *e, size_t max) {
+    for (size_t done = 0; done < max; done++) {
+        long long now = dg_policy_now_ms();
+        int slot = -1;
+        pthread_mutex_lock(&e->pool_mu);
+        for (size_t k = 0; k < e->nfree && slot < 0; k++)
+            if (now - e->pool_used[e->pool_free[k]] >= KEEP_WARM_MS) {
+                slot = e->pool_free[k];
+                memmove(&e->pool_free[k], &e->pool_free[k + 1],
+                        (e->nfree - k - 1) * sizeof *e->pool_free);
+                e->nfree--;
+            }
+        pthread_mutex_unlock(&e->pool_mu);
+        if (slot < 0) return;
+        dg_rpc *rpc = e->pool[slot];
+        json_t *res = NULL;
+        dg_err err = {0};
+        dg_rpc_set_deadline(rpc, now + e->o.rpc_timeout_ms);
+        if (dg_rpc_call(rpc, "eth_chainId", NULL, &res, &err)) json_decref(res);
+        pool_put(e, slot);
+    }
+}
+
 static void *poller_main(void *arg) {
     eth_policy *e = arg;
     int was_ok = 1;
@@ -582,6 +616,7 @@ static void *poller_main(void *arg) {
     pthread_cond_broadcast(&e->ready_cv);
     pthread_mutex_unlock(&e->snap_mu);
     if (!started) return NULL;
+    if (e->keep_warm) keep_warm(e, e->npool);
     for (;;) {
         pthread_mutex_lock(&e->stop_mu);
         if (!e->stop) {
@@ -610,6 +645,7 @@ static void *poller_main(void *arg) {
         if (ok && !was_ok)
             logm(e, "snapshot recovered at block %llu", (unsigned long long)s.number);
         was_ok = ok;
+        if (e->keep_warm) keep_warm(e, 1);
     }
     return NULL;
 }
@@ -1075,6 +1111,7 @@ static void eth_destroy(dg_policy *p) {
         dg_rpc_free(e->pool[i]);
     free(e->pool);
     free(e->pool_free);
+    free(e->pool_used);
     free(e->st_calls);
     free(e->st_errors);
     for (size_t i = 0; i < e->nslots; i++)
@@ -1132,6 +1169,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     if (!e->o.info_cache_ms) e->o.info_cache_ms = 1000;
     if (!e->o.rpc_pool) e->o.rpc_pool = 4;
     e->o.rpc_urls = NULL;
+    e->o.rpc_ca_file = NULL; /* not owned: each dg_rpc keeps its own copy */
     pthread_mutex_init(&e->pool_mu, NULL);
     pthread_cond_init(&e->pool_cv, NULL);
     pthread_mutex_init(&e->snap_mu, NULL);
@@ -1158,22 +1196,27 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->npool = e->o.rpc_pool;
     e->pool = calloc(e->npool, sizeof(dg_rpc *));
     e->pool_free = calloc(e->npool, sizeof *e->pool_free);
+    e->pool_used = calloc(e->npool, sizeof *e->pool_used);
     e->st_calls = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
     e->st_errors = calloc((e->npool + 1) * opts->nrpc, sizeof(unsigned long));
-    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free || !e->st_calls ||
-        !e->st_errors) {
+    if (!e->urls || !e->labels || !e->slots || !e->pool || !e->pool_free || !e->pool_used ||
+        !e->st_calls || !e->st_errors) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < opts->nrpc; i++) {
+        e->keep_warm |= strncmp(opts->rpc_urls[i], "https://", 8) == 0;
         if (!(e->urls[i] = strdup(opts->rpc_urls[i]))) {
             dg_err_set(err, DG_ERR_NOMEM, "out of memory");
             goto fail;
         }
         e->nurls++;
     }
-    dg_rpc_opts ro = {
-        .timeout_ms = e->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = e->o.quorum};
+    dg_rpc_opts ro = {.timeout_ms = e->o.rpc_timeout_ms,
+                      .retries = -1,
+                      .backoff_ms = 10,
+                      .quorum = e->o.quorum,
+                      .ca_file = opts->rpc_ca_file};
     /* The poller only picks a block (first endpoint that answers); the quorum
      * applies to the decision batches, which are pinned to that block's hash:
      * endpoints one block apart must not make every poll fail, and a block an
@@ -1186,6 +1229,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     for (size_t i = 0; i < e->npool; i++) {
         if (!(e->pool[i] = dg_rpc_new((const char *const *)e->urls, e->nurls, &ro, err))) goto fail;
         e->pool_free[e->nfree++] = (int)i;
+        e->pool_used[i] = -(long long)KEEP_WARM_MS; /* never used: warm it at start */
     }
 
     if (pthread_create(&e->poller, NULL, poller_main, e) != 0) {

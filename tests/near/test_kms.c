@@ -131,6 +131,7 @@ TEST(kms_whitelists_add_remove_events_and_rules) {
 
 TEST(kms_owner_deposit_above_one_yocto_is_refunded) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 b0 = nemu_balance(w, OWNER), k0 = nemu_balance(w, KMS);
     nemu_outcome *o =
         nemu_call(w, OWNER, KMS, "add_os_image_hash", fmt("{\"os_image_hash\":\"%s\"}", hex64('b')),
@@ -402,11 +403,12 @@ TEST(kms_pagination_and_swap_remove) {
 
 TEST(kms_register_app_success) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     size_t app_len;
     free(nt_code("app", &app_len));
     /* the deposit covers the app code, account, app state and the KMS record */
-    CHECK_U128(dep, (nemu_u128)(app_len + 100 + 1000 + 500) * NEMU_YOCTO_PER_BYTE);
+    CHECK_U128(dep, (nemu_u128)(app_len + 100 + 1000 + 8 * 220 + 500) * NEMU_YOCTO_PER_BYTE);
     NT_OK(nemu_view(w, KMS, "get_app_account", "{\"app_id\":\"0x" APP1 "\"}"), "\"" APP1_ACC "\"");
     nemu_u128 a0 = nemu_balance(w, ALICE), k0 = nemu_balance(w, KMS);
     const char *args = fmt(
@@ -466,8 +468,40 @@ TEST(kms_register_app_success) {
     nemu_free(w);
 }
 
+TEST(kms_register_app_keeps_only_what_the_app_needs) {
+    /* the guide's --deposit 30: the app account keeps the registration deposit
+     * (code, state, reserve for entries) minus the KMS record fee; the caller
+     * gets the rest back in the same transaction (upstream: all 30 NEAR stayed
+     * on a key-less account) */
+    nemu *w = kms_world();
+    nemu_u128 dep = nt_registration_deposit(w), fee = (nemu_u128)500 * NEMU_YOCTO_PER_BYTE;
+    nemu_u128 a0 = nemu_balance(w, ALICE), k0 = nemu_balance(w, KMS);
+    nemu_outcome *o =
+        nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP1, ALICE), 30 * NEMU_NEAR, NT_GAS);
+    CHECK(o->ok);
+    CHECK_STR(nt_val(o), "true");
+    /* alice paid the registration deposit and the gas burnt, nothing else */
+    nemu_u128 burnt = o->tokens_burnt;
+    CHECK(burnt > 0);
+    if (getenv("NT_FIGURES")) {
+        uint64_t gas = o->tx_gas_burnt;
+        for (size_t i = 0; i < o->nreceipts; i++)
+            gas += o->receipts[i].gas_burnt;
+        fprintf(stderr, "FIGURE register_app: %llu gas burnt = %s yocto; deposit kept %s yocto\n",
+                (unsigned long long)gas, nemu_u128_str(burnt, (char[48]){0}),
+                nemu_u128_str(dep, (char[48]){0}));
+    }
+    nemu_outcome_free(o);
+    CHECK_U128(nemu_balance(w, ALICE), a0 - dep - burnt);
+    CHECK_U128(nemu_balance(w, APP1_ACC), dep - fee);
+    CHECK_U128(nemu_balance(w, KMS), k0 + fee);
+    CHECK(dep < NEMU_NEAR / 4);
+    nemu_free(w);
+}
+
 TEST(kms_register_app_failure_refunds_the_caller) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     /* the sub-account already exists, so the batch's CreateAccount fails */
     CHECK(nemu_create_account(w, APP1_ACC, NEMU_NEAR));
@@ -478,8 +512,9 @@ TEST(kms_register_app_failure_refunds_the_caller) {
     CHECK(o->ok);
     CHECK_STR(nt_val(o), "false");
     CHECK(nemu_outcome_first_error(o) && strstr(nemu_outcome_first_error(o), "already exists"));
+    /* the 123 above the registration deposit went back at once; the rest now */
     char amount[48];
-    nemu_u128_str(dep + 123, amount);
+    nemu_u128_str(dep, amount);
     CHECK_INT(nt_event_count(o, "dstack-kms", "app_registration_failed",
                              fmt("{\"app_id\":\"" APP1_ACC "\",\"refunded_to\":\"" ALICE
                                  "\",\"amount\":\"%s\"}",
@@ -501,6 +536,7 @@ TEST(kms_register_app_failure_refunds_the_caller) {
 
 TEST(kms_register_app_argument_checks_in_order) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     nemu_u128 a0 = nemu_balance(w, ALICE);
     NT_FAIL(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args("", ALICE), dep, NT_GAS),
@@ -563,6 +599,7 @@ TEST(kms_register_app_argument_checks_in_order) {
 
 TEST(kms_register_app_needs_a_short_kms_account) {
     nemu *w = nemu_new();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     const char *longkms = "a-very-long-kms-account.near"; /* 28 characters */
     nemu_create_account(w, longkms, 50 * NEMU_NEAR);
     nemu_create_account(w, ALICE, 100 * NEMU_NEAR);
@@ -717,6 +754,7 @@ TEST(kms_boot_info_advisory_limits) {
 
 TEST(kms_register_app_out_of_gas_refunds) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     nemu_u128 a0 = nemu_balance(w, ALICE);
     /* register_app attaches 30 + 10 TGas to its promises: 35 TGas cannot pay for that */
