@@ -304,14 +304,16 @@ static void reject_cb(void *ctx, const char *why, dg_http_reply *rp) {
     dg_buf_printf(&rp->body, "{\"error\":\"%s\"}", why);
 }
 
-static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
+static dg_httpd *start_with(struct hctx *hc, int threads, int idle_ms, int request_ms,
+                            int max_conns) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     dg_httpd_opts o = {.addr = (const struct sockaddr *)&a,
                        .addr_len = sizeof a,
-                       .threads = 2,
+                       .threads = threads,
                        .max_body = 65536,
                        .idle_timeout_ms = idle_ms,
+                       .request_timeout_ms = request_ms,
                        .max_connections = max_conns,
                        .handler = echo_handler,
                        .on_reject = reject_cb,
@@ -320,6 +322,16 @@ static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
     dg_httpd *s = dg_httpd_start(&o, &e);
     if (!s) dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
     return s;
+}
+
+static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
+    return start_with(hc, 2, idle_ms, 0, max_conns);
+}
+
+/* One worker: which connection is evicted is then the server's choice alone
+ * (each worker evicts among the connections it owns). */
+static dg_httpd *start_rt(struct hctx *hc, int idle_ms, int request_ms, int max_conns) {
+    return start_with(hc, 1, idle_ms, request_ms, max_conns);
 }
 
 /* A client connection with a receive buffer kept across responses. */
@@ -686,27 +698,6 @@ TEST(httpd_idle_timeout) {
     cl_close(&c);
     CHECK_INT(__atomic_load_n(&hc.calls, __ATOMIC_SEQ_CST), 0);
     dg_httpd_stop(s, 1000);
-}
-
-/* One worker: which connection is evicted is then the server's choice alone
- * (each worker evicts among the connections it owns). */
-static dg_httpd *start_rt(struct hctx *hc, int idle_ms, int request_ms, int max_conns) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    dg_httpd_opts o = {.addr = (const struct sockaddr *)&a,
-                       .addr_len = sizeof a,
-                       .threads = 1,
-                       .max_body = 65536,
-                       .idle_timeout_ms = idle_ms,
-                       .request_timeout_ms = request_ms,
-                       .max_connections = max_conns,
-                       .handler = echo_handler,
-                       .on_reject = reject_cb,
-                       .ctx = hc};
-    dg_err e = {0};
-    dg_httpd *s = dg_httpd_start(&o, &e);
-    if (!s) dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
-    return s;
 }
 
 /* At the limit a new connection is served: the connection idle the longest
