@@ -7,6 +7,7 @@
 # as one failure at least, so nothing is lost.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/suite-lib.sh
 total_pass=0; total_fail=0; bad_suites=()
 for s in "$@"; do
   echo "=== suite: $s"
@@ -14,7 +15,7 @@ for s in "$@"; do
   start=$(date +%s)
   make --no-print-directory -s "test-$s" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  line=$(suite_line "$log")
   rm -f "$log"
   if [ -n "$line" ]; then
     p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")

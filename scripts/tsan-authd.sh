@@ -34,24 +34,7 @@ mkdir -p "$rep" $B/run/bench
 opts="log_path=$rep/tsan second_deadlock_stack=1 history_size=4"
 status=0
 
-# run_suite NAME CMD...: run a suite with its output in a file, show its
-# failures and closing line, and fail on any of the three signs above.
-run_suite() {
-    local name=$1 out rc line
-    shift
-    out=$(mktemp)
-    "$@" >"$out" 2>&1
-    rc=$?
-    grep -E '^(FAIL|not ok)' "$out" | head -n 40
-    line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-    echo "${line:-$name: no closing line (exit $rc)}"
-    if [ "$rc" -ne 0 ] || [ -z "$line" ] || ! grep -qE ' 0 failed' <<<"$line"; then
-        echo "$name under TSan FAILED (exit $rc); last lines:"
-        tail -n 15 "$out"
-        status=1
-    fi
-    rm -f "$out"
-}
+. scripts/suite-lib.sh
 
 if [ "$what" = unit ] || [ "$what" = all ]; then
     echo "== unit tests under TSan"
