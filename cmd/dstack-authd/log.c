@@ -423,6 +423,9 @@ void authd_log_close(authd_log *l) {
     pthread_mutex_lock(&l->mu);
     if (l->on && l->failing) recover(l);
     flush_locked(l);
+    if (l->on && l->failing) /* the gap cannot be marked in the file: say it here */
+        authd_msg("decision log %s: exiting while it cannot record (%s); %llu line%s lost since %s",
+                  l->path, l->error, l->gap_lost, l->gap_lost == 1 ? "" : "s", l->since);
     close_fd(l);
     pthread_mutex_unlock(&l->mu);
     dg_buf_free(&l->queue);
