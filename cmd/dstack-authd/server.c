@@ -355,9 +355,11 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
         return;
     }
     dg_httpd_stats hs;
-    dg_httpd_get_stats(s->h, &hs);
+    /* the first worker may answer before dg_httpd_start has returned */
+    dg_httpd *hd = __atomic_load_n(&s->h, __ATOMIC_ACQUIRE);
+    if (hd) dg_httpd_get_stats(hd, &hs);
     pthread_rwlock_rdlock(&s->lock);
-    authd_metrics_render(s->metrics, &rp->body, s->policy, s->log, &hs);
+    authd_metrics_render(s->metrics, &rp->body, s->policy, s->log, hd ? &hs : NULL);
     pthread_rwlock_unlock(&s->lock);
     authd_metrics_request(s->metrics, R_METRICS, O_OK, 0, 0);
     rp->content_type = "text/plain; version=0.0.4";
@@ -480,7 +482,8 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, authd_log *log
                        .on_reject = on_reject,
                        .ctx = s};
     dg_err e2 = {0};
-    s->h = dg_httpd_start(&o, &e2);
+    dg_httpd *h = dg_httpd_start(&o, &e2);
+    __atomic_store_n(&s->h, h, __ATOMIC_RELEASE); /* read by the workers (GET /metrics) */
     if (!s->h) {
         stop_deciders(s);
         pthread_rwlock_destroy(&s->lock);

@@ -532,7 +532,8 @@ static void evict_over_limit(worker *w) {
 
 static void wake_others(worker *w) {
     dg_httpd *s = w->s;
-    for (int i = 0; i < s->nw; i++)
+    int nw = __atomic_load_n(&s->nw, __ATOMIC_ACQUIRE); /* workers may still be starting */
+    for (int i = 0; i < nw; i++)
         if (&s->w[i] != w) {
             uint64_t one = 1;
             ssize_t k = write(s->w[i].evfd, &one, sizeof one);
@@ -670,7 +671,7 @@ static int start_workers(dg_httpd *s, int upto, dg_err *err) {
             if (w->evfd >= 0) close(w->evfd);
             return dg_err_set(err, DG_ERR_IO, "cannot start HTTP worker: %s", strerror(e));
         }
-        s->nw = i + 1;
+        __atomic_store_n(&s->nw, i + 1, __ATOMIC_RELEASE); /* w ready: read by wake_others */
     }
     return 1;
 }
