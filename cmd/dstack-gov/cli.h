@@ -57,7 +57,8 @@ struct cli {
     const char *rpc_ca_file; /* --rpc-ca-file or $SSL_CERT_FILE, else NULL (system's CAs) */
     int has_expect_chain;
     uint64_t expect_chain_id;
-    long timeout_ms; /* receipt wait */
+    char expect_source[64]; /* "network sepolia" or "--chain-id", for the mismatch message */
+    long timeout_ms;        /* receipt wait */
     dg_rpc *rpc;
     int has_key;
     uint8_t key[32];
@@ -78,6 +79,7 @@ extern const cmd_spec kms_cmds[];
 extern const cmd_spec app_cmds[];
 extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
+extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
 
 /* Common flag tables. */
@@ -140,6 +142,15 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err);
 #define CLI_DRY_RUN 2
+/* The plan of a transaction from the signer (the library's checks, with the
+ * flags' options), nothing sent; sets c->chain_id. For commands that show an
+ * estimate before their first transaction (kms deploy). */
+int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, dg_eth_plan *p,
+             dg_err *err);
+/* Ask `question` followed by " (y/N) " on the terminal, once per run: returns 1
+ * when --yes, already confirmed, or answered y/Y; else 0 with DG_ERR_CANCELLED
+ * (no terminal: "refusing to send <what> without a terminal ..."). */
+int cli_ask(cli *c, const char *question, const char *what, dg_err *err);
 
 /* ---- one-argument transactions shared by the kms and app groups (simple.c) */
 enum { ARG_NONE, ARG_B32, ARG_ADDR, ARG_BOOL, ARG_STRING };

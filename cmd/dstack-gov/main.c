@@ -40,7 +40,11 @@ const flag_spec tx_flags[] = {
      "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
     {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
     {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
-    {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
+    {"gas-limit", FLAG_STR, "N",
+     "gas limit instead of the estimate + 20%; refused below the estimate or the intrinsic gas"},
+    {"force-gas-limit", FLAG_BOOL, NULL,
+     "send --gas-limit even below the estimate or the intrinsic gas (it will run out of gas or "
+     "be dropped)"},
     {"sender", FLAG_STR, "ADDR",
      "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
     {NULL, 0, NULL, NULL},
@@ -55,14 +59,18 @@ static const struct {
     {"app", app_cmds, "govern one app's DstackApp contract"},
     {"check", check_cmds, "ask the contracts whether a boot would be allowed, and why"},
     {"devnet", devnet_cmds, "a local anvil chain with the contracts deployed"},
+    {"attest", attest_cmds, "verify a TDX quote (DCAP) and a dstack event log"},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
 static void print_exit_codes(FILE *out) {
     fprintf(out, "Exit codes:\n   0 success              1 boot denied (check)\n");
-    for (int k = DG_ERR_INPUT; k <= DG_ERR_INTERNAL; k++)
+    for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
         fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
-                (k % 3 == 0 || k == DG_ERR_INTERNAL) ? "\n" : "");
+                (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
+    fprintf(out, "  key-file: the key file is unusable (missing, unreadable, readable by others,\n"
+                 "  malformed: the message says which); tx-dropped: the node dropped the sent\n"
+                 "  transaction, it will not be mined (sending again is safe).\n");
 }
 
 static void print_main_help(FILE *out) {
