@@ -6,14 +6,39 @@
  * input of that decision — all in dg_gov_check (lib/eth/gov.c), which
  * `dstack-gov explore` uses too. This file prints the answer plus one line per
  * rule in the contract's order, so an operator sees which rule denies and what
- * to change. Exit status: 0 allowed, 1 denied, otherwise an error class.
+ * to change. cli_rule and cli_decision print that shape for `near check` too.
+ * Exit status: 0 allowed, 1 denied, otherwise an error class.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "dstackgov/bootinfo.h"
 #include "dstackgov/gov.h"
+
+void cli_rule(cli *c, json_t *checks, int ok, const char *name, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_say(c, "  %s %s", ok > 0 ? "[ok]  " : ok == 0 ? "[DENY]" : "[--]  ", msg);
+    json_array_append_new(checks,
+                          json_pack("{s:s,s:o,s:s}", "rule", name, "ok",
+                                    ok < 0 ? json_null() : json_boolean(ok > 0), "detail", msg));
+}
+
+int cli_decision(cli *c, json_t *checks, int allowed, const char *reason, const char *gw) {
+    cli_json_set(c, "isAllowed", json_boolean(allowed));
+    cli_json_set(c, "reason", json_string(reason));
+    cli_json_set(c, "gatewayAppId", json_string(gw ? gw : ""));
+    cli_json_set(c, "checks", checks);
+    cli_say(c, "Is Allowed: %s", allowed ? "true" : "false");
+    cli_say(c, "Reason: %s", reason);
+    if (gw) cli_say(c, "Gateway App ID: %s", gw);
+    return allowed ? 0 : 1;
+}
 
 static int load_bootinfo(cli *c, dg_bootinfo *bi, dg_err *err) {
     const char *path = flag_str(&c->f, "boot-info");
@@ -59,25 +84,9 @@ static int run_check(cli *c, dg_route route) {
                     (unsigned long long)v.block_number, (unsigned long long)c->chain_id);
         }
         json_t *checks = json_array();
-        for (size_t i = 0; i < v.nrules; i++) {
-            const dg_gov_rule *r = &v.rules[i];
-            cli_say(c, "  %s %s",
-                    r->ok > 0    ? "[ok]  "
-                    : r->ok == 0 ? "[DENY]"
-                                 : "[--]  ",
-                    r->detail);
-            json_array_append_new(checks, json_pack("{s:s,s:o,s:s}", "rule", r->name, "ok",
-                                                    r->ok < 0 ? json_null() : json_boolean(r->ok),
-                                                    "detail", r->detail));
-        }
-        cli_json_set(c, "isAllowed", json_boolean(v.allowed));
-        cli_json_set(c, "reason", json_string(v.reason));
-        cli_json_set(c, "gatewayAppId", json_string(v.gateway_app_id));
-        cli_json_set(c, "checks", checks);
-        cli_say(c, "Is Allowed: %s", v.allowed ? "true" : "false");
-        cli_say(c, "Reason: %s", v.reason);
-        cli_say(c, "Gateway App ID: %s", v.gateway_app_id);
-        code = v.allowed ? 0 : 1;
+        for (size_t i = 0; i < v.nrules; i++)
+            cli_rule(c, checks, v.rules[i].ok, v.rules[i].name, "%s", v.rules[i].detail);
+        code = cli_decision(c, checks, v.allowed, v.reason, v.gateway_app_id);
     }
     dg_bootinfo_free(&bi);
     return code;
