@@ -56,7 +56,8 @@ struct cli {
     char rpc_label[160]; /* scheme://host[:port] */
     int has_expect_chain;
     uint64_t expect_chain_id;
-    long timeout_ms; /* receipt wait */
+    char expect_source[64]; /* "network sepolia" or "--chain-id", for the mismatch message */
+    long timeout_ms;        /* receipt wait */
     dg_rpc *rpc;
     int has_key;
     uint8_t key[32];

@@ -1,23 +1,21 @@
 /* common.c — the shared steps of every dstack-gov command.
  *
- * One idea: every transaction goes through cli_transact(), so every command
- * gets the same safety net — chain id checked against the network preset, code
- * at the target checked, the revert reason of a failing estimate reported
- * before anything is signed, the balance compared with the worst-case cost,
- * a confirmation prompt with that cost (refused without a terminal unless
- * --yes), --dry-run, and progress while waiting. Secrets (the private key, an
- * RPC URL's API key) never reach an output stream.
+ * One idea: every transaction goes through cli_transact(), which is the
+ * library's send flow (eth.h: plan, submit, wait) with the program's part
+ * around it — flags turned into send options, the plan printed (--dry-run) or
+ * shown with its worst-case cost in a confirmation prompt (refused without a
+ * terminal unless --yes), progress on a terminal, the result printed. The
+ * checks themselves (chain id, code at the target, a failing estimate's
+ * revert, the gas limit, funds, a dropped or reverted transaction) are the
+ * library's, so a KMS linking it behaves the same. Secrets (the private key,
+ * an RPC URL's API key) never reach an output stream.
  */
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
@@ -283,8 +281,8 @@ static int load_key(cli *c, dg_err *err) {
     const char *file = flag_str(&c->f, "private-key-file");
     if (!file) file = getenv("PRIVATE_KEY_FILE");
     if (file && *file) {
-        if (!dg_privkey_load_file(file, c->key, err))
-            return dg_err_wrap(err, "private key file %s", file);
+        /* the message already names the file and the reason (class key-file) */
+        if (!dg_privkey_load_file(file, c->key, err)) return 0;
     } else {
         const char *env = getenv("PRIVATE_KEY");
         if (!env || !*env)
@@ -355,12 +353,10 @@ int cli_connect(cli *c, dg_err *err) {
 
 static int check_chain(cli *c, uint64_t got, dg_err *err) {
     c->chain_id = got;
-    if (c->has_expect_chain && got != c->expect_chain_id)
-        return dg_err_set(
-            err, DG_ERR_CHAIN_ID, "chain id mismatch: %s%s expects %llu but %s is chain %llu",
-            c->network ? "network " : "--chain-id", c->network ? c->network : "",
-            (unsigned long long)c->expect_chain_id, c->rpc_label, (unsigned long long)got);
-    return 1;
+    if (!c->has_expect_chain) return 1;
+    snprintf(c->expect_source, sizeof c->expect_source, "%s%s",
+             c->network ? "network " : "--chain-id", c->network ? c->network : "");
+    return dg_eth_check_chain(c->expect_chain_id, c->expect_source, got, c->rpc_label, err);
 }
 
 /* ------------------------------------------------------------------ calls */
@@ -436,179 +432,127 @@ static int confirm(cli *c, const char *label, const char *cost, dg_err *err) {
     return 1;
 }
 
-/* Why did a mined transaction fail? Replay it as a call on the parent block. */
-static void replay_revert(cli *c, const uint8_t *to, const dg_buf *data, uint64_t block,
-                          const char *label, dg_err *err) {
-    char blk[24];
-    dg_buf ret;
-    dg_buf_init(&ret);
-    snprintf(blk, sizeof blk, "0x%llx", (unsigned long long)(block ? block - 1 : 0));
-    dg_err e2 = {DG_OK, ""};
-    if (to && !dg_eth_call(c->rpc, c->from, to, data->data, data->len, blk, &ret, &e2) &&
-        (e2.code == DG_ERR_REVERT || e2.code == DG_ERR_NOT_OWNER)) {
-        dg_err_set(err, e2.code, "%s failed on chain (block %llu): %s", label,
-                   (unsigned long long)block, e2.msg);
-    } else {
-        dg_err_set(err, DG_ERR_REVERT,
-                   "%s reverted on chain in block %llu (out of gas or a "
-                   "state change since the estimate)",
-                   label, (unsigned long long)block);
+/* The library's send options from the flags (--gas-limit, --force-gas-limit,
+ * --timeout, the network's chain id); progress on a terminal. */
+static int send_opts(cli *c, dg_eth_send_opts *o, dg_err *err) {
+    memset(o, 0, sizeof *o);
+    if (c->has_expect_chain) {
+        o->expect_chain_id = c->expect_chain_id;
+        snprintf(c->expect_source, sizeof c->expect_source, "%s%s",
+                 c->network ? "network " : "--chain-id", c->network ? c->network : "");
+        o->expect_source = c->expect_source;
     }
-    dg_buf_free(&ret);
+    const char *gl = flag_str(&c->f, "gas-limit");
+    if (gl) {
+        dg_u256 g;
+        if (!dg_u256_parse(gl, &g, NULL) || !dg_u256_to_u64(g, &o->gas_limit) || !o->gas_limit)
+            return dg_err_set(err, DG_ERR_INPUT, "--gas-limit \"%s\" is not a positive number", gl);
+    }
+    o->force_gas_limit = flag_bool(&c->f, "force-gas-limit");
+    if (o->force_gas_limit && !gl)
+        return dg_err_set(err, DG_ERR_INPUT, "--force-gas-limit needs --gas-limit N");
+    o->timeout_ms = c->timeout_ms;
+    o->progress = progress;
+    o->progress_ctx = c;
+    return 1;
+}
+
+static void json_transactions_append(cli *c, json_t *t) {
+    if (!c->out) c->out = json_object();
+    json_t *arr = json_object_get(c->out, "transactions");
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(c->out, "transactions", arr);
+    }
+    json_array_append_new(arr, t);
+}
+
+/* --dry-run: the plan, nothing signed. */
+static void print_plan(cli *c, const dg_eth_plan *p, const char *from_s, const char *to_s,
+                       const char *fee_s, const char *cost_s) {
+    const dg_eth_tx *tx = &p->tx;
+    if (c->json) {
+        json_t *t = json_object();
+        json_object_set_new(t, "from", json_string(from_s));
+        if (tx->has_to) json_object_set_new(t, "to", json_string(to_s));
+        json_object_set_new(t, "data", dg_eth_json_bytes(tx->data, tx->data_len));
+        json_object_set_new(t, "value", json_string("0"));
+        json_object_set_new(t, "chainId", json_integer((json_int_t)tx->chain_id));
+        json_object_set_new(t, "nonce", json_integer((json_int_t)tx->nonce));
+        json_object_set_new(t, "gas", json_integer((json_int_t)tx->gas_limit));
+        json_object_set_new(t, "gasEstimate", json_integer((json_int_t)p->prep.gas_estimate));
+        json_object_set_new(t, "type", json_integer(tx->type));
+        json_object_set_new(t, tx->type == DG_TX_EIP1559 ? "maxFeePerGas" : "gasPrice",
+                            dg_eth_json_quantity_u256(&p->prep.fees.gas_price));
+        json_object_set_new(t, "maxCostEth", json_string(cost_s));
+        json_transactions_append(c, t);
+        json_object_set_new(c->out, "dryRun", json_true());
+        return;
+    }
+    printf("Dry run: %s (not sent)\n", p->label);
+    printf("  from:     %s\n  to:       %s\n  chain id: %llu\n  nonce:    %llu\n", from_s, to_s,
+           (unsigned long long)tx->chain_id, (unsigned long long)tx->nonce);
+    printf("  gas:      %llu (estimate %llu)\n  fee:      %s (%s)\n  max cost: %s\n",
+           (unsigned long long)tx->gas_limit, (unsigned long long)p->prep.gas_estimate, fee_s,
+           tx->type == DG_TX_EIP1559 ? "EIP-1559 max fee" : "legacy gas price", cost_s);
+    char *hx = malloc(2 * tx->data_len + 3);
+    if (hx) {
+        dg_hex_encode_0x(tx->data, tx->data_len, hx);
+        printf("  data:     %s\n", hx);
+        free(hx);
+    }
 }
 
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err) {
     memset(rcpt, 0, sizeof *rcpt);
-    if (!cli_connect(c, err)) return 0;
-    dg_eth_prep p;
-    if (!dg_eth_prepare(c->rpc, c->from, to, data->data, data->len, NULL, &p, err)) return 0;
-    if (!check_chain(c, p.chain_id, err)) return 0;
-    char to_s[43] = "(new contract)", from_s[43];
+    dg_eth_send_opts o;
+    dg_eth_plan p;
+    if (!send_opts(c, &o, err) || !cli_connect(c, err)) return 0;
+    if (!dg_eth_plan_prepare(c->rpc, &o, c->from, to, data->data, data->len, NULL, label, &p, err))
+        return 0;
+    c->chain_id = p.tx.chain_id;
+    char to_s[43] = "(new contract)", from_s[43], cost_s[100], bal_s[100], fee_s[100];
     cli_fmt_addr(c->from, from_s);
     if (to) cli_fmt_addr(to, to_s);
-    /* A public RPC behind a load balancer can answer "0x" for code that was just
-     * deployed (dstack#505): ask again, with backoff, before calling it missing.
-     * Local devnets never lag, so they fail at once. */
-    for (long wait = 500;
-         to && !p.to_has_code && p.chain_id != 31337 && p.chain_id != 1337 && wait <= 2000;
-         wait *= 2) {
-        struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        json_t *res = NULL;
-        if (dg_rpc_call(c->rpc, "eth_getCode",
-                        json_pack("[o,s]", dg_eth_json_bytes(to, 20), "latest"), &res, NULL)) {
-            const char *code = json_is_string(res) ? json_string_value(res) : "0x";
-            p.to_has_code = strcmp(code, "0x") != 0 && code[0] != '\0';
-            json_decref(res);
-        }
-        if (p.to_has_code &&
-            !dg_eth_prepare(c->rpc, c->from, to, data->data, data->len, NULL, &p, err))
-            return 0;
+    cli_fmt_eth(p.max_cost, cost_s, sizeof cost_s);
+    cli_fmt_eth(p.prep.balance, bal_s, sizeof bal_s);
+    {
+        char s[DG_U256_UNITS_LEN];
+        dg_u256_format_units(p.prep.fees.gas_price, 9, s);
+        snprintf(fee_s, sizeof fee_s, "%s gwei", s);
     }
-    if (to && !p.to_has_code)
-        return dg_err_set(err, DG_ERR_NO_CODE,
-                          "no contract code at %s on chain %llu (%s): "
-                          "wrong address or wrong network?",
-                          to_s, (unsigned long long)p.chain_id, label);
-    if (p.estimate_failed) {
-        *err = p.estimate_err;
-        return dg_err_wrap(err, "%s", label);
-    }
-    uint64_t gas = dg_eth_gas_with_margin(p.gas_estimate, 20, 30000000);
-    const char *gl = flag_str(&c->f, "gas-limit");
-    if (gl) {
-        dg_u256 g;
-        if (!dg_u256_parse(gl, &g, err) || !dg_u256_to_u64(g, &gas))
-            return dg_err_set(err, DG_ERR_INPUT, "--gas-limit \"%s\" is not a number", gl);
-    }
-    dg_u256 cost;
-    char cost_s[100], bal_s[100];
-    if (!dg_u256_mul_u64(&cost, p.fees.gas_price, gas)) memset(&cost, 0xff, sizeof cost);
-    cli_fmt_eth(cost, cost_s, sizeof cost_s);
-    cli_fmt_eth(p.balance, bal_s, sizeof bal_s);
-    if (dg_u256_cmp(p.balance, cost) < 0)
-        return dg_err_set(err, DG_ERR_FUNDS,
-                          "insufficient funds: %s has %s, %s needs up to %s "
-                          "(gas %llu)",
-                          from_s, bal_s, label, cost_s, (unsigned long long)gas);
     if (c->pending_warning[0]) {
         cli_warn(c, "%s", c->pending_warning);
         c->pending_warning[0] = 0;
     }
-    dg_eth_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = p.fees.type;
-    tx.chain_id = p.chain_id;
-    tx.nonce = p.nonce;
-    tx.gas_limit = gas;
-    tx.gas_price = p.fees.gas_price;
-    tx.max_fee = p.fees.max_fee;
-    tx.max_priority_fee = p.fees.max_priority_fee;
-    tx.has_to = to != NULL;
-    if (to) memcpy(tx.to, to, 20);
-    tx.data = data->data;
-    tx.data_len = data->len;
-    char fee_s[100];
-    {
-        char s[DG_U256_UNITS_LEN];
-        dg_u256_format_units(p.fees.gas_price, 9, s);
-        snprintf(fee_s, sizeof fee_s, "%s gwei", s);
-    }
+    if (p.gas_limit_forced)
+        cli_warn(c,
+                 "%s: gas limit %llu forced below what it needs (estimate %llu, intrinsic gas "
+                 "%llu): it will run out of gas or be dropped",
+                 label, (unsigned long long)p.tx.gas_limit, (unsigned long long)p.prep.gas_estimate,
+                 (unsigned long long)p.intrinsic_gas);
     if (c->dry_run) {
-        if (c->json) {
-            json_t *t = json_object();
-            json_object_set_new(t, "from", json_string(from_s));
-            if (to) json_object_set_new(t, "to", json_string(to_s));
-            json_object_set_new(t, "data", dg_eth_json_bytes(data->data, data->len));
-            json_object_set_new(t, "value", json_string("0"));
-            json_object_set_new(t, "chainId", json_integer((json_int_t)p.chain_id));
-            json_object_set_new(t, "nonce", json_integer((json_int_t)p.nonce));
-            json_object_set_new(t, "gas", json_integer((json_int_t)gas));
-            json_object_set_new(t, "type", json_integer(tx.type));
-            json_object_set_new(t, tx.type == DG_TX_EIP1559 ? "maxFeePerGas" : "gasPrice",
-                                dg_eth_json_quantity_u256(&p.fees.gas_price));
-            json_object_set_new(t, "maxCostEth", json_string(cost_s));
-            if (!c->out) c->out = json_object();
-            json_t *arr = json_object_get(c->out, "transactions");
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(c->out, "transactions", arr);
-            }
-            json_array_append_new(arr, t);
-            json_object_set_new(c->out, "dryRun", json_true());
-        } else {
-            printf("Dry run: %s (not sent)\n", label);
-            printf("  from:     %s\n  to:       %s\n  chain id: %llu\n  nonce:    %llu\n", from_s,
-                   to_s, (unsigned long long)p.chain_id, (unsigned long long)p.nonce);
-            printf("  gas:      %llu (estimate %llu)\n  fee:      %s (%s)\n  max cost: %s\n",
-                   (unsigned long long)gas, (unsigned long long)p.gas_estimate, fee_s,
-                   tx.type == DG_TX_EIP1559 ? "EIP-1559 max fee" : "legacy gas price", cost_s);
-            char *hx = malloc(2 * data->len + 3);
-            if (hx) {
-                dg_hex_encode_0x(data->data, data->len, hx);
-                printf("  data:     %s\n", hx);
-                free(hx);
-            }
-        }
+        print_plan(c, &p, from_s, to_s, fee_s, cost_s);
         return CLI_DRY_RUN;
     }
     if (!c->json && !c->yes)
         fprintf(stderr, "%s: from %s to %s, gas %llu at %s, at most %s (balance %s)\n", label,
-                from_s, to_s, (unsigned long long)gas, fee_s, cost_s, bal_s);
+                from_s, to_s, (unsigned long long)p.tx.gas_limit, fee_s, cost_s, bal_s);
     if (!confirm(c, label, cost_s, err)) return 0;
-    dg_buf raw;
     uint8_t h[32];
-    dg_buf_init(&raw);
-    if (!dg_eth_tx_sign(&tx, c->key, &raw, h, err)) {
-        dg_buf_free(&raw);
-        return 0;
-    }
-    int ok = dg_eth_send_raw(c->rpc, raw.data, raw.len, h, err);
-    dg_buf_free(&raw);
-    if (!ok) return dg_err_wrap(err, "%s", label);
+    if (!dg_eth_plan_submit(c->rpc, &p, c->key, h, err)) return 0;
     char hs[67];
     cli_fmt_b32(h, hs);
     cli_say(c, "Waiting for transaction %s to be confirmed...", hs);
-    ok = dg_eth_wait_receipt(c->rpc, h, c->timeout_ms, progress, c, rcpt, err);
+    int ok = dg_eth_plan_wait(c->rpc, &p, &o, h, rcpt, err);
     if (c->tty_err && !c->json) fprintf(stderr, "\r\033[K");
-    if (!ok) return dg_err_wrap(err, "%s", label);
-    if (!rcpt->status) {
-        replay_revert(c, to, data, rcpt->block_number, label, err);
-        dg_eth_receipt_free(rcpt);
-        return 0;
-    }
+    if (!ok) return 0;
     if (c->json) {
-        if (!c->out) c->out = json_object();
-        json_t *arr = json_object_get(c->out, "transactions");
-        if (!arr) {
-            arr = json_array();
-            json_object_set_new(c->out, "transactions", arr);
-        }
-        json_t *t = json_pack("{s:o,s:I,s:I,s:s}", "hash", dg_eth_json_bytes(h, 32), "blockNumber",
-                              (json_int_t)rcpt->block_number, "gasUsed", (json_int_t)rcpt->gas_used,
-                              "label", label);
-        json_array_append_new(arr, t);
+        json_transactions_append(c,
+                                 json_pack("{s:o,s:I,s:I,s:s}", "hash", dg_eth_json_bytes(h, 32),
+                                           "blockNumber", (json_int_t)rcpt->block_number, "gasUsed",
+                                           (json_int_t)rcpt->gas_used, "label", label));
         json_object_set_new(c->out, "txHash", dg_eth_json_bytes(h, 32));
         json_object_set_new(c->out, "blockNumber", json_integer((json_int_t)rcpt->block_number));
         json_object_set_new(c->out, "chainId", json_integer((json_int_t)c->chain_id));

@@ -37,7 +37,11 @@ const flag_spec tx_flags[] = {
      "signer key file, mode 0600 (default: $PRIVATE_KEY_FILE, $PRIVATE_KEY)"},
     {"yes", FLAG_BOOL, NULL, "do not ask for confirmation (-y)"},
     {"dry-run", FLAG_BOOL, NULL, "check and print the transaction, send nothing"},
-    {"gas-limit", FLAG_STR, "N", "gas limit instead of the estimate + 20%"},
+    {"gas-limit", FLAG_STR, "N",
+     "gas limit instead of the estimate + 20%; refused below the estimate or the intrinsic gas"},
+    {"force-gas-limit", FLAG_BOOL, NULL,
+     "send --gas-limit even below the estimate or the intrinsic gas (it will run out of gas or "
+     "be dropped)"},
     {"sender", FLAG_STR, "ADDR",
      "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
     {NULL, 0, NULL, NULL},
@@ -57,9 +61,9 @@ static const struct {
 
 static void print_exit_codes(FILE *out) {
     fprintf(out, "Exit codes:\n   0 success              1 boot denied (check)\n");
-    for (int k = DG_ERR_INPUT; k <= DG_ERR_INTERNAL; k++)
+    for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
         fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
-                (k % 3 == 0 || k == DG_ERR_INTERNAL) ? "\n" : "");
+                (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
 }
 
 static void print_main_help(FILE *out) {

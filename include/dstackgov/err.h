@@ -27,8 +27,15 @@ typedef enum {
     DG_ERR_IO = 12,             /* file or OS error */
     DG_ERR_NOMEM = 13,          /* allocation failed */
     DG_ERR_CANCELLED = 14,      /* user declined a confirmation */
-    DG_ERR_INTERNAL = 15        /* a bug: should not happen */
+    DG_ERR_INTERNAL = 15,       /* a bug: should not happen */
+    DG_ERR_KEY_FILE = 16,       /* a key file is unusable: missing, unreadable, mode too open,
+                                   malformed (the message says which) */
+    DG_ERR_DROPPED = 17         /* a sent transaction was dropped by the node: neither mined nor
+                                   pending, so it will not land (safe to send again) */
 } dg_err_code;
+
+/* The highest class, for tables and loops over every class. */
+#define DG_ERR_LAST DG_ERR_DROPPED
 
 typedef struct {
     dg_err_code code;

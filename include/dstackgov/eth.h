@@ -1,13 +1,26 @@
 /* eth.h — Ethereum transactions: build, sign, send, wait, decode.
  *
- * The path of a governance change: dg_eth_prepare() gathers everything a
- * transaction needs (chain id, pending nonce, fee suggestion, gas estimate,
- * balance, code at the target) in ONE batched JSON-RPC round trip; the caller
- * fills a dg_eth_tx from it, dg_eth_tx_sign() produces the raw signed bytes
- * (EIP-1559 type 2, or legacy with the EIP-155 chain id), dg_eth_send_raw()
- * submits them and dg_eth_wait_receipt() polls for the receipt with a bounded
- * timeout and a progress callback. Reverts are decoded (dg_revert_decode) into
- * one sentence with a class (DG_ERR_NOT_OWNER, DG_ERR_REVERT, ...).
+ * Two levels. The send flow (bottom of this header) is what a program calls:
+ * dg_eth_plan_prepare() turns "call `to` with `data` from `from`" into a
+ * checked plan — chain id as expected, code at the target (asked again on
+ * public chains whose load-balanced nodes lag), the revert of a failing
+ * estimate decoded, the gas limit (estimate + margin, or the caller's, refused
+ * below the estimate or the intrinsic gas unless forced), the worst-case cost
+ * against the balance — without signing anything, so a program can show the
+ * cost and ask for confirmation; dg_eth_plan_submit() signs and sends it;
+ * dg_eth_plan_wait() waits for the receipt, reports a transaction the node
+ * dropped within seconds, and replays a reverted one to say why.
+ * dg_eth_transact() does the three in a row for a program that does not ask
+ * (a KMS). The CLI is built on exactly these calls.
+ *
+ * The steps under it: dg_eth_prepare() gathers everything a transaction needs
+ * (chain id, pending nonce, fee suggestion, gas estimate, balance, code at the
+ * target) in ONE batched JSON-RPC round trip; dg_eth_tx_sign() produces the
+ * raw signed bytes (EIP-1559 type 2, or legacy with the EIP-155 chain id),
+ * dg_eth_send_raw() submits them and dg_eth_wait_receipt() polls for the
+ * receipt with a bounded timeout and a progress callback. Reverts are decoded
+ * (dg_revert_decode) into one sentence with a class (DG_ERR_NOT_OWNER,
+ * DG_ERR_REVERT, ...).
  *
  * Amounts (wei) are dg_u256; gas and nonces are uint64_t. No function prints.
  */
@@ -207,12 +220,19 @@ typedef void (*dg_eth_progress_fn)(void *ctx, long elapsed_ms, uint64_t block);
 
 /* Poll eth_getTransactionReceipt until it is mined or `timeout_ms` passes.
  * The first poll is immediate (auto-mining chains answer at once), then the
- * interval grows from 2 ms to 1 s. Returns 1 with the receipt (whatever its
- * status), or 0 with DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after
- * N s") or an RPC error.
+ * interval grows from 2 ms to 1 s. With drop_grace_ms > 0, each poll also asks
+ * eth_getTransactionByHash: a transaction the node no longer knows (neither
+ * mined nor pending) at two polls, the later one at least drop_grace_ms after
+ * the start, was dropped (a node drops, for example, a transaction whose gas
+ * limit is below its intrinsic gas) and is reported at once instead of
+ * waiting out the timeout. drop_grace_ms <= 0 never declares a drop (for
+ * private relays that do not show pending transactions).
+ * Returns 1 with the receipt (whatever its status), or 0 with
+ * DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after N s"), DG_ERR_DROPPED
+ * ("transaction 0x.. was dropped by the node: ...") or an RPC error.
  * In: progress (may be NULL), ctx.  Out: out (free with dg_eth_receipt_free).
  */
-int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
+int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms, long drop_grace_ms,
                         dg_eth_progress_fn progress, void *ctx, dg_eth_receipt *out, dg_err *err);
 
 /* First log at index >= *start whose topic0 is `topic0` and (if address is
@@ -238,5 +258,103 @@ int dg_eth_log_decode(const dg_eth_log *log, const char *types, dg_abi_value *ou
 
 /* keccak256 of an event signature, e.g. "ComposeHashAdded(bytes32)". */
 void dg_eth_event_topic(const char *signature, uint8_t out[32]);
+
+/* ------------------------------------------------------------------ the send flow */
+
+/* Intrinsic gas of a transaction: what the protocol charges before any code
+ * runs, so a lower gas limit can never be mined. 21000 (53000 for a creation,
+ * plus 2 per 32-byte word of init code, EIP-3860) + 4 per zero and 16 per
+ * non-zero byte of data; at least the EIP-7623 calldata floor (21000 + 10 per
+ * token, a token being a zero byte or a quarter of a non-zero byte). Pure. */
+uint64_t dg_eth_intrinsic_gas(const uint8_t *data, size_t len, int create);
+
+/* Compare a chain id with the expected one.
+ * Returns 1 when expect is 0 (nothing expected) or equal to got, else 0 with
+ * DG_ERR_CHAIN_ID: "chain id mismatch: <source> expects E but <endpoint> is chain G".
+ * In: source: who expects it, e.g. "network sepolia" or "--chain-id" (NULL: "the caller");
+ *     endpoint: the node's label, scheme://host[:port] (never a URL with a key). */
+int dg_eth_check_chain(uint64_t expect, const char *source, uint64_t got, const char *endpoint,
+                       dg_err *err);
+
+/* How the send flow behaves. Zero-initialize, then set what differs; every
+ * zero field means its default. */
+typedef struct {
+    uint64_t expect_chain_id;    /* refuse any other chain (0 = any) */
+    const char *expect_source;   /* named in the mismatch message ("network sepolia") */
+    uint64_t gas_limit;          /* 0 = the estimate + gas_margin_percent, at most gas_cap */
+    int force_gas_limit;         /* 1 = send gas_limit even below the estimate or the
+                                    intrinsic gas (it will run out of gas or be dropped) */
+    unsigned gas_margin_percent; /* default 20 */
+    uint64_t gas_cap;            /* default 30,000,000 */
+    long timeout_ms;             /* receipt wait, default 120 s */
+    long drop_grace_ms;          /* see dg_eth_wait_receipt; default 3 s; < 0 = never */
+    long code_wait_ms;           /* how long "no code at the target" is asked again, on chains
+                                    other than 31337 and 1337 (load-balanced nodes lag behind a
+                                    deployment, dstack#505); default 3.5 s; < 0 = not at all */
+    dg_eth_progress_fn progress; /* called while waiting for the receipt (may be NULL) */
+    void *progress_ctx;
+} dg_eth_send_opts;
+
+/* A checked transaction, ready to sign. Everything a program shows before it
+ * asks for confirmation is here. */
+typedef struct {
+    const char *label;      /* what it does, e.g. "addOsImageHash" (borrowed) */
+    uint8_t from[20];       /* the sender */
+    dg_eth_tx tx;           /* every field set; tx.data borrows the caller's data */
+    dg_eth_prep prep;       /* the node's answers: chain id, nonce, fees, estimate, balance */
+    uint64_t intrinsic_gas; /* dg_eth_intrinsic_gas of the data */
+    dg_u256 max_cost;       /* worst case: tx.gas_limit * max fee per gas + value, in wei */
+    int gas_limit_forced;   /* 1 when tx.gas_limit is below the estimate or the intrinsic gas
+                               and force_gas_limit allowed it */
+} dg_eth_plan;
+
+/* Plan a transaction from `from` (no key needed: a plan for another sender,
+ * e.g. the multisig that owns a contract, shows what it would do).
+ * Returns 1 with out filled, or 0 with err, in this order of checks:
+ *   the node unreachable or answering garbage (DG_ERR_RPC_*); another chain
+ *   (DG_ERR_CHAIN_ID); no code at `to` (DG_ERR_NO_CODE: "no contract code at
+ *   0x.. on chain N (label): wrong address or wrong network?"); the estimate
+ *   reverts (its decoded class and reason, e.g. DG_ERR_NOT_OWNER: "label: gas
+ *   estimate reverted: 0x.. is not the owner"); opts->gas_limit below the estimate or the intrinsic
+ *   gas without force_gas_limit (DG_ERR_INPUT, naming both figures and the
+ *   flag --force-gas-limit); the balance below max_cost (DG_ERR_FUNDS, with
+ *   both amounts in ETH).
+ * Args: rpc, opts (NULL = defaults), err (may be NULL).
+ * In:   from (20), to (20, or NULL to create a contract), data/len (borrowed by
+ *       out->tx until the plan is sent), value (NULL = 0), label (borrowed).
+ * Out:  out.
+ */
+int dg_eth_plan_prepare(dg_rpc *rpc, const dg_eth_send_opts *opts, const uint8_t from[20],
+                        const uint8_t *to, const uint8_t *data, size_t len, const dg_u256 *value,
+                        const char *label, dg_eth_plan *out, dg_err *err);
+
+/* Sign a plan with the sender's key and send it (eth_sendRawTransaction).
+ * Returns 1 with the hash, or 0 with err prefixed by the plan's label
+ * (DG_ERR_INPUT when priv is not the plan's sender; the node's refusal
+ * classified as in dg_eth_classify_error).
+ * In: plan, priv (32 bytes, not kept).  Out: tx_hash (32 bytes).
+ */
+int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[32],
+                       uint8_t tx_hash[32], dg_err *err);
+
+/* Wait for a submitted plan's receipt (dg_eth_wait_receipt with opts'
+ * timeout, drop grace and progress). A mined transaction that reverted is
+ * explained: out of gas when it used its whole limit, else replayed as a call
+ * on its parent block to decode the reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT:
+ * "<label> failed on chain (block N): ...").
+ * Returns 1 with rcpt (status 1; free with dg_eth_receipt_free), or 0 with
+ * err (rcpt then holds nothing to free).
+ */
+int dg_eth_plan_wait(dg_rpc *rpc, const dg_eth_plan *plan, const dg_eth_send_opts *opts,
+                     const uint8_t tx_hash[32], dg_eth_receipt *rcpt, dg_err *err);
+
+/* The whole flow without a confirmation step, for programs that do not ask:
+ * dg_eth_plan_prepare (from = priv's address), dg_eth_plan_submit,
+ * dg_eth_plan_wait. Returns 1 with rcpt, or 0 with err as those do.
+ * Out: plan (may be NULL; what was sent), rcpt.
+ */
+int dg_eth_transact(dg_rpc *rpc, const dg_eth_send_opts *opts, const uint8_t priv[32],
+                    const uint8_t *to, const uint8_t *data, size_t len, const dg_u256 *value,
+                    const char *label, dg_eth_plan *plan, dg_eth_receipt *rcpt, dg_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dstackgov/err.h"
+#include "dstackgov/secret.h" /* dg_wipe */
 
 /* Public key of a private key, uncompressed without the 0x04 prefix.
  * Returns: 1, or 0 if priv is not a valid key (zero or >= the group order).
@@ -63,19 +64,15 @@ int dg_secp_recover_address(const uint8_t hash32[32], const uint8_t sig64[64], i
  */
 int dg_privkey_parse(const char *hex, uint8_t priv[32], dg_err *err);
 
-/* Load a private key from a file holding it as hex (dg_privkey_parse format).
- * The file must be a regular file not readable or writable by group or
- * others (mode checked with fstat on the opened descriptor, so a swap after
- * the check is impossible). Buffers that held the key are wiped.
- * Returns: 1, or 0 with err: DG_ERR_IO (cannot open/read, not a regular file),
- *          DG_ERR_CONFIG (mode too open, e.g. "key file k.hex is readable by
- *          group or others (mode 0644); run chmod 600 k.hex"), DG_ERR_INPUT
- *          (content is not a valid key).
- * Out: priv: 32 bytes
+/* Load a private key from a file holding it as hex (dg_privkey_parse format),
+ * through dg_secret_file_load (secret.h): a regular file not accessible by
+ * group or others, at most 4096 bytes; buffers that held the key are wiped.
+ * Returns: 1, or 0 with err: DG_ERR_KEY_FILE for every reason the file is
+ *          unusable (missing, unreadable, mode too open, too large, not a
+ *          valid key), the message starting "key file <path>: " and saying why;
+ *          DG_ERR_NOMEM.
+ * Out: priv: 32 bytes (untouched on failure)
  */
 int dg_privkey_load_file(const char *path, uint8_t priv[32], dg_err *err);
-
-/* Zero n bytes in a way the compiler may not remove. */
-void dg_wipe(void *p, size_t n);
 
 #endif

@@ -57,6 +57,8 @@ static const char *const g_err_names[] = {
     [DG_ERR_NOMEM] = "nomem",
     [DG_ERR_CANCELLED] = "cancelled",
     [DG_ERR_INTERNAL] = "internal",
+    [DG_ERR_KEY_FILE] = "key-file",
+    [DG_ERR_DROPPED] = "tx-dropped",
 };
 
 const char *dg_err_name(dg_err_code code) {

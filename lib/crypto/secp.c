@@ -9,26 +9,19 @@
  */
 #include "dstackgov/secp.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "dstackgov/hash.h"
+#include "dstackgov/secret.h"
 
 /* n/2 of secp256k1, big-endian: the largest s allowed by EIP-2. */
 static const uint8_t g_half_order[32] = {
     0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
-
-void dg_wipe(void *p, size_t n) {
-    if (p && n) sodium_memzero(p, n);
-}
 
 static secp256k1_context *signing_context(void) {
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
@@ -173,51 +166,11 @@ int dg_privkey_parse(const char *hex, uint8_t priv[32], dg_err *err) {
     return parse_key(hex, strlen(hex), priv, err);
 }
 
+static int parse_key_cb(void *ctx, const char *text, size_t len, dg_err *err) {
+    return parse_key(text, len, ctx, err);
+}
+
 int dg_privkey_load_file(const char *path, uint8_t priv[32], dg_err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return dg_err_set(err, DG_ERR_IO, "cannot open key file %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return dg_err_set(err, DG_ERR_IO, "cannot stat key file %s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return dg_err_set(err, DG_ERR_IO, "key file %s is not a regular file", path);
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        close(fd);
-        return dg_err_set(err, DG_ERR_CONFIG,
-                          "key file %s is accessible by group or others (mode %04o); "
-                          "run chmod 600 %s",
-                          path, (unsigned)(st.st_mode & 07777), path);
-    }
-    char buf[256];
-    size_t have = 0;
-    int ok = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, sizeof buf - have);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            dg_err_set(err, DG_ERR_IO, "cannot read key file %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0) break;
-        have += (size_t)r;
-        if (have == sizeof buf) {
-            dg_err_set(err, DG_ERR_INPUT, "key file %s is too large to hold one hex key", path);
-            goto out;
-        }
-    }
-    if (!parse_key(buf, have, priv, err)) {
-        dg_err_wrap(err, "key file %s", path);
-        goto out;
-    }
-    ok = 1;
-out:
-    dg_wipe(buf, sizeof buf);
-    close(fd);
-    return ok;
+    /* 4096: a hex key with any comment or whitespace around it fits easily */
+    return dg_secret_file_load(path, 4096, parse_key_cb, priv, err);
 }

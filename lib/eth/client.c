@@ -595,35 +595,45 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
+int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms, long drop_grace_ms,
                         dg_eth_progress_fn progress, void *ctx, dg_eth_receipt *out, dg_err *err) {
     long long start = now_ms();
-    long interval = 2; /* auto-mining chains mine within a few ms of the send */
+    long interval = 2;     /* auto-mining chains mine within a few ms of the send */
+    int unknown_polls = 0; /* polls at which the node knew nothing of the transaction */
     char hx[67];
     dg_hex_encode_0x(tx_hash, 32, hx);
     for (int round = 0;; round++) {
-        dg_rpc_req r[2];
+        enum { RCPT, TX, BLOCK };
+        dg_rpc_req r[3];
         memset(r, 0, sizeof r);
-        r[0].method = "eth_getTransactionReceipt";
-        r[0].params = json_pack("[s]", hx);
+        r[RCPT].method = "eth_getTransactionReceipt";
+        r[RCPT].params = json_pack("[s]", hx);
         size_t n = 1;
-        if (round > 0 && progress) { /* block number only for progress reports */
-            r[1].method = "eth_blockNumber";
-            r[1].params = json_array();
+        if (drop_grace_ms > 0) { /* in the same batch: no extra round trip */
+            r[TX].method = "eth_getTransactionByHash";
+            r[TX].params = json_pack("[s]", hx);
             n = 2;
+        }
+        if (round > 0 && progress) { /* block number only for progress reports */
+            r[n].method = "eth_blockNumber";
+            r[n].params = json_array();
+            n++;
         }
         int ok = dg_eth_batch(rpc, r, n, err);
         uint64_t block = 0;
         int done = 0;
-        if (ok && r[0].ok && r[0].result && !json_is_null(r[0].result)) {
-            ok = dg_eth_receipt_parse(r[0].result, out, err);
+        if (ok && r[RCPT].ok && r[RCPT].result && !json_is_null(r[RCPT].result)) {
+            ok = dg_eth_receipt_parse(r[RCPT].result, out, err);
             done = 1;
-        } else if (ok && !r[0].ok) {
+        } else if (ok && !r[RCPT].ok) {
             dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getTransactionReceipt failed: %s",
-                       r[0].error);
+                       r[RCPT].error);
             ok = 0;
+        } else if (ok && drop_grace_ms > 0 && r[TX].ok && json_is_null(r[TX].result)) {
+            unknown_polls++;
         }
-        if (n == 2 && r[1].ok) dg_eth_quantity_u64(r[1].result, &block, NULL);
+        if (progress && round > 0 && r[n - 1].ok)
+            dg_eth_quantity_u64(r[n - 1].result, &block, NULL);
         for (size_t i = 0; i < n; i++) {
             if (r[i].result) json_decref(r[i].result);
             if (r[i].error_data) json_decref(r[i].error_data);
@@ -631,6 +641,14 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
         if (!ok) return 0;
         if (done) return 1;
         long elapsed = (long)(now_ms() - start);
+        /* Two unknown answers, the later after the grace: one could be a lagging
+         * node behind a load balancer that has not seen the send yet. */
+        if (drop_grace_ms > 0 && unknown_polls >= 2 && elapsed >= drop_grace_ms)
+            return dg_err_set(err, DG_ERR_DROPPED,
+                              "transaction %s was dropped by the node: neither mined nor pending "
+                              "after %ld.%ld s (a gas limit below the intrinsic gas, a fee the "
+                              "node refuses, or a replaced nonce); it will not be mined",
+                              hx, elapsed / 1000, elapsed % 1000 / 100);
         if (elapsed >= timeout_ms)
             return dg_err_set(err, DG_ERR_RPC_TIMEOUT,
                               "transaction %s not mined after %ld s (it may still be mined later)",
@@ -638,6 +656,9 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
         if (progress) progress(ctx, elapsed, block);
         long wait = interval;
         if (elapsed + wait > timeout_ms) wait = timeout_ms - elapsed;
+        /* after an unknown answer, look again right when the grace ends */
+        if (unknown_polls && elapsed < drop_grace_ms && elapsed + wait > drop_grace_ms)
+            wait = drop_grace_ms - elapsed;
         if (wait > 0) sleep_ms(wait);
         interval = interval * 2 > 1000 ? 1000 : interval * 2;
     }

@@ -310,7 +310,17 @@ expect "insufficient funds" 10 "$G" kms register-app "$APP" --private-key-file "
 errhas "funds message" "insufficient funds"
 expect "rpc unreachable" 4 "$G" kms add-image "$IMG" --rpc-url http://127.0.0.1:9 --yes
 errhas "unreachable names the endpoint" "127.0.0.1:9"
-expect "key file world-readable" 3 "$G" kms add-image "$IMG" --private-key-file "$T/kopen" --yes
+# every way a key file is unusable has one exit class (17, key-file), the reason in the message
+expect "key file world-readable: key-file class" 17 "$G" kms add-image "$IMG" --private-key-file "$T/kopen" --yes
+eq "key file mode: one line naming file and reason" "$ERR" "dstack-gov: key file $T/kopen: accessible by group or others (mode 0644); run chmod 600 $T/kopen"
+expect "key file missing: key-file class" 17 "$G" kms add-image "$IMG" --private-key-file "$T/nosuchkey" --yes
+errhas "key file missing: reason" "key file $T/nosuchkey: cannot open: No such file or directory"
+printf 'not a key\n' > "$T/kbad"; chmod 600 "$T/kbad"
+expect "key file malformed: key-file class" 17 "$G" kms add-image "$IMG" --private-key-file "$T/kbad" --yes
+errhas "key file malformed: reason" "key file $T/kbad: private key must be 64 hex digits"
+expect "key file malformed via PRIVATE_KEY_FILE: key-file class" 17 env PRIVATE_KEY_FILE="$T/kbad" "$G" kms add-image "$IMG" --yes
+expect "key file malformed, --json: class key-file" 17 "$G" kms add-image "$IMG" --private-key-file "$T/kbad" --yes --json
+eq "key file --json class" "$(jq -r .error.class <<<"$OUT")" "key-file"
 expect "no signer" 3 env -u PRIVATE_KEY_FILE -u PRIVATE_KEY "$G" kms add-image "$IMG" --yes
 expect "no kms address" 3 env -u KMS_CONTRACT_ADDRESS -u KMS_CONTRACT_ADDR "$G" kms info
 expect "unknown network" 2 "$G" kms info --network nowhere

@@ -176,28 +176,30 @@ TEST(secp_privkey_file_mode_checked) {
         write_file(path, "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
                    open_modes[i]);
         CHECK(!dg_privkey_load_file(path, priv, &e));
-        CHECK_INT(e.code, DG_ERR_CONFIG);
+        CHECK_INT(e.code, DG_ERR_KEY_FILE);
         CHECK(strstr(e.msg, "accessible by group or others") != NULL);
     }
     CHECK(strstr(e.msg, "(mode 0610)") != NULL);
 
     write_file(path, "not a key", 0600);
     CHECK(!dg_privkey_load_file(path, priv, &e));
-    CHECK_INT(e.code, DG_ERR_INPUT);
+    CHECK_INT(e.code, DG_ERR_KEY_FILE);
     CHECK(strstr(e.msg, "key file ") == e.msg);
+    CHECK(strstr(e.msg, "64 hex digits") != NULL);
 
-    char big[600];
+    char big[5000];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = 0;
     write_file(path, big, 0600);
     CHECK(!dg_privkey_load_file(path, priv, &e));
-    CHECK(strstr(e.msg, "too large") != NULL);
+    CHECK(strstr(e.msg, "larger than 4096 bytes") != NULL);
+    CHECK_INT(e.code, DG_ERR_KEY_FILE);
 
     CHECK(!dg_privkey_load_file(dir, priv, &e)); /* a directory */
-    CHECK_INT(e.code, DG_ERR_IO);
+    CHECK_INT(e.code, DG_ERR_KEY_FILE);
     unlink(path);
     CHECK(!dg_privkey_load_file(path, priv, &e)); /* missing */
-    CHECK_INT(e.code, DG_ERR_IO);
+    CHECK_INT(e.code, DG_ERR_KEY_FILE);
     CHECK(strstr(e.msg, "No such file") != NULL);
     rmdir(dir);
     dg_wipe(priv, 32);
