@@ -7,11 +7,11 @@
 # The suite runs the binary of $(BUILD), so `make test-asan` runs it under
 # AddressSanitizer too (it is listed in C_SUITES).
 
-# jansson and nettle are linked statically into the daemon (Debian's .a from
-# the same -dev packages): two fewer shared objects to map and relocate at
-# every start, ~0.5 ms of the 8 ms start budget (docs/authd.md, Performance).
+# jansson, nettle and libsodium (lib/near's base64) are linked statically into
+# the daemon (Debian's .a from the same -dev packages): three fewer shared
+# objects to map and relocate at every start, ~0.5 ms of the 8 ms start budget (docs/authd.md, Performance).
 # libc stays shared (getaddrinfo, and dlopen of libcurl for https:// RPC).
-dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -Wl,-Bdynamic -ldl -lpthread -lm
+dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -lsodium -Wl,-Bdynamic -ldl -lpthread -lm
 
 TEST_SUITES += authd
 C_SUITES += authd

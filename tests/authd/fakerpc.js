@@ -1,19 +1,54 @@
-// fakerpc.js — a JSON-RPC endpoint that forwards to anvil and misbehaves on
-// demand, to test how dstack-authd fails: down, slow, garbage, JSON-RPC
-// errors, another chain id, or decisions flipped (for quorum disagreement).
+// fakerpc.js — a JSON-RPC endpoint that forwards to a chain (anvil, or
+// nemu-rpc for NEAR) and misbehaves on demand, to test how dstack-authd
+// fails: down, slow, garbage, JSON-RPC errors, another chain id / network, or
+// decisions flipped (for quorum disagreement). What is chain-specific — which
+// requests are contract calls, how to report another chain, how to flip a
+// decision — is in the ETH and NEAR tables; the failure modes are shared.
 'use strict';
 const http = require('http');
 const { httpReq } = require('./chain');
 
 const DECISION_SELECTORS = ['0x1e079198', '0xe067ec9d'];
 
+const ETH = {
+  isCall: (q) => q.method === 'eth_call',
+  // 'chain': report chain id 1
+  otherChain: (q, a) => { if (q.method === 'eth_chainId') a.result = '0x1'; },
+  // 'flip': invert isAppAllowed/isKmsAllowed's bool
+  flip: (q, a) => {
+    if (q.method === 'eth_call' && typeof a.result === 'string' &&
+        DECISION_SELECTORS.includes(String(q.params[0].data).slice(0, 10))) {
+      const last = a.result[65];
+      a.result = a.result.slice(0, 65) + (last === '1' ? '0' : '1') + a.result.slice(66);
+    }
+  },
+};
+
+const NEAR_DECISIONS = ['is_app_allowed', 'is_kms_allowed'];
+const NEAR = {
+  isCall: (q) => q.method === 'query' && q.params && q.params.request_type === 'call_function',
+  // 'chain': the node says it is on another network
+  otherChain: (q, a) => { if (q.method === 'status' && a.result) a.result.chain_id = 'othernet'; },
+  // 'flip': [true,""] <-> [false,"flipped"] in the result bytes of a decision view
+  flip: (q, a) => {
+    if (!NEAR.isCall(q) || !NEAR_DECISIONS.includes(q.params.method_name) || !a.result || !Array.isArray(a.result.result)) return;
+    const v = JSON.parse(Buffer.from(a.result.result).toString());
+    const flipped = v[0] ? [false, 'flipped'] : [true, ''];
+    a.result.result = [...Buffer.from(JSON.stringify(flipped))];
+  },
+};
+
 class FakeRpc {
-  constructor(target) {
+  constructor(target, chain = ETH) {
     this.target = target;
+    this.chain = chain;
     this.mode = 'pass';
-    this.delay = 0;          // for 'slow' (every request) and 'slowCalls' (batches with eth_call)
+    this.delay = 0;          // for 'slow' (every request) and 'slowCalls' (requests with a contract call)
+    this.slowIf = null;      // for 'slowCalls': a predicate on the request, else chain.isCall
     this.requests = 0;       // HTTP requests received
-    this.callBatches = 0;    // HTTP requests that carried an eth_call
+    this.callBatches = 0;    // HTTP requests that carried a contract call
+    this.log = [];           // NEAR: [method, params] of every request when logging
+    this.logging = false;
   }
   start() {
     this.server = http.createServer((req, res) => {
@@ -40,11 +75,13 @@ class FakeRpc {
     let parsed = null;
     try { parsed = JSON.parse(body); } catch (e) { /* forwarded as is */ }
     const list = Array.isArray(parsed) ? parsed : parsed ? [parsed] : [];
-    const hasCall = list.some((r) => r.method === 'eth_call');
+    const hasCall = list.some(this.chain.isCall);
     if (hasCall) this.callBatches++;
+    if (this.logging) for (const q of list) this.log.push([q.method, q.params]);
     const mode = this.mode;
     if (mode === 'down') { req.socket.destroy(); return; }
-    if (mode === 'slow' || (mode === 'slowCalls' && hasCall)) await new Promise((r) => setTimeout(r, this.delay));
+    const slowOne = mode === 'slowCalls' && list.some(this.slowIf || this.chain.isCall);
+    if (mode === 'slow' || slowOne) await new Promise((r) => setTimeout(r, this.delay));
     if (mode === 'garbage') { res.writeHead(200, { 'content-type': 'application/json' }); res.end('<html>this is not JSON-RPC</html>'); return; }
     if (mode === 'error') {
       const errs = list.map((r) => ({ jsonrpc: '2.0', id: r.id, error: { code: -32000, message: 'fake upstream failure' } }));
@@ -62,12 +99,8 @@ class FakeRpc {
       for (const a of answers) {
         const q = list.find((r) => r.id === a.id);
         if (!q) continue;
-        if (mode === 'chain' && q.method === 'eth_chainId') a.result = '0x1';
-        if (mode === 'flip' && q.method === 'eth_call' && typeof a.result === 'string' &&
-            DECISION_SELECTORS.includes(String(q.params[0].data).slice(0, 10))) {
-          const last = a.result[65];
-          a.result = a.result.slice(0, 65) + (last === '1' ? '0' : '1') + a.result.slice(66);
-        }
+        if (mode === 'chain') this.chain.otherChain(q, a);
+        if (mode === 'flip') this.chain.flip(q, a);
       }
       out = JSON.stringify(up.json);
     }
@@ -76,4 +109,4 @@ class FakeRpc {
   }
 }
 
-module.exports = { FakeRpc };
+module.exports = { FakeRpc, ETH, NEAR };

@@ -1,0 +1,398 @@
+/* near.c — the NEAR backend: decisions from the dstack-gov NEAR contracts at
+ * one block.
+ *
+ * Only the NEAR reads live here; the snapshot thread, cache, single flight,
+ * quorum, deadline and deny mapping are the chain machinery's (chain.c).
+ * The snapshot is the last `final` block (or the head with `optimistic`),
+ * polled together with the node's chain id, which is pinned at start (or
+ * given as near.network_id): an endpoint on another network is a deny.
+ * A miss runs its views in parallel, each pinned to the snapshot's block
+ * hash (a hash exists on one network only, so that also pins the network),
+ * and checks that every answer names that very block:
+ *
+ *   app route   KMS is_app_registered {"app_id": "<hex>.<kms>"} -> "App not registered"
+ *               KMS is_os_image_allowed {"os_image_hash"}        -> "OS image is not allowed"
+ *               <hex>.<kms> is_app_allowed {"boot_info": {...}}  -> the contract's reason
+ *   kms route   KMS is_kms_allowed {"boot_info": {...}}          -> the contract's reason
+ *   both        KMS get_gateway_app_id {} (once per block; a deny carries it too)
+ *
+ * The checks are decided in that order from the answers, so a later view's
+ * failure matters only when the decision reaches it (an unregistered app's
+ * account may not exist at all). The arguments are the contracts' shape
+ * (reference/near.md §8.2): snake_case, hex lowercase without 0x.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "dstackgov/near.h"
+
+#define REASON_NOT_REGISTERED "App not registered"
+#define REASON_OS_IMAGE "OS image is not allowed"
+
+typedef struct {
+    dg_chain ch;
+    char kms[DG_NEAR_ACCOUNT_MAX + 1];
+    const char *finality; /* "final" or "optimistic" */
+    char want_net[64];    /* near.network_id, "" = learn at start */
+    char chain_id[64];    /* the network, pinned at start */
+} near_policy;
+
+/* ---------------------------------------------------------------- arguments */
+
+static void put_hex(dg_buf *b, const char *key, const uint8_t *p, size_t n, int present) {
+    static const char hx[] = "0123456789abcdef";
+    dg_buf_puts(b, key);
+    dg_buf_push(b, '"');
+    for (size_t i = 0; present && i < n; i++) {
+        dg_buf_push(b, (uint8_t)hx[p[i] >> 4]);
+        dg_buf_push(b, (uint8_t)hx[p[i] & 15]);
+    }
+    dg_buf_push(b, '"');
+}
+
+int dg_policy_near_boot_info(const dg_bootinfo *bi, dg_buf *out) {
+    /* An empty osImageHash reads as zero bytes, as on Ethereum; instance_id
+     * and mr_system may stay empty (the contracts accept ""). */
+    put_hex(out, "{\"boot_info\":{\"app_id\":", bi->app_id, 20, 1);
+    put_hex(out, ",\"compose_hash\":", bi->compose_hash, 32, 1);
+    put_hex(out, ",\"instance_id\":", bi->instance_id, 20, bi->has_instance_id);
+    put_hex(out, ",\"device_id\":", bi->device_id, 32, 1);
+    put_hex(out, ",\"mr_aggregated\":", bi->mr_aggregated, 32, 1);
+    put_hex(out, ",\"mr_system\":", bi->mr_system, 32, bi->has_mr_system);
+    put_hex(out, ",\"os_image_hash\":", bi->os_image_hash, 32, 1);
+    dg_buf_puts(out, ",\"tcb_status\":");
+    dg_json_put_string(out, bi->tcb_status, bi->tcb_len);
+    dg_buf_puts(out, ",\"advisory_ids\":[");
+    for (size_t i = 0; i < bi->n_advisory; i++) {
+        size_t n;
+        const char *s = dg_bootinfo_advisory(bi, i, &n);
+        if (i) dg_buf_push(out, ',');
+        dg_json_put_string(out, s, n);
+    }
+    dg_buf_puts(out, "]}}");
+    dg_buf_push(out, 0);
+    out->len--;
+    return !out->oom;
+}
+
+/* ---------------------------------------------------------------- snapshot */
+
+/* The network and the snapshot block, both from one endpoint: a failover
+ * between the two calls could otherwise pair one network's name with
+ * another's block. want: the expected chain id ("" = any). */
+static int read_snapshot(near_policy *n, dg_rpc *rpc, const char *want, dg_snap *s,
+                         char chain_id[64], dg_err *err) {
+    dg_near_status st;
+    dg_near_block_info b;
+    if (!dg_near_node_status(rpc, &st, err)) return 0;
+    size_t ep = dg_rpc_last_endpoint(rpc);
+    if (want[0] && strcmp(st.chain_id, want) != 0) {
+        s->net_bad = 1;
+        return dg_err_set(err, DG_ERR_CHAIN_ID, "rpc %s: network \"%.63s\", expected \"%s\"",
+                          dg_chain_label(&n->ch, ep), st.chain_id, want);
+    }
+    if (!dg_near_block(rpc, n->finality, &b, err)) return 0;
+    if (dg_rpc_last_endpoint(rpc) != ep)
+        return dg_err_set(
+            err, DG_ERR_RPC_RESPONSE, "status and block answered by different endpoints (%s, %s)",
+            dg_chain_label(&n->ch, ep), dg_chain_label(&n->ch, dg_rpc_last_endpoint(rpc)));
+    s->number = b.height;
+    memcpy(s->hash, b.hash, 32);
+    if (!dg_base58_encode(b.hash, 32, s->id, sizeof s->id))
+        return dg_err_set(err, DG_ERR_INTERNAL, "block hash does not fit");
+    s->valid = 1;
+    s->at_ms = dg_policy_now_ms();
+    snprintf(chain_id, 64, "%s", st.chain_id);
+    return 1;
+}
+
+static int near_start(dg_chain *c, dg_rpc *rpc, dg_snap *s, dg_err *err) {
+    near_policy *n = (near_policy *)c;
+    if (!read_snapshot(n, rpc, n->want_net, s, n->chain_id, err)) {
+        dg_err_wrap(err, "first snapshot block");
+        return 0;
+    }
+    return 1;
+}
+
+static int near_poll(dg_chain *c, dg_snap *s, dg_err *err) {
+    near_policy *n = (near_policy *)c;
+    char cid[64];
+    return read_snapshot(n, c->poll_rpc, n->chain_id, s, cid, err);
+}
+
+/* ---------------------------------------------------------------- decide */
+
+enum { V_GATEWAY, V_REGISTERED, V_OS_IMAGE, V_POLICY, V_MAX };
+
+/* One decision's views, run by dg_chain_parallel. */
+typedef struct {
+    near_policy *n;
+    const dg_snap *s;
+    struct view {
+        const char *account, *method;
+        const char *args;
+        json_t *val;
+        dg_err err;
+        int ep;
+    } v[V_MAX];
+    int want[V_MAX];
+    size_t order[V_MAX], nv;
+} views;
+
+static void run_view(void *arg, size_t i, dg_rpc *rpc) {
+    views *vs = arg;
+    struct view *v = &vs->v[vs->order[i]];
+    dg_near_block_ref at;
+    v->ep = -1;
+    if (!dg_near_view_json(rpc, vs->s->id, v->account, v->method, v->args, &v->val, &at, &v->err))
+        return;
+    v->ep = (int)dg_rpc_last_endpoint(rpc);
+    if (memcmp(at.hash, vs->s->hash, 32) != 0) {
+        /* a node that ignores block_id would mix two states of the chain */
+        dg_err_set(&v->err, DG_ERR_RPC_RESPONSE,
+                   "view %s.%s: answered at block %llu, not the snapshot block %llu", v->account,
+                   v->method, (unsigned long long)at.height, (unsigned long long)vs->s->number);
+        json_decref(v->val);
+        v->val = NULL;
+        v->ep = -1;
+    }
+}
+
+/* The answer of view i as a bool; 0 with a deny in d when it failed. */
+static int view_bool(near_policy *n, const struct view *v, int *b, dg_decision *d) {
+    if (!v->val) {
+        dg_chain_deny(&n->ch, d, &v->err);
+        return 0;
+    }
+    if (!json_is_boolean(v->val)) {
+        dg_err e;
+        dg_err_set(&e, DG_ERR_RPC_RESPONSE, "view %s.%s: expected a bool", v->account, v->method);
+        dg_chain_deny(&n->ch, d, &e);
+        return 0;
+    }
+    *b = json_is_true(v->val);
+    return 1;
+}
+
+static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const dg_snap *s,
+                      long long deadline, dg_decision *d) {
+    near_policy *n = (near_policy *)c;
+    views vs;
+    memset(&vs, 0, sizeof vs);
+    vs.n = n;
+    vs.s = s;
+    char app_account[2 * 20 + 1 + DG_NEAR_ACCOUNT_MAX + 1];
+    char reg_args[sizeof app_account + 16], os_args[96];
+    dg_buf bargs;
+    dg_buf_init(&bargs);
+    int ep = -1;
+    if (!dg_policy_near_boot_info(bi, &bargs)) {
+        dg_err e = {DG_ERR_NOMEM, "out of memory"};
+        dg_chain_deny(c, d, &e);
+        goto out;
+    }
+    static const char hx[] = "0123456789abcdef";
+    char app_hex[41], os_hex[65];
+    for (size_t i = 0; i < 20; i++)
+        app_hex[2 * i] = hx[bi->app_id[i] >> 4], app_hex[2 * i + 1] = hx[bi->app_id[i] & 15];
+    app_hex[40] = 0;
+    for (size_t i = 0; i < 32; i++)
+        os_hex[2 * i] = hx[bi->os_image_hash[i] >> 4],
+                   os_hex[2 * i + 1] = hx[bi->os_image_hash[i] & 15];
+    os_hex[64] = 0;
+    snprintf(app_account, sizeof app_account, "%s.%s", app_hex, n->kms);
+    snprintf(reg_args, sizeof reg_args, "{\"app_id\":\"%s\"}", app_account);
+    snprintf(os_args, sizeof os_args, "{\"os_image_hash\":\"%s\"}", os_hex);
+
+    vs.v[V_GATEWAY] = (struct view){n->kms, "get_gateway_app_id", "{}", NULL, {0, ""}, -1};
+    vs.v[V_REGISTERED] = (struct view){n->kms, "is_app_registered", reg_args, NULL, {0, ""}, -1};
+    vs.v[V_OS_IMAGE] = (struct view){n->kms, "is_os_image_allowed", os_args, NULL, {0, ""}, -1};
+    vs.v[V_POLICY] =
+        route == DG_ROUTE_KMS
+            ? (struct view){n->kms, "is_kms_allowed", (const char *)bargs.data, NULL, {0, ""}, -1}
+            : (struct view){app_account, "is_app_allowed", (const char *)bargs.data,
+                            NULL,        {0, ""},          -1};
+    int have_gw = dg_chain_gateway_cached(c, s->hash, d->gateway_app_id, sizeof d->gateway_app_id);
+    /* the policy view first: it is the slowest (a contract of its own) */
+    vs.order[vs.nv++] = V_POLICY;
+    if (route == DG_ROUTE_APP) {
+        vs.order[vs.nv++] = V_REGISTERED;
+        vs.order[vs.nv++] = V_OS_IMAGE;
+    }
+    if (!have_gw) vs.order[vs.nv++] = V_GATEWAY;
+    if (!dg_chain_parallel(c, vs.nv, run_view, &vs, deadline)) {
+        dg_err e = {DG_ERR_RPC_TIMEOUT, "no RPC client free before the deadline"};
+        dg_chain_deny(c, d, &e);
+        goto out;
+    }
+
+    /* The gateway id first: every answer, allow or deny, carries it. */
+    if (!have_gw) {
+        const struct view *g = &vs.v[V_GATEWAY];
+        if (!g->val) {
+            dg_chain_deny(c, d, &g->err);
+            goto out;
+        }
+        if (!json_is_null(g->val) &&
+            (!json_is_string(g->val) || json_string_length(g->val) >= DG_GATEWAY_MAX)) {
+            dg_err e;
+            dg_err_set(&e, DG_ERR_RPC_RESPONSE,
+                       "view %s.get_gateway_app_id: expected a string of at most %d bytes or null",
+                       n->kms, DG_GATEWAY_MAX - 1);
+            dg_chain_deny(c, d, &e);
+            goto out;
+        }
+        const char *g_s = json_is_string(g->val) ? json_string_value(g->val) : "";
+        dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id, g_s, strlen(g_s));
+        dg_chain_gateway_store(c, s->hash, d->gateway_app_id);
+    }
+    const struct view *pv = &vs.v[V_POLICY];
+    ep = pv->ep;
+    snprintf(d->endpoint, sizeof d->endpoint, "%s", ep >= 0 ? dg_chain_label(c, (size_t)ep) : "");
+    if (route == DG_ROUTE_APP) {
+        int reg = 0, os = 0;
+        if (!view_bool(n, &vs.v[V_REGISTERED], &reg, d)) goto fail;
+        if (!reg) {
+            dg_decision_deny(d, 0, REASON_NOT_REGISTERED);
+            ep = vs.v[V_REGISTERED].ep;
+            goto out;
+        }
+        if (!view_bool(n, &vs.v[V_OS_IMAGE], &os, d)) goto fail;
+        if (!os) {
+            dg_decision_deny(d, 0, REASON_OS_IMAGE);
+            ep = vs.v[V_OS_IMAGE].ep;
+            goto out;
+        }
+    }
+    if (!pv->val) {
+        if (pv->err.code == DG_ERR_REVERT) { /* the policy contract panicked: say so */
+            dg_decision_deny(d, 1, "policy contract panicked");
+            dg_policy_copy_text(d->detail, sizeof d->detail, pv->err.msg, strlen(pv->err.msg));
+        } else
+            dg_chain_deny(c, d, &pv->err);
+        goto fail;
+    }
+    json_t *a = pv->val, *r = json_array_get(a, 1);
+    if (!json_is_array(a) || json_array_size(a) != 2 || !json_is_boolean(json_array_get(a, 0)) ||
+        !json_is_string(r) || json_string_length(r) >= DG_REASON_MAX) {
+        dg_err e;
+        dg_err_set(&e, DG_ERR_RPC_RESPONSE, "view %s.%s: expected [bool, string]", pv->account,
+                   pv->method);
+        dg_chain_deny(c, d, &e);
+        goto fail;
+    }
+    d->allowed = json_is_true(json_array_get(a, 0));
+    dg_policy_copy_text(d->reason, sizeof d->reason, json_string_value(r), json_string_length(r));
+    if (!d->allowed && !d->reason[0])
+        snprintf(d->reason, sizeof d->reason, "denied by the contract");
+    goto out;
+fail:
+    ep = -1;
+out:
+    for (size_t i = 0; i < V_MAX; i++)
+        json_decref(vs.v[i].val);
+    dg_buf_free(&bargs);
+    return ep;
+}
+
+/* ---------------------------------------------------------------- info */
+
+static int near_info(dg_chain *c, const dg_snap *s, long long deadline, dg_policy_info *out,
+                     dg_err *err) {
+    near_policy *n = (near_policy *)c;
+    int slot;
+    dg_rpc *rpc = dg_chain_rpc_get(c, deadline, &slot);
+    if (!rpc) return dg_err_set(err, DG_ERR_RPC_TIMEOUT, "no RPC client free before the deadline");
+    json_t *g = NULL;
+    dg_near_block_ref at;
+    dg_rpc_set_deadline(rpc, deadline);
+    int ok = dg_near_view_json(rpc, s->id, n->kms, "get_gateway_app_id", "{}", &g, &at, err);
+    dg_chain_rpc_put(c, slot);
+    if (ok && (!(json_is_string(g) || json_is_null(g)) ||
+               (json_is_string(g) && json_string_length(g) >= sizeof out->gateway_app_id)))
+        ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "get_gateway_app_id: malformed answer");
+    if (ok) {
+        const char *gs = json_is_string(g) ? json_string_value(g) : "";
+        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, gs, strlen(gs));
+        snprintf(out->kms_contract, sizeof out->kms_contract, "%s", n->kms);
+        snprintf(out->network_id, sizeof out->network_id, "%s", n->chain_id);
+        out->chain_id = DG_NEAR_CHAIN_ID;
+        out->snapshot = n->finality;
+    }
+    json_decref(g);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static const dg_chain_backend NEAR_BACKEND = {
+    .kind = "near",
+    .net_reason = "authorization backend network mismatch",
+    .start = near_start,
+    .poll = near_poll,
+    .fetch = near_fetch,
+    .info = near_info,
+};
+
+static const struct dg_policy_ops NEAR_OPS = DG_CHAIN_POLICY_OPS("near");
+
+dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err) {
+    if (!opts || !opts->nrpc || !opts->rpc_urls) {
+        dg_err_set(err, DG_ERR_CONFIG, "near backend: no RPC endpoint configured");
+        return NULL;
+    }
+    if (!opts->contract_id || !opts->contract_id[0]) {
+        dg_err_set(err, DG_ERR_CONFIG, "near backend: no KMS contract account configured");
+        return NULL;
+    }
+    dg_err aerr;
+    if (!dg_near_account_id_check(opts->contract_id, &aerr)) {
+        dg_err_set(err, DG_ERR_CONFIG, "near KMS contract \"%s\": %s", opts->contract_id, aerr.msg);
+        return NULL;
+    }
+    /* <40 hex>.<kms> must be an account id (at most 64 characters) */
+    if (strlen(opts->contract_id) > DG_NEAR_ACCOUNT_MAX - 41) {
+        dg_err_set(err, DG_ERR_CONFIG,
+                   "near KMS contract \"%s\": longer than %d characters, so its app accounts "
+                   "<40 hex>.<kms> would exceed 64",
+                   opts->contract_id, DG_NEAR_ACCOUNT_MAX - 41);
+        return NULL;
+    }
+    if (opts->network_id && strlen(opts->network_id) >= 64) {
+        dg_err_set(err, DG_ERR_CONFIG, "near network id longer than 63 characters");
+        return NULL;
+    }
+    near_policy *n = calloc(1, sizeof *n);
+    if (!n) {
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    n->ch.base.ops = &NEAR_OPS;
+    snprintf(n->kms, sizeof n->kms, "%s", opts->contract_id);
+    snprintf(n->want_net, sizeof n->want_net, "%s", opts->network_id ? opts->network_id : "");
+    n->finality = opts->optimistic ? "optimistic" : "final";
+    const dg_chain_opts co = {.rpc_urls = opts->rpc_urls,
+                              .nrpc = opts->nrpc,
+                              .refresh_ms = opts->refresh_ms,
+                              .rpc_timeout_ms = opts->rpc_timeout_ms,
+                              .deadline_ms = opts->deadline_ms,
+                              .max_snapshot_age_ms = opts->max_snapshot_age_ms,
+                              .info_cache_ms = opts->info_cache_ms,
+                              .quorum = opts->quorum,
+                              .cache_entries = opts->cache_entries,
+                              /* room for one app miss's four views on top of the deciders */
+                              .rpc_pool = (opts->rpc_pool ? opts->rpc_pool : 4) + V_MAX - 1,
+                              .parallel = V_MAX,
+                              .log = opts->log,
+                              .log_ctx = opts->log_ctx,
+                              .async_start = opts->async_start};
+    if (!dg_chain_init(&n->ch, &NEAR_BACKEND, &co, err) || !dg_chain_start(&n->ch, err)) {
+        dg_chain_free(&n->ch);
+        return NULL;
+    }
+    return &n->ch.base;
+}
