@@ -2,6 +2,8 @@
 #
 #   test-authd    the daemon over real HTTP on loopback against anvil with the
 #                 real contracts, plus fake RPC endpoints that fail (tests/authd)
+#   test-authd-near  the same for --backend near against nemu-rpc (the local NEAR
+#                 runtime emulation running the real contract wasm; tests/authd/near.js)
 #   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
 #
 # The suite runs the binary of $(BUILD), so `make test-asan` runs it under
@@ -13,14 +15,17 @@
 # libc stays shared (getaddrinfo, and dlopen of libcurl for https:// RPC).
 dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -lsodium -Wl,-Bdynamic -ldl -lpthread -lm
 
-TEST_SUITES += authd
-C_SUITES += authd
+TEST_SUITES += authd authd-near
+C_SUITES += authd authd-near
 
-.PHONY: test-authd bench-authd demo-authd
+.PHONY: test-authd test-authd-near bench-authd demo-authd
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 
-bench-authd: $(BUILD)/dstack-authd $(BUILD)/bench/authd-ready $(BUILD)/gen/dg_contracts_gen.c
+test-authd-near: $(BUILD)/dstack-authd $(BUILD)/near-test/nemu-rpc
+	@BUILD=$(BUILD) node tests/authd/near.js
+
+bench-authd: $(BUILD)/dstack-authd $(BUILD)/bench/authd-ready $(BUILD)/gen/dg_contracts_gen.c $(BUILD)/near-test/nemu-rpc
 	@BUILD=$(BUILD) bench/authd/run.sh
 
 demo-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
