@@ -43,12 +43,15 @@ $(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
 NT_WASM_FEATURES := --disable-bulk-memory --disable-reference-types --disable-simd \
   --disable-multi-value --disable-saturating-float-to-int
 
-# one wasm2c translation per module: mod_<name>.c/.h
+# one wasm2c translation per module: mod_<name>.c/.h, metered by meter.awk
+# (a NEMU_TICK per straight-line region: nemu's per-instruction gas)
 define nt_mod_rule
-$(NT_GEN)/mod_$(1).c: $(2) mk/near-test.mk
+$(NT_GEN)/mod_$(1).c: $(2) mk/near-test.mk tests/near/meter.awk
 	@mkdir -p $(NT_GEN)
 	wasm-validate $(NT_WASM_FEATURES) $(2)
 	wasm2c -n $(1) $(2) -o $$@
+	awk -f tests/near/meter.awk $$@ > $$@.tmp || { rm -f $$@ $$@.tmp; exit 1; }
+	mv $$@.tmp $$@
 $(NT_GEN)/mod_$(1).h: $(NT_GEN)/mod_$(1).c
 $(NT_DIR)/obj/mod_$(1).o: $(NT_GEN)/mod_$(1).c
 	@mkdir -p $(NT_DIR)/obj

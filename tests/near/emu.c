@@ -84,19 +84,84 @@
 #define NEAR_PAGES 1024
 #define NEAR_MAX_PAGES 2048
 #define WASM_PAGE 65536u
-/* Approximate fees (gas), after nearcore's parameter table; see header. */
+/* Action and receipt fees (gas), from nearcore's parameter table
+ * (core/parameters/res/runtime_configs/parameters.yaml, values current since
+ * protocol 53+): {send_sir, send_not_sir, execution}. "sir" = sender is
+ * receiver. The send part is burnt when the receipt is made, the execution
+ * part is prepaid then and burnt when the receipt runs. */
+typedef struct {
+    uint64_t send_sir, send_not_sir, exec;
+} fee;
+#define FEE3(x)                                                                                    \
+    { x, x, x }
+static const fee F_RECEIPT = FEE3(108059500000ull);
+static const fee F_DATA_BASE = FEE3(36486732312ull);
+static const fee F_CREATE = FEE3(99607375000ull);
+static const fee F_DEPLOY = FEE3(184765750000ull);
+static const fee F_DEPLOY_BYTE = {6812999ull, 47683715ull, 64572944ull};
+static const fee F_FC = FEE3(2319861500000ull);
+static const fee F_FC_BYTE = FEE3(2235934ull);
+static const fee F_TRANSFER = FEE3(115123062500ull);
+static const fee F_STAKE = FEE3(141715687500ull);
+static const fee F_ADD_FULL = FEE3(101765125000ull);
+static const fee F_ADD_FC = FEE3(102217625000ull);
+static const fee F_ADD_FC_BYTE = FEE3(1925331ull);
+static const fee F_DELETE_KEY = FEE3(94946625000ull);
+static const fee F_DELETE_ACCOUNT = FEE3(147489000000ull);
+/* The fee table in nearcore's RuntimeFeesConfig JSON shape (for
+ * EXPERIMENTAL_protocol_config). */
+static void fee_put(char *b, size_t cap, size_t *n, const char *name, const fee *f) {
+    *n += (size_t)snprintf(b + *n, cap - *n,
+                           "\"%s\":{\"send_sir\":%llu,\"send_not_sir\":%llu,\"execution\":%llu}",
+                           name, (unsigned long long)f->send_sir,
+                           (unsigned long long)f->send_not_sir, (unsigned long long)f->exec);
+}
+
+const char *nemu_fee_table_text(void) {
+    static char b[2048];
+    size_t n = 0;
+    static const fee data_byte = FEE3(17212011ull);
+    n += (size_t)snprintf(b + n, sizeof b - n, "{");
+    fee_put(b, sizeof b, &n, "action_receipt_creation_config", &F_RECEIPT);
+    n += (size_t)snprintf(b + n, sizeof b - n, ",\"data_receipt_creation_config\":{");
+    fee_put(b, sizeof b, &n, "base_cost", &F_DATA_BASE);
+    n += (size_t)snprintf(b + n, sizeof b - n, ",");
+    fee_put(b, sizeof b, &n, "cost_per_byte", &data_byte);
+    n += (size_t)snprintf(b + n, sizeof b - n, "},\"action_creation_config\":{");
+    static const struct {
+        const char *name;
+        const fee *f;
+    } t[] = {{"create_account_cost", &F_CREATE},
+             {"deploy_contract_cost", &F_DEPLOY},
+             {"deploy_contract_cost_per_byte", &F_DEPLOY_BYTE},
+             {"function_call_cost", &F_FC},
+             {"function_call_cost_per_byte", &F_FC_BYTE},
+             {"transfer_cost", &F_TRANSFER},
+             {"stake_cost", &F_STAKE},
+             {"delete_key_cost", &F_DELETE_KEY},
+             {"delete_account_cost", &F_DELETE_ACCOUNT}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        fee_put(b, sizeof b, &n, t[i].name, t[i].f);
+        n += (size_t)snprintf(b + n, sizeof b - n, ",");
+    }
+    n += (size_t)snprintf(b + n, sizeof b - n, "\"add_key_cost\":{");
+    fee_put(b, sizeof b, &n, "full_access_cost", &F_ADD_FULL);
+    n += (size_t)snprintf(b + n, sizeof b - n, ",");
+    fee_put(b, sizeof b, &n, "function_call_cost", &F_ADD_FC);
+    n += (size_t)snprintf(b + n, sizeof b - n, ",");
+    fee_put(b, sizeof b, &n, "function_call_cost_per_byte", &F_ADD_FC_BYTE);
+    snprintf(b + n, sizeof b - n,
+             "}},\"storage_usage_config\":{\"num_bytes_account\":100,"
+             "\"num_extra_bytes_record\":40},\"burnt_gas_reward\":[0,1],"
+             "\"pessimistic_gas_price_inflation_ratio\":[1,1],\"wasm_regular_op_cost\":%llu}",
+             (unsigned long long)822756ull);
+    return b;
+}
+
+/* Host-function costs (wasm ext costs). */
 #define FEE_BASE 264768111ull
-#define FEE_RECEIPT (2 * 108059500000ull)
-#define FEE_DATA_RECEIPT (2 * 36486732312ull)
-#define FEE_FC_BASE (2 * 2319861500000ull)
-#define FEE_FC_BYTE (2 * 2235934ull)
-#define FEE_TRANSFER (2 * 115123062500ull)
-#define FEE_CREATE_ACCOUNT (2 * 3850000000000ull)
-#define FEE_DEPLOY_BASE (2 * 184765750000ull)
-#define FEE_DEPLOY_BYTE (6812999ull + 64572944ull)
-#define FEE_ADD_KEY (2 * 101765125000ull)
-#define FEE_DELETE_KEY (2 * 94946625000ull)
-#define FEE_DELETE_ACCOUNT (2 * 147489000000ull)
+/* nearcore's regular_op_cost: gas per wasm instruction (see NEMU_TICK). */
+#define FEE_WASM_OP 822756ull
 #define FEE_STORAGE_WRITE 64196736000ull
 #define FEE_STORAGE_READ 56356845750ull
 #define FEE_LOG 3543313050ull
@@ -116,10 +181,18 @@ typedef struct {
     char *methods; /* comma-separated; "" = any */
 } akey;
 
+/* Contract code is immutable and shared between an account and its
+ * snapshots in the block history (refcounted). */
+typedef struct {
+    int refs;
+    size_t len;
+    uint8_t data[];
+} blob;
+
 typedef struct account {
     char id[65];
     nemu_u128 amount, locked;
-    uint8_t *code;
+    blob *code;
     size_t code_len;
     int has_code;
     uint8_t code_hash[32];
@@ -155,7 +228,7 @@ typedef struct receipt {
     size_t ninputs;
     data_recv *outs;
     size_t nouts;
-    int refund;
+    int refund, gas_refund;
     /* result */
     int done, ok;
     uint64_t returned; /* receipt id whose result is this one's, 0 = none */
@@ -184,6 +257,20 @@ struct nemu {
     size_t nall;
     data_item *data;
     size_t ndata;
+    nemu_u128 gas_price;
+    /* block history: the state after each block that changed it (oldest
+     * first, at most NEMU_HISTORY), for views pinned to a past block */
+    struct snapshot {
+        uint64_t height, timestamp_ns;
+        account **accs;
+        size_t naccs;
+    } * hist;
+    size_t nhist;
+    /* nemu_at: the live state while a past one is shown */
+    account **live;
+    size_t nlive;
+    uint64_t live_height, live_ts;
+    int at;
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -335,9 +422,13 @@ static account *acc_new(const char *id) {
     return a;
 }
 
+static void blob_unref(blob *b) {
+    if (b && --b->refs == 0) free(b);
+}
+
 static void acc_free(account *a) {
     if (!a) return;
-    free(a->code);
+    blob_unref(a->code);
     for (size_t i = 0; i < a->nkv; i++) {
         free(a->kvs[i].k);
         free(a->kvs[i].v);
@@ -352,7 +443,7 @@ static void acc_free(account *a) {
 static account *acc_clone(const account *s) {
     account *a = xmalloc(sizeof *a);
     *a = *s;
-    a->code = s->code ? xdup(s->code, s->code_len) : NULL;
+    if (a->code) a->code->refs++;
     a->kvs = xcalloc(s->nkv, sizeof(kv));
     a->capkv = s->nkv;
     for (size_t i = 0; i < s->nkv; i++) {
@@ -407,8 +498,11 @@ static long kv_find(const account *a, const uint8_t *k, size_t kl) {
 
 static void acc_set_code(account *a, const uint8_t *code, size_t len) {
     if (a->has_code) a->storage_usage -= a->code_len;
-    free(a->code);
-    a->code = xdup(code, len);
+    blob_unref(a->code);
+    a->code = xmalloc(sizeof(blob) + len);
+    a->code->refs = 1;
+    a->code->len = len;
+    if (len) memcpy(a->code->data, code, len);
     a->code_len = len;
     a->has_code = 1;
     crypto_hash_sha256(a->code_hash, code, len);
@@ -447,7 +541,63 @@ nemu *nemu_new(void) {
     w->height = 100;
     w->timestamp_ns = 1700000000ull * 1000000000ull;
     w->next_id = 1;
+    w->gas_price = NEMU_GAS_PRICE;
     return w;
+}
+
+static void snapshot_free(struct snapshot *s) {
+    for (size_t i = 0; i < s->naccs; i++)
+        acc_free(s->accs[i]);
+    free(s->accs);
+}
+
+/* Record the state as it is at the current height (replacing a record of the
+ * same height). Accounts are cloned; their code is shared. */
+static void record_state(nemu *w) {
+    if (w->at) abort(); /* state never changes while a past block is shown */
+    if (w->nhist && w->hist[w->nhist - 1].height == w->height) {
+        snapshot_free(&w->hist[--w->nhist]);
+    } else if (w->nhist == NEMU_HISTORY) {
+        snapshot_free(&w->hist[0]);
+        memmove(w->hist, w->hist + 1, (w->nhist - 1) * sizeof *w->hist);
+        w->nhist--;
+    }
+    w->hist = xrealloc(w->hist, (w->nhist + 1) * sizeof *w->hist);
+    struct snapshot *s = &w->hist[w->nhist++];
+    s->height = w->height;
+    s->timestamp_ns = w->timestamp_ns;
+    s->naccs = w->naccs;
+    s->accs = xcalloc(w->naccs, sizeof(account *));
+    for (size_t i = 0; i < w->naccs; i++)
+        s->accs[i] = acc_clone(w->accs[i]);
+}
+
+int nemu_at(nemu *w, uint64_t height) {
+    if (w->at || height > w->height) return 0;
+    const struct snapshot *best = NULL;
+    for (size_t i = 0; i < w->nhist; i++)
+        if (w->hist[i].height <= height) best = &w->hist[i];
+    /* nothing recorded at or before height: the empty genesis, or pruned */
+    if (!best && w->nhist == NEMU_HISTORY) return 0;
+    w->live = w->accs;
+    w->nlive = w->naccs;
+    w->live_height = w->height;
+    w->live_ts = w->timestamp_ns;
+    w->accs = best ? best->accs : NULL;
+    w->naccs = best ? best->naccs : 0;
+    w->timestamp_ns -= (w->height - height) * 1000000000ull;
+    w->height = height;
+    w->at = 1;
+    return 1;
+}
+
+void nemu_now(nemu *w) {
+    if (!w->at) return;
+    w->accs = w->live;
+    w->naccs = w->nlive;
+    w->height = w->live_height;
+    w->timestamp_ns = w->live_ts;
+    w->at = 0;
 }
 
 static void receipt_free(receipt *r) {
@@ -475,6 +625,7 @@ static void data_clear(nemu *w) {
 
 void nemu_free(nemu *w) {
     if (!w) return;
+    nemu_now(w);
     for (size_t i = 0; i < w->naccs; i++)
         acc_free(w->accs[i]);
     free(w->accs);
@@ -483,6 +634,9 @@ void nemu_free(nemu *w) {
     free(w->all);
     free(w->pending);
     data_clear(w);
+    for (size_t i = 0; i < w->nhist; i++)
+        snapshot_free(&w->hist[i]);
+    free(w->hist);
     free(w);
 }
 
@@ -503,6 +657,7 @@ int nemu_create_account(nemu *w, const char *id, nemu_u128 balance) {
     genesis_key(id, k.pk, 0);
     acc_add_key(a, &k);
     world_put(w, a);
+    record_state(w);
     return 1;
 }
 
@@ -514,6 +669,7 @@ int nemu_create_account_key(nemu *w, const char *id, nemu_u128 balance, const ui
     memcpy(k.pk, pk, 33);
     acc_add_key(a, &k);
     world_put(w, a);
+    record_state(w);
     return 1;
 }
 
@@ -521,6 +677,7 @@ int nemu_set_code(nemu *w, const char *id, const uint8_t *code, size_t len) {
     account *a = find_acc(w, id);
     if (!a) return 0;
     acc_set_code(a, code, len);
+    record_state(w);
     return 1;
 }
 
@@ -569,7 +726,10 @@ int nemu_storage_patch(nemu *w, const char *id, const uint8_t *key, size_t klen,
         free(x.v);
         i = kv_find(a, key, klen);
     }
-    if (!value) return 1;
+    if (!value) {
+        record_state(w);
+        return 1;
+    }
     size_t pos = (size_t)(-i - 1);
     if (a->nkv == a->capkv) {
         a->capkv = a->capkv ? a->capkv * 2 : 16;
@@ -579,6 +739,7 @@ int nemu_storage_patch(nemu *w, const char *id, const uint8_t *key, size_t klen,
     a->kvs[pos] = (kv){xdup(key, klen), xdup(value, vlen), klen, vlen};
     a->nkv++;
     a->storage_usage += klen + vlen + NUM_EXTRA_BYTES_RECORD;
+    record_state(w);
     return 1;
 }
 
@@ -612,7 +773,10 @@ int nemu_key_info(const nemu *w, const char *id, int index, uint64_t *nonce, int
 
 void nemu_set_key_nonce(nemu *w, const char *id, int index, uint64_t nonce) {
     account *a = find_acc(w, id);
-    if (a && index >= 0 && (size_t)index < a->nkeys) a->keys[index].nonce = nonce;
+    if (a && index >= 0 && (size_t)index < a->nkeys) {
+        a->keys[index].nonce = nonce;
+        record_state(w);
+    }
 }
 
 size_t nemu_key_count(const nemu *w, const char *id) {
@@ -621,6 +785,15 @@ size_t nemu_key_count(const nemu *w, const char *id) {
 }
 uint64_t nemu_block_height(const nemu *w) {
     return w->height;
+}
+uint64_t nemu_block_timestamp(const nemu *w) {
+    return w->timestamp_ns;
+}
+nemu_u128 nemu_gas_price(const nemu *w) {
+    return w->gas_price;
+}
+void nemu_set_gas_price(nemu *w, nemu_u128 price) {
+    w->gas_price = price;
 }
 void nemu_advance_blocks(nemu *w, uint64_t n) {
     w->height += n;
@@ -695,6 +868,7 @@ typedef struct vmctx {
     wasm_rt_memory_t *mem;
     enum nemu_err err;
     char *error;
+    uint64_t ops_seen; /* nemu_wasm_ops already charged */
 } vmctx;
 
 #define VM(e) ((vmctx *)(void *)(e))
@@ -715,7 +889,7 @@ static void herr(vmctx *c, enum nemu_err k, const char *fmt, ...) {
     wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
 }
 
-static void gas(vmctx *c, uint64_t g) {
+static void gas_raw(vmctx *c, uint64_t g) {
     c->burnt += g;
     c->used += g;
     if (c->burnt > MAX_GAS_BURNT && !c->view)
@@ -723,10 +897,48 @@ static void gas(vmctx *c, uint64_t g) {
              "Exceeded the maximum amount of gas allowed to burn per contract.");
     if (c->used > c->prepaid) herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
 }
+
+/* Wasm instruction gas (an approximation, see NEMU_TICK in mk/near-test.mk):
+ * the translated modules add an instruction count to nemu_wasm_ops at every
+ * function entry and block/loop label and call nemu_wasm_ops_over() once it
+ * passes nemu_wasm_ops_limit, which is where the call's gas would run out. */
+uint64_t nemu_wasm_ops, nemu_wasm_ops_limit = UINT64_MAX;
+static vmctx *cur_vm;
+
+static void sync_ops(vmctx *c) {
+    uint64_t d = nemu_wasm_ops - c->ops_seen;
+    c->ops_seen = nemu_wasm_ops;
+    if (d) gas_raw(c, d > UINT64_MAX / FEE_WASM_OP ? UINT64_MAX / 2 : d * FEE_WASM_OP);
+    uint64_t left = c->prepaid > c->used ? c->prepaid - c->used : 0;
+    if (!c->view) {
+        uint64_t burn = MAX_GAS_BURNT > c->burnt ? MAX_GAS_BURNT - c->burnt : 0;
+        if (burn < left) left = burn;
+    }
+    nemu_wasm_ops_limit = nemu_wasm_ops + left / FEE_WASM_OP + 1;
+}
+
+void nemu_wasm_ops_over(void) {
+    if (cur_vm) sync_ops(cur_vm);
+}
+
+static void gas(vmctx *c, uint64_t g) {
+    sync_ops(c);
+    gas_raw(c, g);
+}
 static void prepay(vmctx *c, uint64_t g) {
     c->used += g;
     if (c->used > c->prepaid || c->used < g)
         herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
+}
+
+/* The fee of an action (base + n × per byte) added to receipt r by the running
+ * contract: the send part is burnt now, the execution part prepaid. */
+static void action_fee(vmctx *c, const receipt *r, const fee *base, const fee *per, uint64_t n) {
+    int sir = strcmp(r->receiver, c->acc->id) == 0;
+    uint64_t send = sir ? base->send_sir : base->send_not_sir;
+    if (per) send += n * (sir ? per->send_sir : per->send_not_sir);
+    gas(c, send);
+    prepay(c, base->exec + (per ? n * per->exec : 0));
 }
 
 static void no_view(vmctx *c, const char *name) {
@@ -1016,10 +1228,10 @@ static void keccak(const uint8_t *p, size_t n, size_t rate, uint8_t *out, size_t
  * register id. */
 typedef void (*digest_fn)(const uint8_t *p, size_t n, uint8_t *out);
 
-static void hash_to_register(struct Z_env_instance_t *e, uint64_t fee, uint64_t len, uint64_t ptr,
+static void hash_to_register(struct Z_env_instance_t *e, uint64_t cost, uint64_t len, uint64_t ptr,
                              uint64_t id, digest_fn digest, size_t outlen) {
     vmctx *c = VM(e);
-    gas(c, FEE_BASE + fee);
+    gas(c, FEE_BASE + cost);
     size_t n;
     const uint8_t *p = mem_or_reg(c, ptr, len, &n);
     uint8_t h[64];
@@ -1290,10 +1502,10 @@ uint64_t Z_envZ_promise_batch_create(struct Z_env_instance_t *e, uint64_t len, u
     no_view(c, "promise_batch_create");
     char id[65];
     read_account_id(c, len, ptr, id);
-    gas(c, FEE_RECEIPT);
     receipt *r = new_receipt(c->w, c->acc->id, id, c->r->signer, c->r->signer_pk);
     c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
     c->newr[c->nnewr++] = r;
+    action_fee(c, r, &F_RECEIPT, NULL, 0);
     return push_promise(c, (promise){0, c->nnewr - 1, NULL, 0});
 }
 
@@ -1316,8 +1528,12 @@ uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uin
     size_t one = p.receipt;
     const size_t *deps = p.joint ? p.deps : &one;
     size_t ndeps = p.joint ? p.ndeps : 1;
-    gas(c, FEE_RECEIPT + ndeps * FEE_DATA_RECEIPT);
     receipt *r = new_receipt(c->w, c->acc->id, id, c->r->signer, c->r->signer_pk);
+    c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
+    c->newr[c->nnewr++] = r;
+    action_fee(c, r, &F_RECEIPT, NULL, 0);
+    for (size_t i = 0; i < ndeps; i++)
+        action_fee(c, c->newr[deps[i]], &F_DATA_BASE, NULL, 0);
     r->inputs = xcalloc(ndeps, sizeof(uint64_t));
     for (size_t i = 0; i < ndeps; i++) {
         receipt *d = c->newr[deps[i]];
@@ -1328,8 +1544,6 @@ uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uin
         d->nouts++;
         r->inputs[r->ninputs++] = did;
     }
-    c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
-    c->newr[c->nnewr++] = r;
     return push_promise(c, (promise){0, c->nnewr - 1, NULL, 0});
 }
 
@@ -1373,7 +1587,7 @@ static void add_fc(vmctx *c, receipt *r, uint64_t mlen, uint64_t mptr, uint64_t 
     const uint8_t *m = mem_or_reg(c, mptr, mlen, &mn);
     if (mn == 0) herr(c, NEMU_E_HOST, "Method name is empty in contract call");
     const uint8_t *a = mem_or_reg(c, aptr, alen, &an);
-    gas(c, FEE_FC_BASE + FEE_FC_BYTE * (mn + an));
+    action_fee(c, r, &F_FC, &F_FC_BYTE, mn + an);
     prepay(c, g);
     if (amount > c->balance) herr(c, NEMU_E_BALANCE_EXCEEDED, "Exceeded the account balance.");
     c->balance -= amount;
@@ -1414,7 +1628,7 @@ void Z_envZ_promise_batch_action_create_account(struct Z_env_instance_t *e, uint
     gas(c, FEE_BASE);
     no_view(c, "promise_batch_action_create_account");
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_CREATE_ACCOUNT);
+    action_fee(c, r, &F_CREATE, NULL, 0);
     add_action(r)->kind = NEMU_A_CREATE_ACCOUNT;
 }
 
@@ -1428,7 +1642,7 @@ void Z_envZ_promise_batch_action_deploy_contract(struct Z_env_instance_t *e, uin
     if (n > MAX_CONTRACT_SIZE)
         herr(c, NEMU_E_HOST, "Contract size %zu exceeds the limit %d", n, MAX_CONTRACT_SIZE);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_DEPLOY_BASE + FEE_DEPLOY_BYTE * n);
+    action_fee(c, r, &F_DEPLOY, &F_DEPLOY_BYTE, n);
     uint8_t *code = xdup(p, n);
     ract *a = add_action(r);
     a->kind = NEMU_A_DEPLOY_CONTRACT;
@@ -1460,7 +1674,7 @@ void Z_envZ_promise_batch_action_transfer(struct Z_env_instance_t *e, uint64_t i
     no_view(c, "promise_batch_action_transfer");
     nemu_u128 amount = get_u128(c, amount_ptr);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_TRANSFER);
+    action_fee(c, r, &F_TRANSFER, NULL, 0);
     if (amount > c->balance) herr(c, NEMU_E_BALANCE_EXCEEDED, "Exceeded the account balance.");
     c->balance -= amount;
     ract *a = add_action(r);
@@ -1478,6 +1692,7 @@ void Z_envZ_promise_batch_action_stake(struct Z_env_instance_t *e, uint64_t idx,
     const uint8_t *p = mem_or_reg(c, pkptr, pklen, &n);
     if (n != 33 || p[0] != 0) herr(c, NEMU_E_HOST, "VM Logic provided an invalid public key");
     receipt *r = promise_receipt(c, idx);
+    action_fee(c, r, &F_STAKE, NULL, 0);
     ract *a = add_action(r);
     a->kind = NEMU_A_STAKE;
     a->amount = amount;
@@ -1499,7 +1714,7 @@ void Z_envZ_promise_batch_action_add_key_with_full_access(struct Z_env_instance_
     uint8_t pk[33];
     read_pk(c, pklen, pkptr, pk);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_ADD_KEY);
+    action_fee(c, r, &F_ADD_FULL, NULL, 0);
     ract *a = add_action(r);
     a->kind = NEMU_A_ADD_KEY;
     memcpy(a->key.pk, pk, 33);
@@ -1520,7 +1735,7 @@ void Z_envZ_promise_batch_action_add_key_with_function_call(
     size_t n;
     const uint8_t *m = mem_or_reg(c, mptr, mlen, &n);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_ADD_KEY);
+    action_fee(c, r, &F_ADD_FC, &F_ADD_FC_BYTE, n);
     char *methods = (char *)xdup(m, n);
     ract *a = add_action(r);
     a->kind = NEMU_A_ADD_KEY;
@@ -1540,7 +1755,7 @@ void Z_envZ_promise_batch_action_delete_key(struct Z_env_instance_t *e, uint64_t
     uint8_t pk[33];
     read_pk(c, pklen, pkptr, pk);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_DELETE_KEY);
+    action_fee(c, r, &F_DELETE_KEY, NULL, 0);
     ract *a = add_action(r);
     a->kind = NEMU_A_DELETE_KEY;
     memcpy(a->key.pk, pk, 33);
@@ -1554,7 +1769,7 @@ void Z_envZ_promise_batch_action_delete_account(struct Z_env_instance_t *e, uint
     char b[65];
     read_account_id(c, len, ptr, b);
     receipt *r = promise_receipt(c, idx);
-    gas(c, FEE_DELETE_ACCOUNT);
+    action_fee(c, r, &F_DELETE_ACCOUNT, NULL, 0);
     ract *a = add_action(r);
     a->kind = NEMU_A_DELETE_ACCOUNT;
     a->name = xstrdup(b);
@@ -1746,7 +1961,7 @@ static int vm_run(vmctx *c, const char *method) {
     const nemu_module *m = module_by_hash(a->code_hash);
     if (!m) {
         c->err = NEMU_E_COMPILATION;
-        if (a->code_len < 8 || memcmp(a->code, "\0asm\1\0\0\0", 8) != 0) {
+        if (a->code_len < 8 || memcmp(a->code->data, "\0asm\1\0\0\0", 8) != 0) {
             c->error = xstrdup("CompilationError(PrepareError(Deserialization))");
         } else {
             c->error = xprintf("emulator: no compiled module for the code of %s (a wasm module not "
@@ -1781,12 +1996,22 @@ static int vm_run(vmctx *c, const char *method) {
         inited[mi] = 1;
     }
     void *inst = xcalloc(1, m->instance_size);
+    cur_vm = c;
+    c->ops_seen = nemu_wasm_ops;
     wasm_rt_trap_t t = (wasm_rt_trap_t)wasm_rt_impl_try();
     if (t == WASM_RT_TRAP_NONE) {
+        sync_ops(c);
         m->instantiate(inst, c); /* memory: see wasm_rt_allocate_memory below */
         c->mem = m->memory(inst);
         x->fn(inst);
     }
+    /* the instructions since the last host call or limit check */
+    uint64_t d = nemu_wasm_ops - c->ops_seen;
+    c->burnt += d * FEE_WASM_OP;
+    c->used += d * FEE_WASM_OP;
+    if (c->used > c->prepaid) c->used = c->prepaid;
+    cur_vm = NULL;
+    nemu_wasm_ops_limit = UINT64_MAX;
     m->free_instance(inst);
     free(inst);
     if (t != WASM_RT_TRAP_NONE) {
@@ -1880,6 +2105,9 @@ static nemu_receipt_outcome *outcome_add(nemu_outcome *o, const receipt *r) {
             break;
         }
     ro->refund = r->refund;
+    ro->gas_refund = r->gas_refund;
+    ro->id = r->id;
+    ro->fail_index = SIZE_MAX;
     return ro;
 }
 
@@ -1904,6 +2132,66 @@ static const char *validate_new_receipts(receipt *const *rs, size_t n) {
     return NULL;
 }
 
+/* Unused prepaid gas goes back to the receipt's signer (nearcore: a refund
+ * receipt from "system", free of fees). */
+static void gas_refund(nemu *w, const receipt *r, uint64_t unused) {
+    if (r->refund || !unused || !w->gas_price) return;
+    receipt *g = refund_receipt(w, r->signer, (nemu_u128)unused * w->gas_price);
+    g->gas_refund = 1;
+    enqueue(w, g);
+}
+
+/* The receipts enqueued since index all0 of the transaction's receipts. */
+static void receipt_children(nemu *w, size_t all0, nemu_receipt_outcome *ro) {
+    ro->nchildren = w->nall - all0;
+    ro->children = xcalloc(ro->nchildren, sizeof(uint64_t));
+    for (size_t i = 0; i < ro->nchildren; i++)
+        ro->children[i] = w->all[all0 + i]->id;
+}
+
+/* The fee table entry of an action and its byte count. */
+static const fee *fee_for(enum nemu_action_kind k, int fc_key, const fee **per) {
+    *per = NULL;
+    switch (k) {
+    case NEMU_A_CREATE_ACCOUNT:
+        return &F_CREATE;
+    case NEMU_A_DEPLOY_CONTRACT:
+        *per = &F_DEPLOY_BYTE;
+        return &F_DEPLOY;
+    case NEMU_A_FUNCTION_CALL:
+        *per = &F_FC_BYTE;
+        return &F_FC;
+    case NEMU_A_TRANSFER:
+        return &F_TRANSFER;
+    case NEMU_A_STAKE:
+        return &F_STAKE;
+    case NEMU_A_ADD_KEY:
+        if (fc_key) *per = &F_ADD_FC_BYTE;
+        return fc_key ? &F_ADD_FC : &F_ADD_FULL;
+    case NEMU_A_DELETE_KEY:
+        return &F_DELETE_KEY;
+    case NEMU_A_DELETE_ACCOUNT:
+    default:
+        return &F_DELETE_ACCOUNT;
+    }
+}
+
+/* Send (sir / not sir) or execution fee of one action; n = its byte count. */
+static uint64_t action_gas(enum nemu_action_kind k, int fc_key, size_t n, int part) {
+    const fee *per, *base = fee_for(k, fc_key, &per);
+    const uint64_t *b = part == 0 ? &base->send_sir : part == 1 ? &base->send_not_sir : &base->exec;
+    uint64_t g = *b;
+    if (per) g += n * (part == 0 ? per->send_sir : part == 1 ? per->send_not_sir : per->exec);
+    return g;
+}
+
+static size_t ract_bytes(const ract *a) {
+    if (a->kind == NEMU_A_FUNCTION_CALL) return strlen(a->name) + a->len;
+    if (a->kind == NEMU_A_DEPLOY_CONTRACT) return a->len;
+    if (a->kind == NEMU_A_ADD_KEY && a->key.fc) return a->key.methods ? strlen(a->key.methods) : 0;
+    return 0;
+}
+
 #define FAIL(k, ...)                                                                               \
     do {                                                                                           \
         err = (k);                                                                                 \
@@ -1913,7 +2201,26 @@ static const char *validate_new_receipts(receipt *const *rs, size_t n) {
 
 static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
     size_t ro_index = o->nreceipts;
+    size_t all0 = w->nall;
     outcome_add(o, r);
+    /* gas: the execution fees were prepaid with the receipt and burn now; a
+     * function call burns what its wasm used; the rest goes back to the signer */
+    uint64_t exec_fee = 0, prepaid_total = 0;
+    if (!r->refund) {
+        exec_fee = F_RECEIPT.exec;
+        prepaid_total = exec_fee;
+        for (size_t i = 0; i < r->nactions; i++) {
+            uint64_t f =
+                action_gas(r->actions[i].kind, r->actions[i].key.fc, ract_bytes(&r->actions[i]), 2);
+            exec_fee += f;
+            prepaid_total += f;
+            if (r->actions[i].kind == NEMU_A_FUNCTION_CALL) prepaid_total += r->actions[i].gas;
+        }
+    }
+    uint64_t used = exec_fee;
+    size_t at = SIZE_MAX;
+    nemu_u128 err_amount = 0;
+    char err_actor[65] = "";
     account *acc = find_acc(w, r->receiver);
     account *snap = acc ? acc_clone(acc) : NULL;
     int existed = acc != NULL, deleted = 0;
@@ -1926,7 +2233,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
     uint8_t *value = xdup("", 0);
     size_t value_len = 0;
     receipt *returned = NULL;
-    uint64_t burnt = 0;
+    uint64_t burnt = exec_fee;
     char **logs = NULL;
     size_t nlogs = 0;
     nemu_u128 total_deposit = 0;
@@ -1936,6 +2243,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
 
     for (size_t i = 0; i < r->nactions; i++) {
         ract *x = &r->actions[i];
+        at = i;
         if (deleted)
             FAIL(NEMU_E_ACCOUNT_DOES_NOT_EXIST,
                  "Can't complete the action because account %s doesn't exist", r->receiver);
@@ -1968,12 +2276,15 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                          "CreateAccount action is called on hex-characters account of length 64 %s",
                          r->receiver);
                 if (strlen(r->receiver) < MIN_TOP_LEVEL_LEN &&
-                    strcmp(r->predecessor, REGISTRAR) != 0)
+                    strcmp(r->predecessor, REGISTRAR) != 0) {
+                    snprintf(err_actor, sizeof err_actor, "%s", r->predecessor);
                     FAIL(NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR,
                          "A top-level account ID %s can't be created by %s, short top-level "
                          "account IDs can only be created by %s",
                          r->receiver, r->predecessor, REGISTRAR);
+                }
             } else if (!is_direct_sub(r->receiver, r->predecessor)) {
+                snprintf(err_actor, sizeof err_actor, "%s", r->predecessor);
                 FAIL(NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED,
                      "A sub-account ID %s can't be created by account %s", r->receiver,
                      r->predecessor);
@@ -1986,14 +2297,16 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             acc->amount += x->amount;
             break;
         case NEMU_A_DEPLOY_CONTRACT:
-            if (strcmp(actor, r->receiver) != 0)
+            if (strcmp(actor, r->receiver) != 0 &&
+                snprintf(err_actor, sizeof err_actor, "%s", actor) >= 0)
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
             acc_set_code(acc, x->data, x->len);
             break;
         case NEMU_A_ADD_KEY:
-            if (strcmp(actor, r->receiver) != 0)
+            if (strcmp(actor, r->receiver) != 0 &&
+                snprintf(err_actor, sizeof err_actor, "%s", actor) >= 0)
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
@@ -2005,7 +2318,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             acc_add_key(acc, &x->key);
             break;
         case NEMU_A_DELETE_KEY: {
-            if (strcmp(actor, r->receiver) != 0)
+            if (strcmp(actor, r->receiver) != 0 &&
+                snprintf(err_actor, sizeof err_actor, "%s", actor) >= 0)
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
@@ -2019,7 +2333,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             break;
         }
         case NEMU_A_DELETE_ACCOUNT: {
-            if (strcmp(actor, r->receiver) != 0)
+            if (strcmp(actor, r->receiver) != 0 &&
+                snprintf(err_actor, sizeof err_actor, "%s", actor) >= 0)
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
@@ -2079,6 +2394,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 }
             }
             burnt += c.burnt;
+            used += c.used;
             logs = xrealloc(logs, (nlogs + c.nlogs) * sizeof(char *));
             for (size_t q = 0; q < c.nlogs; q++)
                 logs[nlogs++] = c.logs[q];
@@ -2121,10 +2437,12 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
         }
         }
     }
+    at = SIZE_MAX;
     if (acc && !deleted) {
         nemu_u128 missing = 0;
         if (!storage_ok(acc, &missing)) {
             char b[48];
+            err_amount = missing;
             FAIL(NEMU_E_LACK_BALANCE_FOR_STATE,
                  "The account %s wouldn't have enough balance to cover storage, required to have "
                  "%s yoctoNEAR more",
@@ -2136,6 +2454,11 @@ done:;
     ro->logs = logs;
     ro->nlogs = nlogs;
     ro->gas_burnt = burnt;
+    ro->tokens_burnt = (nemu_u128)burnt * w->gas_price;
+    ro->height = w->height;
+    o->tokens_burnt += ro->tokens_burnt;
+    if (err != NEMU_OK) used = burnt; /* the receipts it made are dropped */
+    uint64_t unused = prepaid_total > used ? prepaid_total - used : 0;
     r->done = 1;
     if (err != NEMU_OK) {
         /* roll back this receipt's state changes */
@@ -2156,10 +2479,15 @@ done:;
         ro->ok = 0;
         ro->err = err;
         ro->error = xstrdup(error);
+        ro->fail_index = at;
+        ro->err_amount = err_amount;
+        snprintf(ro->err_actor, sizeof ro->err_actor, "%s", err_actor);
         for (size_t i = 0; i < r->nouts; i++)
             data_put(w, r->outs[i].data_id, 0, NULL, 0);
         if (total_deposit && !r->refund)
             enqueue(w, refund_receipt(w, r->predecessor, total_deposit));
+        gas_refund(w, r, unused);
+        receipt_children(w, all0, ro);
         return;
     }
     acc_free(snap);
@@ -2183,9 +2511,12 @@ done:;
     r->value_len = value_len;
     ro->value = xdup(value, value_len);
     ro->value_len = value_len;
+    if (returned) ro->returned = returned->id;
     for (size_t i = 0; i < nnewr; i++)
         enqueue(w, newr[i]);
     free(newr);
+    gas_refund(w, r, unused);
+    receipt_children(w, all0, ro);
 }
 
 /* Some data was produced in the current block (its receivers run in the next). */
@@ -2238,6 +2569,7 @@ static void tx_reset(nemu *w) {
     data_clear(w);
 }
 
+/* An invalid transaction: o->invalid_tx is nearcore's InvalidTxError JSON. */
 static nemu_outcome *invalid_tx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static nemu_outcome *invalid_tx(const char *fmt, ...) {
     nemu_outcome *o = xcalloc(1, sizeof *o);
@@ -2246,87 +2578,166 @@ static nemu_outcome *invalid_tx(const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    o->error = xmalloc((size_t)n + 1);
+    o->invalid_tx = xmalloc((size_t)n + 1);
     va_start(ap, fmt);
-    vsnprintf(o->error, (size_t)n + 1, fmt, ap);
+    vsnprintf(o->invalid_tx, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    o->error = xprintf("InvalidTxError: %s", o->invalid_tx);
+    return o;
+}
+
+/* s as the inside of a JSON string (method names are arbitrary text). */
+static char *json_esc(const char *s) {
+    char *out = xmalloc(strlen(s) * 6 + 1), *p = out;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            *p++ = '\\';
+            *p++ = (char)ch;
+        } else if (ch < 0x20) {
+            p += sprintf(p, "\\u%04x", ch);
+        } else {
+            *p++ = (char)ch;
+        }
+    }
+    *p = 0;
+    return out;
+}
+
+void nemu_base58(const unsigned char *p, size_t n, char *out); /* rpc.c */
+
+static char *pk_str(const uint8_t pk[33]) {
+    char b[80];
+    memcpy(b, "ed25519:", 8);
+    nemu_base58(pk + 1, 32, b + 8);
+    return xstrdup(b);
+}
+
+static size_t action_bytes(const nemu_action *a) {
+    if (a->kind == NEMU_A_FUNCTION_CALL) return (a->name ? strlen(a->name) : 0) + a->len;
+    if (a->kind == NEMU_A_DEPLOY_CONTRACT) return a->len;
+    if (a->kind == NEMU_A_ADD_KEY && a->fc_key) return a->fc_methods ? strlen(a->fc_methods) : 0;
+    return 0;
+}
+
+/* nearcore's ActionsValidation of a transaction's actions (NULL = valid). */
+static nemu_outcome *validate_actions(const nemu_action *acts, size_t n, uint64_t *total_gas) {
+    if (n > MAX_ACTIONS)
+        return invalid_tx("{\"ActionsValidation\":{\"TotalNumberOfActionsExceeded\":{"
+                          "\"total_number_of_actions\":%zu,\"limit\":%d}}}",
+                          n, MAX_ACTIONS);
+    *total_gas = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nemu_action *a = &acts[i];
+        if (a->kind == NEMU_A_FUNCTION_CALL) {
+            size_t ml = a->name ? strlen(a->name) : 0;
+            if (ml > MAX_METHOD_LEN)
+                return invalid_tx(
+                    "{\"ActionsValidation\":{\"FunctionCallMethodNameLengthExceeded\":"
+                    "{\"length\":%zu,\"limit\":%d}}}",
+                    ml, MAX_METHOD_LEN);
+            if (a->len > MAX_ARGS_LEN)
+                return invalid_tx("{\"ActionsValidation\":{\"FunctionCallArgumentsLengthExceeded\":"
+                                  "{\"length\":%zu,\"limit\":%d}}}",
+                                  a->len, MAX_ARGS_LEN);
+            if (a->gas == 0)
+                return invalid_tx("{\"ActionsValidation\":\"FunctionCallZeroAttachedGas\"}");
+            *total_gas += a->gas;
+        } else if (a->kind == NEMU_A_DELETE_ACCOUNT && i + 1 != n) {
+            return invalid_tx("{\"ActionsValidation\":\"DeleteActionMustBeFinal\"}");
+        } else if (a->kind == NEMU_A_DEPLOY_CONTRACT && a->len > MAX_CONTRACT_SIZE) {
+            return invalid_tx(
+                "{\"ActionsValidation\":{\"ContractSizeExceeded\":{\"size\":%zu,\"limit\":%d}}}",
+                a->len, MAX_CONTRACT_SIZE);
+        }
+    }
+    if (*total_gas > NEMU_MAX_PREPAID_GAS)
+        return invalid_tx("{\"ActionsValidation\":{\"TotalPrepaidGasExceeded\":{"
+                          "\"total_prepaid_gas\":%llu,\"limit\":%llu}}}",
+                          (unsigned long long)*total_gas, (unsigned long long)NEMU_MAX_PREPAID_GAS);
+    return NULL;
+}
+
+/* A function-call access key's rules (NULL = allowed). */
+static nemu_outcome *check_fc_key(const akey *k, const char *receiver, const nemu_action *acts,
+                                  size_t n) {
+    if (n != 1 || acts[0].kind != NEMU_A_FUNCTION_CALL)
+        return invalid_tx("{\"InvalidAccessKeyError\":\"RequiresFullAccess\"}");
+    if (acts[0].amount)
+        return invalid_tx("{\"InvalidAccessKeyError\":\"DepositWithFunctionCall\"}");
+    if (strcmp(k->receiver, receiver) != 0)
+        return invalid_tx(
+            "{\"InvalidAccessKeyError\":{\"ReceiverMismatch\":{\"tx_receiver\":\"%s\","
+            "\"ak_receiver\":\"%s\"}}}",
+            receiver, k->receiver);
+    if (!*k->methods) return NULL;
+    const char *m = k->methods;
+    size_t ml = strlen(acts[0].name);
+    while (*m) {
+        const char *c = strchr(m, ',');
+        size_t l = c ? (size_t)(c - m) : strlen(m);
+        if (l == ml && memcmp(m, acts[0].name, l) == 0) return NULL;
+        m += l + (c ? 1 : 0);
+    }
+    char *e = json_esc(acts[0].name);
+    nemu_outcome *o = invalid_tx(
+        "{\"InvalidAccessKeyError\":{\"MethodNameMismatch\":{\"method_name\":\"%s\"}}}", e);
+    free(e);
     return o;
 }
 
 nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *receiver,
                       const nemu_action *acts, size_t n) {
     account *s = find_acc(w, signer);
-    if (!s) return invalid_tx("InvalidTxError: signer %s does not exist", signer);
+    if (!s) return invalid_tx("{\"SignerDoesNotExist\":{\"signer_id\":\"%s\"}}", signer);
     if (key_index < 0 || (size_t)key_index >= s->nkeys)
-        return invalid_tx("InvalidTxError: InvalidAccessKeyError: AccessKeyNotFound for %s",
+        return invalid_tx("{\"InvalidAccessKeyError\":{\"AccessKeyNotFound\":{\"account_id\":"
+                          "\"%s\",\"public_key\":\"\"}}}",
                           signer);
     if (!nemu_valid_account_id(receiver))
-        return invalid_tx("InvalidTxError: InvalidReceiverId %s", receiver);
-    if (n > MAX_ACTIONS) return invalid_tx("InvalidTxError: TotalNumberOfActionsExceeded%s", "");
-    const akey *k = &s->keys[key_index];
+        return invalid_tx("{\"InvalidReceiverId\":{\"receiver_id\":\"%s\"}}", receiver);
     uint64_t total_gas = 0;
+    nemu_outcome *bad = validate_actions(acts, n, &total_gas);
+    if (bad) return bad;
+    akey *k = &s->keys[key_index];
+    /* the cost (nearcore tx_cost): send fees burnt now, execution fees and the
+     * function calls' gas prepaid, all at the gas price, plus the deposits */
+    int sir = strcmp(signer, receiver) == 0;
+    uint64_t send = sir ? F_RECEIPT.send_sir : F_RECEIPT.send_not_sir, exec = F_RECEIPT.exec;
     nemu_u128 total_deposit = 0;
     for (size_t i = 0; i < n; i++) {
-        const nemu_action *a = &acts[i];
-        if (a->kind == NEMU_A_FUNCTION_CALL) {
-            if (!a->name || !*a->name)
-                return invalid_tx("InvalidTxError: ActionsValidation: "
-                                  "FunctionCallMethodNameLengthExceeded / empty method%s",
-                                  "");
-            if (strlen(a->name) > MAX_METHOD_LEN)
-                return invalid_tx(
-                    "InvalidTxError: ActionsValidation: FunctionCallMethodNameLengthExceeded%s",
-                    "");
-            if (a->len > MAX_ARGS_LEN)
-                return invalid_tx(
-                    "InvalidTxError: ActionsValidation: FunctionCallArgumentsLengthExceeded%s", "");
-            if (a->gas == 0)
-                return invalid_tx(
-                    "InvalidTxError: ActionsValidation: FunctionCallZeroAttachedGas%s", "");
-            total_gas += a->gas;
-            total_deposit += a->amount;
-        } else if (a->kind == NEMU_A_TRANSFER) {
-            total_deposit += a->amount;
-        } else if (a->kind == NEMU_A_DELETE_ACCOUNT && i + 1 != n) {
-            return invalid_tx("InvalidTxError: ActionsValidation: DeleteActionMustBeFinal%s", "");
-        } else if (a->kind == NEMU_A_DEPLOY_CONTRACT && a->len > MAX_CONTRACT_SIZE) {
-            return invalid_tx("InvalidTxError: ActionsValidation: ContractSizeExceeded%s", "");
-        }
+        send += action_gas(acts[i].kind, acts[i].fc_key, action_bytes(&acts[i]), sir ? 0 : 1);
+        exec += action_gas(acts[i].kind, acts[i].fc_key, action_bytes(&acts[i]), 2);
+        if (acts[i].kind == NEMU_A_FUNCTION_CALL || acts[i].kind == NEMU_A_TRANSFER)
+            total_deposit += acts[i].amount;
     }
-    if (total_gas > NEMU_MAX_PREPAID_GAS)
-        return invalid_tx("InvalidTxError: ActionsValidation: TotalPrepaidGasExceeded%s", "");
+    nemu_u128 gas_cost = (nemu_u128)(send + exec + total_gas) * w->gas_price;
+    nemu_u128 cost = gas_cost + total_deposit;
+    char b1[48], b2[48];
+    if (s->amount < cost)
+        return invalid_tx("{\"NotEnoughBalance\":{\"signer_id\":\"%s\",\"balance\":\"%s\","
+                          "\"cost\":\"%s\"}}",
+                          signer, nemu_u128_str(s->amount, b1), nemu_u128_str(cost, b2));
     if (k->fc) {
-        if (n != 1 || acts[0].kind != NEMU_A_FUNCTION_CALL)
-            return invalid_tx("InvalidTxError: InvalidAccessKeyError: RequiresFullAccess%s", "");
-        if (acts[0].amount)
-            return invalid_tx("InvalidTxError: InvalidAccessKeyError: DepositWithFunctionCall%s",
-                              "");
-        if (strcmp(k->receiver, receiver) != 0)
-            return invalid_tx("InvalidTxError: InvalidAccessKeyError: ReceiverMismatch (%s)",
-                              receiver);
-        if (*k->methods) {
-            int found = 0;
-            const char *m = k->methods;
-            size_t ml = strlen(acts[0].name);
-            while (*m) {
-                const char *c = strchr(m, ',');
-                size_t l = c ? (size_t)(c - m) : strlen(m);
-                if (l == ml && memcmp(m, acts[0].name, l) == 0) found = 1;
-                m += l + (c ? 1 : 0);
-            }
-            if (!found)
-                return invalid_tx("InvalidTxError: InvalidAccessKeyError: MethodNameMismatch %s",
-                                  acts[0].name);
+        if (k->allowance && k->allowance < gas_cost) {
+            char *pk = pk_str(k->pk);
+            nemu_outcome *o = invalid_tx(
+                "{\"InvalidAccessKeyError\":{\"NotEnoughAllowance\":{\"account_id\":\"%s\","
+                "\"public_key\":\"%s\",\"allowance\":\"%s\",\"cost\":\"%s\"}}}",
+                signer, pk, nemu_u128_str(k->allowance, b1), nemu_u128_str(gas_cost, b2));
+            free(pk);
+            return o;
         }
+        if ((bad = check_fc_key(k, receiver, acts, n))) return bad;
     }
-    if (s->amount < total_deposit)
-        return invalid_tx("InvalidTxError: NotEnoughBalance for %s", signer);
-    s->amount -= total_deposit;
+    s->amount -= cost;
     nemu_u128 missing;
     if (!storage_ok(s, &missing)) {
-        s->amount += total_deposit;
-        return invalid_tx("InvalidTxError: LackBalanceForState for %s", signer);
+        s->amount += cost;
+        return invalid_tx("{\"LackBalanceForState\":{\"signer_id\":\"%s\",\"amount\":\"%s\"}}",
+                          signer, nemu_u128_str(missing, b1));
     }
+    if (k->fc && k->allowance) k->allowance -= gas_cost;
     tx_reset(w);
     receipt *r = new_receipt(w, signer, receiver, signer, k->pk);
     for (size_t i = 0; i < n; i++) {
@@ -2354,6 +2765,11 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
     }
     uint64_t first = r->id;
     nemu_outcome *o = xcalloc(1, sizeof *o);
+    o->first_receipt = first;
+    o->tx_height = w->height + 1;
+    o->tx_gas_burnt = send;
+    o->gas_cost = gas_cost;
+    o->tokens_burnt = (nemu_u128)send * w->gas_price;
     enqueue(w, r);
     run_queue(w, o);
     receipt *f = receipt_by_id(w, first);
@@ -2371,6 +2787,7 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
         o->error = xstrdup(f->error);
     }
     tx_reset(w);
+    record_state(w);
     return o;
 }
 
@@ -2448,8 +2865,10 @@ void nemu_outcome_free(nemu_outcome *o) {
         free(r->logs);
         free(r->error);
         free(r->value);
+        free(r->children);
     }
     free(o->receipts);
+    free(o->invalid_tx);
     free(o->error);
     free(o->value);
     free(o);

@@ -26,6 +26,8 @@ typedef unsigned __int128 nemu_u128;
 #define NEMU_YOCTO_PER_BYTE ((nemu_u128)10000000000000000000ull)   /* 10^19 */
 #define NEMU_TGAS 1000000000000ull
 #define NEMU_MAX_PREPAID_GAS (300 * NEMU_TGAS)
+#define NEMU_GAS_PRICE 100000000ull /* yocto per gas: NEAR's min_gas_price */
+#define NEMU_HISTORY 512            /* blocks whose state views can be pinned to */
 
 /* Failure kinds of a receipt or a transaction (names follow nearcore's). */
 enum nemu_err {
@@ -99,6 +101,16 @@ typedef struct {
     uint8_t *value; /* return value when ok (NUL-terminated copy) */
     size_t value_len;
     uint64_t gas_burnt;
+    nemu_u128 tokens_burnt;
+    uint64_t id;        /* receipt id, unique in the world */
+    uint64_t height;    /* the block it ran in */
+    uint64_t *children; /* receipts it produced (promises, refunds), in order */
+    size_t nchildren;
+    uint64_t returned;    /* promise_return: the receipt whose result is this one's */
+    size_t fail_index;    /* failing action, SIZE_MAX = none (e.g. LackBalanceForState) */
+    nemu_u128 err_amount; /* LackBalanceForState: yoctoNEAR missing */
+    char err_actor[65];   /* ActorNoPermission: the actor; CreateAccount*: predecessor */
+    int gas_refund;       /* a refund receipt returning unused gas (else deposits) */
 } nemu_receipt_outcome;
 
 typedef struct {
@@ -109,6 +121,14 @@ typedef struct {
     size_t value_len;
     nemu_receipt_outcome *receipts;
     size_t nreceipts;
+    /* err == NEMU_E_INVALID_TX: nearcore's InvalidTxError as JSON text,
+     * e.g. {"NotEnoughBalance":{"signer_id":..,"balance":"..","cost":".."}} */
+    char *invalid_tx;
+    uint64_t tx_height;     /* block the transaction was included in */
+    uint64_t first_receipt; /* id of the receipt the transaction became */
+    uint64_t tx_gas_burnt;  /* converting the transaction (send fees) */
+    nemu_u128 tokens_burnt; /* everything burnt: transaction and receipts */
+    nemu_u128 gas_cost;     /* what the signer paid upfront for gas (before refunds) */
 } nemu_outcome;
 
 typedef struct nemu nemu;
@@ -178,8 +198,29 @@ int nemu_key_info(const nemu *w, const char *account_id, int key_index, uint64_t
 void nemu_set_key_nonce(nemu *w, const char *account_id, int key_index, uint64_t nonce);
 
 uint64_t nemu_block_height(const nemu *w);
+uint64_t nemu_block_timestamp(const nemu *w);
+nemu_u128 nemu_gas_price(const nemu *w);
+/* Set the gas price (0: transactions cost no gas, for arithmetic-only tests). */
+void nemu_set_gas_price(nemu *w, nemu_u128 price);
+
+/* Block history. nemu_at shows the state as it was at block `height` (the
+ * last state change at or before it) to every query and view, until
+ * nemu_now; it returns 0 for a future block or one older than the kept
+ * history (NEMU_HISTORY state changes). Nothing may change the world
+ * in between. */
+int nemu_at(nemu *w, uint64_t height);
+void nemu_now(nemu *w);
 /* Advance the chain by n empty blocks (time moves 1 s per block). */
 void nemu_advance_blocks(nemu *w, uint64_t n);
+
+/* Wasm instruction metering (the translated modules' NEMU_TICK, see
+ * mk/near-test.mk): instructions counted so far, the count at which the
+ * running call's gas runs out, and the check called past it. */
+extern uint64_t nemu_wasm_ops, nemu_wasm_ops_limit;
+void nemu_wasm_ops_over(void);
+
+/* nemu's fee table as nearcore's RuntimeFeesConfig JSON (static text). */
+const char *nemu_fee_table_text(void);
 
 /* NEAR account-ID rule (protocol, §5.6). */
 int nemu_valid_account_id(const char *id);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void nemu_base58(const unsigned char *p, size_t n, char *out) {
     static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -77,31 +78,67 @@ int nemu_base58_decode(const char *s, unsigned char *out, size_t cap) {
     return (int)(zeros + len);
 }
 
-/* Outcomes of accepted transactions, for the `tx` method. */
+/* Accepted transactions, for `tx` / EXPERIMENTAL_tx_status: the outcome
+ * (without final_execution_status, which depends on the head) and the
+ * receipts it made. */
 typedef struct {
     char hash[64];
+    char signer[65];
+    uint64_t last_height; /* the block of its last receipt */
     char *json;
+    char *receipts;
 } stored_tx;
 
 struct nemu_rpc {
     nemu *w;
+    nemu_rpc_opts o;
+    uint64_t genesis_height, start_height;
+    uint64_t t0_ms;
     stored_tx *txs;
     size_t ntxs;
 };
 
-nemu_rpc *nemu_rpc_new(nemu *w) {
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+nemu_rpc *nemu_rpc_new_opts(nemu *w, const nemu_rpc_opts *o) {
     nemu_rpc *r = calloc(1, sizeof *r);
     if (!r) abort();
     r->w = w;
+    if (o) r->o = *o;
+    if (!r->o.validity_blocks) r->o.validity_blocks = NEMU_VALIDITY_BLOCKS;
+    if (!r->o.chain_id) r->o.chain_id = "localnet";
+    r->genesis_height = 1;
+    r->start_height = nemu_block_height(w);
+    r->t0_ms = now_ms();
     return r;
+}
+
+nemu_rpc *nemu_rpc_new(nemu *w) {
+    return nemu_rpc_new_opts(w, NULL);
 }
 
 void nemu_rpc_free(nemu_rpc *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->ntxs; i++)
+    for (size_t i = 0; i < r->ntxs; i++) {
         free(r->txs[i].json);
+        free(r->txs[i].receipts);
+    }
     free(r->txs);
     free(r);
+}
+
+/* Blocks advance with wall time: one per block_ms since the endpoint started
+ * (a transaction runs its receipts in blocks of their own at once, which can
+ * put the head ahead of the clock; production then waits for the clock). */
+static void tick(nemu_rpc *rc) {
+    if (!rc->o.block_ms) return;
+    uint64_t target = rc->start_height + (now_ms() - rc->t0_ms) / rc->o.block_ms;
+    uint64_t h = nemu_block_height(rc->w);
+    if (target > h) nemu_advance_blocks(rc->w, target - h);
 }
 
 static void block_hash_at(uint64_t height, char out[64]) {
@@ -110,6 +147,23 @@ static void block_hash_at(uint64_t height, char out[64]) {
     snprintf(buf, sizeof buf, "nemu block %llu", (unsigned long long)height);
     crypto_hash_sha256(h, (const unsigned char *)buf, strlen(buf));
     nemu_base58(h, 32, out);
+}
+
+/* The height of a block hash (base58), or 0 if no such block. */
+static uint64_t height_of_hash(nemu_rpc *rc, const char *hash) {
+    char want[64];
+    for (uint64_t k = nemu_block_height(rc->w); k >= rc->genesis_height; k--) {
+        block_hash_at(k, want);
+        if (strcmp(want, hash) == 0) return k;
+    }
+    return 0;
+}
+
+/* nemu's finality: `optimistic` is the head, `near-final` one block behind,
+ * `final` two behind (doomslug finality on NEAR). */
+static uint64_t final_height(nemu_rpc *rc) {
+    uint64_t h = nemu_block_height(rc->w);
+    return h >= rc->genesis_height + 2 ? h - 2 : rc->genesis_height;
 }
 
 static void block_hash(const nemu *w, char out[64]) {
@@ -166,6 +220,90 @@ static void add_block(nemu *w, json_t *o) {
     json_object_set_new(o, "block_hash", json_string(h));
 }
 
+/* s in Rust's Debug form for strings (quoted, escaped). */
+static void rust_debug_str(char *out, size_t cap, const char *s) {
+    size_t n = 0;
+    if (cap < 3) return;
+    out[n++] = '"';
+    for (; *s && n + 8 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)ch;
+        } else if (ch == '\n') {
+            out[n++] = '\\';
+            out[n++] = 'n';
+        } else if (ch < 0x20) {
+            n += (size_t)snprintf(out + n, cap - n, "\\u{%x}", ch);
+        } else {
+            out[n++] = (char)ch;
+        }
+    }
+    out[n++] = '"';
+    out[n] = 0;
+}
+
+/* A failed view's error text as nearcore writes it: "wasm execution failed
+ * with error: " + the Debug form of the VM's FunctionCallError. */
+static char *vm_error_text(enum nemu_err e, const char *msg) {
+    static const char pfx[] = "Smart contract panicked: ", view[] = " is not allowed in view calls";
+    size_t cap = strlen(msg) * 2 + 128;
+    char *q = malloc(cap), *out = malloc(cap + 128);
+    if (!q || !out) abort();
+    const char *m = msg;
+    switch (e) {
+    case NEMU_E_GUEST_PANIC:
+        if (strncmp(m, pfx, sizeof pfx - 1) == 0) m += sizeof pfx - 1;
+        rust_debug_str(q, cap, m);
+        snprintf(out, cap + 128, "HostError(GuestPanic { panic_msg: %s })", q);
+        break;
+    case NEMU_E_PROHIBITED_IN_VIEW: {
+        const char *v = strstr(m, view);
+        snprintf(q, cap, "%.*s", v ? (int)(v - m) : (int)strlen(m), m);
+        char name[300];
+        rust_debug_str(name, sizeof name, q);
+        snprintf(out, cap + 128, "HostError(ProhibitedInView { method_name: %s })", name);
+        break;
+    }
+    case NEMU_E_GAS_EXCEEDED:
+        snprintf(out, cap + 128, "HostError(GasExceeded)");
+        break;
+    case NEMU_E_GAS_LIMIT_EXCEEDED:
+        snprintf(out, cap + 128, "HostError(GasLimitExceeded)");
+        break;
+    case NEMU_E_WASM_TRAP:
+        snprintf(out, cap + 128, "WasmTrap(%s)",
+                 strstr(m, "out of bounds")     ? "MemoryOutOfBounds"
+                 : strstr(m, "divided by zero") ? "IllegalArithmetic"
+                 : strstr(m, "Stack overflow")  ? "StackOverflow"
+                 : strstr(m, "indirect")        ? "IncorrectCallIndirectSignature"
+                                                : "Unreachable");
+        break;
+    case NEMU_E_METHOD_NOT_FOUND:
+        snprintf(out, cap + 128, "MethodResolveError(MethodNotFound)");
+        break;
+    case NEMU_E_METHOD_EMPTY_NAME:
+        snprintf(out, cap + 128, "MethodResolveError(MethodEmptyName)");
+        break;
+    case NEMU_E_METHOD_INVALID_SIGNATURE:
+        snprintf(out, cap + 128, "MethodResolveError(MethodInvalidSignature)");
+        break;
+    case NEMU_E_COMPILATION:
+        snprintf(out, cap + 128, "CompilationError(PrepareError(Deserialization))");
+        break;
+    default:
+        rust_debug_str(q, cap, m);
+        snprintf(out, cap + 128, "HostError(%s)", q);
+        break;
+    }
+    free(q);
+    char *r = malloc(strlen(out) + 40);
+    if (!r) abort();
+    sprintf(r, "wasm execution failed with error: %s", out);
+    free(out);
+    return r;
+}
+
 static json_t *q_call_function(nemu *w, json_t *params, json_t **err) {
     const char *acc = json_string_value(json_object_get(params, "account_id"));
     const char *method = json_string_value(json_object_get(params, "method_name"));
@@ -201,20 +339,21 @@ static json_t *q_call_function(nemu *w, json_t *params, json_t **err) {
     }
     nemu_outcome *o = nemu_view(w, acc, method, n ? (char *)args : NULL);
     free(args);
+    if (!o->ok) {
+        /* nearcore answers a failing view in its backward-compatible form
+         * (jsonrpc process_query_response): a result with `error`, the VM
+         * error in Rust Debug form, and empty logs */
+        char *vm = vm_error_text(o->err, o->error ? o->error : "");
+        json_t *r = json_pack("{s:s, s:[]}", "error", vm, "logs");
+        free(vm);
+        add_block(w, r);
+        nemu_outcome_free(o);
+        return r;
+    }
     json_t *logs = json_array();
     for (size_t i = 0; i < o->nreceipts; i++)
         for (size_t j = 0; j < o->receipts[i].nlogs; j++)
             json_array_append_new(logs, json_string(o->receipts[i].logs[j]));
-    if (!o->ok) {
-        json_t *info = json_pack("{s:s}", "vm_error", o->error ? o->error : "");
-        add_block(w, info);
-        json_decref(logs);
-        char *msg = o->error ? strdup(o->error) : NULL;
-        nemu_outcome_free(o);
-        json_t *r = handler_error(err, "CONTRACT_EXECUTION_ERROR", info, msg);
-        free(msg);
-        return r;
-    }
     json_t *bytes = json_array();
     for (size_t i = 0; i < o->value_len; i++)
         json_array_append_new(bytes, json_integer(o->value[i]));
@@ -277,35 +416,161 @@ static json_t *q_view_code(nemu *w, json_t *params, json_t **err) {
 
 static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err);
 
+/* The block a request names: block_id (a height, or a block hash) or
+ * finality (`final` if neither). 0 with *err set if there is no such block. */
+static int resolve_block(nemu_rpc *rc, json_t *params, uint64_t *height, json_t **err) {
+    json_t *id = json_object_get(params, "block_id");
+    const char *fin = json_string_value(json_object_get(params, "finality"));
+    char data[160];
+    if (id && !json_is_null(id)) {
+        if (json_is_integer(id)) {
+            json_int_t v = json_integer_value(id);
+            if (v >= (json_int_t)rc->genesis_height && (uint64_t)v <= nemu_block_height(rc->w)) {
+                *height = (uint64_t)v;
+                return 1;
+            }
+            snprintf(data, sizeof data, "DB Not Found Error: BLOCK HEIGHT: %lld \n Cause: Unknown",
+                     (long long)v);
+        } else if (json_is_string(id)) {
+            *height = height_of_hash(rc, json_string_value(id));
+            if (*height) return 1;
+            snprintf(data, sizeof data, "DB Not Found Error: BLOCK HEADER: %s",
+                     json_string_value(id));
+        } else {
+            request_error(err, "PARSE_ERROR", "block_id must be a height or a block hash");
+            return 0;
+        }
+        handler_error(err, "UNKNOWN_BLOCK", json_pack("{s:O}", "block_reference", params), data);
+        return 0;
+    }
+    if (!fin || strcmp(fin, "final") == 0) {
+        *height = final_height(rc);
+    } else if (strcmp(fin, "optimistic") == 0) {
+        *height = nemu_block_height(rc->w);
+    } else if (strcmp(fin, "near-final") == 0) {
+        uint64_t h = nemu_block_height(rc->w);
+        *height = h > rc->genesis_height ? h - 1 : h;
+    } else {
+        request_error(err, "PARSE_ERROR", "finality must be optimistic, near-final or final");
+        return 0;
+    }
+    return 1;
+}
+
 static json_t *m_query(nemu_rpc *rc, json_t *params, json_t **err) {
     nemu *w = rc->w;
     const char *rt = json_string_value(json_object_get(params, "request_type"));
     if (!json_is_object(params) || !rt)
         return request_error(err, "PARSE_ERROR", "params.request_type is required");
-    if (strcmp(rt, "call_function") == 0) return q_call_function(w, params, err);
-    if (strcmp(rt, "view_account") == 0) return q_view_account(w, params, err);
-    if (strcmp(rt, "view_code") == 0) return q_view_code(w, params, err);
-    if (strcmp(rt, "view_access_key") == 0) return q_view_access_key(w, params, err);
-    return request_error(err, "PARSE_ERROR", "emulator: unsupported request_type");
+    uint64_t h;
+    if (!resolve_block(rc, params, &h, err)) return NULL;
+    if (!nemu_at(w, h)) {
+        char hh[64];
+        block_hash_at(h, hh);
+        return handler_error(
+            err, "GARBAGE_COLLECTED_BLOCK",
+            json_pack("{s:I, s:s}", "block_height", (json_int_t)h, "block_hash", hh),
+            "emulator: the state of this block is no longer kept");
+    }
+    json_t *r;
+    if (strcmp(rt, "call_function") == 0)
+        r = q_call_function(w, params, err);
+    else if (strcmp(rt, "view_account") == 0)
+        r = q_view_account(w, params, err);
+    else if (strcmp(rt, "view_code") == 0)
+        r = q_view_code(w, params, err);
+    else if (strcmp(rt, "view_access_key") == 0)
+        r = q_view_access_key(w, params, err);
+    else
+        r = request_error(err, "PARSE_ERROR", "emulator: unsupported request_type");
+    nemu_now(w);
+    return r;
+}
+
+static json_t *block_json(nemu_rpc *rc, uint64_t h) {
+    char hh[64], prev[64], hex[48];
+    block_hash_at(h, hh);
+    block_hash_at(h > 1 ? h - 1 : 0, prev);
+    uint64_t head = nemu_block_height(rc->w);
+    /* virtual time: NEAR-like one second per block, counted back from the head */
+    uint64_t ts = nemu_block_timestamp(rc->w) - (head - h) * 1000000000ull;
+    snprintf(hex, sizeof hex, "%llu", (unsigned long long)ts);
+    char gp[48];
+    nemu_u128_str(nemu_gas_price(rc->w), gp);
+    return json_pack("{s:s, s:{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}, s:[]}",
+                     "author", "nemu", "header", "height", (json_int_t)h, "hash", hh, "prev_hash",
+                     prev, "timestamp", (json_int_t)ts, "timestamp_nanosec", hex, "epoch_id",
+                     "11111111111111111111111111111111", "next_epoch_id",
+                     "11111111111111111111111111111111", "gas_price", gp, "chunk_mask", "",
+                     "latest_protocol_version", (json_int_t)NEMU_PROTOCOL_VERSION, "total_supply",
+                     "0", "chunks");
 }
 
 static json_t *m_block(nemu_rpc *rc, json_t *params, json_t **err) {
-    nemu *w = rc->w;
-    (void)params;
-    (void)err;
-    char h[64];
-    block_hash(w, h);
-    return json_pack("{s:{s:I, s:s, s:I}}", "header", "height", (json_int_t)nemu_block_height(w),
-                     "hash", h, "timestamp",
-                     (json_int_t)(1700000000ull + nemu_block_height(w)) * 1000000000);
+    uint64_t h;
+    json_t *p = json_is_object(params) ? params : NULL;
+    /* legacy positional form: [height or hash] */
+    json_t *tmp = NULL;
+    if (json_is_array(params)) {
+        tmp = json_pack("{s:O}", "block_id", json_array_get(params, 0));
+        p = tmp;
+    }
+    if (!p) p = tmp = json_pack("{s:s}", "finality", "final");
+    int ok = resolve_block(rc, p, &h, err);
+    json_decref(tmp);
+    return ok ? block_json(rc, h) : NULL;
 }
 
 static json_t *m_gas_price(nemu_rpc *rc, json_t *params, json_t **err) {
-    nemu *w = rc->w;
-    (void)w;
     (void)params;
     (void)err;
-    return json_pack("{s:s}", "gas_price", "100000000");
+    char gp[48];
+    return json_pack("{s:s}", "gas_price", nemu_u128_str(nemu_gas_price(rc->w), gp));
+}
+
+static json_t *m_status(nemu_rpc *rc, json_t *params, json_t **err) {
+    (void)params;
+    (void)err;
+    char head[64], gen[64];
+    uint64_t h = nemu_block_height(rc->w);
+    block_hash_at(h, head);
+    block_hash_at(rc->genesis_height, gen);
+    return json_pack(
+        "{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:I, s:s, s:s, s:b, s:s, s:I}, s:[{s:s}],"
+        " s:{s:s, s:s, s:s}, s:I}",
+        "chain_id", rc->o.chain_id, "genesis_hash", gen, "protocol_version",
+        (json_int_t)NEMU_PROTOCOL_VERSION, "latest_protocol_version",
+        (json_int_t)NEMU_PROTOCOL_VERSION, "rpc_addr", "127.0.0.1", "sync_info",
+        "latest_block_hash", head, "latest_block_height", (json_int_t)h, "latest_state_root",
+        "11111111111111111111111111111111", "latest_block_time", "1970-01-01T00:00:00.000000000Z",
+        "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
+        (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version", "version",
+        "nemu (emulation of the NEAR runtime, not nearcore)", "build", "nemu", "rustc_version", "",
+        "uptime_sec", (json_int_t)((now_ms() - rc->t0_ms) / 1000));
+}
+
+/* The parameters of this emulation in nearcore's protocol-config shape (the
+ * fee values are nemu's table in emu.c; fields nemu has no notion of are
+ * left out). */
+static json_t *m_protocol_config(nemu_rpc *rc, json_t *params, json_t **err) {
+    uint64_t h;
+    if (json_is_object(params) && !resolve_block(rc, params, &h, err)) return NULL;
+    char gp[48];
+    nemu_u128_str(nemu_gas_price(rc->w), gp);
+    json_t *fees = json_loads(nemu_fee_table_text(), 0, NULL);
+    return json_pack(
+        "{s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:{s:s, s:o, s:{s:{s:I, s:I, s:I, s:I, s:I, "
+        "s:I}}}}",
+        "chain_id", rc->o.chain_id, "protocol_version", (json_int_t)NEMU_PROTOCOL_VERSION,
+        "genesis_time", "2023-11-14T22:13:20Z", "genesis_height", (json_int_t)rc->genesis_height,
+        "epoch_length", (json_int_t)43200, "min_gas_price", gp, "max_gas_price", gp,
+        "transaction_validity_period", (json_int_t)rc->o.validity_blocks, "gas_limit",
+        (json_int_t)1000000000000000, "runtime_config", "storage_amount_per_byte",
+        "10000000000000000000", "transaction_costs", fees, "wasm_config", "limit_config",
+        "max_gas_burnt", (json_int_t)NEMU_MAX_PREPAID_GAS, "max_total_prepaid_gas",
+        (json_int_t)NEMU_MAX_PREPAID_GAS, "max_actions_per_receipt", (json_int_t)100,
+        "max_number_logs", (json_int_t)100, "max_total_log_length", (json_int_t)16384,
+        "max_contract_size", (json_int_t)4194304);
 }
 
 /* "ed25519:<base58 32 bytes>" → borsh public key (tag 0 + 32 bytes). */
@@ -322,6 +587,12 @@ static char *pk_string(const uint8_t pk[33]) {
     return strdup(b);
 }
 
+/* The test-only methods change state like a sandbox's patch_state: the
+ * chain then runs two blocks, so the change is final at once. */
+static void settle(nemu *w) {
+    nemu_advance_blocks(w, 2);
+}
+
 static json_t *m_create_account(nemu_rpc *rc, json_t *params, json_t **err) {
     nemu *w = rc->w;
     const char *acc = json_string_value(json_object_get(params, "account_id"));
@@ -336,6 +607,7 @@ static json_t *m_create_account(nemu_rpc *rc, json_t *params, json_t **err) {
         return request_error(err, "PARSE_ERROR", "public_key must be ed25519:<base58>");
     if (!(pk ? nemu_create_account_key(w, acc, b, key) : nemu_create_account(w, acc, b)))
         return request_error(err, "PARSE_ERROR", "invalid or existing account");
+    settle(w);
     return json_true();
 }
 
@@ -354,6 +626,7 @@ static json_t *m_deploy(nemu_rpc *rc, json_t *params, json_t **err) {
     if (!ok)
         return handler_error(err, "UNKNOWN_ACCOUNT",
                              json_pack("{s:s}", "requested_account_id", acc), NULL);
+    settle(w);
     return json_true();
 }
 
@@ -398,6 +671,7 @@ static json_t *m_call(nemu_rpc *rc, json_t *params, json_t **err) {
         json_pack("{s:o, s:o}", "status", status_json(o->ok, o->value, o->value_len, o->error),
                   "receipts_outcome", ros);
     nemu_outcome_free(o);
+    settle(w);
     return res;
 }
 
@@ -569,59 +843,246 @@ static const char *parse_tx(rd *r, tx_parsed *t) {
     return r->bad ? "Deserialization" : NULL;
 }
 
-static json_t *invalid_tx(json_t **err, const char *what) {
-    *err = json_pack("{s:s, s:{s:s, s:{s:s}}, s:i, s:s, s:{s:{s:s}}}", "name", "HANDLER_ERROR",
-                     "cause", "name", "INVALID_TRANSACTION", "info", "error", what, "code", -32000,
-                     "message", "Server error", "data", "TxExecutionError", "InvalidTxError", what);
+/* nearcore's answer to an invalid transaction: HANDLER_ERROR /
+ * INVALID_TRANSACTION, with the InvalidTxError as cause.info and as
+ * data.TxExecutionError.InvalidTxError. ite is consumed. */
+static json_t *tx_invalid(json_t **err, json_t *ite) {
+    json_t *info = json_is_object(ite) ? json_deep_copy(ite) : json_object();
+    *err = json_pack("{s:s, s:{s:s, s:o}, s:i, s:s, s:{s:{s:o}}}", "name", "HANDLER_ERROR", "cause",
+                     "name", "INVALID_TRANSACTION", "info", info, "code", -32000, "message",
+                     "Server error", "data", "TxExecutionError", "InvalidTxError", ite);
     return NULL;
 }
 
-static const char *action_kind_name(enum nemu_err e) {
-    switch (e) {
-    case NEMU_E_ACCOUNT_ALREADY_EXISTS:
-        return "AccountAlreadyExists";
-    case NEMU_E_ACCOUNT_DOES_NOT_EXIST:
-        return "AccountDoesNotExist";
-    case NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED:
-        return "CreateAccountNotAllowed";
-    case NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR:
-        return "CreateAccountOnlyByRegistrar";
-    case NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED:
-        return "OnlyImplicitAccountCreationAllowed";
-    case NEMU_E_ACTOR_NO_PERMISSION:
-        return "ActorNoPermission";
-    case NEMU_E_LACK_BALANCE_FOR_STATE:
-        return "LackBalanceForState";
-    case NEMU_E_ADD_KEY_ALREADY_EXISTS:
-        return "AddKeyAlreadyExists";
-    case NEMU_E_DELETE_KEY_DOES_NOT_EXIST:
-        return "DeleteKeyDoesNotExist";
-    case NEMU_E_NEW_RECEIPT_VALIDATION:
-        return "NewReceiptValidationError";
+static json_t *u128_json(nemu_u128 v);
+
+static char *receipt_id_str(const char *txhash, uint64_t id) {
+    unsigned char h[32];
+    char buf[128], out[64];
+    snprintf(buf, sizeof buf, "nemu receipt %s/%llu", txhash, (unsigned long long)id);
+    crypto_hash_sha256(h, (const unsigned char *)buf, strlen(buf));
+    nemu_base58(h, 32, out);
+    return strdup(out);
+}
+
+static json_t *rid(const char *txhash, uint64_t id) {
+    char *s = receipt_id_str(txhash, id);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static json_t *pk_json(const uint8_t pk[33]) {
+    char *s = pk_string(pk);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+/* nearcore's FunctionCallError of a failed call (transaction outcomes). */
+static json_t *fc_error_json(const nemu_receipt_outcome *ro) {
+    switch (ro->err) {
+    case NEMU_E_METHOD_NOT_FOUND:
+        return json_pack("{s:s}", "MethodResolveError", "MethodNotFound");
+    case NEMU_E_METHOD_EMPTY_NAME:
+        return json_pack("{s:s}", "MethodResolveError", "MethodEmptyName");
+    case NEMU_E_METHOD_INVALID_SIGNATURE:
+        return json_pack("{s:s}", "MethodResolveError", "MethodInvalidSignature");
+    case NEMU_E_CODE_DOES_NOT_EXIST:
+        return json_pack("{s:{s:{s:s}}}", "CompilationError", "CodeDoesNotExist", "account_id",
+                         ro->executor);
+    case NEMU_E_COMPILATION:
+        return json_pack("{s:{s:s}}", "CompilationError", "PrepareError", "Deserialization");
     default:
-        return NULL;
+        return json_pack("{s:s}", "ExecutionError", ro->error ? ro->error : "");
     }
 }
 
-static json_t *outcome_status(int ok, const unsigned char *v, size_t n, enum nemu_err e,
-                              const char *error, const char *executor) {
-    if (ok) return json_pack("{s:o}", "SuccessValue", b64(v, n));
-    const char *k = action_kind_name(e);
-    json_t *kind =
-        k ? json_pack("{s:{s:s, s:s}}", k, "account_id", executor, "message", error ? error : "")
-          : json_pack("{s:{s:s}}", "FunctionCallError", "ExecutionError", error ? error : "");
-    return json_pack("{s:{s:{s:i, s:o}}}", "Failure", "ActionError", "index", 0, "kind", kind);
+/* ActionErrorKind of a failed receipt, with nearcore's fields. */
+static json_t *action_error_kind(const nemu_receipt_outcome *ro) {
+    const char *acc = ro->executor;
+    char b[48];
+    switch (ro->err) {
+    case NEMU_E_ACCOUNT_ALREADY_EXISTS:
+        return json_pack("{s:{s:s}}", "AccountAlreadyExists", "account_id", acc);
+    case NEMU_E_ACCOUNT_DOES_NOT_EXIST:
+        return json_pack("{s:{s:s}}", "AccountDoesNotExist", "account_id", acc);
+    case NEMU_E_CREATE_ACCOUNT_NOT_ALLOWED:
+        return json_pack("{s:{s:s, s:s}}", "CreateAccountNotAllowed", "account_id", acc,
+                         "predecessor_id", ro->err_actor);
+    case NEMU_E_CREATE_ACCOUNT_ONLY_BY_REGISTRAR:
+        return json_pack("{s:{s:s, s:s, s:s}}", "CreateAccountOnlyByRegistrar", "account_id", acc,
+                         "registrar_account_id", "registrar", "predecessor_id", ro->err_actor);
+    case NEMU_E_ONLY_IMPLICIT_ACCOUNT_CREATION_ALLOWED:
+        return json_pack("{s:{s:s}}", "OnlyImplicitAccountCreationAllowed", "account_id", acc);
+    case NEMU_E_ACTOR_NO_PERMISSION:
+        return json_pack("{s:{s:s, s:s}}", "ActorNoPermission", "account_id", acc, "actor_id",
+                         ro->err_actor);
+    case NEMU_E_LACK_BALANCE_FOR_STATE:
+        return json_pack("{s:{s:s, s:s}}", "LackBalanceForState", "account_id", acc, "amount",
+                         nemu_u128_str(ro->err_amount, b));
+    case NEMU_E_ADD_KEY_ALREADY_EXISTS:
+    case NEMU_E_DELETE_KEY_DOES_NOT_EXIST:
+        /* nemu does not keep which key: the message says it */
+        return json_pack("{s:{s:s, s:s}}",
+                         ro->err == NEMU_E_ADD_KEY_ALREADY_EXISTS ? "AddKeyAlreadyExists"
+                                                                  : "DeleteKeyDoesNotExist",
+                         "account_id", acc, "message", ro->error ? ro->error : "");
+    case NEMU_E_NEW_RECEIPT_VALIDATION:
+        return json_pack("{s:s}", "NewReceiptValidationError", ro->error ? ro->error : "");
+    default:
+        return json_pack("{s:o}", "FunctionCallError", fc_error_json(ro));
+    }
 }
 
-static void receipt_id(const char *txhash, size_t i, char out[64]) {
+static json_t *receipt_status(const char *txhash, const nemu_receipt_outcome *ro) {
+    if (ro->ok && ro->returned)
+        return json_pack("{s:o}", "SuccessReceiptId", rid(txhash, ro->returned));
+    if (ro->ok) return json_pack("{s:o}", "SuccessValue", b64(ro->value, ro->value_len));
+    json_t *index =
+        ro->fail_index == SIZE_MAX ? json_null() : json_integer((json_int_t)ro->fail_index);
+    return json_pack("{s:{s:{s:o, s:o}}}", "Failure", "ActionError", "index", index, "kind",
+                     action_error_kind(ro));
+}
+
+/* ActionView of a transaction action (nearcore views.rs). */
+static json_t *action_view(const nemu_action *a) {
     unsigned char h[32];
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s/%zu", txhash, i);
-    crypto_hash_sha256(h, (const unsigned char *)buf, strlen(buf));
-    nemu_base58(h, 32, out);
+    switch (a->kind) {
+    case NEMU_A_CREATE_ACCOUNT:
+        return json_string("CreateAccount");
+    case NEMU_A_DEPLOY_CONTRACT: /* nodes show the code's hash, not the code */
+        crypto_hash_sha256(h, a->data ? a->data : (const uint8_t *)"", a->len);
+        return json_pack("{s:{s:o}}", "DeployContract", "code", b64(h, 32));
+    case NEMU_A_FUNCTION_CALL:
+        return json_pack("{s:{s:s, s:o, s:I, s:o}}", "FunctionCall", "method_name", a->name, "args",
+                         b64(a->data ? a->data : (const uint8_t *)"", a->len), "gas",
+                         (json_int_t)a->gas, "deposit", u128_json(a->amount));
+    case NEMU_A_TRANSFER:
+        return json_pack("{s:{s:o}}", "Transfer", "deposit", u128_json(a->amount));
+    case NEMU_A_ADD_KEY: {
+        json_t *perm;
+        if (a->fc_key) {
+            json_t *names = json_array();
+            char *copy = strdup(a->fc_methods ? a->fc_methods : "");
+            for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
+                json_array_append_new(names, json_string(tok));
+            free(copy);
+            perm =
+                json_pack("{s:{s:o, s:s, s:o}}", "FunctionCall", "allowance",
+                          a->fc_allowance ? u128_json(a->fc_allowance) : json_null(), "receiver_id",
+                          a->fc_receiver ? a->fc_receiver : "", "method_names", names);
+        } else {
+            perm = json_string("FullAccess");
+        }
+        return json_pack("{s:{s:o, s:{s:i, s:o}}}", "AddKey", "public_key", pk_json(a->pk),
+                         "access_key", "nonce", 0, "permission", perm);
+    }
+    case NEMU_A_DELETE_KEY:
+        return json_pack("{s:{s:o}}", "DeleteKey", "public_key", pk_json(a->pk));
+    case NEMU_A_DELETE_ACCOUNT:
+        return json_pack("{s:{s:s}}", "DeleteAccount", "beneficiary_id", a->name);
+    default:
+        return json_string("Stake");
+    }
 }
 
-static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
+/* The FinalExecutionOutcomeView of a transaction (without
+ * final_execution_status), and its receipts as EXPERIMENTAL_tx_status lists
+ * them in *receipts. */
+static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t sig[64],
+                            const nemu_outcome *o, nemu_u128 price, json_t **receipts) {
+    char bh[64], sigs[120];
+    json_t *acts = json_array();
+    for (size_t i = 0; i < t->nacts; i++)
+        json_array_append_new(acts, action_view(&t->acts[i]));
+    memcpy(sigs, "ed25519:", 8);
+    nemu_base58(sig, 64, sigs + 8);
+    json_t *tx =
+        json_pack("{s:s, s:o, s:I, s:s, s:o, s:i, s:s, s:s}", "signer_id", t->signer, "public_key",
+                  pk_json(t->pk), "nonce", (json_int_t)t->nonce, "receiver_id", t->receiver,
+                  "actions", acts, "priority_fee", 0, "signature", sigs, "hash", hash);
+    block_hash_at(o->tx_height, bh);
+    json_t *txo = json_pack(
+        "{s:[], s:s, s:s, s:{s:[], s:[o], s:I, s:o, s:s, s:{s:o}, s:{s:i, s:n}}}", "proof",
+        "block_hash", bh, "id", hash, "outcome", "logs", "receipt_ids", rid(hash, o->first_receipt),
+        "gas_burnt", (json_int_t)o->tx_gas_burnt, "tokens_burnt",
+        u128_json((nemu_u128)o->tx_gas_burnt * price), "executor_id", t->signer, "status",
+        "SuccessReceiptId", rid(hash, o->first_receipt), "metadata", "version", 1, "gas_profile");
+    json_t *ros = json_array();
+    *receipts = json_array();
+    const nemu_receipt_outcome *fail = NULL;
+    for (size_t i = 0; i < o->nreceipts; i++) {
+        const nemu_receipt_outcome *ro = &o->receipts[i];
+        json_t *logs = json_array(), *ids = json_array();
+        for (size_t j = 0; j < ro->nlogs; j++)
+            json_array_append_new(logs, json_string(ro->logs[j]));
+        for (size_t j = 0; j < ro->nchildren; j++)
+            json_array_append_new(ids, rid(hash, ro->children[j]));
+        if (!ro->ok && !fail && o->error && ro->error && strcmp(ro->error, o->error) == 0)
+            fail = ro;
+        block_hash_at(ro->height, bh);
+        json_array_append_new(
+            ros,
+            json_pack("{s:[], s:s, s:o, s:{s:o, s:o, s:I, s:o, s:s, s:o, s:{s:i, s:[]}}}", "proof",
+                      "block_hash", bh, "id", rid(hash, ro->id), "outcome", "logs", logs,
+                      "receipt_ids", ids, "gas_burnt", (json_int_t)ro->gas_burnt, "tokens_burnt",
+                      u128_json(ro->tokens_burnt), "executor_id", ro->executor, "status",
+                      receipt_status(hash, ro), "metadata", "version", 3, "gas_profile"));
+        json_array_append_new(
+            *receipts, json_pack("{s:s, s:s, s:o, s:i, s:{s:{s:s, s:s}}}", "predecessor_id",
+                                 ro->predecessor, "receiver_id", ro->executor, "receipt_id",
+                                 rid(hash, ro->id), "priority", 0, "receipt", "Action", "signer_id",
+                                 ro->refund ? "system" : t->signer, "method", ro->method));
+    }
+    json_t *status;
+    if (o->ok) {
+        status = json_pack("{s:o}", "SuccessValue", b64(o->value, o->value_len));
+    } else if (fail) {
+        json_t *index =
+            fail->fail_index == SIZE_MAX ? json_null() : json_integer((json_int_t)fail->fail_index);
+        status = json_pack("{s:{s:{s:o, s:o}}}", "Failure", "ActionError", "index", index, "kind",
+                           action_error_kind(fail));
+    } else {
+        status = json_pack("{s:{s:{s:n, s:{s:{s:s}}}}}", "Failure", "ActionError", "index", "kind",
+                           "FunctionCallError", "ExecutionError", o->error ? o->error : "");
+    }
+    return json_pack("{s:o, s:o, s:o, s:o}", "status", status, "transaction", tx,
+                     "transaction_outcome", txo, "receipts_outcome", ros);
+}
+
+/* NEAR's wait_until levels, weakest first. */
+static const char *const wait_levels[] = {"NONE",           "INCLUDED", "EXECUTED_OPTIMISTIC",
+                                          "INCLUDED_FINAL", "EXECUTED", "FINAL"};
+
+static int wait_level(json_t *params, int dflt) {
+    const char *w = json_string_value(json_object_get(params, "wait_until"));
+    if (!w) return dflt;
+    for (int i = 0; i < 6; i++)
+        if (strcmp(w, wait_levels[i]) == 0) return i;
+    return -1;
+}
+
+/* The status a stored transaction has now; waiting for finality (levels
+ * above EXECUTED_OPTIMISTIC) lets the chain run the blocks it takes. */
+static const char *tx_status_now(nemu_rpc *rc, stored_tx *st, int level) {
+    if (level > 2 && final_height(rc) < st->last_height)
+        nemu_advance_blocks(rc->w, st->last_height - final_height(rc));
+    return final_height(rc) >= st->last_height ? "FINAL" : "EXECUTED_OPTIMISTIC";
+}
+
+static json_t *stored_answer(nemu_rpc *rc, stored_tx *st, int level, int with_receipts) {
+    const char *status = tx_status_now(rc, st, level);
+    if (level < 2) return json_pack("{s:s}", "final_execution_status", level ? "INCLUDED" : "NONE");
+    json_t *r = json_loads(st->json, 0, NULL);
+    json_object_set_new(r, "final_execution_status", json_string(status));
+    if (with_receipts) json_object_set_new(r, "receipts", json_loads(st->receipts, 0, NULL));
+    return r;
+}
+
+/* Check and run a signed transaction; on success store it and return its
+ * index in rc->txs (or -1 with *err set). */
+static long run_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     nemu *w = rc->w;
     size_t l = strlen(b64tx), n = 0;
     uint8_t *raw = malloc(l + 1);
@@ -629,7 +1090,8 @@ static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     if (sodium_base642bin(raw, l + 1, b64tx, l, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) !=
         0) {
         free(raw);
-        return request_error(err, "PARSE_ERROR", "signed_tx_base64 is not base64");
+        request_error(err, "PARSE_ERROR", "signed_tx_base64 is not base64");
+        return -1;
     }
     rd r = {raw, n, 0, 0};
     tx_parsed t;
@@ -638,26 +1100,44 @@ static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     size_t tx_len = r.off;
     uint8_t sig_tag = rd_u8(&r);
     const uint8_t *sig = rd_take(&r, 64);
-    json_t *res = NULL;
+    long idx = -1;
     char hash[64];
     unsigned char h[32];
     crypto_hash_sha256(h, raw, tx_len);
     nemu_base58(h, 32, hash);
+    char b1[48];
     if (perr || r.bad || r.off != n || sig_tag != 0 || !sig) {
-        res = invalid_tx(err, perr ? perr : "Deserialization");
+        request_error(err, "PARSE_ERROR",
+                      perr && strncmp(perr, "Actions", 7) != 0
+                          ? "Failed to decode transaction"
+                          : (perr ? perr : "Failed to decode transaction"));
+        goto out;
+    }
+    if (!nemu_valid_account_id(t.signer)) {
+        tx_invalid(err, json_pack("{s:{s:s}}", "InvalidSignerId", "signer_id", t.signer));
+        goto out;
+    }
+    if (crypto_sign_verify_detached(sig, h, 32, t.pk + 1) != 0) {
+        tx_invalid(err, json_string("InvalidSignature"));
+        goto out;
+    }
+    /* the block hash must name one of the last transaction_validity_period blocks */
+    char bh[64];
+    nemu_base58(t.block_hash, 32, bh);
+    uint64_t base = height_of_hash(rc, bh);
+    if (!base || nemu_block_height(w) - base > rc->o.validity_blocks) {
+        tx_invalid(err, json_string("Expired"));
         goto out;
     }
     if (!nemu_account_exists(w, t.signer)) {
-        res = invalid_tx(err, "SignerDoesNotExist");
+        tx_invalid(err, json_pack("{s:{s:s}}", "SignerDoesNotExist", "signer_id", t.signer));
         goto out;
     }
     int ki = nemu_find_key(w, t.signer, t.pk);
     if (ki < 0) {
-        res = invalid_tx(err, "InvalidAccessKeyError: AccessKeyNotFound");
-        goto out;
-    }
-    if (crypto_sign_verify_detached(sig, h, 32, t.pk + 1) != 0) {
-        res = invalid_tx(err, "InvalidSignature");
+        tx_invalid(err,
+                   json_pack("{s:{s:{s:s, s:o}}}", "InvalidAccessKeyError", "AccessKeyNotFound",
+                             "account_id", t.signer, "public_key", pk_json(t.pk)));
         goto out;
     }
     uint64_t ak_nonce;
@@ -666,87 +1146,111 @@ static json_t *send_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     nemu_u128 allow;
     nemu_key_info(w, t.signer, ki, &ak_nonce, &fc, &kr, &km, &allow);
     if (t.nonce <= ak_nonce) {
-        res = invalid_tx(err, "InvalidNonce");
+        tx_invalid(err, json_pack("{s:{s:I, s:I}}", "InvalidNonce", "tx_nonce", (json_int_t)t.nonce,
+                                  "ak_nonce", (json_int_t)ak_nonce));
         goto out;
     }
-    if (t.nonce > nemu_block_height(w) * 1000000ull) {
-        res = invalid_tx(err, "NonceTooLarge");
+    uint64_t upper = nemu_block_height(w) * 1000000ull;
+    if (t.nonce >= upper) {
+        tx_invalid(err, json_pack("{s:{s:I, s:I}}", "NonceTooLarge", "tx_nonce",
+                                  (json_int_t)t.nonce, "upper_bound", (json_int_t)upper));
         goto out;
     }
-    /* the block hash must be one of the last 100 blocks */
-    char bh[64], want[64];
-    nemu_base58(t.block_hash, 32, bh);
-    int known = 0;
-    for (uint64_t k = 0; k <= 100 && k <= nemu_block_height(w); k++) {
-        block_hash_at(nemu_block_height(w) - k, want);
-        if (strcmp(want, bh) == 0) known = 1;
-    }
-    if (!known) {
-        res = invalid_tx(err, "Expired");
-        goto out;
-    }
+    (void)b1;
     nemu_outcome *o = nemu_tx(w, t.signer, ki, t.receiver, t.acts, t.nacts);
     if (!o->ok && o->err == NEMU_E_INVALID_TX) {
-        res = invalid_tx(err, o->error ? o->error : "InvalidTxError");
+        json_t *ite = o->invalid_tx ? json_loads(o->invalid_tx, 0, NULL) : NULL;
+        tx_invalid(err, ite ? ite : json_string("InvalidTxError"));
         nemu_outcome_free(o);
         goto out;
     }
     nemu_set_key_nonce(w, t.signer, ki, t.nonce);
-    json_t *ros = json_array(), *ids = json_array();
-    const char *fail_exec = t.receiver;
-    for (size_t i = 0; i < o->nreceipts; i++) {
-        const nemu_receipt_outcome *ro = &o->receipts[i];
-        json_t *logs = json_array();
-        for (size_t j = 0; j < ro->nlogs; j++)
-            json_array_append_new(logs, json_string(ro->logs[j]));
-        char id[64];
-        receipt_id(hash, i, id);
-        if (i == 0) json_array_append_new(ids, json_string(id));
-        if (!ro->ok && fail_exec == t.receiver) fail_exec = ro->executor;
-        json_array_append_new(
-            ros, json_pack("{s:s, s:{s:s, s:o, s:o, s:I, s:s}, s:[]}", "id", id, "outcome",
-                           "executor_id", ro->executor, "logs", logs, "status",
-                           outcome_status(ro->ok, ro->value, ro->value_len, ro->err, ro->error,
-                                          ro->executor),
-                           "gas_burnt", (json_int_t)ro->gas_burnt, "tokens_burnt", "0", "proof"));
-    }
-    char *pks = pk_string(t.pk);
-    char first[64];
-    receipt_id(hash, 0, first);
-    res = json_pack(
-        "{s:o, s:{s:s, s:s, s:I, s:s, s:s}, s:{s:s, s:{s:s, s:[], s:o, s:{s:s}}}, s:o, s:s}",
-        "status", outcome_status(o->ok, o->value, o->value_len, o->err, o->error, fail_exec),
-        "transaction", "signer_id", t.signer, "public_key", pks, "nonce", (json_int_t)t.nonce,
-        "receiver_id", t.receiver, "hash", hash, "transaction_outcome", "id", hash, "outcome",
-        "executor_id", t.signer, "logs", "receipt_ids", ids, "status", "SuccessReceiptId", first,
-        "receipts_outcome", ros, "final_execution_status", "FINAL");
-    free(pks);
-    nemu_outcome_free(o);
+    json_t *receipts = NULL;
+    json_t *res = outcome_json(&t, hash, sig, o, nemu_gas_price(w), &receipts);
     rc->txs = realloc(rc->txs, (rc->ntxs + 1) * sizeof(stored_tx));
     if (!rc->txs) abort();
-    snprintf(rc->txs[rc->ntxs].hash, sizeof rc->txs[rc->ntxs].hash, "%s", hash);
-    rc->txs[rc->ntxs++].json = json_dumps(res, JSON_COMPACT);
+    stored_tx *st = &rc->txs[rc->ntxs];
+    memset(st, 0, sizeof *st);
+    snprintf(st->hash, sizeof st->hash, "%s", hash);
+    snprintf(st->signer, sizeof st->signer, "%s", t.signer);
+    st->last_height = o->tx_height;
+    for (size_t i = 0; i < o->nreceipts; i++)
+        if (o->receipts[i].height > st->last_height) st->last_height = o->receipts[i].height;
+    st->json = json_dumps(res, JSON_COMPACT);
+    st->receipts = json_dumps(receipts, JSON_COMPACT);
+    json_decref(res);
+    json_decref(receipts);
+    nemu_outcome_free(o);
+    idx = (long)rc->ntxs++;
 out:
     tx_free(&t);
     free(raw);
-    return res;
+    return idx;
 }
 
-static json_t *m_send_tx(nemu_rpc *rc, json_t *params, json_t **err) {
+static const char *signed_tx_param(json_t *params) {
     const char *b = json_string_value(json_object_get(params, "signed_tx_base64"));
     if (!b && json_is_array(params)) b = json_string_value(json_array_get(params, 0));
+    return b;
+}
+
+/* send_tx (wait_until, default EXECUTED_OPTIMISTIC) and broadcast_tx_commit
+ * (the same with the default). */
+static json_t *m_send_tx(nemu_rpc *rc, json_t *params, json_t **err) {
+    const char *b = signed_tx_param(params);
+    int level = wait_level(params, 2);
     if (!b) return request_error(err, "PARSE_ERROR", "signed_tx_base64 is required");
-    return send_signed(rc, b, err);
+    if (level < 0) return request_error(err, "PARSE_ERROR", "unknown wait_until");
+    long i = run_signed(rc, b, err);
+    return i < 0 ? NULL : stored_answer(rc, &rc->txs[i], level, 0);
+}
+
+/* broadcast_tx_async: the transaction's hash; a client polls `tx`. An invalid
+ * transaction is never found. */
+static json_t *m_broadcast_async(nemu_rpc *rc, json_t *params, json_t **err) {
+    const char *b = signed_tx_param(params);
+    if (!b) return request_error(err, "PARSE_ERROR", "signed_tx_base64 is required");
+    size_t l = strlen(b), n = 0;
+    uint8_t *raw = malloc(l + 1);
+    if (!raw) abort();
+    if (sodium_base642bin(raw, l + 1, b, l, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        n < 65) {
+        free(raw);
+        return request_error(err, "PARSE_ERROR", "signed_tx_base64 is not a signed transaction");
+    }
+    unsigned char h[32];
+    char hash[64];
+    crypto_hash_sha256(h, raw, n - 65);
+    nemu_base58(h, 32, hash);
+    free(raw);
+    json_t *ignored = NULL;
+    run_signed(rc, b, &ignored);
+    json_decref(ignored);
+    return json_string(hash);
+}
+
+static json_t *tx_lookup(nemu_rpc *rc, json_t *params, json_t **err, int with_receipts) {
+    const char *h = json_string_value(json_object_get(params, "tx_hash"));
+    const char *who = json_string_value(json_object_get(params, "sender_account_id"));
+    if (!h && json_is_array(params)) {
+        h = json_string_value(json_array_get(params, 0));
+        who = json_string_value(json_array_get(params, 1));
+    }
+    int level = wait_level(params, 2);
+    if (!h) return request_error(err, "PARSE_ERROR", "tx_hash is required");
+    if (level < 0) return request_error(err, "PARSE_ERROR", "unknown wait_until");
+    for (size_t i = 0; i < rc->ntxs; i++)
+        if (strcmp(rc->txs[i].hash, h) == 0 && (!who || strcmp(rc->txs[i].signer, who) == 0))
+            return stored_answer(rc, &rc->txs[i], level, with_receipts);
+    return handler_error(err, "UNKNOWN_TRANSACTION",
+                         json_pack("{s:s}", "requested_transaction_hash", h), NULL);
 }
 
 static json_t *m_tx(nemu_rpc *rc, json_t *params, json_t **err) {
-    const char *h = json_string_value(json_object_get(params, "tx_hash"));
-    if (!h && json_is_array(params)) h = json_string_value(json_array_get(params, 0));
-    if (!h) return request_error(err, "PARSE_ERROR", "tx_hash is required");
-    for (size_t i = 0; i < rc->ntxs; i++)
-        if (strcmp(rc->txs[i].hash, h) == 0) return json_loads(rc->txs[i].json, 0, NULL);
-    return handler_error(err, "UNKNOWN_TRANSACTION",
-                         json_pack("{s:s}", "requested_transaction_hash", h), NULL);
+    return tx_lookup(rc, params, err, 0);
+}
+static json_t *m_tx_status(nemu_rpc *rc, json_t *params, json_t **err) {
+    return tx_lookup(rc, params, err, 1);
 }
 
 static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err) {
@@ -760,9 +1264,14 @@ static json_t *q_view_access_key(nemu *w, json_t *params, json_t **err) {
         return handler_error(err, "UNKNOWN_ACCOUNT",
                              json_pack("{s:s}", "requested_account_id", acc), NULL);
     int ki = nemu_find_key(w, acc, pk);
-    if (ki < 0)
-        return handler_error(err, "UNKNOWN_ACCESS_KEY", json_pack("{s:s}", "public_key", pks),
-                             NULL);
+    if (ki < 0) {
+        /* nearcore's backward-compatible form (process_query_response) */
+        char msg[160];
+        snprintf(msg, sizeof msg, "access key %s does not exist while viewing", pks);
+        json_t *r = json_pack("{s:s, s:[]}", "error", msg, "logs");
+        add_block(w, r);
+        return r;
+    }
     uint64_t nonce;
     int fc;
     const char *recv, *methods;
@@ -800,7 +1309,11 @@ static const struct {
     {"nemu_call", m_call},
     {"send_tx", m_send_tx},
     {"broadcast_tx_commit", m_send_tx},
+    {"broadcast_tx_async", m_broadcast_async},
     {"tx", m_tx},
+    {"EXPERIMENTAL_tx_status", m_tx_status},
+    {"status", m_status},
+    {"EXPERIMENTAL_protocol_config", m_protocol_config},
 };
 
 char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
@@ -810,6 +1323,7 @@ char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
     json_t *reply = json_pack("{s:s, s:O}", "jsonrpc", "2.0", "id", id ? id : json_null());
     const char *m = req ? json_string_value(json_object_get(req, "method")) : NULL;
     json_t *err = NULL, *res = NULL;
+    tick(rc);
     if (!req || !m) {
         err = json_pack("{s:i, s:s, s:s, s:{s:s}}", "code", -32700, "message", "Parse error",
                         "name", "REQUEST_VALIDATION_ERROR", "cause", "name", "PARSE_ERROR");

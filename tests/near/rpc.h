@@ -35,8 +35,18 @@
 
 typedef struct nemu_rpc nemu_rpc;
 
+#define NEMU_PROTOCOL_VERSION 73 /* reported; nemu follows the rules it documents */
+#define NEMU_VALIDITY_BLOCKS 100 /* transaction_validity_period (nearcore localnet) */
+
+typedef struct {
+    unsigned block_ms;        /* a new block every block_ms of wall time; 0 = only on demand */
+    uint64_t validity_blocks; /* transaction_validity_period; 0 = NEMU_VALIDITY_BLOCKS */
+    const char *chain_id;     /* NULL = "localnet" */
+} nemu_rpc_opts;
+
 /* An RPC endpoint over world w (which it does not own). */
 nemu_rpc *nemu_rpc_new(nemu *w);
+nemu_rpc *nemu_rpc_new_opts(nemu *w, const nemu_rpc_opts *o);
 void nemu_rpc_free(nemu_rpc *r);
 /* Returns a malloc'd JSON response (never NULL). */
 char *nemu_rpc_handle(nemu_rpc *r, const char *body, size_t len);

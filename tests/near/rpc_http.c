@@ -49,10 +49,10 @@ static void handler(void *ctx, const dg_http_request *rq, dg_http_reply *rp) {
     free(out);
 }
 
-nemu_server *nemu_server_start(nemu *w, int port) {
+nemu_server *nemu_server_start(nemu *w, int port, const nemu_rpc_opts *opts) {
     struct nemu_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->rpc = nemu_rpc_new(w);
+    s->rpc = nemu_rpc_new_opts(w, opts);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;

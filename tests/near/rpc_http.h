@@ -8,10 +8,11 @@
 #define NEMU_RPC_HTTP_H
 
 #include "emu.h"
+#include "rpc.h"
 
 typedef struct nemu_server nemu_server;
 
-nemu_server *nemu_server_start(nemu *w, int port);
+nemu_server *nemu_server_start(nemu *w, int port, const nemu_rpc_opts *o);
 int nemu_server_port(const nemu_server *s);
 void nemu_server_stop(nemu_server *s);
 

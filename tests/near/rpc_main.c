@@ -1,11 +1,11 @@
-/* rpc_main.c — nemu-rpc: a NEAR JSON-RPC endpoint backed by the emulator.
+/* rpc_main.c — nemu-rpc: NEAR JSON-RPC on loopback, backed by nemu, an
+ * EMULATION of the NEAR runtime (not nearcore, not a node).
  *
- * Usage: nemu-rpc [--port N]   (default 0: any free port)
  * Prints "nemu-rpc listening on http://127.0.0.1:<port>" and serves until
  * SIGINT/SIGTERM. The chain starts empty: tests create accounts, deploy the
  * registry's modules (kms, app, probe) and call methods with the nemu_*
- * methods of rpc.h, then query it like a NEAR node. This is an emulation for
- * tests of NEAR clients, not a NEAR node.
+ * methods of rpc.h, then use it like a NEAR node. --help says what is
+ * emulated and what is approximated.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,20 +22,74 @@ static void on_signal(int sig) {
     stop = 1;
 }
 
+static const char usage[] =
+    "usage: nemu-rpc [--port N] [--block-ms MS] [--validity-blocks N] [--chain-id ID]\n"
+    "\n"
+    "NEAR JSON-RPC on 127.0.0.1 over nemu, an EMULATION of the NEAR runtime for\n"
+    "tests of NEAR clients. It is not nearcore and not a node: one process, one\n"
+    "shard, no validators, no network, state in memory only.\n"
+    "\n"
+    "  --port N             listen on port N (default 0: any free port)\n"
+    "  --block-ms MS        produce a block every MS ms of wall time (default 1000;\n"
+    "                       0 = blocks only advance when receipts run)\n"
+    "  --validity-blocks N  transaction_validity_period (default 100, nearcore localnet)\n"
+    "  --chain-id ID        chain_id reported by status (default localnet)\n"
+    "\n"
+    "Emulated like nearcore: the contracts' real wasm (translated by wasm2c) on\n"
+    "NEAR's host functions; receipts, promises, callbacks, refunds, storage\n"
+    "staking; signed transactions (borsh, ed25519, nonces, expiry); action fees\n"
+    "from nearcore's fee table charged to the signer at a gas price of 10^8\n"
+    "yocto, with unused gas refunded; views pinned to a block (block_id or\n"
+    "finality; `final` is the head minus 2 blocks) over the last 512 state\n"
+    "changes; nearcore's reply and error shapes.\n"
+    "Approximated: wasm instruction gas (a count of wasm2c statements per\n"
+    "straight-line region x nearcore's regular_op_cost), block timestamps (1 s\n"
+    "per block), no contract rewards, no gas price changes, no refund penalty,\n"
+    "no Stake, no yield/resume, no global contracts, no state proofs.\n"
+    "Test-only methods nemu_create_account, nemu_deploy and nemu_call set up\n"
+    "state without signing (tests/near/README.md).\n";
+
+static int num_arg(const char *flag, const char *v, unsigned long long max,
+                   unsigned long long *out) {
+    char *end;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    if (!v || !*v || *end || n > max || *v == '-') {
+        fprintf(stderr, "nemu-rpc: %s: expected a number up to %llu, got '%s'\n", flag, max,
+                v ? v : "");
+        return 0;
+    }
+    *out = n;
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    int port = 0;
+    unsigned long long port = 0, block_ms = 1000, validity = NEMU_VALIDITY_BLOCKS;
+    nemu_rpc_opts opts = {0};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            port = atoi(argv[++i]);
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--port") == 0) {
+            if (!num_arg("--port", v, 65535, &port)) return 2;
+        } else if (strcmp(argv[i], "--block-ms") == 0) {
+            if (!num_arg("--block-ms", v, 3600000, &block_ms)) return 2;
+        } else if (strcmp(argv[i], "--validity-blocks") == 0) {
+            if (!num_arg("--validity-blocks", v, 1000000000, &validity) || !validity) return 2;
+        } else if (strcmp(argv[i], "--chain-id") == 0 && v) {
+            opts.chain_id = v;
         } else {
-            fprintf(stderr, "usage: nemu-rpc [--port N]\n");
+            fprintf(stderr, "nemu-rpc: unknown argument '%s'\n%s", argv[i], usage);
             return 2;
         }
+        i++;
     }
+    opts.block_ms = (unsigned)block_ms;
+    opts.validity_blocks = validity;
     nemu *w = nemu_new();
-    nemu_server *s = nemu_server_start(w, port);
+    nemu_server *s = nemu_server_start(w, (int)port, &opts);
     if (!s) {
-        fprintf(stderr, "nemu-rpc: cannot listen on 127.0.0.1:%d\n", port);
+        fprintf(stderr, "nemu-rpc: cannot listen on 127.0.0.1:%llu\n", port);
         return 1;
     }
     signal(SIGINT, on_signal);

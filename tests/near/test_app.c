@@ -117,7 +117,9 @@ TEST(app_whitelists) {
         NT_OK(nemu_view(w, APP, l->list, NULL), "[]");
         NT_FAIL(nt_call1(w, ALICE, APP, l->remove, arg), fmt(APERM("%s"), l->remove));
     }
-    /* a bigger deposit than 1 yocto comes back to the owner */
+    /* a bigger deposit than 1 yocto comes back to the owner (gas price 0:
+     * deposit arithmetic only) */
+    nemu_set_gas_price(w, 0);
     nemu_u128 b0 = nemu_balance(w, BOB);
     NT_OK(nemu_call(w, BOB, APP, "add_device", fmt("{\"device_id\":\"%s\"}", hex64('e')), NEMU_NEAR,
                     NT_GAS),
@@ -452,6 +454,7 @@ typedef struct {
 
 TEST(owner_methods_deposit_and_access_rules) {
     nemu *w = app_world(NULL);
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     NT_OK(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP2, ALICE), dep, NT_GAS), "true");
     char os[128], mr[128], dv[128], ch[128], ach[128], adv[128];

@@ -131,6 +131,7 @@ TEST(kms_whitelists_add_remove_events_and_rules) {
 
 TEST(kms_owner_deposit_above_one_yocto_is_refunded) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 b0 = nemu_balance(w, OWNER), k0 = nemu_balance(w, KMS);
     nemu_outcome *o =
         nemu_call(w, OWNER, KMS, "add_os_image_hash", fmt("{\"os_image_hash\":\"%s\"}", hex64('b')),
@@ -402,6 +403,7 @@ TEST(kms_pagination_and_swap_remove) {
 
 TEST(kms_register_app_success) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     size_t app_len;
     free(nt_code("app", &app_len));
@@ -468,6 +470,7 @@ TEST(kms_register_app_success) {
 
 TEST(kms_register_app_failure_refunds_the_caller) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     /* the sub-account already exists, so the batch's CreateAccount fails */
     CHECK(nemu_create_account(w, APP1_ACC, NEMU_NEAR));
@@ -501,6 +504,7 @@ TEST(kms_register_app_failure_refunds_the_caller) {
 
 TEST(kms_register_app_argument_checks_in_order) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     nemu_u128 a0 = nemu_balance(w, ALICE);
     NT_FAIL(nemu_call(w, ALICE, KMS, "register_app", nt_reg_args("", ALICE), dep, NT_GAS),
@@ -563,6 +567,7 @@ TEST(kms_register_app_argument_checks_in_order) {
 
 TEST(kms_register_app_needs_a_short_kms_account) {
     nemu *w = nemu_new();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     const char *longkms = "a-very-long-kms-account.near"; /* 28 characters */
     nemu_create_account(w, longkms, 50 * NEMU_NEAR);
     nemu_create_account(w, ALICE, 100 * NEMU_NEAR);
@@ -717,6 +722,7 @@ TEST(kms_boot_info_advisory_limits) {
 
 TEST(kms_register_app_out_of_gas_refunds) {
     nemu *w = kms_world();
+    nemu_set_gas_price(w, 0); /* deposit arithmetic; gas is tested in emu_gas_* */
     nemu_u128 dep = nt_registration_deposit(w);
     nemu_u128 a0 = nemu_balance(w, ALICE);
     /* register_app attaches 30 + 10 TGas to its promises: 35 TGas cannot pay for that */
