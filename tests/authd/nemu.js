@@ -10,9 +10,9 @@ const { rpc, TOP } = require('./chain');
 const NEMU = path.join(TOP, process.env.BUILD || 'build', 'near-test', 'nemu-rpc');
 const NEAR = 10n ** 24n;
 
-function startNemu() {
+function startNemu(extra = ['--block-ms', '100']) {
   return new Promise((resolve, reject) => {
-    const p = spawn(NEMU, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(NEMU, ['--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error('nemu-rpc did not start')); }, 10000);
     p.stdout.on('data', (d) => {
