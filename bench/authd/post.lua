@@ -1,7 +1,9 @@
 -- post.lua — wrk script: POST /bootAuth/app with a KMS-shaped BootInfo.
 -- BODY comes from the environment. With MISS=1 every request gets a fresh
 -- tcbStatus, so every request is a cache miss (a round trip to the chain).
+-- TARGET overrides the path (bench.js posts JSON-RPC views to nemu-rpc at /).
 local body = os.getenv("BODY")
+local target = os.getenv("TARGET") or "/bootAuth/app"
 local miss = os.getenv("MISS") == "1"
 local counter = 0
 local tid = 0
@@ -12,5 +14,5 @@ request = function()
     counter = counter + 1
     b = body:gsub("UpToDate", "Miss-" .. tostring(tid) .. "-" .. tostring(counter))
   end
-  return wrk.format("POST", "/bootAuth/app", { ["Content-Type"] = "application/json" }, b)
+  return wrk.format("POST", target, { ["Content-Type"] = "application/json" }, b)
 end
