@@ -82,6 +82,10 @@ async function main() {
     return x.json && x.json.isAllowed === true && metric(mm.text, 'authd_cache_hits_total') >= 1;
   }, 3000);
   check('a repeated decision in one block is a cache hit', hit.ok, hit);
+  const mt = (await httpReq(U + '/metrics')).text;
+  check('metrics: backend, snapshot block and per-endpoint RPC counters', /authd_backend_info\{backend="near"\} 1/.test(mt) &&
+    metric(mt, 'authd_snapshot_block') > 0 && metric(mt, 'authd_snapshot_valid') === 1 &&
+    /authd_rpc_requests_total\{endpoint="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/.test(mt), mt);
 
   // ------------------------------------------------------------ revocation on the next final block
   const b0 = boot({ appId: APP, tcbStatus: 'Revoke' });
