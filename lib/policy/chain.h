@@ -75,6 +75,18 @@ typedef struct {
     int async_start;
 } dg_chain_opts;
 
+/* The dg_chain_opts of a backend's public options (dg_eth_policy_opts,
+ * dg_near_policy_opts name these fields alike). */
+#define DG_CHAIN_OPTS_OF(op)                                                                       \
+    {                                                                                              \
+        .rpc_urls = (op)->rpc_urls, .nrpc = (op)->nrpc, .refresh_ms = (op)->refresh_ms,            \
+        .rpc_timeout_ms = (op)->rpc_timeout_ms, .deadline_ms = (op)->deadline_ms,                  \
+        .max_snapshot_age_ms = (op)->max_snapshot_age_ms, .info_cache_ms = (op)->info_cache_ms,    \
+        .quorum = (op)->quorum, .cache_entries = (op)->cache_entries, .rpc_pool = (op)->rpc_pool,  \
+        .parallel = 1, .log = (op)->log, .log_ctx = (op)->log_ctx,                                 \
+        .async_start = (op)->async_start                                                           \
+    }
+
 typedef char dg_chain_label_t[160];
 
 struct dg_chain {

@@ -440,11 +440,7 @@ static const dg_chain_backend ETH_BACKEND = {
 static const struct dg_policy_ops ETH_OPS = DG_CHAIN_POLICY_OPS("eth");
 
 dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
-    if (!opts || !opts->nrpc || !opts->rpc_urls) {
-        dg_err_set(err, DG_ERR_CONFIG, "eth backend: no RPC endpoint configured");
-        return NULL;
-    }
-    if (!opts->kms_contract || !opts->kms_contract[0]) {
+    if (!opts || !opts->kms_contract || !opts->kms_contract[0]) {
         dg_err_set(err, DG_ERR_CONFIG, "eth backend: no KMS contract address configured");
         return NULL;
     }
@@ -457,20 +453,7 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->mode = opts->snapshot;
     e->confirmations = opts->confirmations;
     e->want_chain_id = opts->chain_id;
-    const dg_chain_opts co = {.rpc_urls = opts->rpc_urls,
-                              .nrpc = opts->nrpc,
-                              .refresh_ms = opts->refresh_ms,
-                              .rpc_timeout_ms = opts->rpc_timeout_ms,
-                              .deadline_ms = opts->deadline_ms,
-                              .max_snapshot_age_ms = opts->max_snapshot_age_ms,
-                              .info_cache_ms = opts->info_cache_ms,
-                              .quorum = opts->quorum,
-                              .cache_entries = opts->cache_entries,
-                              .rpc_pool = opts->rpc_pool,
-                              .parallel = 1,
-                              .log = opts->log,
-                              .log_ctx = opts->log_ctx,
-                              .async_start = opts->async_start};
+    const dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
     const char *gw = dg_contract_id("DstackKms", DG_SIG_GATEWAY_APP_ID);
     const char *impl = dg_contract_id("DstackKms", DG_SIG_APP_IMPLEMENTATION);
     dg_err aerr;

@@ -341,11 +341,7 @@ static const dg_chain_backend NEAR_BACKEND = {
 static const struct dg_policy_ops NEAR_OPS = DG_CHAIN_POLICY_OPS("near");
 
 dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err) {
-    if (!opts || !opts->nrpc || !opts->rpc_urls) {
-        dg_err_set(err, DG_ERR_CONFIG, "near backend: no RPC endpoint configured");
-        return NULL;
-    }
-    if (!opts->contract_id || !opts->contract_id[0]) {
+    if (!opts || !opts->contract_id || !opts->contract_id[0]) {
         dg_err_set(err, DG_ERR_CONFIG, "near backend: no KMS contract account configured");
         return NULL;
     }
@@ -375,21 +371,10 @@ dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err) {
     snprintf(n->kms, sizeof n->kms, "%s", opts->contract_id);
     snprintf(n->want_net, sizeof n->want_net, "%s", opts->network_id ? opts->network_id : "");
     n->finality = opts->optimistic ? "optimistic" : "final";
-    const dg_chain_opts co = {.rpc_urls = opts->rpc_urls,
-                              .nrpc = opts->nrpc,
-                              .refresh_ms = opts->refresh_ms,
-                              .rpc_timeout_ms = opts->rpc_timeout_ms,
-                              .deadline_ms = opts->deadline_ms,
-                              .max_snapshot_age_ms = opts->max_snapshot_age_ms,
-                              .info_cache_ms = opts->info_cache_ms,
-                              .quorum = opts->quorum,
-                              .cache_entries = opts->cache_entries,
-                              /* room for one app miss's four views on top of the deciders */
-                              .rpc_pool = (opts->rpc_pool ? opts->rpc_pool : 4) + V_MAX - 1,
-                              .parallel = V_MAX,
-                              .log = opts->log,
-                              .log_ctx = opts->log_ctx,
-                              .async_start = opts->async_start};
+    dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
+    co.parallel = V_MAX;
+    /* room for one app miss's four views on top of the deciders */
+    co.rpc_pool = (opts->rpc_pool ? opts->rpc_pool : 4) + V_MAX - 1;
     if (!dg_chain_init(&n->ch, &NEAR_BACKEND, &co, err) || !dg_chain_start(&n->ch, err)) {
         dg_chain_free(&n->ch);
         return NULL;
