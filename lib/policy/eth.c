@@ -347,11 +347,12 @@ static int eth_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const d
         if (r[1].error_data || strstr(r[1].error, "revert")) {
             json_t *rd = json_is_object(r[1].error_data) ? json_object_get(r[1].error_data, "data")
                                                          : r[1].error_data;
+            char rev[DG_REASON_MAX - 32]; /* room for "policy contract reverted: " */
             if (json_is_string(rd))
-                dg_revert_decode_hex(json_string_value(rd), why, sizeof why, NULL);
+                dg_revert_decode_hex(json_string_value(rd), rev, sizeof rev, NULL);
             else
-                snprintf(why, sizeof why, "no revert data");
-            snprintf(d->reason, sizeof d->reason, "policy contract reverted: %s", why);
+                snprintf(rev, sizeof rev, "no revert data");
+            snprintf(d->reason, sizeof d->reason, "policy contract reverted: %s", rev);
             dg_policy_copy_text(d->detail, sizeof d->detail, r[1].error, strlen(r[1].error));
             d->allowed = 0;
             d->error = 1;

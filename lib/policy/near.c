@@ -252,7 +252,6 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
     }
     const struct view *pv = &vs.v[V_POLICY];
     ep = pv->ep;
-    snprintf(d->endpoint, sizeof d->endpoint, "%s", ep >= 0 ? dg_chain_label(c, (size_t)ep) : "");
     if (route == DG_ROUTE_APP) {
         int reg = 0, os = 0;
         if (!view_bool(n, &vs.v[V_REGISTERED], &reg, d)) goto fail;
@@ -293,6 +292,7 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
 fail:
     ep = -1;
 out:
+    if (ep >= 0) snprintf(d->endpoint, sizeof d->endpoint, "%s", dg_chain_label(c, (size_t)ep));
     for (size_t i = 0; i < V_MAX; i++)
         json_decref(vs.v[i].val);
     dg_buf_free(&bargs);
