@@ -72,23 +72,31 @@ async function benchNear(readyRun, bodyFile, logFile) {
   const hitRuns = [];
   for (let i = 0; i < 3; i++) hitRuns.push(wrk(['-t2', '-c16', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body }));
   hitRuns.sort((a, b) => a.rps - b.rps);
-  const miss = wrk(['-t1', '-c1', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body, MISS: '1' });
   const rss = rssKiB(p.pid);
-  await stopProc(p);
 
-  // nemu's own answer time for the views of one miss, pinned to one final block as the daemon asks
+  // nemu's own answer time for the views of one miss, pinned to one final
+  // block as the daemon asks: one connection cycling through the three views
+  // (p50 x 3). Misses and views are measured in alternation, three rounds, on
+  // this shared machine; the median round is reported.
   const fin = (await rpc(nemu.url, 'block', { finality: 'final' })).header.hash;
   const bootArgs = JSON.stringify({ boot_info: { app_id: APP, compose_hash: HASH, instance_id: '', device_id: DEV, mr_aggregated: '44'.repeat(32),
     mr_system: '55'.repeat(32), os_image_hash: OS, tcb_status: 'Miss-0-1', advisory_ids: [] } });
   const view = (account, method, args) => JSON.stringify({ jsonrpc: '2.0', id: 'dontcare', method: 'query', params: {
     request_type: 'call_function', block_id: fin, account_id: account, method_name: method, args_base64: Buffer.from(args).toString('base64') } });
   const bodies = [view(W.kms, 'is_app_registered', `{"app_id":"${APP}.${W.kms}"}`), view(W.kms, 'is_os_image_allowed', `{"os_image_hash":"${OS}"}`),
-    view(`${APP}.${W.kms}`, 'is_app_allowed', bootArgs)];
-  const views = bodies.map((b) => wrk(['-t1', '-c1', `-d${Math.max(1, Math.round(SECS / 3))}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), nemu.url],
-    { BODY: b, TARGET: '/' }).p50);
+    view(`${APP}.${W.kms}`, 'is_app_allowed', bootArgs)].join('\n');
+  const rounds = [];
+  for (let i = 0; i < 3; i++) {
+    const miss = wrk(['-t1', '-c1', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), url], { BODY: body, MISS: '1' });
+    const views = wrk(['-t1', '-c1', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), nemu.url], { BODIES: bodies, TARGET: '/' });
+    rounds.push({ miss, viewSum: 3 * views.p50, view: views.p50 });
+  }
+  rounds.sort((x, y) => (x.miss.p50 - x.viewSum) - (y.miss.p50 - y.viewSum));
+  const { miss, viewSum } = rounds[1];
+  await stopProc(p);
   await stopProc(nemu.proc);
   return { hits: hitRuns[1], hitBest: hitRuns[2].rps, hitNon2xx: hitRuns.reduce((a, r) => a + r.non2xx, 0), miss, rss, starts,
-    views, viewSum: views.reduce((a, b) => a + b, 0) };
+    viewSum, rounds: rounds.map((r) => [r.miss.p50, r.viewSum]) };
 }
 
 function printNear(near, ethHits) {
@@ -96,7 +104,8 @@ function printNear(near, ethHits) {
   console.log('dstack-authd --backend near (loopback, nemu-rpc: the local NEAR runtime emulation, real contract wasm; decision log on)');
   console.log(`  cache hits  (wrk -t2 -c16 ${SECS}s, median of 3): ${f(near.hits.rps, 0)} req/s (best ${f(near.hitBest, 0)}), p50 ${f(near.hits.p50, 3)} ms, p99 ${f(near.hits.p99, 3)} ms, non-2xx ${near.hitNon2xx}   target >= the eth backend's (${f(ethHits, 0)} here)`);
   console.log(`  cache misses (wrk -t1 -c1 ${SECS}s; 3 views each: is_app_registered, is_os_image_allowed, is_app_allowed): ${f(near.miss.rps, 0)} req/s, p50 ${f(near.miss.p50, 3)} ms, p99 ${f(near.miss.p99, 3)} ms, non-2xx ${near.miss.non2xx}`);
-  console.log(`  nemu-rpc's own answer time for the same 3 views (wrk -t1 -c1, p50 each, summed): ${f(near.viewSum, 3)} ms (${near.views.map((v) => f(v, 3)).join(' + ')}); the miss adds ${f(near.miss.p50 - near.viewSum, 3)} ms   target <= 0.3 ms`);
+  console.log(`  nemu-rpc's own answer time for the same 3 views (one connection cycling through them, p50 x 3): ${f(near.viewSum, 3)} ms; the miss adds ${f(near.miss.p50 - near.viewSum, 3)} ms   target <= 0.3 ms`);
+  console.log(`    (3 alternating rounds, miss p50 / views: ${near.rounds.map(([a, b]) => `${f(a, 3)}/${f(b, 3)}`).join(', ')}; the median round above)`);
   console.log(`  peak RSS: ${f(near.rss.hwm / 1024)} MiB (now ${f(near.rss.rss / 1024)} MiB)   target <= 6 MiB`);
   console.log(`  exec to first answer (11 fresh processes, the first request a miss served from nemu-rpc): own port best ${f(near.starts[0])} ms, median ${f(near.starts[1])} ms; socket activation best ${f(near.starts[2])} ms, median ${f(near.starts[3])} ms   target <= 8 ms`);
 }

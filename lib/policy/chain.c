@@ -231,6 +231,16 @@ int dg_chain_parallel(dg_chain *c, size_t n, void (*fn)(void *arg, size_t i, dg_
     return 1;
 }
 
+static void start_helpers(dg_chain *c) {
+    for (size_t i = 0; i + 1 < c->o.parallel; i++) {
+        if (pthread_create(&c->helpers[i], NULL, helper_main, c) != 0) break;
+        c->nhelpers++; /* read by dg_chain_free after it joined this thread */
+        pthread_mutex_lock(&c->par_mu);
+        c->idle++;
+        pthread_mutex_unlock(&c->par_mu);
+    }
+}
+
 /* ---------------------------------------------------------------- snapshot */
 
 static void *poller_main(void *arg) {
@@ -257,6 +267,10 @@ static void *poller_main(void *arg) {
     pthread_cond_broadcast(&c->ready_cv);
     pthread_mutex_unlock(&c->snap_mu);
     if (!started) return NULL;
+    /* The helpers of parallel reads start only now: creating threads while
+     * the first request is decided slows it, and until they run a miss reads
+     * its views on its own thread (dg_chain_parallel never waits for one). */
+    start_helpers(c);
     for (;;) {
         pthread_mutex_lock(&c->stop_mu);
         if (!c->stop) {
@@ -673,13 +687,6 @@ int dg_chain_init(dg_chain *c, const dg_chain_backend *be, const dg_chain_opts *
 }
 
 int dg_chain_start(dg_chain *c, dg_err *err) {
-    for (size_t i = 0; i + 1 < c->o.parallel; i++) {
-        if (pthread_create(&c->helpers[i], NULL, helper_main, c) != 0) break;
-        c->nhelpers++;
-        pthread_mutex_lock(&c->par_mu);
-        c->idle++;
-        pthread_mutex_unlock(&c->par_mu);
-    }
     if (pthread_create(&c->poller, NULL, poller_main, c) != 0)
         return dg_err_set(err, DG_ERR_INTERNAL, "cannot start the snapshot thread");
     c->poller_started = 1;
