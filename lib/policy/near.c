@@ -109,13 +109,28 @@ static int read_snapshot(near_policy *n, dg_rpc *rpc, const char *want, dg_snap 
     return 1;
 }
 
+/* The start: the network, the first snapshot, and the KMS contract itself —
+ * an account without the contract (a typo, the wrong network) refuses to
+ * start instead of denying every boot. Checked at the head, not the final
+ * block: a KMS deployed a moment ago is there, and decisions deny until
+ * finality reaches it. */
 static int near_start(dg_chain *c, dg_rpc *rpc, dg_snap *s, dg_err *err) {
     near_policy *n = (near_policy *)c;
     if (!read_snapshot(n, rpc, n->want_net, s, n->chain_id, err)) {
         dg_err_wrap(err, "first snapshot block");
         return 0;
     }
-    return 1;
+    json_t *g = NULL;
+    int ok =
+        dg_near_view_json(rpc, "optimistic", n->kms, "get_gateway_app_id", "{}", &g, NULL, err);
+    if (!ok && err->code == DG_ERR_NO_CODE)
+        dg_err_set(err, DG_ERR_CONFIG, "KMS contract %s: %s", n->kms, err->msg);
+    else if (ok && !json_is_string(g) && !json_is_null(g))
+        ok = dg_err_set(err, DG_ERR_CONFIG,
+                        "KMS contract %s: get_gateway_app_id does not answer as a dstack-gov KMS",
+                        n->kms);
+    json_decref(g);
+    return ok;
 }
 
 static int near_poll(dg_chain *c, dg_snap *s, dg_err *err) {

@@ -197,6 +197,10 @@ async function main() {
   const bad = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms, '--network-id', 'othernet', '--port', '0'],
     { expectFail: true });
   check('a pinned network the node does not report: the daemon refuses to start', bad.code === 1 && /network/.test(bad.stderr), bad);
+  const noKms = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', 'nosuch.test', '--port', '0'], { expectFail: true });
+  check('a KMS account that does not exist: the daemon refuses to start naming it', noKms.code === 1 && /KMS contract nosuch\.test/.test(noKms.stderr), noKms);
+  const notKms = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', 'dev.test', '--port', '0'], { expectFail: true });
+  check('an account without the KMS contract: refused too', notKms.code === 1 && /KMS contract dev\.test/.test(notKms.stderr), notKms);
   const opt = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms, '--finality', 'optimistic', '--port', '0',
     '--decision-log', '']);
   r = await httpReq(opt.url + '/');
