@@ -22,7 +22,7 @@ C_SUITES += authd authd-near
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 
-test-authd-near: $(BUILD)/dstack-authd $(BUILD)/near-test/nemu-rpc
+test-authd-near: $(BUILD)/dstack-authd $(BUILD)/near-test/nemu-rpc $(BUILD)/bench/authd-ready
 	@BUILD=$(BUILD) node tests/authd/near.js
 
 bench-authd: $(BUILD)/dstack-authd $(BUILD)/bench/authd-ready $(BUILD)/gen/dg_contracts_gen.c $(BUILD)/near-test/nemu-rpc

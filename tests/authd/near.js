@@ -6,7 +6,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { httpReq, stopProc } = require('./chain');
+const { spawnSync } = require('child_process');
+const { httpReq, stopProc, TOP } = require('./chain');
 const { FakeRpc, NEAR } = require('./fakerpc');
 const { startNemu, NearWorld } = require('./nemu');
 const { check, sleep, boot, post, until, metric, authd, procs, tmp, suite, OS, HASH, DEV, MR } = require('./harness');
@@ -220,6 +221,15 @@ async function main() {
   const C = await authd(['--config', file]);
   r = await post(C.url, 'kms', boot({ deviceId: KMSDEV }));
   check('TOML [near] section: kms allowed', r.json && r.json.isAllowed === true, r.text);
+
+  // systemd socket activation through bench/authd/ready.c: the socket is fd 3
+  const bodyFile = path.join(tmp, 'near-boot.json');
+  fs.writeFileSync(bodyFile, JSON.stringify(boot({ appId: APP })));
+  const sa = spawnSync(path.join(TOP, process.env.BUILD || 'build', 'bench', 'authd-ready'), ['--socket-activation', '1', bodyFile, '--',
+    path.join(TOP, process.env.BUILD || 'build', 'dstack-authd'), '--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms,
+    '--decision-log', ''], { encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
+  check('socket activation: a 200 over the inherited socket', sa.status === 0 &&
+    /exec to first answer over 1 runs \(socket activation\)/.test(sa.stdout), sa.stdout + sa.stderr);
 
   // SIGHUP reload and SIGTERM
   C.proc.kill('SIGHUP');
