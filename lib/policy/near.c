@@ -109,28 +109,66 @@ static int read_snapshot(near_policy *n, dg_rpc *rpc, const char *want, dg_snap 
     return 1;
 }
 
+/* get_gateway_app_id's answer g (a string or null: "") copied into out.
+ * Returns 1, or 0 with err when it is anything else or too long. */
+static int gateway_answer(const near_policy *n, const json_t *g, char *out, size_t cap,
+                          dg_err *err) {
+    if (!json_is_null(g) && (!json_is_string(g) || json_string_length(g) >= cap))
+        return dg_err_set(err, DG_ERR_RPC_RESPONSE,
+                          "view %s.get_gateway_app_id: expected a string of at most %zu bytes "
+                          "or null",
+                          n->kms, cap - 1);
+    const char *v = json_is_string(g) ? json_string_value(g) : "";
+    dg_policy_copy_text(out, cap, v, strlen(v));
+    return 1;
+}
+
+/* The gateway id at snapshot s through rpc, into out; 0 with err. */
+static int read_gateway(const near_policy *n, dg_rpc *rpc, const dg_snap *s, char *out, size_t cap,
+                        dg_err *err) {
+    json_t *g = NULL;
+    dg_near_block_ref at;
+    int ok = dg_near_view_json(rpc, s->id, n->kms, "get_gateway_app_id", "{}", &g, &at, err) &&
+             gateway_answer(n, g, out, cap, err);
+    if (ok && memcmp(at.hash, s->hash, 32) != 0)
+        ok = dg_err_set(err, DG_ERR_RPC_RESPONSE,
+                        "view %s.get_gateway_app_id: answered at block %llu, not the snapshot "
+                        "block %llu",
+                        n->kms, (unsigned long long)at.height, (unsigned long long)s->number);
+    json_decref(g);
+    return ok;
+}
+
 /* The start: the network, the first snapshot, and the KMS contract itself —
  * an account without the contract (a typo, the wrong network) refuses to
- * start instead of denying every boot. Checked at the head, not the final
- * block: a KMS deployed a moment ago is there, and decisions deny until
- * finality reaches it. */
+ * start instead of denying every boot. Its gateway id at the snapshot is
+ * kept for the first decisions. A KMS deployed a moment ago, not in the
+ * final block yet, is accepted when the head has it (decisions deny until
+ * finality reaches it). */
 static int near_start(dg_chain *c, dg_rpc *rpc, dg_snap *s, dg_err *err) {
     near_policy *n = (near_policy *)c;
+    char gw[DG_GATEWAY_MAX];
     if (!read_snapshot(n, rpc, n->want_net, s, n->chain_id, err)) {
         dg_err_wrap(err, "first snapshot block");
         return 0;
     }
+    if (read_gateway(n, rpc, s, gw, sizeof gw, err)) {
+        dg_chain_gateway_store(c, s->hash, gw);
+        return 1;
+    }
+    if (err->code != DG_ERR_NO_CODE) return dg_err_wrap(err, "KMS contract"), 0;
     json_t *g = NULL;
+    dg_err e2 = {0};
     int ok =
-        dg_near_view_json(rpc, "optimistic", n->kms, "get_gateway_app_id", "{}", &g, NULL, err);
-    if (!ok && err->code == DG_ERR_NO_CODE)
-        dg_err_set(err, DG_ERR_CONFIG, "KMS contract %s: %s", n->kms, err->msg);
-    else if (ok && !json_is_string(g) && !json_is_null(g))
-        ok = dg_err_set(err, DG_ERR_CONFIG,
-                        "KMS contract %s: get_gateway_app_id does not answer as a dstack-gov KMS",
-                        n->kms);
+        dg_near_view_json(rpc, "optimistic", n->kms, "get_gateway_app_id", "{}", &g, NULL, &e2) &&
+        gateway_answer(n, g, gw, sizeof gw, &e2);
     json_decref(g);
-    return ok;
+    if (!ok) {
+        char why[sizeof err->msg]; /* err->msg cannot be both source and destination */
+        snprintf(why, sizeof why, "%s", err->msg);
+        return dg_err_set(err, DG_ERR_CONFIG, "KMS contract %s: %.200s", n->kms, why);
+    }
+    return 1;
 }
 
 static int near_poll(dg_chain *c, dg_snap *s, dg_err *err) {
@@ -247,22 +285,12 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
 
     /* The gateway id first: every answer, allow or deny, carries it. */
     if (!have_gw) {
-        const struct view *g = &vs.v[V_GATEWAY];
-        if (!g->val) {
+        struct view *g = &vs.v[V_GATEWAY];
+        if (!g->val ||
+            !gateway_answer(n, g->val, d->gateway_app_id, sizeof d->gateway_app_id, &g->err)) {
             dg_chain_deny(c, d, &g->err);
             goto out;
         }
-        if (!json_is_null(g->val) &&
-            (!json_is_string(g->val) || json_string_length(g->val) >= DG_GATEWAY_MAX)) {
-            dg_err e;
-            dg_err_set(&e, DG_ERR_RPC_RESPONSE,
-                       "view %s.get_gateway_app_id: expected a string of at most %d bytes or null",
-                       n->kms, DG_GATEWAY_MAX - 1);
-            dg_chain_deny(c, d, &e);
-            goto out;
-        }
-        const char *g_s = json_is_string(g->val) ? json_string_value(g->val) : "";
-        dg_policy_copy_text(d->gateway_app_id, sizeof d->gateway_app_id, g_s, strlen(g_s));
         dg_chain_gateway_store(c, s->hash, d->gateway_app_id);
     }
     const struct view *pv = &vs.v[V_POLICY];
@@ -322,23 +350,15 @@ static int near_info(dg_chain *c, const dg_snap *s, long long deadline, dg_polic
     int slot;
     dg_rpc *rpc = dg_chain_rpc_get(c, deadline, &slot);
     if (!rpc) return dg_err_set(err, DG_ERR_RPC_TIMEOUT, "no RPC client free before the deadline");
-    json_t *g = NULL;
-    dg_near_block_ref at;
     dg_rpc_set_deadline(rpc, deadline);
-    int ok = dg_near_view_json(rpc, s->id, n->kms, "get_gateway_app_id", "{}", &g, &at, err);
+    int ok = read_gateway(n, rpc, s, out->gateway_app_id, sizeof out->gateway_app_id, err);
     dg_chain_rpc_put(c, slot);
-    if (ok && (!(json_is_string(g) || json_is_null(g)) ||
-               (json_is_string(g) && json_string_length(g) >= sizeof out->gateway_app_id)))
-        ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "get_gateway_app_id: malformed answer");
     if (ok) {
-        const char *gs = json_is_string(g) ? json_string_value(g) : "";
-        dg_policy_copy_text(out->gateway_app_id, sizeof out->gateway_app_id, gs, strlen(gs));
         snprintf(out->kms_contract, sizeof out->kms_contract, "%s", n->kms);
         snprintf(out->network_id, sizeof out->network_id, "%s", n->chain_id);
         out->chain_id = DG_NEAR_CHAIN_ID;
         out->snapshot = n->finality;
     }
-    json_decref(g);
     return ok;
 }
 
