@@ -156,7 +156,7 @@ static int near_start(dg_chain *c, dg_rpc *rpc, dg_snap *s, dg_err *err) {
         dg_chain_gateway_store(c, s->hash, gw);
         return 1;
     }
-    if (err->code != DG_ERR_NO_CODE) return dg_err_wrap(err, "KMS contract"), 0;
+    if (err->code != DG_ERR_NO_CODE) return dg_err_wrap(err, "KMS contract %s", n->kms), 0;
     json_t *g = NULL;
     dg_err e2 = {0};
     int ok =
@@ -164,9 +164,8 @@ static int near_start(dg_chain *c, dg_rpc *rpc, dg_snap *s, dg_err *err) {
         gateway_answer(n, g, gw, sizeof gw, &e2);
     json_decref(g);
     if (!ok) {
-        char why[sizeof err->msg]; /* err->msg cannot be both source and destination */
-        snprintf(why, sizeof why, "%s", err->msg);
-        return dg_err_set(err, DG_ERR_CONFIG, "KMS contract %s: %.200s", n->kms, why);
+        err->code = DG_ERR_CONFIG;
+        return dg_err_wrap(err, "KMS contract %s", n->kms), 0;
     }
     return 1;
 }
