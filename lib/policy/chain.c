@@ -164,10 +164,9 @@ static void *helper_main(void *arg) {
     for (;;) {
         while (!c->lanes && !c->par_stop)
             pthread_cond_wait(&c->par_cv, &c->par_mu);
-        if (!c->lanes) break; /* stopping, nothing queued */
-        struct dg_chain_lane *l = c->lanes;
+        if (!c->lanes) break;               /* stopping, nothing queued */
+        struct dg_chain_lane *l = c->lanes; /* reserved for this helper: idle counts it */
         c->lanes = l->next;
-        c->idle--;
         pthread_mutex_unlock(&c->par_mu);
         struct dg_chain_run *r = l->run;
         lane_work(c, r, l->slot);
@@ -192,20 +191,22 @@ int dg_chain_parallel(dg_chain *c, size_t n, void (*fn)(void *arg, size_t i, dg_
     if (!dg_chain_rpc_get(c, deadline, &slot0)) return 0;
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    /* Hand a lane to each idle helper that can have a client of its own. */
+    /* Hand a lane to each idle helper that can have a client of its own. A
+     * helper is reserved (idle--) under the same lock that queues its lane,
+     * so every queued lane has a free helper and is picked up at once. */
     for (size_t k = 1; k < n && k < c->o.parallel; k++) {
         pthread_mutex_lock(&c->par_mu);
-        size_t queued = 0;
-        for (struct dg_chain_lane *q = c->lanes; q; q = q->next)
-            queued++;
-        int idle = c->idle > queued && !c->par_stop;
+        int reserved = c->idle > 0 && !c->par_stop;
+        if (reserved) c->idle--;
         pthread_mutex_unlock(&c->par_mu);
-        if (!idle) break;
-        int slot;
-        if (!pool_take(c, deadline, 0, &slot)) break;
-        struct dg_chain_lane *l = calloc(1, sizeof *l);
+        if (!reserved) break;
+        int slot = -1;
+        struct dg_chain_lane *l = pool_take(c, deadline, 0, &slot) ? calloc(1, sizeof *l) : NULL;
         if (!l) {
-            dg_chain_rpc_put(c, slot);
+            if (slot >= 0) dg_chain_rpc_put(c, slot);
+            pthread_mutex_lock(&c->par_mu);
+            c->idle++;
+            pthread_mutex_unlock(&c->par_mu);
             break;
         }
         l->run = &r;

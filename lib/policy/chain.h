@@ -140,8 +140,8 @@ struct dg_chain {
     pthread_mutex_t par_mu;
     pthread_cond_t par_cv;
     struct dg_chain_lane *lanes; /* queued for a helper */
-    size_t idle;
-    int par_stop; /* under par_mu */
+    size_t idle;                 /* helpers neither running nor reserved for a queued lane */
+    int par_stop;                /* under par_mu */
 
     pthread_t poller;
     int poller_started;
