@@ -222,7 +222,26 @@ int dg_chain_parallel(dg_chain *c, size_t n, void (*fn)(void *arg, size_t i, dg_
     }
     lane_work(c, &r, slot0);
     dg_chain_rpc_put(c, slot0);
-    /* Helpers may still be inside a task (each bounded by the deadline). */
+    /* Every task is taken. Lanes no helper has picked up yet are withdrawn
+     * (on a busy machine a helper may not have been scheduled: waiting for it
+     * would only cost its wake-up); the others may still be inside a task,
+     * each bounded by the deadline. */
+    pthread_mutex_lock(&c->par_mu);
+    for (struct dg_chain_lane **pp = &c->lanes; *pp;) {
+        struct dg_chain_lane *l = *pp;
+        if (l->run != &r) {
+            pp = &l->next;
+            continue;
+        }
+        *pp = l->next;
+        c->idle++;
+        dg_chain_rpc_put(c, l->slot);
+        free(l);
+        pthread_mutex_lock(&r.mu);
+        r.lanes_out--;
+        pthread_mutex_unlock(&r.mu);
+    }
+    pthread_mutex_unlock(&c->par_mu);
     pthread_mutex_lock(&r.mu);
     while (r.lanes_out)
         pthread_cond_wait(&r.cv, &r.mu);
