@@ -287,10 +287,6 @@ static void *poller_main(void *arg) {
     pthread_cond_broadcast(&c->ready_cv);
     pthread_mutex_unlock(&c->snap_mu);
     if (!started) return NULL;
-    /* The helpers of parallel reads start only now: creating threads while
-     * the first request is decided slows it, and until they run a miss reads
-     * its views on its own thread (dg_chain_parallel never waits for one). */
-    start_helpers(c);
     for (;;) {
         pthread_mutex_lock(&c->stop_mu);
         if (!c->stop) {
@@ -301,6 +297,11 @@ static void *poller_main(void *arg) {
         int stop = c->stop;
         pthread_mutex_unlock(&c->stop_mu);
         if (stop) break;
+        /* The helpers of parallel reads start one refresh after the start:
+         * creating threads while the first requests are decided slows them,
+         * and until they run a miss reads its views on its own thread
+         * (dg_chain_parallel never waits for a helper). */
+        if (!c->nhelpers) start_helpers(c);
         dg_err err = {0};
         memset(&s, 0, sizeof s);
         dg_rpc_set_deadline(c->poll_rpc, dg_policy_now_ms() + c->o.deadline_ms);

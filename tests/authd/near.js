@@ -127,6 +127,8 @@ async function main() {
     views.every(([, p]) => typeof p.block_id === 'string' && p.finality === undefined), views);
   F.logging = false;
   // parallel: with every view delayed 200 ms, a miss of three or four views takes about one delay
+  // (the helper threads start one refresh, 50 ms here, after the start; until then views run in turn)
+  await sleep(100);
   F.mode = 'slowCalls'; F.delay = 200;
   let t = Date.now();
   r = await post(PU, 'app', boot({ appId: APP, tcbStatus: 'Parallel' }));

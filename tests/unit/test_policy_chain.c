@@ -224,9 +224,9 @@ static void task(void *arg, size_t i, dg_rpc *rpc) {
 }
 
 TEST(chain_parallel_runs_each_task_once_at_once) {
-    fake *f = fake_new(4, 1000);
+    fake *f = fake_new(4, 20);
     if (!f) return;
-    sleep_ms(50); /* the helpers start after the first snapshot */
+    sleep_ms(60); /* the helpers start one refresh (20 ms) after the first snapshot */
     struct tasks t;
     memset(&t, 0, sizeof t);
     long long t0 = dg_policy_now_ms();
@@ -258,8 +258,9 @@ static void *parallel_thread(void *p) {
 
 TEST(chain_parallel_under_contention) {
     /* six callers, three helpers, eight clients: every task runs once, none waits forever */
-    fake *f = fake_new(4, 1000);
+    fake *f = fake_new(4, 20);
     if (!f) return;
+    sleep_ms(60); /* helpers running */
     pthread_t th[6];
     for (int i = 0; i < 6; i++)
         pthread_create(&th[i], NULL, parallel_thread, f);
