@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "dstackgov/hex.h"
 #include "dstackgov/near.h"
 
 #define REASON_NOT_REGISTERED "App not registered"
@@ -43,13 +44,11 @@ typedef struct {
 /* ---------------------------------------------------------------- arguments */
 
 static void put_hex(dg_buf *b, const char *key, const uint8_t *p, size_t n, int present) {
-    static const char hx[] = "0123456789abcdef";
+    char h[65];
+    dg_hex_encode(p, present ? n : 0, h);
     dg_buf_puts(b, key);
     dg_buf_push(b, '"');
-    for (size_t i = 0; present && i < n; i++) {
-        dg_buf_push(b, (uint8_t)hx[p[i] >> 4]);
-        dg_buf_push(b, (uint8_t)hx[p[i] & 15]);
-    }
+    dg_buf_puts(b, h);
     dg_buf_push(b, '"');
 }
 
@@ -182,7 +181,6 @@ enum { V_GATEWAY, V_REGISTERED, V_OS_IMAGE, V_POLICY, V_MAX };
 
 /* One decision's views, run by dg_chain_parallel. */
 typedef struct {
-    near_policy *n;
     const dg_snap *s;
     struct view {
         const char *account, *method;
@@ -191,7 +189,6 @@ typedef struct {
         dg_err err;
         int ep;
     } v[V_MAX];
-    int want[V_MAX];
     size_t order[V_MAX], nv;
 } views;
 
@@ -235,7 +232,6 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
     near_policy *n = (near_policy *)c;
     views vs;
     memset(&vs, 0, sizeof vs);
-    vs.n = n;
     vs.s = s;
     char app_account[2 * 20 + 1 + DG_NEAR_ACCOUNT_MAX + 1];
     char reg_args[sizeof app_account + 16], os_args[96];
@@ -247,15 +243,9 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
         dg_chain_deny(c, d, &e);
         goto out;
     }
-    static const char hx[] = "0123456789abcdef";
     char app_hex[41], os_hex[65];
-    for (size_t i = 0; i < 20; i++)
-        app_hex[2 * i] = hx[bi->app_id[i] >> 4], app_hex[2 * i + 1] = hx[bi->app_id[i] & 15];
-    app_hex[40] = 0;
-    for (size_t i = 0; i < 32; i++)
-        os_hex[2 * i] = hx[bi->os_image_hash[i] >> 4],
-                   os_hex[2 * i + 1] = hx[bi->os_image_hash[i] & 15];
-    os_hex[64] = 0;
+    dg_hex_encode(bi->app_id, 20, app_hex);
+    dg_hex_encode(bi->os_image_hash, 32, os_hex);
     snprintf(app_account, sizeof app_account, "%s.%s", app_hex, n->kms);
     snprintf(reg_args, sizeof reg_args, "{\"app_id\":\"%s\"}", app_account);
     snprintf(os_args, sizeof os_args, "{\"os_image_hash\":\"%s\"}", os_hex);
