@@ -18,3 +18,15 @@ C_SUITES += near-lib
 .PHONY: test-near-lib
 test-near-lib: $(NL_BIN) $(BUILD)/near-test/nemu-rpc
 	cd tests && NEMU_RPC=$(abspath $(BUILD)/near-test/nemu-rpc) $(abspath $(NL_BIN))
+
+# Suite near-lib-xcheck: signed transactions byte for byte against near-api-js
+# (fixed cases for every action of the flow, and random ones).
+NL_TXSIGN := $(BUILD)/tests/near-txsign
+$(NL_TXSIGN): $(BUILD)/obj/tests/near-lib/xcheck/txsign.o $(BUILD)/libdstackgov.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libdstackgov.a $(LDLIBS_ALL)
+ALL_TARGETS += $(NL_TXSIGN)
+TEST_SUITES += near-lib-xcheck
+.PHONY: test-near-lib-xcheck
+test-near-lib-xcheck: $(NL_TXSIGN)
+	@node tests/near-lib/xcheck/xcheck.mjs $(abspath $(NL_TXSIGN)) 300

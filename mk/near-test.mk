@@ -109,5 +109,5 @@ C_SUITES += near
 # signer and RPC client): borsh transactions, signatures, nonces, reply shapes.
 TEST_SUITES += near-xcheck
 .PHONY: test-near-xcheck
-test-near-xcheck: $(NT_DIR)/nemu-rpc
-	@node tests/near/xcheck.mjs $(abspath $(NT_DIR))/nemu-rpc
+test-near-xcheck: $(NT_DIR)/nemu-rpc $(BUILD)/near/kms.wasm
+	@node tests/near/xcheck.mjs $(abspath $(NT_DIR))/nemu-rpc $(abspath $(BUILD))/near

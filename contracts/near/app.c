@@ -73,14 +73,16 @@ METHOD(new) {
     app_initial(mask, 1u << 4, &compose, "initial_compose_hash", SET_COMPOSE);
 }
 
+/* Additions are paid for: the caller may attach the storage they take (the
+ * excess is refunded), and the panic names the amount when it is short. */
 METHOD(add_compose_hash) {
-    rt_m_set_change("add_compose_hash", SET_COMPOSE, 1);
+    rt_m_set_change_paid("add_compose_hash", SET_COMPOSE, 1);
 }
 METHOD(remove_compose_hash) {
     rt_m_set_change("remove_compose_hash", SET_COMPOSE, 0);
 }
 METHOD(add_device) {
-    rt_m_set_change("add_device", SET_DEV, 1);
+    rt_m_set_change_paid("add_device", SET_DEV, 1);
 }
 METHOD(remove_device) {
     rt_m_set_change("remove_device", SET_DEV, 0);
@@ -104,12 +106,20 @@ METHOD(transfer_ownership) {
     rt_m_transfer_ownership();
 }
 
-static void app_bool_setter(const char *method, const char *arg, int which, const char *event,
-                            const char *key) {
-    int v;
-    nj_field f[] = {{arg, NJF_BOOL, 1, &v}};
+/* A flag setter. Its argument has a name (arg) and, for the guide's
+ * set_allow_any_device {"allow": bool}, an alias; exactly one must be given. */
+static void app_bool_setter(const char *method, const char *arg, const char *alias, int which,
+                            const char *event, const char *key) {
+    int v = 0, va = 0;
+    nj_field f[] = {{arg, NJF_BOOL, alias ? 0 : 1, &v}, {alias ? alias : "", NJF_BOOL, 0, &va}};
     rt_owner_only(method);
-    rt_args(f, 1);
+    uint32_t mask = rt_args(f, alias ? 2 : 1);
+    if (alias) {
+        if (mask == 3) rt_panic3("Give either `", arg, "` or `allow`, not both");
+        if (mask == 0)
+            rt_panic3("Failed to deserialize input from JSON. Error: missing field `", arg, "`");
+        if (mask == 2) v = va;
+    }
     app_set_flag(which, v);
     nj_buf b;
     rt_buf(&b, 64);
@@ -120,12 +130,12 @@ static void app_bool_setter(const char *method, const char *arg, int which, cons
 }
 
 METHOD(set_allow_any_device) {
-    app_bool_setter("set_allow_any_device", "allow_any_device", F_ANY, "allow_any_device_set",
-                    "allow_any");
+    app_bool_setter("set_allow_any_device", "allow_any_device", "allow", F_ANY,
+                    "allow_any_device_set", "allow_any");
 }
 
 METHOD(set_require_tcb_up_to_date) {
-    app_bool_setter("set_require_tcb_up_to_date", "require_tcb_up_to_date", F_TCB,
+    app_bool_setter("set_require_tcb_up_to_date", "require_tcb_up_to_date", 0, F_TCB,
                     "require_tcb_up_to_date_set", "require");
 }
 

@@ -16,10 +16,15 @@ extern const unsigned char nc_app_wasm[];
 extern const uint32_t nc_app_wasm_len;
 
 /* Storage bytes a new app account needs besides its code (account record and
- * the contract's initial state, with headroom), and the bytes the KMS keeps
- * to pay for its own registry record. */
+ * the contract's initial state, with headroom), the reserve it gets for
+ * later whitelist entries (APP_RESERVE_ENTRIES entries of APP_ENTRY_BYTES:
+ * an entry is two records of 70 bytes + 40 bytes overhead each), and the
+ * bytes the KMS keeps to pay for its own registry record. register_app keeps
+ * exactly this much of the attached deposit and refunds the rest. */
 #define ACCOUNT_BYTES 100u
 #define APP_STATE_BYTES 1000u
+#define APP_ENTRY_BYTES 220u
+#define APP_RESERVE_ENTRIES 8u
 #define KMS_RECORD_BYTES 500u
 #define MAX_KMS_ACCOUNT 23u
 
@@ -319,7 +324,8 @@ static char *kms_app_arg(uint32_t *n) {
 }
 
 static u128 kms_registration_deposit(void) {
-    return (u128)(nc_app_wasm_len + ACCOUNT_BYTES + APP_STATE_BYTES + KMS_RECORD_BYTES) *
+    return (u128)(nc_app_wasm_len + ACCOUNT_BYTES + APP_STATE_BYTES +
+                  APP_ENTRY_BYTES * APP_RESERVE_ENTRIES + KMS_RECORD_BYTES) *
            YOCTO_PER_BYTE;
 }
 
@@ -443,6 +449,9 @@ METHOD(register_app) {
     nj_puts(&args,
             tcb ? ",\"require_tcb_up_to_date\":true}" : ",\"require_tcb_up_to_date\":false}");
 
+    /* keep what the app needs; the rest goes back to the caller at once */
+    if (deposit > need) rt_transfer(caller, pn, deposit - need);
+    deposit = need;
     u128 zero = 0, to_app = deposit - (u128)KMS_RECORD_BYTES * YOCTO_PER_BYTE;
     uint64_t p = near_promise_batch_create(an, (uintptr_t)acct);
     near_promise_batch_action_create_account(p);

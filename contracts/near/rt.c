@@ -187,6 +187,34 @@ void rt_init(const char *method, int is_private) {
 }
 
 void rt_owner_only(const char *method) {
+    rt_owner_only_keep(method);
+    u128 d = rt_deposit();
+    uint32_t pn;
+    const char *p = rt_predecessor(&pn);
+    if (d > 1) rt_transfer(p, pn, d - 1);
+}
+
+void rt_pay_storage(void) {
+    u128 d = rt_deposit(), bal, need = (u128)near_storage_usage() * YOCTO_PER_BYTE;
+    near_account_balance((uintptr_t)&bal);
+    /* bal includes d; what the account had before the call is bal - d */
+    u128 before = bal - d, shortfall = need > before ? need - before : 0;
+    if (shortfall > d) {
+        nj_buf m;
+        char dec[40];
+        rt_buf(&m, 200);
+        nj_puts(&m, "Not enough balance for storage: attach at least ");
+        nj_put(&m, dec, nt_u128_dec(shortfall, dec));
+        nj_puts(&m, " yoctoNEAR");
+        rt_panic_buf(&m);
+    }
+    u128 keep = shortfall ? shortfall : 1;
+    uint32_t pn;
+    const char *p = rt_predecessor(&pn);
+    if (d > keep) rt_transfer(p, pn, d - keep);
+}
+
+void rt_owner_only_keep(const char *method) {
     rt_require_init();
     u128 d = rt_deposit();
     if (d == 0) rt_panic("Requires attached deposit of at least 1 yoctoNEAR");
@@ -196,7 +224,6 @@ void rt_owner_only(const char *method) {
     if (!o || !nj_eq(p, pn, o, on))
         rt_panic3("Insufficient permissions for method ", method,
                   " restricted by access control. Requires one of these roles: [\"Owner\"]");
-    if (d > 1) rt_transfer(p, pn, d - 1);
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -405,6 +432,19 @@ void rt_m_set_change(const char *method, const rt_setdef *d, int add) {
     else
         rt_set_remove(d->tag, h, 64);
     rt_event_str(add ? d->ev_add : d->ev_remove, d->field, h, 64);
+}
+
+void rt_m_set_change_paid(const char *method, const rt_setdef *d, int add) {
+    char h[64];
+    if (!add) {
+        rt_m_set_change(method, d, 0);
+        return;
+    }
+    rt_owner_only_keep(method);
+    rt_set_arg(d, h);
+    rt_set_add(d->tag, h, 64);
+    rt_event_str(d->ev_add, d->field, h, 64);
+    rt_pay_storage();
 }
 
 void rt_m_set_is(const rt_setdef *d) {

@@ -64,6 +64,13 @@ void rt_init(const char *method, int is_private);
 void rt_private(const char *method);
 /* Owner method: initialized, >= 1 yocto, caller is owner; refunds the excess. */
 void rt_owner_only(const char *method);
+/* The same without the refund: for methods that may keep part of the deposit. */
+void rt_owner_only_keep(const char *method);
+/* After a change that may have grown the account's storage: keep of the
+ * attached deposit only what storage needs (at least 1 yocto) and refund the
+ * rest to the caller; if the balance cannot cover the storage, panic naming
+ * the deposit to attach. */
+void rt_pay_storage(void);
 
 /* Arguments: parse the input as a JSON object and match fields (empty input
  * counts as {}); panics with the near-sdk deserialization message. rt_sub
@@ -101,6 +108,8 @@ typedef struct {
     char tag;
 } rt_setdef;
 void rt_m_set_change(const char *method, const rt_setdef *d, int add);
+/* The same, where an addition is paid by the caller's deposit (rt_pay_storage). */
+void rt_m_set_change_paid(const char *method, const rt_setdef *d, int add);
 void rt_m_set_is(const rt_setdef *d);
 
 /* Owner management shared by both contracts. */

@@ -298,4 +298,197 @@ int dg_near_node_status(dg_rpc *rpc, dg_near_status *out, dg_err *err);
  * malformed block reference, DG_ERR_NOMEM). */
 json_t *dg_near_query_params(const char *request_type, const char *block, dg_err *err);
 
+/* ------------------------------------------------------------------ credentials */
+
+/* Read a NEAR secret key from a file through the mode-checked secret loader
+ * (secret.h: a regular file that group and others cannot read or write).
+ * The file holds either the key text "ed25519:..." or a near-cli credential
+ * JSON {"account_id":..., "public_key":..., "private_key"|"secret_key":...}.
+ * For a JSON file, account_id (when present) is copied out and its
+ * public_key (when present) must match the secret key.
+ * Returns: 1, or 0 with err (DG_ERR_KEY_FILE, the message never quotes the
+ *          content).
+ * Out: key; account (may be NULL): DG_NEAR_ACCOUNT_MAX+1 chars, "" when the
+ *      file does not name one. */
+int dg_near_key_load_file(const char *path, dg_near_key *key, char *account, dg_err *err);
+
+/* The path of near-cli's credential file for an account:
+ * <home>/.near-credentials/<network>/<account>.json.
+ * Returns 1, or 0 (DG_ERR_INPUT) when the account id is invalid, the network
+ * is not a plain name, or the path does not fit cap. */
+int dg_near_credentials_path(const char *home, const char *network, const char *account, char *out,
+                             size_t cap, dg_err *err);
+
+/* ------------------------------------------------------------------ transactions */
+
+#define DG_NEAR_TGAS 1000000000000ull /* 10^12 gas */
+
+typedef enum {
+    DG_NEAR_CREATE_ACCOUNT = 0,
+    DG_NEAR_DEPLOY_CONTRACT = 1,
+    DG_NEAR_FUNCTION_CALL = 2,
+    DG_NEAR_TRANSFER = 3,
+    DG_NEAR_ADD_KEY = 5,
+    DG_NEAR_DELETE_KEY = 6
+} dg_near_action_kind;
+
+/* One action. Pointers are borrowed by the transaction that holds it. */
+typedef struct {
+    dg_near_action_kind kind;
+    /* DEPLOY_CONTRACT */
+    const uint8_t *code;
+    size_t code_len;
+    /* FUNCTION_CALL */
+    const char *method;
+    const uint8_t *args; /* JSON text by convention */
+    size_t args_len;
+    uint64_t gas;
+    /* FUNCTION_CALL (attached deposit) and TRANSFER, in yoctoNEAR */
+    dg_u256 deposit;
+    /* ADD_KEY, DELETE_KEY */
+    uint8_t public_key[32];
+    /* ADD_KEY: 0 = full access; 1 = a function-call key for fc_receiver and
+     * fc_methods (none = any method), with an optional allowance */
+    int fc_key;
+    int fc_has_allowance;
+    dg_u256 fc_allowance;
+    const char *fc_receiver;
+    const char *const *fc_methods;
+    size_t fc_nmethods;
+} dg_near_action;
+
+/* A transaction (NEAR's TransactionV0). */
+typedef struct {
+    const char *signer_id;
+    uint8_t public_key[32]; /* ed25519 key of the signer that signs */
+    uint64_t nonce;         /* the access key's nonce + 1 (or more) */
+    const char *receiver_id;
+    uint8_t block_hash[32]; /* a recent block: the transaction expires with it */
+    const dg_near_action *actions;
+    size_t nactions;
+} dg_near_tx;
+
+/* Borsh-encode a transaction (what is hashed and signed) and APPEND it.
+ * Returns 1, or 0 (DG_ERR_INPUT naming the bad field: an invalid account id,
+ * no actions, an amount above 2^128; DG_ERR_NOMEM). */
+int dg_near_tx_encode(const dg_near_tx *tx, dg_buf *out, dg_err *err);
+
+/* Sign: SHA-256 of the encoding is the transaction hash, its ed25519
+ * signature follows the encoding (SignedTransaction). The key must be the
+ * transaction's public_key.
+ * Returns 1, or 0 (DG_ERR_INPUT for a key mismatch or a bad field).
+ * Out: signed_tx: the signed bytes are APPENDED; hash: 32 bytes (may be NULL). */
+int dg_near_tx_sign(const dg_near_tx *tx, const dg_near_key *key, dg_buf *signed_tx,
+                    uint8_t hash[32], dg_err *err);
+
+/* A decoded signed transaction: every string and byte vector is owned. */
+typedef struct {
+    char signer_id[DG_NEAR_ACCOUNT_MAX + 1];
+    char receiver_id[DG_NEAR_ACCOUNT_MAX + 1];
+    uint8_t public_key[32];
+    uint64_t nonce;
+    uint8_t block_hash[32];
+    dg_near_action *actions; /* owned, with owned code/method/args/receiver/method names */
+    size_t nactions;
+    uint8_t signature[64];
+    uint8_t hash[32]; /* SHA-256 of the transaction part */
+} dg_near_signed_tx;
+
+/* Decode a SignedTransaction with the actions above (ed25519 only) and check
+ * its signature. Strict: no trailing bytes, valid account ids, no unknown
+ * action or key type.
+ * Returns 1, or 0 (DG_ERR_INPUT naming the problem). Free with
+ * dg_near_signed_tx_free (also after a failure). */
+int dg_near_signed_tx_decode(const uint8_t *raw, size_t len, dg_near_signed_tx *out, dg_err *err);
+void dg_near_signed_tx_free(dg_near_signed_tx *tx);
+
+/* ------------------------------------------------------------------ outcomes */
+
+/* What a final execution outcome says (send_tx, broadcast_tx_commit, tx). */
+typedef struct {
+    uint8_t tx_hash[32];
+    int success;    /* status SuccessValue / SuccessReceiptId */
+    uint8_t *value; /* SuccessValue bytes (owned, may be NULL) */
+    size_t value_len;
+    char **logs; /* every log line of every receipt, in order (owned) */
+    size_t nlogs;
+    json_t *events;       /* NEP-297 events: array of {standard, version, event, data,
+                             executor_id} parsed from "EVENT_JSON:" logs (owned) */
+    uint64_t gas_burnt;   /* transaction + every receipt */
+    dg_u256 tokens_burnt; /* yoctoNEAR, transaction + every receipt */
+    size_t nreceipts;
+    size_t nfailed;        /* receipts whose own status is a Failure */
+    char final_status[32]; /* final_execution_status when the node sent one, else "" */
+    dg_err failure;        /* when !success: the class and one sentence (a panic with its
+                              text, LackBalanceForState with the amount, ...) */
+} dg_near_outcome;
+
+/* Parse a final execution outcome (pure; fuzzed). A transaction that ran
+ * and failed is parsed successfully with success = 0 and failure set.
+ * Returns 1, or 0 (DG_ERR_RPC_RESPONSE) when the JSON is not an outcome.
+ * Out: out (free with dg_near_outcome_free, also after a failure). */
+int dg_near_outcome_parse(const json_t *result, dg_near_outcome *out, dg_err *err);
+void dg_near_outcome_free(dg_near_outcome *o);
+
+/* ------------------------------------------------------------------ the send flow */
+
+typedef struct {
+    const char *wait_until; /* send_tx's wait_until; NULL = "FINAL" */
+    long timeout_ms;        /* how long to wait for the outcome; 0 = 120 s */
+    int no_nonce_retry;     /* 1 = do not resend once with the node's nonce */
+} dg_near_send_opts;
+
+/* A checked transaction, ready to sign: what a program shows before asking. */
+typedef struct {
+    const char *label; /* borrowed */
+    char signer_id[DG_NEAR_ACCOUNT_MAX + 1];
+    char receiver_id[DG_NEAR_ACCOUNT_MAX + 1];
+    dg_near_tx tx;         /* every field set; borrows the actions and the ids above */
+    uint64_t block_height; /* of tx.block_hash */
+    int full_access;       /* the signing key is a full-access key */
+    dg_u256 gas_price;     /* yoctoNEAR per gas */
+    uint64_t prepaid_gas;  /* attached to function calls */
+    uint64_t fee_gas;      /* estimated action fees (creation, deployment per byte, ...) */
+    dg_u256 deposit;       /* attached deposits + transfers */
+    dg_u256 max_cost;      /* (prepaid_gas + fee_gas) * gas_price + deposit: unused gas is
+                              refunded, so the real cost is lower */
+    dg_u256 balance;       /* the signer's liquid balance */
+} dg_near_plan;
+
+/* Plan a transaction: the signer's access key (nonce, a recent block hash,
+ * permission), its balance, the gas price, and the receiver's code when a
+ * method is called on an existing account.
+ * Returns 1 with out, or 0 with err in this order of checks: a bad id or no
+ * actions (DG_ERR_INPUT); the node (DG_ERR_RPC_*); the key is not on the
+ * signer (DG_ERR_CONFIG); no contract at the receiver (DG_ERR_NO_CODE); the
+ * balance below max_cost (DG_ERR_FUNDS, with both amounts in NEAR).
+ * In: signer_id, pk (the signing key's public half), receiver_id, actions/n
+ *     (borrowed by out->tx), label (borrowed). */
+int dg_near_plan_prepare(dg_rpc *rpc, const char *signer_id, const uint8_t pk[32],
+                         const char *receiver_id, const dg_near_action *actions, size_t n,
+                         const char *label, dg_near_plan *out, dg_err *err);
+
+/* Sign the plan and send it (send_tx with wait_until; broadcast_tx_commit on
+ * nodes without send_tx), then wait for the final outcome: on TIMEOUT_ERROR
+ * the `tx` method is polled until opts->timeout_ms. A stale nonce
+ * (InvalidNonce) is retried once with the node's nonce + 1 and a fresh block.
+ * Returns 1 when the transaction succeeded; 0 with err otherwise: refused
+ * before it ran (Expired, NotEnoughBalance with the amounts: DG_ERR_FUNDS,
+ * InvalidNonce twice, a key mismatch: DG_ERR_INPUT) or ran and failed (the
+ * outcome's failure: a panic with its text is DG_ERR_REVERT or
+ * DG_ERR_NOT_OWNER). err is prefixed with the plan's label.
+ * Out: out (may be NULL): the outcome when the node gave one (out->tx_hash
+ *      set; free with dg_near_outcome_free in every case). */
+int dg_near_plan_submit(dg_rpc *rpc, const dg_near_send_opts *opts, dg_near_plan *plan,
+                        const dg_near_key *key, dg_near_outcome *out, dg_err *err);
+
+/* Plan, sign, send and wait in one call (a KMS that does not confirm). */
+int dg_near_transact(dg_rpc *rpc, const dg_near_send_opts *opts, const char *signer_id,
+                     const dg_near_key *key, const char *receiver_id, const dg_near_action *actions,
+                     size_t n, const char *label, dg_near_outcome *out, dg_err *err);
+
+/* An upper bound of the gas NEAR charges for the actions themselves (not
+ * the function calls' own execution, which their prepaid gas covers). */
+uint64_t dg_near_action_fee_gas(const dg_near_action *actions, size_t n);
+
 #endif

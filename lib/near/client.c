@@ -15,18 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../rpc/rpc_internal.h"
 #include "dstackgov/hash.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ text helpers */
 
 /* Copy at most max bytes of s into dst, control characters as '?'. */
 static void clean(char *dst, size_t cap, const char *s, size_t max) {
-    size_t o = 0;
-    for (size_t i = 0; s && s[i] && i < max && o + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    if (cap) dst[o] = 0;
+    dg_rpc_sanitize(dst, cap, s ? s : "", max);
 }
 
 static const char *jstr(const json_t *o, const char *key) {
@@ -88,7 +85,7 @@ static int panic_error(const char *what, const char *msg, dg_err *err) {
 }
 
 /* Recognise the older nodes' text (a view's result.error, or error.data). */
-static int text_error(const char *what, const char *text, dg_err *err) {
+int dg_near_vm_text_error(const char *what, const char *text, dg_err *err) {
     char t[360];
     clean(t, sizeof t, text, 340);
     if (strstr(text, "panicked") || strstr(text, "GuestPanic") ||
@@ -103,6 +100,8 @@ static int text_error(const char *what, const char *text, dg_err *err) {
             return dg_err_set(err, DG_ERR_NO_CODE, "%s: no contract code (%s)", what, m);
         return panic_error(what, m, err);
     }
+    if (strstr(text, "access key") && strstr(text, "does not exist"))
+        return dg_err_set(err, DG_ERR_CONFIG, "%s: %s", what, t);
     if (strstr(text, "does not exist while viewing") || strstr(text, "doesn't exist"))
         return dg_err_set(err, DG_ERR_NO_CODE, "%s: %s", what, t);
     if (strstr(text, "contract code") || strstr(text, "CodeDoesNotExist"))
@@ -118,15 +117,14 @@ const char *dg_near_error_cause(const json_t *error) {
     return jstr(cause, "name");
 }
 
-/* Find `key` anywhere under v (depth-first, bounded depth). */
-static const json_t *find_key(const json_t *v, const char *key, int depth) {
+const json_t *dg_near_find_key(const json_t *v, const char *key, int depth) {
     if (!json_is_object(v) || depth > 8) return NULL;
     const json_t *h = json_object_get(v, key);
     if (h) return h;
     const char *k;
     json_t *c;
     json_object_foreach((json_t *)v, k, c) {
-        const json_t *r = find_key(c, key, depth + 1);
+        const json_t *r = dg_near_find_key(c, key, depth + 1);
         if (r) return r;
     }
     return NULL;
@@ -153,12 +151,13 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
         }
         if (strcmp(cause, "CONTRACT_EXECUTION_ERROR") == 0) {
             const json_t *vm = json_object_get(info, "vm_error");
-            if (!vm && json_is_string(data)) return text_error(what, json_string_value(data), err);
-            if (json_is_string(vm)) return text_error(what, json_string_value(vm), err);
+            if (!vm && json_is_string(data))
+                return dg_near_vm_text_error(what, json_string_value(data), err);
+            if (json_is_string(vm)) return dg_near_vm_text_error(what, json_string_value(vm), err);
             /* structured: dump it and read it as the older text (MethodResolveError, ...) */
             char *d = vm ? json_dumps(vm, JSON_COMPACT) : NULL;
             if (d && !strstr(d, "ExecutionError")) {
-                text_error(what, d, err);
+                dg_near_vm_text_error(what, d, err);
                 free(d);
                 return 0;
             }
@@ -182,13 +181,10 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
             return dg_err_set(err, DG_ERR_RPC_RESPONSE,
                               "%s: the node does not know the transaction", what);
         if (strcmp(cause, "INVALID_TRANSACTION") == 0) {
-            const json_t *ite = find_key(info, "InvalidTxError", 0);
-            if (!ite) ite = find_key(data, "InvalidTxError", 0);
+            const json_t *ite = dg_near_find_key(info, "InvalidTxError", 0);
+            if (!ite) ite = dg_near_find_key(data, "InvalidTxError", 0);
             if (!ite) ite = info;
-            char *d = json_is_string(ite) ? NULL : json_dumps(ite, JSON_COMPACT);
-            clean(t, sizeof t, d ? d : json_string_value(ite), 300);
-            free(d);
-            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: invalid transaction: %s", what, t);
+            return dg_near_invalid_tx_error(what, ite, err);
         }
         if (strcmp(cause, "NOT_SYNCED_YET") == 0 || strcmp(cause, "NO_SYNCED_BLOCKS") == 0)
             return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: the node is not synced yet", what);
@@ -196,7 +192,7 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
             return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: the node does not know this method",
                               what);
     }
-    if (json_is_string(data)) return text_error(what, json_string_value(data), err);
+    if (json_is_string(data)) return dg_near_vm_text_error(what, json_string_value(data), err);
     if (data) {
         char *d = json_dumps(data, JSON_COMPACT);
         clean(t, sizeof t, d ? d : "?", 300);
@@ -281,7 +277,7 @@ static int query(dg_rpc *rpc, const char *what, json_t *params, json_t **res, dg
     }
     const char *old = jstr(*res, "error");
     if (old) {
-        text_error(what, old, err);
+        dg_near_vm_text_error(what, old, err);
         json_decref(*res);
         *res = NULL;
         return 0;
@@ -352,14 +348,20 @@ int dg_near_view_json(dg_rpc *rpc, const char *block, const char *account, const
     return 1;
 }
 
+/* A query of one account (view_account, view_code); what = "<type> <account>". */
+static int account_query(dg_rpc *rpc, const char *type, const char *block, const char *account,
+                         char what[120], json_t **r, dg_err *err) {
+    snprintf(what, 120, "%s %.70s", type, account ? account : "?");
+    json_t *p = dg_near_query_params(type, block, err);
+    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
+    return query(rpc, what, p, r, err);
+}
+
 int dg_near_view_account(dg_rpc *rpc, const char *block, const char *account, dg_near_account *out,
                          dg_err *err) {
     char what[120];
-    snprintf(what, sizeof what, "view_account %.70s", account ? account : "?");
-    json_t *p = dg_near_query_params("view_account", block, err);
-    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
     json_t *r = NULL;
-    if (!query(rpc, what, p, &r, err)) return 0;
+    if (!account_query(rpc, "view_account", block, account, what, &r, err)) return 0;
     dg_near_account a;
     memset(&a, 0, sizeof a);
     const char *ch = jstr(r, "code_hash");
@@ -431,11 +433,8 @@ int dg_near_view_access_key(dg_rpc *rpc, const char *block, const char *account,
 int dg_near_view_code(dg_rpc *rpc, const char *block, const char *account, dg_buf *code,
                       uint8_t hash[32], dg_err *err) {
     char what[120];
-    snprintf(what, sizeof what, "view_code %.70s", account ? account : "?");
-    json_t *p = dg_near_query_params("view_code", block, err);
-    if (p) json_object_set_new(p, "account_id", json_string(account ? account : ""));
     json_t *r = NULL;
-    if (!query(rpc, what, p, &r, err)) return 0;
+    if (!account_query(rpc, "view_code", block, account, what, &r, err)) return 0;
     const char *b64 = jstr(r, "code_base64");
     const char *hs = jstr(r, "hash");
     uint8_t want[32], got[32];

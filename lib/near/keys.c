@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dstackgov/secp.h"
+#include "dstackgov/secret.h"
 
 /* ------------------------------------------------------------------ keys */
 
@@ -235,5 +235,84 @@ int dg_near_json_amount(const json_t *v, dg_u256 *out, dg_err *err) {
     if (!s || !*s || (s[0] == '0' && s[1] == 'x') || !dg_u256_parse(s, &x, NULL) || !fits_u128(x))
         return dg_err_set(err, DG_ERR_RPC_RESPONSE, "amount is not a decimal string of yoctoNEAR");
     *out = x;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ credential files */
+
+typedef struct {
+    dg_near_key *key;
+    char *account;
+} cred_ctx;
+
+/* zero a JSON string's bytes in place before jansson frees it */
+static void wipe_json_string(json_t *v) {
+    if (json_is_string(v)) dg_wipe((void *)json_string_value(v), json_string_length(v));
+}
+
+static int parse_cred(void *vctx, const char *text, size_t len, dg_err *err) {
+    cred_ctx *c = vctx;
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (i == len) return dg_err_set(err, DG_ERR_INPUT, "empty");
+    if (text[i] != '{') {
+        if (!dg_near_key_parse(text + i, c->key, err)) return 0;
+        return 1;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(text, len, 0, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return dg_err_set(err, DG_ERR_INPUT,
+                          "not a near-cli credential file (JSON with private_key) nor an "
+                          "\"ed25519:\" key (line %d)",
+                          je.line);
+    }
+    json_t *sk = json_object_get(j, "private_key");
+    if (!sk) sk = json_object_get(j, "secret_key");
+    const char *acc = json_string_value(json_object_get(j, "account_id"));
+    const char *pub = json_string_value(json_object_get(j, "public_key"));
+    int ok = 0;
+    uint8_t pk[32];
+    if (!json_is_string(sk)) {
+        dg_err_set(err, DG_ERR_INPUT, "no \"private_key\" string");
+    } else if (!dg_near_key_parse(json_string_value(sk), c->key, err)) {
+        dg_err_wrap(err, "private_key");
+    } else if (acc && !dg_near_account_id_check(acc, err)) {
+        dg_err_wrap(err, "account_id");
+    } else if (pub && (!dg_near_pubkey_parse(pub, pk, err) || memcmp(pk, c->key->pk, 32) != 0)) {
+        dg_err_set(err, DG_ERR_INPUT, "public_key does not belong to private_key");
+    } else {
+        if (c->account) snprintf(c->account, DG_NEAR_ACCOUNT_MAX + 1, "%s", acc ? acc : "");
+        ok = 1;
+    }
+    wipe_json_string(json_object_get(j, "private_key"));
+    wipe_json_string(json_object_get(j, "secret_key"));
+    json_decref(j);
+    if (!ok) dg_near_key_wipe(c->key);
+    return ok;
+}
+
+int dg_near_key_load_file(const char *path, dg_near_key *key, char *account, dg_err *err) {
+    dg_near_key k;
+    cred_ctx c = {&k, account};
+    if (account) account[0] = 0;
+    if (!dg_secret_file_load(path, 16384, parse_cred, &c, err)) return 0;
+    *key = k;
+    dg_near_key_wipe(&k);
+    return 1;
+}
+
+int dg_near_credentials_path(const char *home, const char *network, const char *account, char *out,
+                             size_t cap, dg_err *err) {
+    if (!dg_near_account_id_check(account, err)) return 0;
+    for (const char *p = network; p && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return dg_err_set(err, DG_ERR_INPUT, "network \"%.40s\" is not a plain name", network);
+    if (!home || !*home || !network || !*network)
+        return dg_err_set(err, DG_ERR_INPUT, "no home directory or network for credentials");
+    int n = snprintf(out, cap, "%s/.near-credentials/%s/%s.json", home, network, account);
+    if (n < 0 || (size_t)n >= cap) return dg_err_set(err, DG_ERR_INPUT, "credential path too long");
     return 1;
 }

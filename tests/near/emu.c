@@ -37,12 +37,17 @@
  *    ProhibitedInView fail with "<name> is not allowed in view calls";
  *  - memory: like NEAR's imported env.memory, every call starts with 1024 wasm
  *    pages (64 MiB, max 2048), data segments applied; a fresh instance per call.
- * Not modelled: gas is accounted (prepaid / attached / burnt limits,
- * GasExceeded) with an approximate fee table and no per-instruction cost, and
- * it is never charged to balances (balances move only through deposits,
- * transfers and refunds, which keeps test arithmetic exact); no gas refunds,
- * no contract rewards, no staking, no validators (stake reads 0), no
- * yield/resume, no global contracts, no ETH-implicit accounts, and nemu_tx
+ *  - gas: nearcore's action fees (send part burnt when a receipt is made,
+ *    execution part prepaid and burnt when it runs), host-function costs and
+ *    a per-instruction cost, charged to the signer at w->gas_price (10^8);
+ *    unused prepaid gas returns to the signer in a refund receipt;
+ *  - block history: the state after each change, for views pinned to a block
+ *    (nemu_at / nemu_now).
+ * Approximated: the instruction count (meter.awk: C statements per
+ * straight-line region of the wasm2c output), block time (1 s per block).
+ * Not modelled: contract rewards (30% of burnt gas), gas price changes and
+ * pessimistic pricing, the refund penalty, staking and validators (stake
+ * reads 0), yield/resume, global contracts, ETH-implicit accounts; nemu_tx
  * checks no nonces (nemu-rpc does, for signed transactions: rpc.c).
  */
 #include "emu.h"

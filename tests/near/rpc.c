@@ -92,8 +92,8 @@ typedef struct {
 struct nemu_rpc {
     nemu *w;
     nemu_rpc_opts o;
-    uint64_t genesis_height, start_height;
-    uint64_t t0_ms;
+    uint64_t genesis_height;
+    uint64_t t0_ms, started_ms;
     stored_tx *txs;
     size_t ntxs;
 };
@@ -112,8 +112,7 @@ nemu_rpc *nemu_rpc_new_opts(nemu *w, const nemu_rpc_opts *o) {
     if (!r->o.validity_blocks) r->o.validity_blocks = NEMU_VALIDITY_BLOCKS;
     if (!r->o.chain_id) r->o.chain_id = "localnet";
     r->genesis_height = 1;
-    r->start_height = nemu_block_height(w);
-    r->t0_ms = now_ms();
+    r->t0_ms = r->started_ms = now_ms();
     return r;
 }
 
@@ -131,14 +130,14 @@ void nemu_rpc_free(nemu_rpc *r) {
     free(r);
 }
 
-/* Blocks advance with wall time: one per block_ms since the endpoint started
- * (a transaction runs its receipts in blocks of their own at once, which can
- * put the head ahead of the clock; production then waits for the clock). */
+/* Blocks advance with wall time: one per block_ms since the last one (a
+ * transaction also runs its receipts in blocks of their own at once). */
 static void tick(nemu_rpc *rc) {
     if (!rc->o.block_ms) return;
-    uint64_t target = rc->start_height + (now_ms() - rc->t0_ms) / rc->o.block_ms;
-    uint64_t h = nemu_block_height(rc->w);
-    if (target > h) nemu_advance_blocks(rc->w, target - h);
+    uint64_t n = (now_ms() - rc->t0_ms) / rc->o.block_ms;
+    if (!n) return;
+    nemu_advance_blocks(rc->w, n);
+    rc->t0_ms += n * rc->o.block_ms;
 }
 
 static void block_hash_at(uint64_t height, char out[64]) {
@@ -546,7 +545,7 @@ static json_t *m_status(nemu_rpc *rc, json_t *params, json_t **err) {
         "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
         (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version", "version",
         "nemu (emulation of the NEAR runtime, not nearcore)", "build", "nemu", "rustc_version", "",
-        "uptime_sec", (json_int_t)((now_ms() - rc->t0_ms) / 1000));
+        "uptime_sec", (json_int_t)((now_ms() - rc->started_ms) / 1000));
 }
 
 /* The parameters of this emulation in nearcore's protocol-config shape (the

@@ -304,9 +304,8 @@ TEST(near_rpc_errors_structured) {
            "\"tx_nonce\":3}}}}},\"code\":-32000,\"message\":\"Server error\"}",
            &e);
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
-    CHECK_STR(
-        e.msg,
-        "view kms.near.m: invalid transaction: {\"InvalidNonce\":{\"ak_nonce\":5,\"tx_nonce\":3}}");
+    CHECK_STR(e.msg, "view kms.near.m: invalid nonce: the access key is at nonce 5, the "
+                     "transaction used 3 (another transaction from the same key?)");
     decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"UNKNOWN_ACCESS_KEY\",\"info\":{"
            "\"public_key\":\"ed25519:abc\"}},\"code\":-32000,\"message\":\"Server error\"}",
            &e);
@@ -367,4 +366,202 @@ TEST(near_query_params_block_refs) {
     json_decref(p);
     CHECK(dg_near_query_params("view_account", "latest", &e) == NULL);
     CHECK_INT(e.code, DG_ERR_INPUT);
+}
+
+/* A final execution outcome in nearcore's shape (send_tx / tx). */
+static const char *outcome_ok =
+    "{\"final_execution_status\":\"FINAL\",\"status\":{\"SuccessValue\":\"dHJ1ZQ==\"},"
+    "\"transaction\":{\"signer_id\":\"ops.near\",\"public_key\":\"ed25519:abc\",\"nonce\":7,"
+    "\"receiver_id\":\"kms.near\",\"actions\":[],\"signature\":\"ed25519:x\","
+    "\"hash\":\"244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM\"},"
+    "\"transaction_outcome\":{\"id\":\"244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM\","
+    "\"block_hash\":\"x\",\"proof\":[],\"outcome\":{\"logs\":[],\"receipt_ids\":[\"r\"],"
+    "\"gas_burnt\":100,\"tokens_burnt\":\"10\",\"executor_id\":\"ops.near\",\"status\":{"
+    "\"SuccessReceiptId\":\"r\"},\"metadata\":{\"version\":1,\"gas_profile\":null}}},"
+    "\"receipts_outcome\":[{\"id\":\"r\",\"block_hash\":\"x\",\"proof\":[],\"outcome\":{"
+    "\"logs\":[\"hello\",\"EVENT_JSON:{\\\"standard\\\":\\\"dstack-kms\\\",\\\"version\\\":\\\"1.0."
+    "0\\\",\\\"event\\\":\\\"os_image_hash_added\\\",\\\"data\\\":[{\\\"os_image_hash\\\":"
+    "\\\"ab\\\"}]}"
+    "\",\"EVENT_JSON:not json\"],\"receipt_ids\":[],\"gas_burnt\":200,\"tokens_burnt\":\"20\","
+    "\"executor_id\":\"kms.near\",\"status\":{\"SuccessValue\":\"\"},\"metadata\":{}}}]}";
+
+TEST(near_outcome_parse_success) {
+    json_t *j = json_loads(outcome_ok, 0, NULL);
+    CHECK(j != NULL);
+    dg_near_outcome o;
+    dg_err e = {0};
+    CHECK(dg_near_outcome_parse(j, &o, &e));
+    CHECK(o.success);
+    CHECK_INT(o.value_len, 4);
+    CHECK(o.value && memcmp(o.value, "true", 4) == 0);
+    CHECK_INT(o.nlogs, 3);
+    CHECK_STR(o.logs[0], "hello");
+    CHECK_INT(json_array_size(o.events), 1); /* the malformed EVENT_JSON stays a plain log */
+    CHECK_STR(json_string_value(json_object_get(json_array_get(o.events, 0), "event")),
+              "os_image_hash_added");
+    CHECK(o.gas_burnt == 300);
+    CHECK(o.tokens_burnt.w[0] == 30);
+    CHECK_INT(o.nreceipts, 1);
+    CHECK_INT(o.nfailed, 0);
+    CHECK_STR(o.final_status, "FINAL");
+    char h[64];
+    dg_base58_encode(o.tx_hash, 32, h, sizeof h);
+    CHECK_STR(h, "244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM");
+    dg_near_outcome_free(&o);
+    json_decref(j);
+}
+
+static void outcome_failure(const char *status, const char *receipt_status, dg_err_code code,
+                            const char *want) {
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{\"status\":%s,\"transaction\":{\"hash\":"
+             "\"244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM\",\"receiver_id\":\"kms.near\"},"
+             "\"receipts_outcome\":[{\"id\":\"r\",\"outcome\":{\"logs\":[],\"gas_burnt\":5,"
+             "\"tokens_burnt\":\"0\",\"executor_id\":\"app.kms.near\",\"status\":%s}}]}",
+             status, receipt_status);
+    json_t *j = json_loads(buf, 0, NULL);
+    if (!j) {
+        dg_test_fail(__FILE__, __LINE__, "bad JSON %s", status);
+        return;
+    }
+    dg_near_outcome o;
+    dg_err e = {0};
+    CHECK(dg_near_outcome_parse(j, &o, &e));
+    CHECK(!o.success);
+    CHECK_INT(o.nfailed, 1);
+    CHECK_INT(o.failure.code, code);
+    if (!strstr(o.failure.msg, want))
+        dg_test_fail(__FILE__, __LINE__, "\"%s\" lacks \"%s\"", o.failure.msg, want);
+    dg_near_outcome_free(&o);
+    json_decref(j);
+}
+
+TEST(near_outcome_parse_failures) {
+    const char *panic =
+        "{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"FunctionCallError\":"
+        "{\"ExecutionError\":\"Smart contract panicked: Compose hash cannot be "
+        "empty\"}}}}}";
+    outcome_failure(panic, panic, DG_ERR_REVERT,
+                    "action 0 on app.kms.near: contract panicked: Compose hash cannot be empty");
+    const char *old = "{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"FunctionCallError\":"
+                      "{\"HostError\":{\"GuestPanic\":{\"panic_msg\":\"Insufficient permissions "
+                      "for method add_device\"}}}}}}}";
+    outcome_failure(old, old, DG_ERR_NOT_OWNER, "contract panicked: Insufficient permissions");
+    const char *lack =
+        "{\"Failure\":{\"ActionError\":{\"index\":1,\"kind\":{\"LackBalanceForState\":"
+        "{\"account_id\":\"app.kms.near\",\"amount\":\"1500000000000000000000\"}}}}}";
+    outcome_failure(lack, lack, DG_ERR_FUNDS, "needs 0.0015 NEAR more");
+    const char *exists = "{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{"
+                         "\"AccountAlreadyExists\":{\"account_id\":\"app.kms.near\"}}}}}";
+    outcome_failure(exists, exists, DG_ERR_REVERT, "account app.kms.near already exists");
+    /* a status that is neither success nor failure is not an outcome */
+    json_t *j = json_loads("{\"status\":{\"Unknown\":1},\"transaction\":{\"hash\":"
+                           "\"244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM\"}}",
+                           0, NULL);
+    dg_near_outcome o;
+    dg_err e = {0};
+    CHECK(!dg_near_outcome_parse(j, &o, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+    dg_near_outcome_free(&o);
+    json_decref(j);
+}
+
+TEST(near_invalid_tx_errors) {
+    dg_err e = {0};
+    decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"INVALID_TRANSACTION\",\"info\":{"
+           "\"TxExecutionError\":{\"InvalidTxError\":{\"NotEnoughBalance\":{\"signer_id\":"
+           "\"ops.near\",\"balance\":\"1000000000000000000000000\",\"cost\":"
+           "\"2500000000000000000000000\"}}}}},\"code\":-32000,\"message\":\"Server error\"}",
+           &e);
+    CHECK_INT(e.code, DG_ERR_FUNDS);
+    CHECK_STR(e.msg, "view kms.near.m: not enough balance: ops.near has 1 NEAR, the transaction "
+                     "costs up to 2.5 NEAR");
+    decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"INVALID_TRANSACTION\",\"info\":{"
+           "\"TxExecutionError\":{\"InvalidTxError\":\"Expired\"}}},\"code\":-32000,"
+           "\"message\":\"Server error\"}",
+           &e);
+    CHECK(strstr(e.msg, "expired") != NULL);
+    /* the older shape: no cause, data holds the structured error */
+    decode("{\"code\":-32000,\"message\":\"Server error\",\"data\":{\"TxExecutionError\":{"
+           "\"InvalidTxError\":{\"InvalidAccessKeyError\":{\"AccessKeyNotFound\":{\"account_id\":"
+           "\"a.near\",\"public_key\":\"ed25519:x\"}}}}}}",
+           &e);
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+}
+
+TEST(near_tx_encode_sign_decode) {
+    uint8_t seed[32];
+    memset(seed, 1, 32);
+    dg_near_key k;
+    dg_near_key_from_seed(seed, &k);
+    const char *names[] = {"add_compose_hash", "remove_compose_hash"};
+    dg_near_action a[6];
+    memset(a, 0, sizeof a);
+    a[0].kind = DG_NEAR_CREATE_ACCOUNT;
+    a[1].kind = DG_NEAR_TRANSFER;
+    dg_near_parse_amount("1.25", &a[1].deposit, NULL);
+    a[2].kind = DG_NEAR_ADD_KEY;
+    memcpy(a[2].public_key, k.pk, 32);
+    a[3].kind = DG_NEAR_ADD_KEY;
+    a[3].fc_key = 1;
+    a[3].fc_has_allowance = 1;
+    a[3].fc_allowance = dg_u256_from_u64(77);
+    a[3].fc_receiver = "app.kms.near";
+    a[3].fc_methods = names;
+    a[3].fc_nmethods = 2;
+    a[4].kind = DG_NEAR_DEPLOY_CONTRACT;
+    a[4].code = (const uint8_t *)"\0asm\1\0\0\0";
+    a[4].code_len = 8;
+    a[5].kind = DG_NEAR_FUNCTION_CALL;
+    a[5].method = "new";
+    a[5].args = (const uint8_t *)"{}";
+    a[5].args_len = 2;
+    a[5].gas = 30 * DG_NEAR_TGAS;
+    a[5].deposit = dg_u256_from_u64(1);
+    dg_near_tx tx = {"ops.near", {0}, 42, "kms.ops.near", {0}, a, 6};
+    memcpy(tx.public_key, k.pk, 32);
+    memset(tx.block_hash, 0xbb, 32);
+    dg_buf raw;
+    dg_buf_init(&raw);
+    uint8_t h[32];
+    dg_err e = {0};
+    CHECK(dg_near_tx_sign(&tx, &k, &raw, h, &e));
+    /* the header's layout: signer string, key tag + 32, nonce, receiver, block, count */
+    CHECK_INT(raw.data[0], 8);
+    CHECK(memcmp(raw.data + 4, "ops.near", 8) == 0);
+    CHECK_INT(raw.data[12], 0);
+    CHECK_INT(raw.data[45], 42);
+    dg_near_signed_tx d;
+    CHECK(dg_near_signed_tx_decode(raw.data, raw.len, &d, &e));
+    CHECK_STR(d.signer_id, "ops.near");
+    CHECK_STR(d.receiver_id, "kms.ops.near");
+    CHECK(d.nonce == 42);
+    CHECK_MEM(d.hash, h, 32);
+    CHECK_INT(d.nactions, 6);
+    CHECK(d.actions[3].fc_key && d.actions[3].fc_nmethods == 2);
+    CHECK_STR(d.actions[3].fc_methods[1], "remove_compose_hash");
+    CHECK_STR(d.actions[5].method, "new");
+    CHECK(d.actions[5].gas == 30 * DG_NEAR_TGAS);
+    /* re-encoding the decoded transaction gives the same bytes */
+    dg_near_tx again = {d.signer_id, {0}, d.nonce, d.receiver_id, {0}, d.actions, d.nactions};
+    memcpy(again.public_key, d.public_key, 32);
+    memcpy(again.block_hash, d.block_hash, 32);
+    dg_buf raw2;
+    dg_buf_init(&raw2);
+    CHECK(dg_near_tx_sign(&again, &k, &raw2, NULL, &e));
+    CHECK_INT(raw2.len, raw.len);
+    CHECK(raw2.len == raw.len && memcmp(raw2.data, raw.data, raw.len) == 0);
+    dg_near_signed_tx_free(&d);
+    /* one flipped byte: the signature no longer verifies */
+    raw.data[45] ^= 1;
+    CHECK(!dg_near_signed_tx_decode(raw.data, raw.len, &d, &e));
+    CHECK(strstr(e.msg, "signature") != NULL);
+    dg_near_signed_tx_free(&d);
+    /* invalid ids and a foreign key are refused before signing */
+    tx.receiver_id = "Kms.near";
+    CHECK(!dg_near_tx_sign(&tx, &k, &raw2, NULL, &e));
+    CHECK(strncmp(e.msg, "receiver: ", 10) == 0);
+    dg_buf_free(&raw);
+    dg_buf_free(&raw2);
 }
