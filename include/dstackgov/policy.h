@@ -149,8 +149,9 @@ typedef struct {
     size_t nrpc;
     const char *contract_id; /* the KMS account (at most 23 characters: app accounts are
                                 <40 hex app id>.<kms>, at most 64) */
-    const char *network_id;  /* the node's chain id ("mainnet", "testnet"); NULL or "" =
-                                learn at start; then pinned */
+    const char *network_id;  /* the node's chain id ("mainnet", "testnet"); NULL, "" or
+                                "local" (dstack-gov's name for a local chain) = learn at
+                                start; then pinned */
     int optimistic;          /* 1: snapshot the head; 0: the last final block */
     long refresh_ms, rpc_timeout_ms, deadline_ms, max_snapshot_age_ms; /* as for eth */
     unsigned quorum;

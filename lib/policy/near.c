@@ -393,7 +393,11 @@ dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err) {
     }
     n->ch.base.ops = &NEAR_OPS;
     snprintf(n->kms, sizeof n->kms, "%s", opts->contract_id);
-    snprintf(n->want_net, sizeof n->want_net, "%s", opts->network_id ? opts->network_id : "");
+    /* "local" names a local chain, as for dstack-gov (`devnet env --near` sets it): any
+     * chain id, learned at start and pinned, like "" */
+    const char *net =
+        opts->network_id && strcmp(opts->network_id, "local") != 0 ? opts->network_id : "";
+    snprintf(n->want_net, sizeof n->want_net, "%s", net);
     n->finality = opts->optimistic ? "optimistic" : "final";
     dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
     co.parallel = V_MAX;

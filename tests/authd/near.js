@@ -204,6 +204,10 @@ async function main() {
   check('a KMS account that does not exist: the daemon refuses to start naming it', noKms.code === 1 && /KMS contract nosuch\.test/.test(noKms.stderr), noKms);
   const notKms = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', 'dev.test', '--port', '0'], { expectFail: true });
   check('an account without the KMS contract: refused too', notKms.code === 1 && /KMS contract dev\.test/.test(notKms.stderr), notKms);
+  const local = await authd(['--backend', 'near', '--port', '0', '--decision-log', ''],
+    { env: { NEAR_RPC_URL: nemu.url, KMS_CONTRACT_ID: W.kms, NEAR_NETWORK_ID: 'local' } });
+  r = await httpReq(local.url + '/');
+  check('NEAR_NETWORK_ID=local (dstack-gov devnet env): the local chain\'s id is learned and shown', r.json && r.json.networkId === 'localnet', r.text);
   const opt = await authd(['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms, '--finality', 'optimistic', '--port', '0',
     '--decision-log', '']);
   r = await httpReq(opt.url + '/');
