@@ -109,4 +109,17 @@ class FakeRpc {
   }
 }
 
-module.exports = { FakeRpc, ETH, NEAR };
+// The fault matrix both dstack-authd suites run through a FakeRpc F:
+// [name, put F in that mode, the deny reason expected].
+function faultMatrix(F, [otherChainName, otherChainReason]) {
+  const unavailable = 'authorization backend unavailable';
+  return [
+    ['down', () => { F.mode = 'down'; }, unavailable],
+    ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, unavailable],
+    ['garbage', () => { F.mode = 'garbage'; }, unavailable],
+    ['JSON-RPC errors', () => { F.mode = 'error'; }, unavailable],
+    [otherChainName, () => { F.mode = 'chain'; }, otherChainReason],
+  ];
+}
+
+module.exports = { FakeRpc, ETH, NEAR, faultMatrix };

@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { httpReq, stopProc, TOP } = require('./chain');
-const { FakeRpc, NEAR } = require('./fakerpc');
+const { FakeRpc, NEAR, faultMatrix } = require('./fakerpc');
 const { startNemu, NearWorld } = require('./nemu');
 const { check, sleep, boot, post, until, metric, authd, procs, tmp, suite, OS, HASH, DEV, MR } = require('./harness');
 
@@ -149,13 +149,7 @@ async function main() {
   await W.app(appAcc, 'add_compose_hash', { compose_hash: HASH });
 
   // ------------------------------------------------------------ fault matrix
-  const failures = [
-    ['down', () => { F.mode = 'down'; }, 'authorization backend unavailable'],
-    ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, 'authorization backend unavailable'],
-    ['garbage', () => { F.mode = 'garbage'; }, 'authorization backend unavailable'],
-    ['JSON-RPC errors', () => { F.mode = 'error'; }, 'authorization backend unavailable'],
-    ['another network', () => { F.mode = 'chain'; }, 'authorization backend network mismatch'],
-  ];
+  const failures = faultMatrix(F, ['another network', 'authorization backend network mismatch']);
   let n = 0;
   for (const [name, set, reason] of failures) {
     set();

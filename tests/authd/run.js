@@ -8,7 +8,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const net = require('net');
 const { freePort, startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('./chain');
-const { FakeRpc } = require('./fakerpc');
+const { FakeRpc, faultMatrix } = require('./fakerpc');
 
 const { check, sleep, boot, post, until, metric, authd, procs, tmp, suite, OS, HASH, DEV, MR } = require('./harness');
 
@@ -275,13 +275,7 @@ async function main() {
   F.mode = 'pass';
   await stopProc(H1.proc);
 
-  const failures = [
-    ['down', () => { F.mode = 'down'; }, 'authorization backend unavailable'],
-    ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, 'authorization backend unavailable'],
-    ['garbage', () => { F.mode = 'garbage'; }, 'authorization backend unavailable'],
-    ['JSON-RPC errors', () => { F.mode = 'error'; }, 'authorization backend unavailable'],
-    ['other chain id', () => { F.mode = 'chain'; }, 'authorization backend chain ID mismatch'],
-  ];
+  const failures = faultMatrix(F, ['other chain id', 'authorization backend chain ID mismatch']);
   let n = 0;
   for (const [name, set, reason] of failures) {
     set();
