@@ -10,6 +10,7 @@ const os = require('os');
 const path = require('path');
 const { startAnvil, Chain, httpReq, stopProc, rpc, TOP } = require('../../tests/authd/chain');
 const { startNemu, NearWorld } = require('../../tests/authd/nemu');
+const { makePki, startTerminator } = require('../../tests/tls/pki');
 
 const BIN = path.join(TOP, process.env.BUILD || 'build', 'dstack-authd');
 const READY = path.join(TOP, process.env.BUILD || 'build', 'bench', 'authd-ready');
@@ -45,6 +46,16 @@ function rssKiB(pid) {
   const r = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   return { hwm: +(s.match(/VmHWM:\s+(\d+)/) || [])[1], rss: +(s.match(/VmRSS:\s+(\d+)/) || [])[1],
     anon: +(r.match(/Anonymous:\s+(\d+)/) || [])[1], shared: +(r.match(/Shared_Clean:\s+(\d+)/) || [])[1] };
+}
+
+// bench/authd/ready.c on the daemon with args `daemon`: [best, median] ms.
+function readyRunner(bodyFile, logFile) {
+  return (pre, post, daemon) => {
+    const r = spawnSync(READY, [...pre, bodyFile, '--', BIN, ...daemon, '--decision-log', logFile, ...post], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error('authd-ready failed: ' + r.stderr + r.stdout);
+    const m = r.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
+    return [Number(m[1]), Number(m[2])];
+  };
 }
 
 // The NEAR backend on nemu-rpc (1 s blocks, as nearcore's): the same figures,
@@ -113,13 +124,7 @@ function printNear(near, ethHits) {
 (async () => {
   if (process.env.BENCH_ONLY === 'near') { // the NEAR figures alone
     const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`), logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
-    const readyRun = (pre, post, daemon) => {
-      const r = spawnSync(READY, [...pre, bodyFile, '--', BIN, ...daemon, '--decision-log', logFile, ...post], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error('authd-ready failed: ' + r.stderr + r.stdout);
-      const m = r.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
-      return [Number(m[1]), Number(m[2])];
-    };
-    printNear(await benchNear(readyRun, bodyFile, logFile), NaN);
+    printNear(await benchNear(readyRunner(bodyFile, logFile), bodyFile, logFile), NaN);
     fs.rmSync(bodyFile, { force: true });
     fs.rmSync(logFile, { force: true });
     return;
@@ -142,8 +147,8 @@ function printNear(near, ethHits) {
   // socket activation (the socket is handed over, the request queued before exec).
   const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`);
   fs.writeFileSync(bodyFile, body);
-  const readyRun = (pre, post, daemon = ['--rpc-url', anvil.url, '--kms-contract', kms]) => {
-    const r = spawnSync(READY, [...pre, bodyFile, '--', BIN, ...daemon,
+  const readyRun = (pre, post, rpcArgs = ['--rpc-url', anvil.url]) => {
+    const r = spawnSync(READY, [...pre, bodyFile, '--', BIN, ...rpcArgs, '--kms-contract', kms,
       '--decision-log', logFile, ...post], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error('authd-ready failed: ' + r.stderr + r.stdout);
     const m = r.stdout.match(/best ([\d.]+) ms, median ([\d.]+) ms/);
@@ -152,6 +157,43 @@ function printNear(near, ethHits) {
   const rport = await freePort();
   readyRun(['3', String(rport)], ['--port', String(rport)]); // warm-up (anvil's first calls), not counted
   const starts = [...readyRun(['11', String(rport)], ['--port', String(rport)]), ...readyRun(['--socket-activation', '11'], [])];
+
+  // HTTPS: the same daemon against https:// through a TLS terminator in front
+  // of anvil (tests/tls/terminator.js, a test CA made here), and, to tell the
+  // cost of TLS from the cost of the extra hop, through the same proxy
+  // without TLS. Start, cache-miss latency on kept-alive connections, RSS.
+  const pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-bench-pki-'));
+  const pki = makePki(pkiDir);
+  // the test CA appended to the system's bundle: the daemon parses as many CAs
+  // as with the system's store (what an operator on a public provider runs)
+  const bundle = path.join(pkiDir, 'bundle.pem');
+  fs.writeFileSync(bundle, fs.readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + fs.readFileSync(pki.ca, 'utf8'));
+  const tlsT = await startTerminator(pki.cert('good'), pki.key, anvil.port);
+  const plainT = await startTerminator('-', '-', anvil.port);
+  const viaTls = ['--rpc-url', tlsT.url, '--rpc-ca-file', bundle];
+  const viaPlain = ['--rpc-url', plainT.url];
+  readyRun(['3', String(rport)], ['--port', String(rport)], viaTls); // warm-up
+  const startsTls = readyRun(['11', String(rport)], ['--port', String(rport)], viaTls);
+  const startsPlain = readyRun(['11', String(rport)], ['--port', String(rport)], viaPlain);
+  fs.rmSync(bodyFile, { force: true });
+  // A long-running daemon: misses on one connection (wrk -c1), RSS after.
+  const missRun = async (rpcArgs, t) => {
+    const mp = await freePort();
+    const d = spawn(BIN, [...rpcArgs, '--kms-contract', kms, '--port', String(mp), '--threads', '2', '--decision-log', logFile], { stdio: 'ignore' });
+    while (!(await tryOnce(mp, body))) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 300)); // the decision clients' connections are open
+    const h0 = t.all();
+    const w = wrk(['-t1', '-c1', `-d${SECS}s`, '--latency', '-s', path.join(__dirname, 'post.lua'), `http://127.0.0.1:${mp}`], { BODY: body, MISS: '1' });
+    const handshakes = t.all() - h0;
+    const rs = rssKiB(d.pid);
+    await stopProc(d);
+    return { ...w, rss: rs, handshakes };
+  };
+  const missTls = await missRun(viaTls, tlsT);
+  const missPlain = await missRun(viaPlain, plainT);
+  await stopProc(tlsT.proc);
+  await stopProc(plainT.proc);
+  fs.rmSync(pkiDir, { recursive: true, force: true });
 
   const port = await freePort();
   const p = spawn(BIN, ['--rpc-url', anvil.url, '--kms-contract', kms, '--port', String(port), '--threads', '2', '--decision-log', logFile], { stdio: 'ignore' });
@@ -168,8 +210,9 @@ function printNear(near, ethHits) {
   const rss = rssKiB(p.pid);
   await stopProc(p);
   await stopProc(anvil.proc);
-  const near = await benchNear(readyRun, bodyFile, logFile);
+  const near = await benchNear(readyRunner(bodyFile, logFile), bodyFile, logFile);
   fs.rmSync(bodyFile, { force: true });
+  // anvil alone, one eth_call per request, for scale
   fs.rmSync(logFile, { force: true });
 
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -182,6 +225,14 @@ function printNear(near, ethHits) {
   console.log(`  exec to first answer (bench/authd/ready.c, 11 fresh processes, the first request a miss served from anvil):`);
   console.log(`    binding its own port (harness connects every 50 us): best ${f(starts[0])} ms, median ${f(starts[1])} ms   target <= 8 ms`);
   console.log(`    systemd socket activation (request queued before exec): best ${f(starts[2])} ms, median ${f(starts[3])} ms   target <= 8 ms`);
+  console.log('  https:// (TLS terminator in front of anvil; --rpc-ca-file = the system bundle + the test CA; libcurl + OpenSSL loaded on first use):');
+  console.log(`    exec to first answer (binding its own port, 11 runs): https best ${f(startsTls[0])} ms, median ${f(startsTls[1])} ms;` +
+    ` same proxy without TLS best ${f(startsPlain[0])} ms, median ${f(startsPlain[1])} ms`);
+  console.log(`    cache misses (wrk -t1 -c1 ${SECS}s): https p50 ${f(missTls.p50, 3)} ms, p99 ${f(missTls.p99, 3)} ms (${f(missTls.rps, 0)} req/s, non-2xx ${missTls.non2xx});` +
+    ` same proxy without TLS p50 ${f(missPlain.p50, 3)} ms, p99 ${f(missPlain.p99, 3)} ms (${f(missPlain.rps, 0)} req/s)`);
+  console.log(`    TLS handshakes during those ${f(missTls.rps * SECS, 0)} misses: ${missTls.handshakes} (connections kept alive)`);
+  console.log(`    RSS after the misses: https ${f(missTls.rss.rss / 1024)} MiB (peak ${f(missTls.rss.hwm / 1024)}: ${f(missTls.rss.anon / 1024)} MiB own,` +
+    ` ${f(missTls.rss.shared / 1024)} MiB shared library pages); without TLS ${f(missPlain.rss.rss / 1024)} MiB (peak ${f(missPlain.rss.hwm / 1024)})`);
   console.log('  for scale (same machine class, issue 4): Node auth-eth 558 req/s, p50 28 ms, 123 MiB, 338 ms; Bun 3543 req/s, p50 4.3 ms, 64 MiB, 84 ms');
   printNear(near, hits.rps);
 })().catch((e) => { console.error('bench failed:', e); process.exit(1); });

@@ -23,6 +23,8 @@ typedef struct {
     /* eth and near: the chain backend's endpoints and KMS contract (eth.* or near.* keys) */
     char *rpc_urls[AUTHD_MAX_RPC];
     size_t nrpc;
+    char rpc_ca_file[512]; /* "" = the system's CAs */
+    int ca_from_env;       /* rpc_ca_file came from SSL_CERT_FILE */
     char kms_contract[72]; /* eth: DstackKms address; near: the KMS account */
     /* near */
     char near_network[64];  /* expected network ("" = learn at start) */

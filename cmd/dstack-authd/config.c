@@ -14,6 +14,7 @@
 #include "authd.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
+#include "dstackgov/rpc.h"
 #include "dstackgov/toml.h"
 
 enum kind { K_STR, K_INT, K_U64, K_UINT, K_LONG, K_URLS };
@@ -41,6 +42,8 @@ static const struct key KEYS[] = {
      "\"\" off, or sha256: hash-chain the lines"},
     {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url",
      "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
+    {"eth.rpc_ca_file", K_STR, F(rpc_ca_file), 0, 0, "rpc-ca-file",
+     "trust only these PEM CAs for https:// RPC (default: env SSL_CERT_FILE, else the system's)"},
     {"eth.kms_contract", K_STR, F(kms_contract), 0, 0, "kms-contract",
      "DstackKms proxy address (env KMS_CONTRACT_ADDR)"},
     {"eth.chain_id", K_U64, N(chain_id), 0, 0, "chain-id",
@@ -66,6 +69,8 @@ static const struct key KEYS[] = {
      "NEAR RPC endpoints (--rpc-url; env NEAR_RPC_URL, comma-separated)"},
     {"near.contract_id", K_STR, F(kms_contract), 0, 0, NULL,
      "the KMS contract account (--kms-contract; env KMS_CONTRACT_ID)"},
+    {"near.rpc_ca_file", K_STR, F(rpc_ca_file), 0, 0, NULL,
+     "trust only these PEM CAs for https:// RPC (--rpc-ca-file; default: env SSL_CERT_FILE)"},
     {"near.network_id", K_STR, F(near_network), 0, 0, "network-id",
      "expected network (the node's chain id), \"\" = learn at start (env NEAR_NETWORK_ID)"},
     {"near.finality", K_STR, F(near_finality), 0, 0, "finality", "final | optimistic"},
@@ -418,6 +423,17 @@ static int check_finality(const authd_config *c, dg_err *err) {
     return 1;
 }
 
+/* SSL_CERT_FILE, the conventional variable, is a default like the system's
+ * store: it never replaces a CA file the file or a flag names.
+ * CURL_CA_BUNDLE (one TLS client's name) is deliberately not read. */
+static int apply_ca_default(authd_config *c, dg_err *err) {
+    const char *v = getenv("SSL_CERT_FILE");
+    if (c->rpc_ca_file[0] || !v || !*v) return 1;
+    if (!set_text(key_by_toml("eth.rpc_ca_file"), v, c, "environment SSL_CERT_FILE", err)) return 0;
+    c->ca_from_env = 1;
+    return 1;
+}
+
 static int load(authd_config *c, int argc, char **argv, dg_err *err) {
     int r = apply_flags(c, argc, argv, 0, err);
     if (r != 1) return r;
@@ -425,6 +441,7 @@ static int load(authd_config *c, int argc, char **argv, dg_err *err) {
     if (!apply_env(c, err)) return 0;
     r = apply_flags(c, argc, argv, 1, err);
     if (r != 1) return r;
+    if (!apply_ca_default(c, err)) return 0;
     return check_finality(c, err);
 }
 
@@ -508,6 +525,9 @@ static int check_chain_common(const authd_config *c, const char *chain, dg_err *
                 "%s.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535",
                 chain, i, l);
     }
+    if (c->rpc_ca_file[0] && !dg_rpc_ca_file_check(c->rpc_ca_file, err))
+        return dg_err_wrap(err, "%s.rpc_ca_file%s", chain,
+                           c->ca_from_env ? " (from environment SSL_CERT_FILE)" : "");
     if (c->quorum > c->nrpc)
         return dg_err_set(err, DG_ERR_CONFIG, "%s.quorum %u is larger than the %zu RPC URLs", chain,
                           c->quorum, c->nrpc);
@@ -587,13 +607,13 @@ void authd_url_label(const char *url, char *out, size_t cap) {
     snprintf(out, cap, "%.*s%.*s", (int)(s + 3 - url), url, (int)(end - h), h);
 }
 
-static void print_str(FILE *out, const char *k, const char *v) {
+static void print_str(FILE *out, const char *k, const char *v, const char *comment) {
     fprintf(out, "%s = \"", k);
     for (; *v; v++) {
         if (*v == '"' || *v == '\\') fputc('\\', out);
         fputc(*v, out);
     }
-    fputs("\"\n", out);
+    fprintf(out, "\"%s%s\n", comment[0] ? "  # " : "", comment);
 }
 
 void authd_config_print(const authd_config *c, FILE *out) {
@@ -626,7 +646,11 @@ void authd_config_print(const authd_config *c, FILE *out) {
         const void *p = (const char *)c + k->off;
         switch (k->kind) {
         case K_STR:
-            print_str(out, name, (const char *)p);
+            print_str(out, name, (const char *)p,
+                      k->off != offsetof(authd_config, rpc_ca_file) ? ""
+                      : c->ca_from_env    ? "from environment SSL_CERT_FILE"
+                      : c->rpc_ca_file[0] ? "only these CAs are trusted for https://"
+                                          : "the system's CA store");
             break;
         case K_INT:
             fprintf(out, "%s = %d\n", name, *(const int *)p);

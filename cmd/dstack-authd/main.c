@@ -29,6 +29,7 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     if (strcmp(c->backend, "near") == 0) {
         dg_near_policy_opts n = {.rpc_urls = (const char *const *)c->rpc_urls,
                                  .nrpc = c->nrpc,
+                                 .rpc_ca_file = c->rpc_ca_file[0] ? c->rpc_ca_file : NULL,
                                  .contract_id = c->kms_contract,
                                  .network_id = c->near_network,
                                  .optimistic = strcmp(c->near_finality, "optimistic") == 0,
@@ -48,6 +49,7 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     memset(&o, 0, sizeof o);
     o.rpc_urls = (const char *const *)c->rpc_urls;
     o.nrpc = c->nrpc;
+    o.rpc_ca_file = c->rpc_ca_file[0] ? c->rpc_ca_file : NULL;
     o.kms_contract = c->kms_contract;
     o.chain_id = c->chain_id;
     o.snapshot = strcmp(c->snapshot, "safe") == 0            ? DG_SNAP_SAFE

@@ -53,9 +53,10 @@ struct cli {
     int is_alias;
     dg_flags f;
     int json, yes, dry_run, tty_in, tty_err, confirmed;
-    const char *network; /* preset name or NULL */
-    char rpc_url[1024];  /* never printed: may hold an API key */
-    char rpc_label[160]; /* scheme://host[:port] */
+    const char *network;     /* preset name or NULL */
+    char rpc_url[1024];      /* never printed: may hold an API key */
+    char rpc_label[160];     /* scheme://host[:port] */
+    const char *rpc_ca_file; /* --rpc-ca-file or $SSL_CERT_FILE, else NULL (system's CAs) */
     int has_expect_chain;
     uint64_t expect_chain_id;
     char expect_source[64]; /* "network sepolia" or "--chain-id", for the mismatch message */
@@ -132,6 +133,9 @@ void cli_fmt_eth(dg_u256 wei, char *out, size_t cap); /* "0.0123 ETH" */
 int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err);
 
 /* ---- chain steps */
+/* The CA file for an https:// endpoint: --rpc-ca-file, else $SSL_CERT_FILE,
+ * else NULL (the system's store). For dg_rpc_opts.ca_file, any chain. */
+const char *cli_rpc_ca_file(const cli *c);
 int cli_setup(cli *c, dg_err *err);   /* resolve network, key, addresses from flags/env */
 int cli_connect(cli *c, dg_err *err); /* RPC client (idempotent) */
 /* eth_call; the return data is appended to ret. */

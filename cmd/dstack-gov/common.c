@@ -220,6 +220,14 @@ static int parse_u64(const char *s, uint64_t *out) {
     return s && *s && dg_u256_parse(s, &v, NULL) && dg_u256_to_u64(v, out);
 }
 
+const char *cli_rpc_ca_file(const cli *c) {
+    /* SSL_CERT_FILE is the conventional default; CURL_CA_BUNDLE (one TLS
+     * client's name) is deliberately not read: docs/ethereum.md, HTTPS. */
+    const char *f = flag_str(&c->f, "rpc-ca-file");
+    if (!f) f = getenv("SSL_CERT_FILE");
+    return f && *f ? f : NULL;
+}
+
 static int resolve_network(cli *c, dg_err *err) {
     const char *net = flag_str(&c->f, "network");
     const char *url = flag_str(&c->f, "rpc-url");
@@ -257,6 +265,7 @@ static int resolve_network(cli *c, dg_err *err) {
     } else {
         snprintf(c->rpc_url, sizeof c->rpc_url, "%s", "http://127.0.0.1:8545");
     }
+    c->rpc_ca_file = cli_rpc_ca_file(c);
     const char *cid = flag_str(&c->f, "chain-id");
     if (cid) {
         if (!parse_u64(cid, &c->expect_chain_id))
@@ -345,6 +354,7 @@ int cli_connect(cli *c, dg_err *err) {
     const char *urls[1] = {c->rpc_url};
     dg_rpc_opts o;
     memset(&o, 0, sizeof o);
+    o.ca_file = c->rpc_ca_file;
     c->rpc = dg_rpc_new(urls, 1, &o, err);
     if (!c->rpc) return 0;
     snprintf(c->rpc_label, sizeof c->rpc_label, "%s", dg_rpc_endpoint_label(c->rpc, 0));

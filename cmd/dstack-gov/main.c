@@ -23,6 +23,9 @@ const flag_spec chain_flags[] = {
     {"network", FLAG_STR, "NAME",
      "local | sepolia | base | mainnet | phala | test (checks the chain id)"},
     {"rpc-url", FLAG_STR, "URL", "JSON-RPC endpoint (default: $ETH_RPC_URL, else the network's)"},
+    {"rpc-ca-file", FLAG_STR, "FILE",
+     "trust only these PEM CAs for an https:// endpoint (default: $SSL_CERT_FILE, else the "
+     "system's)"},
     {"chain-id", FLAG_STR, "N", "refuse to act unless the endpoint is chain N"},
     {"kms", FLAG_STR, "ADDR",
      "DstackKms proxy (default: $KMS_CONTRACT_ADDRESS or $KMS_CONTRACT_ADDR)"},
@@ -83,7 +86,7 @@ static void print_main_help(FILE *out) {
             "and success lines (kms:add-image, kms:create-app, app:add-hash, ...; see\n"
             "`dstack-gov help aliases`).\n\n"
             "Environment: ETH_RPC_URL, ALCHEMY_API_KEY, PRIVATE_KEY or PRIVATE_KEY_FILE,\n"
-            "KMS_CONTRACT_ADDRESS (or KMS_CONTRACT_ADDR), APP_CONTRACT_ADDR.\n\n");
+            "KMS_CONTRACT_ADDRESS (or KMS_CONTRACT_ADDR), APP_CONTRACT_ADDR, SSL_CERT_FILE.\n\n");
     print_exit_codes(out);
 }
 

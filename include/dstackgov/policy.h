@@ -103,6 +103,8 @@ typedef enum {
 typedef struct {
     const char *const *rpc_urls; /* nrpc endpoint URLs, tried in order */
     size_t nrpc;
+    const char *rpc_ca_file;  /* CAs trusted for https:// endpoints instead of the system's
+                                 (dg_rpc_opts.ca_file), or NULL */
     const char *kms_contract; /* DstackKms proxy address (40 hex, optional 0x) */
     uint64_t chain_id;        /* 0 = learn at start; then pinned */
     dg_snapshot_mode snapshot;
@@ -147,6 +149,8 @@ int dg_policy_eth_calldata(const dg_bootinfo *bi, dg_route route, dg_buf *out);
 typedef struct {
     const char *const *rpc_urls; /* nrpc endpoint URLs, tried in order */
     size_t nrpc;
+    const char *rpc_ca_file; /* CAs trusted for https:// endpoints instead of the system's
+                                (dg_rpc_opts.ca_file), or NULL */
     const char *contract_id; /* the KMS account (at most 23 characters: app accounts are
                                 <40 hex app id>.<kms>, at most 64) */
     const char *network_id;  /* the node's chain id ("mainnet", "testnet"); NULL, "" or

@@ -9,6 +9,19 @@
  * endpoints never loads it, and dg_rpc_new fails with DG_ERR_CONFIG when it
  * is needed but cannot be loaded. JSON values are jansson `json_t *`.
  *
+ * TLS (https://): TLS 1.2 or later; the server's certificate chain is
+ * verified against the system's CA store, or only against the CAs of
+ * opts.ca_file when one is given (a private CA), and its name against the
+ * URL's host. Neither check can be turned off. The CAs are parsed once per
+ * process and file (again when the file changed), and TLS sessions are shared
+ * by the dg_rpc objects that trust the same CAs, so a new connection resumes
+ * a session. A
+ * refused handshake fails like an unreachable endpoint (DG_ERR_RPC_UNREACHABLE)
+ * with a message that says which check failed, e.g. "rpc https://h:443: TLS:
+ * the server's certificate has expired", "... is not valid for host h",
+ * "... is not signed by a trusted CA", "TLS handshake failed: the server
+ * does not speak TLS (a plain-HTTP server on an https:// URL?)".
+ *
  * How a call picks endpoints:
  *  - quorum 0 or 1: endpoints are tried in the order given; the first that
  *    answers wins. A transport failure (unreachable, timeout, HTTP status other
@@ -56,11 +69,23 @@ typedef struct {
     int retries;     /* extra rounds for reads after transport failures; -1 = none, 0 = default 2 */
     long backoff_ms; /* first backoff sleep, doubled each round; 0 = default 50 */
     unsigned quorum; /* 0/1 = first answer wins, failover in order; k = k identical answers */
+    const char *ca_file; /* PEM file of the CA certificates trusted for https:// endpoints,
+                            instead of the system's store; NULL = the system's store. Checked
+                            (dg_rpc_ca_file_check) and copied by dg_rpc_new. Chain-neutral: any
+                            backend passes its own setting (eth.rpc_ca_file, near.rpc_ca_file). */
 } dg_rpc_opts;
+
+/* Check that a CA file can be used as dg_rpc_opts.ca_file: a readable
+ * regular file of at most 16 MiB holding at least one PEM certificate
+ * ("-----BEGIN CERTIFICATE-----"). No network, no TLS library needed.
+ * Returns: 1, or 0 with err (DG_ERR_CONFIG) naming the path and the problem.
+ */
+int dg_rpc_ca_file_check(const char *path, dg_err *err);
 
 /* Create a client for one or more endpoints.
  * Returns: the client, or NULL with err filled (DG_ERR_CONFIG for a bad URL,
- *          a scheme other than http/https, nurls == 0, or quorum > nurls).
+ *          a scheme other than http/https, nurls == 0, quorum > nurls, or a
+ *          CA file that dg_rpc_ca_file_check refuses).
  * Args: urls:  nurls endpoint URLs (http:// or https://; may carry an API key in
  *              the path or query — it is used for requests and never shown)
  *       opts:  options, or NULL for the defaults

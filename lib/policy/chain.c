@@ -18,6 +18,8 @@
  */
 #include "chain.h"
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,9 +140,42 @@ void dg_chain_stats_copy(dg_chain *c, size_t k, const dg_rpc *rpc) {
 void dg_chain_rpc_put(dg_chain *c, int slot) {
     pthread_mutex_lock(&c->pool_mu);
     stats_copy_locked(c, (size_t)slot, c->pool[slot]);
+    c->pool_used[slot] = dg_policy_now_ms();
     c->pool_free[c->nfree++] = slot;
     pthread_cond_signal(&c->pool_cv);
     pthread_mutex_unlock(&c->pool_mu);
+}
+
+/* A cache miss must not pay a TCP and TLS handshake (two or three round
+ * trips to a remote provider, the TLS ones the costly part): the pool's
+ * connections are opened at start and kept open. A free client idle for
+ * KEEP_WARM_MS (every client at start) asks the backend's warm_method
+ * (eth_chainId, NEAR's status), which providers answer from memory; at most
+ * `max` clients per call, never waiting for a busy one, so a decision never
+ * waits for this. Only with an https:// endpoint, where the handshake is
+ * what a miss would pay. */
+#define KEEP_WARM_MS 15000
+static void keep_warm(dg_chain *c, size_t max) {
+    for (size_t done = 0; done < max; done++) {
+        long long now = dg_policy_now_ms();
+        int slot = -1;
+        pthread_mutex_lock(&c->pool_mu);
+        for (size_t k = 0; k < c->nfree && slot < 0; k++)
+            if (now - c->pool_used[c->pool_free[k]] >= KEEP_WARM_MS) {
+                slot = c->pool_free[k];
+                memmove(&c->pool_free[k], &c->pool_free[k + 1],
+                        (c->nfree - k - 1) * sizeof *c->pool_free);
+                c->nfree--;
+            }
+        pthread_mutex_unlock(&c->pool_mu);
+        if (slot < 0) return;
+        dg_rpc *rpc = c->pool[slot];
+        json_t *res = NULL;
+        dg_err err = {0};
+        dg_rpc_set_deadline(rpc, now + c->o.rpc_timeout_ms);
+        if (dg_rpc_call(rpc, c->o.warm_method, NULL, &res, &err)) json_decref(res);
+        dg_chain_rpc_put(c, slot);
+    }
 }
 
 /* ---------------------------------------------------------------- parallel reads */
@@ -287,6 +322,7 @@ static void *poller_main(void *arg) {
     pthread_cond_broadcast(&c->ready_cv);
     pthread_mutex_unlock(&c->snap_mu);
     if (!started) return NULL;
+    if (c->keep_warm) keep_warm(c, c->npool);
     for (;;) {
         pthread_mutex_lock(&c->stop_mu);
         if (!c->stop) {
@@ -325,6 +361,7 @@ static void *poller_main(void *arg) {
         if (ok && !was_ok)
             dg_chain_log(c, "snapshot recovered at block %llu", (unsigned long long)s.number);
         was_ok = ok;
+        if (c->keep_warm) keep_warm(c, 1);
     }
     return NULL;
 }
@@ -616,6 +653,7 @@ void dg_chain_free(dg_chain *c) {
         dg_rpc_free(c->pool[i]);
     free(c->pool);
     free(c->pool_free);
+    free(c->pool_used);
     free(c->st_calls);
     free(c->st_errors);
     for (size_t i = 0; c->slots && i < c->nslots; i++)
@@ -648,6 +686,7 @@ int dg_chain_init(dg_chain *c, const dg_chain_backend *be, const dg_chain_opts *
     c->be = be;
     c->o = *o;
     c->o.rpc_urls = NULL;
+    c->o.rpc_ca_file = NULL; /* not owned: each dg_rpc keeps its own copy */
     if (!c->o.refresh_ms) c->o.refresh_ms = 250;
     if (!c->o.rpc_timeout_ms) c->o.rpc_timeout_ms = 1000;
     if (!c->o.deadline_ms) c->o.deadline_ms = 3000;
@@ -678,19 +717,24 @@ int dg_chain_init(dg_chain *c, const dg_chain_backend *be, const dg_chain_opts *
     c->npool = c->o.rpc_pool;
     c->pool = calloc(c->npool, sizeof(dg_rpc *));
     c->pool_free = calloc(c->npool, sizeof *c->pool_free);
+    c->pool_used = calloc(c->npool, sizeof *c->pool_used);
     c->st_calls = calloc((c->npool + 1) * o->nrpc, sizeof(unsigned long));
     c->st_errors = calloc((c->npool + 1) * o->nrpc, sizeof(unsigned long));
     c->helpers = c->o.parallel > 1 ? calloc(c->o.parallel - 1, sizeof *c->helpers) : NULL;
-    if (!c->urls || !c->labels || !c->slots || !c->pool || !c->pool_free || !c->st_calls ||
-        !c->st_errors || (c->o.parallel > 1 && !c->helpers))
+    if (!c->urls || !c->labels || !c->slots || !c->pool || !c->pool_free || !c->pool_used ||
+        !c->st_calls || !c->st_errors || (c->o.parallel > 1 && !c->helpers))
         return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < o->nrpc; i++) {
+        c->keep_warm |= o->warm_method && strncmp(o->rpc_urls[i], "https://", 8) == 0;
         if (!(c->urls[i] = strdup(o->rpc_urls[i])))
             return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         c->nurls++;
     }
-    dg_rpc_opts ro = {
-        .timeout_ms = c->o.rpc_timeout_ms, .retries = -1, .backoff_ms = 10, .quorum = c->o.quorum};
+    dg_rpc_opts ro = {.timeout_ms = c->o.rpc_timeout_ms,
+                      .retries = -1,
+                      .backoff_ms = 10,
+                      .quorum = c->o.quorum,
+                      .ca_file = o->rpc_ca_file};
     /* The poller only picks a block (first endpoint that answers); the quorum
      * applies to the decision reads, which are pinned to that block: endpoints
      * one block apart must not make every poll fail, and a block an honest
@@ -703,6 +747,7 @@ int dg_chain_init(dg_chain *c, const dg_chain_backend *be, const dg_chain_opts *
     for (size_t i = 0; i < c->npool; i++) {
         if (!(c->pool[i] = dg_rpc_new((const char *const *)c->urls, c->nurls, &ro, err))) return 0;
         c->pool_free[c->nfree++] = (int)i;
+        c->pool_used[i] = -(long long)KEEP_WARM_MS; /* never used: warm it at start */
     }
     return 1;
 }

@@ -61,6 +61,9 @@ typedef struct {
 typedef struct {
     const char *const *rpc_urls;
     size_t nrpc;
+    const char *rpc_ca_file;  /* dg_rpc_opts.ca_file for every client, or NULL */
+    const char *warm_method;  /* a cheap read answered from memory (eth_chainId, status):
+                                 keeps https:// connections open, see chain.c */
     long refresh_ms;          /* 0 = 250 */
     long rpc_timeout_ms;      /* 0 = 1000 */
     long deadline_ms;         /* 0 = 3000 */
@@ -80,11 +83,11 @@ typedef struct {
 #define DG_CHAIN_OPTS_OF(op)                                                                       \
     {                                                                                              \
         .rpc_urls = (op)->rpc_urls, .nrpc = (op)->nrpc, .refresh_ms = (op)->refresh_ms,            \
-        .rpc_timeout_ms = (op)->rpc_timeout_ms, .deadline_ms = (op)->deadline_ms,                  \
-        .max_snapshot_age_ms = (op)->max_snapshot_age_ms, .info_cache_ms = (op)->info_cache_ms,    \
-        .quorum = (op)->quorum, .cache_entries = (op)->cache_entries, .rpc_pool = (op)->rpc_pool,  \
-        .parallel = 1, .log = (op)->log, .log_ctx = (op)->log_ctx,                                 \
-        .async_start = (op)->async_start                                                           \
+        .rpc_ca_file = (op)->rpc_ca_file, .rpc_timeout_ms = (op)->rpc_timeout_ms,                  \
+        .deadline_ms = (op)->deadline_ms, .max_snapshot_age_ms = (op)->max_snapshot_age_ms,        \
+        .info_cache_ms = (op)->info_cache_ms, .quorum = (op)->quorum,                              \
+        .cache_entries = (op)->cache_entries, .rpc_pool = (op)->rpc_pool, .parallel = 1,           \
+        .log = (op)->log, .log_ctx = (op)->log_ctx, .async_start = (op)->async_start               \
     }
 
 typedef char dg_chain_label_t[160];
@@ -103,6 +106,8 @@ struct dg_chain {
     size_t npool;
     int *pool_free;
     size_t nfree;
+    long long *pool_used; /* when each client was last given back (dg_policy_now_ms) */
+    int keep_warm;        /* an endpoint is https://: keep the pool's connections open */
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     /* Per-endpoint counters of each client (pool clients, then the poller),

@@ -454,7 +454,8 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err) {
     e->mode = opts->snapshot;
     e->confirmations = opts->confirmations;
     e->want_chain_id = opts->chain_id;
-    const dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
+    dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
+    co.warm_method = "eth_chainId";
     const char *gw = dg_contract_id("DstackKms", DG_SIG_GATEWAY_APP_ID);
     const char *impl = dg_contract_id("DstackKms", DG_SIG_APP_IMPLEMENTATION);
     dg_err aerr;

@@ -401,6 +401,7 @@ dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err) {
     n->finality = opts->optimistic ? "optimistic" : "final";
     dg_chain_opts co = DG_CHAIN_OPTS_OF(opts);
     co.parallel = V_MAX;
+    co.warm_method = "status";
     /* room for one app miss's four views on top of the deciders */
     co.rpc_pool = (opts->rpc_pool ? opts->rpc_pool : 4) + V_MAX - 1;
     if (!dg_chain_init(&n->ch, &NEAR_BACKEND, &co, err) || !dg_chain_start(&n->ch, err)) {

@@ -8,9 +8,20 @@
  * and resolves the few functions the RPC engine uses into a table. The
  * header is used for types and constants only. Loading happens once per
  * process, under pthread_once; the library is never unloaded.
+ *
+ * Share objects (dg_curl_share_new) let every easy handle of every dg_rpc
+ * with the same trust share TLS sessions and DNS answers (each thread owns
+ * its clients, so shares are locked): a pool client that opens its first
+ * connection resumes the session another client negotiated instead of paying
+ * a full handshake. Connections themselves are not shared: libcurl does not
+ * support sharing its connection cache between threads. When libcurl runs on
+ * OpenSSL 3 (Debian's libcurl.so.4 does), the few OpenSSL functions tls.c
+ * needs to build one CA store per process are resolved from the copies
+ * libcurl already loaded (RTLD_NOLOAD: nothing new is mapped).
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +31,17 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static dg_curl_api g_api;
 static int g_loaded;
 static char g_why[200];
+static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud) {
+    (void)h, (void)a, (void)ud;
+    pthread_mutex_lock(&g_share_mu[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *ud) {
+    (void)h, (void)ud;
+    pthread_mutex_unlock(&g_share_mu[d]);
+}
 
 /* dlsym returns an object pointer; copying it converts without a cast that
  * ISO C leaves undefined. */
@@ -32,6 +54,48 @@ static char g_why[200];
         }                                                                                          \
         memcpy(&g_api.field, &sym_, sizeof sym_);                                                  \
     } while (0)
+
+CURLSH *dg_curl_share_new(const dg_curl_api *cu) {
+    CURLSH *sh = cu->share_init();
+    if (!sh) return NULL;
+    if (cu->share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        cu->share_setopt(sh, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        cu->share_cleanup(sh);
+        return NULL;
+    }
+    return sh;
+}
+
+/* The OpenSSL 3 functions of tls.c's process-wide CA stores, from the
+ * libraries libcurl mapped; any missing one leaves the table empty (libcurl
+ * then loads the CA file itself, once per client). */
+static void load_openssl(void) {
+    void *ssl = dlopen("libssl.so.3", RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL);
+    void *crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL);
+    dg_ossl_api o;
+    static const struct {
+        int in_ssl;
+        const char *name;
+        size_t off;
+    } SYMS[] = {
+        {0, "X509_STORE_new", offsetof(dg_ossl_api, store_new)},
+        {0, "X509_STORE_free", offsetof(dg_ossl_api, store_free)},
+        {0, "X509_STORE_up_ref", offsetof(dg_ossl_api, store_up_ref)},
+        {0, "X509_STORE_load_file", offsetof(dg_ossl_api, store_load_file)},
+        {0, "X509_STORE_set_flags", offsetof(dg_ossl_api, store_set_flags)},
+        {0, "ERR_clear_error", offsetof(dg_ossl_api, err_clear)},
+        {1, "SSL_CTX_set1_cert_store", offsetof(dg_ossl_api, ctx_set1_store)},
+    };
+    if (!ssl || !crypto) return;
+    for (size_t i = 0; i < sizeof SYMS / sizeof SYMS[0]; i++) {
+        void *sym = dlsym(SYMS[i].in_ssl ? ssl : crypto, SYMS[i].name);
+        if (!sym) return;
+        memcpy((char *)&o + SYMS[i].off, &sym, sizeof sym);
+    }
+    g_api.ossl = o;
+}
 
 static void load_once(void) {
     void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -64,10 +128,32 @@ static void load_once(void) {
     RESOLVE(multi_strerror, "curl_multi_strerror");
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
+    RESOLVE(share_init, "curl_share_init");
+    RESOLVE(share_setopt, "curl_share_setopt");
+    RESOLVE(share_cleanup, "curl_share_cleanup");
+    curl_version_info_data *(*version_info)(CURLversion) = NULL;
+    void *vi = dlsym(h, "curl_version_info");
+    if (vi) memcpy(&version_info, &vi, sizeof vi);
     if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(g_why, sizeof g_why, "curl_global_init failed");
         return;
     }
+    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&g_share_mu[i], NULL);
+    if (!(g_api.share = dg_curl_share_new(&g_api))) {
+        snprintf(g_why, sizeof g_why, "libcurl's share object could not be set up");
+        return;
+    }
+    /* libcurl's built-in CA bundle: the system's store */
+    CURL *probe = g_api.easy_init();
+    char *cainfo = NULL;
+    if (probe && g_api.easy_getinfo(probe, CURLINFO_CAINFO, &cainfo) == CURLE_OK && cainfo)
+        snprintf(g_api.default_ca, sizeof g_api.default_ca, "%s", cainfo);
+    if (probe) g_api.easy_cleanup(probe);
+    const curl_version_info_data *v = version_info ? version_info(CURLVERSION_NOW) : NULL;
+    if (v && v->ssl_version && strncmp(v->ssl_version, "OpenSSL/3.", 10) == 0 &&
+        g_api.default_ca[0])
+        load_openssl();
     g_loaded = 1;
 }
 

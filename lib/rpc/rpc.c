@@ -36,9 +36,10 @@ enum ep_state { EP_UNTRIED, EP_INFLIGHT, EP_ANSWERED, EP_FAILED };
 struct endpoint {
     char *url; /* may hold an API key: used for requests only, wiped on free */
     char label[160];
-    dg_http_url u;    /* parsed url (target and credentials are secret too) */
-    dg_http_conn *hc; /* http:// transport */
-    CURL *h;          /* https:// transport (libcurl) */
+    dg_http_url u;                /* parsed url (target and credentials are secret too) */
+    dg_http_conn *hc;             /* http:// transport */
+    CURL *h;                      /* https:// transport (libcurl) */
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's detail of the last failure */
     dg_buf resp;
     int too_big;
     unsigned long calls, errors;
@@ -62,6 +63,8 @@ struct dg_rpc {
     long backoff_ms;
     unsigned quorum;
     long long deadline;
+    char *ca_file;       /* trusted CAs for https:// instead of the system's, or NULL */
+    dg_tls_trust *trust; /* the loaded CAs (NULL: libcurl loads them per client) */
     long long next_id;
     size_t last_ep;
     char *last_error_data;
@@ -99,7 +102,7 @@ static int setup_handle(dg_rpc *rpc, struct endpoint *ep) {
     ep->h = h;
     int bad = 0;
     bad |= cu->easy_setopt(h, CURLOPT_URL, ep->url) != CURLE_OK;
-    bad |= cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+    bad |= cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
@@ -110,6 +113,7 @@ static int setup_handle(dg_rpc *rpc, struct endpoint *ep) {
     bad |= cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_WRITEDATA, ep) != CURLE_OK;
     bad |= cu->easy_setopt(h, CURLOPT_PRIVATE, ep) != CURLE_OK;
+    bad |= !dg_tls_setup(cu, h, rpc->ca_file, rpc->trust, ep->errbuf);
     return !bad;
 }
 
@@ -132,6 +136,10 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
     rpc->quorum = o.quorum;
     rpc->next_id = 1;
     rpc->last_ep = (size_t)-1;
+    if (o.ca_file) {
+        if (!dg_rpc_ca_file_check(o.ca_file, err)) goto fail;
+        if (!(rpc->ca_file = strdup(o.ca_file))) goto oom;
+    }
     rpc->ep = calloc(nurls, sizeof *rpc->ep);
     if (!rpc->ep) goto oom;
     rpc->nep = nurls;
@@ -164,6 +172,7 @@ dg_rpc *dg_rpc_new(const char *const *urls, size_t nurls, const dg_rpc_opts *opt
             if (!hd) goto oom;
             rpc->multi = rpc->cu->multi_init();
             if (!rpc->multi) goto oom;
+            if (!dg_tls_trust_get(rpc->cu, rpc->ca_file, &rpc->trust, err)) goto fail;
         }
         if (!setup_handle(rpc, ep)) {
             dg_err_set(err, DG_ERR_INTERNAL, "rpc %s: libcurl rejected the options", ep->label);
@@ -197,8 +206,10 @@ void dg_rpc_free(dg_rpc *rpc) {
     }
     free(rpc->ep);
     if (rpc->headers) cu->slist_free_all(rpc->headers);
+    if (cu) dg_tls_trust_put(cu, rpc->trust);
     free(rpc->last_error_data);
     json_decref(rpc->last_error);
+    free(rpc->ca_file);
     free(rpc);
 }
 
@@ -339,6 +350,7 @@ static int launch(dg_rpc *rpc, struct endpoint *ep, const struct call *c) {
     cu->easy_setopt(ep->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->blen);
     cu->easy_setopt(ep->h, CURLOPT_TIMEOUT_MS, t);
     cu->easy_setopt(ep->h, CURLOPT_CONNECTTIMEOUT_MS, t);
+    ep->errbuf[0] = 0;
     if (cu->multi_add_handle(rpc->multi, ep->h) != CURLM_OK) {
         ep_fail(ep, DG_ERR_INTERNAL, "libcurl could not start the request");
         return 1;
@@ -428,6 +440,10 @@ static void finish_curl(const dg_curl_api *cu, struct endpoint *ep, CURLcode cc,
     cu->easy_getinfo(ep->h, CURLINFO_REQUEST_SIZE, &reqsize);
     ep->sent = reqsize > 0;
     char what[200];
+    if (dg_tls_failure(cu, ep->h, cc, ep->errbuf, ep->u.host, what, sizeof what)) {
+        ep_fail(ep, DG_ERR_RPC_UNREACHABLE, what);
+        return;
+    }
     if (cc == CURLE_OK) {
         long status = 0;
         cu->easy_getinfo(ep->h, CURLINFO_RESPONSE_CODE, &status);

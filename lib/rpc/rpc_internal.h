@@ -123,6 +123,18 @@ void dg_http_abort(dg_http_conn *c);
 #endif
 #include <curl/curl.h>
 
+/* OpenSSL 3's functions for one CA store per process (tls.c); the types are
+ * opaque here (X509_STORE *, SSL_CTX *) so no OpenSSL header is needed. */
+typedef struct {
+    void *(*store_new)(void);
+    void (*store_free)(void *store);
+    int (*store_up_ref)(void *store);
+    int (*store_load_file)(void *store, const char *file);
+    int (*store_set_flags)(void *store, unsigned long flags);
+    void (*err_clear)(void);
+    void (*ctx_set1_store)(void *ssl_ctx, void *store);
+} dg_ossl_api;
+
 /* libcurl's entry points, resolved by dlopen on first use. */
 typedef struct {
     CURL *(*easy_init)(void);
@@ -140,10 +152,48 @@ typedef struct {
     const char *(*multi_strerror)(CURLMcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *);
+    CURLSH *share;        /* TLS sessions and DNS of the clients libcurl loads CAs for */
+    char default_ca[512]; /* libcurl's built-in CA bundle (the system's store), or "" */
+    dg_ossl_api ossl;     /* all NULL unless libcurl runs on OpenSSL 3 */
 } dg_curl_api;
 
 /* Load libcurl.so.4 once per process and initialise it. Returns the table,
  * or NULL with err filled (DG_ERR_CONFIG, saying why it could not be loaded). */
 const dg_curl_api *dg_curl_load(dg_err *err);
+
+/* A share object for TLS sessions and DNS answers, locked for threads, or
+ * NULL. Sessions are only ever shared between clients with the same trust. */
+CURLSH *dg_curl_share_new(const dg_curl_api *cu);
+
+/* ------------------------------------------------------ TLS policy (tls.c) */
+
+/* The trust of https:// clients: the CAs of one file (or the system's
+ * store), loaded once per process and file while the file is unchanged, and
+ * the share object of the clients that trust exactly those CAs. */
+typedef struct dg_tls_trust dg_tls_trust;
+
+/* Take a reference to the trust for ca_file (NULL: the system's store).
+ * Returns 1 with *out set — NULL when libcurl is not on OpenSSL 3 and loads
+ * the CAs itself — or 0 with err (DG_ERR_CONFIG: the file's CAs could not be
+ * loaded; DG_ERR_NOMEM). */
+int dg_tls_trust_get(const dg_curl_api *cu, const char *ca_file, dg_tls_trust **out, dg_err *err);
+/* Drop a reference (after the easy handles using it were cleaned up). */
+void dg_tls_trust_put(const dg_curl_api *cu, dg_tls_trust *t);
+
+/* Set the TLS options of an https:// easy handle: TLS 1.2 or later, peer and
+ * host name verification on, the trust (or, without one, libcurl loading the
+ * CA file or its built-in bundle itself), and errbuf (CURL_ERROR_SIZE) for
+ * the details of a failure. Returns 1, or 0 when libcurl refused an option. */
+int dg_tls_setup(const dg_curl_api *cu, CURL *h, const char *ca_file, dg_tls_trust *trust,
+                 char *errbuf);
+
+/* Describe a failed transfer when the failure is TLS's: which check refused
+ * the server (expired, wrong host, untrusted CA, not TLS at all, ...).
+ * Returns 1 with the message in out, or 0 when cc is not a TLS failure. */
+int dg_tls_failure(const dg_curl_api *cu, CURL *h, CURLcode cc, const char *errbuf,
+                   const char *host, char *out, size_t cap);
 
 #endif

@@ -113,6 +113,9 @@ static const fee F_ADD_FC = FEE3(102217625000ull);
 static const fee F_ADD_FC_BYTE = FEE3(1925331ull);
 static const fee F_DELETE_KEY = FEE3(94946625000ull);
 static const fee F_DELETE_ACCOUNT = FEE3(147489000000ull);
+/* nearcore's regular_op_cost: gas per wasm instruction (see NEMU_TICK). */
+#define FEE_WASM_OP 822756ull
+
 /* The fee table in nearcore's RuntimeFeesConfig JSON shape (for
  * EXPERIMENTAL_protocol_config). */
 static void fee_put(char *b, size_t cap, size_t *n, const char *name, const fee *f) {
@@ -122,51 +125,46 @@ static void fee_put(char *b, size_t cap, size_t *n, const char *name, const fee 
                            (unsigned long long)f->send_not_sir, (unsigned long long)f->exec);
 }
 
+static const fee F_DATA_BYTE = FEE3(17212011ull);
+
 const char *nemu_fee_table_text(void) {
+    /* each row: the JSON text before it, its name, its fee */
+    static const struct {
+        const char *open, *name;
+        const fee *f;
+    } rows[] = {
+        {"{", "action_receipt_creation_config", &F_RECEIPT},
+        {",\"data_receipt_creation_config\":{", "base_cost", &F_DATA_BASE},
+        {",", "cost_per_byte", &F_DATA_BYTE},
+        {"},\"action_creation_config\":{", "create_account_cost", &F_CREATE},
+        {",", "deploy_contract_cost", &F_DEPLOY},
+        {",", "deploy_contract_cost_per_byte", &F_DEPLOY_BYTE},
+        {",", "function_call_cost", &F_FC},
+        {",", "function_call_cost_per_byte", &F_FC_BYTE},
+        {",", "transfer_cost", &F_TRANSFER},
+        {",", "stake_cost", &F_STAKE},
+        {",", "delete_key_cost", &F_DELETE_KEY},
+        {",", "delete_account_cost", &F_DELETE_ACCOUNT},
+        {",\"add_key_cost\":{", "full_access_cost", &F_ADD_FULL},
+        {",", "function_call_cost", &F_ADD_FC},
+        {",", "function_call_cost_per_byte", &F_ADD_FC_BYTE},
+    };
     static char b[2048];
     size_t n = 0;
-    static const fee data_byte = FEE3(17212011ull);
-    n += (size_t)snprintf(b + n, sizeof b - n, "{");
-    fee_put(b, sizeof b, &n, "action_receipt_creation_config", &F_RECEIPT);
-    n += (size_t)snprintf(b + n, sizeof b - n, ",\"data_receipt_creation_config\":{");
-    fee_put(b, sizeof b, &n, "base_cost", &F_DATA_BASE);
-    n += (size_t)snprintf(b + n, sizeof b - n, ",");
-    fee_put(b, sizeof b, &n, "cost_per_byte", &data_byte);
-    n += (size_t)snprintf(b + n, sizeof b - n, "},\"action_creation_config\":{");
-    static const struct {
-        const char *name;
-        const fee *f;
-    } t[] = {{"create_account_cost", &F_CREATE},
-             {"deploy_contract_cost", &F_DEPLOY},
-             {"deploy_contract_cost_per_byte", &F_DEPLOY_BYTE},
-             {"function_call_cost", &F_FC},
-             {"function_call_cost_per_byte", &F_FC_BYTE},
-             {"transfer_cost", &F_TRANSFER},
-             {"stake_cost", &F_STAKE},
-             {"delete_key_cost", &F_DELETE_KEY},
-             {"delete_account_cost", &F_DELETE_ACCOUNT}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        fee_put(b, sizeof b, &n, t[i].name, t[i].f);
-        n += (size_t)snprintf(b + n, sizeof b - n, ",");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        n += (size_t)snprintf(b + n, sizeof b - n, "%s", rows[i].open);
+        fee_put(b, sizeof b, &n, rows[i].name, rows[i].f);
     }
-    n += (size_t)snprintf(b + n, sizeof b - n, "\"add_key_cost\":{");
-    fee_put(b, sizeof b, &n, "full_access_cost", &F_ADD_FULL);
-    n += (size_t)snprintf(b + n, sizeof b - n, ",");
-    fee_put(b, sizeof b, &n, "function_call_cost", &F_ADD_FC);
-    n += (size_t)snprintf(b + n, sizeof b - n, ",");
-    fee_put(b, sizeof b, &n, "function_call_cost_per_byte", &F_ADD_FC_BYTE);
     snprintf(b + n, sizeof b - n,
              "}},\"storage_usage_config\":{\"num_bytes_account\":100,"
              "\"num_extra_bytes_record\":40},\"burnt_gas_reward\":[0,1],"
              "\"pessimistic_gas_price_inflation_ratio\":[1,1],\"wasm_regular_op_cost\":%llu}",
-             (unsigned long long)822756ull);
+             (unsigned long long)FEE_WASM_OP);
     return b;
 }
 
 /* Host-function costs (wasm ext costs). */
 #define FEE_BASE 264768111ull
-/* nearcore's regular_op_cost: gas per wasm instruction (see NEMU_TICK). */
-#define FEE_WASM_OP 822756ull
 #define FEE_STORAGE_WRITE 64196736000ull
 #define FEE_STORAGE_READ 56356845750ull
 #define FEE_LOG 3543313050ull
@@ -1537,8 +1535,8 @@ uint64_t Z_envZ_promise_batch_then(struct Z_env_instance_t *e, uint64_t idx, uin
     c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
     c->newr[c->nnewr++] = r;
     action_fee(c, r, &F_RECEIPT, NULL, 0);
-    for (size_t i = 0; i < ndeps; i++)
-        action_fee(c, c->newr[deps[i]], &F_DATA_BASE, NULL, 0);
+    /* a data receipt has no receipt of its own here: burn both its parts now */
+    gas(c, ndeps * (F_DATA_BASE.send_not_sir + F_DATA_BASE.exec));
     r->inputs = xcalloc(ndeps, sizeof(uint64_t));
     for (size_t i = 0; i < ndeps; i++) {
         receipt *d = c->newr[deps[i]];
@@ -2226,6 +2224,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
     size_t at = SIZE_MAX;
     nemu_u128 err_amount = 0;
     char err_actor[65] = "";
+    uint8_t err_pk[33] = {0};
     account *acc = find_acc(w, r->receiver);
     account *snap = acc ? acc_clone(acc) : NULL;
     int existed = acc != NULL, deleted = 0;
@@ -2315,6 +2314,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                 FAIL(NEMU_E_ACTOR_NO_PERMISSION,
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
+            memcpy(err_pk, x->key.pk, 33);
             if (acc_find_key(acc, x->key.pk) >= 0)
                 FAIL(NEMU_E_ADD_KEY_ALREADY_EXISTS,
                      "The public key is already used for an existing access key");
@@ -2329,6 +2329,7 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
                      "Actor %s doesn't have permission to account %s to complete the action", actor,
                      r->receiver);
             long k = acc_find_key(acc, x->key.pk);
+            memcpy(err_pk, x->key.pk, 33);
             if (k < 0)
                 FAIL(NEMU_E_DELETE_KEY_DOES_NOT_EXIST,
                      "Account %s tries to remove an access key that doesn't exist", r->receiver);
@@ -2487,6 +2488,7 @@ done:;
         ro->fail_index = at;
         ro->err_amount = err_amount;
         snprintf(ro->err_actor, sizeof ro->err_actor, "%s", err_actor);
+        memcpy(ro->err_pk, err_pk, 33);
         for (size_t i = 0; i < r->nouts; i++)
             data_put(w, r->outs[i].data_id, 0, NULL, 0);
         if (total_deposit && !r->refund)

@@ -110,6 +110,7 @@ typedef struct {
     size_t fail_index;    /* failing action, SIZE_MAX = none (e.g. LackBalanceForState) */
     nemu_u128 err_amount; /* LackBalanceForState: yoctoNEAR missing */
     char err_actor[65];   /* ActorNoPermission: the actor; CreateAccount*: predecessor */
+    uint8_t err_pk[33];   /* AddKeyAlreadyExists / DeleteKeyDoesNotExist: the key */
     int gas_refund;       /* a refund receipt returning unused gas (else deposits) */
 } nemu_receipt_outcome;
 

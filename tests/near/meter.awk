@@ -2,7 +2,7 @@
 #
 # NEAR charges gas per wasm instruction; wasm2c has no instruction counter, so
 # this pass adds one to the C it generates. At every function entry
-# (FUNC_PROLOGUE;) and every block/loop label (w2c_B<n>:; / w2c_L<n>:;) it
+# (FUNC_PROLOGUE;) and every block/loop label (w2c_B<n>:; / w2c_L<n>:) it
 # inserts NEMU_TICK(n), where n is the number of C statements up to the next
 # such point or the end of the function. wasm2c writes about one statement per
 # wasm instruction, and a label is where control enters a straight-line region,
@@ -10,7 +10,7 @@
 # APPROXIMATION: a region left early by a branch is counted whole, and `if`
 # arms (no labels) are counted together. emu.c turns the count into gas.
 { line[NR] = $0 }
-function is_point(s) { return s ~ /^[ \t]*FUNC_PROLOGUE;[ \t]*$/ || s ~ /^[ \t]*w2c_[BL][0-9]+:;[ \t]*$/ }
+function is_point(s) { return s ~ /^[ \t]*FUNC_PROLOGUE;[ \t]*$/ || s ~ /^[ \t]*w2c_[BL][0-9]+:;?[ \t]*$/ }
 END {
   print "#include <stdint.h>"
   print "extern uint64_t nemu_wasm_ops, nemu_wasm_ops_limit;"

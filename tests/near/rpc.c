@@ -250,7 +250,27 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
     char *q = malloc(cap), *out = malloc(cap + 128);
     if (!q || !out) abort();
     const char *m = msg;
-    switch (e) {
+    /* the errors whose Debug form has no data */
+    static const struct {
+        enum nemu_err e;
+        const char *text;
+    } fixed[] = {
+        {NEMU_E_GAS_EXCEEDED, "HostError(GasExceeded)"},
+        {NEMU_E_GAS_LIMIT_EXCEEDED, "HostError(GasLimitExceeded)"},
+        {NEMU_E_METHOD_NOT_FOUND, "MethodResolveError(MethodNotFound)"},
+        {NEMU_E_METHOD_EMPTY_NAME, "MethodResolveError(MethodEmptyName)"},
+        {NEMU_E_METHOD_INVALID_SIGNATURE, "MethodResolveError(MethodInvalidSignature)"},
+        {NEMU_E_COMPILATION, "CompilationError(PrepareError(Deserialization))"},
+    };
+    int found = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && !found; i++)
+        if (fixed[i].e == e) {
+            snprintf(out, cap + 128, "%s", fixed[i].text);
+            found = 1;
+        }
+    switch (found ? NEMU_OK : e) {
+    case NEMU_OK:
+        break;
     case NEMU_E_GUEST_PANIC:
         if (strncmp(m, pfx, sizeof pfx - 1) == 0) m += sizeof pfx - 1;
         rust_debug_str(q, cap, m);
@@ -264,12 +284,6 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
         snprintf(out, cap + 128, "HostError(ProhibitedInView { method_name: %s })", name);
         break;
     }
-    case NEMU_E_GAS_EXCEEDED:
-        snprintf(out, cap + 128, "HostError(GasExceeded)");
-        break;
-    case NEMU_E_GAS_LIMIT_EXCEEDED:
-        snprintf(out, cap + 128, "HostError(GasLimitExceeded)");
-        break;
     case NEMU_E_WASM_TRAP:
         snprintf(out, cap + 128, "WasmTrap(%s)",
                  strstr(m, "out of bounds")     ? "MemoryOutOfBounds"
@@ -277,18 +291,6 @@ static char *vm_error_text(enum nemu_err e, const char *msg) {
                  : strstr(m, "Stack overflow")  ? "StackOverflow"
                  : strstr(m, "indirect")        ? "IncorrectCallIndirectSignature"
                                                 : "Unreachable");
-        break;
-    case NEMU_E_METHOD_NOT_FOUND:
-        snprintf(out, cap + 128, "MethodResolveError(MethodNotFound)");
-        break;
-    case NEMU_E_METHOD_EMPTY_NAME:
-        snprintf(out, cap + 128, "MethodResolveError(MethodEmptyName)");
-        break;
-    case NEMU_E_METHOD_INVALID_SIGNATURE:
-        snprintf(out, cap + 128, "MethodResolveError(MethodInvalidSignature)");
-        break;
-    case NEMU_E_COMPILATION:
-        snprintf(out, cap + 128, "CompilationError(PrepareError(Deserialization))");
         break;
     default:
         rust_debug_str(q, cap, m);
@@ -527,25 +529,35 @@ static json_t *m_gas_price(nemu_rpc *rc, json_t *params, json_t **err) {
     return json_pack("{s:s}", "gas_price", nemu_u128_str(nemu_gas_price(rc->w), gp));
 }
 
+/* A block timestamp (ns) in nearcore's RFC 3339 form. */
+static void rfc3339(uint64_t ns, char out[40]) {
+    time_t t = (time_t)(ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%09lluZ", (unsigned long long)(ns % 1000000000ull));
+}
+
 static json_t *m_status(nemu_rpc *rc, json_t *params, json_t **err) {
     (void)params;
     (void)err;
-    char head[64], gen[64];
+    char head[64], gen[64], when[40];
+    rfc3339(nemu_block_timestamp(rc->w), when);
     uint64_t h = nemu_block_height(rc->w);
     block_hash_at(h, head);
     block_hash_at(rc->genesis_height, gen);
-    return json_pack(
-        "{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:I, s:s, s:s, s:b, s:s, s:I}, s:[{s:s}],"
-        " s:{s:s, s:s, s:s}, s:I}",
-        "chain_id", rc->o.chain_id, "genesis_hash", gen, "protocol_version",
-        (json_int_t)NEMU_PROTOCOL_VERSION, "latest_protocol_version",
-        (json_int_t)NEMU_PROTOCOL_VERSION, "rpc_addr", "127.0.0.1", "sync_info",
-        "latest_block_hash", head, "latest_block_height", (json_int_t)h, "latest_state_root",
-        "11111111111111111111111111111111", "latest_block_time", "1970-01-01T00:00:00.000000000Z",
-        "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
-        (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version", "version",
-        "nemu (emulation of the NEAR runtime, not nearcore)", "build", "nemu", "rustc_version", "",
-        "uptime_sec", (json_int_t)((now_ms() - rc->started_ms) / 1000));
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:I, s:s, s:s, s:b, s:s, s:I}, s:[{s:s}],"
+                     " s:{s:s, s:s, s:s}, s:I}",
+                     "chain_id", rc->o.chain_id, "genesis_hash", gen, "protocol_version",
+                     (json_int_t)NEMU_PROTOCOL_VERSION, "latest_protocol_version",
+                     (json_int_t)NEMU_PROTOCOL_VERSION, "rpc_addr", "127.0.0.1", "sync_info",
+                     "latest_block_hash", head, "latest_block_height", (json_int_t)h,
+                     "latest_state_root", "11111111111111111111111111111111", "latest_block_time",
+                     when, "syncing", 0, "earliest_block_hash", gen, "earliest_block_height",
+                     (json_int_t)rc->genesis_height, "validators", "account_id", "nemu", "version",
+                     "version", "nemu (emulation of the NEAR runtime, not nearcore)", "build",
+                     "nemu", "rustc_version", "", "uptime_sec",
+                     (json_int_t)((now_ms() - rc->started_ms) / 1000));
 }
 
 /* The parameters of this emulation in nearcore's protocol-config shape (the
@@ -922,11 +934,10 @@ static json_t *action_error_kind(const nemu_receipt_outcome *ro) {
                          nemu_u128_str(ro->err_amount, b));
     case NEMU_E_ADD_KEY_ALREADY_EXISTS:
     case NEMU_E_DELETE_KEY_DOES_NOT_EXIST:
-        /* nemu does not keep which key: the message says it */
-        return json_pack("{s:{s:s, s:s}}",
+        return json_pack("{s:{s:s, s:o}}",
                          ro->err == NEMU_E_ADD_KEY_ALREADY_EXISTS ? "AddKeyAlreadyExists"
                                                                   : "DeleteKeyDoesNotExist",
-                         "account_id", acc, "message", ro->error ? ro->error : "");
+                         "account_id", acc, "public_key", pk_json(ro->err_pk));
     case NEMU_E_NEW_RECEIPT_VALIDATION:
         return json_pack("{s:s}", "NewReceiptValidationError", ro->error ? ro->error : "");
     default:
@@ -991,7 +1002,8 @@ static json_t *action_view(const nemu_action *a) {
  * them in *receipts. */
 static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t sig[64],
                             const nemu_outcome *o, nemu_u128 price, json_t **receipts) {
-    char bh[64], sigs[120];
+    char bh[64], sigs[120], gas_price_str[48];
+    nemu_u128_str(price, gas_price_str);
     json_t *acts = json_array();
     for (size_t i = 0; i < t->nacts; i++)
         json_array_append_new(acts, action_view(&t->acts[i]));
@@ -1028,11 +1040,12 @@ static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t 
                       "receipt_ids", ids, "gas_burnt", (json_int_t)ro->gas_burnt, "tokens_burnt",
                       u128_json(ro->tokens_burnt), "executor_id", ro->executor, "status",
                       receipt_status(hash, ro), "metadata", "version", 3, "gas_profile"));
+        /* nearcore's ReceiptView, without the actions (nemu's outcome does not keep them) */
         json_array_append_new(
             *receipts, json_pack("{s:s, s:s, s:o, s:i, s:{s:{s:s, s:s}}}", "predecessor_id",
                                  ro->predecessor, "receiver_id", ro->executor, "receipt_id",
                                  rid(hash, ro->id), "priority", 0, "receipt", "Action", "signer_id",
-                                 ro->refund ? "system" : t->signer, "method", ro->method));
+                                 ro->refund ? "system" : t->signer, "gas_price", gas_price_str));
     }
     json_t *status;
     if (o->ok) {

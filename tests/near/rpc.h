@@ -1,30 +1,27 @@
-/* rpc.h — NEAR JSON-RPC answered by the emulator (for tests of NEAR clients).
+/* rpc.h — NEAR JSON-RPC answered by nemu, an EMULATION of the NEAR runtime
+ * (not nearcore), for tests of NEAR clients.
  *
  * nemu_rpc_handle() takes one JSON-RPC 2.0 request body and returns the
- * response body a NEAR RPC node would give for the same question, computed on
- * a nemu world (reference/near.md §5.3): `query` with request_type
- * call_function / view_account / view_code, `block`, `gas_price`. Errors use
- * the newer nodes' shape: {"error":{"name":"HANDLER_ERROR","cause":{"name":
- * "UNKNOWN_ACCOUNT"|"NO_CONTRACT_CODE"|"CONTRACT_EXECUTION_ERROR",...}}}.
- * Finality and block_id are accepted and ignored (one chain, always final).
+ * response body nearcore would give, in nearcore's shapes (the list, with the
+ * error forms, is in tests/near/README.md): query (call_function,
+ * view_account, view_code, view_access_key) by finality or block_id over the
+ * world's block history, block, status, gas_price,
+ * EXPERIMENTAL_protocol_config, send_tx / broadcast_tx_commit /
+ * broadcast_tx_async, tx / EXPERIMENTAL_tx_status. Signed transactions are
+ * borsh SignedTransactions (TransactionV0, actions 0-7 except Stake): key,
+ * nonce, block hash age (transaction_validity_period) and the ed25519
+ * signature over sha256(transaction) are checked, then nemu runs them and
+ * the answer is a FinalExecutionOutcomeView.
  *
  * Test-only methods, prefixed `nemu_` (like a sandbox node's extra methods),
- * let a test set up state without signing transactions:
- *   nemu_create_account {account_id, balance}
+ * set up state without signing; the chain then runs two blocks so the change
+ * is final at once:
+ *   nemu_create_account {account_id, balance, public_key?}
  *   nemu_deploy {account_id, module}              (a module of the registry)
  *   nemu_call {signer_id, receiver_id, method_name, args (JSON value or string),
  *              deposit (decimal string, default "0"), gas (default 300 TGas)}
  *     → {"status": {"SuccessValue": base64} | {"Failure": {...}},
  *        "receipts_outcome": [{"outcome": {"executor_id", "logs", "status"}}]}
- *   nemu_create_account also takes "public_key": "ed25519:<base58>" for a real key.
- *
- * Signed transactions: send_tx {signed_tx_base64, wait_until} and
- * broadcast_tx_commit ([base64] or {signed_tx_base64}) take a borsh
- * SignedTransaction (TransactionV0, actions 0-7 except Stake), check the access
- * key, nonce, recent block hash and the ed25519 signature over
- * sha256(transaction), run it to the end and answer a FinalExecutionOutcome;
- * `tx` {tx_hash, sender_account_id} returns it again. query view_access_key
- * gives {nonce, permission}.
  */
 #ifndef NEMU_RPC_H
 #define NEMU_RPC_H

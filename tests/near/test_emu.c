@@ -654,3 +654,60 @@ TEST(emu_promise_return_chains_move_data_receivers) {
     nemu_outcome_free(o);
     nemu_free(w);
 }
+
+TEST(emu_gas_charged_to_the_signer_and_refunded) {
+    nemu *w = world();
+    nemu_u128 a0 = nemu_balance(w, "alice");
+    nemu_outcome *o = nemu_call(w, "alice", PROBE, "echo", "x", 0, NT_GAS);
+    CHECK(o->ok);
+    /* converting the transaction burns the send fees: receipt + function call
+     * (4 + 1 bytes of method and args), nearcore's values */
+    CHECK_INT(o->tx_gas_burnt, 108059500000ull + 2319861500000ull + 5 * 2235934ull);
+    CHECK(o->tokens_burnt > (nemu_u128)o->tx_gas_burnt * NEMU_GAS_PRICE);
+    /* the signer prepaid 30 TGas and more; what was not burnt came back */
+    CHECK(o->gas_cost >= (nemu_u128)NT_GAS * NEMU_GAS_PRICE);
+    CHECK_U128(a0 - nemu_balance(w, "alice"), o->tokens_burnt);
+    int refunds = 0;
+    for (size_t i = 0; i < o->nreceipts; i++)
+        if (o->receipts[i].gas_refund && strcmp(o->receipts[i].executor, "alice") == 0) refunds++;
+    CHECK_INT(refunds, 1);
+    CHECK(o->receipts[0].tokens_burnt == (nemu_u128)o->receipts[0].gas_burnt * NEMU_GAS_PRICE);
+    nemu_outcome_free(o);
+    /* a failed call burns too, and still refunds the rest */
+    a0 = nemu_balance(w, "alice");
+    o = nemu_call(w, "alice", PROBE, "panic_msg", "no", 0, NT_GAS);
+    CHECK(!o->ok && o->tokens_burnt > 0);
+    CHECK_U128(a0 - nemu_balance(w, "alice"), o->tokens_burnt);
+    nemu_outcome_free(o);
+    nemu_free(w);
+}
+
+TEST(emu_gas_per_wasm_instruction) {
+    /* fill "k N" loops N times in wasm: the instruction cost (an approximation,
+     * meter.awk) grows with N; host costs are the same */
+    nemu *w = world();
+    nemu_outcome *a = call(w, "fill", "k 10"), *b = call(w, "fill", "k 60000");
+    CHECK(a->ok && b->ok);
+    CHECK(b->receipts[0].gas_burnt - a->receipts[0].gas_burnt >= 60000ull * 822756ull);
+    nemu_outcome_free(a);
+    nemu_outcome_free(b);
+    /* a loop that never ends stops when the prepaid gas is used up */
+    nemu_outcome *o = nemu_call(w, "alice", PROBE, "spin", NULL, 0, 5 * NEMU_TGAS);
+    CHECK(!o->ok);
+    CHECK_STR(o->error, "Exceeded the prepaid gas.");
+    CHECK(o->receipts[0].gas_burnt <=
+          5 * NEMU_TGAS + 108059500000ull + 2319861500000ull + 9 * 2235934ull);
+    nemu_outcome_free(o);
+    nemu_free(w);
+}
+
+TEST(emu_gas_not_enough_balance) {
+    nemu *w = world();
+    CHECK(nemu_create_account(w, "poor", NEMU_YOCTO_PER_BYTE * 10)); /* 10^20 */
+    NT_FAIL(nemu_call(w, "poor", PROBE, "echo", "x", 0, NT_GAS),
+            "{\"NotEnoughBalance\":{\"signer_id\":\"poor\",\"balance\":\"100000000000000000000\","
+            "\"cost\":\"");
+    nemu_set_gas_price(w, 0);
+    NT_OK(nemu_call(w, "poor", PROBE, "echo", "x", 0, NT_GAS), "x");
+    nemu_free(w);
+}

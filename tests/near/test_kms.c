@@ -474,15 +474,25 @@ TEST(kms_register_app_keeps_only_what_the_app_needs) {
      * gets the rest back in the same transaction (upstream: all 30 NEAR stayed
      * on a key-less account) */
     nemu *w = kms_world();
-    nemu_set_gas_price(w, 0); /* deposit arithmetic */
     nemu_u128 dep = nt_registration_deposit(w), fee = (nemu_u128)500 * NEMU_YOCTO_PER_BYTE;
     nemu_u128 a0 = nemu_balance(w, ALICE), k0 = nemu_balance(w, KMS);
     nemu_outcome *o =
         nemu_call(w, ALICE, KMS, "register_app", nt_reg_args(APP1, ALICE), 30 * NEMU_NEAR, NT_GAS);
     CHECK(o->ok);
     CHECK_STR(nt_val(o), "true");
+    /* alice paid the registration deposit and the gas burnt, nothing else */
+    nemu_u128 burnt = o->tokens_burnt;
+    CHECK(burnt > 0);
+    if (getenv("NT_FIGURES")) {
+        uint64_t gas = o->tx_gas_burnt;
+        for (size_t i = 0; i < o->nreceipts; i++)
+            gas += o->receipts[i].gas_burnt;
+        fprintf(stderr, "FIGURE register_app: %llu gas burnt = %s yocto; deposit kept %s yocto\n",
+                (unsigned long long)gas, nemu_u128_str(burnt, (char[48]){0}),
+                nemu_u128_str(dep, (char[48]){0}));
+    }
     nemu_outcome_free(o);
-    CHECK_U128(nemu_balance(w, ALICE), a0 - dep);
+    CHECK_U128(nemu_balance(w, ALICE), a0 - dep - burnt);
     CHECK_U128(nemu_balance(w, APP1_ACC), dep - fee);
     CHECK_U128(nemu_balance(w, KMS), k0 + fee);
     CHECK(dep < NEMU_NEAR / 4);

@@ -458,3 +458,65 @@ TEST(rpc_signed_transactions) {
     nemu_rpc_free(rc);
     nemu_free(w);
 }
+
+TEST(rpc_blocks_finality_and_pinned_views) {
+    nemu *w = rpc_world();
+    nemu_rpc *rc = nemu_rpc_new(w);
+    uint64_t h0 = nemu_block_height(w);
+    char req[512];
+    /* by height and by hash; final is two blocks behind the head */
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"block_id\":%llu}}",
+             (unsigned long long)h0);
+    json_t *r = rpc(rc, req);
+    CHECK_INT(json_integer_value(jget(r, "result.header.height")), h0);
+    char hash[64];
+    snprintf(hash, sizeof hash, "%s", jstr(r, "result.header.hash"));
+    json_decref(r);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"block_id\":\"%s\"}}",
+             hash);
+    r = rpc(rc, req);
+    CHECK_INT(json_integer_value(jget(r, "result.header.height")), h0);
+    json_decref(r);
+    r = rpc(
+        rc,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}");
+    CHECK_INT(json_integer_value(jget(r, "result.header.height")), h0 - 2);
+    json_decref(r);
+    r = rpc(
+        rc,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"block_id\":99999999}}");
+    CHECK_STR(jstr(r, "error.cause.name"), "UNKNOWN_BLOCK");
+    json_decref(r);
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":[]}");
+    CHECK_STR(jstr(r, "result.chain_id"), "localnet");
+    CHECK_INT(json_integer_value(jget(r, "result.sync_info.latest_block_height")), h0);
+    CHECK(strlen(jstr(r, "result.genesis_hash")) >= 32);
+    json_decref(r);
+    /* a change after h0: a view pinned to h0 (by hash) does not see it */
+    r = rpc(
+        rc,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{\"signer_id\":"
+        "\"alice.test\",\"receiver_id\":\"probe.test\",\"method_name\":\"set\",\"args\":\"k v\"}}");
+    json_decref(r);
+    const char *get_k =
+        "\"account_id\":\"probe.test\",\"method_name\":\"get\",\"args_base64\":\"aw==\"";
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+             "\"call_function\",\"block_id\":\"%s\",%s}}",
+             hash, get_k);
+    r = rpc(rc, req);
+    CHECK_INT(json_array_size(jget(r, "result.result")), 4); /* "null" */
+    CHECK_INT(json_integer_value(jget(r, "result.block_height")), h0);
+    json_decref(r);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":"
+             "\"call_function\",\"finality\":\"final\",%s}}",
+             get_k);
+    r = rpc(rc, req);
+    CHECK_INT(json_array_size(jget(r, "result.result")), 1); /* "v" */
+    json_decref(r);
+    nemu_rpc_free(rc);
+    nemu_free(w);
+}

@@ -128,6 +128,10 @@ async function guideFlow() {
     gas: 30n * TGAS }), "Invalid os_image_hash: expected 64 hex digits");
   await fails("a failing view is a proper error", () => provider.callFunction({ contractId: appAcc,
     method: "is_app_allowed", args: {} }), "missing field `boot_info`");
+  let ename = "";
+  try { await ops.addFullAccessKey(opsKey.getPublicKey()); } catch (e) { ename = `${e.constructor.name}: ${e.message}`; }
+  check("an action error parses into near-api-js's typed error (AddKeyAlreadyExists)",
+        ename.startsWith("AddKeyAlreadyExists"), ename);
   // stale nonce: a second client uses the key meanwhile; near-api-js recovers on its own
   const other = new Account("ops.test", provider, new KeyPairSigner(opsKey));
   await step("a second client sends with the same key", async () => {

@@ -741,3 +741,49 @@ TEST(rpc_recovers_and_survives_idle_close) {
     CHECK_INT(atomic_load(&s.requests), 4);
     CHECK_INT(atomic_load(&s.connections), 4);
 }
+
+/* ------------------------------------------------------------ CA file */
+
+/* A CA file is checked when the client is made, before any network: an
+ * operator learns of a wrong path at start, not at the first https request. */
+TEST(rpc_ca_file_checked_at_new) {
+    char dir[] = "/tmp/dg-ca-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char good[64], notpem[64], missing[64];
+    snprintf(good, sizeof good, "%s/ca.pem", dir);
+    snprintf(notpem, sizeof notpem, "%s/not.pem", dir);
+    snprintf(missing, sizeof missing, "%s/missing.pem", dir);
+    FILE *f = fopen(good, "w");
+    CHECK(f != NULL);
+    fputs("# a bundle may start with comments\n-----BEGIN CERTIFICATE-----\nMIIB\n"
+          "-----END CERTIFICATE-----\n",
+          f);
+    fclose(f);
+    f = fopen(notpem, "w");
+    CHECK(f != NULL);
+    fputs("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+
+    dg_err e = {0};
+    CHECK(dg_rpc_ca_file_check(good, &e));
+    CHECK(!dg_rpc_ca_file_check(missing, &e));
+    CHECK(e.code == DG_ERR_CONFIG && strstr(e.msg, missing) && strstr(e.msg, "No such file"));
+    CHECK(!dg_rpc_ca_file_check(notpem, &e));
+    CHECK(strstr(e.msg, "no PEM certificate") != NULL);
+    CHECK(!dg_rpc_ca_file_check(dir, &e));
+    CHECK(strstr(e.msg, "not a regular file") != NULL);
+    CHECK(!dg_rpc_ca_file_check("", &e));
+
+    /* dg_rpc_new refuses a bad file for any endpoint, http:// too */
+    const char *urls[1] = {"http://127.0.0.1:1"};
+    dg_rpc_opts o = {.ca_file = missing};
+    CHECK(dg_rpc_new(urls, 1, &o, &e) == NULL);
+    CHECK(e.code == DG_ERR_CONFIG && strstr(e.msg, missing));
+    o.ca_file = good;
+    dg_rpc *r = dg_rpc_new(urls, 1, &o, &e);
+    CHECK(r != NULL);
+    dg_rpc_free(r);
+    unlink(good);
+    unlink(notpem);
+    rmdir(dir);
+}

@@ -462,6 +462,11 @@ EXPORT(then_fwd) {
     promise_return(
         promise_then(p, mel, P(me), 9, P("on_result"), 0, P(""), P(&amount_buf), 10 * TGAS));
 }
+/* never returns: must end when its gas runs out (instruction metering) */
+EXPORT(spin) {
+    for (volatile u64 i = 0;; i++)
+        ;
+}
 /* attach more gas than prepaid */
 EXPORT(gas_hog) {
     amount_buf = 0;
