@@ -5,9 +5,12 @@
  */
 #include "test.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_TESTS 4096
 
@@ -54,6 +57,16 @@ size_t dg_test_unhex(const char *hex, uint8_t *out, size_t cap) {
         hex += 2;
     }
     return n;
+}
+
+void dg_test_write_file(const char *path, const char *text, unsigned mode) {
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    CHECK(fchmod(fd, (mode_t)mode) == 0);
+    close(fd);
 }
 
 static int cmp_tests(const void *a, const void *b) {

@@ -55,6 +55,9 @@ const char *dg_test_data_dir(void);
                          (size_t)(n));                                                             \
     } while (0)
 
+/* Write text to path (replacing it) with the given mode, checked. */
+void dg_test_write_file(const char *path, const char *text, unsigned mode);
+
 /* Parse a hex string (no 0x) into out; returns the byte count. Test helper only. */
 size_t dg_test_unhex(const char *hex, uint8_t *out, size_t cap);
 

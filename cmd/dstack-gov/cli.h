@@ -150,6 +150,15 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err);
 #define CLI_DRY_RUN 2
+/* The plan of a transaction from the signer (the library's checks, with the
+ * flags' options), nothing sent; sets c->chain_id. For commands that show an
+ * estimate before their first transaction (kms deploy). */
+int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, dg_eth_plan *p,
+             dg_err *err);
+/* Ask `question` followed by " (y/N) " on the terminal, once per run: returns 1
+ * when --yes, already confirmed, or answered y/Y; else 0 with DG_ERR_CANCELLED
+ * (no terminal: "refusing to send <what> without a terminal ..."). */
+int cli_ask(cli *c, const char *question, const char *what, dg_err *err);
 
 /* ---- one-argument transactions shared by the kms and app groups (simple.c) */
 enum { ARG_NONE, ARG_B32, ARG_ADDR, ARG_BOOL, ARG_STRING };

@@ -423,23 +423,30 @@ static void progress(void *ctx, long elapsed_ms, uint64_t block) {
     fflush(stderr);
 }
 
-int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err) {
+int cli_ask(cli *c, const char *question, const char *what, dg_err *err) {
     if (c->yes || c->confirmed) return 1;
     if (!c->tty_in)
         return dg_err_set(err, DG_ERR_CANCELLED,
                           "refusing to send %s without a terminal to confirm on: pass --yes "
                           "(or --dry-run to see it)",
-                          label);
-    if (c->ntx_planned > 1)
-        fprintf(stderr, "This command sends %u transactions; the first costs at most %s.\n",
-                c->ntx_planned, cost);
-    fprintf(stderr, "Send %s (at most %s)? (y/N) ", label, cost);
+                          what);
+    fprintf(stderr, "%s (y/N) ", question);
     fflush(stderr);
     char line[32];
     if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
-        return dg_err_set(err, DG_ERR_CANCELLED, "cancelled: %s not sent", label);
+        return dg_err_set(err, DG_ERR_CANCELLED, "cancelled: %s not sent", what);
     c->confirmed = 1;
     return 1;
+}
+
+int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err) {
+    if (c->yes || c->confirmed) return 1;
+    if (c->tty_in && c->ntx_planned > 1)
+        fprintf(stderr, "This command sends %u transactions; the first costs at most %s.\n",
+                c->ntx_planned, cost);
+    char q[400];
+    snprintf(q, sizeof q, "Send %s (at most %s)?", label, cost);
+    return cli_ask(c, q, label, err);
 }
 
 /* The library's send options from the flags (--gas-limit, --force-gas-limit,
@@ -513,15 +520,22 @@ static void print_plan(cli *c, const dg_eth_plan *p, const char *from_s, const c
     }
 }
 
+int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, dg_eth_plan *p,
+             dg_err *err) {
+    dg_eth_send_opts o;
+    if (!send_opts(c, &o, err) || !cli_connect(c, err) ||
+        !dg_eth_plan_prepare(c->rpc, &o, c->from, to, data->data, data->len, NULL, label, p, err))
+        return 0;
+    c->chain_id = p->tx.chain_id;
+    return 1;
+}
+
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err) {
     memset(rcpt, 0, sizeof *rcpt);
     dg_eth_send_opts o;
     dg_eth_plan p;
-    if (!send_opts(c, &o, err) || !cli_connect(c, err)) return 0;
-    if (!dg_eth_plan_prepare(c->rpc, &o, c->from, to, data->data, data->len, NULL, label, &p, err))
-        return 0;
-    c->chain_id = p.tx.chain_id;
+    if (!send_opts(c, &o, err) || !cli_plan(c, to, data, label, &p, err)) return 0;
     char to_s[43] = "(new contract)", from_s[43], cost_s[100], bal_s[100], fee_s[100];
     cli_fmt_addr(c->from, from_s);
     if (to) cli_fmt_addr(to, to_s);

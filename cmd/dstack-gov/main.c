@@ -67,6 +67,9 @@ static void print_exit_codes(FILE *out) {
     for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
         fprintf(out, "  %2d %-18s%s", cli_exit_code((dg_err_code)k), dg_err_name((dg_err_code)k),
                 (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
+    fprintf(out, "  key-file: the key file is unusable (missing, unreadable, readable by others,\n"
+                 "  malformed: the message says which); tx-dropped: the node dropped the sent\n"
+                 "  transaction, it will not be mined (sending again is safe).\n");
 }
 
 static void print_main_help(FILE *out) {

@@ -220,15 +220,14 @@ typedef void (*dg_eth_progress_fn)(void *ctx, long elapsed_ms, uint64_t block);
 
 /* Poll eth_getTransactionReceipt until it is mined or `timeout_ms` passes.
  * The first poll is immediate (auto-mining chains answer at once), then the
- * interval grows from 2 ms to 1 s. With drop_grace_ms > 0, each poll also asks
- * eth_getTransactionByHash: a transaction the node no longer knows (neither
- * mined nor pending) at two polls, the later one at least drop_grace_ms after
- * the start, was dropped (a node drops, for example, a transaction whose gas
- * limit is below its intrinsic gas) and is reported at once instead of
- * waiting out the timeout. drop_grace_ms <= 0 never declares a drop (for
- * private relays that do not show pending transactions).
- * Returns 1 with the receipt (whatever its status), or 0 with
- * DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after N s"), DG_ERR_DROPPED
+ * interval grows from 2 ms to 1 s. With drop_grace_ms > 0, each poll after the
+ * first also asks eth_getTransactionByHash (same batch): a transaction the node no longer knows
+ * (neither mined nor pending) at two polls, the later one at least drop_grace_ms after the start,
+ * was dropped (a node drops, for example, a transaction whose gas limit is below its intrinsic gas)
+ * and is reported at once instead of waiting out the timeout. drop_grace_ms <= 0 never declares a
+ * drop (for private relays that do not show pending transactions). Returns 1 with the receipt
+ * (whatever its status), or 0 with DG_ERR_RPC_TIMEOUT ("transaction 0x.. not mined after N s"),
+ * DG_ERR_DROPPED
  * ("transaction 0x.. was dropped by the node: ...") or an RPC error.
  * In: progress (may be NULL), ctx.  Out: out (free with dg_eth_receipt_free).
  */
@@ -339,9 +338,12 @@ int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[
 
 /* Wait for a submitted plan's receipt (dg_eth_wait_receipt with opts'
  * timeout, drop grace and progress). A mined transaction that reverted is
- * explained: out of gas when it used its whole limit, else replayed as a call
- * on its parent block to decode the reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT:
- * "<label> failed on chain (block N): ...").
+ * explained: replayed as a call on its parent block, a revert there gives the
+ * reason (DG_ERR_NOT_OWNER, DG_ERR_REVERT: "<label> failed on chain (block N):
+ * ..."); else "out of gas" when it used its whole limit or its limit was below
+ * the estimate; else "a state change since the estimate". A creation's
+ * receipt must name the new contract, and on chains other than 31337/1337 its
+ * code is waited for (opts' code_wait_ms), since the next step usually calls it.
  * Returns 1 with rcpt (status 1; free with dg_eth_receipt_free), or 0 with
  * err (rcpt then holds nothing to free).
  */

@@ -73,11 +73,12 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-/* eth_getCode(to) until it is non-empty, at 0.5, 1, 2 s... within wait_ms.
- * Returns 1 when code appeared. Transport errors count as "not yet". */
-static int code_appears(dg_rpc *rpc, const uint8_t to[20], long wait_ms) {
+/* eth_getCode(to) until it is non-empty: at once when `now`, then at 0.5, 1,
+ * 2 s... within wait_ms. Returns 1 when code appeared. Transport errors count
+ * as "not yet". */
+static int code_appears(dg_rpc *rpc, const uint8_t to[20], int now, long wait_ms) {
     long slept = 0;
-    for (long step = 500; slept + step <= wait_ms; step *= 2) {
+    for (long step = now ? 0 : 500; slept + step <= wait_ms; step = step ? step * 2 : 500) {
         sleep_ms(step);
         slept += step;
         json_t *res = NULL;
@@ -136,7 +137,7 @@ int dg_eth_plan_prepare(dg_rpc *rpc, const dg_eth_send_opts *opts, const uint8_t
      * ago (dstack#505): ask again before calling it missing, then plan again
      * (the estimate was made against no code). */
     if (to && !p->to_has_code && !is_dev_chain(p->chain_id) && o.code_wait_ms > 0 &&
-        code_appears(rpc, to, o.code_wait_ms) &&
+        code_appears(rpc, to, 0, o.code_wait_ms) &&
         !dg_eth_prepare(rpc, from, to, data, len, value, p, err))
         return 0;
     if (to && !p->to_has_code) {
@@ -200,17 +201,13 @@ int dg_eth_plan_submit(dg_rpc *rpc, const dg_eth_plan *plan, const uint8_t priv[
     return ok ? 1 : dg_err_wrap(err, "%s", plan->label);
 }
 
-/* Why did a mined transaction fail? All its gas used: out of gas. Otherwise
- * replay it as a call on the parent block and decode the revert. */
+/* Why did a mined transaction fail? Replay it as a call on its parent block:
+ * a revert there is the reason. Otherwise it ran out of gas when it used its
+ * whole limit, or when the limit was below the estimate (out of gas inside a
+ * delegatecall leaves the caller its 1/64: the proxy reverts, not all used). */
 static int explain_failure(dg_rpc *rpc, const dg_eth_plan *p, const dg_eth_receipt *r,
                            dg_err *err) {
     unsigned long long blk = (unsigned long long)r->block_number;
-    if (r->gas_used >= p->tx.gas_limit)
-        return dg_err_set(err, DG_ERR_REVERT,
-                          "%s failed on chain (block %llu): out of gas — it used all of its gas "
-                          "limit %llu (estimate %llu)",
-                          p->label, blk, (unsigned long long)p->tx.gas_limit,
-                          (unsigned long long)p->prep.gas_estimate);
     char at[24];
     snprintf(at, sizeof at, "0x%llx", blk ? blk - 1 : 0);
     dg_buf ret;
@@ -223,6 +220,13 @@ static int explain_failure(dg_rpc *rpc, const dg_eth_plan *p, const dg_eth_recei
     if (decoded)
         return dg_err_set(err, e2.code, "%s failed on chain (block %llu): %s", p->label, blk,
                           e2.msg);
+    if (r->gas_used >= p->tx.gas_limit || p->tx.gas_limit < p->prep.gas_estimate)
+        return dg_err_set(err, DG_ERR_REVERT,
+                          "%s failed on chain (block %llu): out of gas — gas limit %llu, "
+                          "estimate %llu, used %llu",
+                          p->label, blk, (unsigned long long)p->tx.gas_limit,
+                          (unsigned long long)p->prep.gas_estimate,
+                          (unsigned long long)r->gas_used);
     return dg_err_set(err, DG_ERR_REVERT,
                       "%s reverted on chain in block %llu (a state change since the estimate)",
                       p->label, blk);
@@ -235,7 +239,28 @@ int dg_eth_plan_wait(dg_rpc *rpc, const dg_eth_plan *plan, const dg_eth_send_opt
     if (!dg_eth_wait_receipt(rpc, tx_hash, o.timeout_ms, o.drop_grace_ms, o.progress,
                              o.progress_ctx, rcpt, err))
         return dg_err_wrap(err, "%s", plan->label);
-    if (rcpt->status) return 1;
+    if (rcpt->status && plan->tx.has_to) return 1;
+    if (rcpt->status) {
+        /* A creation: the next step usually calls the new contract (a proxy's
+         * constructor calls its implementation), so on a public chain wait
+         * until the node shows its code (load-balanced nodes lag, dstack#505). */
+        if (!rcpt->has_contract_address) {
+            dg_eth_receipt_free(rcpt);
+            return dg_err_set(err, DG_ERR_RPC_RESPONSE,
+                              "%s: the receipt of a contract creation has no contractAddress",
+                              plan->label);
+        }
+        if (is_dev_chain(plan->tx.chain_id) || o.code_wait_ms < 0 ||
+            code_appears(rpc, rcpt->contract_address, 1, o.code_wait_ms))
+            return 1;
+        char a[43];
+        dg_address_checksum(rcpt->contract_address, a);
+        dg_eth_receipt_free(rcpt);
+        return dg_err_set(err, DG_ERR_NO_CODE,
+                          "%s: mined, but the node shows no code at the new contract %s after "
+                          "%ld ms",
+                          plan->label, a, o.code_wait_ms);
+    }
     explain_failure(rpc, plan, rcpt, err);
     dg_eth_receipt_free(rcpt);
     return 0;
@@ -245,6 +270,7 @@ int dg_eth_transact(dg_rpc *rpc, const dg_eth_send_opts *opts, const uint8_t pri
                     const uint8_t *to, const uint8_t *data, size_t len, const dg_u256 *value,
                     const char *label, dg_eth_plan *plan, dg_eth_receipt *rcpt, dg_err *err) {
     dg_eth_plan local;
+    memset(&local, 0, sizeof local);
     dg_eth_plan *p = plan ? plan : &local;
     uint8_t from[20], h[32];
     memset(rcpt, 0, sizeof *rcpt);

@@ -6,6 +6,7 @@
  * The only keys used are anvil's well-known public TEST keys.
  */
 #include "../test.h"
+#include "anvil.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/rpc.h"
 #include "dstackgov/secp.h"
@@ -21,73 +22,6 @@
 /* anvil account 0 — a public TEST key, never for real funds */
 #define TEST_KEY0 "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 #define TEST_ADDR0 "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-
-static const char *top_dir(void) {
-    const char *t = getenv("DG_TOP");
-    return t ? t : "..";
-}
-
-static void tool_path(char *out, size_t cap, const char *tool) {
-    snprintf(out, cap, "%s/node_modules/@foundry-rs/%s-linux-amd64/bin/%s", top_dir(), tool, tool);
-}
-
-struct anvil {
-    pid_t pid;
-    int port;
-    char url[64];
-    char log[64];
-};
-
-static int anvil_start(struct anvil *a) {
-    char bin[512];
-    tool_path(bin, sizeof bin, "anvil");
-    snprintf(a->log, sizeof a->log, "/tmp/dg-rpc-anvil-%d-XXXXXX", (int)getpid());
-    int fd = mkstemp(a->log);
-    if (fd < 0) return 0;
-    a->pid = fork();
-    if (a->pid == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(bin, "anvil", "--host", "127.0.0.1", "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
-    for (int i = 0; i < 300; i++) { /* up to 15 s */
-        FILE *f = fopen(a->log, "r");
-        char line[256];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "Listening on 127.0.0.1:");
-            if (p) {
-                a->port = atoi(p + strlen("Listening on 127.0.0.1:"));
-                snprintf(a->url, sizeof a->url, "http://127.0.0.1:%d", a->port);
-                fclose(f);
-                return 1;
-            }
-        }
-        if (f) fclose(f);
-        if (waitpid(a->pid, NULL, WNOHANG) == a->pid) break;
-        usleep(50000);
-    }
-    dg_test_fail(__FILE__, __LINE__, "anvil (%s) did not start; see %s", bin, a->log);
-    return 0;
-}
-
-static void anvil_stop(struct anvil *a) {
-    if (a->pid > 0) {
-        kill(a->pid, SIGTERM);
-        waitpid(a->pid, NULL, 0);
-    }
-    unlink(a->log);
-}
-
-static dg_rpc *connect_anvil(const struct anvil *a) {
-    const char *urls[] = {a->url};
-    dg_err e = {0};
-    dg_rpc_opts o = {.timeout_ms = 3000};
-    dg_rpc *r = dg_rpc_new(urls, 1, &o, &e);
-    if (!r) dg_test_fail(__FILE__, __LINE__, "dg_rpc_new: %s", e.msg);
-    return r;
-}
 
 static int cmp_ll(const void *x, const void *y) {
     long long a = *(const long long *)x, b = *(const long long *)y;
@@ -241,7 +175,7 @@ TEST(anvil_call_latency_keepalive) {
 /* Our signature equals cast's for the same key and raw hash. */
 TEST(cast_wallet_sign_no_hash_matches) {
     char cast[512];
-    tool_path(cast, sizeof cast, "cast");
+    dg_test_tool_path(cast, sizeof cast, "cast");
     uint8_t priv[32];
     dg_err e = {0};
     CHECK(dg_privkey_parse(TEST_KEY0, priv, &e));

@@ -225,6 +225,36 @@ TEST(eth_gas_margin) {
     CHECK_INT(dg_eth_gas_with_margin(29000000, 20, 30000000), 30000000);
 }
 
+/* Intrinsic gas per the yellow paper, EIP-2028 (16 per non-zero byte),
+ * EIP-3860 (init code words) and the EIP-7623 calldata floor. */
+TEST(eth_intrinsic_gas) {
+    uint8_t z[100] = {0}, nz[64];
+    memset(nz, 0xff, sizeof nz);
+    CHECK_INT(dg_eth_intrinsic_gas(NULL, 0, 0), 21000);
+    /* 4 non-zero bytes: 21064 standard, floor 21000 + 10*16 = 21160 */
+    CHECK_INT(dg_eth_intrinsic_gas(nz, 4, 0), 21160);
+    /* 100 zero bytes: 21400 standard, floor 21000 + 10*100 = 22000 */
+    CHECK_INT(dg_eth_intrinsic_gas(z, 100, 0), 22000);
+    /* a creation of 64 non-zero bytes: 53000 + 64*16 + 2*2 = 54028 (above its floor) */
+    CHECK_INT(dg_eth_intrinsic_gas(nz, 64, 1), 54028);
+    CHECK_INT(dg_eth_intrinsic_gas(NULL, 0, 1), 53000);
+    /* addOsImageHash(bytes32 0xaa..): 4-byte selector + 32 non-zero bytes, floor wins */
+    uint8_t call[36];
+    memcpy(call, "\x8d\x9b\xec\x51", 4);
+    memset(call + 4, 0xaa, 32);
+    CHECK_INT(dg_eth_intrinsic_gas(call, 36, 0), 21000 + 10 * 4 * 36);
+}
+
+TEST(eth_check_chain) {
+    dg_err e = {0};
+    CHECK(dg_eth_check_chain(0, NULL, 5, "http://h", &e));
+    CHECK(dg_eth_check_chain(5, "--chain-id", 5, "http://h", &e));
+    CHECK(!dg_eth_check_chain(11155111, "network sepolia", 31337, "http://127.0.0.1:8545", &e));
+    CHECK_INT(e.code, DG_ERR_CHAIN_ID);
+    CHECK_STR(e.msg, "chain id mismatch: network sepolia expects 11155111 but "
+                     "http://127.0.0.1:8545 is chain 31337");
+}
+
 TEST(eth_quantities) {
     uint64_t v;
     dg_u256 u;

@@ -146,16 +146,6 @@ TEST(secp_privkey_parse_strict) {
     CHECK_MEM(priv, zero, 32);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode) {
-    unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(fd >= 0);
-    if (fd < 0) return;
-    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    CHECK(fchmod(fd, mode) == 0);
-    close(fd);
-}
-
 TEST(secp_privkey_file_mode_checked) {
     char dir[] = "/tmp/dg-secp-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -165,23 +155,25 @@ TEST(secp_privkey_file_mode_checked) {
     dg_err e = {0};
     dg_test_unhex(g_anvil[2].priv, want, 32);
 
-    write_file(path, "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\n", 0600);
+    dg_test_write_file(path, "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\n",
+                       0600);
     CHECK(dg_privkey_load_file(path, priv, &e));
     CHECK_MEM(priv, want, 32);
-    write_file(path, "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", 0400);
+    dg_test_write_file(path, "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+                       0400);
     CHECK(dg_privkey_load_file(path, priv, &e));
 
     static const mode_t open_modes[] = {0644, 0640, 0604, 0620, 0602, 0610};
     for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
-        write_file(path, "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-                   open_modes[i]);
+        dg_test_write_file(path, "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+                           open_modes[i]);
         CHECK(!dg_privkey_load_file(path, priv, &e));
         CHECK_INT(e.code, DG_ERR_KEY_FILE);
         CHECK(strstr(e.msg, "accessible by group or others") != NULL);
     }
     CHECK(strstr(e.msg, "(mode 0610)") != NULL);
 
-    write_file(path, "not a key", 0600);
+    dg_test_write_file(path, "not a key", 0600);
     CHECK(!dg_privkey_load_file(path, priv, &e));
     CHECK_INT(e.code, DG_ERR_KEY_FILE);
     CHECK(strstr(e.msg, "key file ") == e.msg);
@@ -190,7 +182,7 @@ TEST(secp_privkey_file_mode_checked) {
     char big[5000];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    write_file(path, big, 0600);
+    dg_test_write_file(path, big, 0600);
     CHECK(!dg_privkey_load_file(path, priv, &e));
     CHECK(strstr(e.msg, "larger than 4096 bytes") != NULL);
     CHECK_INT(e.code, DG_ERR_KEY_FILE);

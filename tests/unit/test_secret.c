@@ -28,16 +28,6 @@ static int probe_parse(void *ctx, const char *text, size_t len, dg_err *err) {
     return 1;
 }
 
-static void put(const char *path, const char *text, mode_t mode) {
-    unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(fd >= 0);
-    if (fd < 0) return;
-    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    CHECK(fchmod(fd, mode) == 0);
-    close(fd);
-}
-
 TEST(secret_file_reads_whole_content_once) {
     char dir[] = "/tmp/dg-secret-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -45,7 +35,7 @@ TEST(secret_file_reads_whole_content_once) {
     snprintf(path, sizeof path, "%s/cred.json", dir);
     probe p = {0};
     dg_err e = {0};
-    put(path, "{\"private_key\":\"ed25519:TEST\"}\n", 0600);
+    dg_test_write_file(path, "{\"private_key\":\"ed25519:TEST\"}\n", 0600);
     CHECK(dg_secret_file_load(path, 100, probe_parse, &p, &e));
     CHECK_INT(p.calls, 1);
     CHECK_INT(p.len, 31);
@@ -53,7 +43,7 @@ TEST(secret_file_reads_whole_content_once) {
     CHECK_STR(p.copy, "{\"private_key\":\"ed25519:TEST\"}\n");
 
     /* read-only by the owner is fine too; exactly max bytes fits */
-    put(path, "0123456789", 0400);
+    dg_test_write_file(path, "0123456789", 0400);
     p.calls = 0;
     CHECK(dg_secret_file_load(path, 10, probe_parse, &p, &e));
     CHECK_INT(p.calls, 1);
@@ -86,7 +76,7 @@ TEST(secret_file_every_failure_is_key_file_class) {
     /* every mode that lets group or others read or write it */
     static const mode_t open_modes[] = {0644, 0640, 0604, 0620, 0602, 0610, 0660, 0666};
     for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
-        put(path, "SECRET-CONTENT", open_modes[i]);
+        dg_test_write_file(path, "SECRET-CONTENT", open_modes[i]);
         CHECK(!dg_secret_file_load(path, 100, probe_parse, &p, &e));
         CHECK_INT(e.code, DG_ERR_KEY_FILE);
         CHECK(strstr(e.msg, "accessible by group or others") != NULL);
@@ -96,7 +86,7 @@ TEST(secret_file_every_failure_is_key_file_class) {
     CHECK_INT(p.calls, 0);
 
     /* unreadable by its owner (root reads anything: skip then) */
-    put(path, "SECRET-CONTENT", 0200);
+    dg_test_write_file(path, "SECRET-CONTENT", 0200);
     if (geteuid() != 0) {
         CHECK(!dg_secret_file_load(path, 100, probe_parse, &p, &e));
         CHECK_INT(e.code, DG_ERR_KEY_FILE);
@@ -104,7 +94,7 @@ TEST(secret_file_every_failure_is_key_file_class) {
     }
 
     /* malformed: the parser's reason, the loader's class and prefix */
-    put(path, "SECRET-CONTENT", 0600);
+    dg_test_write_file(path, "SECRET-CONTENT", 0600);
     p.fail = 1;
     CHECK(!dg_secret_file_load(path, 100, probe_parse, &p, &e));
     CHECK_INT(e.code, DG_ERR_KEY_FILE);

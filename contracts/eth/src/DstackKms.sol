@@ -11,18 +11,7 @@ import {ERC1967Utils} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Utils.s
 import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 import {IAppAuth} from "./IAppAuth.sol";
 import {ERC1967MinimalProxy} from "./ERC1967MinimalProxy.sol";
-
-/// @dev The 6-argument DstackApp initializer the factory calls (selector 0x9ed28193).
-interface IDstackAppInitializer {
-    function initialize(
-        address initialOwner,
-        bool disableUpgrades,
-        bool requireTcbUpToDate,
-        bool allowAnyDevice,
-        bytes32 initialDeviceId,
-        bytes32 initialComposeHash
-    ) external;
-}
+import {IDstackAppInitializer} from "./IDstackAppInitializer.sol";
 
 /// @title DstackKms — the on-chain policy of one dstack KMS.
 /// @notice OS-image whitelist, app registry and app factory, the KMS's own

@@ -31,6 +31,7 @@ interface Vm {
     function assume(bool condition) external pure;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function getNonce(address account) external view returns (uint64 nonce);
+    function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
 }
 
 abstract contract TestBase {

@@ -186,6 +186,21 @@ for (const s of ['AppDeregistered(address)', 'AppReinstated(address)']) check(`e
   check('gen-c minimal proxy prefix = 89-byte constructor + 57-byte runtime', (arrayHex('ERC1967MinimalProxy') || '').length === 2 * (89 + 57));
 }
 
+// ---------------------------------------------------------------- one artifact per source file
+// Tools that find a contract by its file name (vm.getCode("DstackKms.sol"), OpenZeppelin
+// Foundry Upgrades, dstack's upgrade script) fail on "multiple matching artifacts found"
+// when a file declares a second top-level type: each src file gives exactly one artifact,
+// named after the file.
+{
+  const outDir = path.join(__dirname, '..', 'out');
+  for (const f of fs.readdirSync(path.join(__dirname, '..', 'src')).filter((n) => n.endsWith('.sol'))) {
+    const dir = path.join(outDir, f);
+    const arts = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.json')) : [];
+    check(`src/${f}: one artifact, named after the file`, arts.length === 1 && arts[0] === f.replace(/\.sol$/, '.json'),
+      arts.join(', ') || 'none');
+  }
+}
+
 // ---------------------------------------------------------------- upgrades-core
 const up = require('./upgrade_check.js');
 for (const r of up.run()) check(r.name, r.ok, r.detail);
