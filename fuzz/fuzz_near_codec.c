@@ -40,9 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         dg_near_signed_tx tx;
         int ok = dg_near_signed_tx_decode(data, size, &tx, NULL);
         if (ok) {
-            dg_near_tx again = {tx.signer_id, {0},         tx.nonce,
-                                tx.receiver_id, {0},        tx.actions,
-                                tx.nactions};
+            dg_near_tx again = {tx.signer_id, {0},        tx.nonce,   tx.receiver_id,
+                                {0},          tx.actions, tx.nactions};
             memcpy(again.public_key, tx.public_key, 32);
             memcpy(again.block_hash, tx.block_hash, 32);
             dg_buf b;
