@@ -49,7 +49,13 @@ class FakeRpc {
     this.callBatches = 0;    // HTTP requests that carried a contract call
     this.log = [];           // NEAR: [method, params] of every request when logging
     this.logging = false;
+    this.holding = [];       // 'holdCalls': requests with a contract call wait here for release()
+    this.onHold = null;      // resolved when a request is held
   }
+  // Resolves once a request with a contract call is held ('holdCalls' mode):
+  // the daemon's request is then in flight at the chain, whatever the timing.
+  held() { return new Promise((r) => { if (this.holding.length) r(); else this.onHold = r; }); }
+  release() { const h = this.holding; this.holding = []; h.forEach((r) => r()); }
   start() {
     this.server = http.createServer((req, res) => {
       req.on('error', () => {});
@@ -82,6 +88,12 @@ class FakeRpc {
     if (mode === 'down') { req.socket.destroy(); return; }
     const slowOne = mode === 'slowCalls' && list.some(this.slowIf || this.chain.isCall);
     if (mode === 'slow' || slowOne) await new Promise((r) => setTimeout(r, this.delay));
+    if (mode === 'holdCalls' && hasCall) {
+      await new Promise((r) => {
+        this.holding.push(r);
+        if (this.onHold) { this.onHold(); this.onHold = null; }
+      });
+    }
     if (mode === 'garbage') { res.writeHead(200, { 'content-type': 'application/json' }); res.end('<html>this is not JSON-RPC</html>'); return; }
     if (mode === 'error') {
       const errs = list.map((r) => ({ jsonrpc: '2.0', id: r.id, error: { code: -32000, message: 'fake upstream failure' } }));

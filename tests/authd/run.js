@@ -312,11 +312,19 @@ async function main() {
   check('metrics count rpc errors and deny-errors', /authd_rpc_errors_total\{endpoint="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/.test(r.text) &&
     /outcome="error"\} [1-9]/.test(r.text), r.text.slice(0, 300));
 
-  // graceful SIGTERM: an in-flight (slow) request still gets its answer
-  F.mode = 'slowCalls'; F.delay = 300;
+  // graceful SIGTERM: an in-flight request still gets its answer. The fake
+  // endpoint holds the decision's eth_call until SIGTERM has been sent, so the
+  // request is in flight at that moment whatever the machine's speed (a fixed
+  // 300 ms delay against the 400 ms RPC timeout left 100 ms of slack, which a
+  // loaded machine did not have: denied "backend unavailable"). As on branch
+  // faults (0f72063).
+  F.mode = 'holdCalls';
   const inflight = post(PU, 'app', boot({ appId: app, tcbStatus: 'Inflight' }));
-  await sleep(100);
+  await F.held();
   const stopped = stopProc(P.proc, 'SIGTERM');
+  w = await until(async () => P.stderr().includes('SIGTERM: finishing in-flight requests'), 3000);
+  check('SIGTERM arrives while the request is held at the chain', w.ok && F.holding.length === 1, [w, F.holding.length]);
+  F.release();
   r = await inflight;
   check('SIGTERM lets the in-flight request finish', r.status === 200 && r.json && r.json.isAllowed === true, r.text);
   const ex = await stopped;
