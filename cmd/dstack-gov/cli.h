@@ -81,6 +81,7 @@ extern const cmd_spec kms_cmds[];
 extern const cmd_spec app_cmds[];
 extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
+extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
 extern const cmd_spec near_cmds[]; /* group "near kms" / "near app" / "near check" (near.c) */
 

@@ -243,7 +243,7 @@ static int cmd_up(cli *c) {
     if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
     if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
     argv_[k] = NULL;
-    pid_t pid;
+    pid_t pid = 0;
     dg_err err = {DG_OK, ""};
     if (!spawn_logged(anvil, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
     char url[128] = "";
@@ -380,10 +380,9 @@ static int cmd_down(cli *c) {
  * 32 bytes (how nearcore's test signers derive keys from a name). Anyone can
  * derive it; never use it for anything but a local devnet. */
 static void near_test_key(dg_near_key *k) {
-    uint8_t seed[32];
-    memset(seed, ' ', sizeof seed);
-    memcpy(seed, "test.near", 9);
-    dg_near_key_from_seed(seed, k);
+    static const char seed[32] = "test.near"
+                                 "                       "; /* 9 + 23 spaces, no NUL */
+    dg_near_key_from_seed((const uint8_t *)seed, k);
 }
 
 #define NEAR_OPERATOR "test.near"
@@ -444,7 +443,7 @@ static int near_up(cli *c) {
     int k = 3;
     if (bms) argv_[k++] = "--block-ms", argv_[k++] = bms;
     argv_[k] = NULL;
-    pid_t pid;
+    pid_t pid = 0;
     dg_err err = {DG_OK, ""};
     if (!spawn_logged(nemu, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
     char url[128] = "";

@@ -59,6 +59,7 @@ static const struct {
     {"app", app_cmds, "govern one app's DstackApp contract"},
     {"check", check_cmds, "ask the contracts whether a boot would be allowed, and why"},
     {"devnet", devnet_cmds, "a local anvil chain with the contracts deployed"},
+    {"attest", attest_cmds, "verify a TDX quote (DCAP) and a dstack event log"},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 

@@ -41,6 +41,8 @@ const flag_spec near_chain_flags[] = {
     {"network", FLAG_STR, "NAME", "mainnet | testnet | local (default: $NEAR_NETWORK_ID, testnet)"},
     {"rpc-url", FLAG_STR, "URL",
      "NEAR JSON-RPC endpoint (default: $NEAR_RPC_URL, else the network's)"},
+    {"rpc-ca-file", FLAG_STR, "FILE",
+     "PEM CA file trusted for an https:// endpoint (default: $SSL_CERT_FILE, else the system's)"},
     {"kms", FLAG_STR, "ACCOUNT", "the KMS contract account (default: $KMS_CONTRACT_ID)"},
     {"timeout", FLAG_STR, "SECONDS", "how long to wait for a final outcome (default 120)"},
     {"json", FLAG_BOOL, NULL, "print one JSON object on stdout (errors too)"},
@@ -127,9 +129,11 @@ static int near_setup(cli *c, nctx *n, int need_kms, dg_err *err) {
     if (!net) net = env("NEAR_NETWORK_ID");
     if (!net) net = env("NEAR_ENV");
     if (!net) net = "testnet";
+    int found = 0;
+    n->net = &nets[1];
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
-        if (strcmp(nets[i].name, net) == 0) n->net = &nets[i];
-    if (!n->net)
+        if (strcmp(nets[i].name, net) == 0) n->net = &nets[i], found = 1;
+    if (!found)
         return dg_err_set(err, DG_ERR_INPUT,
                           "unknown NEAR network \"%.40s\" (mainnet, testnet or local)", net);
     const char *url = flag_str(&c->f, "rpc-url");
@@ -174,6 +178,7 @@ static int near_connect(cli *c, nctx *n, dg_err *err) {
     const char *urls[1] = {n->rpc_url};
     dg_rpc_opts o;
     memset(&o, 0, sizeof o);
+    o.ca_file = cli_rpc_ca_file(c);
     c->rpc = dg_rpc_new(urls, 1, &o, err);
     if (!c->rpc) return 0;
     snprintf(c->rpc_label, sizeof c->rpc_label, "%s", dg_rpc_endpoint_label(c->rpc, 0));
@@ -227,7 +232,9 @@ static int app_account(const nctx *n, const char *s, char out[DG_NEAR_ACCOUNT_MA
                               "KMS account %s is too long for app sub-accounts (at most 23 "
                               "characters)",
                               n->kms);
-        snprintf(out, DG_NEAR_ACCOUNT_MAX + 1, "%s.%s", hex, n->kms);
+        int m = snprintf(out, DG_NEAR_ACCOUNT_MAX + 1, "%.40s.%.23s", hex, n->kms);
+        if (m < 0 || m > DG_NEAR_ACCOUNT_MAX)
+            return dg_err_set(err, DG_ERR_INPUT, "app account for %s is too long", hex);
         return 1;
     }
     if (!dg_near_account_id_check(s, err)) return dg_err_wrap(err, "app");
@@ -472,7 +479,10 @@ static int cmd_simple(cli *c) {
     dg_buf_free(&args);
     if (r == CLI_DRY_RUN) return near_end(&n, 0);
     if (!r) {
-        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", s->verb, s->thing, err.msg);
+        const char *fv = strcmp(s->verb, "Adding") == 0     ? "add"
+                         : strcmp(s->verb, "Removing") == 0 ? "remove"
+                                                            : "set";
+        if (!c->json) fprintf(stderr, "❌ Failed to %s %s: %s\n", fv, s->thing, err.msg);
         return near_end(&n, cli_fail(c, &err));
     }
     char h[DG_BASE58_LEN(32)];

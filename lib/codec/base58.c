@@ -16,7 +16,7 @@ static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnop
 
 /* digit value of c, or -1 (a scan of 58 bytes: inputs are keys and hashes) */
 static int digit(unsigned char c) {
-    const char *q = c ? memchr(alphabet, c, 58) : NULL;
+    const char *q = c ? strchr(alphabet, c) : NULL;
     return q ? (int)(q - alphabet) : -1;
 }
 

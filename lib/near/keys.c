@@ -84,14 +84,18 @@ int dg_near_sig_parse(const char *s, uint8_t sig[64], dg_err *err) {
     return parse_prefixed("NEAR signature", s, sig, 64, err);
 }
 
+/* "ed25519:" + base58 of n bytes into out (cap chars) */
+static void format_prefixed(const uint8_t *p, size_t n, char *out, size_t cap) {
+    snprintf(out, cap, "%s", ED);
+    dg_base58_encode(p, n, out + 8, cap - 8);
+}
+
 void dg_near_pubkey_format(const uint8_t pk[32], char out[DG_NEAR_PUBKEY_LEN]) {
-    memcpy(out, ED, 8);
-    dg_base58_encode(pk, 32, out + 8, DG_NEAR_PUBKEY_LEN - 8);
+    format_prefixed(pk, 32, out, DG_NEAR_PUBKEY_LEN);
 }
 
 void dg_near_sig_format(const uint8_t sig[64], char out[DG_NEAR_SIG_LEN]) {
-    memcpy(out, ED, 8);
-    dg_base58_encode(sig, 64, out + 8, DG_NEAR_SIG_LEN - 8);
+    format_prefixed(sig, 64, out, DG_NEAR_SIG_LEN);
 }
 
 void dg_near_sign(const dg_near_key *key, const uint8_t *msg, size_t n, uint8_t sig[64]) {

@@ -490,8 +490,11 @@ int dg_near_plan_submit(dg_rpc *rpc, const dg_near_send_opts *opts, dg_near_plan
             const char *name = ite ? dg_near_invalid_tx_name(ite) : "";
             if (strcmp(name, "InvalidNonce") == 0 && !retried && !o.no_nonce_retry) {
                 /* another transaction used this nonce: once more, past the node's nonce */
-                const json_t *b = json_object_get(ite, "InvalidNonce");
-                const json_t *ak = json_object_get(b, "ak_nonce");
+                const json_t *ak =
+                    json_object_get(json_object_get(ite, "InvalidNonce"), "ak_nonce");
+                uint64_t node_nonce = json_is_integer(ak) && json_integer_value(ak) > 0
+                                          ? (uint64_t)json_integer_value(ak)
+                                          : 0;
                 dg_near_access_key k;
                 dg_err e2 = {0};
                 int fresh = dg_near_view_access_key(rpc, "optimistic", plan->signer_id,
@@ -501,9 +504,7 @@ int dg_near_plan_submit(dg_rpc *rpc, const dg_near_send_opts *opts, dg_near_plan
                     if (err) *err = e2;
                     return dg_err_wrap(err, "%s", plan->label);
                 }
-                uint64_t n = k.nonce;
-                if (json_is_integer(ak) && (uint64_t)json_integer_value(ak) > n)
-                    n = (uint64_t)json_integer_value(ak);
+                uint64_t n = k.nonce > node_nonce ? k.nonce : node_nonce;
                 plan->tx.nonce = n + 1;
                 memcpy(plan->tx.block_hash, k.at.hash, 32);
                 plan->block_height = k.at.height;

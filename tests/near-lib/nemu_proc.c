@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ int nemu_proc_start(nemu_proc *p) {
     pid_t pid = fork();
     if (pid < 0) return 0;
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a test that crashed */
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
