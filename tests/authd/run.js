@@ -318,9 +318,11 @@ async function main() {
   // 300 ms delay against the 400 ms RPC timeout left 100 ms of slack, which a
   // loaded machine did not have: denied "backend unavailable"). As on branch
   // faults (0f72063).
+  // first a fresh snapshot (the failure modes above may have left none): the request must reach the chain
+  w = await until(async () => { const x = await post(PU, 'app', boot({ appId: app })); return x.json && x.json.isAllowed === true; }, 3000);
   F.mode = 'holdCalls';
   const inflight = post(PU, 'app', boot({ appId: app, tcbStatus: 'Inflight' }));
-  await F.held();
+  check('SIGTERM test: the decision is held at the chain', await F.held(5000));
   const stopped = stopProc(P.proc, 'SIGTERM');
   w = await until(async () => P.stderr().includes('SIGTERM: finishing in-flight requests'), 3000);
   check('SIGTERM arrives while the request is held at the chain', w.ok && F.holding.length === 1, [w, F.holding.length]);
