@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "dstackgov/bootinfo.h"
+#include "dstackgov/policy.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
@@ -865,46 +866,6 @@ fail:
 
 /* ------------------------------------------------------------------ check */
 
-/* The contracts' boot_info argument (reference §8.2): snake_case, lowercase hex. */
-static int boot_args(const dg_bootinfo *bi, dg_buf *out) {
-    char h[65];
-    dg_buf_puts(out, "{\"boot_info\":{");
-    static const struct {
-        const char *k;
-        size_t off, n;
-    } f[] = {
-        {"app_id", offsetof(dg_bootinfo, app_id), 20},
-        {"compose_hash", offsetof(dg_bootinfo, compose_hash), 32},
-        {"instance_id", offsetof(dg_bootinfo, instance_id), 20},
-        {"device_id", offsetof(dg_bootinfo, device_id), 32},
-        {"mr_aggregated", offsetof(dg_bootinfo, mr_aggregated), 32},
-        {"mr_system", offsetof(dg_bootinfo, mr_system), 32},
-        {"os_image_hash", offsetof(dg_bootinfo, os_image_hash), 32},
-    };
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        const uint8_t *p = (const uint8_t *)bi + f[i].off;
-        int empty = (f[i].off == offsetof(dg_bootinfo, instance_id) && !bi->has_instance_id) ||
-                    (f[i].off == offsetof(dg_bootinfo, mr_system) && !bi->has_mr_system) ||
-                    (f[i].off == offsetof(dg_bootinfo, os_image_hash) && !bi->has_os_image_hash);
-        if (empty)
-            h[0] = 0;
-        else
-            dg_hex_encode(p, f[i].n, h);
-        dg_buf_printf(out, "%s\"%s\":\"%s\"", i ? "," : "", f[i].k, h);
-    }
-    dg_buf_puts(out, ",\"tcb_status\":");
-    dg_json_put_string(out, bi->tcb_status, bi->tcb_len);
-    dg_buf_puts(out, ",\"advisory_ids\":[");
-    for (size_t i = 0; i < bi->n_advisory; i++) {
-        size_t l;
-        const char *a = dg_bootinfo_advisory(bi, i, &l);
-        if (i) dg_buf_push(out, ',');
-        dg_json_put_string(out, a, l);
-    }
-    dg_buf_puts(out, "]}}");
-    return !out->oom;
-}
-
 static int jbool(const json_t *o, const char *k) {
     return json_is_true(json_object_get(o, k));
 }
@@ -936,7 +897,7 @@ static int cmd_check(cli *c) {
         dg_err_wrap(&err, "%s", path);
         goto fail;
     }
-    boot_args(&bi, &args);
+    dg_policy_near_boot_info(&bi, &args); /* the webhook's own argument */
     dg_hex_encode(bi.app_id, 20, hex);
     if (!app_account(&n, hex, acct, hex, &err) || !pin(c, &n, &p, &err) ||
         !view(&p, n.kms, "get_gateway_app_id", NULL, "gw", &err))
