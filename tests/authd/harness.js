@@ -53,13 +53,14 @@ async function authd(args, opts) {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-test-'));
 
-function suite(main) {
+// name, when given, prefixes the closing line ("soak: N passed, N failed").
+function suite(main, name) {
   process.on('uncaughtException', (e) => { counts.failed++; console.log('FAIL uncaught exception: ' + (e.stack || e)); });
   main().catch((e) => { counts.failed++; console.log('FAIL suite aborted: ' + (e.stack || e)); })
     .finally(async () => {
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       fs.rmSync(tmp, { recursive: true, force: true });
-      console.log(`${counts.passed} passed, ${counts.failed} failed`);
+      console.log(`${name ? name + ': ' : ''}${counts.passed} passed, ${counts.failed} failed`);
       process.exit(counts.failed ? 1 : 0);
     });
 }
