@@ -82,5 +82,5 @@ near-size: near
 # Suite near-wasm: static checks on the built modules (contracts/near/test-wasm.sh).
 TEST_SUITES += near-wasm
 .PHONY: test-near-wasm
-test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
+test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm $(BUILD)/near/kms-test.wasm
 	@contracts/near/test-wasm.sh $(BUILD)
