@@ -82,6 +82,16 @@ static size_t mpc_calls(const nemu_outcome *o) {
     return n;
 }
 
+/* Refund receipts (deposits given back, not gas) to account. */
+static size_t refunds_to(const nemu_outcome *o, const char *account) {
+    size_t n = 0;
+    for (size_t i = 0; i < o->nreceipts; i++)
+        if (o->receipts[i].refund && !o->receipts[i].gas_refund &&
+            strcmp(o->receipts[i].executor, account) == 0)
+            n++;
+    return n;
+}
+
 static size_t step_events(const nemu_outcome *o, const char *step, const char *result) {
     return nemu_outcome_count_logs(o, fmt("\"step\":\"%s\",\"result\":\"%s\"", step, result));
 }
@@ -98,6 +108,10 @@ TEST(rootkey_attested_worker_reaches_mpc) {
         CHECK_INT(step_events(o, steps[i], "passed"), 1);
     CHECK(nemu_outcome_find_log(o, "KMS attestation verified, requesting key from MPC") != NULL);
     CHECK_INT(mpc_calls(o), 1);
+    /* no MPC contract is deployed here: its receipt fails, and the yoctoNEAR
+     * the KMS attached comes back to the KMS */
+    CHECK(!o->ok && o->error && strstr(o->error, "cannot find contract code"));
+    CHECK_INT(refunds_to(o, KMS), 1);
     uint64_t gas = 0;
     for (size_t i = 0; i < o->nreceipts; i++)
         if (strcmp(o->receipts[i].executor, KMS) == 0) gas += o->receipts[i].gas_burnt;
@@ -139,6 +153,7 @@ TEST(rootkey_each_check_refuses) {
         while (i < NSTEPS && strcmp(steps[i], cases[c].step) != 0)
             CHECK_INT(step_events(o, steps[i++], "passed"), 1);
         CHECK_INT(mpc_calls(o), 0);
+        CHECK_INT(refunds_to(o, WORKER_A), 1);
         if (o->ok || step_events(o, cases[c].step, "failed") != 1)
             fprintf(stderr, "case %s: %s\n", cases[c].fixture, o->error ? o->error : "ok");
         nemu_outcome_free(o);
@@ -149,7 +164,12 @@ TEST(rootkey_each_check_refuses) {
 TEST(rootkey_panics_in_upstream_order) {
     nemu *w = rk_world(0);
     NT_FAIL(request(w, WORKER_A, "good", 0), "Requires attached deposit of exactly 1 yoctoNEAR");
-    NT_FAIL(request(w, WORKER_A, "good", 2), "Requires attached deposit of exactly 1 yoctoNEAR");
+    /* a refused request gives the deposit back to the worker */
+    nemu_outcome *o = request(w, WORKER_A, "good", 2);
+    CHECK(!o->ok && o->error &&
+          strstr(o->error, "Requires attached deposit of exactly 1 yoctoNEAR"));
+    CHECK_INT(refunds_to(o, WORKER_A), 1);
+    nemu_outcome_free(o);
     const char *base = "\"worker_public_key\":\"bls12381g1:x\"";
     NT_FAIL(
         nemu_call(w, WORKER_A, KMS, "request_kms_root_key",
