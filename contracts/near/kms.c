@@ -126,14 +126,22 @@ METHOD(transfer_ownership) {
     rt_m_transfer_ownership();
 }
 
-METHOD(get_mpc_config) {
-    uint32_t mn, dn;
-    rt_require_init();
-    const char *m = rt_get("m", 1, &mn);
+/* The MPC contract of `new`: its account (*mn bytes) and domain id. */
+static const char *kms_mpc(uint32_t *mn, uint64_t *domain) {
+    uint32_t dn;
+    const char *m = rt_get("m", 1, mn);
     const char *d = rt_get("d", 1, &dn);
-    uint64_t domain = 0;
+    *domain = 0;
     for (uint32_t i = 0; d && i < 8 && i < dn; i++)
-        domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+        *domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+    return m;
+}
+
+METHOD(get_mpc_config) {
+    uint32_t mn;
+    uint64_t domain;
+    rt_require_init();
+    const char *m = kms_mpc(&mn, &domain);
     nj_buf b;
     rt_buf(&b, 256);
     nj_puts(&b, "{\"mpc_contract_id\":");
@@ -715,22 +723,13 @@ typedef struct {
     nj_tok *toks;
 } tcb_arg;
 
+/* Required members; others (os_image_hash, device_id, key_provider_info, ...
+ * as dstack versions add them) are ignored, as upstream's serde does. */
 static int tcb_parse(const nj_str *in, tcb_arg *a) {
-    nj_str skip[4];
-    nj_field f[] = {
-        {"mrtd", NJF_STR, 1, &a->mrtd},
-        {"rtmr0", NJF_STR, 1, &a->rtmr[0]},
-        {"rtmr1", NJF_STR, 1, &a->rtmr[1]},
-        {"rtmr2", NJF_STR, 1, &a->rtmr[2]},
-        {"rtmr3", NJF_STR, 1, &a->rtmr[3]},
-        {"compose_hash", NJF_STR, 1, &a->compose_hash},
-        {"app_compose", NJF_STR, 1, &a->app_compose},
-        {"event_log", NJF_ARR, 1, &a->event_log},
-        {"os_image_hash", NJF_STR, 0, &skip[0]},
-        {"device_id", NJF_STR, 0, &skip[1]},
-        {"mr_aggregated", NJF_STR, 0, &skip[2]},
-        {"key_provider_info", NJF_STR, 0, &skip[3]},
-    };
+    static const char *const names[] = {"mrtd",  "rtmr0",        "rtmr1",      "rtmr2",
+                                        "rtmr3", "compose_hash", "app_compose"};
+    nj_str *out[] = {&a->mrtd,    &a->rtmr[0],      &a->rtmr[1],    &a->rtmr[2],
+                     &a->rtmr[3], &a->compose_hash, &a->app_compose};
     uint32_t n = in->len, cap = nj_tok_cap(n);
     a->text = rt_alloc(n + 1);
     for (uint32_t i = 0; i < n; i++)
@@ -739,7 +738,14 @@ static int tcb_parse(const nj_str *in, tcb_arg *a) {
     nj_buf err;
     rt_buf(&err, 160);
     if (!nj_parse(a->text, n, a->toks, cap, &err) || a->toks[0].type != NJ_OBJ) return 0;
-    return nj_fields(a->text, a->toks, 0, f, sizeof f / sizeof f[0], &err) >= 0;
+    for (uint32_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        uint32_t v = obj_get(a->text, a->toks, 0, names[i]);
+        if (!v || a->toks[v].type != NJ_STR) return 0;
+        out[i]->s = a->text + a->toks[v].start;
+        out[i]->len = nj_unescape(a->text, &a->toks[v]);
+    }
+    a->event_log = obj_get(a->text, a->toks, 0, "event_log");
+    return a->event_log && a->toks[a->event_log].type == NJ_ARR;
 }
 
 /* The collateral argument must be a JSON object with upstream's keys (the
@@ -896,12 +902,9 @@ METHOD(request_kms_root_key) {
     /* 8. the MPC network derives the key for the worker; its answer is ours */
     static const char ok_msg[] = "KMS attestation verified, requesting key from MPC";
     rt_log(ok_msg, sizeof ok_msg - 1);
-    uint32_t mn, dn;
-    const char *mpc = rt_get("m", 1, &mn);
-    const char *d = rt_get("d", 1, &dn);
-    uint64_t domain = 0;
-    for (uint32_t i = 0; d && i < 8 && i < dn; i++)
-        domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+    uint32_t mn;
+    uint64_t domain;
+    const char *mpc = kms_mpc(&mn, &domain);
     nj_buf a;
     rt_buf(&a, worker.len * 2 + 160);
     nj_puts(&a, "{\"request\":{\"derivation_path\":\"kms-root-key\",\"app_public_key\":");

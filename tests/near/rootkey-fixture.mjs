@@ -40,7 +40,7 @@ function make(name, over = {}) {
   const q = quote(p, p.sgx0 === base.sgx0 ? pk : pck(p));
   let tcb = { mrtd: hex(p.mrtd), rtmr0: hex(RTMRS[0]), rtmr1: hex(RTMRS[1]), rtmr2: hex(RTMRS[2]), rtmr3: hex(rtmr3),
     os_image_hash: '00'.repeat(32), compose_hash: hex(sha256(Buffer.from(appCompose))), device_id: '00'.repeat(32),
-    app_compose: appCompose, event_log: events };
+    app_compose: appCompose, event_log: events, vm_config: '{"a member":"this contract ignores"}' };
   if (over.tcb) tcb = over.tcb(tcb);
   const args = { quote_hex: hex(q), collateral: collateral(p, pckCrl), tcb_info: JSON.stringify(tcb),
     worker_public_key: over.worker || 'bls12381g1:test-worker' };
