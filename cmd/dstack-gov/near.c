@@ -570,6 +570,7 @@ static int cmd_measurements(cli *c) {
 /* A quote file: hex text (what dstack prints) or the raw bytes, into hex. */
 static int quote_hex(const char *path, dg_buf *out, dg_err *err) {
     dg_buf f;
+    dg_buf_init(out);
     dg_buf_init(&f);
     if (!cli_read_file(path, &f, (size_t)1 << 20, err)) {
         dg_buf_free(&f);
@@ -584,7 +585,6 @@ static int quote_hex(const char *path, dg_buf *out, dg_err *err) {
     int is_hex = n > k && (n - k) % 2 == 0;
     for (size_t i = k; is_hex && i < n; i++)
         is_hex = isxdigit((unsigned char)t[i]) != 0;
-    dg_buf_init(out);
     if (is_hex) {
         for (size_t i = k; i < n; i++)
             dg_buf_printf(out, "%c", tolower((unsigned char)t[i]));
@@ -628,6 +628,7 @@ static int cmd_request_root_key(cli *c) {
         return near_end(&n, cli_fail(c, &err));
     }
     dg_buf q, col, tcb;
+    dg_buf_init(&q);
     dg_buf_init(&col);
     dg_buf_init(&tcb);
     if (!quote_hex(qp, &q, &err) ||
