@@ -3,6 +3,8 @@
 #   test-authd    the daemon over real HTTP on loopback against anvil with the
 #                 real contracts, plus fake RPC endpoints that fail (tests/authd)
 #   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
+#   test-bench-scripts  the benchmark's wrk script itself: two threads in miss mode
+#                 send no duplicate bodies (tests/bench/post-lua.js, ~1 s)
 #
 # The suite runs the binary of $(BUILD), so `make test-asan` runs it under
 # AddressSanitizer too (it is listed in C_SUITES).
@@ -16,7 +18,11 @@ dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -Wl,-Bdynamic -ldl -lpthre
 TEST_SUITES += authd
 C_SUITES += authd
 
-.PHONY: test-authd bench-authd demo-authd
+TEST_SUITES += bench-scripts
+.PHONY: test-authd bench-authd demo-authd test-bench-scripts
+test-bench-scripts:
+	@node tests/bench/post-lua.js
+
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 

@@ -277,6 +277,7 @@ has "register success" "App registered successfully"
 eq "register-app of a contract: no warning" "$ERR" ""
 expect "kms register-app of an address without code (dry run)" 0 "$G" kms register-app 0x000000000000000000000000000000000000dEaD --dry-run
 errhas "register-app warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
+errhas "register-app no code: says the KMS denies, quoting the contract" "isAppAllowed denies every boot of it with \"App not deployed or invalid address\""
 expect "kms set-app-implementation without code (dry run)" 0 "$G" kms set-app-implementation 0x000000000000000000000000000000000000dEaD --dry-run
 errhas "set-app-implementation warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
 expect "app transfer-ownership" 0 "$G" app transfer-ownership "$ACCT1" --app-id "$APP_ANY" --yes
