@@ -7,7 +7,8 @@
  * terminal unless --yes), progress on a terminal, the result printed. The
  * checks themselves (chain id, code at the target, a failing estimate's
  * revert, the gas limit, funds, a dropped or reverted transaction) are the
- * library's, so a KMS linking it behaves the same. Secrets (the private key,
+ * library's, so a KMS linking it behaves the same. With --safe or --timelock
+ * the call goes to owner.c instead, which proposes or schedules it. Secrets (the private key,
  * an RPC URL's API key) never reach an output stream.
  */
 #include "cli.h"
@@ -342,6 +343,8 @@ int cli_setup(cli *c, dg_err *err) {
                                   "--sender only works with --dry-run (there is "
                                   "no key to sign for it)");
             if (!cli_parse_addr("--sender", from, c->from, err)) return 0;
+        } else if (flag_str(&c->f, "safe") && flag_str(&c->f, "export")) {
+            /* a Transaction Builder file is signed in the web app: no key here */
         } else if (!load_key(c, err)) {
             return 0;
         }
@@ -532,6 +535,13 @@ int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, d
 
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err) {
+    memset(rcpt, 0, sizeof *rcpt);
+    if (cli_owner_mode(c)) return cli_owner_transact(c, to, data, label, rcpt, err);
+    return cli_send_direct(c, to, data, label, rcpt, err);
+}
+
+int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                    dg_eth_receipt *rcpt, dg_err *err) {
     memset(rcpt, 0, sizeof *rcpt);
     dg_eth_send_opts o;
     dg_eth_plan p;

@@ -300,8 +300,9 @@ int dg_safe_exec_outcome(const dg_eth_receipt *r, const uint8_t safe[20], const 
         size_t at = 0;
         const dg_eth_log *l;
         while ((l = dg_eth_find_log(r, topic, safe, &at)) != NULL) {
-            /* 1.4.1 indexes nothing; the hash is the first data word */
-            if (l->data_len < 32 || memcmp(l->data, hash, 32) != 0) continue;
+            /* 1.4.1 indexes the hash (topic 1); 1.3.0 logs it as the first data word */
+            const uint8_t *h = l->ntopics >= 2 ? l->topics[1] : l->data_len >= 32 ? l->data : NULL;
+            if (!h || memcmp(h, hash, 32) != 0) continue;
             if (kinds[k].success) return 1;
             return dg_err_set(err, DG_ERR_REVERT,
                               "the Safe executed the proposal but its call reverted "
