@@ -94,21 +94,26 @@ static void report_proposal(cli *c, const dg_safe_proposal *p, uint64_t threshol
 }
 
 /* An inner call that reverted inside execTransaction: replay it from the Safe
- * on the parent block to say why. */
+ * (on the parent block of a mined one, else at latest) to say why. A Safe
+ * reports it as ExecutionFailure when the proposal set safeTxGas or a gas
+ * price; with both zero (what dstack-gov proposes) the Safe reverts the whole
+ * transaction with GS013 instead, which the estimate catches before sending. */
 static void explain_failure(cli *c, const dg_safe_tx *t, const uint8_t safe[20], uint64_t block,
-                            dg_err *err) {
-    if (t->operation != DG_SAFE_CALL || block == 0) return;
-    char b[24];
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)(block - 1));
+                            int mined, dg_err *err) {
+    if (t->operation != DG_SAFE_CALL) return;
+    char b[24] = "latest";
+    if (mined && block) snprintf(b, sizeof b, "0x%llx", (unsigned long long)(block - 1));
     dg_buf ret;
     dg_buf_init(&ret);
     dg_err why = {DG_OK, ""};
-    if (!dg_eth_call(c->rpc, safe, t->to, t->data.data, t->data.len, b, &ret, &why)) {
-        dg_err_set(err, why.code == DG_ERR_NOT_OWNER ? why.code : DG_ERR_REVERT,
-                   "the Safe executed the proposal but its call reverted (ExecutionFailure; the "
-                   "transaction succeeded and used up the Safe's nonce): %.300s",
+    if (!dg_eth_call(c->rpc, safe, t->to, t->data.data, t->data.len, b, &ret, &why))
+        dg_err_set(err, why.code == DG_ERR_NOT_OWNER ? why.code : DG_ERR_REVERT, "%s: %.300s",
+                   mined ? "the Safe executed the proposal but its call reverted "
+                           "(ExecutionFailure; the transaction succeeded and used up the Safe's "
+                           "nonce)"
+                         : "the Safe would run the proposal but its call reverts (GS013), so "
+                           "nothing was sent",
                    why.msg);
-    }
     dg_buf_free(&ret);
 }
 
@@ -226,8 +231,11 @@ static int via_safe(cli *c, const uint8_t safe[20], const dg_owner_call *call, c
         snprintf(lab, sizeof lab, "execTransaction (%s)", label);
         ok = cli_send_direct(c, safe, &data, lab, rcpt, err);
         if (ok == 1 && !dg_safe_exec_outcome(rcpt, safe, p.hash, err)) {
-            explain_failure(c, &p.tx, safe, rcpt->block_number, err);
+            explain_failure(c, &p.tx, safe, rcpt->block_number, 1, err);
+            dg_eth_receipt_free(rcpt);
             ok = 0;
+        } else if (!ok && strstr(err->msg, "GS013")) {
+            explain_failure(c, &p.tx, safe, 0, 0, err);
         }
     } else if (err->code == DG_ERR_PROPOSAL) {
         dg_err_wrap(err, "%s", file);

@@ -177,9 +177,22 @@ eq "not applied yet" "$(call "$KMS" 'allowedOsImages(bytes32)(bool)' "$IMG3")" f
 expect "anyone executes it after the delay" 0 "$G" timelock execute "$ID" --timelock "$TL" --yes
 eq "image allowed through Safe + timelock" "$(call "$KMS" 'allowedOsImages(bytes32)(bool)' "$IMG3")" true
 
-# cancel
-expect "schedule another change" 0 "$G" kms add-image "$IMG4" --timelock "$TL" --yes
+# the Safe's call would revert by the time it runs: someone else scheduled the same operation
+P="$T/dupsched.json"
+for k in 1 2; do
+  expect "owner $k signs a schedule" 0 "$G" kms add-image "$IMG4" --timelock "$TL" --safe "$SAFE" --sign --proposal "$P" --private-key-file "$T/k$k"
+done
+expect "another proposer schedules the same operation first" 0 "$G" kms add-image "$IMG4" --timelock "$TL" --yes
 ID=$(grep -o 'operation 0x[0-9a-f]*' <<<"$OUT" | head -1 | cut -d' ' -f2)
+B=$(nonce0)
+expect "the Safe's call would revert: reported before sending" 8 "$G" kms add-image "$IMG4" --timelock "$TL" --safe "$SAFE" --execute --proposal "$P" --yes
+errhas "inner revert: the reason" "schedule (addOsImageHash) as the Safe: call reverted: timelock operation 0x"
+errhas "inner revert: the error named" "(TimelockUnexpectedOperationState)"
+expect "a signer without the proposer role is refused" 9 "$G" kms add-image "$(b32 f)" --timelock "$TL" --private-key-file "$T/k1" --yes
+errhas "role: named" "lacks the timelock role"
+eq "nothing was sent" "$(nonce0)" "$B"
+
+# cancel
 expect "cancel it" 0 "$G" timelock cancel "$ID" --timelock "$TL" --yes
 expect "status after cancel" 0 "$G" timelock status "$ID" --timelock "$TL" --json
 eq "cancelled = unset" "$(jq -r .state <<<"$OUT")" unset

@@ -221,3 +221,40 @@ TEST(safe_proposal_round_trip_and_refusals) {
     json_object_del(json_object_get(j, "tx"), "gasToken");
     CHECK(refused(j, "tx.gasToken is missing", DG_ERR_INPUT));
 }
+
+/* A receipt with one Safe event for hash h (1.4.1 layout: the hash is topic 1). */
+static void receipt_with(dg_eth_receipt *r, dg_eth_log *l, const char *event,
+                         const uint8_t safe[20], const uint8_t h[32]) {
+    memset(r, 0, sizeof *r);
+    memset(l, 0, sizeof *l);
+    memcpy(l->address, safe, 20);
+    dg_eth_event_topic(event, l->topics[0]);
+    memcpy(l->topics[1], h, 32);
+    l->ntopics = 2;
+    r->status = 1;
+    r->logs = l;
+    r->nlogs = 1;
+}
+
+TEST(safe_exec_outcome_reads_execution_failure) {
+    uint8_t safe[20], other[20], h[32], h2[32];
+    memset(safe, 0x11, 20);
+    memset(other, 0x12, 20);
+    memset(h, 0xaa, 32);
+    memset(h2, 0xbb, 32);
+    dg_eth_receipt r;
+    dg_eth_log l;
+    dg_err e = {DG_OK, ""};
+    receipt_with(&r, &l, "ExecutionSuccess(bytes32,uint256)", safe, h);
+    CHECK(dg_safe_exec_outcome(&r, safe, h, NULL));
+    receipt_with(&r, &l, "ExecutionFailure(bytes32,uint256)", safe, h);
+    CHECK(!dg_safe_exec_outcome(&r, safe, h, &e));
+    CHECK_INT(e.code, DG_ERR_REVERT);
+    CHECK(strstr(e.msg, "ExecutionFailure") != NULL);
+    /* another SafeTx's event, or another contract's, is not this one's outcome */
+    receipt_with(&r, &l, "ExecutionSuccess(bytes32,uint256)", safe, h2);
+    CHECK(!dg_safe_exec_outcome(&r, safe, h, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
+    receipt_with(&r, &l, "ExecutionSuccess(bytes32,uint256)", other, h);
+    CHECK(!dg_safe_exec_outcome(&r, safe, h, &e));
+}
