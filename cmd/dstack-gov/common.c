@@ -149,7 +149,9 @@ int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err
 }
 
 int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
-    const char *os = flag_str(&c->f, "owner");
+    const char *os = flag_str(&c->f, "owner"), *src = "--owner";
+    if (!os && getenv("APP_OWNER") && *getenv("APP_OWNER"))
+        os = getenv("APP_OWNER"), src = "APP_OWNER"; /* a devnet --safe: new apps to the Safe */
     a->ds = flag_str(&c->f, "device");
     a->hs = flag_str(&c->f, "hash");
     a->any = flag_bool(&c->f, "allow-any-device");
@@ -158,7 +160,7 @@ int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
     memcpy(a->owner, c->from, 20);
     memset(a->dev, 0, 32);
     memset(a->hash, 0, 32);
-    return (!os || cli_parse_addr("--owner", os, a->owner, err)) &&
+    return (!os || cli_parse_addr(src, os, a->owner, err)) &&
            (!a->ds || cli_parse_b32(c, "--device", a->ds, a->dev, err)) &&
            (!a->hs || cli_parse_b32(c, "--hash", a->hs, a->hash, err));
 }

@@ -22,7 +22,11 @@ ART="$PWD/node_modules/@safe-global/safe-contracts/build/artifacts/contracts"
 TLART="$PWD/contracts/eth/out/TimelockController.sol/TimelockController.json"
 T=$(mktemp -d)
 PASS=0; FAIL=0
-cleanup() { "$G" devnet down --dir "$T/dn" >/dev/null 2>&1; rm -rf "$T"; }
+cleanup() {
+  "$G" devnet down --dir "$T/dn" >/dev/null 2>&1
+  "$G" devnet down --dir "$T/dns" >/dev/null 2>&1
+  rm -rf "$T"
+}
 trap cleanup EXIT
 
 ok()   { PASS=$((PASS+1)); echo "ok   $1"; }
@@ -199,6 +203,27 @@ eq "cancelled = unset" "$(jq -r .state <<<"$OUT")" unset
 expect "execute a cancelled operation is refused" 2 "$G" timelock execute "$ID" --timelock "$TL" --yes
 expect "a direct change by the old owner is refused" 9 "$G" kms add-image "$IMG4" --yes
 expect "timelock status of a wrong timelock" 11 "$G" timelock status "$ID" --timelock "$KMS"
+
+# ------------------------------------------------------------------ devnet up --safe K/N
+expect "devnet up --safe 5/3 is refused" 2 "$G" devnet up --safe 5/3 --dir "$T/dns"
+expect "devnet up --safe 2/3" 0 "$G" devnet up --safe 2/3 --dir "$T/dns"
+has "prints the Safe" "Safe (2 of 3):"
+expect "devnet env" 0 "$G" devnet env --dir "$T/dns"
+(
+  eval "$OUT"; R=(--rpc-url "$ETH_RPC_URL")
+  eq "devnet Safe owns the KMS" "$(call "$KMS_CONTRACT_ADDRESS" 'owner()(address)')" "$SAFE_ADDRESS"
+  eq "devnet Safe: threshold 2" "$(call "$SAFE_ADDRESS" 'getThreshold()(uint256)')" 2
+  eq "owner key files are mode 0600" "$(stat -c %a "$SAFE_OWNER_KEY_FILE_1" "$SAFE_OWNER_KEY_FILE_3" | sort -u)" 600
+  expect "devnet: a new app belongs to the Safe" 0 "$G" kms create-app --hash "$(b32 9)" --json --yes
+  eq "app owner = Safe" "$(call "$(jq -r .appId <<<"$OUT")" 'owner()(address)')" "$SAFE_ADDRESS"
+  for k in 1 3; do
+    expect "devnet owner $k signs" 0 "$G" kms add-image "$(b32 8)" --safe "$SAFE_ADDRESS" --sign --proposal "$T/dn.json" --private-key-file "$(eval echo \$SAFE_OWNER_KEY_FILE_$k)"
+  done
+  expect "devnet: execute" 0 "$G" kms add-image "$(b32 8)" --safe "$SAFE_ADDRESS" --execute --proposal "$T/dn.json" --yes
+  eq "devnet: image allowed" "$(call "$KMS_CONTRACT_ADDRESS" 'allowedOsImages(bytes32)(bool)' "$(b32 8)")" true
+  echo "$PASS $FAIL" > "$T/sub"
+)
+read PASS FAIL < "$T/sub"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
