@@ -201,6 +201,15 @@ expect "cancel it" 0 "$G" timelock cancel "$ID" --timelock "$TL" --yes
 expect "status after cancel" 0 "$G" timelock status "$ID" --timelock "$TL" --json
 eq "cancelled = unset" "$(jq -r .state <<<"$OUT")" unset
 expect "execute a cancelled operation is refused" 2 "$G" timelock execute "$ID" --timelock "$TL" --yes
+expect "kms history shows the timelock's operations (owner detected)" 0 "$G" kms history
+has "history: scheduled" "timelock scheduled"
+has "history: executed" "timelock executed"
+has "history: cancelled" "timelock cancelled"
+has "history: the PolicyChanged events too" "os-image"
+expect "kms history --json" 0 "$G" kms history --json
+eq "history --json: executed add-image ops" "$(jq '[.timelockOperations[] | select(.operation == "executed")] | length' <<<"$OUT")" 2
+expect "app history --timelock (none on the app)" 0 "$G" app history --app-id "$APP" --timelock "$TL"
+has "app history: zero operations" "Timelock operations on it by"
 expect "a direct change by the old owner is refused" 9 "$G" kms add-image "$IMG4" --yes
 expect "timelock status of a wrong timelock" 11 "$G" timelock status "$ID" --timelock "$KMS"
 
