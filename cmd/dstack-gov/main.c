@@ -84,7 +84,8 @@ static void print_exit_codes(FILE *out) {
                 (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
     fprintf(out, "  key-file: the key file is unusable (missing, unreadable, readable by others,\n"
                  "  malformed: the message says which); tx-dropped: the node dropped the sent\n"
-                 "  transaction, it will not be mined (sending again is safe).\n");
+                 "  transaction, it will not be mined (sending again is safe); proposal: a Safe\n"
+                 "  proposal does not verify (hash vs content, signatures, threshold, nonce).\n");
 }
 
 static void print_main_help(FILE *out) {
