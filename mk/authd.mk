@@ -5,6 +5,10 @@
 #   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
 #   test-bench-scripts  the benchmark's wrk script itself: two threads in miss mode
 #                 send no duplicate bodies (tests/bench/post-lua.js, ~1 s)
+#   soak          mixed load for SOAK_SECONDS (default 60) with a governance
+#                 change every SOAK_CHANGE_SECONDS (default 60); fails on a wrong
+#                 allow, a flip later than 1 s, RSS growth (tests/authd/soak.js).
+#                 Not part of `make test`.
 #
 # The suite runs the binary of $(BUILD), so `make test-asan` runs it under
 # AddressSanitizer too (it is listed in C_SUITES).
@@ -19,12 +23,17 @@ TEST_SUITES += authd
 C_SUITES += authd
 
 TEST_SUITES += bench-scripts
-.PHONY: test-authd bench-authd demo-authd test-bench-scripts
+.PHONY: test-authd bench-authd demo-authd soak test-bench-scripts
 test-bench-scripts:
 	@node tests/bench/post-lua.js
 
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
+
+SOAK_SECONDS ?= 60
+SOAK_CHANGE_SECONDS ?= 60
+soak: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
+	@BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CHANGE_SECONDS=$(SOAK_CHANGE_SECONDS) node tests/authd/soak.js
 
 bench-authd: $(BUILD)/dstack-authd $(BUILD)/bench/authd-ready $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) bench/authd/run.sh

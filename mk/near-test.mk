@@ -19,6 +19,9 @@ NT_WASM_CFLAGS := --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wl,--n
 # name=path pairs of the modules in the registry
 NT_MODULES := probe=$(NT_WASM_DIR)/probe.wasm
 NT_TEST_SRCS := tests/near/test_emu.c tests/near/test_rpc.c
+# other areas' modules and tests (set by mk files included before this one)
+NT_MODULES += $(NT_EXTRA_MODULES)
+NT_TEST_SRCS += $(NT_EXTRA_TESTS)
 ifneq ($(and $(wildcard contracts/near/kms.c),$(wildcard mk/near.mk)),)
 NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm
 NT_TEST_SRCS += tests/near/test_kms.c tests/near/test_app.c

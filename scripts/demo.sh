@@ -5,6 +5,7 @@
 #   whitelist an OS image, create an app, add the compose hash of
 #   examples/app-compose.json, set the gateway app id, then `check app` for an
 #   allowed boot and for a boot whose compose hash was never approved.
+# Then the NEAR flow (scripts/demo-near.sh) on a local NEAR runtime emulation.
 # The devnet signs with anvil's well-known TEST key (account 0), written to a
 # 0600 file in the devnet's state directory; never use it anywhere real.
 set -euo pipefail
@@ -75,5 +76,8 @@ APP_ID=$APP_ID COMPOSE_HASH=$COMPOSE_HASH OS_IMAGE=$OS_IMAGE DEVICE_ID=$DEVICE_I
 
 run "stop the chain (the PID devnet up recorded)" "$G" devnet down
 trap 'rm -rf "$DEMO"' EXIT
+
+# The NEAR half of the guide, on its own local chain (scripts/demo-near.sh).
+BUILD=$BUILD scripts/demo-near.sh
 echo
 echo "demo: done"

@@ -12,7 +12,7 @@ DEB_PACKAGES=(
   libsecp256k1-dev libsodium-dev nettle-dev
   libcurl4-openssl-dev libjansson-dev
   clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 libfuzzer-14-dev
-  binaryen wabt
+  binaryen wabt dpkg-dev
   nodejs npm
   wrk hyperfine jq curl
 )

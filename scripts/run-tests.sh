@@ -3,9 +3,11 @@
 # output, and end with one total line "N passed, N failed".
 #
 # Every suite prints its own closing "N passed, N failed" line; a suite that
-# exits non-zero without one counts as one failure, so nothing is lost.
+# exits non-zero, or ends without that line (it died, or ran nothing), counts
+# as one failure at least, so nothing is lost.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/suite-lib.sh
 total_pass=0; total_fail=0; bad_suites=()
 for s in "$@"; do
   echo "=== suite: $s"
@@ -13,13 +15,13 @@ for s in "$@"; do
   start=$(date +%s)
   make --no-print-directory -s "test-$s" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  line=$(suite_line "$log")
   rm -f "$log"
   if [ -n "$line" ]; then
     p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
     f=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
   else
-    p=0; f=0
+    p=0; f=1; echo "=== suite $s: no closing \"N passed, N failed\" line"
   fi
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))

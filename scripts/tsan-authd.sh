@@ -13,7 +13,10 @@
 #
 # Usage: scripts/tsan-authd.sh [unit|authd|all]   (default all)
 # Ends with "tsan: N reports" (0 = no data race seen) and exits 1 if N > 0
-# or a suite failed.
+# or a suite failed. A suite fails when it exits non-zero, when its closing
+# "N passed, N failed" line is missing, or when it counts a failure: its
+# status is taken from the runner itself (a pipe into tail would report
+# tail's), and its failing checks are shown.
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -31,9 +34,11 @@ mkdir -p "$rep" $B/run/bench
 opts="log_path=$rep/tsan second_deadlock_stack=1 history_size=4"
 status=0
 
+. scripts/suite-lib.sh
+
 if [ "$what" = unit ] || [ "$what" = all ]; then
     echo "== unit tests under TSan"
-    (cd tests && TSAN_OPTIONS="$opts" "$TOP/$B/tests/unit") | tail -1 || status=1
+    run_suite unit env -C tests TSAN_OPTIONS="$opts" "$TOP/$B/tests/unit"
 fi
 
 if [ "$what" = authd ] || [ "$what" = all ]; then
@@ -42,7 +47,7 @@ if [ "$what" = authd ] || [ "$what" = all ]; then
     ln -sfn "$TOP/$B/bench/authd-ready" $B/run/bench/authd-ready
     ln -sfn "$TOP/$B/gen" $B/run/gen
     echo "== dstack-authd suite under TSan"
-    BUILD=$B/run node tests/authd/run.js | tail -1 || status=1
+    run_suite authd env BUILD=$B/run node tests/authd/run.js
 fi
 
 n=$(cat "$rep"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')

@@ -48,6 +48,23 @@ const char *dg_test_data_dir(void) {
     return d ? d : "data";
 }
 
+char *dg_test_slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *b = NULL;
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)len + 1)) != NULL && fread(b, 1, (size_t)len, f) != (size_t)len) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (!b) return NULL;
+    b[len] = 0;
+    *n = (size_t)len;
+    return b;
+}
+
 size_t dg_test_unhex(const char *hex, uint8_t *out, size_t cap) {
     size_t n = 0;
     while (hex[0] && hex[1] && n < cap) {

@@ -55,6 +55,10 @@ const char *dg_test_data_dir(void);
                          (size_t)(n));                                                             \
     } while (0)
 
+/* Read a whole file into a NUL-terminated malloc'd buffer (length in *n), or
+ * NULL. Test helper only. */
+char *dg_test_slurp(const char *path, size_t *n);
+
 /* Write text to path (replacing it) with the given mode, checked. */
 void dg_test_write_file(const char *path, const char *text, unsigned mode);
 

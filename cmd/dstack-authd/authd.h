@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dstackgov/bootinfo.h"
 #include "dstackgov/err.h"
+#include "dstackgov/httpd.h"
 #include "dstackgov/policy.h"
 
 #define AUTHD_MAX_RPC 8
@@ -17,9 +19,12 @@ typedef struct {
     char host[64];
     int port;
     int threads;
-    char decision_log[512];      /* "-" stdout, "" off, else a file path */
-    char decision_log_chain[16]; /* "" off, "sha256" hash-chained lines */
-    char backend[16];            /* eth | static | dev */
+    char decision_log[512];         /* "-" stdout, "" off, else a file path */
+    char decision_log_chain[16];    /* "" off, "sha256" hash-chained lines */
+    char decision_log_on_error[16]; /* deny | continue */
+    int max_connections;
+    long idle_timeout_ms, request_timeout_ms;
+    char backend[16]; /* eth | static | dev */
     /* eth */
     char *rpc_urls[AUTHD_MAX_RPC];
     size_t nrpc;
@@ -64,32 +69,7 @@ void authd_url_label(const char *url, char *out, size_t cap);
  * returns before its first snapshot (see dg_policy_wait_ready). */
 dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err);
 
-/* Decision log (one JSON line per decision) and daemon messages. */
-int declog_open(const char *path, int chain, dg_err *err);
-/* The current chain value as hex, if the log is chained (1), else 0. */
-int declog_chain_hex(char out[65]);
-/* dstack-authd --verify-log FILE...: check the hash chain across the files
- * in order; prints the result; returns the exit code (0 intact, 1 broken). */
-int declog_verify(int nfiles, char **files);
-/* The check itself, over one file's text: continues from *have/chain (the
- * previous file's end), counts good lines; 0 with *bad_line and why on the
- * first bad line. */
-int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32],
-                       uint8_t first_prev[32], unsigned long *lines, unsigned long *bad_line,
-                       char *why, size_t cap);
-/* Start the thread that flushes the log every 100 ms (after the first
- * request could be answered: it is not needed before). */
-void declog_start_flusher(void);
-void declog_close(void);
-void declog_flush(void);
-/* Re-open the log file (after rotation). */
-void declog_reopen(void);
-void declog_write(const char *line, size_t len);
-/* A daemon message to stderr with a timestamp. */
-void authd_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void authd_policy_log(void *ctx, const char *msg);
-
-/* Metrics. Routes and outcomes are small fixed sets. */
+/* Routes and outcomes: small fixed sets (metrics, decision log). */
 enum authd_route { R_APP, R_KMS, R_INFO, R_METRICS, R_OTHER, R_COUNT };
 enum authd_outcome {
     O_ALLOW,
@@ -103,15 +83,71 @@ enum authd_outcome {
     O_TOO_LARGE,
     O_COUNT
 };
-void metrics_request(enum authd_route r, enum authd_outcome o, double seconds, int cached);
-/* Append the Prometheus text exposition to out. */
-void metrics_render(dg_buf *out, dg_policy *p);
+
+/* The decision log (log.c): one JSON line per decision, written whole or
+ * counted as lost; while it cannot record, decisions deny (deny = 1) or go on
+ * unrecorded (deny = 0), and the gap is marked in the file on recovery. */
+typedef struct authd_log authd_log;
+/* The reason a decision gets while the log cannot record (deny mode). */
+#define AUTHD_REASON_LOG "decision log cannot record; decisions are denied until it can"
+/* path: "" off, "-" stdout, else a file (appended to; with chain, the hash
+ * chain continues from its last line). NULL with err when it cannot be
+ * opened. */
+authd_log *authd_log_open(const char *path, int chain, int deny, dg_err *err);
+/* Start the writer thread (after the first answer: not needed before). */
+void authd_log_start(authd_log *l);
+/* SIGHUP with the same settings: re-open the file (rotation). A failure
+ * enters the failing state, retried every 100 ms. */
+void authd_log_reopen(authd_log *l);
+/* SIGHUP with new settings: switch to them (the new file opened first), or
+ * return 0 with err and keep the running ones. Same path and chain: reopen. */
+int authd_log_configure(authd_log *l, const char *path, int chain, int deny, dg_err *err);
+/* Write what is queued, stop the writer, close, free. NULL is fine. */
+void authd_log_close(authd_log *l);
+/* 1 while decisions must deny because the log cannot record. */
+int authd_log_blocks(const authd_log *l);
+/* Record one decision (bi NULL for an invalid request). */
+void authd_log_decision(authd_log *l, enum authd_route route, const dg_bootinfo *bi,
+                        const dg_decision *d, unsigned status, double secs);
+typedef struct {
+    int on, chained, failing, deny;
+    unsigned long long lines, lost, errors, gap_lost;
+    char path[512], error[200], since[32];
+} authd_log_status;
+void authd_log_get_status(authd_log *l, authd_log_status *st);
+/* The chain value of the last line written, as hex, if chained (1), else 0. */
+int authd_log_chain_hex(authd_log *l, char out[65]);
+
+/* dstack-authd --verify-log FILE...: check the hash chain across the files
+ * in order; prints the result and the gaps the log marked; returns the exit
+ * code (0 intact, 1 broken). */
+int declog_verify(int nfiles, char **files);
+/* The check itself, over one file's text: continues from *have/chain (the
+ * previous file's end), counts good lines; 0 with *bad_line and why on the
+ * first bad line. */
+int declog_verify_text(const char *text, size_t len, int *have, uint8_t chain[32],
+                       uint8_t first_prev[32], unsigned long *lines, unsigned long *bad_line,
+                       char *why, size_t cap);
+/* A daemon message to stderr with a timestamp. */
+void authd_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void authd_policy_log(void *ctx, const char *msg);
+
+/* Metrics (metrics.c): request counters and the latency histogram. */
+typedef struct authd_metrics authd_metrics;
+authd_metrics *authd_metrics_new(void);
+void authd_metrics_free(authd_metrics *m);
+void authd_metrics_request(authd_metrics *m, enum authd_route r, enum authd_outcome o,
+                           double seconds, int cached);
+/* Append the Prometheus text exposition to out: the counters, the backend's
+ * figures, the decision log's state and the connection counters. */
+void authd_metrics_render(authd_metrics *m, dg_buf *out, dg_policy *p, authd_log *log,
+                          const dg_httpd_stats *hs);
 
 /* HTTP server. */
 typedef struct authd_server authd_server;
 /* Listen (or take the socket of systemd socket activation: LISTEN_PID is
  * this process and LISTEN_FDS is 1) and start one worker. */
-authd_server *server_start(const authd_config *c, dg_policy *p, dg_err *err);
+authd_server *server_start(const authd_config *c, dg_policy *p, authd_log *log, dg_err *err);
 /* Start the other workers once the first request has been answered, or
  * after wait_first_ms: creating threads while the first request is being
  * decided slows it on a small machine (~1 ms on 2 cores). */

@@ -39,6 +39,14 @@ static const struct key KEYS[] = {
      "\"-\" stdout, \"\" off, or a file"},
     {"server.decision_log_chain", K_STR, F(decision_log_chain), 0, 0, "decision-log-chain",
      "\"\" off, or sha256: hash-chain the lines"},
+    {"server.decision_log_on_error", K_STR, F(decision_log_on_error), 0, 0, "decision-log-on-error",
+     "deny | continue: decisions while the log cannot record"},
+    {"server.max_connections", K_INT, N(max_connections), 1, 100000, "max-connections",
+     "open connections; at the limit idle ones are closed to make room"},
+    {"server.idle_timeout_ms", K_LONG, N(idle_timeout_ms), 100, 3600000, "idle-timeout-ms",
+     "how long an idle keep-alive connection is kept"},
+    {"server.request_timeout_ms", K_LONG, N(request_timeout_ms), 100, 600000, "request-timeout-ms",
+     "a request (head and body) must arrive within this"},
     {"eth.rpc_urls", K_URLS, N(rpc_urls), 0, 0, "rpc-url",
      "RPC endpoint (repeat for failover; env ETH_RPC_URL, comma-separated)"},
     {"eth.rpc_ca_file", K_STR, F(rpc_ca_file), 0, 0, "rpc-ca-file",
@@ -76,6 +84,10 @@ static void defaults(authd_config *c) {
     c->port = 8000;
     c->threads = 4;
     snprintf(c->decision_log, sizeof c->decision_log, "-");
+    snprintf(c->decision_log_on_error, sizeof c->decision_log_on_error, "deny");
+    c->max_connections = 1000;
+    c->idle_timeout_ms = 30000;
+    c->request_timeout_ms = 5000;
     snprintf(c->backend, sizeof c->backend, "eth");
     snprintf(c->snapshot, sizeof c->snapshot, "auto");
     c->refresh_ms = 250;
@@ -459,6 +471,11 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
         return dg_err_set(err, DG_ERR_CONFIG,
                           "server.decision_log_chain: \"%s\": expected \"\" (off) or \"sha256\"",
                           c->decision_log_chain);
+    if (strcmp(c->decision_log_on_error, "deny") != 0 &&
+        strcmp(c->decision_log_on_error, "continue") != 0)
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "server.decision_log_on_error: \"%s\": expected \"deny\" or \"continue\"",
+                          c->decision_log_on_error);
     if (strcmp(c->backend, "eth") == 0) {
         uint8_t a[20];
         dg_err e;

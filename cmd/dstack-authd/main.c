@@ -4,8 +4,10 @@
  * the HTTP server and then waits for signals in the main thread (every other
  * thread has them blocked): SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish and exit; SIGHUP re-reads the configuration, builds a new
- * backend and swaps it in (a broken configuration keeps the running one),
- * re-reads a static allowlist and re-opens the decision log.
+ * backend, checks it as the start does (chain reachable, network as pinned,
+ * the KMS contract present and answering) and swaps it in, applies the
+ * decision log's settings (or re-opens the file, for rotation); whatever
+ * fails keeps the running configuration, backend and log, and says why.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -50,6 +52,72 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
     o.log = authd_policy_log;
     o.async_start = async;
     return dg_policy_eth_new(&o, err);
+}
+
+/* What the start checks, and what a reload checks before it swaps: the
+ * backend has started (for eth: the chain reachable, its id as pinned, the
+ * KMS contract present with code and answering gatewayAppId()). */
+static int backend_check(dg_policy *p, dg_err *err) {
+    return dg_policy_wait_ready(p, err);
+}
+
+/* SIGHUP: everything or nothing of the new configuration. */
+static void reload(authd_server *srv, authd_config *cfg, dg_policy **policy, authd_log *log) {
+    authd_config ncfg;
+    dg_err e2 = {0};
+    char ch[65];
+    if (authd_log_chain_hex(log, ch)) authd_msg("SIGHUP: decision log chain at %s", ch);
+    if (!authd_config_reload(cfg, &ncfg, &e2)) {
+        authd_log_reopen(log);
+        authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s", e2.msg);
+        authd_config_free(&ncfg);
+        return;
+    }
+    if (strcmp(ncfg.host, cfg->host) != 0 || ncfg.port != cfg->port ||
+        ncfg.threads != cfg->threads || ncfg.max_connections != cfg->max_connections ||
+        ncfg.idle_timeout_ms != cfg->idle_timeout_ms ||
+        ncfg.request_timeout_ms != cfg->request_timeout_ms)
+        authd_msg("SIGHUP: host, port, threads and connection limits take effect only after a "
+                  "restart");
+    /* A chain id learned at start stays pinned: a reload that would move the
+     * daemon to another network is refused unless eth.chain_id names it. */
+    dg_policy_info oi;
+    dg_err ie = {0};
+    int learned = strcmp(ncfg.backend, "eth") == 0 && !ncfg.chain_id &&
+                  strcmp(dg_policy_kind(*policy), "eth") == 0 &&
+                  dg_policy_info_get(*policy, &oi, &ie) && oi.chain_id;
+    if (learned) ncfg.chain_id = oi.chain_id;
+    dg_policy *np = authd_policy_new(&ncfg, 0, &e2);
+    if (np && !backend_check(np, &e2)) {
+        dg_policy_free(np);
+        np = NULL;
+    }
+    if (!np) {
+        authd_log_reopen(log);
+        authd_msg("SIGHUP: %s backend not started, keeping the running one: %s%s", ncfg.backend,
+                  e2.msg,
+                  learned && e2.code == DG_ERR_CHAIN_ID
+                      ? " (the chain id learned at start stays pinned; set eth.chain_id to move "
+                        "to another network)"
+                      : "");
+        authd_config_free(&ncfg);
+        return;
+    }
+    if (learned) ncfg.chain_id = 0; /* as configured, for the next reload */
+    if (!authd_log_configure(log, ncfg.decision_log, ncfg.decision_log_chain[0] != 0,
+                             strcmp(ncfg.decision_log_on_error, "deny") == 0, &e2)) {
+        dg_policy_free(np);
+        authd_log_reopen(log);
+        authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s", e2.msg);
+        authd_config_free(&ncfg);
+        return;
+    }
+    dg_policy *old = server_swap_policy(srv, np);
+    dg_policy_free(old);
+    *policy = np;
+    authd_config_free(cfg);
+    *cfg = ncfg;
+    authd_msg("SIGHUP: configuration reloaded (backend %s)", cfg->backend);
 }
 
 int main(int argc, char **argv) {
@@ -99,9 +167,13 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error for the log, not death */
 
-    if (!declog_open(cfg.decision_log, cfg.decision_log_chain[0] != 0, &err)) {
+    authd_log *log = authd_log_open(cfg.decision_log, cfg.decision_log_chain[0] != 0,
+                                    strcmp(cfg.decision_log_on_error, "deny") == 0, &err);
+    if (!log) {
         fprintf(stderr, "dstack-authd: %s\n", err.msg);
+        authd_config_free(&cfg);
         return 1;
     }
     /* The eth backend's first round trip (chain id, first snapshot block)
@@ -109,23 +181,23 @@ int main(int argc, char **argv) {
     dg_policy *policy = authd_policy_new(&cfg, 1, &err);
     if (!policy) {
         fprintf(stderr, "dstack-authd: %s backend: %s\n", cfg.backend, err.msg);
-        declog_close();
+        authd_log_close(log);
         authd_config_free(&cfg);
         return 1;
     }
-    authd_server *srv = server_start(&cfg, policy, &err);
+    authd_server *srv = server_start(&cfg, policy, log, &err);
     if (!srv) {
         fprintf(stderr, "dstack-authd: %s\n", err.msg);
         dg_policy_free(policy);
-        declog_close();
+        authd_log_close(log);
         authd_config_free(&cfg);
         return 1;
     }
-    if (!dg_policy_wait_ready(policy, &err)) {
+    if (!backend_check(policy, &err)) {
         fprintf(stderr, "dstack-authd: %s backend: %s\n", cfg.backend, err.msg);
         server_stop(srv, 0);
         dg_policy_free(policy);
-        declog_close();
+        authd_log_close(log);
         authd_config_free(&cfg);
         return 1;
     }
@@ -134,39 +206,13 @@ int main(int argc, char **argv) {
               strcmp(cfg.backend, "dev") == 0 ? ", DEV MODE: every boot is allowed" : "");
 
     server_start_workers(srv, 50);
-    declog_start_flusher();
+    authd_log_start(log);
 
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0) continue;
         if (sig == SIGHUP) {
-            authd_config ncfg;
-            dg_err e2 = {0};
-            char ch[65];
-            if (declog_chain_hex(ch)) authd_msg("SIGHUP: decision log chain at %s", ch);
-            declog_reopen();
-            if (!authd_config_reload(&cfg, &ncfg, &e2)) {
-                authd_msg("SIGHUP: configuration not reloaded, keeping the running one: %s",
-                          e2.msg);
-                authd_config_free(&ncfg);
-                continue;
-            }
-            if (strcmp(ncfg.host, cfg.host) != 0 || ncfg.port != cfg.port ||
-                ncfg.threads != cfg.threads)
-                authd_msg("SIGHUP: host, port and threads take effect only after a restart");
-            dg_policy *np = authd_policy_new(&ncfg, 0, &e2);
-            if (!np) {
-                authd_msg("SIGHUP: %s backend not started, keeping the running one: %s",
-                          ncfg.backend, e2.msg);
-                authd_config_free(&ncfg);
-                continue;
-            }
-            dg_policy *old = server_swap_policy(srv, np);
-            dg_policy_free(old);
-            policy = np;
-            authd_config_free(&cfg);
-            cfg = ncfg;
-            authd_msg("SIGHUP: configuration reloaded (backend %s)", cfg.backend);
+            reload(srv, &cfg, &policy, log);
             continue;
         }
         authd_msg("%s: finishing in-flight requests and stopping",
@@ -175,9 +221,9 @@ int main(int argc, char **argv) {
     }
     server_stop(srv, 5000);
     char chain_hex[65];
-    if (declog_chain_hex(chain_hex)) authd_msg("decision log chain at %s", chain_hex);
+    if (authd_log_chain_hex(log, chain_hex)) authd_msg("decision log chain at %s", chain_hex);
     dg_policy_free(policy);
-    declog_close();
+    authd_log_close(log);
     authd_config_free(&cfg);
     return 0;
 }

@@ -1,11 +1,13 @@
 /* metrics.c — counters for GET /metrics (Prometheus text format 0.0.4).
  *
  * Request counters and the latency histogram are relaxed atomics in fixed
- * arrays indexed by route and outcome: recording a request is a handful of
- * uncontended increments. Backend figures (cache, snapshot, per-endpoint RPC
- * counters) are read from the policy when /metrics is scraped.
+ * arrays indexed by route and outcome, in one authd_metrics object the
+ * server owns: recording a request is a handful of uncontended increments.
+ * Everything else (cache, snapshot, per-endpoint RPC counters, the decision
+ * log's state, connections) is read from its owner when /metrics is scraped.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "authd.h"
@@ -19,32 +21,79 @@ static const double BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 
                                  0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
 #define NB (sizeof BUCKETS / sizeof BUCKETS[0])
 
-static unsigned long long g_req[R_COUNT][O_COUNT];
-static unsigned long long g_hist[2][NB + 1];
-static unsigned long long g_sum_ns[2], g_count[2], g_cached[2];
+struct authd_metrics {
+    unsigned long long req[R_COUNT][O_COUNT];
+    unsigned long long hist[2][NB + 1];
+    unsigned long long sum_ns[2], count[2], cached[2];
+};
 
-void metrics_request(enum authd_route r, enum authd_outcome o, double seconds, int cached) {
-    __atomic_add_fetch(&g_req[r][o], 1, __ATOMIC_RELAXED);
+authd_metrics *authd_metrics_new(void) {
+    return calloc(1, sizeof(authd_metrics));
+}
+
+void authd_metrics_free(authd_metrics *m) {
+    free(m);
+}
+
+void authd_metrics_request(authd_metrics *m, enum authd_route r, enum authd_outcome o,
+                           double seconds, int cached) {
+    __atomic_add_fetch(&m->req[r][o], 1, __ATOMIC_RELAXED);
     if (r != R_APP && r != R_KMS) return;
     size_t b = 0;
     while (b < NB && seconds > BUCKETS[b])
         b++;
-    __atomic_add_fetch(&g_hist[r][b], 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_sum_ns[r], (unsigned long long)(seconds * 1e9), __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_count[r], 1, __ATOMIC_RELAXED);
-    if (cached) __atomic_add_fetch(&g_cached[r], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->hist[r][b], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->sum_ns[r], (unsigned long long)(seconds * 1e9), __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->count[r], 1, __ATOMIC_RELAXED);
+    if (cached) __atomic_add_fetch(&m->cached[r], 1, __ATOMIC_RELAXED);
 }
 
 static unsigned long long ld(const unsigned long long *p) {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-void metrics_render(dg_buf *out, dg_policy *p) {
+/* The decision log's state and the connection counters. */
+static void render_log_conns(dg_buf *out, authd_log *log, const dg_httpd_stats *hs) {
+    authd_log_status ls;
+    authd_log_get_status(log, &ls);
+    dg_buf_printf(
+        out,
+        "# HELP authd_decision_log_lines_total Decision lines written to the log.\n"
+        "# TYPE authd_decision_log_lines_total counter\n"
+        "authd_decision_log_lines_total %llu\n"
+        "# HELP authd_decision_log_lost_total Decision lines the log could not record.\n"
+        "# TYPE authd_decision_log_lost_total counter\n"
+        "authd_decision_log_lost_total %llu\n"
+        "# HELP authd_decision_log_errors_total Write or open failures of the decision log.\n"
+        "# TYPE authd_decision_log_errors_total counter\n"
+        "authd_decision_log_errors_total %llu\n"
+        "# HELP authd_decision_log_ok 1 when the decision log records (or is off), 0 while it "
+        "cannot.\n"
+        "# TYPE authd_decision_log_ok gauge\n"
+        "authd_decision_log_ok %d\n",
+        ls.lines, ls.lost, ls.errors, !ls.failing);
+    if (!hs) return;
+    dg_buf_printf(out,
+                  "# HELP authd_connections Open HTTP connections.\n"
+                  "# TYPE authd_connections gauge\n"
+                  "authd_connections %d\n"
+                  "# HELP authd_connections_closed_total Connections the server closed, by "
+                  "cause.\n"
+                  "# TYPE authd_connections_closed_total counter\n"
+                  "authd_connections_closed_total{cause=\"idle_evicted\"} %llu\n"
+                  "authd_connections_closed_total{cause=\"idle_timeout\"} %llu\n"
+                  "authd_connections_closed_total{cause=\"request_timeout\"} %llu\n"
+                  "authd_connections_closed_total{cause=\"refused\"} %llu\n",
+                  hs->open, hs->evicted, hs->idle_timeouts, hs->request_timeouts, hs->refused);
+}
+
+void authd_metrics_render(authd_metrics *m, dg_buf *out, dg_policy *p, authd_log *log,
+                          const dg_httpd_stats *hs) {
     dg_buf_puts(out, "# HELP authd_requests_total HTTP requests by route and outcome.\n"
                      "# TYPE authd_requests_total counter\n");
     for (int r = 0; r < R_COUNT; r++)
         for (int o = 0; o < O_COUNT; o++) {
-            unsigned long long v = ld(&g_req[r][o]);
+            unsigned long long v = ld(&m->req[r][o]);
             if (v)
                 dg_buf_printf(out, "authd_requests_total{route=\"%s\",outcome=\"%s\"} %llu\n",
                               ROUTE_NAMES[r], OUTCOME_NAMES[o], v);
@@ -54,7 +103,7 @@ void metrics_render(dg_buf *out, dg_policy *p) {
     for (int r = 0; r < 2; r++) {
         unsigned long long cum = 0;
         for (size_t b = 0; b <= NB; b++) {
-            cum += ld(&g_hist[r][b]);
+            cum += ld(&m->hist[r][b]);
             if (b < NB)
                 dg_buf_printf(out, "authd_decision_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                               ROUTE_NAMES[r], BUCKETS[b], cum);
@@ -63,10 +112,11 @@ void metrics_render(dg_buf *out, dg_policy *p) {
                               ROUTE_NAMES[r], cum);
         }
         dg_buf_printf(out, "authd_decision_seconds_sum{route=\"%s\"} %.9f\n", ROUTE_NAMES[r],
-                      (double)ld(&g_sum_ns[r]) / 1e9);
+                      (double)ld(&m->sum_ns[r]) / 1e9);
         dg_buf_printf(out, "authd_decision_seconds_count{route=\"%s\"} %llu\n", ROUTE_NAMES[r],
-                      ld(&g_count[r]));
+                      ld(&m->count[r]));
     }
+    render_log_conns(out, log, hs);
     dg_policy_stats st;
     dg_policy_get_stats(p, &st);
     dg_buf_printf(

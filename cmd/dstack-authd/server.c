@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +50,8 @@ struct authd_server {
     pthread_rwlock_t lock;
     dg_policy *policy;
     int port;
-    int log_on;
+    authd_log *log;         /* the caller's */
+    authd_metrics *metrics; /* the server's */
 };
 
 static long long now_ns(void) {
@@ -63,125 +65,6 @@ static void reply_error(dg_http_reply *rp, unsigned status, const char *msg) {
     dg_buf_puts(&rp->body, "{\"status\":\"error\",\"message\":");
     dg_json_put_string(&rp->body, msg, strlen(msg));
     dg_buf_puts(&rp->body, "}");
-}
-
-/* The decision log line is built on the stack without printf: this runs for
- * every request, so it must cost less than the decision it records. Worst
- * case (every string at its limit, fully escaped) is under 8 KiB. */
-typedef struct {
-    char *p;
-    size_t n, cap;
-} linebuf;
-
-static void lb_put(linebuf *l, const char *s, size_t n) {
-    if (n > l->cap - l->n) n = l->cap - l->n;
-    memcpy(l->p + l->n, s, n);
-    l->n += n;
-}
-
-static void lb_puts(linebuf *l, const char *s) {
-    lb_put(l, s, strlen(s));
-}
-
-static void lb_u64(linebuf *l, unsigned long long v) {
-    char t[24];
-    size_t i = sizeof t;
-    do
-        t[--i] = (char)('0' + v % 10);
-    while ((v /= 10) && i);
-    lb_put(l, t + i, sizeof t - i);
-}
-
-static void lb_hex(linebuf *l, const char *key, const uint8_t *p, size_t n) {
-    static const char hx[] = "0123456789abcdef";
-    char t[64];
-    lb_puts(l, ",\"");
-    lb_puts(l, key);
-    lb_puts(l, "\":\"");
-    for (size_t i = 0; i < n; i++) {
-        t[2 * i] = hx[p[i] >> 4];
-        t[2 * i + 1] = hx[p[i] & 15];
-    }
-    lb_put(l, t, 2 * n);
-    lb_put(l, "\"", 1);
-}
-
-static void lb_str(linebuf *l, const char *key, const char *s, size_t n) {
-    static const char hx[] = "0123456789abcdef";
-    lb_puts(l, ",\"");
-    lb_puts(l, key);
-    lb_puts(l, "\":\"");
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        lb_put(l, s + run, i - run);
-        run = i + 1;
-        char e[6] = {'\\', c, 0, 0, 0, 0};
-        if (c == '"' || c == '\\')
-            lb_put(l, e, 2);
-        else {
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = hx[c >> 4];
-            e[5] = hx[c & 15];
-            lb_put(l, e, 6);
-        }
-    }
-    lb_put(l, s + run, n - run);
-    lb_put(l, "\"", 1);
-}
-
-static void log_decision(enum authd_route route, const dg_bootinfo *bi, const dg_decision *d,
-                         unsigned status, double secs) {
-    /* "YYYY-mm-ddTHH:MM:SS" formatted once per second per thread */
-    static __thread time_t t_sec = -1;
-    static __thread char t_pre[32];
-    char line[8192];
-    linebuf l = {line, 0, sizeof line};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec != t_sec) {
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(t_pre, sizeof t_pre, "%Y-%m-%dT%H:%M:%S", &tm);
-        t_sec = ts.tv_sec;
-    }
-    long ms = ts.tv_nsec / 1000000;
-    char msb[6] = {
-        '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', '"'};
-    lb_puts(&l, "{\"time\":\"");
-    lb_puts(&l, t_pre);
-    lb_put(&l, msb, 6);
-    lb_puts(&l,
-            route == R_KMS ? ",\"route\":\"kms\",\"status\":" : ",\"route\":\"app\",\"status\":");
-    lb_u64(&l, status);
-    if (bi) {
-        lb_hex(&l, "appId", bi->app_id, 20);
-        lb_hex(&l, "composeHash", bi->compose_hash, 32);
-        lb_hex(&l, "deviceId", bi->device_id, 32);
-        lb_hex(&l, "osImageHash", bi->os_image_hash, 32);
-        lb_hex(&l, "mrAggregated", bi->mr_aggregated, 32);
-        lb_str(&l, "tcbStatus", bi->tcb_status, bi->tcb_len);
-    }
-    if (d->has_block) {
-        lb_puts(&l, ",\"block\":");
-        lb_u64(&l, d->block_number);
-        lb_hex(&l, "blockHash", d->block_hash, 32);
-    }
-    if (d->endpoint[0]) lb_str(&l, "endpoint", d->endpoint, strlen(d->endpoint));
-    lb_puts(&l, d->allowed ? ",\"isAllowed\":true" : ",\"isAllowed\":false");
-    lb_str(&l, "reason", d->reason, strlen(d->reason));
-    if (d->detail[0]) lb_str(&l, "detail", d->detail, strlen(d->detail));
-    lb_puts(&l, d->cached ? ",\"cached\":true,\"latencyMs\":" : ",\"cached\":false,\"latencyMs\":");
-    unsigned long long us = (unsigned long long)(secs * 1e6 + 0.5);
-    lb_u64(&l, us / 1000);
-    char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
-                    (char)('0' + us % 10)};
-    lb_put(&l, frac, 4);
-    lb_put(&l, "}", 1);
-    declog_write(line, l.n);
 }
 
 static void put_verdict(dg_buf *out, int allowed, const char *reason, const char *gateway) {
@@ -212,8 +95,8 @@ static void verdict_reply(authd_server *s, enum authd_route route, const dg_boot
     rp->status = status;
     put_verdict(&rp->body, d->allowed, d->reason, d->gateway_app_id);
     double secs = (double)(now_ns() - t0_ns) / 1e9;
-    metrics_request(route, outcome, secs, d->cached);
-    if (s->log_on) log_decision(route, bi, d, status, secs);
+    authd_metrics_request(s->metrics, route, outcome, secs, d->cached);
+    authd_log_decision(s->log, route, bi, d, status, secs);
 }
 
 static enum authd_outcome outcome_of(const dg_decision *d) {
@@ -303,6 +186,16 @@ static void answer_decision(authd_server *s, enum authd_route route, const dg_ht
         dg_bootinfo_free(&bi);
         return;
     }
+    if (authd_log_blocks(s->log)) { /* an audit trail that cannot record lets nothing through */
+        authd_log_status ls;
+        authd_log_get_status(s->log, &ls);
+        d.error = 1;
+        snprintf(d.reason, sizeof d.reason, "%s", AUTHD_REASON_LOG);
+        snprintf(d.detail, sizeof d.detail, "decision log %.60s: %.200s", ls.path, ls.error);
+        verdict_reply(s, route, &bi, &d, 200, O_ERROR, rq->t0_ns, rp);
+        dg_bootinfo_free(&bi);
+        return;
+    }
     long long start_ms = dg_policy_now_ms();
     pthread_rwlock_rdlock(&s->lock);
     int decided = dg_policy_try_decide(s->policy, policy_route(route), &bi, &d);
@@ -327,15 +220,40 @@ static void answer_invalid(authd_server *s, enum authd_route route, const dg_htt
     verdict_reply(s, route, NULL, &d, status, o, rq->t0_ns, rp);
 }
 
+/* ,"decisionLog":{...}: whether the log records, and what it lost. */
+static void put_log_status(dg_buf *b, const authd_log_status *ls) {
+    dg_buf_printf(b, ",\"decisionLog\":{\"status\":\"%s\",\"onError\":\"%s\",\"lost\":%llu",
+                  !ls->on       ? "off"
+                  : ls->failing ? "failing"
+                                : "ok",
+                  ls->deny ? "deny" : "continue", ls->lost);
+    if (ls->failing) {
+        dg_buf_puts(b, ",\"error\":");
+        dg_json_put_string(b, ls->error, strlen(ls->error));
+        dg_buf_printf(b, ",\"since\":\"%s\"", ls->since);
+    }
+    dg_buf_push(b, '}');
+}
+
 static void answer_info(authd_server *s, dg_http_reply *rp) {
     dg_policy_info info;
     dg_err err = {0};
+    authd_log_status ls;
+    authd_log_get_status(s->log, &ls);
+    if (ls.failing && ls.deny) { /* every decision denies: not a healthy daemon */
+        authd_metrics_request(s->metrics, R_INFO, O_ERROR, 0, 0);
+        reply_error(rp, 500, AUTHD_REASON_LOG);
+        rp->body.len--; /* reopen the object for the log's state */
+        put_log_status(&rp->body, &ls);
+        dg_buf_push(&rp->body, '}');
+        return;
+    }
     pthread_rwlock_rdlock(&s->lock);
     int ok = dg_policy_info_get(s->policy, &info, &err);
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         authd_msg("GET / failed: %s", err.msg);
-        metrics_request(R_INFO, O_ERROR, 0, 0);
+        authd_metrics_request(s->metrics, R_INFO, O_ERROR, 0, 0);
         reply_error(rp, 500, DG_REASON_UNAVAILABLE);
         return;
     }
@@ -358,8 +276,9 @@ static void answer_info(authd_server *s, dg_http_reply *rp) {
         dg_json_put_string(b, info.snapshot, strlen(info.snapshot));
         dg_buf_printf(b, ",\"snapshotBlock\":%llu", (unsigned long long)info.snapshot_block);
     }
+    put_log_status(b, &ls);
     dg_buf_push(b, '}');
-    metrics_request(R_INFO, O_OK, 0, 0);
+    authd_metrics_request(s->metrics, R_INFO, O_OK, 0, 0);
 }
 
 static int is_json_type(const char *ct, size_t n) {
@@ -399,7 +318,7 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
     if (path_is(h, "/bootAuth/app") || path_is(h, "/bootAuth/kms")) {
         enum authd_route route = h->path[10] == 'k' ? R_KMS : R_APP;
         if (!method_is(h, "POST")) {
-            metrics_request(route, O_BAD_METHOD, 0, 0);
+            authd_metrics_request(s->metrics, route, O_BAD_METHOD, 0, 0);
             rp->allow = "POST";
             reply_error(rp, 405, "method not allowed; use POST");
             return;
@@ -421,12 +340,12 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
                              : path_is(h, "/metrics") ? R_METRICS
                                                       : R_OTHER;
     if (route == R_OTHER) {
-        metrics_request(R_OTHER, O_NOT_FOUND, 0, 0);
+        authd_metrics_request(s->metrics, R_OTHER, O_NOT_FOUND, 0, 0);
         reply_error(rp, 404, "not found");
         return;
     }
     if (!is_get) {
-        metrics_request(route, O_BAD_METHOD, 0, 0);
+        authd_metrics_request(s->metrics, route, O_BAD_METHOD, 0, 0);
         rp->allow = "GET, HEAD";
         reply_error(rp, 405, "method not allowed; use GET");
         return;
@@ -435,22 +354,26 @@ static void route(authd_server *s, const dg_http_request *rq, dg_http_reply *rp)
         if (!to_decider(s, rq, R_INFO, NULL, 0)) answer_info(s, rp);
         return;
     }
+    dg_httpd_stats hs;
+    /* the first worker may answer before dg_httpd_start has returned */
+    dg_httpd *hd = __atomic_load_n(&s->h, __ATOMIC_ACQUIRE);
+    if (hd) dg_httpd_get_stats(hd, &hs);
     pthread_rwlock_rdlock(&s->lock);
-    metrics_render(&rp->body, s->policy);
+    authd_metrics_render(s->metrics, &rp->body, s->policy, s->log, hd ? &hs : NULL);
     pthread_rwlock_unlock(&s->lock);
-    metrics_request(R_METRICS, O_OK, 0, 0);
+    authd_metrics_request(s->metrics, R_METRICS, O_OK, 0, 0);
     rp->content_type = "text/plain; version=0.0.4";
 }
 
 /* A request lib/httpd refused before routing (malformed head, 501, 505...):
  * answered with the decision shape, so a KMS reads it as a deny. */
 static void on_reject(void *ctx, const char *why, dg_http_reply *rp) {
-    (void)ctx;
+    authd_server *s = ctx;
     char reason[320];
     snprintf(reason, sizeof reason, "invalid HTTP request: %s", why);
     rp->content_type = "application/json";
     put_verdict(&rp->body, 0, reason, "");
-    metrics_request(R_OTHER, O_INVALID, 0, 0);
+    authd_metrics_request(s->metrics, R_OTHER, O_INVALID, 0, 0);
 }
 
 static void stop_deciders(authd_server *s) {
@@ -486,7 +409,20 @@ static int activation_fd(dg_err *err) {
     return 3;
 }
 
-authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
+/* Descriptors for max_connections (plus a quarter over it while idle ones
+ * are closed) and the rest: a service manager's default soft limit (often
+ * 1024) would refuse connections below the configured limit. */
+static void raise_nofile(int max_connections) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + (rlim_t)max_connections / 4 + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        authd_msg("open files limited to %llu: fewer than server.max_connections = %d need",
+                  (unsigned long long)rl.rlim_cur, max_connections);
+}
+
+authd_server *server_start(const authd_config *cfg, dg_policy *p, authd_log *log, dg_err *err) {
     authd_server *s = calloc(1, sizeof *s);
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -516,7 +452,13 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
         return NULL;
     }
     s->policy = p;
-    s->log_on = cfg->decision_log[0] != 0;
+    s->log = log;
+    if (!(s->metrics = authd_metrics_new())) {
+        free(s);
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    raise_nofile(cfg->max_connections);
     s->activated = lfd > 0;
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->first_mu, NULL);
@@ -533,16 +475,19 @@ authd_server *server_start(const authd_config *cfg, dg_policy *p, dg_err *err) {
                        .threads = cfg->threads,
                        .start_threads = 1,
                        .max_body = DG_BOOTINFO_BODY_MAX,
-                       .idle_timeout_ms = 30000,
-                       .max_connections = 1000,
+                       .idle_timeout_ms = (int)cfg->idle_timeout_ms,
+                       .request_timeout_ms = (int)cfg->request_timeout_ms,
+                       .max_connections = cfg->max_connections,
                        .handler = handler,
                        .on_reject = on_reject,
                        .ctx = s};
     dg_err e2 = {0};
-    s->h = dg_httpd_start(&o, &e2);
+    dg_httpd *h = dg_httpd_start(&o, &e2);
+    __atomic_store_n(&s->h, h, __ATOMIC_RELEASE); /* read by the workers (GET /metrics) */
     if (!s->h) {
         stop_deciders(s);
         pthread_rwlock_destroy(&s->lock);
+        authd_metrics_free(s->metrics);
         free(s);
         if (lfd > 0)
             dg_err_set(err, DG_ERR_IO, "socket activation: %s", e2.msg);
@@ -613,5 +558,6 @@ void server_stop(authd_server *s, long wait_ms) {
     pthread_cond_destroy(&s->q_cv);
     pthread_mutex_destroy(&s->first_mu);
     pthread_cond_destroy(&s->first_cv);
+    authd_metrics_free(s->metrics);
     free(s);
 }

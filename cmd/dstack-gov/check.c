@@ -21,16 +21,14 @@ typedef struct {
     json_t *checks;
 } explain;
 
-static void rule(cli *c, explain *x, int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void rule(cli *c, explain *x, int ok, const char *name, const char *fmt, ...) {
+void cli_rule(cli *c, json_t *checks, int ok, const char *name, const char *fmt, ...) {
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_say(c, "  %s %s", ok > 0 ? "[ok]  " : ok == 0 ? "[DENY]" : "[--]  ", msg);
-    json_array_append_new(x->checks,
+    json_array_append_new(checks,
                           json_pack("{s:s,s:o,s:s}", "rule", name, "ok",
                                     ok < 0 ? json_null() : json_boolean(ok > 0), "detail", msg));
 }
@@ -78,11 +76,11 @@ static int pin_block(cli *c, char blk[24], uint64_t *num, dg_err *err) {
     return 1;
 }
 
-static int finish_decision(cli *c, explain *x, int allowed, const char *reason, const char *gw) {
+int cli_decision(cli *c, json_t *checks, int allowed, const char *reason, const char *gw) {
     cli_json_set(c, "isAllowed", json_boolean(allowed));
     cli_json_set(c, "reason", json_string(reason));
     cli_json_set(c, "gatewayAppId", json_string(gw ? gw : ""));
-    cli_json_set(c, "checks", x->checks);
+    cli_json_set(c, "checks", checks);
     cli_say(c, "Is Allowed: %s", allowed ? "true" : "false");
     cli_say(c, "Reason: %s", reason);
     if (gw) cli_say(c, "Gateway App ID: %s", gw);
@@ -144,7 +142,7 @@ static int run_check(cli *c, const check_kind *k) {
     } else {
         dg_contract_decode_string(r.ret[k->gw].data, r.ret[k->gw].len, &gw, NULL);
         int allowed = k->judge(c, &r, reason);
-        code = finish_decision(c, &r.x, allowed, reason, gw);
+        code = cli_decision(c, r.x.checks, allowed, reason, gw);
     }
     free(gw);
     for (size_t i = 0; i < k->n; i++) {
@@ -209,33 +207,33 @@ static int judge_app(cli *c, check_run *r, char reason[REASON_LEN]) {
     cli_fmt_addr(r->abi.app_id, app_s);
     cli_say(c, "Boot of app %s at block %llu on chain %llu:", app_s, (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
-    rule(c, &r->x, reg, "registered", "app %s is %s in the KMS", app_s,
-         reg     ? "registered"
-         : dereg ? "DEREGISTERED by the KMS owner"
-                 : "not registered");
+    cli_rule(c, r->x.checks, reg, "registered", "app %s is %s in the KMS", app_s,
+             reg     ? "registered"
+             : dereg ? "DEREGISTERED by the KMS owner"
+                     : "not registered");
     cli_fmt_b32(r->abi.os_image_hash, h);
-    rule(c, &r->x, os, "os-image", "OS image %s is %s", h,
-         os ? "allowed" : "not allowed (kms add-image)");
+    cli_rule(c, r->x.checks, os, "os-image", "OS image %s is %s", h,
+             os ? "allowed" : "not allowed (kms add-image)");
     int iface = 0;
     if (ok[A_IFACE]) dg_contract_decode_bool(ret[A_IFACE].data, ret[A_IFACE].len, &iface, NULL);
-    rule(c, &r->x, app_ok, "app-contract", "app contract %s",
-         app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
-                         : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
-         : ok[A_IFACE] && iface
-             ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
-             : "has no code or is not a DstackApp");
+    cli_rule(c, r->x.checks, app_ok, "app-contract", "app contract %s",
+             app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
+                             : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
+             : ok[A_IFACE] && iface
+                 ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
+                 : "has no code or is not a DstackApp");
     if (app_ok) {
         int tcb_ok = !tcb || strcmp(r->bi.tcb_status, "UpToDate") == 0;
-        rule(c, &r->x, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-             tcb ? "requires" : "does not require", r->bi.tcb_status);
+        cli_rule(c, r->x.checks, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
+                 tcb ? "requires" : "does not require", r->bi.tcb_status);
         cli_fmt_b32(r->abi.compose_hash, h);
-        rule(c, &r->x, hash, "compose-hash", "compose hash %s is %s", h,
-             hash ? "allowed" : "not allowed (app add-hash)");
+        cli_rule(c, r->x.checks, hash, "compose-hash", "compose hash %s is %s", h,
+                 hash ? "allowed" : "not allowed (app add-hash)");
         cli_fmt_b32(r->abi.device_id, h);
-        rule(c, &r->x, any || dev, "device", "device %s: %s", h,
-             any   ? "any device is allowed"
-             : dev ? "allowed"
-                   : "not allowed (app add-device)");
+        cli_rule(c, r->x.checks, any || dev, "device", "device %s: %s", h,
+                 any   ? "any device is allowed"
+                 : dev ? "allowed"
+                       : "not allowed (app add-device)");
     }
     int allowed = 0;
     if (ok[K_ALLOWED]) {
@@ -280,17 +278,17 @@ static int judge_kms(cli *c, check_run *r, char reason[REASON_LEN]) {
     char h[67];
     cli_say(c, "Boot of a KMS instance at block %llu on chain %llu:", (unsigned long long)r->bnum,
             (unsigned long long)c->chain_id);
-    rule(c, &r->x, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
-         strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+    cli_rule(c, r->x.checks, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
+             strcmp(tcb, "UpToDate") == 0 ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     cli_fmt_b32(r->abi.os_image_hash, h);
-    rule(c, &r->x, os, "os-image", "OS image %s is %s", h,
-         os ? "allowed" : "not allowed (kms add-image)");
+    cli_rule(c, r->x.checks, os, "os-image", "OS image %s is %s", h,
+             os ? "allowed" : "not allowed (kms add-image)");
     cli_fmt_b32(r->abi.mr_aggregated, h);
-    rule(c, &r->x, mr, "mr-aggregated", "aggregated MR %s is %s", h,
-         mr ? "allowed" : "not allowed (kms add-mr)");
+    cli_rule(c, r->x.checks, mr, "mr-aggregated", "aggregated MR %s is %s", h,
+             mr ? "allowed" : "not allowed (kms add-mr)");
     cli_fmt_b32(r->abi.device_id, h);
-    rule(c, &r->x, dev, "device", "device %s is %s", h,
-         dev ? "allowed" : "not allowed (kms add-device)");
+    cli_rule(c, r->x.checks, dev, "device", "device %s is %s", h,
+             dev ? "allowed" : "not allowed (kms add-device)");
     dg_contract_decode_allowed(ret[KC_ALLOWED].data, ret[KC_ALLOWED].len, &allowed, reason,
                                REASON_LEN, NULL);
     return allowed;

@@ -22,11 +22,13 @@
 
 /* What a command needs before its handler runs. */
 enum {
-    NEED_CHAIN = 1, /* an RPC endpoint (network flags) */
-    NEED_KEY = 2,   /* a signer (sends transactions: --yes, --dry-run) */
-    NEED_KMS = 4,   /* the KMS contract address (--kms or env) */
-    NEED_APP = 8,   /* an app id (--app-id) */
-    OPT_KMS = 16    /* the KMS address is used when known */
+    NEED_CHAIN = 1,    /* an RPC endpoint (network flags) */
+    NEED_KEY = 2,      /* a signer (sends transactions: --yes, --dry-run) */
+    NEED_KMS = 4,      /* the KMS contract address (--kms or env) */
+    NEED_APP = 8,      /* an app id (--app-id) */
+    OPT_KMS = 16,      /* the KMS address is used when known */
+    NEED_NEAR = 32,    /* a NEAR endpoint (NEAR network flags; near.c does its own setup) */
+    NEED_NEAR_KEY = 64 /* a NEAR signer (NEAR transaction flags) */
 };
 
 typedef struct cli cli;
@@ -79,12 +81,16 @@ extern const cmd_spec kms_cmds[];
 extern const cmd_spec app_cmds[];
 extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
+extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
+extern const cmd_spec near_cmds[]; /* group "near kms" / "near app" / "near check" (near.c) */
 
 /* Common flag tables. */
 extern const flag_spec chain_flags[];
 extern const flag_spec tx_flags[];
 extern const flag_spec base_flags[];
+extern const flag_spec near_chain_flags[]; /* near.c */
+extern const flag_spec near_tx_flags[];
 
 /* ---- output and errors */
 int cli_fail(cli *c, const dg_err *e); /* print, return the exit code */
@@ -122,6 +128,10 @@ int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err);
 void cli_fmt_addr(const uint8_t a[20], char out[43]);
 void cli_fmt_b32(const uint8_t b[32], char out[67]);
 void cli_fmt_eth(dg_u256 wei, char *out, size_t cap); /* "0.0123 ETH" */
+
+/* Ask "Send <label> (at most <cost>)? (y/N)" on the terminal once per run;
+ * --yes skips it; without a terminal it refuses (DG_ERR_CANCELLED). */
+int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err);
 
 /* ---- chain steps */
 /* The CA file for an https:// endpoint: --rpc-ca-file, else $SSL_CERT_FILE,
@@ -204,6 +214,13 @@ int cli_parse_bool(const char *s, int *out);
 
 /* `kms history` / `app history` (history.c): PolicyChanged audit trail and current lists. */
 int cmd_history(cli *c);
+
+/* `check` output (check.c), shared by `check` and `near check`: one line per
+ * rule ("[ok]", "[DENY]", "[--]" for ok 1, 0, -1) appended to the JSON array
+ * checks; then the verdict lines (steals checks; returns 0 allowed, 1 denied). */
+void cli_rule(cli *c, json_t *checks, int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int cli_decision(cli *c, json_t *checks, int allowed, const char *reason, const char *gw);
 
 /* Help. */
 void cli_print_cmd_help(FILE *out, const cmd_spec *cmd);

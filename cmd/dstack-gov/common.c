@@ -444,7 +444,7 @@ int cli_ask(cli *c, const char *question, const char *what, dg_err *err) {
     return 1;
 }
 
-static int confirm(cli *c, const char *label, const char *cost, dg_err *err) {
+int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err) {
     if (c->yes || c->confirmed) return 1;
     if (c->tty_in && c->ntx_planned > 1)
         fprintf(stderr, "This command sends %u transactions; the first costs at most %s.\n",
@@ -575,7 +575,7 @@ int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *l
     if (!c->json && !c->yes)
         fprintf(stderr, "%s: from %s to %s, gas %llu at %s, at most %s (balance %s)\n", label,
                 from_s, to_s, (unsigned long long)p.tx.gas_limit, fee_s, cost_s, bal_s);
-    if (!confirm(c, label, cost_s, err)) return 0;
+    if (!cli_confirm(c, label, cost_s, err)) return 0;
     uint8_t h[32];
     if (!dg_eth_plan_submit(c->rpc, &p, c->key, h, err)) return 0;
     char hs[67];

@@ -22,6 +22,8 @@
 #include "cli.h"
 #include "devnet.h"
 #include "dstackgov/hex.h"
+#include "dstackgov/near.h"
+#include "dstackgov/secret.h"
 
 /* Anvil's account 0 — a PUBLIC TEST KEY printed by every anvil/hardhat node.
  * Never use it for anything but a local devnet. */
@@ -55,8 +57,8 @@ static int read_small(const char *path, char *buf, size_t cap) {
     return 1;
 }
 
-/* Is pid a live (non-zombie) process running an anvil binary? */
-static int pid_is_anvil(pid_t pid) {
+/* Is pid a live (non-zombie) process running a binary named `prog`? */
+static int pid_is_prog(pid_t pid, const char *prog) {
     char p[64], buf[4096];
     snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
     if (!read_small(p, buf, sizeof buf)) return 0;
@@ -66,7 +68,11 @@ static int pid_is_anvil(pid_t pid) {
     if (!read_small(p, buf, sizeof buf)) return 0;
     const char *base = strrchr(buf, '/');
     base = base ? base + 1 : buf;
-    return strcmp(base, "anvil") == 0;
+    return strcmp(base, prog) == 0;
+}
+
+static int pid_is_anvil(pid_t pid) {
+    return pid_is_prog(pid, "anvil");
 }
 
 /* Look for node_modules/<rel> in dir and up to five parents. */
@@ -167,7 +173,69 @@ static int run_self(char *const args[], dg_buf *out) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Start bin with argv in its own session, stdout and stderr to logf, and
+ * record its PID in pidf. Returns 1 with *pid, or 0 with err. */
+static int spawn_logged(const char *bin, const char *const *argv, const char *logf,
+                        const char *pidf, pid_t *pid, dg_err *err) {
+    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (logfd < 0) return dg_err_set(err, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
+    fflush(NULL);
+    pid_t p = fork();
+    if (p < 0) {
+        close(logfd);
+        return dg_err_set(err, DG_ERR_IO, "fork: %s", strerror(errno));
+    }
+    if (p == 0) {
+        setsid();
+        int nul = open("/dev/null", O_RDONLY);
+        dup2(nul, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        for (int fd = 3; fd < 256; fd++)
+            close(fd);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    FILE *pf = fopen(pidf, "w");
+    if (pf) {
+        fprintf(pf, "%d\n", (int)p);
+        fclose(pf);
+    }
+    *pid = p;
+    return 1;
+}
+
+/* Wait up to 6 s for the line "...<needle>...:PORT" in logf: 1 with url, 0 when
+ * the child exited, -1 on timeout. */
+static int wait_listening(const char *logf, pid_t pid, const char *needle, char url[128]) {
+    char buf[8192];
+    for (int i = 0; i < 300; i++) {
+        const char *l = read_small(logf, buf, sizeof buf) ? strstr(buf, needle) : NULL;
+        const char *nl = l ? strchr(l, '\n') : NULL;
+        if (nl) {
+            const char *colon = nl;
+            while (colon > l && *colon != ':')
+                colon--;
+            int p = *colon == ':' ? parse_pos(colon + 1) : 0;
+            if (p > 0) {
+                snprintf(url, 128, "http://127.0.0.1:%d", p);
+                return 1;
+            }
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return 0;
+        sleep_ms(20);
+    }
+    return -1;
+}
+
+static int near_up(cli *c);
+static int near_env(cli *c);
+static int near_down(cli *c);
+
 static int cmd_up(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_up(c);
     char dir[1024], pidf[PATH_MAX], logf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], anvil[PATH_MAX],
         buf[8192];
     state_dir(c, dir, sizeof dir);
@@ -201,57 +269,22 @@ static int cmd_up(cli *c) {
                          "--safe \"%s\": expected K/N with 1 <= K <= N <= 9 (N owners, K of them "
                          "sign)",
                          safe_kn);
-    int logfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (logfd < 0) return cli_failf(c, DG_ERR_IO, "cannot write %s: %s", logf, strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return cli_failf(c, DG_ERR_IO, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        setsid();
-        int nul = open("/dev/null", O_RDONLY);
-        dup2(nul, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        for (int fd = 3; fd < 256; fd++)
-            close(fd);
-        const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
-        int k = 5;
-        if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
-        if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
-        argv_[k] = NULL;
-        execv(anvil, (char *const *)argv_);
-        _exit(127);
-    }
-    close(logfd);
-    FILE *pf = fopen(pidf, "w");
-    if (pf) {
-        fprintf(pf, "%d\n", (int)pid);
-        fclose(pf);
-    }
-    /* wait for "Listening on 127.0.0.1:PORT" */
+    const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
+    int k = 5;
+    if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
+    if (chain) argv_[k++] = "--chain-id", argv_[k++] = chain;
+    argv_[k] = NULL;
+    pid_t pid = 0;
+    dg_err err = {DG_OK, ""};
+    if (!spawn_logged(anvil, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
     char url[128] = "";
-    for (int i = 0; i < 300 && !url[0]; i++) {
-        if (read_small(logf, buf, sizeof buf)) {
-            const char *l = strstr(buf, "Listening on ");
-            if (l && strchr(l, '\n')) {
-                int p = 0;
-                const char *colon = strrchr(l, ':');
-                if (colon) p = parse_pos(colon + 1);
-                if (p > 0) snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
-            }
-        }
-        int st;
-        if (!url[0] && waitpid(pid, &st, WNOHANG) == pid) {
-            unlink(pidf);
-            return cli_failf(c, DG_ERR_IO, "anvil exited at start (see %s)", logf);
-        }
-        if (!url[0]) sleep_ms(20);
-    }
-    if (!url[0]) {
-        kill(pid, SIGTERM);
+    int w = wait_listening(logf, pid, "Listening on ", url);
+    if (w <= 0) {
+        if (w < 0) kill(pid, SIGTERM);
         unlink(pidf);
-        return cli_failf(c, DG_ERR_RPC_TIMEOUT, "anvil did not start listening within 6 s (see %s)",
-                         logf);
+        return w == 0 ? cli_failf(c, DG_ERR_IO, "anvil exited at start (see %s)", logf)
+                      : cli_failf(c, DG_ERR_RPC_TIMEOUT,
+                                  "anvil did not start listening within 6 s (see %s)", logf);
     }
     int kfd = open(keyf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (kfd < 0 || write(kfd, ANVIL_TEST_KEY, sizeof ANVIL_TEST_KEY - 1) < 0) {
@@ -346,6 +379,7 @@ static int cmd_up(cli *c) {
 }
 
 static int cmd_env(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_env(c);
     char dir[1024], envf[PATH_MAX];
     state_dir(c, dir, sizeof dir);
     path_in(dir, "env", envf, sizeof envf);
@@ -375,6 +409,7 @@ static int cmd_env(cli *c) {
 }
 
 static int cmd_down(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_down(c);
     char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
     state_dir(c, dir, sizeof dir);
     path_in(dir, "anvil.pid", pidf, sizeof pidf);
@@ -403,8 +438,235 @@ static int cmd_down(cli *c) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ NEAR devnet */
+
+/* A PUBLIC TEST KEY: ed25519 from the seed "test.near" padded with spaces to
+ * 32 bytes (how nearcore's test signers derive keys from a name). Anyone can
+ * derive it; never use it for anything but a local devnet. */
+static void near_test_key(dg_near_key *k) {
+    static const char seed[32] = "test.near"
+                                 "                       "; /* 9 + 23 spaces, no NUL */
+    dg_near_key_from_seed((const uint8_t *)seed, k);
+}
+
+#define NEAR_OPERATOR "test.near"
+#define NEAR_KMS "kms.test.near"
+
+static void near_dir(cli *c, char *out, size_t cap) {
+    char dir[1024];
+    state_dir(c, dir, sizeof dir);
+    int n = snprintf(out, cap, "%s/near", dir);
+    if (n < 0 || (size_t)n >= cap) snprintf(out, cap, ".devnet/near");
+}
+
+static int find_nemu(char *out, size_t cap) {
+    const char *env = getenv("NEMU_RPC");
+    if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n > 0) {
+        dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        int m = snprintf(out, cap, "%s/near-test/nemu-rpc", dir); /* build/dstack-gov */
+        if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+    }
+#ifdef DG_SOURCE_DIR
+    int m = snprintf(out, cap, "%s/build/near-test/nemu-rpc", DG_SOURCE_DIR);
+    if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+#endif
+    return 0;
+}
+
+static int near_up(cli *c) {
+    char dir[1024], pidf[PATH_MAX], logf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], nemu[PATH_MAX],
+        buf[8192], top[1024];
+    state_dir(c, top, sizeof top);
+    near_dir(c, dir, sizeof dir);
+    path_in(dir, "nemu-rpc.pid", pidf, sizeof pidf);
+    path_in(dir, "nemu-rpc.log", logf, sizeof logf);
+    path_in(dir, "test-key", keyf, sizeof keyf);
+    path_in(dir, "env", envf, sizeof envf);
+    if (read_small(pidf, buf, sizeof buf) && pid_is_prog((pid_t)parse_pos(buf), "nemu-rpc"))
+        return cli_failf(c, DG_ERR_CONFIG,
+                         "a NEAR devnet is already running (nemu-rpc pid %d, state in %s): run "
+                         "`dstack-gov devnet down --near` first",
+                         parse_pos(buf), dir);
+    if ((mkdir(top, 0700) != 0 && errno != EEXIST) || (mkdir(dir, 0700) != 0 && errno != EEXIST))
+        return cli_failf(c, DG_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (!find_nemu(nemu, sizeof nemu))
+        return cli_failf(c, DG_ERR_CONFIG,
+                         "nemu-rpc not found: run `make` (it builds build/near-test/nemu-rpc) or "
+                         "set NEMU_RPC");
+    const char *port = flag_str(&c->f, "port");
+    const char *bms = flag_str(&c->f, "block-ms");
+    if (!port) port = "0";
+    if (bms && !parse_pos(bms) && strcmp(bms, "0") != 0)
+        return cli_failf(c, DG_ERR_INPUT, "--block-ms \"%s\" is not a number", bms);
+    const char *argv_[8] = {"nemu-rpc", "--port", port};
+    int k = 3;
+    if (bms) argv_[k++] = "--block-ms", argv_[k++] = bms;
+    argv_[k] = NULL;
+    pid_t pid = 0;
+    dg_err err = {DG_OK, ""};
+    if (!spawn_logged(nemu, argv_, logf, pidf, &pid, &err)) return cli_fail(c, &err);
+    char url[128] = "";
+    int w = wait_listening(logf, pid, "listening on http://", url);
+    if (w == 0) {
+        unlink(pidf);
+        return cli_failf(c, DG_ERR_IO, "nemu-rpc exited at start (see %s)", logf);
+    }
+    dg_near_key nk;
+    near_test_key(&nk);
+    char sk[128] = "ed25519:", pks[DG_NEAR_PUBKEY_LEN];
+    dg_base58_encode(nk.sk, 64, sk + 8, sizeof sk - 8);
+    dg_near_pubkey_format(nk.pk, pks);
+    dg_near_key_wipe(&nk);
+    const char *urls[1] = {url};
+    dg_rpc *rpc = url[0] ? dg_rpc_new(urls, 1, NULL, &err) : NULL;
+    json_t *res = NULL;
+    /* the operator account: nemu's set-up method (there is no genesis file to edit) */
+    int ok = rpc && dg_rpc_call(rpc, "nemu_create_account",
+                                json_pack("{s:s,s:s,s:s}", "account_id", NEAR_OPERATOR, "balance",
+                                          "1000000000000000000000000000000", "public_key", pks),
+                                &res, &err);
+    json_decref(res);
+    dg_rpc_free(rpc);
+    int kfd = ok ? open(keyf, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+    if (kfd >= 0 && write(kfd, sk, strlen(sk)) < 0) ok = 0;
+    if (kfd >= 0) close(kfd);
+    if (!ok || kfd < 0) {
+        kill(pid, SIGTERM);
+        unlink(pidf);
+        dg_wipe(sk, sizeof sk);
+        return cli_failf(c, url[0] ? DG_ERR_IO : DG_ERR_RPC_TIMEOUT, "NEAR devnet: %s (see %s)",
+                         url[0] ? err.msg : "nemu-rpc did not start", logf);
+    }
+    /* the KMS: this same program, key passed as a file path, never in argv */
+    char *const args[] = {"dstack-gov",  "near",
+                          "kms",         "deploy",
+                          "--create",    "--network",
+                          "local",       "--rpc-url",
+                          url,           "--kms",
+                          NEAR_KMS,      "--account-id",
+                          NEAR_OPERATOR, "--private-key-file",
+                          keyf,          "--initial-balance",
+                          "50",          "--yes",
+                          "--json",      NULL};
+    dg_buf out;
+    dg_buf_init(&out);
+    int rc = run_self(args, &out);
+    json_t *j = json_loads((const char *)out.data, 0, NULL);
+    dg_buf_free(&out);
+    if (rc != 0 || !json_is_true(json_object_get(j, "ok"))) {
+        const char *msg =
+            json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        kill(pid, SIGTERM);
+        unlink(pidf);
+        int code = cli_failf(c, DG_ERR_INTERNAL, "deploying the NEAR KMS on the devnet failed: %s",
+                             msg ? msg : "no output");
+        json_decref(j);
+        dg_wipe(sk, sizeof sk);
+        return code;
+    }
+    json_decref(j);
+    FILE *ef = fopen(envf, "w");
+    if (!ef) {
+        dg_wipe(sk, sizeof sk);
+        return cli_failf(c, DG_ERR_IO, "cannot write %s", envf);
+    }
+    fchmod(fileno(ef), 0600);
+    fprintf(ef,
+            "# dstack-gov NEAR devnet: nemu-rpc pid %d, an EMULATION of the NEAR runtime (not "
+            "nearcore).\n"
+            "# NEAR_PRIVATE_KEY is a PUBLIC TEST KEY (seed \"test.near\"): never use it for real "
+            "funds.\n"
+            "export NEAR_RPC_URL=%s\n"
+            "export NEAR_NETWORK_ID=local\n"
+            "export KMS_CONTRACT_ID=%s\n"
+            "export NEAR_ACCOUNT_ID=%s\n"
+            "export NEAR_PRIVATE_KEY=%s\n"
+            "export DSTACK_GOV_DEVNET_DIR=%s\n",
+            (int)pid, url, NEAR_KMS, NEAR_OPERATOR, sk, top);
+    fclose(ef);
+    dg_wipe(sk, sizeof sk);
+    cli_say(c, "NEAR devnet up: nemu-rpc pid %d at %s", (int)pid, url);
+    cli_say(c, "  (nemu-rpc is this project's emulation of the NEAR runtime, not nearcore)");
+    cli_say(c, "Operator account:   %s (funded; its key is a public test key)", NEAR_OPERATOR);
+    cli_say(c, "KMS contract:       %s", NEAR_KMS);
+    cli_say(c, "Env file:           %s", envf);
+    cli_say(c, "Load it with:       eval \"$(dstack-gov devnet env --near)\"");
+    cli_json_set(c, "pid", json_integer(pid));
+    cli_json_set(c, "rpcUrl", json_string(url));
+    cli_json_set(c, "kmsContractId", json_string(NEAR_KMS));
+    cli_json_set(c, "accountId", json_string(NEAR_OPERATOR));
+    cli_json_set(c, "envFile", json_string(envf));
+    cli_json_set(c, "emulation",
+                 json_string("nemu-rpc: an emulation of the NEAR runtime, not nearcore"));
+    return 0;
+}
+
+static int near_env(cli *c) {
+    char dir[1024], envf[PATH_MAX];
+    near_dir(c, dir, sizeof dir);
+    path_in(dir, "env", envf, sizeof envf);
+    dg_buf b;
+    dg_err err = {DG_OK, ""};
+    dg_buf_init(&b);
+    if (!cli_read_file(envf, &b, 1 << 16, &err)) {
+        dg_buf_free(&b);
+        return cli_failf(c, DG_ERR_CONFIG,
+                         "no NEAR devnet env file at %s: run `dstack-gov devnet up --near`", envf);
+    }
+    if (c->json) {
+        dg_buf_push(&b, 0);
+        char *save = NULL;
+        for (char *t = strtok_r((char *)b.data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+            char *eq = strncmp(t, "export ", 7) == 0 ? strchr(t + 7, '=') : NULL;
+            if (!eq) continue;
+            *eq = '\0';
+            if (strcmp(t + 7, "NEAR_PRIVATE_KEY") == 0) continue; /* JSON is for logs: no key */
+            cli_json_set(c, t + 7, json_string(eq + 1));
+        }
+    } else {
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    dg_buf_wipe(&b);
+    return 0;
+}
+
+static int near_down(cli *c) {
+    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    near_dir(c, dir, sizeof dir);
+    path_in(dir, "nemu-rpc.pid", pidf, sizeof pidf);
+    path_in(dir, "test-key", keyf, sizeof keyf);
+    path_in(dir, "env", envf, sizeof envf);
+    if (!read_small(pidf, buf, sizeof buf))
+        return cli_failf(c, DG_ERR_CONFIG, "no NEAR devnet recorded in %s (nothing to stop)", dir);
+    pid_t pid = (pid_t)parse_pos(buf);
+    int stopped = 0;
+    if (pid > 1 && pid_is_prog(pid, "nemu-rpc")) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 250 && pid_is_prog(pid, "nemu-rpc"); i++)
+            sleep_ms(20);
+        if (pid_is_prog(pid, "nemu-rpc")) kill(pid, SIGKILL);
+        stopped = 1;
+    }
+    unlink(pidf);
+    unlink(keyf);
+    unlink(envf);
+    cli_say(c,
+            stopped ? "NEAR devnet down: stopped nemu-rpc pid %d"
+                    : "NEAR devnet down: nemu-rpc pid %d was no longer running",
+            (int)pid);
+    cli_json_set(c, "pid", json_integer(pid));
+    cli_json_set(c, "stopped", json_boolean(stopped));
+    return 0;
+}
+
 static const flag_spec dir_flags[] = {
     {"dir", FLAG_STR, "DIR", "state directory (default: $DSTACK_GOV_DEVNET_DIR or ./.devnet)"},
+    {"near", FLAG_BOOL, NULL, "the NEAR devnet (nemu-rpc) instead of anvil"},
     {NULL, 0, NULL, NULL},
 };
 static const flag_spec up_flags[] = {
@@ -414,6 +676,10 @@ static const flag_spec up_flags[] = {
     {"chain-id", FLAG_STR, "N", "chain id (default 31337), e.g. to rehearse a public chain's"},
     {"safe", FLAG_STR, "K/N",
      "deploy a real K-of-N Safe 1.4.1 (owners: anvil accounts 1..N) and hand the KMS to it"},
+    {"near", FLAG_BOOL, NULL,
+     "a local NEAR chain instead: nemu-rpc (an emulation of the NEAR runtime, not nearcore) with "
+     "the KMS deployed and an operator account funded"},
+    {"block-ms", FLAG_STR, "MS", "with --near: a block every MS ms (default 1000)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -422,11 +688,17 @@ const cmd_spec devnet_cmds[] = {
      "start anvil on 127.0.0.1, deploy DstackApp + DstackKms with anvil's test key, write an env "
      "file",
      "Then: eval \"$(dstack-gov devnet env)\" sets ETH_RPC_URL, KMS_CONTRACT_ADDRESS and\n"
-     "PRIVATE_KEY_FILE (anvil's public test key) for the other commands.",
+     "PRIVATE_KEY_FILE (anvil's public test key) for the other commands.\n"
+     "With --near: nemu-rpc, this project's EMULATION of the NEAR runtime (not nearcore), with\n"
+     "the operator test.near funded, kms.test.near deployed and initialised; then\n"
+     "eval \"$(dstack-gov devnet env --near)\" sets NEAR_RPC_URL, NEAR_NETWORK_ID, "
+     "KMS_CONTRACT_ID,\n"
+     "NEAR_ACCOUNT_ID and NEAR_PRIVATE_KEY (a public TEST key).",
      cmd_up, NULL},
     {"devnet", "env", NULL, NULL, 0, 0, 0, dir_flags, "print the devnet's env file (export lines)",
      NULL, cmd_env, NULL},
     {"devnet", "down", NULL, NULL, 0, 0, 0, dir_flags,
-     "stop the anvil process `up` started (by its recorded PID)", NULL, cmd_down, NULL},
+     "stop the anvil (or, with --near, nemu-rpc) process `up` started (by its recorded PID)", NULL,
+     cmd_down, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

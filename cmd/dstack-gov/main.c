@@ -74,6 +74,7 @@ static const struct {
     {"devnet", devnet_cmds, "a local anvil chain with the contracts deployed"},
     {"timelock", timelock_cmds,
      "status, execute or cancel an operation a --timelock change scheduled"},
+    {"attest", attest_cmds, "verify a TDX quote (DCAP) and a dstack event log"},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
@@ -95,6 +96,8 @@ static void print_main_help(FILE *out) {
                  "Groups:\n");
     for (size_t g = 0; g < NGROUPS; g++)
         fprintf(out, "  %-14s %s\n", groups[g].name, groups[g].summary);
+    fprintf(out, "  %-14s %s\n", "near",
+            "NEAR: the KMS and app contracts (`dstack-gov near --help`)");
     fprintf(out, "\nCommands:\n");
     for (const cmd_spec *c = top_cmds; c->name; c++)
         fprintf(out, "  %-14s %s\n", c->name, c->summary);
@@ -120,25 +123,84 @@ static void print_aliases(FILE *out) {
     for (size_t g = 0; g < NGROUPS; g++)
         for (const cmd_spec *c = groups[g].cmds; c->name; c++)
             if (c->alias) fprintf(out, "  %-32s = dstack-gov %s %s\n", c->alias, c->group, c->name);
+    fprintf(out, "\nNEAR (the guide's `bun cli.ts` names, same success lines):\n");
+    for (const cmd_spec *c = near_cmds; c->name; c++)
+        if (c->alias)
+            fprintf(out, "  near %-27s = dstack-gov %s %s\n", c->alias, c->group, c->name);
+}
+
+/* ---------------------------------------------------------------- near */
+
+static const char *const near_subgroups[][2] = {
+    {"kms", "deploy and govern the NEAR KMS contract"},
+    {"app", "register and govern one app's NEAR contract"},
+    {"check", "ask the NEAR contracts whether a boot would be allowed, and why"},
+};
+
+static void print_near_help(FILE *out) {
+    fprintf(out,
+            "usage: dstack-gov near <kms|app|check> <command> [flags]\n"
+            "       dstack-gov near <guide command> ...   (deploy, add-hash, add-os-image, ...)\n\n"
+            "NEAR governance of the dstack KMS (the KMS contract and per-app contracts).\n");
+    for (size_t g = 0; g < sizeof near_subgroups / sizeof near_subgroups[0]; g++) {
+        char grp[32];
+        snprintf(grp, sizeof grp, "near %s", near_subgroups[g][0]);
+        fprintf(out, "\n%s: %s\n", grp, near_subgroups[g][1]);
+        for (const cmd_spec *c = near_cmds; c->name; c++)
+            if (strcmp(c->group, grp) == 0)
+                fprintf(out, "  %-22s %s%s%s\n", c->name, c->summary, c->alias ? " [alias " : "",
+                        c->alias ? c->alias : "");
+    }
+    fprintf(out, "\nEnvironment: NEAR_RPC_URL, NEAR_NETWORK_ID (mainnet|testnet|local), "
+                 "NEAR_ACCOUNT_ID,\nNEAR_PRIVATE_KEY (or --private-key-file, or "
+                 "~/.near-credentials/<network>/<account>.json),\nKMS_CONTRACT_ID.\n"
+                 "Run `dstack-gov near <group> <command> --help` for flags.\n");
+}
+
+/* `near <group> <cmd>` or `near <alias>`: the entry, or NULL. *used = argv words consumed. */
+static const cmd_spec *find_near(int argc, char **argv, int *used, char *invoked, size_t cap) {
+    if (argc >= 3)
+        for (const cmd_spec *c = near_cmds; c->name; c++)
+            if (c->alias && strcmp(c->alias, argv[2]) == 0) {
+                *used = 3;
+                snprintf(invoked, cap, "near %s", argv[2]);
+                return c;
+            }
+    if (argc >= 4) {
+        char grp[40];
+        snprintf(grp, sizeof grp, "near %s", argv[2]);
+        for (const cmd_spec *c = near_cmds; c->name; c++)
+            if (strcmp(c->group, grp) == 0 && strcmp(c->name, argv[3]) == 0) {
+                *used = 4;
+                snprintf(invoked, cap, "%s %s", grp, argv[3]);
+                return c;
+            }
+    }
+    return NULL;
+}
+
+static int is_near(const cmd_spec *cmd) {
+    return cmd->group && strncmp(cmd->group, "near", 4) == 0;
 }
 
 void cli_print_cmd_help(FILE *out, const cmd_spec *cmd) {
     fprintf(out, "usage: dstack-gov %s%s%s%s%s [flags]\n", cmd->group ? cmd->group : "",
             cmd->group ? " " : "", cmd->name, cmd->args ? " " : "", cmd->args ? cmd->args : "");
-    if (cmd->alias) fprintf(out, "alias: dstack-gov %s\n", cmd->alias);
+    if (cmd->alias)
+        fprintf(out, "alias: dstack-gov %s%s\n", is_near(cmd) ? "near " : "", cmd->alias);
     fprintf(out, "\n%s\n", cmd->summary);
     if (cmd->details) fprintf(out, "\n%s\n", cmd->details);
     if (cmd->flags && cmd->flags[0].name) {
         fprintf(out, "\nFlags:\n");
         flags_print(out, cmd->flags);
     }
-    if (cmd->needs & NEED_KEY) {
+    if (cmd->needs & (NEED_KEY | NEED_NEAR_KEY)) {
         fprintf(out, "\nTransaction flags:\n");
-        flags_print(out, tx_flags);
+        flags_print(out, (cmd->needs & NEED_KEY) ? tx_flags : near_tx_flags);
     }
-    if (cmd->needs & NEED_CHAIN) {
+    if (cmd->needs & (NEED_CHAIN | NEED_NEAR)) {
         fprintf(out, "\nNetwork flags:\n");
-        flags_print(out, chain_flags);
+        flags_print(out, (cmd->needs & NEED_CHAIN) ? chain_flags : near_chain_flags);
     } else {
         fprintf(out, "\nCommon flags:\n");
         flags_print(out, base_flags);
@@ -172,6 +234,29 @@ static const cmd_spec *find_top(const char *name) {
     return NULL;
 }
 
+static int usage_error(const char *what, const char *a, const char *b);
+static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc, char **argv);
+
+static int near_main(int argc, char **argv) {
+    if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+        print_near_help(argc < 3 ? stderr : stdout);
+        return argc < 3 ? cli_exit_code(DG_ERR_INPUT) : 0;
+    }
+    int used = 0;
+    char invoked[96];
+    const cmd_spec *c = find_near(argc, argv, &used, invoked, sizeof invoked);
+    if (!c) {
+        if (argc == 3 || (argc >= 4 && (strcmp(argv[3], "--help") == 0)))
+            for (size_t g = 0; g < sizeof near_subgroups / sizeof near_subgroups[0]; g++)
+                if (strcmp(argv[2], near_subgroups[g][0]) == 0) {
+                    print_near_help(stdout);
+                    return argc == 3 ? cli_exit_code(DG_ERR_INPUT) : 0;
+                }
+        return usage_error("unknown NEAR command", argv[2], argc >= 4 ? argv[3] : NULL);
+    }
+    return run(c, invoked, used == 3, argc - used, argv + used);
+}
+
 static int usage_error(const char *what, const char *a, const char *b) {
     fprintf(stderr, "dstack-gov: %s \"%s%s%s\" (see `dstack-gov --help`)\n", what, a, b ? " " : "",
             b ? b : "");
@@ -188,8 +273,12 @@ static int run(const cmd_spec *cmd, const char *invoked, int is_alias, int argc,
     /* --json must be known before a parse error is reported */
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--json") == 0) c.json = 1;
-    const flag_spec *t2 = (cmd->needs & NEED_KEY) ? tx_flags : NULL;
-    const flag_spec *t3 = (cmd->needs & NEED_CHAIN) ? chain_flags : base_flags;
+    const flag_spec *t2 = (cmd->needs & NEED_KEY)        ? tx_flags
+                          : (cmd->needs & NEED_NEAR_KEY) ? near_tx_flags
+                                                         : NULL;
+    const flag_spec *t3 = (cmd->needs & NEED_CHAIN)  ? chain_flags
+                          : (cmd->needs & NEED_NEAR) ? near_chain_flags
+                                                     : base_flags;
     if (!flags_parse(&c.f, argc, argv, cmd->flags, t2, t3, &err)) {
         dg_err_wrap(&err, "%s", invoked);
         int code = cli_fail(&c, &err);
@@ -241,6 +330,17 @@ int main(int argc, char **argv) {
             print_aliases(stdout);
             return 0;
         }
+        if (strcmp(argv[2], "near") == 0) {
+            int used = 0;
+            char inv[96];
+            const cmd_spec *nc = find_near(argc - 1, argv + 1, &used, inv, sizeof inv);
+            if (!nc) {
+                print_near_help(stdout);
+                return 0;
+            }
+            cli_print_cmd_help(stdout, nc);
+            return 0;
+        }
         const cmd_spec *c = find_alias(argv[2]);
         if (!c) c = find_top(argv[2]);
         long g = find_group(argv[2]);
@@ -261,6 +361,7 @@ int main(int argc, char **argv) {
         if (!c) return usage_error("unknown task (see `dstack-gov help aliases`)", a, NULL);
         return run(c, a, 1, argc - 2, argv + 2);
     }
+    if (strcmp(a, "near") == 0) return near_main(argc, argv);
     const cmd_spec *top = find_top(a);
     if (top) return run(top, a, 0, argc - 2, argv + 2);
     long g = find_group(a);

@@ -12,8 +12,9 @@
 /* ------------------------------------------------------------ memory / libc */
 
 /* clang may emit calls to these for struct copies; no_builtin stops it from
- * turning the loops back into calls to themselves. */
-__attribute__((no_builtin)) void *memcpy(void *d, const void *s, unsigned long n) {
+ * turning the loops back into calls to themselves. Weak: a contract that links
+ * lib/attest gets its word-at-a-time versions (lib/attest/wasm/libc.c). */
+__attribute__((no_builtin, weak)) void *memcpy(void *d, const void *s, unsigned long n) {
     unsigned char *dp = d;
     const unsigned char *sp = s;
     while (n--)
@@ -21,7 +22,7 @@ __attribute__((no_builtin)) void *memcpy(void *d, const void *s, unsigned long n
     return d;
 }
 
-__attribute__((no_builtin)) void *memset(void *d, int c, unsigned long n) {
+__attribute__((no_builtin, weak)) void *memset(void *d, int c, unsigned long n) {
     unsigned char *dp = d;
     while (n--)
         *dp++ = (unsigned char)c;

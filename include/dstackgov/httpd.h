@@ -102,15 +102,20 @@ typedef void (*dg_httpd_reject_cb)(void *ctx, const char *why, dg_http_reply *rp
 typedef struct {
     const struct sockaddr *addr; /* where to listen (port 0 = any free port) */
     socklen_t addr_len;
-    int listen_fd;       /* > 0: serve this already listening socket (socket
-                            activation) instead of binding addr; the server owns it */
-    int threads;         /* worker threads, 1..64 */
-    int start_threads;   /* how many dg_httpd_start starts (0 or > threads: all); the
-                            rest start in dg_httpd_start_workers, so a daemon can
-                            answer its first request before paying for the others */
-    size_t max_body;     /* larger bodies are not read */
-    int idle_timeout_ms; /* a request must be complete this long after accept / the last answer */
-    int max_connections; /* further connections are closed at once */
+    int listen_fd;          /* > 0: serve this already listening socket (socket
+                               activation) instead of binding addr; the server owns it */
+    int threads;            /* worker threads, 1..64 */
+    int start_threads;      /* how many dg_httpd_start starts (0 or > threads: all); the
+                               rest start in dg_httpd_start_workers, so a daemon can
+                               answer its first request before paying for the others */
+    size_t max_body;        /* larger bodies are not read */
+    int idle_timeout_ms;    /* an idle keep-alive connection waits this long for a request */
+    int request_timeout_ms; /* a request (head and body) must be complete this long after
+                               the accept or its first byte; 0: idle_timeout_ms */
+    int max_connections;    /* at the limit, a new connection is still served: an idle
+                               connection is closed to make room (oldest first), else the
+                               one sending an incomplete request the longest; refused only
+                               when all are busy and 25% + 16 over the limit */
     dg_httpd_handler handler;
     dg_httpd_reject_cb on_reject; /* may be NULL */
     void *ctx;
@@ -139,6 +144,15 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err);
 int dg_httpd_start_workers(dg_httpd *s, dg_err *err);
 /* The port actually bound (useful with port 0). */
 int dg_httpd_port(const dg_httpd *s);
+/* Connection counters (for metrics). */
+typedef struct {
+    int open;                            /* connections open now */
+    unsigned long long evicted;          /* closed to make room for a new one */
+    unsigned long long idle_timeouts;    /* idle past idle_timeout_ms */
+    unsigned long long request_timeouts; /* request incomplete after request_timeout_ms */
+    unsigned long long refused;          /* new connections closed at once: no room */
+} dg_httpd_stats;
+void dg_httpd_get_stats(dg_httpd *s, dg_httpd_stats *out);
 /* Stop accepting and wait up to wait_ms for the requests being read,
  * handled or deferred to be answered. Idempotent. */
 void dg_httpd_quiesce(dg_httpd *s, long wait_ms);

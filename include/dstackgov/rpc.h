@@ -117,6 +117,8 @@ typedef struct {
     char error[256];    /* out: when !ok, "<method>: <message> (code <n>)" */
     json_t *error_data; /* out: new reference to the JSON-RPC error's data, or NULL */
     long error_code;    /* out: the JSON-RPC error code when !ok (0 if none) */
+    json_t *error_obj;  /* out: new reference to the whole JSON-RPC error object, or NULL
+                           (NEAR nodes put a structured `cause` beside code and message) */
 } dg_rpc_req;
 
 /* Send n requests as one JSON-RPC batch: one HTTP round trip per endpoint
@@ -130,7 +132,7 @@ typedef struct {
  */
 int dg_rpc_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err);
 
-/* Release result, error_data and params of n requests and zero them. */
+/* Release result, error_data, error_obj and params of n requests and zero them. */
 void dg_rpc_req_clear(dg_rpc_req *reqs, size_t n);
 
 /* Number of endpoints. */
@@ -163,6 +165,10 @@ int dg_rpc_stats(const dg_rpc *rpc, size_t i, unsigned long *calls, unsigned lon
 /* The `data` of the last dg_rpc_call's JSON-RPC error as a string ("0x..."
  * revert data for reverts), or NULL. Valid until the next call on rpc. */
 const char *dg_rpc_last_error_data(const dg_rpc *rpc);
+
+/* The whole JSON-RPC error object of the last dg_rpc_call, or NULL when it
+ * did not fail with one. Borrowed: valid until the next call on rpc. */
+const json_t *dg_rpc_last_error(const dg_rpc *rpc);
 
 /* The code of the last dg_rpc_call's JSON-RPC error (e.g. 3 or -32000), 0 if
  * the last call did not fail with a JSON-RPC error object. */

@@ -14,11 +14,22 @@
  *
  * Memory per connection is bounded by the input cap (DG_HTTP_HEAD_MAX plus
  * max_body) and the pending replies of one buffer's worth of requests.
- * Every connection has a deadline: a request must be complete within
- * idle_timeout_ms of the accept or of the previous answer. A connection that
- * is closed by the server after an error is closed "lingering": shut for
- * writing, then drained for up to 2 s, so the client reads the answer
- * instead of a reset.
+ * Every connection has a deadline: a request (head and body) must be
+ * complete within request_timeout_ms of the accept or of its first byte, and
+ * an idle keep-alive connection waits at most idle_timeout_ms for its next
+ * request. A connection that is closed by the server after an error is
+ * closed "lingering": shut for writing, then drained for up to 2 s, so the
+ * client reads the answer instead of a reset.
+ *
+ * No neighbour can starve the server of connections: at max_connections, a
+ * new connection is still accepted, and room is made by closing an idle
+ * connection (no request in progress: oldest first), else the one that has
+ * been sending an incomplete request the longest (a slowloris). Each worker
+ * owns its connections, so the worker that accepts evicts among its own;
+ * when it has none to close it wakes the others, which evict while the count
+ * is over the limit. Only when every connection is busy with a complete
+ * request (or younger than 100 ms), and the count is a quarter over the
+ * limit, is a new connection refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +50,7 @@
 #define LINGER_NS (2000LL * 1000000LL)
 #define DISCARD_MAX (1024u * 1024u) /* larger refused bodies close the connection instead */
 #define IN_MIN 4096
+#define EVICT_MIN_NS (100LL * 1000000LL)
 
 typedef struct conn conn;
 typedef struct worker worker;
@@ -51,6 +63,9 @@ struct conn {
     dg_buf out;
     size_t out_off;
     long long deadline;
+    long long since;   /* idle: when it became idle; else when its request began */
+    int busy;          /* bytes of a request have arrived since the last answer */
+    int kept;          /* has answered a request (kept alive since) */
     uint64_t discard;  /* bytes of a refused body still to drop */
     int close_after;   /* close once the pending output is written */
     int lingering;     /* shut for writing, draining input until EOF or deadline */
@@ -84,6 +99,7 @@ struct worker {
     dg_httpd_pending *done;
     time_t date_sec;
     char date[40];
+    long long accept_paused_until; /* out of descriptors: not accepting until then */
 };
 
 struct dg_httpd {
@@ -93,7 +109,8 @@ struct dg_httpd {
     worker *w;
     int stopping, quiesced;
     unsigned long inflight;
-    int nconns;
+    int nconns, hard_cap;
+    unsigned long long evicted, idle_timeouts, request_timeouts, refused;
 };
 
 static long long now_ns(void) {
@@ -337,7 +354,10 @@ static void finish_reply(conn *c, dg_http_reply *rp, int head_only, int keep, in
         c->close_after = 1;
         c->in_len = 0;
     }
-    c->deadline = now_ns() + (long long)c->w->s->o.idle_timeout_ms * 1000000LL;
+    c->since = now_ns();
+    c->busy = 0;
+    c->kept = 1;
+    c->deadline = c->since + (long long)c->w->s->o.idle_timeout_ms * 1000000LL;
 }
 
 dg_httpd_pending *dg_httpd_defer(const dg_http_request *rq) {
@@ -451,6 +471,13 @@ static void conn_readable(conn *c) {
         }
         ssize_t k = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (k > 0) {
+            if (!c->busy) { /* the first bytes of a request: it has request_timeout_ms */
+                long long t = now_ns();
+                long long dl = t + (long long)s->o.request_timeout_ms * 1000000LL;
+                c->busy = 1;
+                if (c->kept) c->deadline = dl; /* a fresh connection's counts from the accept */
+                c->since = t;
+            }
             c->in_len += (size_t)k;
             if (c->in_len < c->in_cap) break; /* drained what the kernel had */
             continue;
@@ -463,15 +490,80 @@ static void conn_readable(conn *c) {
     conn_run(c);
 }
 
+/* Whether c may be closed to make room: 2 idle (no request in progress, or
+ * already closing), 1 sending an incomplete request, 0 busy with a complete
+ * one (being handled, deferred, or its answer being written) or too young to
+ * judge (accepted, or its request begun, less than EVICT_MIN_NS ago: a client
+ * whose bytes are on their way is not a slow one). */
+static int evict_class(const conn *c, long long now) {
+    if (c->waiting || c->inflight || c->out.len > c->out_off) return c->lingering ? 2 : 0;
+    if (c->lingering || (c->kept && !c->busy && c->in_len == 0 && !c->discard)) return 2;
+    if (now - c->since < EVICT_MIN_NS) return 0;
+    return !c->busy && c->in_len == 0 && !c->discard ? 2 : 1;
+}
+
+/* Close the idle connection of w that has been idle the longest, else the
+ * one sending an incomplete request the longest. Returns 1 if one was closed. */
+static int evict_one(worker *w) {
+    conn *best = NULL;
+    int best_class = 0;
+    long long now = now_ns();
+    for (conn *c = w->conns; c; c = c->next) {
+        /* the analyzer assumes a list head whose prev is set after a close
+         * (conn_close_in unlinks head and middle alike): a false positive */
+        int k = evict_class(c, now); // NOLINT(clang-analyzer-unix.Malloc)
+        if (k > best_class || (k && k == best_class && c->since < best->since)) {
+            best = c;
+            best_class = k;
+        }
+    }
+    if (!best) return 0;
+    __atomic_add_fetch(&w->s->evicted, 1, __ATOMIC_RELAXED);
+    conn_close_in(w, best);
+    return 1;
+}
+
+/* While the server is over its limit, close what this worker can. */
+static void evict_over_limit(worker *w) {
+    dg_httpd *s = w->s;
+    while (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) > s->o.max_connections)
+        if (!evict_one(w)) return;
+}
+
+static void wake_others(worker *w) {
+    dg_httpd *s = w->s;
+    int nw = __atomic_load_n(&s->nw, __ATOMIC_ACQUIRE); /* workers may still be starting */
+    for (int i = 0; i < nw; i++)
+        if (&s->w[i] != w) {
+            uint64_t one = 1;
+            ssize_t k = write(s->w[i].evfd, &one, sizeof one);
+            (void)k;
+        }
+}
+
 static void accept_all(worker *w) {
     dg_httpd *s = w->s;
     for (int i = 0; i < 64; i++) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;
-        if (__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED) > s->o.max_connections) {
-            __atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
-            close(fd);
-            continue;
+        if (fd < 0) {
+            if (errno != EMFILE && errno != ENFILE) return;
+            if (evict_one(w)) continue; /* out of descriptors: make room and retry */
+            /* nothing to close here: stop watching the socket for a moment
+             * (level-triggered, it would wake this worker in a loop) */
+            if (!__atomic_load_n(&s->quiesced, __ATOMIC_ACQUIRE) &&
+                epoll_ctl(w->ep, EPOLL_CTL_DEL, s->lfd, NULL) == 0)
+                w->accept_paused_until = now_ns() + 50000000LL;
+            return;
+        }
+        int n = __atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+        if (n > s->o.max_connections && !evict_one(w)) {
+            if (n > s->hard_cap) { /* every connection is busy with a request */
+                __atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+                __atomic_add_fetch(&s->refused, 1, __ATOMIC_RELAXED);
+                close(fd);
+                continue;
+            }
+            wake_others(w); /* they evict while the count is over the limit */
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -484,7 +576,8 @@ static void accept_all(worker *w) {
         c->fd = fd;
         c->w = w;
         dg_buf_init(&c->out);
-        c->deadline = now_ns() + (long long)s->o.idle_timeout_ms * 1000000LL;
+        c->since = now_ns();
+        c->deadline = c->since + (long long)s->o.request_timeout_ms * 1000000LL;
         c->events = EPOLLIN | EPOLLRDHUP;
         struct epoll_event e = {.events = c->events, .data = {.ptr = c}};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
@@ -508,6 +601,9 @@ static void sweep(worker *w) {
         while (c && (c->waiting || t <= c->deadline))
             c = c->next;
         if (!c) return;
+        if (!c->lingering)
+            __atomic_add_fetch(c->busy || !c->kept ? &w->s->request_timeouts : &w->s->idle_timeouts,
+                               1, __ATOMIC_RELAXED);
         conn_close_in(w, c);
     }
 }
@@ -518,7 +614,13 @@ static void *worker_main(void *arg) {
     struct epoll_event ev[64];
     long long next_sweep = now_ns() + 1000000000LL;
     while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
-        int n = epoll_wait(w->ep, ev, 64, 1000), completed = 0;
+        if (w->accept_paused_until && now_ns() >= w->accept_paused_until) {
+            w->accept_paused_until = 0;
+            struct epoll_event el = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data = {.ptr = &s->lfd}};
+            if (!__atomic_load_n(&s->quiesced, __ATOMIC_ACQUIRE))
+                epoll_ctl(w->ep, EPOLL_CTL_ADD, s->lfd, &el);
+        }
+        int n = epoll_wait(w->ep, ev, 64, w->accept_paused_until ? 50 : 1000), completed = 0;
         for (int i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
             if (p == &s->lfd)
@@ -541,6 +643,7 @@ static void *worker_main(void *arg) {
         /* after the batch: sending a completed answer can close (free) its
          * connection, whose own event may still be further down ev[] */
         if (completed) take_completed(w);
+        evict_over_limit(w);
         long long t = now_ns();
         if (t >= next_sweep) {
             sweep(w);
@@ -568,14 +671,14 @@ static int start_workers(dg_httpd *s, int upto, dg_err *err) {
             if (w->evfd >= 0) close(w->evfd);
             return dg_err_set(err, DG_ERR_IO, "cannot start HTTP worker: %s", strerror(e));
         }
-        s->nw = i + 1;
+        __atomic_store_n(&s->nw, i + 1, __ATOMIC_RELEASE); /* w ready: read by wake_others */
     }
     return 1;
 }
 
 dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
     if (!o->handler || o->threads < 1 || o->threads > 64 || o->max_connections < 1 ||
-        o->idle_timeout_ms < 1) {
+        o->idle_timeout_ms < 1 || o->request_timeout_ms < 0) {
         dg_err_set(err, DG_ERR_INTERNAL, "httpd: bad options");
         return NULL;
     }
@@ -585,6 +688,8 @@ dg_httpd *dg_httpd_start(const dg_httpd_opts *o, dg_err *err) {
         return NULL;
     }
     s->o = *o;
+    if (!s->o.request_timeout_ms) s->o.request_timeout_ms = o->idle_timeout_ms;
+    s->hard_cap = o->max_connections + o->max_connections / 4 + 16;
     s->in_max = DG_HTTP_HEAD_MAX + o->max_body;
     int one = 1, e = 0;
     if (o->listen_fd > 0) {
@@ -645,9 +750,17 @@ int dg_httpd_port(const dg_httpd *s) {
     return s->port;
 }
 
+void dg_httpd_get_stats(dg_httpd *s, dg_httpd_stats *st) {
+    st->open = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
+    st->evicted = __atomic_load_n(&s->evicted, __ATOMIC_RELAXED);
+    st->idle_timeouts = __atomic_load_n(&s->idle_timeouts, __ATOMIC_RELAXED);
+    st->request_timeouts = __atomic_load_n(&s->request_timeouts, __ATOMIC_RELAXED);
+    st->refused = __atomic_load_n(&s->refused, __ATOMIC_RELAXED);
+}
+
 void dg_httpd_quiesce(dg_httpd *s, long wait_ms) {
     if (!s || s->quiesced) return;
-    s->quiesced = 1;
+    __atomic_store_n(&s->quiesced, 1, __ATOMIC_RELEASE);
     /* stop accepting: no worker watches the socket any more, and a pending
      * accept fails; the descriptor itself is closed after the workers end */
     for (int i = 0; i < s->nw; i++)

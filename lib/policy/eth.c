@@ -456,16 +456,43 @@ fail:
     return 0;
 }
 
-/* The start, on the snapshot thread: learn or check the chain id and take
- * the first snapshot. Returns 1, or 0 with err set. */
+/* The KMS contract at the head: it has code and gatewayAppId() answers
+ * with an ABI string (a reload pointing at a wrong address is refused, as a
+ * start is). At the head, not the snapshot: a contract deployed after the
+ * finalized block is present, and decisions deny until finality reaches it. */
+static int kms_present(eth_policy *e, const dg_rpc_req *code, const dg_rpc_req *gw, dg_err *err) {
+    dg_buf c, g;
+    dg_buf_init(&c);
+    dg_buf_init(&g);
+    const uint8_t *gs;
+    size_t gn;
+    int ok = 1;
+    if (!code->ok || !parse_data(code->result, &c))
+        ok = dg_err_set(err, DG_ERR_RPC_RESPONSE, "eth_getCode: %s",
+                        code->ok ? "not hex data" : code->error);
+    else if (c.len == 0)
+        ok = dg_err_set(err, DG_ERR_CONFIG, "KMS contract %s: no contract code on chain %llu",
+                        e->kms_display, (unsigned long long)e->chain_id);
+    else if (!gw->ok || !parse_data(gw->result, &g) || !abi_string(g.data, g.len, 0, 0, &gs, &gn))
+        ok = dg_err_set(err, DG_ERR_CONFIG,
+                        "KMS contract %s: gatewayAppId() does not answer as a DstackKms (%s)",
+                        e->kms_display, gw->ok ? "malformed answer" : gw->error);
+    dg_buf_free(&c);
+    dg_buf_free(&g);
+    return ok;
+}
+
+/* The start, on the snapshot thread: learn or check the chain id, check the
+ * KMS contract and take the first snapshot. Returns 1, or 0 with err set. */
 static int first_snapshot(eth_policy *e, dg_err *err) {
-    /* Learn or check the chain id and take the first snapshot in one round
-     * trip (for `auto`, both candidate blocks), so the first request is
-     * answered at once. Without a quorum it goes through the pool client the
-     * first miss will use, whose connection is then already open. */
-    dg_rpc_req r[3];
+    /* Learn or check the chain id, check the contract and take the first
+     * snapshot in one round trip (for `auto`, both candidate blocks), so the
+     * first request is answered at once. Without a quorum it goes through the
+     * pool client the first miss will use, whose connection is then already
+     * open. */
+    dg_rpc_req r[5];
     memset(r, 0, sizeof r);
-    size_t nr = 2;
+    size_t nr = 4;
     int slot = -1;
     dg_rpc *rpc0 =
         e->o.quorum ? e->poll_rpc : pool_get(e, dg_policy_now_ms() + e->o.deadline_ms, &slot);
@@ -477,10 +504,15 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
         block_params(e, tag, 0, &r[1].params);
     } else
         r[1].method = "eth_blockNumber";
+    r[2].method = "eth_getCode";
+    r[2].params = json_pack("[ss]", e->kms_hex, "latest");
+    r[3].method = "eth_call";
+    r[3].params =
+        json_pack("[{s:s,s:s}s]", "to", e->kms_hex, "data", "0x" SEL_GATEWAY_APP_ID, "latest");
     if (e->o.snapshot == DG_SNAP_AUTO) {
-        r[2].method = "eth_getBlockByNumber";
-        block_params(e, "latest", 0, &r[2].params);
-        nr = 3;
+        r[4].method = "eth_getBlockByNumber";
+        block_params(e, "latest", 0, &r[4].params);
+        nr = 5;
     }
     dg_rpc_set_deadline(rpc0, dg_policy_now_ms() + e->o.deadline_ms);
     int bok = dg_rpc_batch(rpc0, r, nr, err);
@@ -500,6 +532,7 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     }
     e->chain_id = cid;
     snprintf(e->chain_hex, sizeof e->chain_hex, "0x%llx", (unsigned long long)cid);
+    if (!kms_present(e, &r[2], &r[3], err)) goto fail_r;
 
     /* Auto snapshot: decide from finalized state wherever the chain has it
      * (a reorg cannot then resurrect a revoked measurement); a local dev chain
@@ -508,7 +541,7 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     if (e->o.snapshot == DG_SNAP_AUTO) {
         int has_final = cid != 31337 && cid != 1337 && r[1].ok && json_is_object(r[1].result);
         e->o.snapshot = has_final ? DG_SNAP_FINALIZED : DG_SNAP_LATEST;
-        blk = has_final ? &r[1] : &r[2];
+        blk = has_final ? &r[1] : &r[4];
         tag = has_final ? "finalized" : "latest";
         if (e->o.log) {
             char m[160];
@@ -527,7 +560,7 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
         dg_err_wrap(err, "first snapshot block");
         goto fail_r;
     }
-    dg_rpc_req_clear(r, 3);
+    dg_rpc_req_clear(r, 5);
     pthread_mutex_lock(&e->pool_mu);
     stats_copy_locked(e, e->npool, e->poll_rpc);
     pthread_mutex_unlock(&e->pool_mu);
@@ -537,7 +570,7 @@ static int first_snapshot(eth_policy *e, dg_err *err) {
     pthread_mutex_unlock(&e->snap_mu);
     return 1;
 fail_r:
-    dg_rpc_req_clear(r, 3);
+    dg_rpc_req_clear(r, 5);
     return 0;
 }
 

@@ -34,6 +34,17 @@ static const char *const g_reads[] = {
     "eth_syncing",
     "net_version",
     "web3_clientVersion",
+    /* NEAR */
+    "query",
+    "block",
+    "status",
+    "tx",
+    "EXPERIMENTAL_tx_status",
+    "gas_price",
+    "EXPERIMENTAL_protocol_config",
+    "EXPERIMENTAL_genesis_config",
+    "chunk",
+    "validators",
 };
 
 int dg_rpc_method_is_read(const char *method) {
@@ -48,6 +59,7 @@ void dg_rpc_req_clear(dg_rpc_req *reqs, size_t n) {
         json_decref(reqs[i].params);
         json_decref(reqs[i].result);
         json_decref(reqs[i].error_data);
+        json_decref(reqs[i].error_obj);
         const char *m = reqs[i].method;
         memset(&reqs[i], 0, sizeof reqs[i]);
         reqs[i].method = m;
@@ -158,6 +170,7 @@ static int decode_object(json_t *o, long long first_id, dg_rpc_req *tmp, unsigne
     snprintf(r->error, sizeof r->error, "%.60s: %.160s (code %ld)", method, clean, r->error_code);
     json_t *data = json_object_get(e, "data");
     r->error_data = data ? json_incref(data) : NULL;
+    r->error_obj = json_incref(e);
     return 1;
 }
 
@@ -208,7 +221,7 @@ int dg_jsonrpc_decode(const char *body, size_t len, long long first_id, int as_b
         reqs[i] = tmp[i];
         reqs[i].method = m;
         reqs[i].params = p;
-        tmp[i].result = tmp[i].error_data = NULL;
+        tmp[i].result = tmp[i].error_data = tmp[i].error_obj = NULL;
     }
     ok = 1;
 out:
@@ -216,6 +229,7 @@ out:
         for (size_t i = 0; i < n; i++) {
             json_decref(tmp[i].result);
             json_decref(tmp[i].error_data);
+            json_decref(tmp[i].error_obj);
         }
     }
     free(tmp);

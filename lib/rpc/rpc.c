@@ -69,6 +69,7 @@ struct dg_rpc {
     size_t last_ep;
     char *last_error_data;
     long last_error_code;
+    json_t *last_error;
 };
 
 long long dg_rpc_now_ms(void) {
@@ -207,6 +208,7 @@ void dg_rpc_free(dg_rpc *rpc) {
     if (rpc->headers) cu->slist_free_all(rpc->headers);
     if (cu) dg_tls_trust_put(cu, rpc->trust);
     free(rpc->last_error_data);
+    json_decref(rpc->last_error);
     free(rpc->ca_file);
     free(rpc);
 }
@@ -239,6 +241,10 @@ const char *dg_rpc_last_error_data(const dg_rpc *rpc) {
     return rpc ? rpc->last_error_data : NULL;
 }
 
+const json_t *dg_rpc_last_error(const dg_rpc *rpc) {
+    return rpc ? rpc->last_error : NULL;
+}
+
 long dg_rpc_last_error_code(const dg_rpc *rpc) {
     return rpc ? rpc->last_error_code : 0;
 }
@@ -260,6 +266,7 @@ static void free_answers(struct endpoint *ep, size_t n) {
     for (size_t j = 0; j < n; j++) {
         json_decref(ep->ans[j].result);
         json_decref(ep->ans[j].error_data);
+        json_decref(ep->ans[j].error_obj);
     }
     free(ep->ans);
     ep->ans = NULL;
@@ -274,6 +281,8 @@ static int answers_equal(const dg_rpc_req *a, const dg_rpc_req *b, size_t n) {
             if (a[j].error_code != b[j].error_code || strcmp(a[j].error, b[j].error) != 0) return 0;
             if ((a[j].error_data == NULL) != (b[j].error_data == NULL)) return 0;
             if (a[j].error_data && !json_equal(a[j].error_data, b[j].error_data)) return 0;
+            if ((a[j].error_obj == NULL) != (b[j].error_obj == NULL)) return 0;
+            if (a[j].error_obj && !json_equal(a[j].error_obj, b[j].error_obj)) return 0;
         }
     }
     return 1;
@@ -684,7 +693,7 @@ done:
             out[j] = w->ans[j];
             out[j].method = m;
             out[j].params = NULL;
-            w->ans[j].result = w->ans[j].error_data = NULL;
+            w->ans[j].result = w->ans[j].error_data = w->ans[j].error_obj = NULL;
         }
         rpc->last_ep = winner;
     }
@@ -718,6 +727,8 @@ int dg_rpc_call(dg_rpc *rpc, const char *method, json_t *params, json_t **result
     free(rpc->last_error_data);
     rpc->last_error_data = NULL;
     rpc->last_error_code = 0;
+    json_decref(rpc->last_error);
+    rpc->last_error = NULL;
     dg_rpc_req r = {.method = method, .params = params};
     struct call c = {.first_id = rpc->next_id++, .as_batch = 0, .reqs = &r, .n = 1};
     char *body = dg_jsonrpc_encode(&r, 1, c.first_id, 0, &c.blen, err);
@@ -732,6 +743,7 @@ int dg_rpc_call(dg_rpc *rpc, const char *method, json_t *params, json_t **result
     if (!r.ok) {
         rpc->last_error_code = r.error_code;
         rpc->last_error_data = error_data_string(r.error_data);
+        rpc->last_error = r.error_obj ? json_incref(r.error_obj) : NULL;
         dg_err_set(err, DG_ERR_RPC_RESPONSE, "rpc %s: %s", rpc->ep[rpc->last_ep].label, r.error);
         dg_rpc_req_clear(&r, 1);
         return 0;
@@ -757,7 +769,7 @@ int dg_rpc_batch(dg_rpc *rpc, dg_rpc_req *reqs, size_t n, dg_err *err) {
     int is_read = 1;
     for (size_t i = 0; i < n; i++) {
         reqs[i].ok = 0;
-        reqs[i].result = reqs[i].error_data = NULL;
+        reqs[i].result = reqs[i].error_data = reqs[i].error_obj = NULL;
         reqs[i].error[0] = 0;
         reqs[i].error_code = 0;
         is_read &= dg_rpc_method_is_read(reqs[i].method);

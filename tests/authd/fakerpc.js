@@ -14,7 +14,19 @@ class FakeRpc {
     this.delay = 0;          // for 'slow' (every request) and 'slowCalls' (batches with eth_call)
     this.requests = 0;       // HTTP requests received
     this.callBatches = 0;    // HTTP requests that carried an eth_call
+    this.holding = [];       // 'holdCalls': batches with an eth_call wait here for release()
+    this.onHold = null;      // resolved when a batch is held
   }
+  // Resolves once a batch with an eth_call is held ('holdCalls' mode): the
+  // daemon's request is then in flight at the chain, whatever the timing.
+  held(ms = 5000) {
+    return new Promise((r) => {
+      if (this.holding.length) return r(true);
+      const t = setTimeout(() => { this.onHold = null; r(false); }, ms);
+      this.onHold = () => { clearTimeout(t); r(true); };
+    });
+  }
+  release() { const h = this.holding; this.holding = []; h.forEach((r) => r()); }
   start() {
     this.server = http.createServer((req, res) => {
       req.on('error', () => {});
@@ -45,6 +57,12 @@ class FakeRpc {
     const mode = this.mode;
     if (mode === 'down') { req.socket.destroy(); return; }
     if (mode === 'slow' || (mode === 'slowCalls' && hasCall)) await new Promise((r) => setTimeout(r, this.delay));
+    if (mode === 'holdCalls' && hasCall) {
+      await new Promise((r) => {
+        this.holding.push(r);
+        if (this.onHold) { this.onHold(); this.onHold = null; }
+      });
+    }
     if (mode === 'garbage') { res.writeHead(200, { 'content-type': 'application/json' }); res.end('<html>this is not JSON-RPC</html>'); return; }
     if (mode === 'error') {
       const errs = list.map((r) => ({ jsonrpc: '2.0', id: r.id, error: { code: -32000, message: 'fake upstream failure' } }));

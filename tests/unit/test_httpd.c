@@ -304,14 +304,16 @@ static void reject_cb(void *ctx, const char *why, dg_http_reply *rp) {
     dg_buf_printf(&rp->body, "{\"error\":\"%s\"}", why);
 }
 
-static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
+static dg_httpd *start_with(struct hctx *hc, int threads, int idle_ms, int request_ms,
+                            int max_conns) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     dg_httpd_opts o = {.addr = (const struct sockaddr *)&a,
                        .addr_len = sizeof a,
-                       .threads = 2,
+                       .threads = threads,
                        .max_body = 65536,
                        .idle_timeout_ms = idle_ms,
+                       .request_timeout_ms = request_ms,
                        .max_connections = max_conns,
                        .handler = echo_handler,
                        .on_reject = reject_cb,
@@ -320,6 +322,16 @@ static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
     dg_httpd *s = dg_httpd_start(&o, &e);
     if (!s) dg_test_fail(__FILE__, __LINE__, "dg_httpd_start: %s", e.msg);
     return s;
+}
+
+static dg_httpd *start(struct hctx *hc, int idle_ms, int max_conns) {
+    return start_with(hc, 2, idle_ms, 0, max_conns);
+}
+
+/* One worker: which connection is evicted is then the server's choice alone
+ * (each worker evicts among the connections it owns). */
+static dg_httpd *start_rt(struct hctx *hc, int idle_ms, int request_ms, int max_conns) {
+    return start_with(hc, 1, idle_ms, request_ms, max_conns);
 }
 
 /* A client connection with a receive buffer kept across responses. */
@@ -688,39 +700,103 @@ TEST(httpd_idle_timeout) {
     dg_httpd_stop(s, 1000);
 }
 
+/* At the limit a new connection is served: the connection idle the longest
+ * is closed to make room (it used to be the new one that was closed, so a
+ * neighbour holding idle connections locked every client out). */
 TEST(httpd_max_connections) {
     struct hctx hc = {0};
-    dg_httpd *s = start(&hc, 5000, 2);
+    dg_httpd *s = start_rt(&hc, 5000, 5000, 2);
     if (!s) return;
     struct cl a, b, c;
     struct resp r;
     int ok = cl_open(&a, s) && cl_open(&b, s);
     if (ok) {
-        /* both served, so both are accepted before the third connects */
         CHECK(cl_sends(&a, REQ("/a")) && cl_read(&a, &r, 0));
+        sleep_ms(20); /* a has been idle longer than b */
         CHECK(cl_sends(&b, REQ("/b")) && cl_read(&b, &r, 0));
         if (cl_open(&c, s)) {
             long long t0 = mono_ms();
-            CHECK(cl_closed(&c));
-            CHECK(mono_ms() - t0 < 500);
+            CHECK(cl_sends(&c, REQ("/c")) && cl_read(&c, &r, 0));
+            CHECK_STR(r.body, "GET /c 0 0");
+            CHECK(mono_ms() - t0 < 100);
         }
         cl_close(&c);
-        /* the first two still work */
-        CHECK(cl_sends(&a, REQ("/a2")) && cl_read(&a, &r, 0));
-        CHECK_STR(r.body, "GET /a2 0 0");
-        /* one closes: a new one is served again (once the server saw the close) */
-        cl_close(&b);
-        int served = 0;
-        for (int i = 0; i < 20 && !served; i++) {
-            sleep_ms(10);
-            if (!cl_open(&c, s)) break;
-            served = cl_sends(&c, REQ("/c")) && cl_read(&c, &r, 0);
-            cl_close(&c);
-        }
-        CHECK(served);
+        CHECK(cl_closed(&a)); /* the oldest idle one made room */
+        CHECK(cl_sends(&b, REQ("/b2")) && cl_read(&b, &r, 0));
+        CHECK_STR(r.body, "GET /b2 0 0");
+        dg_httpd_stats st;
+        dg_httpd_get_stats(s, &st);
+        CHECK(st.evicted >= 1);
+        CHECK_INT((long long)st.refused, 0);
     }
     cl_close(&a);
     cl_close(&b);
+    dg_httpd_stop(s, 1000);
+}
+
+/* Slowloris: connections that never finish their request head. At the limit
+ * the oldest of them makes room for a new connection; the others are closed
+ * once request_timeout_ms has passed, while an idle keep-alive connection
+ * (idle_timeout_ms, much longer) stays. */
+TEST(httpd_slow_heads_evicted_and_timed_out) {
+    struct hctx hc = {0};
+    dg_httpd *s = start_rt(&hc, 10000, 300, 4);
+    if (!s) return;
+    struct cl idle, slow[3], c;
+    struct resp r;
+    int ok = cl_open(&idle, s) && cl_sends(&idle, REQ("/i")) && cl_read(&idle, &r, 0);
+    for (int i = 0; ok && i < 3; i++) {
+        ok = cl_open(&slow[i], s) && cl_sends(&slow[i], "GET /slow HTTP/1.1\r\nHo");
+        sleep_ms(10);
+    }
+    CHECK(ok);
+    if (ok) {
+        sleep_ms(120); /* the partial heads are old enough to be judged slow */
+        long long t0 = mono_ms();
+        CHECK(cl_open(&c, s) && cl_sends(&c, REQ("/c")) && cl_read(&c, &r, 0));
+        CHECK(mono_ms() - t0 < 100);
+        cl_close(&c);
+        /* an idle connection goes first (no request in progress) */
+        CHECK(cl_closed(&idle));
+        /* the slow heads are closed by the request timeout (swept each second) */
+        t0 = mono_ms();
+        for (int i = 0; i < 3; i++)
+            CHECK(cl_closed(&slow[i]));
+        CHECK(mono_ms() - t0 < 1800);
+        dg_httpd_stats st;
+        dg_httpd_get_stats(s, &st);
+        CHECK(st.request_timeouts >= 3);
+        CHECK(st.evicted >= 1);
+    }
+    cl_close(&idle);
+    for (int i = 0; i < 3; i++)
+        cl_close(&slow[i]);
+    dg_httpd_stop(s, 1000);
+}
+
+/* With only slow heads at the limit, the one that has been sending the
+ * longest is closed to make room. */
+TEST(httpd_slow_head_evicted_oldest_first) {
+    struct hctx hc = {0};
+    dg_httpd *s = start_rt(&hc, 10000, 5000, 2);
+    if (!s) return;
+    struct cl s1, s2, c;
+    struct resp r;
+    int ok = cl_open(&s1, s) && cl_sends(&s1, "GET /x HTTP/1.1\r\n");
+    sleep_ms(20);
+    ok = ok && cl_open(&s2, s) && cl_sends(&s2, "GET /y HTTP/1.1\r\n");
+    sleep_ms(120); /* both old enough to be judged slow */
+    CHECK(ok);
+    if (ok) {
+        CHECK(cl_open(&c, s) && cl_sends(&c, REQ("/c")) && cl_read(&c, &r, 0));
+        cl_close(&c);
+        CHECK(cl_closed(&s1));
+        /* s2 is still there and may finish its request */
+        CHECK(cl_sends(&s2, "Host: t\r\n\r\n") && cl_read(&s2, &r, 0));
+        CHECK_STR(r.body, "GET /y 0 0");
+    }
+    cl_close(&s1);
+    cl_close(&s2);
     dg_httpd_stop(s, 1000);
 }
 
