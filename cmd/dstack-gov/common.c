@@ -149,9 +149,8 @@ int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err
 }
 
 int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
-    const char *os = flag_str(&c->f, "owner"), *src = "--owner";
-    if (!os && getenv("APP_OWNER") && *getenv("APP_OWNER"))
-        os = getenv("APP_OWNER"), src = "APP_OWNER"; /* a devnet --safe: new apps to the Safe */
+    const char *os = flag_str(&c->f, "owner"), *src = "--owner", *env = getenv("APP_OWNER");
+    if (!os && env && *env) os = env, src = "APP_OWNER"; /* a devnet --safe: new apps to the Safe */
     a->ds = flag_str(&c->f, "device");
     a->hs = flag_str(&c->f, "hash");
     a->any = flag_bool(&c->f, "allow-any-device");

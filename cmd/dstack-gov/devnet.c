@@ -262,9 +262,15 @@ static int cmd_up(cli *c) {
         return cli_failf(c, DG_ERR_INPUT, "--chain-id \"%s\" is not a positive number", chain);
     const char *safe_kn = flag_str(&c->f, "safe");
     unsigned sk = 0, sn = 0;
-    char tail = 0;
-    if (safe_kn &&
-        (sscanf(safe_kn, "%u/%u%c", &sk, &sn, &tail) != 2 || sk < 1 || sk > sn || sn > 9))
+    if (safe_kn) {
+        char *end = NULL;
+        sk = (unsigned)strtoul(safe_kn, &end, 10);
+        sn = end && *end == '/' && end[1] >= '0' && end[1] <= '9'
+                 ? (unsigned)strtoul(end + 1, &end, 10)
+                 : 0;
+        if (!end || *end) sn = 0;
+    }
+    if (safe_kn && (sk < 1 || sk > sn || sn > 9))
         return cli_failf(c, DG_ERR_INPUT,
                          "--safe \"%s\": expected K/N with 1 <= K <= N <= 9 (N owners, K of them "
                          "sign)",

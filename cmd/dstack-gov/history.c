@@ -143,7 +143,10 @@ static int timelock_history(cli *c, const uint8_t target[20], const uint8_t tl[2
     }
     tl_event *ev = ok ? calloc(n[0] + n[1] + n[2] + 1, sizeof *ev) : NULL;
     size_t m = 0;
-    if (ok && !ev) ok = dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+    if (ok && !ev) {
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        ok = 0;
+    }
     for (int k = 0; ok && k < 3; k++)
         for (size_t i = 0; i < n[k]; i++) {
             const dg_eth_log *l = &logs[k][i];

@@ -378,7 +378,10 @@ static int load_op(cli *c, const uint8_t tl[20], const uint8_t id[32], dg_owner_
     if (ok) {
         *calls = calloc(nl + 1, sizeof **calls);
         *datas = calloc(nl + 1, sizeof **datas);
-        if (!*calls || !*datas) ok = dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        if (!*calls || !*datas) {
+            dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+            ok = 0;
+        }
     }
     for (size_t i = 0; ok && i < nl; i++) {
         if (logs[i].ntopics < 3 || memcmp(logs[i].topics[1], id, 32) != 0) continue;

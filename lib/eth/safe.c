@@ -125,13 +125,13 @@ int dg_safe_recover(const uint8_t hash[32], const uint8_t sig[65], uint8_t signe
     if (v == 27 || v == 28) {
         memcpy(h, hash, 32);
     } else if (v == 31 || v == 32) {
-        uint8_t m[28 + 32];
-        memcpy(m,
-               "\x19"
-               "Ethereum Signed Message:\n32",
-               28);
-        memcpy(m + 28, hash, 32);
-        dg_keccak256(m, sizeof m, h);
+        static const char prefix[] = "\x19"
+                                     "Ethereum Signed Message:\n32";
+        dg_keccak_ctx k;
+        dg_keccak_init(&k);
+        dg_keccak_update(&k, prefix, sizeof prefix - 1);
+        dg_keccak_update(&k, hash, 32);
+        dg_keccak_final(&k, h);
         v -= 4;
     } else {
         return dg_err_set(err, DG_ERR_PROPOSAL,
@@ -259,20 +259,25 @@ int dg_safe_read(dg_rpc *rpc, const uint8_t safe[20], dg_safe_info *out, dg_err 
     if (ok && (!result_bytes(&r[0], &b[0]) || !result_bytes(&r[1], &b[1]) ||
                !result_bytes(&r[2], &b[2]) || b[0].len != 32 || b[1].len != 32 ||
                !dg_abi_decode("(address[])", b[2].data, b[2].len, &v, NULL))) {
-        ok = dg_err_set(err, DG_ERR_NO_CODE,
-                        "no Safe at %s on chain %llu: nonce(), getThreshold() or getOwners() "
-                        "did not answer (wrong address or network?)",
-                        s, (unsigned long long)out->chain_id);
+        dg_err_set(err, DG_ERR_NO_CODE,
+                   "no Safe at %s on chain %llu: nonce(), getThreshold() or getOwners() did not "
+                   "answer (wrong address or network?)",
+                   s, (unsigned long long)out->chain_id);
+        ok = 0;
     }
-    if (ok) {
+    if (ok && v.nitems == 1) {
         out->nonce = dg_u256_from_be(b[0].data);
         if (!dg_u256_to_u64(dg_u256_from_be(b[1].data), &out->threshold)) out->threshold = 0;
         const dg_abi_value *arr = &v.items[0];
         out->nowners = arr->nitems;
         out->owners = calloc(arr->nitems ? arr->nitems : 1, 20);
-        if (!out->owners) ok = dg_err_set(err, DG_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; ok && i < arr->nitems; i++)
-            memcpy(out->owners[i], dg_abi_as_address(&arr->items[i]), 20);
+        if (!out->owners) {
+            dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+            ok = 0;
+        } else {
+            for (size_t i = 0; i < arr->nitems; i++)
+                memcpy(out->owners[i], dg_abi_as_address(&arr->items[i]), 20);
+        }
     }
     dg_abi_value_free(&v);
     for (int i = 0; i < 3; i++)

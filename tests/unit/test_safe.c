@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../test.h"
+#include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/safe.h"
 #include "dstackgov/secp.h"
@@ -257,4 +258,28 @@ TEST(safe_exec_outcome_reads_execution_failure) {
     CHECK_INT(e.code, DG_ERR_RPC_RESPONSE);
     receipt_with(&r, &l, "ExecutionSuccess(bytes32,uint256)", other, h);
     CHECK(!dg_safe_exec_outcome(&r, safe, h, &e));
+}
+
+/* eth_sign signatures (v 31/32: over "\x19Ethereum Signed Message:\n32" || hash, as hardware
+ * wallets sign a SafeTx) recover to their signer; the same bytes as v 27/28 do not. */
+TEST(safe_recover_eth_sign_kind) {
+    uint8_t priv[32], me[20], h[32], pre[32], sig[65], who[20];
+    CHECK(dg_privkey_parse(ANVIL1, priv, NULL));
+    CHECK(dg_eth_address_from_priv(priv, me, NULL));
+    memset(h, 0x5a, 32);
+    uint8_t m[60];
+    memcpy(m,
+           "\x19"
+           "Ethereum Signed Message:\n32",
+           28);
+    memcpy(m + 28, h, 32);
+    dg_keccak256(m, sizeof m, pre);
+    int recid = 0;
+    CHECK(dg_secp_sign(priv, pre, sig, &recid, NULL));
+    sig[64] = (uint8_t)(31 + recid);
+    CHECK(dg_safe_recover(h, sig, who, NULL));
+    CHECK_MEM(who, me, 20);
+    sig[64] = (uint8_t)(27 + recid);
+    CHECK(dg_safe_recover(h, sig, who, NULL));
+    CHECK(memcmp(who, me, 20) != 0);
 }
