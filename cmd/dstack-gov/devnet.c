@@ -89,42 +89,34 @@ static int walk_up_mode(const char *dir, const char *rel, int mode, char *out, s
     return 0;
 }
 
-static int walk_up(const char *dir, const char *rel, char *out, size_t cap) {
-    return walk_up_mode(dir, rel, X_OK, out, cap);
-}
-
-int devnet_find_file(const char *rel, char *out, size_t cap) {
+/* `rel` with access `mode` under the source tree: walking up from the binary
+ * (build/dstack-gov in the tree), then from the working directory, then from
+ * the tree the program was built from (BUILD=/tmp/..). */
+static int find_in_tree(const char *rel, int mode, char *out, size_t cap) {
     char dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n > 0) {
         dir[n] = '\0';
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
-        if (walk_up_mode(dir, rel, R_OK, out, cap)) return 1;
+        if (walk_up_mode(dir, rel, mode, out, cap)) return 1;
     }
-    if (getcwd(dir, sizeof dir) && walk_up_mode(dir, rel, R_OK, out, cap)) return 1;
+    if (getcwd(dir, sizeof dir) && walk_up_mode(dir, rel, mode, out, cap)) return 1;
 #ifdef DG_SOURCE_DIR
-    if (walk_up_mode(DG_SOURCE_DIR, rel, R_OK, out, cap)) return 1;
+    if (walk_up_mode(DG_SOURCE_DIR, rel, mode, out, cap)) return 1;
 #endif
     return 0;
+}
+
+int devnet_find_file(const char *rel, char *out, size_t cap) {
+    return find_in_tree(rel, R_OK, out, cap);
 }
 
 static int find_anvil(char *out, size_t cap) {
     const char *env = getenv("ANVIL");
     if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
-    const char *rel = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
-    char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n > 0) {
-        dir[n] = '\0';
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = '\0';
-        if (walk_up(dir, rel, out, cap)) return 1; /* build/dstack-gov in the source tree */
-    }
-    if (getcwd(dir, sizeof dir) && walk_up(dir, rel, out, cap)) return 1;
-#ifdef DG_SOURCE_DIR
-    if (walk_up(DG_SOURCE_DIR, rel, out, cap)) return 1; /* built elsewhere (BUILD=/tmp/..) */
-#endif
+    if (find_in_tree("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil", X_OK, out, cap))
+        return 1;
     const char *path = getenv("PATH");
     while (path && *path) {
         const char *colon = strchr(path, ':');

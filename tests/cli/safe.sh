@@ -29,18 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { PASS=$((PASS+1)); echo "ok   $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2" | head -c 2000 && echo; }
-expect() {
-  local name=$1 code=$2; shift 2
-  OUT=$("$@" 2>"$T/err" </dev/null); local rc=$?
-  ERR=$(cat "$T/err")
-  if [ "$rc" -eq "$code" ]; then ok "$name"; else bad "$name (exit $rc, want $code)" "$OUT $ERR"; fi
-}
-has()    { if grep -qF -- "$2" <<<"$OUT"; then ok "$1"; else bad "$1: stdout lacks '$2'" "$OUT"; fi; }
-errhas() { if grep -qF -- "$2" <<<"$ERR"; then ok "$1"; else bad "$1: stderr lacks '$2'" "$ERR"; fi; }
-eq()     { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
-b32() { printf '0x'; printf "$1%.0s" $(seq 64); }
+. tests/cli/lib.sh
 
 # TEST keys and their addresses: anvil's PUBLIC keys 0-2 and the key 0x..02
 # (owners 1-3 of the Safe sign only, so owner 3 needs no funds)
