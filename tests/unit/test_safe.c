@@ -171,6 +171,7 @@ TEST(safe_proposal_round_trip_and_refusals) {
     dg_safe_proposal p;
     dg_err e = {DG_OK, ""};
     CHECK(dg_safe_proposal_from_json(j, &p, &e));
+    json_decref(j);
     CHECK_INT(p.nsigs, 2);
     dg_buf packed;
     dg_buf_init(&packed);
