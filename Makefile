@@ -163,4 +163,5 @@ lint: deps format-check
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# every area's dependency files (objects outside $(BUILD)/obj too, e.g. near-test/obj)
+-include $(shell find $(BUILD) -type f -name '*.d' -path '*/obj/*' 2>/dev/null)

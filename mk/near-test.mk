@@ -33,8 +33,10 @@ NT_WASMS := $(foreach m,$(NT_MODULES),$(word 2,$(subst =, ,$(m))))
 NT_SANFLAGS := $(filter -fsanitize% -fno-sanitize% -fno-omit-frame-pointer,$(CFLAGS_BASE))
 NT_RT_DEFS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_MAX_CALL_STACK_DEPTH=4000
 NT_GEN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g0 -w $(NT_RT_DEFS) $(NT_SANFLAGS) -I$(WASM2C_RT) -I$(NT_GEN)
+# -MMD: an object is rebuilt when a library header it includes changes (nemu-rpc's
+# rpc_http.o kept an old dg_httpd_opts layout after lib/httpd grew a field).
 NT_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(NT_RT_DEFS) $(NT_CFLAGS_CONTRACTS) \
-  -Iinclude -Itests -Itests/near -I$(WASM2C_RT) -I$(NT_GEN)
+  -Iinclude -Itests -Itests/near -I$(WASM2C_RT) -I$(NT_GEN) -MMD -MP
 
 $(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
 	@mkdir -p $(dir $@)

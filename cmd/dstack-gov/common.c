@@ -12,6 +12,7 @@
  * an RPC URL's API key) never reach an output stream.
  */
 #include "cli.h"
+#include "dstackgov/gov.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -365,7 +366,7 @@ int cli_connect(cli *c, dg_err *err) {
     return 1;
 }
 
-static int check_chain(cli *c, uint64_t got, dg_err *err) {
+int cli_check_chain(cli *c, uint64_t got, dg_err *err) {
     c->chain_id = got;
     if (!c->has_expect_chain) return 1;
     snprintf(c->expect_source, sizeof c->expect_source, "%s%s",
@@ -382,36 +383,10 @@ int cli_call(cli *c, const uint8_t to[20], const dg_buf *data, dg_buf *ret, dg_e
 
 int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n, const char *block,
                    dg_buf *results, int *ok, dg_err *err) {
-    if (!cli_connect(c, err)) return 0;
-    dg_rpc_req *r = calloc(n + 1, sizeof *r);
-    if (!r) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "to", dg_eth_json_bytes(to[i], 20));
-        json_object_set_new(o, "data", dg_eth_json_bytes(data[i].data, data[i].len));
-        r[i].method = "eth_call";
-        r[i].params = json_pack("[o,s]", o, block ? block : "latest");
-    }
-    r[n].method = "eth_chainId";
-    r[n].params = json_array();
-    int good = dg_eth_batch(c->rpc, r, n + 1, err);
-    if (good) {
-        uint64_t cid;
-        if (!r[n].ok || !dg_eth_quantity_u64(r[n].result, &cid, err)) {
-            dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: eth_chainId failed", c->rpc_label);
-            good = 0;
-        } else if (!check_chain(c, cid, err)) {
-            good = 0;
-        }
-    }
-    for (size_t i = 0; good && i < n; i++) {
-        const char *s =
-            r[i].ok && json_is_string(r[i].result) ? json_string_value(r[i].result) : NULL;
-        ok[i] = s && dg_hex_decode_var(s, strlen(s), &results[i], NULL) && results[i].len > 0;
-    }
-    dg_rpc_req_clear(r, n + 1);
-    free(r);
-    return good;
+    uint64_t cid;
+    return cli_connect(c, err) &&
+           dg_eth_call_batch(c->rpc, to, data, n, block, results, ok, &cid, err) &&
+           cli_check_chain(c, cid, err);
 }
 
 /* ------------------------------------------------------------------ transactions */

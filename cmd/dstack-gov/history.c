@@ -15,41 +15,19 @@
 
 #include "cli.h"
 #include "dstackgov/contracts.h"
+#include "dstackgov/gov.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/abi.h"
 #include "dstackgov/hex.h"
 
-typedef struct {
-    const char *key;
-    int is_set;  /* 1: a whitelist (value added/removed); 0: a setting */
-    int is_addr; /* the value is a left-padded address */
-} policy_key;
-
-static const policy_key KEYS[] = {
-    {"os-image", 1, 0},
-    {"kms-aggregated-mr", 1, 0},
-    {"kms-device", 1, 0},
-    {"registered-app", 1, 1},
-    {"deregistered-app", 1, 1},
-    {"compose-hash", 1, 0},
-    {"device", 1, 0},
-    {"gateway-app-id", 0, 0},
-    {"kms-info", 0, 0},
-    {"app-implementation", 0, 1},
-    {"implementation-upgrade", 0, 1},
-    {"allow-any-device", 0, 0},
-    {"require-tcb-up-to-date", 0, 0},
-    {"upgrades-disabled", 0, 0},
-};
-#define NKEYS (sizeof KEYS / sizeof KEYS[0])
+#define KEYS dg_gov_policy_keys
+#define NKEYS dg_gov_npolicy_keys
 
 typedef struct {
-    size_t key;
+    size_t key; /* index in dg_gov_policy_keys */
     uint8_t value[32];
     int enabled;
 } entry;
-
-enum { K_REGISTERED = 3 }; /* index of "registered-app" in KEYS */
 
 /* Record the latest state of (key, value); cur has room for one entry per log. */
 static void set_entry(entry *cur, size_t *ncur, size_t k, const uint8_t v[32], int enabled) {
@@ -64,11 +42,8 @@ static void set_entry(entry *cur, size_t *ncur, size_t k, const uint8_t v[32], i
     cur[j].enabled = enabled;
 }
 
-static void fmt_value(const policy_key *k, const uint8_t v[32], char out[67]) {
-    if (k->is_addr)
-        cli_fmt_addr(v + 12, out);
-    else
-        cli_fmt_b32(v, out);
+static void fmt_value(size_t k, const uint8_t v[32], char out[67]) {
+    dg_gov_policy_value((int)k, v, out);
 }
 
 /* The gateway app id is a string: its PolicyChanged value is the id's keccak.
@@ -215,10 +190,8 @@ int cmd_history(cli *c) {
         if (!dg_u256_parse(fb, &v, NULL) || !dg_u256_to_u64(v, &from))
             return cli_failf(c, DG_ERR_INPUT, "--from-block \"%s\" is not a block number", fb);
     }
-    uint8_t topic[32], hashes[NKEYS][32];
+    uint8_t topic[32];
     dg_eth_event_topic("PolicyChanged(address,bytes32,bytes32,bool)", topic);
-    for (size_t i = 0; i < NKEYS; i++)
-        dg_keccak256(KEYS[i].key, strlen(KEYS[i].key), hashes[i]);
     if (!cli_connect(c, &err)) return cli_fail(c, &err);
     dg_eth_log *logs = NULL;
     size_t n = 0;
@@ -237,15 +210,14 @@ int cmd_history(cli *c) {
     for (size_t i = 0; i < n; i++) {
         const dg_eth_log *l = &logs[i];
         if (l->ntopics != 4 || l->data_len != 32) continue;
-        size_t k = 0;
-        while (k < NKEYS && memcmp(hashes[k], l->topics[2], 32) != 0)
-            k++;
+        int found = dg_gov_policy_key_find(l->topics[2]);
+        size_t k = found < 0 ? NKEYS : (size_t)found;
         int enabled = l->data[31] != 0;
         char actor[43], val[67];
         cli_fmt_addr(l->topics[1] + 12, actor);
         const char *name = k < NKEYS ? KEYS[k].key : "unknown";
         if (k < NKEYS)
-            fmt_value(&KEYS[k], l->topics[3], val);
+            fmt_value(k, l->topics[3], val);
         else
             cli_fmt_b32(l->topics[3], val);
         const char *verb = k < NKEYS && KEYS[k].is_set ? (enabled ? "added" : "removed")
@@ -272,7 +244,8 @@ int cmd_history(cli *c) {
             set_entry(cur, &ncur, k, l->topics[3], enabled);
             /* deregisterApp also clears the registration, without its own event */
             if (strcmp(KEYS[k].key, "deregistered-app") == 0 && enabled)
-                set_entry(cur, &ncur, K_REGISTERED, l->topics[3], 0);
+                set_entry(cur, &ncur, (size_t)dg_gov_policy_key_find_name("registered-app"),
+                          l->topics[3], 0);
         }
     }
     json_t *now = json_object();
@@ -283,7 +256,7 @@ int cmd_history(cli *c) {
         for (size_t j = 0; j < ncur; j++) {
             if (cur[j].key != k || !cur[j].enabled) continue;
             char val[67];
-            fmt_value(&KEYS[k], cur[j].value, val);
+            fmt_value(k, cur[j].value, val);
             if (!any_set) cli_say(c, "Allowed now, replayed from these events:");
             any_set = 1;
             cli_say(c, "  %-18s %s", KEYS[k].key, val);

@@ -78,6 +78,10 @@ static const struct {
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
+/* Top-level commands, one table per file that defines some. */
+static const cmd_spec *const top_tables[] = {top_cmds, explore_cmds};
+#define NTOP (sizeof top_tables / sizeof top_tables[0])
+
 static void print_exit_codes(FILE *out) {
     fprintf(out, "Exit codes:\n   0 success              1 boot denied (check)\n");
     for (int k = DG_ERR_INPUT; k <= DG_ERR_LAST; k++)
@@ -99,8 +103,9 @@ static void print_main_help(FILE *out) {
     fprintf(out, "  %-14s %s\n", "near",
             "NEAR: the KMS and app contracts (`dstack-gov near --help`)");
     fprintf(out, "\nCommands:\n");
-    for (const cmd_spec *c = top_cmds; c->name; c++)
-        fprintf(out, "  %-14s %s\n", c->name, c->summary);
+    for (size_t t = 0; t < NTOP; t++)
+        for (const cmd_spec *c = top_tables[t]; c->name; c++)
+            fprintf(out, "  %-14s %s\n", c->name, c->summary);
     fprintf(out,
             "\nThe Hardhat task names of the dstack guide work as aliases with the same flags\n"
             "and success lines (kms:add-image, kms:create-app, app:add-hash, ...; see\n"
@@ -229,8 +234,9 @@ static const cmd_spec *find_cmd(size_t g, const char *name) {
 }
 
 static const cmd_spec *find_top(const char *name) {
-    for (const cmd_spec *c = top_cmds; c->name; c++)
-        if (strcmp(c->name, name) == 0) return c;
+    for (size_t t = 0; t < NTOP; t++)
+        for (const cmd_spec *c = top_tables[t]; c->name; c++)
+            if (strcmp(c->name, name) == 0) return c;
     return NULL;
 }
 

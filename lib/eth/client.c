@@ -546,10 +546,21 @@ void dg_eth_logs_free(dg_eth_log *logs, size_t n) {
 int dg_eth_get_logs(dg_rpc *rpc, const uint8_t address[20], const uint8_t topic0[32],
                     uint64_t from_block, const char *to_block, dg_eth_log **logs, size_t *n,
                     dg_err *err) {
+    return dg_eth_get_logs_multi(rpc, (const uint8_t(*)[20])address, 1, topic0, from_block,
+                                 to_block, logs, n, err);
+}
+
+int dg_eth_get_logs_multi(dg_rpc *rpc, const uint8_t (*addresses)[20], size_t naddr,
+                          const uint8_t topic0[32], uint64_t from_block, const char *to_block,
+                          dg_eth_log **logs, size_t *n, dg_err *err) {
     *logs = NULL;
     *n = 0;
+    if (naddr == 0) return 1; /* an empty address list would mean "every contract" to a node */
     json_t *filter = json_object();
-    json_object_set_new(filter, "address", dg_eth_json_bytes(address, 20));
+    json_t *addr = json_array();
+    for (size_t i = 0; i < naddr; i++)
+        json_array_append_new(addr, dg_eth_json_bytes(addresses[i], 20));
+    json_object_set_new(filter, "address", addr);
     json_object_set_new(filter, "fromBlock", dg_eth_json_quantity_u64(from_block));
     json_object_set_new(filter, "toBlock", json_string(to_block ? to_block : "latest"));
     json_object_set_new(filter, "topics", json_pack("[o]", dg_eth_json_bytes(topic0, 32)));
