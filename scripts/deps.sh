@@ -15,6 +15,7 @@ DEB_PACKAGES=(
   binaryen wabt dpkg-dev
   nodejs npm
   wrk hyperfine jq curl
+  chromium   # the explore suite's headless browser, driven by npm playwright-core
 )
 
 missing=()

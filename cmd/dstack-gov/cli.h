@@ -83,7 +83,8 @@ extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
 extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
-extern const cmd_spec near_cmds[]; /* group "near kms" / "near app" / "near check" (near.c) */
+extern const cmd_spec explore_cmds[]; /* explore.c */
+extern const cmd_spec near_cmds[];    /* group "near kms" / "near app" / "near check" (near.c) */
 
 /* Common flag tables. */
 extern const flag_spec chain_flags[];
@@ -139,6 +140,9 @@ int cli_confirm(cli *c, const char *label, const char *cost, dg_err *err);
 const char *cli_rpc_ca_file(const cli *c);
 int cli_setup(cli *c, dg_err *err);   /* resolve network, key, addresses from flags/env */
 int cli_connect(cli *c, dg_err *err); /* RPC client (idempotent) */
+/* Record the chain id the endpoint reported; fails (DG_ERR_CHAIN_ID) when
+ * --network or --chain-id expects another. */
+int cli_check_chain(cli *c, uint64_t got, dg_err *err);
 /* eth_call; the return data is appended to ret. */
 int cli_call(cli *c, const uint8_t to[20], const dg_buf *data, dg_buf *ret, dg_err *err);
 /* A batch of eth_calls at one block ("latest" when block == NULL); results[i]
@@ -150,7 +154,18 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
  * returns 2 (nothing sent, plan printed) — callers then return 0. Fills rcpt. */
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err);
+/* CLI_DRY_RUN also means "not applied yet": a Safe proposal signed or
+ * exported, a timelock operation scheduled. */
 #define CLI_DRY_RUN 2
+/* cli_transact without the --safe / --timelock routing: from the signer. */
+int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                    dg_eth_receipt *rcpt, dg_err *err);
+/* owner.c: 1 when --safe or --timelock routes transactions through an owner
+ * contract; cli_owner_transact is then what cli_transact does. */
+int cli_owner_mode(const cli *c);
+int cli_owner_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                       dg_eth_receipt *rcpt, dg_err *err);
+extern const cmd_spec timelock_cmds[];
 /* The plan of a transaction from the signer (the library's checks, with the
  * flags' options), nothing sent; sets c->chain_id. For commands that show an
  * estimate before their first transaction (kms deploy). */

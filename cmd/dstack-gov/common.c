@@ -7,10 +7,12 @@
  * terminal unless --yes), progress on a terminal, the result printed. The
  * checks themselves (chain id, code at the target, a failing estimate's
  * revert, the gas limit, funds, a dropped or reverted transaction) are the
- * library's, so a KMS linking it behaves the same. Secrets (the private key,
+ * library's, so a KMS linking it behaves the same. With --safe or --timelock
+ * the call goes to owner.c instead, which proposes or schedules it. Secrets (the private key,
  * an RPC URL's API key) never reach an output stream.
  */
 #include "cli.h"
+#include "dstackgov/gov.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -148,7 +150,8 @@ int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err
 }
 
 int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
-    const char *os = flag_str(&c->f, "owner");
+    const char *os = flag_str(&c->f, "owner"), *src = "--owner", *env = getenv("APP_OWNER");
+    if (!os && env && *env) os = env, src = "APP_OWNER"; /* a devnet --safe: new apps to the Safe */
     a->ds = flag_str(&c->f, "device");
     a->hs = flag_str(&c->f, "hash");
     a->any = flag_bool(&c->f, "allow-any-device");
@@ -157,7 +160,7 @@ int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
     memcpy(a->owner, c->from, 20);
     memset(a->dev, 0, 32);
     memset(a->hash, 0, 32);
-    return (!os || cli_parse_addr("--owner", os, a->owner, err)) &&
+    return (!os || cli_parse_addr(src, os, a->owner, err)) &&
            (!a->ds || cli_parse_b32(c, "--device", a->ds, a->dev, err)) &&
            (!a->hs || cli_parse_b32(c, "--hash", a->hs, a->hash, err));
 }
@@ -342,6 +345,8 @@ int cli_setup(cli *c, dg_err *err) {
                                   "--sender only works with --dry-run (there is "
                                   "no key to sign for it)");
             if (!cli_parse_addr("--sender", from, c->from, err)) return 0;
+        } else if (flag_str(&c->f, "safe") && flag_str(&c->f, "export")) {
+            /* a Transaction Builder file is signed in the web app: no key here */
         } else if (!load_key(c, err)) {
             return 0;
         }
@@ -361,7 +366,7 @@ int cli_connect(cli *c, dg_err *err) {
     return 1;
 }
 
-static int check_chain(cli *c, uint64_t got, dg_err *err) {
+int cli_check_chain(cli *c, uint64_t got, dg_err *err) {
     c->chain_id = got;
     if (!c->has_expect_chain) return 1;
     snprintf(c->expect_source, sizeof c->expect_source, "%s%s",
@@ -378,36 +383,10 @@ int cli_call(cli *c, const uint8_t to[20], const dg_buf *data, dg_buf *ret, dg_e
 
 int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n, const char *block,
                    dg_buf *results, int *ok, dg_err *err) {
-    if (!cli_connect(c, err)) return 0;
-    dg_rpc_req *r = calloc(n + 1, sizeof *r);
-    if (!r) return dg_err_set(err, DG_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "to", dg_eth_json_bytes(to[i], 20));
-        json_object_set_new(o, "data", dg_eth_json_bytes(data[i].data, data[i].len));
-        r[i].method = "eth_call";
-        r[i].params = json_pack("[o,s]", o, block ? block : "latest");
-    }
-    r[n].method = "eth_chainId";
-    r[n].params = json_array();
-    int good = dg_eth_batch(c->rpc, r, n + 1, err);
-    if (good) {
-        uint64_t cid;
-        if (!r[n].ok || !dg_eth_quantity_u64(r[n].result, &cid, err)) {
-            dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: eth_chainId failed", c->rpc_label);
-            good = 0;
-        } else if (!check_chain(c, cid, err)) {
-            good = 0;
-        }
-    }
-    for (size_t i = 0; good && i < n; i++) {
-        const char *s =
-            r[i].ok && json_is_string(r[i].result) ? json_string_value(r[i].result) : NULL;
-        ok[i] = s && dg_hex_decode_var(s, strlen(s), &results[i], NULL) && results[i].len > 0;
-    }
-    dg_rpc_req_clear(r, n + 1);
-    free(r);
-    return good;
+    uint64_t cid;
+    return cli_connect(c, err) &&
+           dg_eth_call_batch(c->rpc, to, data, n, block, results, ok, &cid, err) &&
+           cli_check_chain(c, cid, err);
 }
 
 /* ------------------------------------------------------------------ transactions */
@@ -532,6 +511,13 @@ int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, d
 
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err) {
+    memset(rcpt, 0, sizeof *rcpt);
+    if (cli_owner_mode(c)) return cli_owner_transact(c, to, data, label, rcpt, err);
+    return cli_send_direct(c, to, data, label, rcpt, err);
+}
+
+int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                    dg_eth_receipt *rcpt, dg_err *err) {
     memset(rcpt, 0, sizeof *rcpt);
     dg_eth_send_opts o;
     dg_eth_plan p;

@@ -246,6 +246,12 @@ const dg_eth_log *dg_eth_find_log(const dg_eth_receipt *r, const uint8_t topic0[
 int dg_eth_get_logs(dg_rpc *rpc, const uint8_t address[20], const uint8_t topic0[32],
                     uint64_t from_block, const char *to_block, dg_eth_log **logs, size_t *n,
                     dg_err *err);
+/* The same for the logs of any of naddr contracts, in one eth_getLogs (the
+ * node returns them in chain order). naddr == 0 returns no logs and asks
+ * nothing (an empty filter would mean every contract). */
+int dg_eth_get_logs_multi(dg_rpc *rpc, const uint8_t (*addresses)[20], size_t naddr,
+                          const uint8_t topic0[32], uint64_t from_block, const char *to_block,
+                          dg_eth_log **logs, size_t *n, dg_err *err);
 void dg_eth_logs_free(dg_eth_log *logs, size_t n);
 
 /* ABI-decode a log's data — the event's non-indexed arguments — as the tuple

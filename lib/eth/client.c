@@ -342,10 +342,7 @@ int dg_eth_suggest_fees(dg_rpc *rpc, dg_eth_fees *out, dg_err *err) {
     if (ok)
         ok = dg_eth_fees_choose(r[0].ok ? r[0].result : NULL, r[1].ok ? r[1].result : NULL,
                                 r[2].ok ? r[2].result : NULL, out, err);
-    for (int i = 0; i < 3; i++) {
-        if (r[i].result) json_decref(r[i].result);
-        if (r[i].error_data) json_decref(r[i].error_data);
-    }
+    dg_rpc_req_clear(r, 3);
     return ok;
 }
 
@@ -460,10 +457,7 @@ int dg_eth_prepare(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const
     }
     ok = 1;
 done:
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].result) json_decref(r[i].result);
-        if (r[i].error_data) json_decref(r[i].error_data);
-    }
+    dg_rpc_req_clear(r, n); /* every answer's references, the error object's too */
     return ok;
 }
 
@@ -552,10 +546,21 @@ void dg_eth_logs_free(dg_eth_log *logs, size_t n) {
 int dg_eth_get_logs(dg_rpc *rpc, const uint8_t address[20], const uint8_t topic0[32],
                     uint64_t from_block, const char *to_block, dg_eth_log **logs, size_t *n,
                     dg_err *err) {
+    return dg_eth_get_logs_multi(rpc, (const uint8_t(*)[20])address, 1, topic0, from_block,
+                                 to_block, logs, n, err);
+}
+
+int dg_eth_get_logs_multi(dg_rpc *rpc, const uint8_t (*addresses)[20], size_t naddr,
+                          const uint8_t topic0[32], uint64_t from_block, const char *to_block,
+                          dg_eth_log **logs, size_t *n, dg_err *err) {
     *logs = NULL;
     *n = 0;
+    if (naddr == 0) return 1; /* an empty address list would mean "every contract" to a node */
     json_t *filter = json_object();
-    json_object_set_new(filter, "address", dg_eth_json_bytes(address, 20));
+    json_t *addr = json_array();
+    for (size_t i = 0; i < naddr; i++)
+        json_array_append_new(addr, dg_eth_json_bytes(addresses[i], 20));
+    json_object_set_new(filter, "address", addr);
     json_object_set_new(filter, "fromBlock", dg_eth_json_quantity_u64(from_block));
     json_object_set_new(filter, "toBlock", json_string(to_block ? to_block : "latest"));
     json_object_set_new(filter, "topics", json_pack("[o]", dg_eth_json_bytes(topic0, 32)));
@@ -638,10 +643,7 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
         }
         if (progress && round > 0 && r[n - 1].ok)
             dg_eth_quantity_u64(r[n - 1].result, &block, NULL);
-        for (size_t i = 0; i < n; i++) {
-            if (r[i].result) json_decref(r[i].result);
-            if (r[i].error_data) json_decref(r[i].error_data);
-        }
+        dg_rpc_req_clear(r, n);
         if (!ok) return 0;
         if (done) return 1;
         long elapsed = (long)(now_ms() - start);
