@@ -5,6 +5,8 @@
 #   test-authd-near  the same for --backend near against nemu-rpc (the local NEAR
 #                 runtime emulation running the real contract wasm; tests/authd/near.js)
 #   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
+#   test-bench-scripts  the benchmark's wrk script itself: two threads in miss mode
+#                 send no duplicate bodies (tests/bench/post-lua.js, ~1 s)
 #   soak          mixed load for SOAK_SECONDS (default 60) with a governance
 #                 change every SOAK_CHANGE_SECONDS (default 60); fails on a wrong
 #                 allow, a flip later than 1 s, RSS growth (tests/authd/soak.js).
@@ -22,7 +24,11 @@ dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -lsodium -Wl,-Bdynamic -ld
 TEST_SUITES += authd authd-near
 C_SUITES += authd authd-near
 
-.PHONY: test-authd test-authd-near bench-authd demo-authd soak
+TEST_SUITES += bench-scripts
+.PHONY: test-authd test-authd-near bench-authd demo-authd soak test-bench-scripts
+test-bench-scripts:
+	@node tests/bench/post-lua.js
+
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 

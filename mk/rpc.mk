@@ -7,10 +7,6 @@
 RPC_TEST_SRCS := $(sort $(wildcard tests/rpc/*.c)) tests/runner.c
 RPC_TEST_OBJS := $(RPC_TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 
-# test_eth_send.c includes the generated contract header: it must exist first
-# (a fresh `make -j2` compiled it before the header was generated and failed).
-$(RPC_TEST_OBJS): | $(BUILD)/gen/dg_contracts_gen.h
-
 $(BUILD)/tests/rpc: $(RPC_TEST_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_SAN) -o $@ $(RPC_TEST_OBJS) $(LIB) $(LDLIBS_ALL)
