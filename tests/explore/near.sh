@@ -7,7 +7,8 @@
 # `explore --near --port 0`, and checks over real HTTP that /api/state says what
 # `near kms show --json` / `near app show --json` say, that /api/check/{app,kms}
 # give exactly `near check --json`'s verdict and rules for an allowed boot and each
-# deny reason, and that a governance transaction appears in the API.
+# deny reason, that a governance transaction appears in the API, and
+# (tests/explore/browser-near.mjs) the page in headless chromium.
 # Run by tests/explore/run.sh; last line "explore-near: N passed, N failed".
 #
 # Key: the devnet's PUBLIC TEST key (seed "test.near"), test key only.
@@ -135,6 +136,14 @@ for _ in $(seq 100); do
 done
 eq "a governance tx appears in the API" "$(jq -c --arg a "$APP" '.apps[]|select(.appId==$a)|.composeHashes|sort' <<<"$S2")" "$(jq -cn --arg a "$CH" --arg b "$CH2" '[$a,$b]|sort')"
 if [ "$(jq -r .block <<<"$S2")" -gt "$B" ]; then ok "the snapshot moved to a newer block"; else bad "snapshot block did not move"; fi
+
+# ------------------------------------------------------------------ the page in chromium
+export KMS_CONTRACT_ID APP APP2 IMG MR DEV CH ADEV BAD
+node tests/explore/browser-near.mjs "$URL" "$G" "$T" >"$T/browser.out" 2>&1
+cat "$T/browser.out"
+BP=$(sed -n 's/^browser-near: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/browser.out")
+BF=$(sed -n 's/^browser-near: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/browser.out")
+if [ -z "$BP" ]; then bad "browser-near suite ran"; else PASS=$((PASS+BP)); FAIL=$((FAIL+BF)); fi
 
 kill "$EXPLORE_PID" 2>/dev/null; wait "$EXPLORE_PID" 2>/dev/null; RC=$?
 EXPLORE_PID=
