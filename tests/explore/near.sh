@@ -90,6 +90,8 @@ H=$(curl -s "$NEAR_RPC_URL" -H content-type:application/json -d '{"jsonrpc":"2.0
 B=$(jq -r .block <<<"$S")
 if [ "$B" -gt 0 ] && [ "$B" -le "$H" ]; then ok "state: block is a final height"; else bad "state: block $B vs final $H"; fi
 
+echo "figure: NEAR snapshot, 2 apps: $(curl -s "${URL}api/head" | jq -r .lastSnapshotMs) ms (nemu-rpc, sequential views)"
+
 # ------------------------------------------------------------------ boot check = near check
 boot() { # tcb os mr dev compose app
   printf '{"appId":"%s","composeHash":"%s","instanceId":"%s","deviceId":"%s","mrAggregated":"%s","mrSystem":"","osImageHash":"%s","tcbStatus":"%s","advisoryIds":[]}' \
