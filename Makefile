@@ -68,7 +68,8 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(BUILD)/.dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(BUILD)/.dirs
+# Order-only on GEN_HEADERS: any object (test programs too) may include a generated header.
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.dirs $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 

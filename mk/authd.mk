@@ -3,6 +3,8 @@
 #   test-authd    the daemon over real HTTP on loopback against anvil with the
 #                 real contracts, plus fake RPC endpoints that fail (tests/authd)
 #   bench-authd   wrk figures: cache hits, misses against anvil, RSS, start time
+#   test-bench-scripts  the benchmark's wrk script itself: two threads in miss mode
+#                 send no duplicate bodies (tests/bench/post-lua.js, ~1 s)
 #   soak          mixed load for SOAK_SECONDS (default 60) with a governance
 #                 change every SOAK_CHANGE_SECONDS (default 60); fails on a wrong
 #                 allow, a flip later than 1 s, RSS growth (tests/authd/soak.js).
@@ -20,7 +22,11 @@ dstack-authd_LDLIBS = -Wl,-Bstatic -ljansson -lnettle -Wl,-Bdynamic -ldl -lpthre
 TEST_SUITES += authd
 C_SUITES += authd
 
-.PHONY: test-authd bench-authd demo-authd soak
+TEST_SUITES += bench-scripts
+.PHONY: test-authd bench-authd demo-authd soak test-bench-scripts
+test-bench-scripts:
+	@node tests/bench/post-lua.js
+
 test-authd: $(BUILD)/dstack-authd $(BUILD)/gen/dg_contracts_gen.c
 	@BUILD=$(BUILD) node tests/authd/run.js
 

@@ -4,8 +4,11 @@
 local body = os.getenv("BODY")
 local miss = os.getenv("MISS") == "1"
 local counter = 0
-local tid = 0
-setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+-- setup() runs in wrk's main Lua state and gives each thread its own global
+-- `tid`; a `local tid` here would shadow that global in every thread, so all
+-- threads would send the same "Miss-0-N" bodies (cache hits, not misses).
+local nthreads = 0
+setup = function(thread) thread:set("tid", nthreads); nthreads = nthreads + 1 end
 request = function()
   local b = body
   if miss then
