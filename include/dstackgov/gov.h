@@ -76,6 +76,11 @@ typedef struct {
 int dg_gov_check(dg_rpc *rpc, const uint8_t kms[20], const dg_bootinfo *bi, dg_route route,
                  dg_gov_verdict *v, dg_err *err);
 
+/* Append a rule (ok, name, printf-style detail) to v; ignored past
+ * DG_GOV_RULES_MAX. For the chains' check code (lib/eth, lib/near). */
+void dg_gov_rule_add(dg_gov_verdict *v, int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* The index of the first rule that denies, or -1. */
 int dg_gov_first_failing(const dg_gov_verdict *v);
 

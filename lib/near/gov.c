@@ -108,19 +108,6 @@ static int boot_args(const dg_bootinfo *bi, dg_buf *out) {
     return !out->oom;
 }
 
-static void rule(dg_gov_verdict *v, const char *name, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void rule(dg_gov_verdict *v, const char *name, int ok, const char *fmt, ...) {
-    if (v->nrules >= DG_GOV_RULES_MAX) return;
-    dg_gov_rule *r = &v->rules[v->nrules++];
-    r->name = name;
-    r->ok = ok;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
-    va_end(ap);
-}
-
 /* The KMS route: TCB, OS image, aggregated MR, device. */
 static int check_kms(const pinned *p, const char *kms, const dg_bootinfo *bi, dg_gov_verdict *v,
                      dg_err *err) {
@@ -137,8 +124,8 @@ static int check_kms(const pinned *p, const char *kms, const dg_bootinfo *bi, dg
     };
     static const char *const label[] = {"OS image", "aggregated MR", "device"};
     int up = strcmp(bi->tcb_status, "UpToDate") == 0;
-    rule(v, "tcb", up, "TCB status \"%s\" %s", bi->tcb_status,
-         up ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+    dg_gov_rule_add(v, up, "tcb", "TCB status \"%s\" %s", bi->tcb_status,
+                    up ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         const uint8_t *val = (const uint8_t *)bi + t[i].off;
         int ok = view_bool(p, kms, t[i].method, t[i].arg, val, 32, err);
@@ -146,9 +133,9 @@ static int check_kms(const pinned *p, const char *kms, const dg_bootinfo *bi, dg
         char h[65];
         dg_hex_encode(val, 32, h);
         if (ok)
-            rule(v, t[i].rule, 1, "%s %s is allowed", label[i], h);
+            dg_gov_rule_add(v, 1, t[i].rule, "%s %s is allowed", label[i], h);
         else
-            rule(v, t[i].rule, 0, "%s %s is not allowed (%s)", label[i], h, t[i].fix);
+            dg_gov_rule_add(v, 0, t[i].rule, "%s %s is not allowed (%s)", label[i], h, t[i].fix);
     }
     return 1;
 }
@@ -170,10 +157,10 @@ static int check_app(const pinned *p, const char *kms, const dg_bootinfo *bi, dg
     int os = view_bool(p, kms, "is_os_image_allowed", "os_image_hash", bi->os_image_hash, 32, err);
     if (os < 0) return 0;
     dg_hex_encode(bi->os_image_hash, 32, h);
-    rule(v, "registered", reg, "app %s is %s in the KMS", acct,
-         reg ? "registered" : "not registered (near app deploy)");
-    rule(v, "os-image", os, "OS image %s is %s", h,
-         os ? "allowed" : "not allowed (near kms add-image)");
+    dg_gov_rule_add(v, reg, "registered", "app %s is %s in the KMS", acct,
+                    reg ? "registered" : "not registered (near app deploy)");
+    dg_gov_rule_add(v, os, "os-image", "OS image %s is %s", h,
+                    os ? "allowed" : "not allowed (near kms add-image)");
     dg_err e2 = {DG_OK, ""};
     json_t *info = reg ? view(p, acct, "get_app_info", NULL, &e2) : NULL;
     if (info) {
@@ -181,24 +168,24 @@ static int check_app(const pinned *p, const char *kms, const dg_bootinfo *bi, dg
         int need = json_is_true(json_object_get(info, "require_tcb_up_to_date"));
         int any = json_is_true(json_object_get(info, "allow_any_device"));
         json_decref(info);
-        rule(v, "tcb", !need || strcmp(tcb, "UpToDate") == 0,
-             "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-             need ? "requires" : "does not require", tcb);
+        dg_gov_rule_add(v, !need || strcmp(tcb, "UpToDate") == 0, "tcb",
+                        "TCB: app %s up-to-date TCB, boot reports \"%s\"",
+                        need ? "requires" : "does not require", tcb);
         int hash = view_bool(p, acct, "is_compose_hash_allowed", "compose_hash", bi->compose_hash,
                              32, err);
         if (hash < 0) return 0;
         dg_hex_encode(bi->compose_hash, 32, h);
-        rule(v, "compose-hash", hash, "compose hash %s is %s", h,
-             hash ? "allowed" : "not allowed (near app add-hash)");
+        dg_gov_rule_add(v, hash, "compose-hash", "compose hash %s is %s", h,
+                        hash ? "allowed" : "not allowed (near app add-hash)");
         int dev = view_bool(p, acct, "is_device_allowed", "device_id", bi->device_id, 32, err);
         if (dev < 0) return 0;
         dg_hex_encode(bi->device_id, 32, h);
-        rule(v, "device", any || dev, "device %s: %s", h,
-             any   ? "any device is allowed"
-             : dev ? "allowed"
-                   : "not allowed (near app add-device)");
+        dg_gov_rule_add(v, any || dev, "device", "device %s: %s", h,
+                        any   ? "any device is allowed"
+                        : dev ? "allowed"
+                              : "not allowed (near app add-device)");
     } else if (reg) {
-        rule(v, "app-contract", 0, "app contract %s: %s", acct, e2.msg);
+        dg_gov_rule_add(v, 0, "app-contract", "app contract %s: %s", acct, e2.msg);
     }
     if (!reg)
         snprintf(v->reason, sizeof v->reason, "App not registered");

@@ -26,9 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()  { PASS=$((PASS+1)); echo "ok   $1"; }
-bad() { FAIL=$((FAIL+1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2" | head -c 2000 && echo; }
-eq()  { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
+. tests/cli/lib.sh   # ok, bad, eq
 run() { "$@" </dev/null >"$T/out" 2>"$T/err" || { bad "setup: $*" "$(cat "$T/err")"; return 1; }; }
 hx() { printf "$1%.0s" $(seq "$2"); }   # hx ab 32 -> abab...
 IMG=$(hx 1a 32); DEV=$(hx 2b 32); MR=$(hx 3c 32); GW=$(hx 5e 20)
