@@ -17,7 +17,7 @@
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
 
-#define PAGE 100 /* get_registered_apps' page (the contracts cap it at RT_PAGE_MAX) */
+#define PAGE 100u /* get_registered_apps' page (the contracts cap it at RT_PAGE_MAX) */
 
 int dg_near_app_account(const char *kms, const uint8_t app_id[20], char out[65], dg_err *err) {
     char hex[41];
