@@ -83,14 +83,18 @@ extern const cmd_spec check_cmds[];
 extern const cmd_spec devnet_cmds[];
 extern const cmd_spec attest_cmds[];
 extern const cmd_spec top_cmds[];
-extern const cmd_spec explore_cmds[]; /* explore.c */
-extern const cmd_spec near_cmds[];    /* group "near kms" / "near app" / "near check" (near.c) */
+extern const cmd_spec explore_cmds[];   /* explore.c */
+extern const cmd_spec explore_near_cmd; /* explore.c: `explore --near` */
+extern const cmd_spec near_cmds[];      /* group "near kms" / "near app" / "near check" (near.c) */
 
 /* Common flag tables. */
 extern const flag_spec chain_flags[];
 extern const flag_spec tx_flags[];
 extern const flag_spec base_flags[];
 extern const flag_spec near_chain_flags[]; /* near.c */
+/* near.c: --network/--rpc-url/--kms and NEAR_* environment, connected (c->rpc);
+ * the KMS account into kms (65 bytes). Returns 1, or 0 with err. */
+int near_explore_setup(cli *c, char *kms, dg_err *err);
 extern const flag_spec near_tx_flags[];
 
 /* ---- output and errors */

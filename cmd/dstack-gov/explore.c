@@ -8,6 +8,10 @@
  * the binary with .incbin: no file, CDN or network fetch at run time. Nothing
  * here holds a key or sends a transaction; the server listens on loopback.
  *
+ * With --near the same page and API read a NEAR KMS contract account:
+ * dg_gov_near_snapshot and dg_gov_near_check (lib/near/gov.c, shared with
+ * `near check`), the head being the latest final block.
+ *
  * Routes: GET / (the page), GET /api/head, GET /api/state, GET /api/app/<id>,
  * POST /api/check/app and /api/check/kms (body: a BootInfo).
  */
@@ -16,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +32,7 @@
 #include "dstackgov/gov.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/httpd.h"
+#include "dstackgov/near.h"
 
 #ifndef DG_EXPLORE_HTML
 #define DG_EXPLORE_HTML "cmd/dstack-gov/web/explore.html"
@@ -46,6 +52,7 @@ extern const uint64_t dg_explore_html_size __asm__("dg_explore_html_size");
 
 typedef struct {
     cli *c;
+    char near_kms[DG_NEAR_ACCOUNT_MAX + 1]; /* --near: the KMS contract account; else "" */
     pthread_mutex_t rpc_mu; /* the RPC client: the poller and boot checks share it */
     pthread_mutex_t mu;     /* everything below */
     pthread_cond_t cv;
@@ -71,14 +78,23 @@ static void poll_once(explorer *x) {
     dg_err err = {DG_OK, ""};
     uint64_t head = 0;
     pthread_mutex_lock(&x->rpc_mu);
-    int ok = dg_eth_block_number(x->c->rpc, &head, &err);
+    int ok;
+    if (x->near_kms[0]) {
+        dg_near_block_info b;
+        ok = dg_near_block(x->c->rpc, "final", &b, &err);
+        head = b.height;
+    } else {
+        ok = dg_eth_block_number(x->c->rpc, &head, &err);
+    }
     pthread_mutex_lock(&x->mu);
     int need = ok && (!x->snap || head != x->head);
     x->polls++;
     pthread_mutex_unlock(&x->mu);
     json_t *s = NULL;
     long long t0 = now_ms();
-    if (need) s = dg_gov_snapshot(x->c->rpc, x->c->kms, &err);
+    if (need)
+        s = x->near_kms[0] ? dg_gov_near_snapshot(x->c->rpc, x->near_kms, &err)
+                           : dg_gov_snapshot(x->c->rpc, x->c->kms, &err);
     long long dt = now_ms() - t0;
     pthread_mutex_unlock(&x->rpc_mu);
     char *text = s ? json_dumps(s, JSON_COMPACT) : NULL;
@@ -157,6 +173,37 @@ static json_t *find_app(json_t *snap, const char *id) {
     return NULL;
 }
 
+/* NEAR: the `near` command that lifts a denying rule (values without 0x, as
+ * the contracts keep them; an app as its account). */
+static json_t *near_fix_command(const char *kms, const char *rule, const dg_bootinfo *bi,
+                                dg_route route) {
+    static const struct {
+        const char *rule, *kms_cmd, *app_cmd;
+        size_t off, n;
+    } t[] = {
+        {"os-image", "kms add-image", "kms add-image", offsetof(dg_bootinfo, os_image_hash), 32},
+        {"compose-hash", NULL, "app add-hash", offsetof(dg_bootinfo, compose_hash), 32},
+        {"device", "kms add-device", "app add-device", offsetof(dg_bootinfo, device_id), 32},
+        {"mr-aggregated", "kms add-mr", NULL, offsetof(dg_bootinfo, mr_aggregated), 32},
+        {"registered", NULL, "app deploy", offsetof(dg_bootinfo, app_id), 20},
+    };
+    char acct[DG_NEAR_ACCOUNT_MAX + 1], h[65], cmd[300];
+    if (!dg_near_app_account(kms, bi->app_id, acct, NULL)) return json_null();
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *sub = route == DG_ROUTE_KMS ? t[i].kms_cmd : t[i].app_cmd;
+        if (strcmp(rule, t[i].rule) != 0 || !sub) continue;
+        dg_hex_encode((const uint8_t *)bi + t[i].off, t[i].n, h);
+        if (strcmp(rule, "registered") == 0)
+            snprintf(cmd, sizeof cmd, "dstack-gov near app deploy %s OWNER", h);
+        else if (route == DG_ROUTE_APP && strcmp(sub, "kms add-image") != 0)
+            snprintf(cmd, sizeof cmd, "dstack-gov near %s %s %s", sub, acct, h);
+        else
+            snprintf(cmd, sizeof cmd, "dstack-gov near %s %s", sub, h);
+        return json_string(cmd);
+    }
+    return json_null();
+}
+
 /* The command that would lift a denying rule (the page only shows it). */
 static json_t *fix_command(const char *rule, const dg_bootinfo *bi, dg_route route) {
     char h[67], app[43];
@@ -193,7 +240,8 @@ static void api_check(explorer *x, const dg_http_request *rq, dg_http_reply *rp,
         return;
     }
     pthread_mutex_lock(&x->rpc_mu);
-    int ok = dg_gov_check(x->c->rpc, x->c->kms, &bi, route, &v, &err);
+    int ok = x->near_kms[0] ? dg_gov_near_check(x->c->rpc, x->near_kms, &bi, route, &v, &err)
+                            : dg_gov_check(x->c->rpc, x->c->kms, &bi, route, &v, &err);
     pthread_mutex_unlock(&x->rpc_mu);
     if (!ok || !v.kms_answers) {
         reply_error(rp, 502, ok ? "the KMS contract does not answer" : err.msg);
@@ -208,14 +256,21 @@ static void api_check(explorer *x, const dg_http_request *rq, dg_http_reply *rp,
                              "detail", v.rules[i].detail));
     int first = dg_gov_first_failing(&v);
     const char *fname = first >= 0 ? v.rules[first].name : NULL;
-    json_t *o = json_pack("{s:b,s:s,s:s,s:I,s:o,s:o,s:o}", "allowed", v.allowed, "reason", v.reason,
-                          "gatewayAppId", v.gateway_app_id, "block", (json_int_t)v.block_number,
-                          "rules", rules, "firstFailing", fname ? json_string(fname) : json_null(),
-                          "fix", fname ? fix_command(fname, &bi, route) : json_null());
+    json_t *o =
+        json_pack("{s:b,s:s,s:s,s:I,s:o,s:o,s:o}", "allowed", v.allowed, "reason", v.reason,
+                  "gatewayAppId", v.gateway_app_id, "block", (json_int_t)v.block_number, "rules",
+                  rules, "firstFailing", fname ? json_string(fname) : json_null(), "fix",
+                  !fname           ? json_null()
+                  : x->near_kms[0] ? near_fix_command(x->near_kms, fname, &bi, route)
+                                   : fix_command(fname, &bi, route));
+    if (x->near_kms[0]) json_object_set_new(o, "blockHash", json_string(v.block_hash));
     if (fname && strcmp(fname, "compose-hash") == 0) {
         /* what the app does allow, from the snapshot (the same chain, maybe a block older) */
         char id[43];
-        dg_address_checksum(bi.app_id, id);
+        if (x->near_kms[0])
+            dg_hex_encode(bi.app_id, 20, id); /* a NEAR snapshot's appId: 40 hex, no 0x */
+        else
+            dg_address_checksum(bi.app_id, id);
         pthread_mutex_lock(&x->mu);
         json_t *a = x->snap ? find_app(x->snap, id) : NULL;
         json_t *hs = a ? json_object_get(a, "composeHashes") : NULL;
@@ -315,9 +370,11 @@ static int cmd_explore(cli *c) {
     if (!flag_long(c, "port", 8546, 0, 65535, &port, &err) ||
         !flag_long(c, "poll-ms", 1000, 50, 600000, &poll_ms, &err))
         return cli_fail(c, &err);
-    if (!cli_connect(c, &err)) return cli_fail(c, &err);
     explorer x;
     memset(&x, 0, sizeof x);
+    int near = c->cmd == &explore_near_cmd;
+    if (near ? !near_explore_setup(c, x.near_kms, &err) : !cli_connect(c, &err))
+        return cli_fail(c, &err);
     x.c = c;
     x.poll_ms = poll_ms;
     pthread_mutex_init(&x.rpc_mu, NULL);
@@ -333,7 +390,7 @@ static int cmd_explore(cli *c) {
         return code;
     }
     uint64_t cid = (uint64_t)json_integer_value(json_object_get(x.snap, "chainId"));
-    if (!cli_check_chain(c, cid, &err)) {
+    if (!near && !cli_check_chain(c, cid, &err)) {
         json_decref(x.snap);
         free(x.snap_text);
         return cli_fail(c, &err);
@@ -365,8 +422,22 @@ static int cmd_explore(cli *c) {
         pthread_create(&th, NULL, poller, &x);
         char url[64], ks[43];
         snprintf(url, sizeof url, "http://127.0.0.1:%d/", dg_httpd_port(srv));
-        cli_fmt_addr(c->kms, ks);
-        if (c->json) {
+        char ks_near[DG_NEAR_ACCOUNT_MAX + 1];
+        if (near)
+            snprintf(ks_near, sizeof ks_near, "%s", x.near_kms);
+        else
+            cli_fmt_addr(c->kms, ks);
+        const char *kname = near ? ks_near : ks;
+        if (c->json && near) {
+            json_t *j = json_pack("{s:s,s:s,s:s}", "url", url, "kms", kname, "chain", "near");
+            char *s = json_dumps(j, JSON_COMPACT);
+            printf("%s\n", s ? s : "{}");
+            free(s);
+            json_decref(j);
+        } else if (near) {
+            printf("Explorer of NEAR KMS %s (%s)\n", kname, c->rpc_label);
+            printf("Serving on %s  (read-only; Ctrl-C to stop)\n", url);
+        } else if (c->json) {
             json_t *j = json_pack("{s:s,s:s,s:I}", "url", url, "kms", ks, "chainId",
                                   (json_int_t)c->chain_id);
             char *s = json_dumps(j, JSON_COMPACT);
@@ -402,6 +473,7 @@ static const flag_spec explore_flags[] = {
     {"port", FLAG_STR, "N", "port on 127.0.0.1 (default 8546; 0 = any free port)"},
     {"open", FLAG_BOOL, NULL, "open the page in the default browser (xdg-open)"},
     {"poll-ms", FLAG_STR, "MS", "how often to ask the chain for a new block (default 1000)"},
+    {"near", FLAG_BOOL, NULL, "read a NEAR KMS instead (see `dstack-gov explore --near --help`)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -419,3 +491,32 @@ const cmd_spec explore_cmds[] = {
      cmd_explore, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };
+
+static const flag_spec explore_near_flags[] = {
+    {"near", FLAG_BOOL, NULL, "read a NEAR KMS contract (this help)"},
+    {"port", FLAG_STR, "N", "port on 127.0.0.1 (default 8546; 0 = any free port)"},
+    {"open", FLAG_BOOL, NULL, "open the page in the default browser (xdg-open)"},
+    {"poll-ms", FLAG_STR, "MS", "how often to ask the chain for a new final block (default 1000)"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cmd_spec explore_near_cmd = {
+    NULL,
+    "explore",
+    NULL,
+    NULL,
+    0,
+    0,
+    NEED_NEAR,
+    explore_near_flags,
+    "serve a read-only page of a NEAR KMS's whole governance, read from the chain",
+    "The same page and JSON API as `dstack-gov explore`, for the KMS contract account\n"
+    "(--kms or $KMS_CONTRACT_ID) on --network / $NEAR_NETWORK_ID at --rpc-url /\n"
+    "$NEAR_RPC_URL: the KMS (owner, gateway app id, OS images, aggregated MRs, devices,\n"
+    "compose hashes), every registered app `<hex>.<kms>` (owner, compose hashes,\n"
+    "devices, flags), and the boot check exactly as `dstack-gov near check` decides.\n"
+    "Every view is read at one block hash; each new final block is read once. NEAR's\n"
+    "JSON-RPC cannot list past events, so the history stays empty. Read-only; runs until\n"
+    "Ctrl-C. Guide: docs/explore.md.",
+    cmd_explore,
+    NULL};

@@ -369,6 +369,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "near") == 0) return near_main(argc, argv);
     const cmd_spec *top = find_top(a);
+    /* `explore --near` reads a NEAR KMS: the NEAR network flags, not Ethereum's */
+    for (int i = 2; top == explore_cmds && i < argc; i++)
+        if (strcmp(argv[i], "--near") == 0) top = &explore_near_cmd;
     if (top) return run(top, a, 0, argc - 2, argv + 2);
     long g = find_group(a);
     if (g < 0) return usage_error("unknown command", a, NULL);

@@ -26,7 +26,7 @@
 
 #include "cli.h"
 #include "dstackgov/bootinfo.h"
-#include "dstackgov/policy.h"
+#include "dstackgov/gov.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
@@ -194,6 +194,15 @@ static int near_connect(cli *c, nctx *n, dg_err *err) {
                               "chain id mismatch: network %s expected but %s is chain \"%s\"",
                               n->net->name, c->rpc_label, st.chain_id);
     }
+    return 1;
+}
+
+/* For `explore --near`: the NEAR flags and environment, connected; the KMS
+ * account into kms. */
+int near_explore_setup(cli *c, char *kms, dg_err *err) {
+    nctx n;
+    if (!near_setup(c, &n, 1, err) || !near_connect(c, &n, err)) return 0;
+    snprintf(kms, DG_NEAR_ACCOUNT_MAX + 1, "%s", n.kms);
     return 1;
 }
 
@@ -1057,25 +1066,20 @@ fail:
 
 /* ------------------------------------------------------------------ check */
 
-static int jbool(const json_t *o, const char *k) {
-    return json_is_true(json_object_get(o, k));
-}
-
+/* The rules and the verdict come from dg_gov_near_check (lib/near/gov.c),
+ * which `dstack-gov explore --near` calls too; this prints them. */
 static int cmd_check(cli *c) {
     int is_app = c->cmd->data != NULL;
     nctx n;
     dg_err err = {DG_OK, ""};
     dg_bootinfo bi;
     dg_bootinfo_init(&bi);
-    dg_buf file, args, q;
+    dg_buf file;
     dg_buf_init(&file);
-    dg_buf_init(&args);
-    dg_buf_init(&q);
-    pinned p = {0};
-    json_t *checks = json_array();
+    dg_gov_verdict v;
     int code;
     const char *path = flag_str(&c->f, "boot-info");
-    char acct[DG_NEAR_ACCOUNT_MAX + 1], hex[41], h[65];
+    char hex[41];
     if (!near_setup(c, &n, 1, &err)) goto fail;
     if (!path) {
         dg_err_set(&err, DG_ERR_INPUT,
@@ -1088,118 +1092,27 @@ static int cmd_check(cli *c) {
         dg_err_wrap(&err, "%s", path);
         goto fail;
     }
-    dg_policy_near_boot_info(&bi, &args); /* the webhook's own argument */
-    dg_hex_encode(bi.app_id, 20, hex);
-    if (!app_account(&n, hex, acct, hex, &err) || !pin(c, &n, &p, &err) ||
-        !view(&p, n.kms, "get_gateway_app_id", NULL, "gw", &err))
+    if (!near_connect(c, &n, &err) ||
+        !dg_gov_near_check(c->rpc, n.kms, &bi, is_app ? DG_ROUTE_APP : DG_ROUTE_KMS, &v, &err))
         goto fail;
-    dg_hex_encode(bi.os_image_hash, 32, h);
-    dg_buf_printf(&q, "{\"os_image_hash\":\"%s\"}", h);
-    if (!view(&p, n.kms, "is_os_image_allowed", (const char *)q.data, "os", &err)) goto fail;
-    json_t *o = p.obj;
-    json_t *gwj = json_object_get(o, "gw");
-    const char *gw = json_is_string(gwj) ? json_string_value(gwj) : "";
-    int allowed = 0;
-    char reason[300] = "";
-    const char *tcb = bi.tcb_status;
-    if (!is_app) {
-        static const char *const v[][3] = {
-            {"is_kms_aggregated_mr_allowed", "mr_aggregated", "mr"},
-            {"is_kms_device_allowed", "device_id", "dev"},
-        };
-        const uint8_t *vals[2] = {bi.mr_aggregated, bi.device_id};
-        for (size_t i = 0; i < 2; i++) {
-            char hh[65];
-            dg_hex_encode(vals[i], 32, hh);
-            dg_buf_free(&q);
-            dg_buf_printf(&q, "{\"%s\":\"%s\"}", v[i][1], hh);
-            if (!view(&p, n.kms, v[i][0], (const char *)q.data, v[i][2], &err)) goto fail;
-        }
-        if (!view(&p, n.kms, "is_kms_allowed", (const char *)args.data, "verdict", &err)) goto fail;
-        cli_say(c, "Boot of a KMS instance at block %lld (KMS %s):",
-                (long long)json_integer_value(json_object_get(o, "blockHeight")), n.kms);
-        cli_rule(c, checks, strcmp(tcb, "UpToDate") == 0, "tcb", "TCB status \"%s\" %s", tcb,
-                 strcmp(tcb, "UpToDate") == 0 ? "is UpToDate"
-                                              : "is not UpToDate (required for a KMS)");
-        cli_rule(c, checks, jbool(o, "os"), "os-image", "OS image %s is %s", h,
-                 jbool(o, "os") ? "allowed" : "not allowed (near kms add-image)");
-        dg_hex_encode(bi.mr_aggregated, 32, h);
-        cli_rule(c, checks, jbool(o, "mr"), "mr-aggregated", "aggregated MR %s is %s", h,
-                 jbool(o, "mr") ? "allowed" : "not allowed (near kms add-mr)");
-        dg_hex_encode(bi.device_id, 32, h);
-        cli_rule(c, checks, jbool(o, "dev"), "device", "device %s is %s", h,
-                 jbool(o, "dev") ? "allowed" : "not allowed (near kms add-device)");
-    } else {
-        dg_buf_free(&q);
-        dg_buf_printf(&q, "{\"app_id\":\"%s\"}", hex);
-        if (!view(&p, n.kms, "is_app_registered", (const char *)q.data, "reg", &err)) goto fail;
-        int reg = jbool(o, "reg");
-        cli_say(c, "Boot of app %s at block %lld (KMS %s):", hex,
-                (long long)json_integer_value(json_object_get(o, "blockHeight")), n.kms);
-        cli_rule(c, checks, reg, "registered", "app %s is %s in the KMS", acct,
-                 reg ? "registered" : "not registered (near app deploy)");
-        cli_rule(c, checks, jbool(o, "os"), "os-image", "OS image %s is %s", h,
-                 jbool(o, "os") ? "allowed" : "not allowed (near kms add-image)");
-        dg_err e2 = {DG_OK, ""};
-        int app_ok = reg && view(&p, acct, "get_app_info", NULL, "info", &e2);
-        if (app_ok) {
-            json_t *info = json_object_get(o, "info");
-            int need_tcb = jbool(info, "require_tcb_up_to_date");
-            cli_rule(c, checks, !need_tcb || strcmp(tcb, "UpToDate") == 0, "tcb",
-                     "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-                     need_tcb ? "requires" : "does not require", tcb);
-            dg_hex_encode(bi.compose_hash, 32, h);
-            dg_buf_free(&q);
-            dg_buf_printf(&q, "{\"compose_hash\":\"%s\"}", h);
-            if (!view(&p, acct, "is_compose_hash_allowed", (const char *)q.data, "hash", &err))
-                goto fail;
-            cli_rule(c, checks, jbool(o, "hash"), "compose-hash", "compose hash %s is %s", h,
-                     jbool(o, "hash") ? "allowed" : "not allowed (near app add-hash)");
-            dg_hex_encode(bi.device_id, 32, h);
-            dg_buf_free(&q);
-            dg_buf_printf(&q, "{\"device_id\":\"%s\"}", h);
-            if (!view(&p, acct, "is_device_allowed", (const char *)q.data, "dev", &err)) goto fail;
-            int any = jbool(info, "allow_any_device"), dev = jbool(o, "dev");
-            cli_rule(c, checks, any || dev, "device", "device %s: %s", h,
-                     any   ? "any device is allowed"
-                     : dev ? "allowed"
-                           : "not allowed (near app add-device)");
-            if (!view(&p, acct, "is_app_allowed", (const char *)args.data, "verdict", &err))
-                goto fail;
-        } else if (reg) {
-            cli_rule(c, checks, 0, "app-contract", "app contract %s: %s", acct, e2.msg);
-        }
-        /* the webhook's order (reference §3): registration, OS image, then the app */
-        if (!reg)
-            snprintf(reason, sizeof reason, "App not registered");
-        else if (!jbool(o, "os"))
-            snprintf(reason, sizeof reason, "OS image is not allowed");
-        else if (!app_ok)
-            snprintf(reason, sizeof reason, "app contract %s does not answer", acct);
-    }
-    json_t *verdict = json_object_get(o, "verdict");
-    if (!reason[0]) {
-        allowed = json_is_true(json_array_get(verdict, 0));
-        const char *r = json_string_value(json_array_get(verdict, 1));
-        snprintf(reason, sizeof reason, "%s", r ? r : "");
-        if (!json_is_array(verdict) || !r) {
-            dg_err_set(&err, DG_ERR_RPC_RESPONSE, "the contract's verdict is not [bool, string]");
-            goto fail;
-        }
-    }
-    cli_json_set(c, "blockHeight", json_incref(json_object_get(o, "blockHeight")));
-    cli_json_set(c, "blockHash", json_string(p.block));
-    code = cli_decision(c, checks, allowed, reason, gw);
-    checks = NULL;
+    dg_hex_encode(bi.app_id, 20, hex);
+    if (is_app)
+        cli_say(c, "Boot of app %s at block %llu (KMS %s):", hex,
+                (unsigned long long)v.block_number, n.kms);
+    else
+        cli_say(c, "Boot of a KMS instance at block %llu (KMS %s):",
+                (unsigned long long)v.block_number, n.kms);
+    json_t *checks = json_array();
+    for (size_t i = 0; i < v.nrules; i++)
+        cli_rule(c, checks, v.rules[i].ok, v.rules[i].name, "%s", v.rules[i].detail);
+    cli_json_set(c, "blockHeight", json_integer((json_int_t)v.block_number));
+    cli_json_set(c, "blockHash", json_string(v.block_hash));
+    code = cli_decision(c, checks, v.allowed, v.reason, v.gateway_app_id);
     goto out;
 fail:
     code = cli_fail(c, &err);
 out:
-    json_decref(checks);
-    json_decref(p.obj);
     dg_buf_free(&file);
-    dg_buf_free(&args);
-    dg_buf_free(&q);
     dg_bootinfo_free(&bi);
     return near_end(&n, code);
 }

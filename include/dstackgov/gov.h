@@ -1,4 +1,5 @@
-/* gov.h — read a KMS's whole Ethereum governance, and explain a boot decision.
+/* gov.h — read a KMS's whole governance (Ethereum or NEAR), and explain a
+ * boot decision.
  *
  * Three reads a tool (the CLI, `dstack-gov explore`, a KMS linking the
  * library) needs beyond single views:
@@ -17,7 +18,12 @@
  *     lists are replayed from the events (last event per value wins), exactly
  *     as `kms history` does; the scalar settings are read from the views.
  *
- * Reads use only the calls listed in include/dstackgov/eth.h and
+ * The NEAR halves (lib/near/gov.c) have the same shape: dg_gov_near_check
+ * fills the same dg_gov_verdict (what `near check` prints) and
+ * dg_gov_near_snapshot the same JSON document with "chain": "near", every
+ * view pinned to one block hash.
+ *
+ * Reads use only the calls listed in include/dstackgov/eth.h, near.h and
  * contracts.h; nothing here signs or sends.
  */
 #ifndef DSTACKGOV_GOV_H
@@ -58,7 +64,8 @@ typedef struct {
     int allowed;           /* the contract's answer */
     char reason[300];      /* the contract's reason ("" on allow) */
     char gateway_app_id[DG_GATEWAY_MAX];
-    uint64_t block_number, chain_id;
+    uint64_t block_number, chain_id; /* NEAR: block height; chain_id 0 */
+    char block_hash[48];             /* NEAR: the block hash (base58) every view was asked at */
     dg_gov_rule rules[DG_GOV_RULES_MAX];
     size_t nrules;
 } dg_gov_verdict;
@@ -69,6 +76,11 @@ typedef struct {
 int dg_gov_check(dg_rpc *rpc, const uint8_t kms[20], const dg_bootinfo *bi, dg_route route,
                  dg_gov_verdict *v, dg_err *err);
 
+/* Append a rule (ok, name, printf-style detail) to v; ignored past
+ * DG_GOV_RULES_MAX. For the chains' check code (lib/eth, lib/near). */
+void dg_gov_rule_add(dg_gov_verdict *v, int ok, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* The index of the first rule that denies, or -1. */
 int dg_gov_first_failing(const dg_gov_verdict *v);
 
@@ -78,6 +90,34 @@ int dg_gov_first_failing(const dg_gov_verdict *v);
  * Returns a new JSON object (docs/explore.md, "JSON API", lists its keys),
  * or NULL with err. */
 json_t *dg_gov_snapshot(dg_rpc *rpc, const uint8_t kms[20], dg_err *err);
+
+/* NEAR: would bi boot through route on the KMS contract account kms, at
+ * the latest final block? Every view is asked at that block's hash: the
+ * gateway app id, then (app) is_app_registered, is_os_image_allowed and the
+ * app contract `<hex app id>.<kms>`'s get_app_info, is_compose_hash_allowed,
+ * is_device_allowed and is_app_allowed; (KMS) is_os_image_allowed,
+ * is_kms_aggregated_mr_allowed, is_kms_device_allowed and is_kms_allowed.
+ * Rules in the webhook's order (registration, OS image, then the app); a
+ * registered app whose contract does not answer is the rule "app-contract".
+ * Returns 1 with *v (kms_answers is 1; block_number is the height and
+ * block_hash is set), or 0 with err (transport; a KMS view that fails, e.g.
+ * DG_ERR_NO_CODE for an account without the contract). */
+int dg_gov_near_check(dg_rpc *rpc, const char *kms, const dg_bootinfo *bi, dg_route route,
+                      dg_gov_verdict *v, dg_err *err);
+
+/* NEAR: the whole governance of the KMS contract kms at the latest final
+ * block: the KMS's views (owner, gateway app id, OS images, aggregated MRs,
+ * devices, compose hashes, MPC config), get_registered_apps page by page,
+ * and each app contract's get_app_info, get_compose_hashes and get_devices,
+ * all at one block hash. Returns a new JSON object with "chain": "near",
+ * "block" (height), "blockHash", "kms", "apps" and an empty "history" with
+ * "historyNote" (NEAR JSON-RPC cannot list past events); docs/explore.md
+ * lists the keys. NULL with err. */
+json_t *dg_gov_near_snapshot(dg_rpc *rpc, const char *kms, dg_err *err);
+
+/* The account of the app contract for app_id under kms: `<40 hex>.<kms>`.
+ * Returns 1, or 0 (DG_ERR_INPUT: the name would exceed 64 characters). */
+int dg_near_app_account(const char *kms, const uint8_t app_id[20], char out[65], dg_err *err);
 
 /* The keys of PolicyChanged(actor, keccak(key), value, enabled), which both
  * contracts emit on every change. is_set: a whitelist (value added/removed),

@@ -91,9 +91,7 @@ typedef struct {
     void (*judge)(check_run *r, dg_gov_verdict *v); /* rules, allowed, reason */
 } check_kind;
 
-static void rule(dg_gov_verdict *v, int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void rule(dg_gov_verdict *v, int ok, const char *name, const char *fmt, ...) {
+void dg_gov_rule_add(dg_gov_verdict *v, int ok, const char *name, const char *fmt, ...) {
     if (v->nrules >= DG_GOV_RULES_MAX) return;
     dg_gov_rule *r = &v->rules[v->nrules++];
     r->name = name;
@@ -160,31 +158,33 @@ static void judge_app(check_run *r, dg_gov_verdict *v) {
     }
     char app_s[43], h[67];
     dg_address_checksum(r->abi.app_id, app_s);
-    rule(v, reg, "registered", "app %s is %s in the KMS", app_s,
-         reg     ? "registered"
-         : dereg ? "DEREGISTERED by the KMS owner"
-                 : "not registered");
+    dg_gov_rule_add(v, reg, "registered", "app %s is %s in the KMS", app_s,
+                    reg     ? "registered"
+                    : dereg ? "DEREGISTERED by the KMS owner"
+                            : "not registered");
     fmt_b32(r->abi.os_image_hash, h);
-    rule(v, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    dg_gov_rule_add(v, os, "os-image", "OS image %s is %s", h,
+                    os ? "allowed" : "not allowed (kms add-image)");
     int iface = ret_bool(r, A_IFACE);
-    rule(v, app_ok, "app-contract", "app contract %s",
-         app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
-                         : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
-         : ok[A_IFACE] && iface
-             ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
-             : "has no code or is not a DstackApp");
+    dg_gov_rule_add(
+        v, app_ok, "app-contract", "app contract %s",
+        app_ok ? (iface ? "answers and implements IAppAuth (ERC-165 0x1e079198)"
+                        : "answers, but does not declare IAppAuth (ERC-165 0x1e079198)")
+        : ok[A_IFACE] && iface
+            ? "implements IAppAuth but is not a DstackApp: only its own isAppAllowed decides"
+            : "has no code or is not a DstackApp");
     if (app_ok) {
         int tcb_ok = !tcb || strcmp(r->bi->tcb_status, "UpToDate") == 0;
-        rule(v, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
-             tcb ? "requires" : "does not require", r->bi->tcb_status);
+        dg_gov_rule_add(v, tcb_ok, "tcb", "TCB: app %s up-to-date TCB, boot reports \"%s\"",
+                        tcb ? "requires" : "does not require", r->bi->tcb_status);
         fmt_b32(r->abi.compose_hash, h);
-        rule(v, hash, "compose-hash", "compose hash %s is %s", h,
-             hash ? "allowed" : "not allowed (app add-hash)");
+        dg_gov_rule_add(v, hash, "compose-hash", "compose hash %s is %s", h,
+                        hash ? "allowed" : "not allowed (app add-hash)");
         fmt_b32(r->abi.device_id, h);
-        rule(v, any || dev, "device", "device %s: %s", h,
-             any   ? "any device is allowed"
-             : dev ? "allowed"
-                   : "not allowed (app add-device)");
+        dg_gov_rule_add(v, any || dev, "device", "device %s: %s", h,
+                        any   ? "any device is allowed"
+                        : dev ? "allowed"
+                              : "not allowed (app add-device)");
     }
     v->allowed = 0;
     if (ok[K_ALLOWED])
@@ -213,15 +213,17 @@ static void judge_kms(check_run *r, dg_gov_verdict *v) {
     int os = ret_bool(r, KC_OS), mr = ret_bool(r, KC_MR), dev = ret_bool(r, KC_DEV);
     int up = strcmp(tcb, "UpToDate") == 0;
     char h[67];
-    rule(v, up, "tcb", "TCB status \"%s\" %s", tcb,
-         up ? "is UpToDate" : "is not UpToDate (required for a KMS)");
+    dg_gov_rule_add(v, up, "tcb", "TCB status \"%s\" %s", tcb,
+                    up ? "is UpToDate" : "is not UpToDate (required for a KMS)");
     fmt_b32(r->abi.os_image_hash, h);
-    rule(v, os, "os-image", "OS image %s is %s", h, os ? "allowed" : "not allowed (kms add-image)");
+    dg_gov_rule_add(v, os, "os-image", "OS image %s is %s", h,
+                    os ? "allowed" : "not allowed (kms add-image)");
     fmt_b32(r->abi.mr_aggregated, h);
-    rule(v, mr, "mr-aggregated", "aggregated MR %s is %s", h,
-         mr ? "allowed" : "not allowed (kms add-mr)");
+    dg_gov_rule_add(v, mr, "mr-aggregated", "aggregated MR %s is %s", h,
+                    mr ? "allowed" : "not allowed (kms add-mr)");
     fmt_b32(r->abi.device_id, h);
-    rule(v, dev, "device", "device %s is %s", h, dev ? "allowed" : "not allowed (kms add-device)");
+    dg_gov_rule_add(v, dev, "device", "device %s is %s", h,
+                    dev ? "allowed" : "not allowed (kms add-device)");
     v->allowed = 0;
     dg_contract_decode_allowed(r->ret[KC_ALLOWED].data, r->ret[KC_ALLOWED].len, &v->allowed,
                                v->reason, sizeof v->reason, NULL);

@@ -6,7 +6,8 @@
 # then checks over real HTTP that the JSON API says what the chain says (compared
 # with the CLI's own --json reads), that the boot check answers exactly as
 # `dstack-gov check` does, that a governance transaction shows up in the API, and
-# that the page is the embedded one. Then tests/explore/browser.mjs drives the page
+# that the page is the embedded one. tests/explore/near.sh does the same for
+# `explore --near` on `devnet up --near`. Then tests/explore/browser.mjs drives the page
 # in headless Debian chromium (npm playwright-core). Last line: "N passed, N failed".
 #
 # Keys: anvil's PUBLIC TEST key of account 0 (devnet default); test keys only.
@@ -163,5 +164,13 @@ if [ -z "$BP" ]; then bad "browser suite ran"; else PASS=$((PASS+BP)); FAIL=$((F
 kill "$EXPLORE_PID" 2>/dev/null; wait "$EXPLORE_PID" 2>/dev/null; RC=$?
 EXPLORE_PID=
 eq "explore stops cleanly on SIGTERM" "$RC" 0
+
+# ------------------------------------------------------------------ NEAR (explore --near)
+"$G" devnet down --dir "$T/dn" >/dev/null 2>&1
+tests/explore/near.sh >"$T/near.out" 2>&1
+cat "$T/near.out"
+NP=$(sed -n 's/^explore-near: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/near.out")
+NF=$(sed -n 's/^explore-near: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/near.out")
+if [ -z "$NP" ]; then bad "NEAR suite ran"; else PASS=$((PASS+NP)); FAIL=$((FAIL+NF)); fi
 echo "explore: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
