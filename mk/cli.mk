@@ -14,3 +14,11 @@ bench-cli: $(BUILD)/dstack-gov
 
 # devnet finds anvil in the source tree's node_modules even when BUILD is elsewhere.
 $(BUILD)/obj/cmd/dstack-gov/devnet.o: CFLAGS_ALL += -DDG_SOURCE_DIR='"$(TOP)"'
+
+# cli-safe: the KMS and an app governed through a real Safe 1.4.1 and a real
+# OpenZeppelin TimelockController on anvil (tests/cli/safe.sh).
+TEST_SUITES += cli-safe
+C_SUITES += cli-safe
+.PHONY: test-cli-safe
+test-cli-safe: $(BUILD)/dstack-gov $(ETH_BUILT)
+	@BUILD=$(BUILD) tests/cli/safe.sh

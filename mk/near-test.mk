@@ -23,8 +23,8 @@ NT_TEST_SRCS := tests/near/test_emu.c tests/near/test_rpc.c
 NT_MODULES += $(NT_EXTRA_MODULES)
 NT_TEST_SRCS += $(NT_EXTRA_TESTS)
 ifneq ($(and $(wildcard contracts/near/kms.c),$(wildcard mk/near.mk)),)
-NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm
-NT_TEST_SRCS += tests/near/test_kms.c tests/near/test_app.c
+NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm kmstest=$(BUILD)/near/kms-test.wasm
+NT_TEST_SRCS += tests/near/test_kms.c tests/near/test_app.c tests/near/test_rootkey.c
 NT_CFLAGS_CONTRACTS := -DNT_HAVE_CONTRACTS=1
 endif
 NT_NAMES := $(foreach m,$(NT_MODULES),$(firstword $(subst =, ,$(m))))
@@ -48,15 +48,17 @@ $(NT_WASM_DIR)/probe.wasm: tests/near/wasm/probe.c
 NT_WASM_FEATURES := --disable-bulk-memory --disable-reference-types --disable-simd \
   --disable-multi-value --disable-saturating-float-to-int
 
-# one wasm2c translation per module: mod_<name>.c/.h, metered by meter.awk
-# (a NEMU_TICK per straight-line region: nemu's per-instruction gas)
+# one wasm2c translation per module: mod_<name>.c/.h of a metered copy
+# (tests/near/meter.mjs: a call of env.nemu_tick(n) per straight-line segment
+# of n instructions, so nemu charges the exact instruction count)
 define nt_mod_rule
-$(NT_GEN)/mod_$(1).c: $(2) mk/near-test.mk tests/near/meter.awk
+$(NT_GEN)/mod_$(1).c: $(2) mk/near-test.mk tests/near/meter.mjs
 	@mkdir -p $(NT_GEN)
 	wasm-validate $(NT_WASM_FEATURES) $(2)
-	wasm2c -n $(1) $(2) -o $$@
-	awk -f tests/near/meter.awk $$@ > $$@.tmp || { rm -f $$@ $$@.tmp; exit 1; }
-	mv $$@.tmp $$@
+	wasm2wat --generate-names $(2) -o $(NT_GEN)/mod_$(1).wat
+	node tests/near/meter.mjs $(NT_GEN)/mod_$(1).wat $(NT_GEN)/mod_$(1).metered.wat
+	wat2wasm $(NT_GEN)/mod_$(1).metered.wat -o $(NT_GEN)/mod_$(1).metered.wasm
+	wasm2c -n $(1) $(NT_GEN)/mod_$(1).metered.wasm -o $$@
 $(NT_GEN)/mod_$(1).h: $(NT_GEN)/mod_$(1).c
 $(NT_DIR)/obj/mod_$(1).o: $(NT_GEN)/mod_$(1).c
 	@mkdir -p $(NT_DIR)/obj
@@ -104,8 +106,10 @@ ALL_TARGETS += $(NT_DIR)/near-tests $(NT_DIR)/nemu-rpc
 TEST_SUITES += near
 
 .PHONY: test-near
+# (test_rootkey.c's quotes: signed by the attest suite's test PKI, made fresh)
 test-near: $(NT_DIR)/near-tests
-	@$(abspath $(NT_DIR))/near-tests
+	@node tests/near/rootkey-fixture.mjs $(abspath $(NT_DIR))/rootkey
+	@NT_ROOTKEY=$(abspath $(NT_DIR))/rootkey $(abspath $(NT_DIR))/near-tests
 
 # Runs clean under ASan+UBSan (make test-asan).
 C_SUITES += near

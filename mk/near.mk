@@ -43,10 +43,36 @@ $(BUILD)/near/gen/app_wasm.c: $(BUILD)/near/app.wasm
 	  echo 'const uint32_t nc_app_wasm_len = sizeof nc_app_wasm;'; } > $@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/near/kms.wasm: $(NEAR_SRC)/kms.c $(BUILD)/near/gen/app_wasm.c $(NEAR_DEPS)
-	$(call near_link,$@,$(NEAR_SRC)/kms.c $(BUILD)/near/gen/app_wasm.c $(NEAR_COMMON))
+# The KMS verifies TDX quotes (request_kms_root_key): it links lib/attest for
+# wasm32 (mk/attest.mk) and SHA3-384 from nettle, built from Debian's source
+# package like mbed TLS (SHA3 is not in mbed TLS 2.28 nor a NEAR host function).
+NETTLE_DIR := $(BUILD)/src/nettle
+NETTLE_STAMP := $(NETTLE_DIR)/.dg-unpacked
+NETTLE_WASM_SRCS := sha3 sha3-384 sha3-permute memxor write-le64
+NETTLE_WASM_OBJS := $(NETTLE_WASM_SRCS:%=$(BUILD)/wasm/nettle/%.o)
+$(NETTLE_STAMP):
+	scripts/debian-src.sh nettle $(NETTLE_DIR)
+# not our code: no -Werror
+$(BUILD)/wasm/nettle/%.o: | $(NETTLE_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(ATTEST_WASM_CFLAGS) -w -Ilib/attest/wasm/include -I$(NETTLE_DIR) \
+	  -c $(NETTLE_DIR)/$*.c -o $@
+KMS_SRCS := $(NEAR_SRC)/kms.c $(BUILD)/near/gen/app_wasm.c $(NEAR_COMMON) \
+  $(ATTEST_WASM_OBJS) $(NETTLE_WASM_OBJS)
+KMS_CPPFLAGS = $(ATTEST_WASM_CPPFLAGS) -I$(NETTLE_DIR)
 
-ALL_TARGETS += $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
+$(BUILD)/near/kms.wasm: $(NEAR_SRC)/kms.c $(BUILD)/near/gen/app_wasm.c $(NEAR_DEPS) \
+  $(ATTEST_WASM_OBJS) $(NETTLE_WASM_OBJS)
+	$(call near_link,$@,$(KMS_CPPFLAGS) $(KMS_SRCS))
+
+# TEST BUILD (tests only, never deployed): the owner may set the quote
+# verifier's trust anchor (test_set_trust_anchor), so tests sign quotes with
+# a PKI of their own. kms.wasm accepts Intel's root only.
+$(BUILD)/near/kms-test.wasm: $(NEAR_SRC)/kms.c $(BUILD)/near/gen/app_wasm.c $(NEAR_DEPS) \
+  $(ATTEST_WASM_OBJS) $(NETTLE_WASM_OBJS)
+	$(call near_link,$@,-DKMS_TEST_ANCHOR $(KMS_CPPFLAGS) $(KMS_SRCS))
+
+ALL_TARGETS += $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm $(BUILD)/near/kms-test.wasm
 
 .PHONY: near near-size
 near: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
@@ -56,5 +82,5 @@ near-size: near
 # Suite near-wasm: static checks on the built modules (contracts/near/test-wasm.sh).
 TEST_SUITES += near-wasm
 .PHONY: test-near-wasm
-test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm
+test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm $(BUILD)/near/kms-test.wasm
 	@contracts/near/test-wasm.sh $(BUILD)

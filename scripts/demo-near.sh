@@ -4,7 +4,8 @@
 # project's EMULATION of the NEAR runtime running the contracts' real wasm; not
 # nearcore) on a free loopback port, and `devnet down --near` stops it by its
 # recorded PID at the end. KMS deploy, OS image, app, compose hash, gateway,
-# devices, then `near check` allowed and denied for each reason.
+# devices, then `near check` allowed and denied for each reason, and the same
+# boots asked of dstack-authd --backend near as the KMS asks it.
 # The devnet signs with a PUBLIC TEST key (seed "test.near"); never use it anywhere real.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,39 @@ boot "$COMPOSE_HASH" "$OS_IMAGE" "$(h other-device)" UpToDate > "$DEMO/k2.json"
 denied "a KMS on a device not whitelisted" "$DEMO/k2.json" kms
 sed "s/$KMS_MR/$(h other-mr)/" "$DEMO/kms.json" > "$DEMO/k3.json"
 denied "a KMS with another aggregated MR" "$DEMO/k3.json" kms
+
+# dstack-authd answering the KMS from the same chain: the webhook the KMS's
+# [core.auth_api.near] url points at, started from the devnet's environment.
+case "$BUILD" in /*) AUTHD="$BUILD/dstack-authd" ;; *) AUTHD="$PWD/$BUILD/dstack-authd" ;; esac
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+step "start dstack-authd --backend near on 127.0.0.1:$port (environment of devnet env --near)" \
+  "NEAR_RPC_URL=$NEAR_RPC_URL KMS_CONTRACT_ID=$KMS_CONTRACT_ID dstack-authd --backend near --port $port"
+"$AUTHD" --backend near --host 127.0.0.1 --port "$port" --decision-log "$DEMO/decisions.log" 2>"$DEMO/authd.err" &
+AUTHD_PID=$!
+trap 'kill "$AUTHD_PID" 2>/dev/null || true; "$G" devnet down --near >/dev/null 2>&1 || true; rm -rf "$DEMO"' EXIT
+for _ in $(seq 250); do curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.02; done
+step "GET / (what the KMS reads: chainId is a number)" "curl -s http://127.0.0.1:$port/"
+curl -sf "http://127.0.0.1:$port/"; echo
+# ask ROUTE FILE EXPECTED: POST the BootInfo as the KMS does and check the verdict
+ask() {
+  local out
+  out=$(curl -sf -X POST -H 'content-type: application/json' --data-binary @"$2" "http://127.0.0.1:$port/bootAuth/$1")
+  printf '  POST /bootAuth/%s %-8s -> %s\n' "$1" "$(basename "$2" .json)" "$out"
+  case "$out" in *"\"isAllowed\":$3"*) ;; *) echo "demo: expected isAllowed $3" >&2; exit 1 ;; esac
+}
+step "KMS-shaped boot requests: the same answers as near check, from the webhook" "curl -X POST .../bootAuth/{app,kms}"
+# the snapshot is the last final block: wait until it holds the app's last change
+for _ in $(seq 250); do
+  case "$(curl -sf -X POST -H 'content-type: application/json' --data-binary @"$DEMO/ok.json" "http://127.0.0.1:$port/bootAuth/app")" in
+    *'"isAllowed":true'*) break ;;
+  esac
+  sleep 0.02
+done
+ask app "$DEMO/ok.json" true
+for f in b1 b2 b3 b4; do ask app "$DEMO/$f.json" false; done
+ask kms "$DEMO/kms.json" true
+for f in k1 k2 k3; do ask kms "$DEMO/$f.json" false; done
+kill "$AUTHD_PID"; wait "$AUTHD_PID" 2>/dev/null || true
 
 run "stop the NEAR chain (the PID devnet up --near recorded)" "$G" devnet down --near
 trap 'rm -rf "$DEMO"' EXIT

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tsan-authd.sh — the unit tests and the dstack-authd suite under ThreadSanitizer.
+# tsan-authd.sh — the unit tests and the dstack-authd suites (eth: authd, near:
+# authd-near) under ThreadSanitizer.
 #
 # The Makefile has no TSan switch, but OPT goes into every compile and
 # LDFLAGS_SAN into every link, so a separate tree (build-tsan) is built with
@@ -7,7 +8,8 @@
 # a fresh environment (PATH only), so TSAN_OPTIONS would not reach it: the
 # suite runs against build-tsan/run/, where dstack-authd is a wrapper that
 # sets TSAN_OPTIONS and execs the real binary (same pid, descriptors kept:
-# socket activation still works). Every report is written to
+# socket activation still works). The near suite's chain, nemu-rpc, is the
+# normal build's (it is the test's chain, not the code under test). Every report is written to
 # build-tsan/reports/; a daemon with a report exits 66, which the suite's
 # "exits 0 on SIGTERM" check shows.
 #
@@ -48,6 +50,11 @@ if [ "$what" = authd ] || [ "$what" = all ]; then
     ln -sfn "$TOP/$B/gen" $B/run/gen
     echo "== dstack-authd suite under TSan"
     run_suite authd env BUILD=$B/run node tests/authd/run.js
+    make --no-print-directory build/near-test/nemu-rpc >/dev/null || exit 1
+    mkdir -p $B/run/near-test
+    ln -sfn "$TOP/build/near-test/nemu-rpc" $B/run/near-test/nemu-rpc
+    echo "== dstack-authd near suite under TSan"
+    run_suite authd-near env BUILD=$B/run node tests/authd/near.js
 fi
 
 n=$(cat "$rep"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')

@@ -24,13 +24,17 @@ typedef struct {
     char decision_log_on_error[16]; /* deny | continue */
     int max_connections;
     long idle_timeout_ms, request_timeout_ms;
-    char backend[16]; /* eth | static | dev */
-    /* eth */
+    char backend[16]; /* eth | near | static | dev */
+    /* eth and near: the chain backend's endpoints and KMS contract (eth.* or near.* keys) */
     char *rpc_urls[AUTHD_MAX_RPC];
     size_t nrpc;
     char rpc_ca_file[512]; /* "" = the system's CAs */
     int ca_from_env;       /* rpc_ca_file came from SSL_CERT_FILE */
-    char kms_contract[64];
+    char kms_contract[72]; /* eth: DstackKms address; near: the KMS account */
+    /* near */
+    char near_network[64];  /* expected network ("" = learn at start) */
+    char near_finality[16]; /* final | optimistic */
+    /* eth */
     uint64_t chain_id;
     char snapshot[16]; /* latest | safe | finalized | confirmations */
     uint64_t confirmations;
@@ -48,7 +52,8 @@ typedef struct {
     /* where eth.snapshot and eth.confirmations came from: 0 default, 1 file,
      * 2 environment, 3 flag (to refuse a silent change of finality) */
     int snap_src, conf_src;
-    char snap_file[16]; /* eth.snapshot as the file said it */
+    char snap_file[16];    /* eth.snapshot as the file said it */
+    char flag_backend[16]; /* --backend as given (selects which chain's environment applies) */
 } authd_config;
 
 /* Defaults, then the TOML file (if any), then the environment, then flags.

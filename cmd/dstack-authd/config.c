@@ -13,6 +13,7 @@
 
 #include "authd.h"
 #include "dstackgov/hex.h"
+#include "dstackgov/near.h"
 #include "dstackgov/rpc.h"
 #include "dstackgov/toml.h"
 
@@ -31,7 +32,7 @@ struct key {
 #define F(m) offsetof(authd_config, m), sizeof(((authd_config *)0)->m)
 #define N(m) offsetof(authd_config, m), 0
 static const struct key KEYS[] = {
-    {"backend", K_STR, F(backend), 0, 0, "backend", "eth | static | dev"},
+    {"backend", K_STR, F(backend), 0, 0, "backend", "eth | near | static | dev"},
     {"server.host", K_STR, F(host), 0, 0, "host", "address to listen on (env HOST)"},
     {"server.port", K_INT, N(port), 0, 65535, "port", "port to listen on, 0 = any (env PORT)"},
     {"server.threads", K_INT, N(threads), 1, 64, "threads", "HTTP worker threads"},
@@ -72,6 +73,25 @@ static const struct key KEYS[] = {
      "k identical answers required (0/1 = failover)"},
     {"eth.cache_entries", K_LONG, N(cache_entries), 1, 1 << 20, "cache-entries",
      "decision cache slots"},
+    {"near.rpc_urls", K_URLS, N(rpc_urls), 0, 0, NULL,
+     "NEAR RPC endpoints (--rpc-url; env NEAR_RPC_URL, comma-separated)"},
+    {"near.contract_id", K_STR, F(kms_contract), 0, 0, NULL,
+     "the KMS contract account (--kms-contract; env KMS_CONTRACT_ID)"},
+    {"near.rpc_ca_file", K_STR, F(rpc_ca_file), 0, 0, NULL,
+     "trust only these PEM CAs for https:// RPC (--rpc-ca-file; default: env SSL_CERT_FILE)"},
+    {"near.network_id", K_STR, F(near_network), 0, 0, "network-id",
+     "expected network (the node's chain id), \"\" = learn at start (env NEAR_NETWORK_ID)"},
+    {"near.finality", K_STR, F(near_finality), 0, 0, "finality", "final | optimistic"},
+    {"near.refresh_ms", K_LONG, N(refresh_ms), 10, 60000, NULL, "snapshot poll interval"},
+    {"near.rpc_timeout_ms", K_LONG, N(rpc_timeout_ms), 10, 60000, NULL,
+     "timeout of one RPC request"},
+    {"near.deadline_ms", K_LONG, N(deadline_ms), 10, 60000, NULL, "deadline of a whole decision"},
+    {"near.max_snapshot_age_ms", K_LONG, N(max_snapshot_age_ms), 100, 600000, NULL,
+     "deny when the snapshot is older"},
+    {"near.info_cache_ms", K_LONG, N(info_cache_ms), 1, 600000, NULL, "how long GET / is cached"},
+    {"near.quorum", K_UINT, N(quorum), 0, AUTHD_MAX_RPC, NULL,
+     "k identical answers required (0/1 = failover)"},
+    {"near.cache_entries", K_LONG, N(cache_entries), 1, 1 << 20, NULL, "decision cache slots"},
     {"static.path", K_STR, F(static_path), 0, 0, "static-file", "allowlist JSON file"},
     {"dev.gateway_app_id", K_STR, F(dev_gateway), 0, 0, "gateway-app-id",
      "gateway app id the dev backend returns"},
@@ -90,6 +110,7 @@ static void defaults(authd_config *c) {
     c->request_timeout_ms = 5000;
     snprintf(c->backend, sizeof c->backend, "eth");
     snprintf(c->snapshot, sizeof c->snapshot, "auto");
+    snprintf(c->near_finality, sizeof c->near_finality, "final");
     c->refresh_ms = 250;
     c->rpc_timeout_ms = 1000;
     c->deadline_ms = 3000;
@@ -188,9 +209,21 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
     dg_toml *doc;
     if (!dg_toml_parse_file(path, &doc, err)) return 0;
     int ok = 1, file_snapshot = 0, file_confirmations = 0;
+    const char *chain_key[2] = {NULL, NULL}; /* an eth.* / near.* key seen */
     for (size_t i = 0; ok && i < dg_toml_count(doc); i++) {
         const dg_toml_entry *e = dg_toml_at(doc, i);
         const struct key *k = key_by_toml(e->key);
+        int chain = strncmp(e->key, "eth.", 4) == 0 ? 0 : strncmp(e->key, "near.", 5) == 0 ? 1 : -1;
+        if (k && chain >= 0) {
+            chain_key[chain] = e->key;
+            if (chain_key[!chain]) {
+                ok = dg_err_set(err, DG_ERR_CONFIG,
+                                "%s: line %d: %s and %s: one daemon serves one chain; keep the "
+                                "[eth] or the [near] section",
+                                path, e->key_line, chain_key[0], chain_key[1]);
+                break;
+            }
+        }
         if (k && k->off == offsetof(authd_config, snapshot)) file_snapshot = 1;
         if (k && k->off == offsetof(authd_config, confirmations)) file_confirmations = 1;
         char where[700];
@@ -247,18 +280,29 @@ static int apply_toml(authd_config *c, const char *path, dg_err *err) {
     return ok;
 }
 
+/* The upstream webhooks' environment variables (auth-eth, auth-near): a
+ * chain's variables apply only when that chain's backend is selected, so a
+ * NEAR daemon ignores an ETH_RPC_URL left in its environment and vice versa. */
 static int apply_env(authd_config *c, dg_err *err) {
     static const struct {
-        const char *env, *key;
+        const char *env, *key, *backend;
     } ENV[] = {
-        {"ETH_RPC_URL", "eth.rpc_urls"},  {"KMS_CONTRACT_ADDR", "eth.kms_contract"},
-        {"PORT", "server.port"},          {"HOST", "server.host"},
-        {"ETH_CHAIN_ID", "eth.chain_id"}, {"ETH_FINALITY_CONFIRMATIONS", "eth.confirmations"},
+        {"ETH_RPC_URL", "eth.rpc_urls", "eth"},
+        {"KMS_CONTRACT_ADDR", "eth.kms_contract", "eth"},
+        {"ETH_CHAIN_ID", "eth.chain_id", "eth"},
+        {"ETH_FINALITY_CONFIRMATIONS", "eth.confirmations", "eth"},
+        {"NEAR_RPC_URL", "near.rpc_urls", "near"},
+        {"KMS_CONTRACT_ID", "near.contract_id", "near"},
+        {"NEAR_NETWORK_ID", "near.network_id", "near"},
+        {"PORT", "server.port", NULL},
+        {"HOST", "server.host", NULL},
     };
+    const char *backend = c->flag_backend[0] ? c->flag_backend : c->backend;
     for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
         const char *v = getenv(ENV[i].env);
         char where[64];
         if (!v || !*v) continue;
+        if (ENV[i].backend && strcmp(ENV[i].backend, backend) != 0) continue;
         snprintf(where, sizeof where, "environment %s", ENV[i].env);
         if (!set_text(key_by_toml(ENV[i].key), v, c, where, err)) return 0;
         if (strcmp(ENV[i].env, "ETH_FINALITY_CONFIRMATIONS") == 0) {
@@ -283,15 +327,22 @@ static void usage(FILE *out) {
         "  --verify-log FILE...     check a hash-chained decision log (files in order), exit\n");
     for (size_t i = 0; i < NKEYS; i++) {
         char l[64];
+        if (!KEYS[i].flag) continue; /* a near.* key sharing its flag with eth.* */
         snprintf(l, sizeof l, "--%s %s", KEYS[i].flag,
                  KEYS[i].kind == K_STR || KEYS[i].kind == K_URLS ? "VALUE" : "N");
         fprintf(out, "  %-24s %s [%s]\n", l, KEYS[i].help, KEYS[i].toml);
     }
-    fprintf(out,
-            "\n"
-            "systemd socket activation: with LISTEN_PID = this process and LISTEN_FDS=1 it serves\n"
-            "descriptor 3 instead of binding host:port. Signals: SIGHUP reloads, SIGTERM stops\n"
-            "after in-flight requests. Guide: docs/authd.md.\n");
+    fprintf(
+        out,
+        "\n"
+        "systemd socket activation: with LISTEN_PID = this process and LISTEN_FDS=1 it serves\n"
+        "descriptor 3 instead of binding host:port. Signals: SIGHUP reloads, SIGTERM stops\n"
+        "after in-flight requests.\n"
+        "\n"
+        "With --backend near, --rpc-url and --kms-contract name the NEAR endpoints and the KMS\n"
+        "account; in the file the chain keys are near.* (near.rpc_urls, near.contract_id,\n"
+        "near.quorum, near.deadline_ms, ... as eth.*); environment NEAR_RPC_URL,\n"
+        "NEAR_NETWORK_ID, KMS_CONTRACT_ID. Guide: docs/authd.md.\n");
 }
 
 /* Flags in two passes: first find --config/--help, then apply the rest after
@@ -334,7 +385,11 @@ static int apply_flags(authd_config *c, int argc, char **argv, int pass, dg_err 
             snprintf(c->config_path, sizeof c->config_path, "%s", v);
             continue;
         }
-        if (pass == 0) continue;
+        if (pass == 0) {
+            if (k->off == offsetof(authd_config, backend))
+                snprintf(c->flag_backend, sizeof c->flag_backend, "%.15s", v);
+            continue;
+        }
         char where[64];
         snprintf(where, sizeof where, "--%s", k->flag);
         if (k->kind == K_URLS) {
@@ -461,6 +516,39 @@ static int url_authority_ok(const char *url) {
     return 1;
 }
 
+/* What both chain backends need: endpoints, quorum, timeouts (keys named
+ * after the chain, "eth" or "near"). */
+static int check_chain_common(const authd_config *c, const char *chain, dg_err *err) {
+    if (!c->nrpc)
+        return dg_err_set(err, DG_ERR_CONFIG,
+                          "%s backend: no RPC URL (%s.rpc_urls, %s or --rpc-url)", chain, chain,
+                          chain[0] == 'e' ? "ETH_RPC_URL" : "NEAR_RPC_URL");
+    for (size_t i = 0; i < c->nrpc; i++) {
+        char l[160];
+        authd_url_label(c->rpc_urls[i], l, sizeof l);
+        if (strncmp(c->rpc_urls[i], "http://", 7) != 0 &&
+            strncmp(c->rpc_urls[i], "https://", 8) != 0)
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "%s.rpc_urls[%zu] (%s): only http:// and https:// are supported",
+                              chain, i, l);
+        if (!url_authority_ok(c->rpc_urls[i]))
+            return dg_err_set(
+                err, DG_ERR_CONFIG,
+                "%s.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535",
+                chain, i, l);
+    }
+    if (c->rpc_ca_file[0] && !dg_rpc_ca_file_check(c->rpc_ca_file, err))
+        return dg_err_wrap(err, "%s.rpc_ca_file%s", chain,
+                           c->ca_from_env ? " (from environment SSL_CERT_FILE)" : "");
+    if (c->quorum > c->nrpc)
+        return dg_err_set(err, DG_ERR_CONFIG, "%s.quorum %u is larger than the %zu RPC URLs", chain,
+                          c->quorum, c->nrpc);
+    if (c->rpc_timeout_ms > c->deadline_ms)
+        return dg_err_set(err, DG_ERR_CONFIG, "%s.rpc_timeout_ms %ld exceeds %s.deadline_ms %ld",
+                          chain, c->rpc_timeout_ms, chain, c->deadline_ms);
+    return 1;
+}
+
 int authd_config_validate(const authd_config *c, dg_err *err) {
     struct in6_addr ip;
     if (inet_pton(AF_INET, c->host, &ip) != 1 && inet_pton(AF_INET6, c->host, &ip) != 1)
@@ -476,31 +564,24 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
         return dg_err_set(err, DG_ERR_CONFIG,
                           "server.decision_log_on_error: \"%s\": expected \"deny\" or \"continue\"",
                           c->decision_log_on_error);
-    if (strcmp(c->backend, "eth") == 0) {
+    int eth = strcmp(c->backend, "eth") == 0, near = strcmp(c->backend, "near") == 0;
+    if ((eth || near) && !check_chain_common(c, eth ? "eth" : "near", err)) return 0;
+    if (near) {
+        dg_err e;
+        if (!c->kms_contract[0])
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "near backend: no KMS contract account (near.contract_id, "
+                              "KMS_CONTRACT_ID or --kms-contract)");
+        if (!dg_near_account_id_check(c->kms_contract, &e))
+            return dg_err_set(err, DG_ERR_CONFIG, "near.contract_id \"%s\": %s", c->kms_contract,
+                              e.msg);
+        if (strcmp(c->near_finality, "final") != 0 && strcmp(c->near_finality, "optimistic") != 0)
+            return dg_err_set(err, DG_ERR_CONFIG,
+                              "near.finality \"%s\": expected final or optimistic",
+                              c->near_finality);
+    } else if (eth) {
         uint8_t a[20];
         dg_err e;
-        if (!c->nrpc)
-            return dg_err_set(err, DG_ERR_CONFIG,
-                              "eth backend: no RPC URL (eth.rpc_urls, ETH_RPC_URL or --rpc-url)");
-        for (size_t i = 0; i < c->nrpc; i++)
-            if (strncmp(c->rpc_urls[i], "http://", 7) != 0 &&
-                strncmp(c->rpc_urls[i], "https://", 8) != 0) {
-                char l[160];
-                authd_url_label(c->rpc_urls[i], l, sizeof l);
-                return dg_err_set(err, DG_ERR_CONFIG,
-                                  "eth.rpc_urls[%zu] (%s): only http:// and https:// are supported",
-                                  i, l);
-            } else if (!url_authority_ok(c->rpc_urls[i])) {
-                char l[160];
-                authd_url_label(c->rpc_urls[i], l, sizeof l);
-                return dg_err_set(
-                    err, DG_ERR_CONFIG,
-                    "eth.rpc_urls[%zu] (%s): expected scheme://host[:port] with a port of 1..65535",
-                    i, l);
-            }
-        if (c->rpc_ca_file[0] && !dg_rpc_ca_file_check(c->rpc_ca_file, err))
-            return dg_err_wrap(err, "eth.rpc_ca_file%s",
-                               c->ca_from_env ? " (from environment SSL_CERT_FILE)" : "");
         if (!c->kms_contract[0])
             return dg_err_set(err, DG_ERR_CONFIG,
                               "eth backend: no KMS contract (eth.kms_contract, KMS_CONTRACT_ADDR "
@@ -515,13 +596,6 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
                 err, DG_ERR_CONFIG,
                 "eth.snapshot \"%s\": expected auto, latest, safe, finalized or confirmations",
                 c->snapshot);
-        if (c->quorum > c->nrpc)
-            return dg_err_set(err, DG_ERR_CONFIG, "eth.quorum %u is larger than the %zu RPC URLs",
-                              c->quorum, c->nrpc);
-        if (c->rpc_timeout_ms > c->deadline_ms)
-            return dg_err_set(err, DG_ERR_CONFIG,
-                              "eth.rpc_timeout_ms %ld exceeds eth.deadline_ms %ld",
-                              c->rpc_timeout_ms, c->deadline_ms);
     } else if (strcmp(c->backend, "static") == 0) {
         if (!c->static_path[0])
             return dg_err_set(err, DG_ERR_CONFIG, "static backend: no static.path (--static-file)");
@@ -531,7 +605,7 @@ int authd_config_validate(const authd_config *c, dg_err *err) {
                               "dev backend allows every boot; refusing to start without --dev on "
                               "the command line");
     } else
-        return dg_err_set(err, DG_ERR_CONFIG, "backend \"%s\": expected eth, static or dev",
+        return dg_err_set(err, DG_ERR_CONFIG, "backend \"%s\": expected eth, near, static or dev",
                           c->backend);
     return 1;
 }
@@ -570,10 +644,13 @@ void authd_config_print(const authd_config *c, FILE *out) {
         fprintf(
             out,
             "# dstack-authd effective configuration (defaults, then environment, then flags)\n");
+    int near = strcmp(c->backend, "near") == 0;
     for (size_t i = 0; i < NKEYS; i++) {
         const struct key *k = &KEYS[i];
         const char *dot = strchr(k->toml, '.');
         const char *name = k->toml;
+        /* the chain section in use: [near] for the near backend, else [eth] as before */
+        if (strncmp(k->toml, near ? "eth." : "near.", near ? 4 : 5) == 0) continue;
         if (dot) {
             size_t sl = (size_t)(dot - k->toml);
             if (secl != sl || strncmp(section, k->toml, sl) != 0) {

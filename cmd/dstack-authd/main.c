@@ -1,6 +1,6 @@
 /* main.c — dstack-authd: the boot-authorization webhook of a dstack KMS.
  *
- * Loads the configuration, builds the backend (eth, static or dev), starts
+ * Loads the configuration, builds the backend (eth, near, static or dev), starts
  * the HTTP server and then waits for signals in the main thread (every other
  * thread has them blocked): SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish and exit; SIGHUP re-reads the configuration, builds a new
@@ -27,6 +27,25 @@ dg_policy *authd_policy_new(const authd_config *c, int async, dg_err *err) {
             return NULL;
         }
         return dg_policy_dev_new(c->dev_gateway, err);
+    }
+    if (strcmp(c->backend, "near") == 0) {
+        dg_near_policy_opts n = {.rpc_urls = (const char *const *)c->rpc_urls,
+                                 .nrpc = c->nrpc,
+                                 .rpc_ca_file = c->rpc_ca_file[0] ? c->rpc_ca_file : NULL,
+                                 .contract_id = c->kms_contract,
+                                 .network_id = c->near_network,
+                                 .optimistic = strcmp(c->near_finality, "optimistic") == 0,
+                                 .refresh_ms = c->refresh_ms,
+                                 .rpc_timeout_ms = c->rpc_timeout_ms,
+                                 .deadline_ms = c->deadline_ms,
+                                 .max_snapshot_age_ms = c->max_snapshot_age_ms,
+                                 .quorum = c->quorum,
+                                 .cache_entries = (size_t)c->cache_entries,
+                                 .info_cache_ms = c->info_cache_ms,
+                                 .rpc_pool = (size_t)c->threads,
+                                 .log = authd_policy_log,
+                                 .async_start = async};
+        return dg_policy_near_new(&n, err);
     }
     dg_eth_policy_opts o;
     memset(&o, 0, sizeof o);
@@ -176,7 +195,7 @@ int main(int argc, char **argv) {
         authd_config_free(&cfg);
         return 1;
     }
-    /* The eth backend's first round trip (chain id, first snapshot block)
+    /* A chain backend's first round trip (network, first snapshot block)
      * runs while the server starts; a request arriving first waits for it. */
     dg_policy *policy = authd_policy_new(&cfg, 1, &err);
     if (!policy) {

@@ -135,7 +135,7 @@ void authd_metrics_render(authd_metrics *m, dg_buf *out, dg_policy *p, authd_log
                   "# HELP authd_backend_info The backend in use.\n# TYPE authd_backend_info gauge\n"
                   "authd_backend_info{backend=\"%s\"} 1\n",
                   dg_policy_kind(p));
-    if (strcmp(dg_policy_kind(p), "eth") == 0) {
+    if (dg_policy_endpoint_count(p) > 0) { /* a chain backend: eth, near */
         dg_buf_printf(
             out,
             "# HELP authd_snapshot_block Block number decisions are made at.\n"

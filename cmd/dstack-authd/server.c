@@ -271,6 +271,10 @@ static void answer_info(authd_server *s, dg_http_reply *rp) {
     dg_json_put_string(b, info.app_implementation, strlen(info.app_implementation));
     dg_buf_puts(b, ",\"backend\":");
     dg_json_put_string(b, info.backend, strlen(info.backend));
+    if (info.network_id[0]) {
+        dg_buf_puts(b, ",\"networkId\":");
+        dg_json_put_string(b, info.network_id, strlen(info.network_id));
+    }
     if (info.snapshot) {
         dg_buf_puts(b, ",\"snapshot\":");
         dg_json_put_string(b, info.snapshot, strlen(info.snapshot));

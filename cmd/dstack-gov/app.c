@@ -360,6 +360,8 @@ static const flag_spec info_flags[] = {
 static const flag_spec history_flags[] = {
     APP_ID_FLAG,
     {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"},
+    {"timelock", FLAG_STR, "ADDR",
+     "also list this timelock's operations on the app (default: its owner, if a timelock)"},
     END_FLAGS};
 static const flag_spec upgrade_flags[] = {
     APP_ID_FLAG, {"address", FLAG_STR, "ADDR", "Hardhat name of --app-id"}, END_FLAGS};

@@ -154,7 +154,18 @@ int cli_call_batch(cli *c, const uint8_t (*to)[20], const dg_buf *data, size_t n
  * returns 2 (nothing sent, plan printed) — callers then return 0. Fills rcpt. */
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err);
+/* CLI_DRY_RUN also means "not applied yet": a Safe proposal signed or
+ * exported, a timelock operation scheduled. */
 #define CLI_DRY_RUN 2
+/* cli_transact without the --safe / --timelock routing: from the signer. */
+int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                    dg_eth_receipt *rcpt, dg_err *err);
+/* owner.c: 1 when --safe or --timelock routes transactions through an owner
+ * contract; cli_owner_transact is then what cli_transact does. */
+int cli_owner_mode(const cli *c);
+int cli_owner_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                       dg_eth_receipt *rcpt, dg_err *err);
+extern const cmd_spec timelock_cmds[];
 /* The plan of a transaction from the signer (the library's checks, with the
  * flags' options), nothing sent; sets c->chain_id. For commands that show an
  * estimate before their first transaction (kms deploy). */

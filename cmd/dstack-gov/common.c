@@ -7,7 +7,8 @@
  * terminal unless --yes), progress on a terminal, the result printed. The
  * checks themselves (chain id, code at the target, a failing estimate's
  * revert, the gas limit, funds, a dropped or reverted transaction) are the
- * library's, so a KMS linking it behaves the same. Secrets (the private key,
+ * library's, so a KMS linking it behaves the same. With --safe or --timelock
+ * the call goes to owner.c instead, which proposes or schedules it. Secrets (the private key,
  * an RPC URL's API key) never reach an output stream.
  */
 #include "cli.h"
@@ -149,7 +150,8 @@ int cli_parse_addr(const char *what, const char *s, uint8_t out[20], dg_err *err
 }
 
 int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
-    const char *os = flag_str(&c->f, "owner");
+    const char *os = flag_str(&c->f, "owner"), *src = "--owner", *env = getenv("APP_OWNER");
+    if (!os && env && *env) os = env, src = "APP_OWNER"; /* a devnet --safe: new apps to the Safe */
     a->ds = flag_str(&c->f, "device");
     a->hs = flag_str(&c->f, "hash");
     a->any = flag_bool(&c->f, "allow-any-device");
@@ -158,7 +160,7 @@ int cli_parse_app_init(cli *c, cli_app_init *a, dg_err *err) {
     memcpy(a->owner, c->from, 20);
     memset(a->dev, 0, 32);
     memset(a->hash, 0, 32);
-    return (!os || cli_parse_addr("--owner", os, a->owner, err)) &&
+    return (!os || cli_parse_addr(src, os, a->owner, err)) &&
            (!a->ds || cli_parse_b32(c, "--device", a->ds, a->dev, err)) &&
            (!a->hs || cli_parse_b32(c, "--hash", a->hs, a->hash, err));
 }
@@ -343,6 +345,8 @@ int cli_setup(cli *c, dg_err *err) {
                                   "--sender only works with --dry-run (there is "
                                   "no key to sign for it)");
             if (!cli_parse_addr("--sender", from, c->from, err)) return 0;
+        } else if (flag_str(&c->f, "safe") && flag_str(&c->f, "export")) {
+            /* a Transaction Builder file is signed in the web app: no key here */
         } else if (!load_key(c, err)) {
             return 0;
         }
@@ -507,6 +511,13 @@ int cli_plan(cli *c, const uint8_t *to, const dg_buf *data, const char *label, d
 
 int cli_transact(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
                  dg_eth_receipt *rcpt, dg_err *err) {
+    memset(rcpt, 0, sizeof *rcpt);
+    if (cli_owner_mode(c)) return cli_owner_transact(c, to, data, label, rcpt, err);
+    return cli_send_direct(c, to, data, label, rcpt, err);
+}
+
+int cli_send_direct(cli *c, const uint8_t *to, const dg_buf *data, const char *label,
+                    dg_eth_receipt *rcpt, dg_err *err) {
     memset(rcpt, 0, sizeof *rcpt);
     dg_eth_send_opts o;
     dg_eth_plan p;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "devnet.h"
+#include "dstackgov/hex.h"
 #include "dstackgov/near.h"
 #include "dstackgov/secret.h"
 
@@ -74,12 +76,12 @@ static int pid_is_anvil(pid_t pid) {
 }
 
 /* Look for node_modules/<rel> in dir and up to five parents. */
-static int walk_up(const char *dir, const char *rel, char *out, size_t cap) {
+static int walk_up_mode(const char *dir, const char *rel, int mode, char *out, size_t cap) {
     char d[PATH_MAX];
     snprintf(d, sizeof d, "%s", dir);
     for (int i = 0; i < 6 && d[0]; i++) {
         int m = snprintf(out, cap, "%s/%s", d, rel);
-        if (m > 0 && (size_t)m < cap && access(out, X_OK) == 0) return 1;
+        if (m > 0 && (size_t)m < cap && access(out, mode) == 0) return 1;
         char *slash = strrchr(d, '/');
         if (!slash) break;
         *slash = '\0';
@@ -87,22 +89,34 @@ static int walk_up(const char *dir, const char *rel, char *out, size_t cap) {
     return 0;
 }
 
-static int find_anvil(char *out, size_t cap) {
-    const char *env = getenv("ANVIL");
-    if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
-    const char *rel = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
+/* `rel` with access `mode` under the source tree: walking up from the binary
+ * (build/dstack-gov in the tree), then from the working directory, then from
+ * the tree the program was built from (BUILD=/tmp/..). */
+static int find_in_tree(const char *rel, int mode, char *out, size_t cap) {
     char dir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n > 0) {
         dir[n] = '\0';
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
-        if (walk_up(dir, rel, out, cap)) return 1; /* build/dstack-gov in the source tree */
+        if (walk_up_mode(dir, rel, mode, out, cap)) return 1;
     }
-    if (getcwd(dir, sizeof dir) && walk_up(dir, rel, out, cap)) return 1;
+    if (getcwd(dir, sizeof dir) && walk_up_mode(dir, rel, mode, out, cap)) return 1;
 #ifdef DG_SOURCE_DIR
-    if (walk_up(DG_SOURCE_DIR, rel, out, cap)) return 1; /* built elsewhere (BUILD=/tmp/..) */
+    if (walk_up_mode(DG_SOURCE_DIR, rel, mode, out, cap)) return 1;
 #endif
+    return 0;
+}
+
+int devnet_find_file(const char *rel, char *out, size_t cap) {
+    return find_in_tree(rel, R_OK, out, cap);
+}
+
+static int find_anvil(char *out, size_t cap) {
+    const char *env = getenv("ANVIL");
+    if (env && *env && access(env, X_OK) == 0) return snprintf(out, cap, "%s", env), 1;
+    if (find_in_tree("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil", X_OK, out, cap))
+        return 1;
     const char *path = getenv("PATH");
     while (path && *path) {
         const char *colon = strchr(path, ':');
@@ -238,6 +252,21 @@ static int cmd_up(cli *c) {
     const char *chain = flag_str(&c->f, "chain-id");
     if (chain && !parse_pos(chain))
         return cli_failf(c, DG_ERR_INPUT, "--chain-id \"%s\" is not a positive number", chain);
+    const char *safe_kn = flag_str(&c->f, "safe");
+    unsigned sk = 0, sn = 0;
+    if (safe_kn) {
+        char *end = NULL;
+        sk = (unsigned)strtoul(safe_kn, &end, 10);
+        sn = end && *end == '/' && end[1] >= '0' && end[1] <= '9'
+                 ? (unsigned)strtoul(end + 1, &end, 10)
+                 : 0;
+        if (!end || *end) sn = 0;
+    }
+    if (safe_kn && (sk < 1 || sk > sn || sn > 9))
+        return cli_failf(c, DG_ERR_INPUT,
+                         "--safe \"%s\": expected K/N with 1 <= K <= N <= 9 (N owners, K of them "
+                         "sign)",
+                         safe_kn);
     const char *argv_[12] = {"anvil", "--host", "127.0.0.1", "--port", port};
     int k = 5;
     if (base_fee) argv_[k++] = "--base-fee", argv_[k++] = base_fee; /* 0: legacy fees */
@@ -282,6 +311,20 @@ static int cmd_up(cli *c) {
                          msg ? msg : "no output");
     }
     long long chain_id = (long long)json_integer_value(json_object_get(j, "chainId"));
+    devnet_safe ds;
+    memset(&ds, 0, sizeof ds);
+    if (safe_kn) {
+        dg_err e = {DG_OK, ""};
+        static char logbuf[65536];
+        if (!read_small(logf, logbuf, sizeof logbuf) ||
+            !devnet_safe_up(url, dir, logbuf, kms, sk, sn, &ds, &e)) {
+            json_decref(j);
+            kill(pid, SIGTERM);
+            unlink(pidf);
+            return cli_failf(c, e.code ? e.code : DG_ERR_IO, "devnet --safe %s: %s", safe_kn,
+                             e.msg[0] ? e.msg : "cannot read anvil's log");
+        }
+    }
     FILE *ef = fopen(envf, "w");
     if (!ef) {
         json_decref(j);
@@ -297,11 +340,30 @@ static int cmd_up(cli *c) {
             "export PRIVATE_KEY_FILE=%s\n"
             "export DSTACK_GOV_DEVNET_DIR=%s\n",
             (int)pid, chain_id, url, kms, kms, ai, keyf, dir);
+    char safe_s[43] = "", ms_s[43] = "";
+    if (safe_kn) {
+        dg_address_checksum(ds.safe, safe_s);
+        dg_address_checksum(ds.multisend, ms_s);
+        fprintf(ef,
+                "# The KMS is owned by a %u-of-%u Safe; SAFE_OWNER_KEY_FILE_I hold anvil's public "
+                "TEST keys 1..%u.\n"
+                "export SAFE_ADDRESS=%s\nexport SAFE_MULTISEND=%s\nexport APP_OWNER=%s\n",
+                sk, sn, sn, safe_s, ms_s, safe_s);
+        for (unsigned i = 0; i < sn; i++)
+            fprintf(ef, "export SAFE_OWNER_KEY_FILE_%u=%s\n", i + 1, ds.key_files[i]);
+    }
     fclose(ef);
     cli_say(c, "Devnet up: anvil pid %d at %s (chain %lld)", (int)pid, url, chain_id);
     cli_json_set(c, "chainId", json_integer(chain_id));
     cli_say(c, "KMS contract:       %s", kms);
     cli_say(c, "App implementation: %s", ai);
+    if (safe_kn) {
+        cli_say(c, "Safe (%u of %u):     %s (owns the KMS; new apps: APP_OWNER)", sk, sn, safe_s);
+        for (unsigned i = 0; i < sn; i++)
+            cli_say(c, "  owner %u: %s, TEST key in %s", i + 1, ds.owners[i], ds.key_files[i]);
+        cli_json_set(c, "safe", json_string(safe_s));
+        cli_json_set(c, "safeMultiSend", json_string(ms_s));
+    }
     cli_say(c, "Env file:           %s", envf);
     cli_say(c, "Load it with:       eval \"$(dstack-gov devnet env)\"");
     cli_json_set(c, "pid", json_integer(pid));
@@ -610,6 +672,8 @@ static const flag_spec up_flags[] = {
     {"port", FLAG_STR, "PORT", "port on 127.0.0.1 (default: a free one)"},
     {"base-fee", FLAG_STR, "WEI", "initial base fee (0: no EIP-1559 fees, legacy transactions)"},
     {"chain-id", FLAG_STR, "N", "chain id (default 31337), e.g. to rehearse a public chain's"},
+    {"safe", FLAG_STR, "K/N",
+     "deploy a real K-of-N Safe 1.4.1 (owners: anvil accounts 1..N) and hand the KMS to it"},
     {"near", FLAG_BOOL, NULL,
      "a local NEAR chain instead: nemu-rpc (an emulation of the NEAR runtime, not nearcore) with "
      "the KMS deployed and an operator account funded"},

@@ -6,6 +6,9 @@
  * (last event per value wins) gives the current lists: which OS images, compose
  * hashes, devices and apps are allowed — the question upstream tools cannot
  * answer. Contracts deployed before PolicyChanged existed have no such events.
+ * When the contract is owned by a TimelockController (or --timelock names
+ * one), its scheduled, executed and cancelled operations on the contract are
+ * listed too: a pending change is visible before it takes effect.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "dstackgov/contracts.h"
 #include "dstackgov/gov.h"
 #include "dstackgov/hash.h"
+#include "dstackgov/abi.h"
 #include "dstackgov/hex.h"
 
 #define KEYS dg_gov_policy_keys
@@ -56,6 +60,124 @@ static char *current_gateway(cli *c, const uint8_t *target, uint8_t hash[32]) {
     dg_buf_free(&d);
     dg_buf_free(&ret);
     return gw;
+}
+
+/* ------------------------------------------------------------------ timelock operations */
+
+/* The contract's owner when it answers as a TimelockController, for `history`
+ * without --timelock. */
+static int owner_timelock(cli *c, const uint8_t target[20], uint8_t tl[20]) {
+    dg_buf d, ret;
+    dg_buf_init(&d);
+    dg_buf_init(&ret);
+    uint8_t sel[4];
+    int ok = 0;
+    dg_abi_selector("owner()", sel);
+    dg_buf_append(&d, sel, 4);
+    if (cli_call(c, target, &d, &ret, NULL) && ret.len == 32) {
+        memcpy(tl, ret.data + 12, 20);
+        d.len = 0;
+        ret.len = 0;
+        dg_abi_selector("getMinDelay()", sel);
+        dg_buf_append(&d, sel, 4);
+        ok = cli_call(c, tl, &d, &ret, NULL) && ret.len == 32;
+    }
+    dg_buf_free(&d);
+    dg_buf_free(&ret);
+    return ok;
+}
+
+typedef struct {
+    uint64_t block, index;
+    const char *what;
+    uint8_t id[32];
+    const dg_eth_log *log;
+} tl_event;
+
+static int tl_cmp(const void *a, const void *b) {
+    const tl_event *x = a, *y = b;
+    if (x->block != y->block) return x->block < y->block ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Scheduled, executed and cancelled operations of the timelock that call
+ * `target`, in chain order. */
+static int timelock_history(cli *c, const uint8_t target[20], const uint8_t tl[20], uint64_t from,
+                            dg_err *err) {
+    static const char *const sigs[3] = {
+        "CallScheduled(bytes32,uint256,address,uint256,bytes,bytes32,uint256)",
+        "CallExecuted(bytes32,uint256,address,uint256,bytes)", "Cancelled(bytes32)"};
+    static const char *const verbs[3] = {"scheduled", "executed", "cancelled"};
+    dg_eth_log *logs[3] = {NULL, NULL, NULL};
+    size_t n[3] = {0, 0, 0};
+    int ok = 1;
+    for (int k = 0; ok && k < 3; k++) {
+        uint8_t topic[32];
+        dg_eth_event_topic(sigs[k], topic);
+        ok = dg_eth_get_logs(c->rpc, tl, topic, from, "latest", &logs[k], &n[k], err);
+    }
+    tl_event *ev = ok ? calloc(n[0] + n[1] + n[2] + 1, sizeof *ev) : NULL;
+    size_t m = 0;
+    if (ok && !ev) {
+        dg_err_set(err, DG_ERR_NOMEM, "out of memory");
+        ok = 0;
+    }
+    for (int k = 0; ok && k < 3; k++)
+        for (size_t i = 0; i < n[k]; i++) {
+            const dg_eth_log *l = &logs[k][i];
+            if (l->ntopics < 2) continue;
+            /* scheduled/executed name their target (first data word); a cancel
+             * belongs here when its id was scheduled for this target */
+            int mine = 0;
+            if (k < 2)
+                mine = l->data_len >= 32 && memcmp(l->data + 12, target, 20) == 0;
+            else
+                for (size_t j = 0; j < m && !mine; j++)
+                    mine = memcmp(ev[j].id, l->topics[1], 32) == 0;
+            if (!mine) continue;
+            ev[m].block = l->block_number;
+            ev[m].index = l->log_index;
+            ev[m].what = verbs[k];
+            ev[m].log = l;
+            memcpy(ev[m].id, l->topics[1], 32);
+            m++;
+        }
+    if (ok) qsort(ev, m, sizeof *ev, tl_cmp);
+    char ts[43];
+    cli_fmt_addr(tl, ts);
+    if (ok) cli_say(c, "Timelock operations on it by %s: %zu", ts, m);
+    json_t *arr = json_array();
+    for (size_t i = 0; ok && i < m; i++) {
+        char id[67], sel[11] = "";
+        cli_fmt_b32(ev[i].id, id);
+        const dg_eth_log *l = ev[i].log;
+        dg_abi_value v;
+        const char *types = strcmp(ev[i].what, "cancelled") == 0 ? NULL
+                            : strcmp(ev[i].what, "scheduled") == 0
+                                ? "(address,uint256,bytes,bytes32,uint256)"
+                                : "(address,uint256,bytes)";
+        uint64_t delay = 0;
+        if (types && dg_eth_log_decode(l, types, &v, NULL)) {
+            if (v.items[2].len >= 4) dg_hex_encode_0x(v.items[2].data, 4, sel);
+            if (v.nitems == 5) dg_abi_as_u64(&v.items[4], &delay);
+            dg_abi_value_free(&v);
+        }
+        if (delay)
+            cli_say(c, "  block %-6llu timelock %-9s %s call %s, delay %llu s",
+                    (unsigned long long)ev[i].block, ev[i].what, id, sel,
+                    (unsigned long long)delay);
+        else
+            cli_say(c, "  block %-6llu timelock %-9s %s%s%s", (unsigned long long)ev[i].block,
+                    ev[i].what, id, sel[0] ? " call " : "", sel);
+        json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "block", (json_int_t)ev[i].block,
+                                             "operation", ev[i].what, "id", id, "selector", sel));
+    }
+    cli_json_set(c, "timelock", json_string(ts));
+    cli_json_set(c, "timelockOperations", arr);
+    free(ev);
+    for (int k = 0; k < 3; k++)
+        dg_eth_logs_free(logs[k], n[k]);
+    return ok;
 }
 
 int cmd_history(cli *c) {
@@ -149,6 +271,21 @@ int cmd_history(cli *c) {
     cli_json_set(c, "events", events);
     cli_json_set(c, "current", now);
     cli_json_set(c, "fromBlock", json_integer((json_int_t)from));
+    uint8_t tl[20];
+    const char *tls = flag_str(&c->f, "timelock");
+    int has_tl = tls ? cli_parse_addr("--timelock", tls, tl, &err) : owner_timelock(c, target, tl);
+    if (tls && !has_tl) {
+        free(cur);
+        free(gw);
+        dg_eth_logs_free(logs, n);
+        return cli_fail(c, &err);
+    }
+    if (has_tl && !timelock_history(c, target, tl, from, &err)) {
+        free(cur);
+        free(gw);
+        dg_eth_logs_free(logs, n);
+        return cli_fail(c, &err);
+    }
     free(cur);
     free(gw);
     dg_eth_logs_free(logs, n);

@@ -870,6 +870,8 @@ static const flag_spec setup_flags[] = {
 };
 static const flag_spec history_flags[] = {
     {"from-block", FLAG_STR, "N", "first block to read (default 0; providers cap the range)"},
+    {"timelock", FLAG_STR, "ADDR",
+     "also list this timelock's operations on the contract (default: its owner, if a timelock)"},
     {NULL, 0, NULL, NULL},
 };
 static const flag_spec upgrade_flags[] = {

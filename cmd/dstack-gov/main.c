@@ -47,6 +47,19 @@ const flag_spec tx_flags[] = {
      "be dropped)"},
     {"sender", FLAG_STR, "ADDR",
      "with --dry-run: simulate as this sender (e.g. a multisig owner), no key"},
+    {"safe", FLAG_STR, "ADDR",
+     "the change is made by this Safe (owner): with --sign, --execute or --export FILE"},
+    {"sign", FLAG_BOOL, NULL,
+     "with --safe: sign the SafeTx as an owner, into --proposal FILE (else print it)"},
+    {"execute", FLAG_BOOL, NULL,
+     "with --safe: send execTransaction with the signatures of --proposal FILE"},
+    {"proposal", FLAG_STR, "FILE", "with --safe: the proposal JSON owners sign and pass around"},
+    {"export", FLAG_STR, "FILE", "with --safe: write a Safe{Wallet} Transaction Builder batch"},
+    {"timelock", FLAG_STR, "ADDR",
+     "the owner is this TimelockController: schedule the change (with --safe: the Safe "
+     "proposes)"},
+    {"delay", FLAG_STR, "SECONDS", "with --timelock: delay (default: the timelock's minimum)"},
+    {"salt", FLAG_STR, "HEX32", "with --timelock: operation salt (default zero)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -59,6 +72,8 @@ static const struct {
     {"app", app_cmds, "govern one app's DstackApp contract"},
     {"check", check_cmds, "ask the contracts whether a boot would be allowed, and why"},
     {"devnet", devnet_cmds, "a local anvil chain with the contracts deployed"},
+    {"timelock", timelock_cmds,
+     "status, execute or cancel an operation a --timelock change scheduled"},
     {"attest", attest_cmds, "verify a TDX quote (DCAP) and a dstack event log"},
 };
 #define NGROUPS (sizeof groups / sizeof groups[0])
@@ -74,7 +89,8 @@ static void print_exit_codes(FILE *out) {
                 (k % 3 == 0 || k == DG_ERR_LAST) ? "\n" : "");
     fprintf(out, "  key-file: the key file is unusable (missing, unreadable, readable by others,\n"
                  "  malformed: the message says which); tx-dropped: the node dropped the sent\n"
-                 "  transaction, it will not be mined (sending again is safe).\n");
+                 "  transaction, it will not be mined (sending again is safe); proposal: a Safe\n"
+                 "  proposal does not verify (hash vs content, signatures, threshold, nonce).\n");
 }
 
 static void print_main_help(FILE *out) {

@@ -13,6 +13,7 @@
  * what the KMS compares. Secrets come from a file (mode checked), the
  * environment or near-cli's credential file, and are never printed.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -25,12 +26,15 @@
 
 #include "cli.h"
 #include "dstackgov/bootinfo.h"
+#include "dstackgov/policy.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
 #include "dstackgov/secret.h"
 
 #define OWNER_GAS (100 * DG_NEAR_TGAS) /* the guide's gas for owner calls */
+/* request_kms_root_key: the quote verification (~147 TGas) and the MPC call (100 TGas) */
+#define ROOT_KEY_GAS (300 * DG_NEAR_TGAS)
 #define REGISTER_GAS (300 * DG_NEAR_TGAS)
 #define INIT_GAS (100 * DG_NEAR_TGAS)
 
@@ -202,7 +206,7 @@ static int near_end(nctx *n, int code) {
 
 /* A hex value of exactly nbytes: 0x optional, any case -> lowercase, no 0x. */
 static int norm_hex(const char *what, const char *s, size_t nbytes, char *out, dg_err *err) {
-    uint8_t b[32];
+    uint8_t b[48];
     if (!s || nbytes > sizeof b) return dg_err_set(err, DG_ERR_INPUT, "missing %s", what);
     if (!dg_hex_decode(s, strlen(s), b, nbytes, err))
         return dg_err_wrap(err, "%s \"%.80s\"", what, s);
@@ -327,6 +331,24 @@ static void print_dry_run(cli *c, const dg_near_plan *p) {
     printf("  deposit:  %s\n  max cost: %s (balance %s)\n", dep, cost, bal);
 }
 
+/* A refused request_kms_root_key logs which verification step failed
+ * (event kms_attestation_step): add it to the error, so the operator needs no
+ * explorer to see why. */
+static void add_failed_steps(const dg_near_outcome *o, dg_err *err) {
+    size_t i;
+    json_t *e;
+    json_array_foreach(o->events, i, e) {
+        json_t *d = json_array_get(json_object_get(e, "data"), 0);
+        const char *res = json_string_value(json_object_get(d, "result"));
+        if (!res || strcmp(res, "failed") != 0) continue;
+        const char *step = json_string_value(json_object_get(d, "step"));
+        const char *det = json_string_value(json_object_get(d, "detail"));
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "; step %s failed: %s", step ? step : "?",
+                 det ? det : "");
+    }
+}
+
 /* Plan, show, confirm, sign, send, wait. Returns 1 (o filled), CLI_DRY_RUN,
  * or 0 with err (o freed). signer NULL = the configured account. */
 static int near_send(cli *c, nctx *n, const char *signer, const char *receiver,
@@ -356,6 +378,7 @@ static int near_send(cli *c, nctx *n, const char *signer, const char *receiver,
     if (!cli_confirm(c, label, cost, err)) return 0;
     dg_near_send_opts so = {.timeout_ms = n->timeout_ms};
     if (!dg_near_plan_submit(c->rpc, &so, &p, &n->key, o, err)) {
+        add_failed_steps(o, err);
         dg_near_outcome_free(o);
         return 0;
     }
@@ -488,6 +511,174 @@ static int cmd_simple(cli *c) {
     tx_hash_text(&o, h);
     cli_say(c, "%s", s->success);
     cli_say(c, "   Transaction: %s", h);
+    dg_near_outcome_free(&o);
+    return near_end(&n, 0);
+}
+
+/* ------------------------------------------------------------------ measurements */
+
+static const char *const meas_names[4] = {"mrtd", "rtmr0", "rtmr1", "rtmr2"};
+
+/* add-measurements / remove-measurements: the KMS's expected MRTD and RTMR0-2
+ * (c->cmd->data: the contract method). */
+static int cmd_measurements(cli *c) {
+    const char *method = c->cmd->data;
+    nctx n;
+    dg_err err = {DG_OK, ""};
+    if (!near_setup(c, &n, 1, &err)) return near_end(&n, cli_fail(c, &err));
+    char val[4][97];
+    dg_buf args;
+    dg_buf_init(&args);
+    dg_buf_puts(&args, "{");
+    for (int i = 0; i < 4; i++) {
+        char what[16];
+        snprintf(what, sizeof what, "--%s", meas_names[i]);
+        if (!norm_hex(what, flag_str(&c->f, meas_names[i]), 48, val[i], &err)) {
+            dg_buf_free(&args);
+            return near_end(&n, cli_fail(c, &err));
+        }
+        dg_buf_printf(&args, "%s\"%s\":\"%s\"", i ? "," : "", meas_names[i], val[i]);
+        cli_json_set(c, meas_names[i], json_string(val[i]));
+    }
+    dg_buf_puts(&args, "}");
+    int add = strncmp(method, "add", 3) == 0;
+    cli_say(c, "%s KMS measurements...", add ? "Adding" : "Removing");
+    cli_say(c, "  KMS Contract: %s", n.kms);
+    for (int i = 0; i < 4; i++)
+        cli_say(c, "  %-5s: %s", meas_names[i], val[i]);
+    cli_json_set(c, "kmsContractId", json_string(n.kms));
+    dg_near_action a = fcall(method, &args, OWNER_GAS, dg_u256_from_u64(1));
+    dg_near_outcome o;
+    int r = near_send(c, &n, NULL, n.kms, &a, 1, method, &o, &err);
+    dg_buf_free(&args);
+    if (r == CLI_DRY_RUN) return near_end(&n, 0);
+    if (!r) {
+        if (!c->json)
+            fprintf(stderr, "❌ Failed to %s KMS measurements: %s\n", add ? "add" : "remove",
+                    err.msg);
+        return near_end(&n, cli_fail(c, &err));
+    }
+    char h[DG_BASE58_LEN(32)];
+    tx_hash_text(&o, h);
+    cli_say(c, "✅ KMS measurements %s successfully!", add ? "added" : "removed");
+    cli_say(c, "   Transaction: %s", h);
+    dg_near_outcome_free(&o);
+    return near_end(&n, 0);
+}
+
+/* ------------------------------------------------------------------ request-root-key */
+
+/* A quote file: hex text (what dstack prints) or the raw bytes, into hex. */
+static int quote_hex(const char *path, dg_buf *out, dg_err *err) {
+    dg_buf f;
+    dg_buf_init(out);
+    dg_buf_init(&f);
+    if (!cli_read_file(path, &f, (size_t)1 << 20, err)) {
+        dg_buf_free(&f);
+        return dg_err_wrap(err, "--quote");
+    }
+    size_t n = f.len;
+    while (n && (f.data[n - 1] == '\n' || f.data[n - 1] == '\r' || f.data[n - 1] == ' '))
+        n--;
+    size_t k = 0;
+    const char *t = (const char *)f.data;
+    if (n > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) k = 2;
+    int is_hex = n > k && (n - k) % 2 == 0;
+    for (size_t i = k; is_hex && i < n; i++)
+        is_hex = isxdigit((unsigned char)t[i]) != 0;
+    if (is_hex) {
+        for (size_t i = k; i < n; i++)
+            dg_buf_printf(out, "%c", tolower((unsigned char)t[i]));
+    } else {
+        char *h = malloc(2 * f.len + 1);
+        if (!h) {
+            dg_buf_free(&f);
+            return dg_err_set(err, DG_ERR_IO, "--quote: out of memory");
+        }
+        dg_hex_encode(f.data, f.len, h);
+        dg_buf_puts(out, h);
+        free(h);
+    }
+    dg_buf_free(&f);
+    return 1;
+}
+
+/* A JSON file's text, checked to be JSON (the contract takes it as a string). */
+static int json_text(const char *flag, const char *path, dg_buf *out, dg_err *err) {
+    dg_buf_init(out);
+    if (!path) return dg_err_set(err, DG_ERR_INPUT, "missing %s FILE", flag);
+    if (!cli_read_file(path, out, (size_t)1 << 20, err)) return dg_err_wrap(err, "%s", flag);
+    json_error_t je;
+    json_t *j = json_loadb((const char *)out->data, out->len, 0, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return dg_err_set(err, DG_ERR_INPUT, "%s %s: not a JSON object (%s)", flag, path, je.text);
+    }
+    json_decref(j);
+    return 1;
+}
+
+static int cmd_request_root_key(cli *c) {
+    nctx n;
+    dg_err err = {DG_OK, ""};
+    if (!near_setup(c, &n, 1, &err)) return near_end(&n, cli_fail(c, &err));
+    const char *qp = flag_str(&c->f, "quote"), *wk = flag_str(&c->f, "worker-public-key");
+    if (!qp || !wk) {
+        dg_err_set(&err, DG_ERR_INPUT, "missing %s",
+                   !qp ? "--quote FILE" : "--worker-public-key KEY");
+        return near_end(&n, cli_fail(c, &err));
+    }
+    dg_buf q, col, tcb;
+    dg_buf_init(&q);
+    dg_buf_init(&col);
+    dg_buf_init(&tcb);
+    if (!quote_hex(qp, &q, &err) ||
+        !json_text("--collateral", flag_str(&c->f, "collateral"), &col, &err) ||
+        !json_text("--tcb-info", flag_str(&c->f, "tcb-info"), &tcb, &err)) {
+        dg_buf_free(&q);
+        dg_buf_free(&col);
+        dg_buf_free(&tcb);
+        return near_end(&n, cli_fail(c, &err));
+    }
+    json_t *a = json_pack("{s:s%,s:s%,s:s%,s:s}", "quote_hex", (const char *)q.data, q.len,
+                          "collateral", (const char *)col.data, col.len, "tcb_info",
+                          (const char *)tcb.data, tcb.len, "worker_public_key", wk);
+    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    dg_buf_free(&q);
+    dg_buf_free(&col);
+    dg_buf_free(&tcb);
+    if (!text) {
+        dg_err_set(&err, DG_ERR_INPUT, "--collateral/--tcb-info: not UTF-8 text");
+        return near_end(&n, cli_fail(c, &err));
+    }
+    dg_buf args;
+    dg_buf_init(&args);
+    dg_buf_puts(&args, text);
+    free(text);
+    cli_say(c, "Requesting the KMS root key...");
+    cli_say(c, "  KMS Contract: %s", n.kms);
+    cli_say(c, "  Worker Public Key: %s", wk);
+    cli_json_set(c, "kmsContractId", json_string(n.kms));
+    dg_near_action act = fcall("request_kms_root_key", &args, ROOT_KEY_GAS, dg_u256_from_u64(1));
+    dg_near_outcome o;
+    int r = near_send(c, &n, NULL, n.kms, &act, 1, "request_kms_root_key", &o, &err);
+    dg_buf_free(&args);
+    if (r == CLI_DRY_RUN) return near_end(&n, 0);
+    if (!r) {
+        if (!c->json) fprintf(stderr, "❌ Failed to request the KMS root key: %s\n", err.msg);
+        return near_end(&n, cli_fail(c, &err));
+    }
+    char h[DG_BASE58_LEN(32)];
+    tx_hash_text(&o, h);
+    json_t *v = json_loadb((const char *)o.value, o.value_len, 0, NULL);
+    cli_say(c, "✅ The MPC network answered:");
+    const char *by = json_string_value(json_object_get(v, "big_y"));
+    const char *bc = json_string_value(json_object_get(v, "big_c"));
+    cli_say(c, "   big_y: %s", by ? by : "(missing)");
+    cli_say(c, "   big_c: %s", bc ? bc : "(missing)");
+    cli_say(c, "   Transaction: %s", h);
+    if (v) cli_json_set(c, "mpcResponse", v);
     dg_near_outcome_free(&o);
     return near_end(&n, 0);
 }
@@ -794,6 +985,7 @@ static int cmd_kms_show(cli *c) {
         {"get_registration_deposit", "registrationDeposit"},
         {"get_registered_apps_count", "registeredAppsCount"},
         {"get_kms_info", "kmsInfo"},
+        {"get_kms_measurements", "measurements"},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!view(&p, n.kms, v[i][0], NULL, v[i][1], &err)) goto fail;
@@ -865,46 +1057,6 @@ fail:
 
 /* ------------------------------------------------------------------ check */
 
-/* The contracts' boot_info argument (reference §8.2): snake_case, lowercase hex. */
-static int boot_args(const dg_bootinfo *bi, dg_buf *out) {
-    char h[65];
-    dg_buf_puts(out, "{\"boot_info\":{");
-    static const struct {
-        const char *k;
-        size_t off, n;
-    } f[] = {
-        {"app_id", offsetof(dg_bootinfo, app_id), 20},
-        {"compose_hash", offsetof(dg_bootinfo, compose_hash), 32},
-        {"instance_id", offsetof(dg_bootinfo, instance_id), 20},
-        {"device_id", offsetof(dg_bootinfo, device_id), 32},
-        {"mr_aggregated", offsetof(dg_bootinfo, mr_aggregated), 32},
-        {"mr_system", offsetof(dg_bootinfo, mr_system), 32},
-        {"os_image_hash", offsetof(dg_bootinfo, os_image_hash), 32},
-    };
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        const uint8_t *p = (const uint8_t *)bi + f[i].off;
-        int empty = (f[i].off == offsetof(dg_bootinfo, instance_id) && !bi->has_instance_id) ||
-                    (f[i].off == offsetof(dg_bootinfo, mr_system) && !bi->has_mr_system) ||
-                    (f[i].off == offsetof(dg_bootinfo, os_image_hash) && !bi->has_os_image_hash);
-        if (empty)
-            h[0] = 0;
-        else
-            dg_hex_encode(p, f[i].n, h);
-        dg_buf_printf(out, "%s\"%s\":\"%s\"", i ? "," : "", f[i].k, h);
-    }
-    dg_buf_puts(out, ",\"tcb_status\":");
-    dg_json_put_string(out, bi->tcb_status, bi->tcb_len);
-    dg_buf_puts(out, ",\"advisory_ids\":[");
-    for (size_t i = 0; i < bi->n_advisory; i++) {
-        size_t l;
-        const char *a = dg_bootinfo_advisory(bi, i, &l);
-        if (i) dg_buf_push(out, ',');
-        dg_json_put_string(out, a, l);
-    }
-    dg_buf_puts(out, "]}}");
-    return !out->oom;
-}
-
 static int jbool(const json_t *o, const char *k) {
     return json_is_true(json_object_get(o, k));
 }
@@ -936,7 +1088,7 @@ static int cmd_check(cli *c) {
         dg_err_wrap(&err, "%s", path);
         goto fail;
     }
-    boot_args(&bi, &args);
+    dg_policy_near_boot_info(&bi, &args); /* the webhook's own argument */
     dg_hex_encode(bi.app_id, 20, hex);
     if (!app_account(&n, hex, acct, hex, &err) || !pin(c, &n, &p, &err) ||
         !view(&p, n.kms, "get_gateway_app_id", NULL, "gw", &err))
@@ -1075,6 +1227,22 @@ static const flag_spec deploy_app_flags[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const flag_spec meas_flags[] = {
+    {"mrtd", FLAG_STR, "HEX", "MRTD (96 hex digits, 0x optional)"},
+    {"rtmr0", FLAG_STR, "HEX", "RTMR0"},
+    {"rtmr1", FLAG_STR, "HEX", "RTMR1"},
+    {"rtmr2", FLAG_STR, "HEX", "RTMR2"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const flag_spec root_key_flags[] = {
+    {"quote", FLAG_STR, "FILE", "the KMS's TDX quote (hex text or raw bytes)"},
+    {"collateral", FLAG_STR, "FILE", "its collateral (JSON: tcb_info, qe_identity, CRLs, chains)"},
+    {"tcb-info", FLAG_STR, "FILE", "dstack's TcbInfo JSON (measurements, event log, app_compose)"},
+    {"worker-public-key", FLAG_STR, "KEY", "the KMS's ephemeral BLS key, bls12381g1:<base58>"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const flag_spec check_flags[] = {
     {"boot-info", FLAG_STR, "FILE", "the BootInfo JSON, as the KMS posts it to /bootAuth/*"},
     {NULL, 0, NULL, NULL},
@@ -1115,6 +1283,20 @@ const cmd_spec near_cmds[] = {
      "set the gateway's app id (set_gateway_app_id)",
      "APP_ID is the gateway's 40-hex dstack app id (what the KMS compares).", cmd_simple,
      &set_gateway_app_id_s},
+    {"near kms", "add-measurements", NULL, NULL, 0, 0, TX, meas_flags,
+     "expect an OS (MRTD, RTMR0-2) in request_kms_root_key (add_kms_measurements)",
+     "Each of --mrtd --rtmr0 --rtmr1 --rtmr2 is 96 hex digits (48 bytes), as in dstack's "
+     "tcb_info; stored lowercase without 0x.",
+     cmd_measurements, "add_kms_measurements"},
+    {"near kms", "remove-measurements", NULL, NULL, 0, 0, TX, meas_flags,
+     "stop expecting an OS (remove_kms_measurements)", NULL, cmd_measurements,
+     "remove_kms_measurements"},
+    {"near kms", "request-root-key", NULL, NULL, 0, 0, TX, root_key_flags,
+     "send request_kms_root_key and print the MPC network's answer {big_y, big_c}",
+     "The KMS normally sends this itself, signed by its own key: the quote's report data must "
+     "be 00 01 || SHA3-384(the signer's ed25519 key) || zeros. Attaches 1 yoctoNEAR and 300 "
+     "TGas. A refusal names the verification step that failed.",
+     cmd_request_root_key, NULL},
     {"near kms", "show", NULL, NULL, 0, 0, NEED_NEAR, NULL,
      "everything the KMS contract holds, read at one block", NULL, cmd_kms_show, NULL},
     {"near app", "deploy", "deploy", "[APP_ID] OWNER", 1, 2, TX, deploy_app_flags,

@@ -111,8 +111,9 @@ static void warn_arg_no_code(cli *c, const uint8_t a[20], int warn) {
         cli_warn_before_send(
             c, "%s has no contract code on chain %llu: %s", s, (unsigned long long)chain,
             warn == WARN_ARG_APP_CODE
-                ? "the KMS's isAppAllowed call to it reverts, so registering it lets nothing boot "
-                  "(wrong app id or network?)"
+                ? "the KMS's isAppAllowed denies every boot of it with \"App not deployed or "
+                  "invalid address\", so registering it lets nothing boot (wrong app id or "
+                  "network?)"
                 : "apps the factory creates would have no implementation behind their proxy "
                   "(wrong address or network?)");
     }

@@ -10,6 +10,9 @@
 #include "rt.h"
 #include "near.h"
 
+#include "dstackgov/attest.h"
+#include "sha3.h" /* nettle */
+
 const char nc_standard[] = "dstack-kms";
 
 extern const unsigned char nc_app_wasm[];
@@ -42,6 +45,8 @@ static const rt_setdef kms_sets[] = {
 #define SET_DEV (&kms_sets[2])
 #define SET_COMPOSE (&kms_sets[3])
 #define TAG_APPS 'R'
+/* Gas of the call to the MPC contract (upstream's static 100 TGas). */
+#define MPC_GAS (100 * TGAS)
 
 METHOD(new) {
     nj_str owner, mpc;
@@ -121,14 +126,22 @@ METHOD(transfer_ownership) {
     rt_m_transfer_ownership();
 }
 
-METHOD(get_mpc_config) {
-    uint32_t mn, dn;
-    rt_require_init();
-    const char *m = rt_get("m", 1, &mn);
+/* The MPC contract of `new`: its account (*mn bytes) and domain id. */
+static const char *kms_mpc(uint32_t *mn, uint64_t *domain) {
+    uint32_t dn;
+    const char *m = rt_get("m", 1, mn);
     const char *d = rt_get("d", 1, &dn);
-    uint64_t domain = 0;
+    *domain = 0;
     for (uint32_t i = 0; d && i < 8 && i < dn; i++)
-        domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+        *domain |= (uint64_t)(unsigned char)d[i] << (8 * i);
+    return m;
+}
+
+METHOD(get_mpc_config) {
+    uint32_t mn;
+    uint64_t domain;
+    rt_require_init();
+    const char *m = kms_mpc(&mn, &domain);
     nj_buf b;
     rt_buf(&b, 256);
     nj_puts(&b, "{\"mpc_contract_id\":");
@@ -531,4 +544,377 @@ METHOD(is_kms_allowed) {
         rt_return_decision(0, "KMS is not allowed to boot on this device");
     else
         rt_return_decision(1, "");
+}
+
+/* ------------------------------------------------------------ expected measurements */
+
+/* The OS measurements an attested KMS must run under, governed by the owner
+ * (upstream compiles them into the wasm, so an OS upgrade needs a redeploy).
+ * An entry is one string of 4 × 96 canonical hex digits: MRTD ‖ RTMR0 ‖
+ * RTMR1 ‖ RTMR2, kept in a set like the whitelists. */
+#define TAG_MEAS 'E'
+#define MEAS_HEX 96u
+static const char *const meas_fields[4] = {"mrtd", "rtmr0", "rtmr1", "rtmr2"};
+
+static void meas_arg(char out[4 * MEAS_HEX]) {
+    nj_str v[4];
+    nj_field f[4];
+    for (int i = 0; i < 4; i++) {
+        f[i].name = meas_fields[i];
+        f[i].kind = NJF_STR;
+        f[i].required = 1;
+        f[i].out = &v[i];
+    }
+    rt_args(f, 4);
+    for (int i = 0; i < 4; i++)
+        rt_hex(&v[i], MEAS_HEX, meas_fields[i], out + i * MEAS_HEX);
+}
+
+/* {"mrtd":"..","rtmr0":"..","rtmr1":"..","rtmr2":".."} of an entry. */
+static void meas_put(nj_buf *b, const char *e) {
+    for (int i = 0; i < 4; i++) {
+        nj_puts(b, i ? ",\"" : "{\"");
+        nj_puts(b, meas_fields[i]);
+        nj_puts(b, "\":");
+        nj_put_str(b, e + i * MEAS_HEX, MEAS_HEX);
+    }
+    nj_putc(b, '}');
+}
+
+static void meas_change(const char *method, int add) {
+    char e[4 * MEAS_HEX];
+    rt_owner_only(method);
+    meas_arg(e);
+    if (add)
+        rt_set_add(TAG_MEAS, e, sizeof e);
+    else if (!rt_set_remove(TAG_MEAS, e, sizeof e))
+        rt_panic("Measurements not found");
+    nj_buf b;
+    rt_buf(&b, 4 * MEAS_HEX + 64);
+    meas_put(&b, e);
+    rt_event(add ? "kms_measurements_added" : "kms_measurements_removed", b.p, b.len);
+}
+
+METHOD(add_kms_measurements) {
+    meas_change("add_kms_measurements", 1);
+}
+METHOD(remove_kms_measurements) {
+    meas_change("remove_kms_measurements", 0);
+}
+METHOD(is_kms_measurements_allowed) {
+    char e[4 * MEAS_HEX];
+    rt_require_init();
+    meas_arg(e);
+    rt_return_bool(rt_set_has(TAG_MEAS, e, sizeof e));
+}
+METHOD(get_kms_measurements) {
+    rt_require_init();
+    uint32_t n = rt_set_len(TAG_MEAS);
+    nj_buf b;
+    rt_buf(&b, n * (4 * MEAS_HEX + 64) + 2);
+    nj_putc(&b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t vn;
+        const char *e = rt_set_at(TAG_MEAS, i, &vn);
+        if (i) nj_putc(&b, ',');
+        if (vn == 4 * MEAS_HEX) meas_put(&b, e);
+    }
+    nj_putc(&b, ']');
+    rt_return_buf(&b);
+}
+
+/* ------------------------------------------------------------ request_kms_root_key */
+
+#ifdef KMS_TEST_ANCHOR
+/* TEST BUILD ONLY (kms-test.wasm): the owner sets the quote verifier's trust
+ * anchor, so tests can sign quotes with a PKI of their own. The production
+ * kms.wasm has no such method and verifies against Intel's root only
+ * (contracts/near/test-wasm.sh checks that it exports none of this). */
+METHOD(test_set_trust_anchor) {
+    nj_str v;
+    nj_field f[] = {{"root_der_hex", NJF_STR, 1, &v}};
+    rt_owner_only("test_set_trust_anchor");
+    rt_args(f, 1);
+    uint8_t *d = rt_alloc(v.len / 2 + 1);
+    if (v.len % 2 || !nt_hex_decode(v.s, v.len, d)) rt_panic("Invalid root_der_hex");
+    rt_put("T", 1, d, v.len / 2);
+}
+#endif
+
+/* One verification step's outcome as an event (pass or fail), so a refused
+ * KMS can read why from the transaction's logs. */
+static void step_event(const char *step, int passed, const char *detail) {
+    nj_buf b;
+    rt_buf(&b, 400);
+    nj_puts(&b, "{\"step\":\"");
+    nj_puts(&b, step);
+    nj_puts(&b, passed ? "\",\"result\":\"passed\",\"detail\":"
+                       : "\",\"result\":\"failed\",\"detail\":");
+    nj_put_str(&b, detail, nj_strlen(detail));
+    nj_putc(&b, '}');
+    rt_event("kms_attestation_step", b.p, b.len);
+}
+
+/* Log a step; on failure the request ends with upstream's panic message. */
+static void step(const char *name, int passed, const char *detail) {
+    step_event(name, passed, passed ? "" : detail);
+    if (!passed) rt_panic("Attestation verification failed");
+}
+
+/* Member `key` of object token obj in (tokens toks, text s), or 0. Keys are
+ * compared raw: the names looked up have no escapes. */
+static uint32_t obj_get(const char *s, const nj_tok *t, uint32_t obj, const char *key) {
+    uint32_t k = obj + 1, kl = nj_strlen(key);
+    for (uint32_t i = 0; i < t[obj].len; i++) {
+        if (t[k].type == NJ_STR && nj_eq(s + t[k].start, t[k].len, key, kl)) return k + 1;
+        k = t[k + 1].end;
+    }
+    return 0;
+}
+
+static int obj_true(const char *s, const nj_tok *t, uint32_t obj, const char *key) {
+    uint32_t v = obj_get(s, t, obj, key);
+    return v && t[v].type == NJ_TRUE;
+}
+
+/* The app-compose rules of upstream (reference §1.5): a manifest of version
+ * 2 for docker-compose with the KMS on, public logs and sysinfo, secure time
+ * not switched off. Returns NULL or the rule broken; *dc gets
+ * docker_compose_file. */
+static const char *compose_rules(char *s, uint32_t n, nj_str *dc) {
+    uint32_t cap = nj_tok_cap(n);
+    nj_tok *t = rt_alloc(cap * (uint32_t)sizeof(nj_tok));
+    nj_buf err;
+    rt_buf(&err, 96);
+    if (!nj_parse(s, n, t, cap, &err) || t[0].type != NJ_OBJ)
+        return "app_compose is not a JSON object";
+    uint32_t v = obj_get(s, t, 0, "manifest_version");
+    uint64_t mv;
+    if (!v || t[v].type != NJ_NUM || !nj_uint(s, &t[v], 0xffffffffu, &mv) || mv != 2)
+        return "app_compose manifest_version is not 2";
+    v = obj_get(s, t, 0, "runner");
+    if (!v || t[v].type != NJ_STR || !nj_eq(s + t[v].start, t[v].len, "docker-compose", 14))
+        return "app_compose runner is not docker-compose";
+    if (!obj_true(s, t, 0, "kms_enabled")) return "app_compose kms_enabled is not true";
+    if (!obj_true(s, t, 0, "public_logs")) return "app_compose public_logs is not true";
+    if (!obj_true(s, t, 0, "public_sysinfo")) return "app_compose public_sysinfo is not true";
+    v = obj_get(s, t, 0, "secure_time");
+    if (v && t[v].type == NJ_FALSE) return "app_compose secure_time is false";
+    v = obj_get(s, t, 0, "docker_compose_file");
+    if (!v || t[v].type != NJ_STR) return "app_compose docker_compose_file is missing";
+    dc->s = s + t[v].start;
+    dc->len = nj_unescape(s, &t[v]);
+    return 0;
+}
+
+/* SHA3-384 from nettle (Debian's source, compiled to wasm32 by mk/near.mk). */
+static void sha3_384(const uint8_t *p, uint32_t n, uint8_t out[48]) {
+    struct sha3_384_ctx c;
+    sha3_384_init(&c);
+    sha3_384_update(&c, n, p);
+    sha3_384_digest(&c, 48, out);
+}
+
+/* The parsed tcb_info argument (dstack's TcbInfo JSON). */
+typedef struct {
+    nj_str rtmr[4], mrtd, compose_hash, app_compose;
+    uint32_t event_log; /* token of the array */
+    char *text;
+    nj_tok *toks;
+} tcb_arg;
+
+/* Required members; others (os_image_hash, device_id, key_provider_info, ...
+ * as dstack versions add them) are ignored, as upstream's serde does. */
+static int tcb_parse(const nj_str *in, tcb_arg *a) {
+    static const char *const names[] = {"mrtd",  "rtmr0",        "rtmr1",      "rtmr2",
+                                        "rtmr3", "compose_hash", "app_compose"};
+    nj_str *out[] = {&a->mrtd,    &a->rtmr[0],      &a->rtmr[1],    &a->rtmr[2],
+                     &a->rtmr[3], &a->compose_hash, &a->app_compose};
+    uint32_t n = in->len, cap = nj_tok_cap(n);
+    a->text = rt_alloc(n + 1);
+    for (uint32_t i = 0; i < n; i++)
+        a->text[i] = in->s[i];
+    a->toks = rt_alloc(cap * (uint32_t)sizeof(nj_tok));
+    nj_buf err;
+    rt_buf(&err, 160);
+    if (!nj_parse(a->text, n, a->toks, cap, &err) || a->toks[0].type != NJ_OBJ) return 0;
+    for (uint32_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        uint32_t v = obj_get(a->text, a->toks, 0, names[i]);
+        if (!v || a->toks[v].type != NJ_STR) return 0;
+        out[i]->s = a->text + a->toks[v].start;
+        out[i]->len = nj_unescape(a->text, &a->toks[v]);
+    }
+    a->event_log = obj_get(a->text, a->toks, 0, "event_log");
+    return a->event_log && a->toks[a->event_log].type == NJ_ARR;
+}
+
+/* The collateral argument must be a JSON object with upstream's keys (the
+ * verifier then checks every value). */
+static int collateral_parse(const nj_str *in) {
+    static const char *const keys[] = {
+        "tcb_info_issuer_chain",    "tcb_info",    "tcb_info_signature",
+        "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature",
+        "pck_crl_issuer_chain",     "root_ca_crl", "pck_crl"};
+    uint32_t n = in->len, cap = nj_tok_cap(n);
+    char *s = rt_alloc(n + 1);
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = in->s[i];
+    nj_tok *t = rt_alloc(cap * (uint32_t)sizeof(nj_tok));
+    nj_buf err;
+    rt_buf(&err, 160);
+    if (!nj_parse(s, n, t, cap, &err) || t[0].type != NJ_OBJ) return 0;
+    for (uint32_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        uint32_t v = obj_get(s, t, 0, keys[i]);
+        if (!v || t[v].type != NJ_STR) return 0;
+    }
+    return 1;
+}
+
+/* Hex measurement string of the tcb_info equals the quote's bytes. */
+static int meas_eq(const nj_str *hex, const uint8_t *p) {
+    char h[MEAS_HEX], q[MEAS_HEX];
+    if (!nt_hex_norm(hex->s, hex->len, MEAS_HEX, h)) return 0;
+    nt_hex_encode(p, 48, q);
+    return nj_eq(h, MEAS_HEX, q, MEAS_HEX);
+}
+
+METHOD(request_kms_root_key) {
+    nj_str quote_hex, collateral, tcb_info, worker;
+    nj_field f[] = {
+        {"quote_hex", NJF_STR, 1, &quote_hex},
+        {"collateral", NJF_STR, 1, &collateral},
+        {"tcb_info", NJF_STR, 1, &tcb_info},
+        {"worker_public_key", NJF_STR, 1, &worker},
+    };
+    rt_require_init();
+    if (rt_deposit() != 1) rt_panic("Requires attached deposit of exactly 1 yoctoNEAR");
+    rt_args(f, 4);
+
+    /* 1. the arguments, in upstream's order */
+    uint32_t qn = quote_hex.len / 2;
+    uint8_t *quote = rt_alloc(qn + 1);
+    if (quote_hex.len % 2 || !nt_hex_decode(quote_hex.s, quote_hex.len, quote))
+        rt_panic("Invalid quote hex");
+    if (!collateral_parse(&collateral)) rt_panic("Invalid collateral format");
+    tcb_arg tcb;
+    if (!tcb_parse(&tcb_info, &tcb)) rt_panic("Invalid TCB info format");
+    if (worker.len == 0) rt_panic("Invalid worker public key");
+
+    /* 2. expected report data: 00 01 ‖ SHA3-384(the signer's 32-byte ed25519 key) ‖ zeros */
+    uint8_t pk[33], want_rd[64] = {0, 1};
+    near_signer_account_pk(0);
+    uint64_t pkn = near_register_len(0);
+    int ed25519 = pkn == 33;
+    if (ed25519) near_read_register(0, (uintptr_t)pk);
+    ed25519 = ed25519 && pk[0] == 0;
+    if (ed25519) sha3_384(pk + 1, 32, want_rd + 2);
+
+    /* 3. the quote at block time, against Intel's root (a test build: the owner's) */
+    const uint8_t *root = 0;
+    uint32_t root_n = 0;
+#ifdef KMS_TEST_ANCHOR
+    root = (const uint8_t *)rt_get("T", 1, &root_n);
+#endif
+    dg_quote q;
+    dg_at_verdict v;
+    dg_at_err err;
+    int64_t now = (int64_t)(near_block_timestamp() / 1000000000ull);
+    int ok = dg_at_verify(quote, qn, collateral.s, collateral.len, now, root, root_n, &q, &v, &err);
+    step("quote", ok, err.msg);
+    step("td_report", q.td_version == 10, "the quote's TD report is not a TDX 1.0 report");
+    step("tcb_status", v.status == DG_TCB_UP_TO_DATE && v.n_advisories == 0,
+         v.status != DG_TCB_UP_TO_DATE ? "TCB status is not UpToDate" : "the TCB has advisory ids");
+    step("report_data",
+         ed25519 && nj_eq((const char *)q.td.report_data, 64, (const char *)want_rd, 64),
+         ed25519 ? "report data is not 00 01 || SHA3-384(signer public key) || zeros"
+                 : "the signer's key is not an ed25519 key");
+
+    /* 4. MRTD and RTMR0-2: in the owner's list and equal to tcb_info's */
+    char e[4 * MEAS_HEX];
+    nt_hex_encode(q.td.mr_td, 48, e);
+    for (int i = 0; i < 3; i++)
+        nt_hex_encode(q.td.rtmr[i], 48, e + (i + 1) * MEAS_HEX);
+    step("measurements", rt_set_has(TAG_MEAS, e, sizeof e),
+         "MRTD and RTMR0-2 are not in the expected measurements");
+    int same = meas_eq(&tcb.mrtd, q.td.mr_td);
+    for (int i = 0; i < 4; i++)
+        same = same && meas_eq(&tcb.rtmr[i], q.td.rtmr[i]);
+    step("tcb_info", same, "tcb_info's MRTD or RTMRs differ from the quote's");
+
+    /* 5. RTMR3 replay of the event log */
+    dg_at_events ev;
+    const nj_tok *lt = &tcb.toks[tcb.event_log];
+    /* the array's text: from its '[' to the end of its last byte */
+    uint32_t ls = lt->start, le = ls;
+    {
+        const char *s = tcb.text;
+        int depth = 0;
+        uint32_t i = ls;
+        while (s[i] != '[')
+            i++;
+        ls = i;
+        for (int in_str = 0;; i++) {
+            char c = s[i];
+            if (in_str) {
+                if (c == '\\')
+                    i++;
+                else if (c == '"')
+                    in_str = 0;
+            } else if (c == '"')
+                in_str = 1;
+            else if (c == '[' || c == '{')
+                depth++;
+            else if ((c == ']' || c == '}') && --depth == 0)
+                break;
+        }
+        le = i + 1;
+    }
+    ok = dg_at_events_parse(tcb.text + ls, le - ls, &ev, &err) &&
+         dg_at_events_check_rtmr3(&ev, &q.td, &err);
+    step("rtmr3", ok, err.msg);
+
+    /* 6. app-compose: one compose-hash event = tcb_info.compose_hash = SHA-256(app_compose) */
+    char ch[64], evh[64];
+    ok = dg_at_events_check_compose(&ev, tcb.app_compose.s, tcb.app_compose.len, &err);
+    if (ok) {
+        nt_hex_encode(ev.compose_hash, 32, evh);
+        if (!nt_hex_norm(tcb.compose_hash.s, tcb.compose_hash.len, 64, ch) ||
+            !nj_eq(ch, 64, evh, 64)) {
+            ok = 0;
+            err.msg[0] = 0;
+        }
+    }
+    step("compose_hash", ok,
+         ok || err.msg[0] ? err.msg : "tcb_info compose_hash differs from the event log");
+    nj_str dc;
+    const char *broken = compose_rules((char *)tcb.app_compose.s, tcb.app_compose.len, &dc);
+    step("app_compose", broken == 0, broken);
+
+    /* 7. SHA-256(docker_compose_file) in the KMS's allowed compose hashes */
+    near_sha256(dc.len, (uintptr_t)dc.s, 0);
+    uint8_t h[32];
+    near_read_register(0, (uintptr_t)h);
+    char hh[64];
+    nt_hex_encode(h, 32, hh);
+    step("compose_hash_allowed", rt_set_has(SET_COMPOSE->tag, hh, 64),
+         "SHA-256 of docker_compose_file is not an allowed KMS compose hash");
+
+    /* 8. the MPC network derives the key for the worker; its answer is ours */
+    static const char ok_msg[] = "KMS attestation verified, requesting key from MPC";
+    rt_log(ok_msg, sizeof ok_msg - 1);
+    uint32_t mn;
+    uint64_t domain;
+    const char *mpc = kms_mpc(&mn, &domain);
+    nj_buf a;
+    rt_buf(&a, worker.len * 2 + 160);
+    nj_puts(&a, "{\"request\":{\"derivation_path\":\"kms-root-key\",\"app_public_key\":");
+    nj_put_str(&a, worker.s, worker.len);
+    nj_puts(&a, ",\"domain_id\":");
+    nj_put_u64(&a, domain);
+    nj_puts(&a, "}}");
+    static const char fn[] = "request_app_private_key";
+    u128 one = 1;
+    uint64_t p = near_promise_create(mn, (uintptr_t)mpc, sizeof fn - 1, (uintptr_t)fn, a.len,
+                                     (uintptr_t)a.p, (uintptr_t)&one, MPC_GAS);
+    near_promise_return(p);
 }

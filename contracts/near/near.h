@@ -18,6 +18,8 @@ NEAR_IMPORT(register_len) uint64_t near_register_len(uint64_t reg);
 NEAR_IMPORT(current_account_id) void near_current_account_id(uint64_t reg);
 NEAR_IMPORT(predecessor_account_id) void near_predecessor_account_id(uint64_t reg);
 NEAR_IMPORT(input) void near_input(uint64_t reg);
+NEAR_IMPORT(signer_account_pk) void near_signer_account_pk(uint64_t reg);
+NEAR_IMPORT(block_timestamp) uint64_t near_block_timestamp(void);
 NEAR_IMPORT(attached_deposit) void near_attached_deposit(uint64_t ptr);
 NEAR_IMPORT(account_balance) void near_account_balance(uint64_t ptr);
 NEAR_IMPORT(storage_usage) uint64_t near_storage_usage(void);
@@ -25,6 +27,10 @@ NEAR_IMPORT(sha256) void near_sha256(uint64_t len, uint64_t ptr, uint64_t reg);
 NEAR_IMPORT(value_return) void near_value_return(uint64_t len, uint64_t ptr);
 NEAR_IMPORT(panic_utf8) __attribute__((noreturn)) void near_panic_utf8(uint64_t len, uint64_t ptr);
 NEAR_IMPORT(log_utf8) void near_log_utf8(uint64_t len, uint64_t ptr);
+NEAR_IMPORT(promise_create)
+uint64_t near_promise_create(uint64_t acc_len, uint64_t acc_ptr, uint64_t fn_len, uint64_t fn_ptr,
+                             uint64_t args_len, uint64_t args_ptr, uint64_t amount_ptr,
+                             uint64_t gas);
 NEAR_IMPORT(promise_then)
 uint64_t near_promise_then(uint64_t idx, uint64_t acc_len, uint64_t acc_ptr, uint64_t fn_len,
                            uint64_t fn_ptr, uint64_t args_len, uint64_t args_ptr,

@@ -366,6 +366,12 @@ int rt_set_remove(char tag, const char *v, uint32_t n) {
 
 #define RT_PAGE_MAX 100u
 
+char *rt_set_at(char tag, uint32_t i, uint32_t *n) {
+    char *v = rt_get(rt_idx_key(tag, i), 6, n);
+    if (!v) rt_panic("Corrupt set");
+    return v;
+}
+
 void rt_set_list_method(char tag) {
     uint32_t offset = 0, limit = RT_PAGE_MAX;
     nj_field f[] = {{"offset", NJF_U32, 0, &offset}, {"limit", NJF_U32, 0, &limit}};

@@ -91,6 +91,8 @@ uint32_t rt_set_len(char tag);
 int rt_set_has(char tag, const char *v, uint32_t n);
 int rt_set_add(char tag, const char *v, uint32_t n);
 int rt_set_remove(char tag, const char *v, uint32_t n);
+/* The i-th value (i < rt_set_len(tag)) of a set; *n gets its length. */
+char *rt_set_at(char tag, uint32_t i, uint32_t *n);
 /* Optional {offset, limit} arguments → JSON array of the set's values. */
 void rt_set_list_method(char tag);
 

@@ -12,15 +12,15 @@ ok() { pass=$((pass + 1)); echo "ok   $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 exports() { wasm-objdump -x -j Export "$1" | sed -n 's/^ - func\[[0-9]*\] .* -> "\(.*\)"$/\1/p' | sort; }
 
-# Method names of reference/near.md §1.3 (minus request_kms_root_key, out of
-# scope) and §2 must be exported under exactly these names.
+# Method names of reference/near.md §1.3 and §2 must be exported under
+# exactly these names.
 kms_ref="new add_os_image_hash remove_os_image_hash add_kms_aggregated_mr remove_kms_aggregated_mr
 add_kms_device remove_kms_device add_kms_compose_hash remove_kms_compose_hash set_gateway_app_id
 set_kms_info set_kms_quote set_kms_eventlog register_app on_app_contract_deployed
 is_app_registered get_registered_apps get_gateway_app_id get_kms_info get_allowed_os_images
 get_kms_allowed_aggregated_mrs get_kms_allowed_device_ids get_kms_allowed_compose_hashes
 is_os_image_allowed is_kms_aggregated_mr_allowed is_kms_device_allowed
-is_kms_compose_hash_allowed is_kms_allowed"
+is_kms_compose_hash_allowed is_kms_allowed request_kms_root_key"
 app_ref="new add_compose_hash remove_compose_hash add_device remove_device set_allow_any_device
 disable_upgrades is_app_allowed"
 for pair in "kms:$kms_ref" "app:$app_ref"; do
@@ -34,6 +34,12 @@ for pair in "kms:$kms_ref" "app:$app_ref"; do
   if [ -z "$undoc" ]; then ok "$name.wasm exports are all documented"; else ko "$name.wasm undocumented: $undoc"; fi
   if contracts/near/check-wasm.sh "$out/$name.wasm"; then ok "$name.wasm is MVP with NEAR imports only"; else ko "$name.wasm check"; fi
 done
+
+# The test trust anchor exists in the test build only.
+if exports "$out/kms.wasm" | grep -q '^test_'; then ko "kms.wasm exports a test method"
+else ok "kms.wasm has no test methods"; fi
+if exports "$out/kms-test.wasm" | grep -qx 'test_set_trust_anchor'; then ok "kms-test.wasm has test_set_trust_anchor"
+else ko "kms-test.wasm lacks test_set_trust_anchor"; fi
 
 # The checker must reject a foreign import and a post-MVP instruction.
 tmp=$(mktemp -d)

@@ -80,3 +80,20 @@ void nt_hex_encode(const uint8_t *p, uint32_t n, char *out) {
         out[2 * i + 1] = d[p[i] & 15];
     }
 }
+
+/* Hex s[0..n) (n even, either case) → out[n/2]; 0 on a non-hex digit. */
+int nt_hex_decode(const char *s, uint32_t n, uint8_t *out) {
+    for (uint32_t i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return 0;
+        if (i % 2)
+            out[i / 2] = (uint8_t)(out[i / 2] << 4 | d);
+        else
+            out[i / 2] = (uint8_t)d;
+    }
+    return 1;
+}

@@ -29,6 +29,8 @@ uint32_t nt_u128_dec(nt_u128 v, char out[40]);
 int nt_u128_parse(const char *s, uint32_t n, nt_u128 *out);
 
 /* Lowercase hex of p[0..n) into out (2n chars). */
+/* Hex s[0..n) (n even, either case) into out[n/2]; 0 on a non-hex digit. */
+int nt_hex_decode(const char *s, uint32_t n, uint8_t *out);
 void nt_hex_encode(const uint8_t *p, uint32_t n, char *out);
 
 #endif

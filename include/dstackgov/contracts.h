@@ -63,6 +63,13 @@ typedef struct {
 /* The ERC-1967 implementation slot (read with eth_getStorageAt). */
 #define DG_ERC1967_IMPL_SLOT "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 
+/* The generated id of a function, event or error of contract ("DstackKms",
+ * "DstackApp") with canonical signature, from the tables built from the
+ * compiled contracts (build/gen/dg_contracts_gen.c): 8 lowercase hex digits
+ * for a function or error, 64 for an event, no 0x.
+ * Returns the id (static storage), or NULL when the contract has no such item. */
+const char *dg_contract_id(const char *contract, const char *signature);
+
 /* Append the 4-byte selector of an argument-less function. */
 int dg_contract_encode_noarg(dg_buf *out, const char *signature, dg_err *err);
 

@@ -30,12 +30,15 @@ typedef enum {
     DG_ERR_INTERNAL = 15,       /* a bug: should not happen */
     DG_ERR_KEY_FILE = 16,       /* a key file is unusable: missing, unreadable, mode too open,
                                    malformed (the message says which) */
-    DG_ERR_DROPPED = 17         /* a sent transaction was dropped by the node: neither mined nor
+    DG_ERR_DROPPED = 17,        /* a sent transaction was dropped by the node: neither mined nor
                                    pending, so it will not land (safe to send again) */
+    DG_ERR_PROPOSAL = 18        /* a Safe proposal does not verify: its hash does not match its
+                                   content, a signature is not its signer's or not an owner's,
+                                   fewer signatures than the threshold */
 } dg_err_code;
 
 /* The highest class, for tables and loops over every class. */
-#define DG_ERR_LAST DG_ERR_DROPPED
+#define DG_ERR_LAST DG_ERR_PROPOSAL
 
 typedef struct {
     dg_err_code code;

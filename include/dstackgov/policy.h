@@ -1,14 +1,21 @@
 /* policy.h — boot-authorization decisions and the backends that make them.
  *
  * A dg_policy answers "may this BootInfo boot?" for one of two routes (an app,
- * or a KMS) and "what is your configuration?" (GET /). Three backends:
+ * or a KMS) and "what is your configuration?" (GET /). Four backends:
  *
  *   eth     reads DstackKms.isAppAllowed / isKmsAllowed and gatewayAppId() at
  *           one snapshot block, in one JSON-RPC batch. A background thread
  *           tracks the snapshot (finalized, safe, latest, or head minus N) and
- *           the chain id. Decisions are cached by (snapshot block hash, route,
- *           canonical BootInfo); concurrent misses for one key share one round
- *           trip; errors are never cached.
+ *           the chain id.
+ *   near    reads the dstack-gov NEAR contracts (is_app_registered,
+ *           is_os_image_allowed, the app contract's is_app_allowed, or
+ *           is_kms_allowed; get_gateway_app_id) with parallel views pinned to
+ *           one block hash. A background thread tracks the snapshot (the last
+ *           final block, or the head with optimistic) and the network.
+ *           Both chain backends share one machinery: decisions are cached by
+ *           (snapshot block hash, route, canonical BootInfo); concurrent misses
+ *           for one key share one read; errors are never cached; several
+ *           endpoints with failover or a quorum; a deadline per decision.
  *   static  an allowlist file (JSON, the keys of dstack's auth-simple but
  *           strict: an empty device list allows no device unless
  *           allowAnyDevice, hex values exact and canonical). Reloaded when the
@@ -53,14 +60,16 @@ typedef struct {
 
 /* What GET / reports. Strings are "" when the backend has no such value. */
 typedef struct {
-    const char *backend;   /* "eth", "static", "dev" */
-    char kms_contract[64]; /* as configured ("0x" + 40 hex, EIP-55 when known) */
+    const char *backend;   /* "eth", "near", "static", "dev" */
+    char kms_contract[72]; /* eth: "0x" + 40 hex, EIP-55; near: the KMS account */
     char eth_rpc_url[160]; /* scheme://host[:port] of the first endpoint */
     char gateway_app_id[DG_GATEWAY_MAX];
-    uint64_t chain_id;
+    uint64_t chain_id;   /* near: DG_NEAR_CHAIN_ID */
+    char network_id[64]; /* near: the network's chain id ("mainnet", "testnet", ...) */
     char app_implementation[64];
-    const char *snapshot;    /* eth: the snapshot mode in use ("auto" resolved); NULL otherwise */
-    uint64_t snapshot_block; /* eth: the block the answer was read at */
+    const char *snapshot;    /* eth: the snapshot mode in use ("auto" resolved); near: "final"
+                                or "optimistic"; NULL otherwise */
+    uint64_t snapshot_block; /* eth, near: the block the answer was read at */
 } dg_policy_info;
 
 /* Counters for /metrics. */
@@ -130,6 +139,49 @@ dg_policy *dg_policy_eth_new(const dg_eth_policy_opts *opts, dg_err *err);
  * reference/ethereum.md §1.1. Returns 1, or 0 on allocation failure. */
 int dg_policy_eth_calldata(const dg_bootinfo *bi, dg_route route, dg_buf *out);
 
+/* ---------------------------------------------------------------- near */
+
+/* What GET / reports as chainId for NEAR: the KMS parses chainId as a u64,
+ * and NEAR networks are named, not numbered. 397 is NEAR's SLIP-0044 coin
+ * type; the network itself is in dg_policy_info.network_id. */
+#define DG_NEAR_CHAIN_ID 397
+
+typedef struct {
+    const char *const *rpc_urls; /* nrpc endpoint URLs, tried in order */
+    size_t nrpc;
+    const char *rpc_ca_file; /* CAs trusted for https:// endpoints instead of the system's
+                                (dg_rpc_opts.ca_file), or NULL */
+    const char *contract_id; /* the KMS account (at most 23 characters: app accounts are
+                                <40 hex app id>.<kms>, at most 64) */
+    const char *network_id;  /* the node's chain id ("mainnet", "testnet"); NULL, "" or
+                                "local" (dstack-gov's name for a local chain) = learn at
+                                start; then pinned */
+    int optimistic;          /* 1: snapshot the head; 0: the last final block */
+    long refresh_ms, rpc_timeout_ms, deadline_ms, max_snapshot_age_ms; /* as for eth */
+    unsigned quorum;
+    size_t cache_entries;
+    long info_cache_ms;
+    size_t rpc_pool; /* RPC clients for concurrent misses; 0 = 4 (plus 3 for parallel views) */
+    dg_policy_log_fn log;
+    void *log_ctx;
+    int async_start;
+} dg_near_policy_opts;
+
+/* Start the near backend: its snapshot thread asks `status` for the network
+ * (checked against network_id when given, else learned and pinned) and
+ * `block` for the snapshot, from one endpoint, then keeps both fresh.
+ * Waits for that start unless async_start (as dg_policy_eth_new).
+ * Returns the backend, or NULL with err filled (bad account, no endpoint
+ * reachable, network mismatch). */
+dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err);
+
+/* The arguments of is_app_allowed / is_kms_allowed for bi:
+ * {"boot_info":{...}} with the contracts' snake_case fields, hex lowercase
+ * without 0x (an empty instanceId or mrSystem as "", an empty osImageHash as
+ * 64 zeros, as the Ethereum contracts see it), appended to out
+ * (NUL-terminated, the NUL not counted). Returns 1, or 0 on allocation failure. */
+int dg_policy_near_boot_info(const dg_bootinfo *bi, dg_buf *out);
+
 /* ---------------------------------------------------------------- static */
 
 /* Load the allowlist file at path (see docs/authd.md for its keys).
@@ -166,7 +218,7 @@ long long dg_policy_now_ms(void);
 /* Information for GET /. Returns 1, or 0 with err filled (backend failure). */
 int dg_policy_info_get(dg_policy *p, dg_policy_info *out, dg_err *err);
 
-/* "eth", "static" or "dev". */
+/* "eth", "near", "static" or "dev". */
 const char *dg_policy_kind(const dg_policy *p);
 
 /* Re-read the backend's file (static). Returns 1 on success (or nothing to
@@ -176,7 +228,7 @@ int dg_policy_reload(dg_policy *p, dg_err *err);
 /* Counters for metrics. */
 void dg_policy_get_stats(dg_policy *p, dg_policy_stats *out);
 
-/* Number of RPC endpoints (eth; 0 otherwise), their labels and counters
+/* Number of RPC endpoints (eth, near; 0 otherwise), their labels and counters
  * summed over the backend's RPC clients. Returns 1, or 0 if i is out of range. */
 size_t dg_policy_endpoint_count(const dg_policy *p);
 int dg_policy_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigned long *calls,
@@ -185,7 +237,7 @@ int dg_policy_endpoint_stats(dg_policy *p, size_t i, const char **label, unsigne
 /* Stop threads and free. NULL is fine. */
 void dg_policy_free(dg_policy *p);
 
-/* Wait until the backend has started (eth with async_start: first snapshot
+/* Wait until the backend has started (eth, near with async_start: first snapshot
  * taken or failed). Returns 1, or 0 with err set to why the start failed.
  * Immediate for the other backends. */
 int dg_policy_wait_ready(dg_policy *p, dg_err *err);

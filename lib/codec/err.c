@@ -59,6 +59,7 @@ static const char *const g_err_names[] = {
     [DG_ERR_INTERNAL] = "internal",
     [DG_ERR_KEY_FILE] = "key-file",
     [DG_ERR_DROPPED] = "tx-dropped",
+    [DG_ERR_PROPOSAL] = "proposal",
 };
 
 const char *dg_err_name(dg_err_code code) {

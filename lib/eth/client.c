@@ -342,10 +342,7 @@ int dg_eth_suggest_fees(dg_rpc *rpc, dg_eth_fees *out, dg_err *err) {
     if (ok)
         ok = dg_eth_fees_choose(r[0].ok ? r[0].result : NULL, r[1].ok ? r[1].result : NULL,
                                 r[2].ok ? r[2].result : NULL, out, err);
-    for (int i = 0; i < 3; i++) {
-        if (r[i].result) json_decref(r[i].result);
-        if (r[i].error_data) json_decref(r[i].error_data);
-    }
+    dg_rpc_req_clear(r, 3);
     return ok;
 }
 
@@ -460,10 +457,7 @@ int dg_eth_prepare(dg_rpc *rpc, const uint8_t from[20], const uint8_t *to, const
     }
     ok = 1;
 done:
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].result) json_decref(r[i].result);
-        if (r[i].error_data) json_decref(r[i].error_data);
-    }
+    dg_rpc_req_clear(r, n); /* every answer's references, the error object's too */
     return ok;
 }
 
@@ -649,10 +643,7 @@ int dg_eth_wait_receipt(dg_rpc *rpc, const uint8_t tx_hash[32], long timeout_ms,
         }
         if (progress && round > 0 && r[n - 1].ok)
             dg_eth_quantity_u64(r[n - 1].result, &block, NULL);
-        for (size_t i = 0; i < n; i++) {
-            if (r[i].result) json_decref(r[i].result);
-            if (r[i].error_data) json_decref(r[i].error_data);
-        }
+        dg_rpc_req_clear(r, n);
         if (!ok) return 0;
         if (done) return 1;
         long elapsed = (long)(now_ms() - start);

@@ -11,10 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dg_contracts_gen.h"
 #include "dstackgov/abi.h"
 
 static const char T_BOOTINFO[] =
     "(address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[])";
+
+const char *dg_contract_id(const char *contract, const char *signature) {
+    for (size_t i = 0; i < dg_gen_abi_count; i++)
+        if (strcmp(dg_gen_abi[i].contract, contract) == 0 &&
+            strcmp(dg_gen_abi[i].signature, signature) == 0)
+            return dg_gen_abi[i].id;
+    return NULL;
+}
 
 static int call1(dg_buf *out, const char *sig, dg_abi_value *args, dg_err *err) {
     int ok = dg_abi_encode_call(out, sig, args, err);

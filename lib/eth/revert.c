@@ -50,6 +50,24 @@ static const struct {
      DG_ERR_REVERT},
     {"AddressEmptyCode(address)", "%s has no contract code (AddressEmptyCode)", ARG_ADDRESS,
      DG_ERR_REVERT},
+    /* OpenZeppelin TimelockController and AccessControl (a KMS owned by a timelock) */
+    {"TimelockUnexpectedOperationState(bytes32,bytes32)",
+     "timelock operation %s is not in the state this needs: already scheduled, not ready yet, "
+     "or already done (TimelockUnexpectedOperationState)",
+     ARG_BYTES32, DG_ERR_REVERT},
+    {"TimelockInsufficientDelay(uint256,uint256)",
+     "the delay is below the timelock's minimum (TimelockInsufficientDelay)", ARG_NONE,
+     DG_ERR_REVERT},
+    {"TimelockUnexecutedPredecessor(bytes32)",
+     "the operation's predecessor %s has not run yet (TimelockUnexecutedPredecessor)", ARG_BYTES32,
+     DG_ERR_REVERT},
+    {"TimelockUnauthorizedCaller(address)",
+     "%s may not call this timelock function directly (TimelockUnauthorizedCaller)", ARG_ADDRESS,
+     DG_ERR_NOT_OWNER},
+    {"AccessControlUnauthorizedAccount(address,bytes32)",
+     "%s lacks the timelock role this needs (proposer, executor or canceller: "
+     "AccessControlUnauthorizedAccount)",
+     ARG_ADDRESS, DG_ERR_NOT_OWNER},
 };
 
 static const struct {
@@ -137,9 +155,8 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
     }
     for (size_t i = 0; i < sizeof k_errors / sizeof k_errors[0]; i++) {
         if (!dg_abi_selector(k_errors[i].signature, sel) || memcmp(sel, data, 4) != 0) continue;
-        const char *types = k_errors[i].arg == ARG_ADDRESS   ? "(address)"
-                            : k_errors[i].arg == ARG_BYTES32 ? "(bytes32)"
-                                                             : "()";
+        /* every argument is decoded (strictly); the sentence shows the first */
+        const char *types = strchr(k_errors[i].signature, '(');
         char arg[67] = "";
         if (!dg_abi_decode(types, data + 4, len - 4, &v, NULL)) {
             const char *name = k_errors[i].signature;

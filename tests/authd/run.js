@@ -8,49 +8,11 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const net = require('net');
 const { freePort, startAnvil, rpc, httpReq, Chain, startAuthd, stopProc, TOP } = require('./chain');
-const { FakeRpc } = require('./fakerpc');
+const { FakeRpc, faultMatrix } = require('./fakerpc');
 
-let passed = 0, failed = 0;
-function check(name, cond, detail) {
-  if (cond) passed++;
-  else { failed++; console.log(`FAIL ${name}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-test-'));
+const { check, sleep, boot, post, until, metric, authd, procs, tmp, suite, OS, HASH, DEV, MR } = require('./harness');
 
-const OS = '11'.repeat(32), HASH = '22'.repeat(32), DEV = '33'.repeat(32), MR = '44'.repeat(32);
 const KMSDEV = '55'.repeat(32), HASH2 = '66'.repeat(32);
-
-// A BootInfo exactly as the KMS sends it: lowercase hex, no 0x, extra fields.
-function boot(over = {}) {
-  return {
-    teeVariant: 'dstack-tdx', mrAggregated: MR, osImageHash: OS, mrSystem: '77'.repeat(32), appId: 'fe'.repeat(20),
-    composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate',
-    advisoryIds: [], ...over,
-  };
-}
-function post(url, route, body, headers = { 'content-type': 'application/json' }) {
-  return httpReq(url + '/bootAuth/' + route, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
-}
-async function until(fn, ms) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() - t0 > ms) return { ok: !!v, ms: Date.now() - t0 };
-    await sleep(20);
-  }
-}
-function metric(text, name) {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{') && l.includes(name));
-  return line ? Number(line.split(' ').pop()) : NaN;
-}
-
-const procs = [];
-async function authd(args, opts) {
-  const a = await startAuthd(args, opts).catch((e) => { console.log('a daemon did not start: dstack-authd ' + args.join(' ')); throw e; });
-  if (a.proc) procs.push(a.proc);
-  return a;
-}
 
 // The port accepts a TCP connection (closed at once).
 function accepts(port) {
@@ -314,13 +276,7 @@ async function main() {
   F.mode = 'pass';
   await stopProc(H1.proc);
 
-  const failures = [
-    ['down', () => { F.mode = 'down'; }, 'authorization backend unavailable'],
-    ['slow past the deadline', () => { F.mode = 'slow'; F.delay = 2000; }, 'authorization backend unavailable'],
-    ['garbage', () => { F.mode = 'garbage'; }, 'authorization backend unavailable'],
-    ['JSON-RPC errors', () => { F.mode = 'error'; }, 'authorization backend unavailable'],
-    ['other chain id', () => { F.mode = 'chain'; }, 'authorization backend chain ID mismatch'],
-  ];
+  const failures = faultMatrix(F, ['other chain id', 'authorization backend chain ID mismatch']);
   let n = 0;
   for (const [name, set, reason] of failures) {
     set();
@@ -946,11 +902,4 @@ async function main() {
   console.log(`authd suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-process.on('uncaughtException', (e) => { failed++; console.log('FAIL uncaught exception: ' + (e.stack || e)); });
-main().catch((e) => { failed++; console.log('FAIL suite aborted: ' + (e.stack || e)); })
-  .finally(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    fs.rmSync(tmp, { recursive: true, force: true });
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-  });
+suite(main);

@@ -16,7 +16,8 @@
 // (default 4096) between the end of the warm-up and the end. Prints the
 // figures and "soak: N passed, N failed".
 'use strict';
-const { startAnvil, httpReq, Chain, startAuthd, stopProc } = require('./chain');
+const { startAnvil, httpReq, Chain, stopProc } = require('./chain');
+const { check, sleep, boot, authd, suite, OS, HASH } = require('./harness');
 const fs = require('fs');
 
 const SECONDS = Number(process.env.SOAK_SECONDS || 60);
@@ -26,18 +27,8 @@ const RSS_BOUND_KB = Number(process.env.SOAK_RSS_GROWTH_KB || 4096);
 const WARMUP_MS = 5000;
 const FLIP_MS = 1000;
 
-const OS = '11'.repeat(32), HASH = '22'.repeat(32), DEV = '33'.repeat(32), MR = '44'.repeat(32);
 const TOGGLED = '66'.repeat(32);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const boot = (over) => ({ teeVariant: 'dstack-tdx', mrAggregated: MR, osImageHash: OS, mrSystem: '77'.repeat(32), appId: 'fe'.repeat(20),
-  composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [], ...over });
 const rssKb = (pid) => Number((fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/) || [])[1]);
-
-let passed = 0, failed = 0;
-function check(name, ok, detail) {
-  if (ok) passed++;
-  else { failed++; console.log(`FAIL ${name}${detail !== undefined ? ': ' + JSON.stringify(detail) : ''}`); }
-}
 
 async function main() {
   const anvil = await startAnvil();
@@ -48,7 +39,7 @@ async function main() {
   await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
   const app = (await ch.createApp({ allowAnyDevice: true, hash: HASH })).slice(2);
   await ch.appCall('0x' + app, 'addComposeHash(bytes32)', ['bytes32'], ['0x' + TOGGLED]);
-  const A = await startAuthd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', '', '--threads', '2']);
+  const A = await authd(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0', '--decision-log', '', '--threads', '2']);
   const pid = A.proc.pid;
 
   // the toggled hash: allowed until the first change; changes[] records when each was mined
@@ -149,5 +140,4 @@ async function main() {
   anvil.proc.kill('SIGKILL');
 }
 
-main().catch((e) => { failed++; console.log('FAIL soak aborted: ' + (e.stack || e)); })
-  .finally(() => { console.log(`soak: ${passed} passed, ${failed} failed`); process.exit(failed ? 1 : 0); });
+suite(main, 'soak');

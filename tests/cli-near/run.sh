@@ -100,6 +100,40 @@ eq "show: owner" "$(jq -r '.kms.owner' <<<"$OUT")" test.near
 expect "near kms show" 0 "$G" near kms show
 has "show prints the registration deposit" "Registration deposit: 0."
 
+# ------------------------------------------------------------------ measurements, request-root-key
+M=(--mrtd "0x$(hx A1 48)" --rtmr0 "$(hx a2 48)" --rtmr1 "$(hx a3 48)" --rtmr2 "$(hx a4 48)")
+expect "near kms add-measurements" 0 "$G" near kms add-measurements "${M[@]}" --yes
+has "measurements success line" "✅ KMS measurements added successfully!"
+has "measurements detail, lowercase" "  mrtd : $(hx a1 48)"
+expect "near kms add-measurements: short rtmr1" 2 "$G" near kms add-measurements --mrtd "$(hx a1 48)" \
+  --rtmr0 "$(hx a2 48)" --rtmr1 "$(hx a3 47)" --rtmr2 "$(hx a4 48)" --yes
+errhas "short rtmr1 is named" "--rtmr1"
+expect "near kms show --json: measurements" 0 "$G" near kms show --json
+eq "show: measurements" "$(jq -r '.kms.measurements[0].rtmr2' <<<"$OUT")" "$(hx a4 48)"
+expect "near kms remove-measurements" 0 "$G" near kms remove-measurements "${M[@]}" --yes
+expect "near kms remove-measurements: absent" 8 "$G" near kms remove-measurements "${M[@]}" --yes
+errhas "absent measurements" "Measurements not found"
+# a quote of the attest suite's test PKI: the production kms.wasm trusts Intel's root only
+node tests/near/rootkey-fixture.mjs "$T/fx" >/dev/null
+jq -r .quote_hex "$T/fx/good.json" > "$T/quote.hex"
+jq -r .collateral "$T/fx/good.json" > "$T/collateral.json"
+jq -r .tcb_info "$T/fx/good.json" > "$T/tcb.json"
+RK=(--quote "$T/quote.hex" --collateral "$T/collateral.json" --tcb-info "$T/tcb.json" --worker-public-key bls12381g1:x)
+expect "near kms request-root-key: test PKI refused" 8 "$G" near kms request-root-key "${RK[@]}" --yes
+errhas "refusal names the step" "step quote failed"
+errhas "refusal is upstream's panic" "Attestation verification failed"
+expect "near kms request-root-key --json" 8 "$G" near kms request-root-key "${RK[@]}" --yes --json
+if jq -r .error.message <<<"$OUT" | grep -qF "step quote failed"; then ok "--json: the failed step in the message"
+else bad "--json: the failed step in the message" "$OUT"; fi
+xxd -r -p "$T/quote.hex" > "$T/quote.bin"
+expect "near kms request-root-key: binary quote, --dry-run" 0 "$G" near kms request-root-key \
+  --quote "$T/quote.bin" --collateral "$T/collateral.json" --tcb-info "$T/tcb.json" --worker-public-key k --dry-run
+expect "near kms request-root-key: collateral not JSON" 2 "$G" near kms request-root-key \
+  --quote "$T/quote.hex" --collateral "$T/quote.hex" --tcb-info "$T/tcb.json" --worker-public-key k --yes
+errhas "collateral named" "--collateral"
+expect "near kms request-root-key: no worker key" 2 "$G" near kms request-root-key --quote "$T/quote.hex" \
+  --collateral "$T/collateral.json" --tcb-info "$T/tcb.json" --yes
+
 # ------------------------------------------------------------------ apps
 BAL0=$("$G" near kms show --json >/dev/null; curl -s "$NEAR_RPC_URL" -H content-type:application/json \
   -d '{"jsonrpc":"2.0","id":1,"method":"query","params":{"request_type":"view_account","finality":"optimistic","account_id":"test.near"}}' | jq -r .result.amount)

@@ -24,21 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()   { PASS=$((PASS+1)); echo "ok   $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2" | head -c 2000 && echo; }
-# expect NAME CODE CMD...  — run CMD (stdin not a terminal), check its exit code; output in $OUT/$ERR
-expect() {
-  local name=$1 code=$2; shift 2
-  OUT=$("$@" 2>"$T/err" </dev/null); local rc=$?
-  ERR=$(cat "$T/err")
-  if [ "$rc" -eq "$code" ]; then ok "$name"; else bad "$name (exit $rc, want $code)" "$OUT $ERR"; fi
-}
-# has NAME TEXT — the last command's stdout contains TEXT (fixed string)
-has()  { if grep -qF -- "$2" <<<"$OUT"; then ok "$1"; else bad "$1: stdout lacks '$2'" "$OUT"; fi; }
-errhas() { if grep -qF -- "$2" <<<"$ERR"; then ok "$1"; else bad "$1: stderr lacks '$2'" "$ERR"; fi; }
-eq()   { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
-
-b32() { printf '0x'; printf "$1%.0s" $(seq 64); }   # b32 a -> 0xaaaa...
+. tests/cli/lib.sh
 IMG=$(b32 a); IMG2=$(b32 e); MR=$(b32 c); DEV=$(b32 b); DEV2=$(b32 d)
 ACCT1_KEY=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d   # anvil TEST key 1
 ACCT1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
@@ -277,6 +263,7 @@ has "register success" "App registered successfully"
 eq "register-app of a contract: no warning" "$ERR" ""
 expect "kms register-app of an address without code (dry run)" 0 "$G" kms register-app 0x000000000000000000000000000000000000dEaD --dry-run
 errhas "register-app warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
+errhas "register-app no code: says the KMS denies, quoting the contract" "isAppAllowed denies every boot of it with \"App not deployed or invalid address\""
 expect "kms set-app-implementation without code (dry run)" 0 "$G" kms set-app-implementation 0x000000000000000000000000000000000000dEaD --dry-run
 errhas "set-app-implementation warns: no code" "0x000000000000000000000000000000000000dEaD has no contract code on chain 31337"
 expect "app transfer-ownership" 0 "$G" app transfer-ownership "$ACCT1" --app-id "$APP_ANY" --yes

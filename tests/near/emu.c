@@ -43,8 +43,9 @@
  *    unused prepaid gas returns to the signer in a refund receipt;
  *  - block history: the state after each change, for views pinned to a block
  *    (nemu_at / nemu_now).
- * Approximated: the instruction count (meter.awk: C statements per
- * straight-line region of the wasm2c output), block time (1 s per block).
+ * Exact: the wasm instruction count (meter.mjs: the modules call
+ * env.nemu_tick(n) per straight-line segment). Approximated: block time (1 s
+ * per block).
  * Not modelled: contract rewards (30% of burnt gas), gas price changes and
  * pessimistic pricing, the refund penalty, staking and validators (stake
  * reads 0), yield/resume, global contracts, ETH-implicit accounts; nemu_tx
@@ -113,7 +114,7 @@ static const fee F_ADD_FC = FEE3(102217625000ull);
 static const fee F_ADD_FC_BYTE = FEE3(1925331ull);
 static const fee F_DELETE_KEY = FEE3(94946625000ull);
 static const fee F_DELETE_ACCOUNT = FEE3(147489000000ull);
-/* nearcore's regular_op_cost: gas per wasm instruction (see NEMU_TICK). */
+/* nearcore's regular_op_cost: gas per wasm instruction (see Z_envZ_nemu_tick). */
 #define FEE_WASM_OP 822756ull
 
 /* The fee table in nearcore's RuntimeFeesConfig JSON shape (for
@@ -803,6 +804,12 @@ void nemu_advance_blocks(nemu *w, uint64_t n) {
     w->timestamp_ns += n * 1000000000ull;
 }
 
+int nemu_set_timestamp(nemu *w, uint64_t ns) {
+    if (ns < w->timestamp_ns) return 0;
+    w->timestamp_ns = ns;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- modules */
 const nemu_module *nemu_module_by_name(const char *name) {
     for (size_t i = 0; i < nemu_nmodules; i++)
@@ -901,10 +908,11 @@ static void gas_raw(vmctx *c, uint64_t g) {
     if (c->used > c->prepaid) herr(c, NEMU_E_GAS_EXCEEDED, "Exceeded the prepaid gas.");
 }
 
-/* Wasm instruction gas (an approximation, see NEMU_TICK in mk/near-test.mk):
- * the translated modules add an instruction count to nemu_wasm_ops at every
- * function entry and block/loop label and call nemu_wasm_ops_over() once it
- * passes nemu_wasm_ops_limit, which is where the call's gas would run out. */
+/* Wasm instruction gas: the metered modules (tests/near/meter.mjs) call
+ * env.nemu_tick(n) before each straight-line segment of n instructions, so
+ * nemu_wasm_ops is the exact count of instructions executed (as NEAR charges
+ * them); nemu_wasm_ops_over() runs once it passes nemu_wasm_ops_limit, which
+ * is where the call's gas would run out. */
 uint64_t nemu_wasm_ops, nemu_wasm_ops_limit = UINT64_MAX;
 static vmctx *cur_vm;
 
@@ -918,6 +926,11 @@ static void sync_ops(vmctx *c) {
         if (burn < left) left = burn;
     }
     nemu_wasm_ops_limit = nemu_wasm_ops + left / FEE_WASM_OP + 1;
+}
+
+void Z_envZ_nemu_tick(struct Z_env_instance_t *e, uint64_t n) {
+    (void)e;
+    if ((nemu_wasm_ops += n) > nemu_wasm_ops_limit) nemu_wasm_ops_over();
 }
 
 void nemu_wasm_ops_over(void) {

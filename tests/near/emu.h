@@ -213,9 +213,14 @@ int nemu_at(nemu *w, uint64_t height);
 void nemu_now(nemu *w);
 /* Advance the chain by n empty blocks (time moves 1 s per block). */
 void nemu_advance_blocks(nemu *w, uint64_t n);
+/* Move the chain's clock forward to ns (unix nanoseconds), like a sandbox
+ * node's fast-forward: for tests whose data is valid at another time than
+ * nemu's genesis (2023-11-14). Returns 0 (and changes nothing) if ns is in
+ * the past. */
+int nemu_set_timestamp(nemu *w, uint64_t ns);
 
-/* Wasm instruction metering (the translated modules' NEMU_TICK, see
- * mk/near-test.mk): instructions counted so far, the count at which the
+/* Wasm instruction metering (the metered modules' env.nemu_tick, see
+ * tests/near/meter.mjs): instructions counted so far, the count at which the
  * running call's gas runs out, and the check called past it. */
 extern uint64_t nemu_wasm_ops, nemu_wasm_ops_limit;
 void nemu_wasm_ops_over(void);

@@ -19,6 +19,9 @@ struct Z_env_instance_t;
 typedef uint64_t h64;
 typedef uint32_t h32;
 
+/* nemu only: the instruction meter every metered module calls
+ * (tests/near/meter.mjs); n instructions are about to run. */
+void Z_envZ_nemu_tick(H, h64);
 /* registers */
 void Z_envZ_read_register(H, h64, h64);
 h64 Z_envZ_register_len(H, h64);

@@ -683,8 +683,8 @@ TEST(emu_gas_charged_to_the_signer_and_refunded) {
 }
 
 TEST(emu_gas_per_wasm_instruction) {
-    /* fill "k N" loops N times in wasm: the instruction cost (an approximation,
-     * meter.awk) grows with N; host costs are the same */
+    /* fill "k N" loops N times in wasm: the instruction cost (exact,
+     * meter.mjs) grows with N; host costs are the same */
     nemu *w = world();
     nemu_outcome *a = call(w, "fill", "k 10"), *b = call(w, "fill", "k 60000");
     CHECK(a->ok && b->ok);
