@@ -200,10 +200,14 @@ static int parse_tuple(parser *p, abi_type *t, int depth, int allow_empty) {
     }
     for (;;) {
         if (t->n == 4096) return perr(p, "too many tuple items");
-        abi_type *ni = realloc(t->items, (t->n + 1) * sizeof *ni);
-        if (!ni) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
-        t->items = ni;
-        memset(&t->items[t->n], 0, sizeof *ni);
+        /* capacity doubles at 4, 8, 16...: one allocation for most tuples */
+        if (t->n == 0 || (t->n >= 4 && !(t->n & (t->n - 1)))) {
+            size_t cap = t->n ? 2 * (size_t)t->n : 4;
+            abi_type *ni = realloc(t->items, cap * sizeof *ni);
+            if (!ni) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+            t->items = ni;
+        }
+        memset(&t->items[t->n], 0, sizeof *t->items);
         t->n++;
         if (!parse_type(p, &t->items[t->n - 1], depth + 1, 0)) return 0;
         char c = p->s[p->pos];
@@ -636,26 +640,28 @@ static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_
         head_size = sat_add(head_size, val_head_size(&items[i], depth));
     }
     if (head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
-    dg_buf head, tail;
-    dg_buf_init(&head);
-    dg_buf_init(&tail);
+    /* Written in place, no buffer per container: the head first (a zero
+     * word for each dynamic item), then each dynamic item's tail, patching
+     * its head word with the tail's offset from the start of this head. */
+    size_t base = out->len;
     int ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
+        if (val_dynamic(&items[i], depth))
+            dg_buf_zeros(out, 32);
+        else
+            ok = enc_value(out, &items[i], depth, err);
+    }
+    size_t hp = base;
+    for (size_t i = 0; ok && !out->oom && i < n; i++) {
         if (val_dynamic(&items[i], depth)) {
-            put_word_size(&head, head_size + tail.len);
-            ok = enc_value(&tail, &items[i], depth, err);
-        } else {
-            ok = enc_value(&head, &items[i], depth, err);
+            size_t off = out->len - base;
+            for (int k = 0; k < 8; k++)
+                out->data[hp + 31 - k] = (uint8_t)((uint64_t)off >> (8 * k));
+            ok = enc_value(out, &items[i], depth, err);
         }
+        hp += val_head_size(&items[i], depth);
     }
-    if (ok) {
-        dg_buf_append(out, head.data, head.len);
-        dg_buf_append(out, tail.data, tail.len);
-        if (head.oom || tail.oom || out->oom)
-            ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
-    }
-    dg_buf_free(&head);
-    dg_buf_free(&tail);
+    if (ok && out->oom) ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     return ok;
 }
 
@@ -663,6 +669,7 @@ int dg_abi_encode(dg_buf *out, const dg_abi_value *tuple, dg_err *err) {
     if (!tuple || tuple->kind != DG_ABI_TUPLE)
         return dg_err_set(err, DG_ERR_INPUT, "abi: arguments must be a tuple");
     size_t mark = out->len;
+    dg_buf_append(out, NULL, 0); /* out->data is set (NUL-terminated) even for "()" */
     if (!enc_items(out, tuple->items, tuple->nitems, 0, 0, err)) {
         if (!out->oom && mark <= out->len) out->len = mark;
         return 0;
