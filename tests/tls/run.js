@@ -6,7 +6,9 @@
 // and SSL_CERT_FILE; a wrong host name, an expired certificate, an untrusted CA
 // and a plain-HTTP server on an https:// URL are each refused with a message
 // that says which; nothing turns the checks off; a client pays one handshake
-// per process and dstack-authd's cache misses pay none.
+// per process and dstack-authd's cache misses pay none. The same for NEAR: the
+// near CLI and dstack-authd's near backend through a terminator in front of
+// `devnet up --near` (nemu-rpc, an emulation of the NEAR runtime).
 // Ends with "N passed, N failed".
 'use strict';
 const fs = require('fs');
@@ -34,6 +36,7 @@ const AUTHD = path.resolve(TOP, BUILD, 'dstack-authd');
 const TEST_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 const procs = [];
+let nearDir = null; // a NEAR devnet this suite started (stopped by its recorded PID)
 async function terminator(pki, name, toPort) {
   const t = await startTerminator(pki.cert(name), pki.key, toPort);
   procs.push(t.proc);
@@ -227,10 +230,49 @@ async function main() {
     r = await startAuthd(['--rpc-url', t.url, ...extra, ...base], { expectFail: true });
     check(`authd refuses at start: ${name}`, r.code === 1 && r.stderr.includes(msg), r);
   }
+
+  // ------------------------------------------------------------ NEAR over TLS
+  // The local NEAR chain of `devnet up --near` (nemu-rpc: this project's
+  // EMULATION of the NEAR runtime, not nearcore) behind the same terminator
+  // kind: the near CLI and dstack-authd's near backend through https.
+  nearDir = f('neardn');
+  r = gov(['devnet', 'up', '--near', '--dir', nearDir]);
+  check('near: devnet up --near (local chain for the TLS checks)', r.code === 0, r);
+  const nenv = {};
+  for (const m of gov(['devnet', 'env', '--near', '--dir', nearDir]).out.matchAll(/^export (\w+)=(.*)$/mg))
+    nenv[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  const nport = +((nenv.NEAR_RPC_URL || '').match(/:(\d+)/) || [])[1];
+  const ngood = await terminator(pki, 'good', nport);
+  const nexp = await terminator(pki, 'expired', nport);
+  const nenvTls = { NEAR_NETWORK_ID: 'local', KMS_CONTRACT_ID: nenv.KMS_CONTRACT_ID, NEAR_RPC_URL: ngood.url };
+  h0 = ngood.all();
+  r = gov(['near', 'kms', 'show', '--rpc-ca-file', CA, '--json'], nenvTls);
+  check('near cli: kms show over https with --rpc-ca-file', r.code === 0 && r.out.includes(nenv.KMS_CONTRACT_ID), r);
+  await sleep(100); // the terminator reports a handshake on its own stdout
+  check('near cli: one handshake for the whole command', ngood.all() - h0 === 1, ngood.all() - h0);
+  r = gov(['near', 'kms', 'show'], { ...nenvTls, SSL_CERT_FILE: CA });
+  check('near cli: SSL_CERT_FILE trusts the private CA', r.code === 0, r);
+  r = gov(['near', 'kms', 'show'], nenvTls);
+  check('near cli: untrusted CA refused, named', r.code === 4 && r.err.includes('is not signed by a trusted CA'), r);
+  r = gov(['near', 'kms', 'show', '--rpc-ca-file', CA], { ...nenvTls, NEAR_RPC_URL: nexp.url });
+  check('near cli: expired certificate refused, named', r.code === 4 && r.err.includes('has expired'), r);
+  r = gov(['near', 'kms', 'show', '--rpc-ca-file', CA], { ...nenvTls, NEAR_RPC_URL: `https://127.0.0.1:${nport}` });
+  check('near cli: plain-HTTP NEAR node on an https:// URL refused, named', r.code === 4 && r.err.includes('does not speak TLS'), r);
+  const nbase = ['--backend', 'near', '--kms-contract', nenv.KMS_CONTRACT_ID, '--network-id', '', '--port', '0', '--decision-log', ''];
+  const N = await startAuthd(['--rpc-url', ngood.url, '--rpc-ca-file', CA, ...nbase]);
+  procs.push(N.proc);
+  r = await httpReq(N.url + '/');
+  check('authd near: GET / over https names the KMS account and chain 397', r.status === 200 && r.json && r.json.kmsContractAddr === nenv.KMS_CONTRACT_ID && r.json.chainId === 397, r.text);
+  r = await post(N.url, boot({}));
+  check('authd near: a boot decided over https (not registered: denied with the contract reason)', r.status === 200 && r.json && r.json.isAllowed === false && r.json.reason === 'App not registered', r.text);
+  await stopProc(N.proc);
+  r = await startAuthd(['--rpc-url', ngood.url, ...nbase], { expectFail: true });
+  check('authd near refuses at start: untrusted CA', r.code === 1 && r.stderr.includes('is not signed by a trusted CA'), r);
 }
 
 main().catch((e) => { failed++; console.log('FAIL suite: ' + (e.stack || e)); }).finally(async () => {
   for (const p of procs) await stopProc(p); // each by its own PID
+  if (nearDir) gov(['devnet', 'down', '--near', '--dir', nearDir]);
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
