@@ -9,6 +9,7 @@
  * by fuzz/fuzz_bootinfo.c.
  */
 #include "dstackgov/bootinfo.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp) {
 }
 
 /* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+size_t dg_policy_utf8_seq(const unsigned char *p, const unsigned char *end) {
     unsigned c = p[0];
     size_t need;
     unsigned cp, min;
@@ -219,7 +220,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
             s->p++;
             continue;
         }
-        size_t k = utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
+        size_t k = dg_policy_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
         if (!k) return syntax(s, "invalid UTF-8 in string");
         for (size_t i = 0; i < k; i++) {
             if (out && n < cap) out[n] = s->p[i];

@@ -29,32 +29,6 @@ void dg_decision_deny(dg_decision *d, int error, const char *reason) {
     dg_policy_copy_text(d->reason, sizeof d->reason, reason, strlen(reason));
 }
 
-static size_t utf8_ok(const unsigned char *p, size_t n) {
-    unsigned c = p[0], cp, min;
-    size_t need;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else
-        return 0;
-    if (n < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need + 1;
-}
-
 void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
     size_t o = 0, i = 0;
     if (!cap) return;
@@ -65,7 +39,7 @@ void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
             i++;
             continue;
         }
-        size_t k = utf8_ok((const unsigned char *)s + i, n - i);
+        size_t k = dg_policy_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
         if (!k) {
             dst[o++] = '?';
             i++;
