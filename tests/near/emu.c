@@ -42,14 +42,25 @@
  *    a per-instruction cost, charged to the signer at w->gas_price (10^8);
  *    unused prepaid gas returns to the signer in a refund receipt;
  *  - block history: the state after each change, for views pinned to a block
- *    (nemu_at / nemu_now).
+ *    (nemu_at / nemu_now);
+ *  - yield/resume (NEP-519): promise_yield_create makes a callback receipt on
+ *    the current account waiting on a data id (32 bytes, written to a
+ *    register); promise_yield_resume by the same account delivers a payload
+ *    (≤ 1024 bytes) and returns 1, or 0 when the id is unknown, already
+ *    resumed or timed out; 200 blocks after the yield the callback runs with a
+ *    failed promise result. A transaction's receipt tree stays open across
+ *    later transactions and blocks until its last receipt ran (nemu_tx_poll);
+ *    nemu_advance_blocks runs the receipts and timeouts those blocks bring.
  * Exact: the wasm instruction count (meter.mjs: the modules call
  * env.nemu_tick(n) per straight-line segment). Approximated: block time (1 s
  * per block).
  * Not modelled: contract rewards (30% of burnt gas), gas price changes and
  * pessimistic pricing, the refund penalty, staking and validators (stake
- * reads 0), yield/resume, global contracts, ETH-implicit accounts; nemu_tx
- * checks no nonces (nemu-rpc does, for signed transactions: rpc.c).
+ * reads 0), global contracts, ETH-implicit accounts, the yield queue's
+ * per-chunk limits; a second resume of one yield returns 0 once the first is
+ * committed (nearcore may return 1 for it in the same block, but drops its
+ * payload: the callback sees the first either way); nemu_tx checks no nonces
+ * (nemu-rpc does, for signed transactions: rpc.c).
  */
 #include "emu.h"
 
@@ -90,6 +101,9 @@
 #define NEAR_PAGES 1024
 #define NEAR_MAX_PAGES 2048
 #define WASM_PAGE 65536u
+/* yield/resume: nearcore's max_yield_payload_size and yield_timeout_length_in_blocks */
+#define MAX_YIELD_PAYLOAD 1024
+#define YIELD_TIMEOUT_BLOCKS 200
 /* Action and receipt fees (gas), from nearcore's parameter table
  * (core/parameters/res/runtime_configs/parameters.yaml, values current since
  * protocol 53+): {send_sir, send_not_sir, execution}. "sir" = sender is
@@ -169,6 +183,10 @@ const char *nemu_fee_table_text(void) {
 #define FEE_STORAGE_WRITE 64196736000ull
 #define FEE_STORAGE_READ 56356845750ull
 #define FEE_LOG 3543313050ull
+#define FEE_YIELD_CREATE_BASE 153411779276ull
+#define FEE_YIELD_CREATE_BYTE 15643988ull
+#define FEE_YIELD_RESUME_BASE 1195627285210ull
+#define FEE_YIELD_RESUME_BYTE 47683715ull
 
 /* ---------------------------------------------------------------- data model */
 typedef struct {
@@ -222,8 +240,11 @@ typedef struct {
     char receiver[65];
 } data_recv;
 
+typedef struct txrec txrec;
+
 typedef struct receipt {
     uint64_t id;
+    txrec *tx; /* the transaction whose receipt tree it belongs to */
     char predecessor[65], receiver[65], signer[65];
     uint8_t signer_pk[33];
     ract *actions;
@@ -240,7 +261,28 @@ typedef struct receipt {
     size_t value_len;
     enum nemu_err err;
     char *error;
+    /* a yield callback (promise_yield_create): its input data id as the
+     * contract sees it, and a resume made by the same call that created it */
+    int is_yield, yield_resumed;
+    uint8_t yield_id[32];
+    uint8_t *yield_payload;
+    size_t yield_payload_len;
 } receipt;
+
+/* A transaction until its last receipt ran: the outcome it builds up. */
+struct txrec {
+    nemu_outcome *o;
+    uint64_t first; /* its first receipt */
+    int finished;   /* o is final; kept until nemu_tx_poll collects it */
+};
+
+/* A yielded callback waiting to be resumed (or to time out). */
+typedef struct {
+    uint8_t id[32];
+    uint64_t data_id;
+    char account[65];
+    uint64_t expires; /* the block at which it times out */
+} yield_ent;
 
 typedef struct {
     uint64_t id;
@@ -261,6 +303,11 @@ struct nemu {
     size_t nall;
     data_item *data;
     size_t ndata;
+    txrec **txs; /* transactions with receipts left, and finished ones not yet polled */
+    size_t ntxs;
+    txrec *cur_tx; /* the transaction of the receipt being applied */
+    yield_ent *yields;
+    size_t nyields;
     nemu_u128 gas_price;
     /* block history: the state after each block that changed it (oldest
      * first, at most NEMU_HISTORY), for views pinned to a past block */
@@ -616,6 +663,7 @@ static void receipt_free(receipt *r) {
     free(r->outs);
     free(r->value);
     free(r->error);
+    free(r->yield_payload);
     free(r);
 }
 
@@ -638,6 +686,12 @@ void nemu_free(nemu *w) {
     free(w->all);
     free(w->pending);
     data_clear(w);
+    for (size_t i = 0; i < w->ntxs; i++) {
+        nemu_outcome_free(w->txs[i]->o);
+        free(w->txs[i]);
+    }
+    free(w->txs);
+    free(w->yields);
     for (size_t i = 0; i < w->nhist; i++)
         snapshot_free(&w->hist[i]);
     free(w->hist);
@@ -799,11 +853,6 @@ nemu_u128 nemu_gas_price(const nemu *w) {
 void nemu_set_gas_price(nemu *w, nemu_u128 price) {
     w->gas_price = price;
 }
-void nemu_advance_blocks(nemu *w, uint64_t n) {
-    w->height += n;
-    w->timestamp_ns += n * 1000000000ull;
-}
-
 int nemu_set_timestamp(nemu *w, uint64_t ns) {
     if (ns < w->timestamp_ns) return 0;
     w->timestamp_ns = ns;
@@ -879,6 +928,13 @@ typedef struct vmctx {
     enum nemu_err err;
     char *error;
     uint64_t ops_seen; /* nemu_wasm_ops already charged */
+    /* promise_yield_resume calls of this execution, committed if it succeeds */
+    struct resume {
+        uint8_t id[32];
+        uint8_t *payload;
+        size_t len;
+    } * resumes;
+    size_t nresumes;
 } vmctx;
 
 #define VM(e) ((vmctx *)(void *)(e))
@@ -1823,6 +1879,103 @@ void Z_envZ_promise_return(struct Z_env_instance_t *e, uint64_t idx) {
     c->ret_receipt = c->promises[idx].receipt;
 }
 
+/* ---------------------------------------------------------------- host: yield/resume */
+/* The data id a contract sees for internal id n: nearcore's data ids are
+ * 32-byte hashes. */
+static void yield_id_of(uint64_t n, uint8_t out[32]) {
+    char buf[48];
+    snprintf(buf, sizeof buf, "nemu yield data id %llu", (unsigned long long)n);
+    crypto_hash_sha256(out, (const uint8_t *)buf, strlen(buf));
+}
+
+/* nearcore logic.rs promise_yield_create: a function call receipt to the
+ * current account whose single input is resolved by promise_yield_resume or
+ * by the timeout; the data id goes to register_id. */
+uint64_t Z_envZ_promise_yield_create(struct Z_env_instance_t *e, uint64_t mlen, uint64_t mptr,
+                                     uint64_t alen, uint64_t aptr, uint64_t g, uint64_t weight,
+                                     uint64_t register_id) {
+    vmctx *c = VM(e);
+    gas(c, FEE_BASE);
+    gas(c, FEE_YIELD_CREATE_BASE);
+    no_view(c, "promise_yield_create");
+    size_t mn, an;
+    const uint8_t *m = mem_or_reg(c, mptr, mlen, &mn);
+    if (mn == 0) herr(c, NEMU_E_HOST, "Method name is empty in contract call");
+    const uint8_t *a = mem_or_reg(c, aptr, alen, &an);
+    gas(c, (uint64_t)(mn + an) * FEE_YIELD_CREATE_BYTE);
+    prepay(c, g);
+    receipt *r = new_receipt(c->w, c->acc->id, c->acc->id, c->r->signer, c->r->signer_pk);
+    c->newr = xrealloc(c->newr, (c->nnewr + 1) * sizeof(receipt *));
+    c->newr[c->nnewr++] = r;
+    action_fee(c, r, &F_RECEIPT, NULL, 0);
+    uint64_t did = data_id_next(c);
+    r->inputs = xcalloc(1, sizeof(uint64_t));
+    r->inputs[r->ninputs++] = did;
+    r->is_yield = 1;
+    yield_id_of(did, r->yield_id);
+    uint64_t idx = push_promise(c, (promise){0, c->nnewr - 1, NULL, 0});
+    /* the call itself: function call fees like promise_batch_action_function_call */
+    action_fee(c, r, &F_FC, &F_FC_BYTE, mn + an);
+    ract *x = add_action(r);
+    x->kind = NEMU_A_FUNCTION_CALL;
+    x->name = (char *)xdup(m, mn);
+    x->data = xdup(a, an);
+    x->len = an;
+    x->gas = g;
+    x->weight = weight;
+    reg_set(c, register_id, r->yield_id, 32);
+    return idx;
+}
+
+static yield_ent *yield_find(nemu *w, const char *acc_id, const uint8_t id[32]) {
+    for (size_t i = 0; i < w->nyields; i++)
+        if (strcmp(w->yields[i].account, acc_id) == 0 && memcmp(w->yields[i].id, id, 32) == 0)
+            return &w->yields[i];
+    return NULL;
+}
+
+/* nearcore logic.rs promise_yield_resume: 1 if a yield of this account with
+ * this data id waits (created earlier, or by this very call), else 0. The
+ * payload reaches the callback only if this execution succeeds. */
+uint32_t Z_envZ_promise_yield_resume(struct Z_env_instance_t *e, uint64_t dlen, uint64_t dptr,
+                                     uint64_t plen, uint64_t pptr) {
+    vmctx *c = VM(e);
+    gas(c, FEE_BASE);
+    gas(c, FEE_YIELD_RESUME_BASE);
+    if (plen > UINT64_MAX / FEE_YIELD_RESUME_BYTE) herr(c, NEMU_E_HOST, "Integer overflow.");
+    gas(c, plen * FEE_YIELD_RESUME_BYTE);
+    no_view(c, "promise_yield_resume");
+    size_t dn, pn;
+    const uint8_t *d = mem_or_reg(c, dptr, dlen, &dn);
+    uint8_t id[32];
+    const uint8_t *p = mem_or_reg(c, pptr, plen, &pn);
+    if (pn > MAX_YIELD_PAYLOAD)
+        herr(c, NEMU_E_HOST, "Yield resume payload is %zu bytes which exceeds the %d byte limit",
+             pn, MAX_YIELD_PAYLOAD);
+    if (dn != 32) herr(c, NEMU_E_HOST, "yield resumption token is malformed");
+    memcpy(id, d, 32);
+    for (size_t i = 0; i < c->nresumes; i++)
+        if (memcmp(c->resumes[i].id, id, 32) == 0) return 0;
+    for (size_t i = 0; i < c->nnewr; i++) {
+        receipt *r = c->newr[i];
+        if (r->is_yield && memcmp(r->yield_id, id, 32) == 0) {
+            if (r->yield_resumed) return 0;
+            r->yield_resumed = 1;
+            r->yield_payload = xdup(p, pn);
+            r->yield_payload_len = pn;
+            return 1;
+        }
+    }
+    if (!yield_find(c->w, c->acc->id, id)) return 0;
+    uint8_t *copy = xdup(p, pn);
+    c->resumes = xrealloc(c->resumes, (c->nresumes + 1) * sizeof *c->resumes);
+    memcpy(c->resumes[c->nresumes].id, id, 32);
+    c->resumes[c->nresumes].payload = copy;
+    c->resumes[c->nresumes].len = pn;
+    c->nresumes++;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- host: storage */
 static const uint8_t *read_key(vmctx *c, uint64_t len, uint64_t ptr, size_t *n) {
     const uint8_t *k = mem_or_reg(c, ptr, len, n);
@@ -1943,6 +2096,9 @@ static void vm_release(vmctx *c) {
         receipt_free(c->newr[i]);
     free(c->newr);
     free(c->error);
+    for (size_t i = 0; i < c->nresumes; i++)
+        free(c->resumes[i].payload);
+    free(c->resumes);
 }
 
 static const char *trap_text(wasm_rt_trap_t t) {
@@ -2094,6 +2250,7 @@ static int receipt_ready(nemu *w, const receipt *r) {
 }
 
 static void enqueue(nemu *w, receipt *r) {
+    if (!r->tx) r->tx = w->cur_tx;
     w->pending = xrealloc(w->pending, (w->npending + 1) * sizeof(receipt *));
     w->pending[w->npending++] = r;
     w->all = xrealloc(w->all, (w->nall + 1) * sizeof(receipt *));
@@ -2215,7 +2372,9 @@ static size_t ract_bytes(const ract *a) {
         goto done;                                                                                 \
     } while (0)
 
-static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
+static void apply_receipt(nemu *w, receipt *r) {
+    nemu_outcome *o = r->tx->o;
+    w->cur_tx = r->tx;
     size_t ro_index = o->nreceipts;
     size_t all0 = w->nall;
     outcome_add(o, r);
@@ -2257,6 +2416,8 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
     for (size_t i = 0; i < r->nactions; i++)
         if (r->actions[i].kind == NEMU_A_TRANSFER || r->actions[i].kind == NEMU_A_FUNCTION_CALL)
             total_deposit += r->actions[i].amount;
+    struct resume *resumes = NULL;
+    size_t nresumes = 0;
 
     for (size_t i = 0; i < r->nactions; i++) {
         ract *x = &r->actions[i];
@@ -2451,6 +2612,10 @@ static void apply_receipt(nemu *w, receipt *r, nemu_outcome *o) {
             for (size_t q = 0; q < c.nnewr; q++)
                 newr[nnewr++] = c.newr[q];
             c.nnewr = 0;
+            resumes = xrealloc(resumes, (nresumes + c.nresumes) * sizeof *resumes);
+            memcpy(resumes + nresumes, c.resumes, c.nresumes * sizeof *resumes);
+            nresumes += c.nresumes;
+            c.nresumes = 0;
             vm_release(&c);
             break;
         }
@@ -2491,6 +2656,9 @@ done:;
         free(newr);
         newr = NULL;
         nnewr = 0;
+        for (size_t i = 0; i < nresumes; i++)
+            free(resumes[i].payload);
+        free(resumes);
         free(value);
         r->ok = 0;
         r->err = err;
@@ -2532,9 +2700,31 @@ done:;
     ro->value = xdup(value, value_len);
     ro->value_len = value_len;
     if (returned) ro->returned = returned->id;
-    for (size_t i = 0; i < nnewr; i++)
-        enqueue(w, newr[i]);
+    for (size_t i = 0; i < nnewr; i++) {
+        receipt *y = newr[i];
+        if (y->is_yield && y->yield_resumed) {
+            data_put(w, y->inputs[0], 1, y->yield_payload, y->yield_payload_len);
+        } else if (y->is_yield) {
+            w->yields = xrealloc(w->yields, (w->nyields + 1) * sizeof(yield_ent));
+            yield_ent *ye = &w->yields[w->nyields++];
+            memcpy(ye->id, y->yield_id, 32);
+            ye->data_id = y->inputs[0];
+            snprintf(ye->account, sizeof ye->account, "%s", y->receiver);
+            ye->expires = w->height + YIELD_TIMEOUT_BLOCKS;
+        }
+        enqueue(w, y);
+    }
     free(newr);
+    /* resumes take effect with the execution that made them */
+    for (size_t i = 0; i < nresumes; i++) {
+        yield_ent *ye = yield_find(w, r->receiver, resumes[i].id);
+        if (ye) {
+            data_put(w, ye->data_id, 1, resumes[i].payload, resumes[i].len);
+            *ye = w->yields[--w->nyields];
+        }
+        free(resumes[i].payload);
+    }
+    free(resumes);
     gas_refund(w, r, unused);
     receipt_children(w, all0, ro);
 }
@@ -2546,32 +2736,13 @@ static int data_pending(const nemu *w) {
     return 0;
 }
 
-static void run_queue(nemu *w, nemu_outcome *o) {
-    while (w->npending) {
-        nemu_advance_blocks(w, 1);
-        receipt **round = w->pending;
-        size_t n = w->npending;
-        w->pending = NULL;
-        w->npending = 0;
-        int progress = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (receipt_ready(w, round[i])) {
-                /* apply_receipt may enqueue: it appends to w->pending */
-                apply_receipt(w, round[i], o);
-                progress = 1;
-            } else {
-                w->pending = xrealloc(w->pending, (w->npending + 1) * sizeof(receipt *));
-                w->pending[w->npending++] = round[i];
-            }
+static void data_remove(nemu *w, uint64_t id) {
+    for (size_t i = 0; i < w->ndata; i++)
+        if (w->data[i].id == id) {
+            free(w->data[i].bytes);
+            w->data[i] = w->data[--w->ndata];
+            return;
         }
-        free(round);
-        if (!progress && !data_pending(w)) {
-            fprintf(stderr, "nemu: %zu receipts wait for data that never comes\n", w->npending);
-            free(w->pending);
-            w->pending = NULL;
-            w->npending = 0;
-        }
-    }
 }
 
 static receipt *receipt_by_id(nemu *w, uint64_t id) {
@@ -2580,13 +2751,144 @@ static receipt *receipt_by_id(nemu *w, uint64_t id) {
     return NULL;
 }
 
-static void tx_reset(nemu *w) {
-    for (size_t i = 0; i < w->nall; i++)
-        receipt_free(w->all[i]);
-    free(w->all);
-    w->all = NULL;
-    w->nall = 0;
-    data_clear(w);
+static int tx_has_pending(const nemu *w, const txrec *t) {
+    for (size_t i = 0; i < w->npending; i++)
+        if (w->pending[i]->tx == t) return 1;
+    return 0;
+}
+
+/* A transaction whose last receipt ran: its final status (following
+ * promise_return chains like NEAR's final execution status), then its
+ * receipts are freed. */
+static void tx_finish(nemu *w, txrec *t) {
+    nemu_outcome *o = t->o;
+    receipt *f = receipt_by_id(w, t->first);
+    while (f && f->done && f->ok && f->returned)
+        f = receipt_by_id(w, f->returned);
+    if (!f || !f->done) {
+        o->err = NEMU_E_HOST;
+        o->error = xstrdup("emulator: the transaction did not finish");
+    } else if (f->ok) {
+        o->ok = 1;
+        o->value = xdup(f->value, f->value_len);
+        o->value_len = f->value_len;
+    } else {
+        o->err = f->err;
+        o->error = xstrdup(f->error);
+    }
+    o->pending = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < w->nall; i++) {
+        if (w->all[i]->tx == t)
+            receipt_free(w->all[i]);
+        else
+            w->all[k++] = w->all[i];
+    }
+    w->nall = k;
+    t->finished = 1;
+}
+
+/* Finish every transaction that has no receipt left. */
+static void txs_settle(nemu *w) {
+    for (size_t i = 0; i < w->ntxs; i++)
+        if (!w->txs[i]->finished && !tx_has_pending(w, w->txs[i])) tx_finish(w, w->txs[i]);
+}
+
+/* One block: time moves on, yields whose time is up resolve as failed (their
+ * callbacks run in the next block), and every receipt whose input data
+ * arrived in an earlier block runs. Returns 1 if a receipt ran. */
+static int run_block(nemu *w) {
+    w->height++;
+    w->timestamp_ns += 1000000000ull;
+    for (size_t i = 0; i < w->nyields;) {
+        if (w->yields[i].expires <= w->height) {
+            data_put(w, w->yields[i].data_id, 0, NULL, 0);
+            w->yields[i] = w->yields[--w->nyields];
+        } else {
+            i++;
+        }
+    }
+    receipt **round = w->pending;
+    size_t n = w->npending;
+    w->pending = NULL;
+    w->npending = 0;
+    int progress = 0;
+    for (size_t i = 0; i < n; i++) {
+        receipt *r = round[i];
+        if (receipt_ready(w, r)) {
+            /* apply_receipt may enqueue: it appends to w->pending */
+            apply_receipt(w, r);
+            for (size_t d = 0; d < r->ninputs; d++)
+                data_remove(w, r->inputs[d]);
+            progress = 1;
+        } else {
+            w->pending = xrealloc(w->pending, (w->npending + 1) * sizeof(receipt *));
+            w->pending[w->npending++] = r;
+        }
+    }
+    free(round);
+    return progress;
+}
+
+/* Run blocks while receipts can make progress; what is left waits for a
+ * yield's resume or timeout. */
+static void run_queue(nemu *w) {
+    while (w->npending) {
+        int progress = run_block(w);
+        if (!progress && !data_pending(w)) break;
+    }
+    txs_settle(w);
+}
+
+void nemu_advance_blocks(nemu *w, uint64_t n) {
+    int ran = 0;
+    for (; n && (w->npending || w->nyields); n--)
+        ran |= run_block(w);
+    w->height += n;
+    w->timestamp_ns += n * 1000000000ull;
+    if (ran) {
+        txs_settle(w);
+        record_state(w);
+    }
+}
+
+static nemu_outcome *outcome_dup(const nemu_outcome *s) {
+    nemu_outcome *o = xmalloc(sizeof *o);
+    *o = *s;
+    o->error = s->error ? xstrdup(s->error) : NULL;
+    o->invalid_tx = s->invalid_tx ? xstrdup(s->invalid_tx) : NULL;
+    o->value = s->value ? xdup(s->value, s->value_len) : NULL;
+    o->receipts = xcalloc(s->nreceipts, sizeof(nemu_receipt_outcome));
+    for (size_t i = 0; i < s->nreceipts; i++) {
+        const nemu_receipt_outcome *a = &s->receipts[i];
+        nemu_receipt_outcome *b = &o->receipts[i];
+        *b = *a;
+        b->error = a->error ? xstrdup(a->error) : NULL;
+        b->value = a->value ? xdup(a->value, a->value_len) : NULL;
+        b->logs = xcalloc(a->nlogs, sizeof(char *));
+        for (size_t j = 0; j < a->nlogs; j++)
+            b->logs[j] = xstrdup(a->logs[j]);
+        b->children = xcalloc(a->nchildren, sizeof(uint64_t));
+        if (a->nchildren) memcpy(b->children, a->children, a->nchildren * sizeof(uint64_t));
+    }
+    return o;
+}
+
+nemu_outcome *nemu_tx_poll(nemu *w, uint64_t first_receipt) {
+    for (size_t i = 0; i < w->ntxs; i++) {
+        txrec *t = w->txs[i];
+        if (t->first != first_receipt) continue;
+        if (!t->finished) return outcome_dup(t->o);
+        nemu_outcome *o = t->o;
+        free(t);
+        w->txs[i] = w->txs[--w->ntxs];
+        return o;
+    }
+    return NULL;
+}
+
+size_t nemu_yields_waiting(const nemu *w) {
+    return w->nyields;
 }
 
 /* An invalid transaction: o->invalid_tx is nearcore's InvalidTxError JSON. */
@@ -2758,7 +3060,6 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
                           signer, nemu_u128_str(missing, b1));
     }
     if (k->fc && k->allowance) k->allowance -= gas_cost;
-    tx_reset(w);
     receipt *r = new_receipt(w, signer, receiver, signer, k->pk);
     for (size_t i = 0; i < n; i++) {
         const nemu_action *a = &acts[i];
@@ -2790,25 +3091,19 @@ nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *re
     o->tx_gas_burnt = send;
     o->gas_cost = gas_cost;
     o->tokens_burnt = (nemu_u128)send * w->gas_price;
+    txrec *t = xcalloc(1, sizeof *t);
+    t->o = o;
+    t->first = first;
+    o->pending = 1;
+    w->txs = xrealloc(w->txs, (w->ntxs + 1) * sizeof(txrec *));
+    w->txs[w->ntxs++] = t;
+    w->cur_tx = t;
     enqueue(w, r);
-    run_queue(w, o);
-    receipt *f = receipt_by_id(w, first);
-    while (f && f->done && f->ok && f->returned)
-        f = receipt_by_id(w, f->returned);
-    if (!f || !f->done) {
-        o->err = NEMU_E_HOST;
-        o->error = xstrdup("emulator: the transaction did not finish");
-    } else if (f->ok) {
-        o->ok = 1;
-        o->value = xdup(f->value, f->value_len);
-        o->value_len = f->value_len;
-    } else {
-        o->err = f->err;
-        o->error = xstrdup(f->error);
-    }
-    tx_reset(w);
+    run_queue(w);
     record_state(w);
-    return o;
+    /* a finished transaction's outcome goes to the caller; an open one's
+     * stays with the world (nemu_tx_poll), the caller gets a copy */
+    return t->finished ? nemu_tx_poll(w, first) : outcome_dup(o);
 }
 
 nemu_outcome *nemu_call_bytes(nemu *w, const char *signer, const char *receiver, const char *method,

@@ -10,9 +10,12 @@
  *
  * A world (`nemu`) holds accounts (balance, locked balance, code, storage,
  * access keys, storage usage). Transactions become receipts that are executed
- * in order until none is left; every call returns an outcome with the final
- * status (following promise_return chains like NEAR's final execution
- * status) and every receipt that ran, with its logs.
+ * in order, one block per round, until none is left or what is left waits for
+ * a yield (promise_yield_create) to be resumed or to time out; every call
+ * returns an outcome with the final status (following promise_return chains
+ * like NEAR's final execution status) and every receipt that ran, with its
+ * logs — or, for a transaction whose receipt tree is still open, the outcome
+ * so far (pending = 1), completed later by nemu_tx_poll.
  */
 #ifndef NEMU_EMU_H
 #define NEMU_EMU_H
@@ -115,7 +118,8 @@ typedef struct {
 } nemu_receipt_outcome;
 
 typedef struct {
-    int ok; /* final status */
+    int pending; /* receipts of this transaction still wait (a yield): no final status yet */
+    int ok;      /* final status */
     enum nemu_err err;
     char *error;    /* final failure message */
     uint8_t *value; /* final SuccessValue (NUL-terminated copy) */
@@ -151,6 +155,13 @@ int nemu_set_code(nemu *w, const char *account_id, const uint8_t *code, size_t l
  * nemu_outcome_free (never NULL). */
 nemu_outcome *nemu_tx(nemu *w, const char *signer, int key_index, const char *receiver,
                       const nemu_action *actions, size_t nactions);
+/* The outcome of a transaction nemu_tx returned pending (by the
+ * first_receipt of that outcome): a copy of the outcome so far (pending = 1),
+ * or the final outcome, after which the world forgets the transaction; NULL
+ * if unknown. Free the result with nemu_outcome_free. */
+nemu_outcome *nemu_tx_poll(nemu *w, uint64_t first_receipt);
+/* Yields waiting to be resumed or to time out. */
+size_t nemu_yields_waiting(const nemu *w);
 /* One FunctionCall transaction with the genesis key. args is a NUL-terminated
  * JSON text (or NULL for empty input). */
 nemu_outcome *nemu_call(nemu *w, const char *signer, const char *receiver, const char *method,
@@ -211,7 +222,9 @@ void nemu_set_gas_price(nemu *w, nemu_u128 price);
  * in between. */
 int nemu_at(nemu *w, uint64_t height);
 void nemu_now(nemu *w);
-/* Advance the chain by n empty blocks (time moves 1 s per block). */
+/* Advance the chain by n blocks (time moves 1 s per block): receipts that
+ * wait for a yield run when it is resumed or times out (200 blocks after it
+ * was made) in those blocks. */
 void nemu_advance_blocks(nemu *w, uint64_t n);
 /* Move the chain's clock forward to ns (unix nanoseconds), like a sandbox
  * node's fast-forward: for tests whose data is valid at another time than

@@ -77,6 +77,9 @@ void Z_envZ_promise_batch_action_delete_account(H, h64, h64, h64);
 h64 Z_envZ_promise_results_count(H);
 h64 Z_envZ_promise_result(H, h64, h64);
 void Z_envZ_promise_return(H, h64);
+/* yield/resume (NEP-519) */
+h64 Z_envZ_promise_yield_create(H, h64, h64, h64, h64, h64, h64, h64);
+h32 Z_envZ_promise_yield_resume(H, h64, h64, h64, h64);
 /* storage */
 h64 Z_envZ_storage_write(H, h64, h64, h64, h64, h64);
 h64 Z_envZ_storage_read(H, h64, h64, h64);

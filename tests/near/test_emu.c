@@ -711,3 +711,123 @@ TEST(emu_gas_not_enough_balance) {
     NT_OK(nemu_call(w, "poor", PROBE, "echo", "x", 0, NT_GAS), "x");
     nemu_free(w);
 }
+
+/* yield/resume (NEP-519): the probe's yield_wait yields a callback to
+ * yield_done and returns it, so the transaction stays open until a resume. */
+static void yield_id_hex(nemu *w, char hex[65]) {
+    uint8_t id[32];
+    CHECK_INT(nemu_storage_get(w, PROBE, (const uint8_t *)"yid", 3, id, sizeof id), 32);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", id[i]);
+}
+
+TEST(emu_yield_resume_delivers_the_payload_to_the_callback) {
+    nemu *w = world();
+    nemu_outcome *o = call(w, "yield_wait", "20");
+    CHECK(o->pending && !o->ok && !o->error);
+    CHECK_INT(nemu_yields_waiting(w), 1);
+    uint64_t first = o->first_receipt;
+    /* the yielding call ran and returned the yield's callback receipt */
+    CHECK(o->nreceipts >= 1 && o->receipts[0].ok && o->receipts[0].returned != 0);
+    nemu_outcome_free(o);
+    /* other transactions run meanwhile; the open one stays open */
+    NT_OK(call(w, "echo", "meanwhile"), "meanwhile");
+    o = nemu_tx_poll(w, first);
+    CHECK(o && o->pending);
+    nemu_outcome_free(o);
+    /* the resume succeeds once; the callback runs in the next block */
+    NT_OK(call(w, "resume", "hello"), "1");
+    CHECK_INT(nemu_yields_waiting(w), 0);
+    o = nemu_tx_poll(w, first);
+    CHECK(o && !o->pending && o->ok);
+    if (o) CHECK_STR(nt_val(o), "resumed:hello|arg");
+    size_t cb = 0;
+    for (size_t i = 0; o && i < o->nreceipts; i++)
+        if (strcmp(o->receipts[i].method, "yield_done") == 0) cb = i;
+    CHECK(cb > 0);
+    if (o && cb) CHECK_STR(o->receipts[cb].predecessor, PROBE);
+    nemu_outcome_free(o);
+    /* collected: the world forgot it */
+    CHECK(nemu_tx_poll(w, first) == NULL);
+    /* resuming again finds nothing */
+    NT_OK(call(w, "resume", "again"), "0");
+    nemu_free(w);
+}
+
+TEST(emu_yield_times_out_after_200_blocks) {
+    nemu *w = world();
+    nemu_outcome *o = call(w, "yield_wait", "20");
+    CHECK(o->pending);
+    uint64_t first = o->first_receipt, made = o->receipts[0].height;
+    nemu_outcome_free(o);
+    /* nearcore's yield_timeout_length_in_blocks: at block made + 200 the
+     * yield resolves as failed, its callback runs in the block after */
+    nemu_advance_blocks(w, made + 199 - nemu_block_height(w));
+    o = nemu_tx_poll(w, first);
+    CHECK(o && o->pending);
+    nemu_outcome_free(o);
+    CHECK_INT(nemu_yields_waiting(w), 1);
+    /* the callback runs at made + 201, its gas refund in the block after */
+    nemu_advance_blocks(w, 3);
+    CHECK_INT(nemu_yields_waiting(w), 0);
+    o = nemu_tx_poll(w, first);
+    CHECK(o && !o->pending && !o->ok);
+    if (o) CHECK_STR(o->error, "Smart contract panicked: yield timed out");
+    if (o) CHECK_INT(o->receipts[o->nreceipts - 1].height >= made + 201, 1);
+    nemu_outcome_free(o);
+    /* too late to resume */
+    NT_OK(call(w, "resume", "late"), "0");
+    nemu_free(w);
+}
+
+TEST(emu_yield_resume_rules) {
+    nemu *w = world();
+    nemu_outcome *o = call(w, "yield_wait", "20");
+    uint64_t first = o->first_receipt;
+    nemu_outcome_free(o);
+    char hex[65], args[1200];
+    yield_id_hex(w, hex);
+    /* only the account that yielded may resume */
+    snprintf(args, sizeof args, "%s intruder", hex);
+    NT_OK(nemu_call(w, "alice", "probe2", "resume", args, 0, NT_GAS), "0");
+    /* a resume in a call that fails does not happen */
+    NT_FAIL(call(w, "resume_then_panic", NULL), "Smart contract panicked: after resume");
+    CHECK_INT(nemu_yields_waiting(w), 1);
+    /* a malformed data id and a payload over max_yield_payload_size are host errors */
+    NT_FAIL(call(w, "resume_bad_id", NULL), "yield resumption token is malformed");
+    memset(args, 'p', 1025);
+    args[1025] = 0;
+    NT_FAIL(call(w, "resume", args),
+            "Yield resume payload is 1025 bytes which exceeds the 1024 byte limit");
+    CHECK_INT(nemu_yields_waiting(w), 1);
+    /* yields and resumes are prohibited in views */
+    o = nemu_view(w, PROBE, "yield_wait", "20");
+    CHECK(!o->ok && o->error && strstr(o->error, "promise_yield_create is not allowed in view"));
+    nemu_outcome_free(o);
+    /* 1024 bytes is the limit; the resume is charged nearcore's
+     * yield_resume_base + yield_resume_byte per payload byte */
+    args[1024] = 0;
+    o = call(w, "resume", args);
+    CHECK_STR(nt_val(o), "1");
+    CHECK(o->receipts[0].gas_burnt > 1195627285210ull + 1024 * 47683715ull);
+    nemu_outcome_free(o);
+    o = nemu_tx_poll(w, first);
+    CHECK(o && o->ok && o->value_len == 8 + 1024 + 4);
+    nemu_outcome_free(o);
+    /* a yield resumed by the call that made it: the second resume returns 0 */
+    o = call(w, "yield_and_resume", NULL);
+    CHECK(!o->pending);
+    CHECK_STR(nt_val(o), "resumed:same|");
+    CHECK(nemu_outcome_find_log(o, "1 0") != NULL);
+    nemu_outcome_free(o);
+    /* a yield that is not returned: the transaction is open all the same */
+    o = call(w, "yield_wait", "20 keep");
+    CHECK(o->pending);
+    first = o->first_receipt;
+    nemu_outcome_free(o);
+    NT_OK(call(w, "resume", "x"), "1");
+    o = nemu_tx_poll(w, first);
+    CHECK(o && !o->pending && o->ok && o->value_len == 0);
+    nemu_outcome_free(o);
+    nemu_free(w);
+}

@@ -56,6 +56,8 @@ IMPORT(promise_batch_action_delete_account) void promise_batch_action_delete_acc
 IMPORT(promise_results_count) u64 promise_results_count(void);
 IMPORT(promise_result) u64 promise_result(u64, u64);
 IMPORT(promise_return) void promise_return(u64);
+IMPORT(promise_yield_create) u64 promise_yield_create(u64, u64, u64, u64, u64, u64, u64);
+IMPORT(promise_yield_resume) u32 promise_yield_resume(u64, u64, u64, u64);
 IMPORT(storage_write) u64 storage_write(u64, u64, u64, u64, u64);
 IMPORT(storage_read) u64 storage_read(u64, u64, u64);
 IMPORT(storage_remove) u64 storage_remove(u64, u64, u64);
@@ -653,4 +655,76 @@ EXPORT(limit) {
 /* An export with a non-() -> () signature: NEAR refuses to call it. */
 __attribute__((export_name("takes_arg"))) void takes_arg(int x) {
     (void)x;
+}
+
+/* yield/resume (NEP-519). The data id of the last yield is kept under "yid". */
+/* "<gas in TGas>": yields a callback to yield_done and returns it (so the
+ * transaction's value is the callback's); a second word "keep" returns nothing */
+EXPORT(yield_wait) {
+    read_input();
+    static const char m[] = "yield_done";
+    u64 idx = promise_yield_create(sizeof m - 1, P(m), 3, P("arg"), (u64)num(0) * TGAS, 0, 5);
+    storage_write(3, P("yid"), (u64)-1, 5, 6);
+    u64 n;
+    field(1, &n);
+    if (!n) promise_return(idx);
+}
+/* the yield's callback: "resumed:<payload>|<args>", or a panic when it timed out */
+EXPORT(yield_done) {
+    if (promise_results_count() != 1) fail("expected one promise result");
+    if (promise_result(0, 7) != 1) fail("yield timed out");
+    puts_("resumed:");
+    put_reg(7);
+    puts_("|");
+    input(8);
+    put_reg(8);
+    ret();
+}
+/* payload text: resumes the last yield (or, with a 64-hex-digit data id and a
+ * space first, that one); returns "1" or "0" */
+EXPORT(resume) {
+    read_input();
+    static u8 id[32];
+    u8 *p = in;
+    u64 n = in_len;
+    if (in_len >= 65 && in[64] == ' ') {
+        for (int i = 0; i < 32; i++) {
+            u8 h = in[2 * i], l = in[2 * i + 1];
+            id[i] = (u8)(((h <= '9' ? h - '0' : h - 'a' + 10) << 4) |
+                         (l <= '9' ? l - '0' : l - 'a' + 10));
+        }
+        p = in + 65;
+        n = in_len - 65;
+    } else if (!storage_read(3, P("yid"), 9)) {
+        fail("no yield");
+    } else {
+        read_register(9, P(id));
+    }
+    puts_(promise_yield_resume(32, P(id), n, P(p)) ? "1" : "0");
+    ret();
+}
+/* resume, then panic: the resume must not take effect */
+EXPORT(resume_then_panic) {
+    static u8 id[32];
+    if (!storage_read(3, P("yid"), 9)) fail("no yield");
+    read_register(9, P(id));
+    promise_yield_resume(32, P(id), 2, P("no"));
+    fail("after resume");
+}
+/* a data id of the wrong length */
+EXPORT(resume_bad_id) {
+    promise_yield_resume(5, P("short"), 0, P(""));
+}
+/* yield and resume in one call, then resume again: "1 0", the callback's value */
+EXPORT(yield_and_resume) {
+    static const char m[] = "yield_done";
+    u64 idx = promise_yield_create(sizeof m - 1, P(m), 0, P(""), 10 * TGAS, 0, 5);
+    static u8 id[32];
+    read_register(5, P(id));
+    u32 a = promise_yield_resume(32, P(id), 4, P("same")),
+        b = promise_yield_resume(32, P(id), 1, P("x"));
+    puts_(a ? "1" : "0");
+    puts_(b ? " 1" : " 0");
+    log_utf8(out_len, P(out));
+    promise_return(idx);
 }
