@@ -23,7 +23,8 @@ NT_TEST_SRCS := tests/near/test_emu.c tests/near/test_rpc.c
 NT_MODULES += $(NT_EXTRA_MODULES)
 NT_TEST_SRCS += $(NT_EXTRA_TESTS)
 ifneq ($(and $(wildcard contracts/near/kms.c),$(wildcard mk/near.mk)),)
-NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm kmstest=$(BUILD)/near/kms-test.wasm
+NT_MODULES += kms=$(BUILD)/near/kms.wasm app=$(BUILD)/near/app.wasm kmstest=$(BUILD)/near/kms-test.wasm \
+  mpctest=$(BUILD)/near/mpc-test.wasm
 NT_TEST_SRCS += tests/near/test_kms.c tests/near/test_app.c tests/near/test_rootkey.c
 NT_CFLAGS_CONTRACTS := -DNT_HAVE_CONTRACTS=1
 endif

@@ -84,3 +84,11 @@ TEST_SUITES += near-wasm
 .PHONY: test-near-wasm
 test-near-wasm: $(BUILD)/near/app.wasm $(BUILD)/near/kms.wasm $(BUILD)/near/kms-test.wasm
 	@contracts/near/test-wasm.sh $(BUILD)
+
+# TEST DOUBLE (tests only, never deployed) of NEAR's MPC contract v1.signer:
+# request_app_private_key yields until a responder (tests/near/mpc-responder.mjs)
+# answers with respond_ckd, or NEAR's yield timeout fails it.
+NEAR_MPC_TEST_WASM := $(BUILD)/near/mpc-test.wasm
+$(BUILD)/near/mpc-test.wasm: $(NEAR_SRC)/test/mpc-test.c $(NEAR_DEPS)
+	$(call near_link,$@,$(NEAR_SRC)/test/mpc-test.c $(NEAR_COMMON))
+ALL_TARGETS += $(BUILD)/near/mpc-test.wasm

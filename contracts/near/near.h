@@ -57,5 +57,14 @@ NEAR_IMPORT(storage_read) uint64_t near_storage_read(uint64_t k_len, uint64_t k_
 NEAR_IMPORT(storage_remove)
 uint64_t near_storage_remove(uint64_t k_len, uint64_t k_ptr, uint64_t reg);
 NEAR_IMPORT(storage_has_key) uint64_t near_storage_has_key(uint64_t k_len, uint64_t k_ptr);
+/* yield/resume (NEP-519): only the MPC test double (contracts/near/test/mpc-test.c) uses them */
+NEAR_IMPORT(promise_yield_create)
+uint64_t near_promise_yield_create(uint64_t fn_len, uint64_t fn_ptr, uint64_t args_len,
+                                   uint64_t args_ptr, uint64_t gas, uint64_t gas_weight,
+                                   uint64_t reg);
+NEAR_IMPORT(promise_yield_resume)
+uint32_t near_promise_yield_resume(uint64_t id_len, uint64_t id_ptr, uint64_t payload_len,
+                                   uint64_t payload_ptr);
+NEAR_IMPORT(block_index) uint64_t near_block_index(void);
 
 #endif
