@@ -20,9 +20,10 @@
 // base58 from near-api-js. TEST CODE: the master secret lives in the test.
 //
 // Strict decoding: a "bls12381g1:" / "bls12381g2:" string must have that
-// prefix, canonical base58 of exactly 48 / 96 bytes, a point on the curve in
-// the prime-order subgroup, and not the identity; otherwise an Error whose
-// message starts with the field's name.
+// prefix, canonical base58 of exactly 48 / 96 bytes, the canonical compressed
+// encoding (coordinates < p) of a point on the curve in the prime-order
+// subgroup, and not the identity; otherwise an Error whose message starts
+// with the field's name.
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -76,6 +77,10 @@ function decode(kind, field, s) {
     throw new Error(`${field}: not a point of the prime-order subgroup (${e.message})`);
   }
   if (P.is0()) throw new Error(`${field}: the identity point is not a key`);
+  // noble reduces a coordinate >= p modulo p (blst and zkcrypto refuse it):
+  // only the canonical spelling of a key is accepted
+  const canon = P.toBytes(true);
+  if (canon.some((v, i) => v !== bytes[i])) throw new Error(`${field}: non-canonical point encoding`);
   return P;
 }
 
@@ -105,10 +110,13 @@ function randomScalar() {
   }
 }
 
-// H(mpk_compressed96 ‖ app_id) in G1 with NEAR's DST
-function hashPoint(mpk, appId) {
-  return bls.G1.hashToCurve(concat(mpk.toBytes(true), appId), { DST: CKD_DST });
+/** RFC 9380 hash to G1 (suite BLS12381G1_XMD:SHA-256_SSWU_RO_), NEAR's DST unless given. */
+export function hashToG1(msg, dst = CKD_DST) {
+  return bls.G1.hashToCurve(msg, { DST: dst });
 }
+
+// H(mpk_compressed96 ‖ app_id)
+const hashPoint = (mpk, appId) => hashToG1(concat(mpk.toBytes(true), appId));
 
 /** SHA3-256(prefix ‖ predecessor ‖ "," ‖ derivationPath), as the MPC contract derives it. */
 export function appId(predecessor, derivationPath) {
