@@ -28,6 +28,7 @@ import { bls12_381 as bls } from '@noble/curves/bls12-381.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sha3_256 } from '@noble/hashes/sha3.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { baseDecode, baseEncode } from 'near-api-js';
 
 const G1 = bls.G1.Point;
@@ -36,14 +37,6 @@ const Fr = G1.Fn;
 
 export const APP_ID_PREFIX = 'near-mpc v0.1.0 app_id derivation:';
 export const CKD_DST = 'NEAR BLS12381G1_XMD:SHA-256_SSWU_RO_';
-
-const utf8 = (s) => new TextEncoder().encode(s);
-const concat = (a, b) => {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-};
 
 // prefix, compressed size, point class per key kind
 const KINDS = {
@@ -116,13 +109,13 @@ export function hashToG1(msg, dst = CKD_DST) {
 }
 
 // H(mpk_compressed96 ‖ app_id)
-const hashPoint = (mpk, appId) => hashToG1(concat(mpk.toBytes(true), appId));
+const hashPoint = (mpk, appId) => hashToG1(concatBytes(mpk.toBytes(true), appId));
 
 /** SHA3-256(prefix ‖ predecessor ‖ "," ‖ derivationPath), as the MPC contract derives it. */
 export function appId(predecessor, derivationPath) {
   if (typeof predecessor !== 'string' || predecessor === '') throw new Error('predecessor: expected an account id');
   if (typeof derivationPath !== 'string') throw new Error('derivation_path: expected a string');
-  return sha3_256(utf8(`${APP_ID_PREFIX}${predecessor},${derivationPath}`));
+  return sha3_256(utf8ToBytes(`${APP_ID_PREFIX}${predecessor},${derivationPath}`));
 }
 
 /** The MPC public key "bls12381g2:<base58 96>" of master secret msk. */
