@@ -7,16 +7,28 @@
 //   measurements.json {mrtd, rtmr0, rtmr1, rtmr2} the quotes carry
 //   allowed          SHA-256 hex of the good docker_compose_file
 //   <case>.json      the method's arguments, one attested worker per case
+//   workers.json     {c: {public_key, secret_key}, d: ...}: TEST KEYS of workers C, D
 // Workers are NEAR accounts whose ed25519 keys are 32 bytes of 0xa1 (worker A)
-// and 0xb2 (worker B); report data = 00 01 ‖ SHA3-384(key) ‖ zeros.
+// and 0xb2 (worker B) — raw bytes for the emulator's unsigned calls — and, for
+// signed transactions (the MPC end-to-end test, the CLI), real key pairs from
+// the seeds 32 × 0xc3 (worker C, case good-c) and 32 × 0xd4 (worker D, good-d);
+// report data = 00 01 ‖ SHA3-384(key) ‖ zeros.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { baseEncode } from 'near-api-js';
 import { dir, AT, base, rootPem, pemToDer, crl, pck, quote, collateral, ev, replay } from '../attest/pki.mjs';
 
 const out = process.argv[2];
 fs.mkdirSync(out, { recursive: true });
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest();
 const KEY_A = Buffer.alloc(32, 0xa1), KEY_B = Buffer.alloc(32, 0xb2);
+// an ed25519 key pair from a seed (PKCS#8 = fixed prefix ‖ seed)
+function keyPair(seed) {
+  const priv = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const pub = crypto.createPublicKey(priv).export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { pub, public_key: 'ed25519:' + baseEncode(pub), secret_key: 'ed25519:' + baseEncode(Buffer.concat([seed, pub])) };
+}
+const WORKER_C = keyPair(Buffer.alloc(32, 0xc3)), WORKER_D = keyPair(Buffer.alloc(32, 0xd4));
 const reportData = (key) => Buffer.concat([Buffer.from([0, 1]), crypto.createHash('sha3-384').update(key).digest(), Buffer.alloc(14)]);
 const MRTD = Buffer.alloc(48, 0x11), RTMRS = [Buffer.alloc(48, 0x20), Buffer.alloc(48, 0x21), Buffer.alloc(48, 0x22)];
 const DOCKER = 'services:\n  kms:\n    image: dstack-kms@sha256:0123\n';
@@ -54,6 +66,8 @@ const upToDateWithAdvisory = [{
 
 make('good');
 make('good-b', { key: KEY_B });
+make('good-c', { key: WORKER_C.pub });
+make('good-d', { key: WORKER_D.pub });
 make('quote-signature', { quote: { badQuoteSig: true } });
 make('tcb-out-of-date', { quote: { sgx0: 5 } });
 make('tcb-advisory', { quote: { levels: upToDateWithAdvisory } });
@@ -66,6 +80,8 @@ make('app-compose', { compose: { kms_enabled: false } });
 make('compose-allowed', { compose: { docker_compose_file: DOCKER + '# other\n' } });
 fs.writeFileSync(`${out}/root.json`, JSON.stringify({ root_der_hex: hex(pemToDer(rootPem)) }));
 fs.writeFileSync(`${out}/at`, String(AT));
+const pair = ({ public_key, secret_key }) => ({ public_key, secret_key });
+fs.writeFileSync(`${out}/workers.json`, JSON.stringify({ c: pair(WORKER_C), d: pair(WORKER_D) }));
 fs.writeFileSync(`${out}/measurements.json`, JSON.stringify({ mrtd: hex(MRTD), rtmr0: hex(RTMRS[0]), rtmr1: hex(RTMRS[1]), rtmr2: hex(RTMRS[2]) }));
 fs.writeFileSync(`${out}/allowed`, hex(sha256(Buffer.from(DOCKER))));
 fs.rmSync(dir, { recursive: true, force: true });

@@ -80,14 +80,29 @@ int nemu_base58_decode(const char *s, unsigned char *out, size_t cap) {
 
 /* Accepted transactions, for `tx` / EXPERIMENTAL_tx_status: the outcome
  * (without final_execution_status, which depends on the head) and the
- * receipts it made. */
+ * receipts it made. A transaction whose receipt tree is still open (a yield
+ * waits) keeps its signed bytes, to rebuild the outcome as receipts run. */
 typedef struct {
     char hash[64];
     char signer[65];
     uint64_t last_height; /* the block of its last receipt */
+    uint64_t tx_height;   /* the block it was included in */
     char *json;
     char *receipts;
+    int open;       /* receipts still wait: nemu_tx_poll(first) completes it */
+    uint64_t first; /* its first receipt */
+    uint8_t *raw;   /* the signed transaction, while open */
+    size_t raw_len;
 } stored_tx;
+
+/* A request whose answer waits for a transaction to finish (nearcore polls
+ * up to its polling_timeout, then answers TIMEOUT_ERROR). */
+struct nemu_rpc_wait {
+    json_t *id;
+    size_t st; /* index in rc->txs */
+    int level, with_receipts;
+    uint64_t deadline_ms;
+};
 
 struct nemu_rpc {
     nemu *w;
@@ -96,6 +111,8 @@ struct nemu_rpc {
     uint64_t t0_ms, started_ms;
     stored_tx *txs;
     size_t ntxs;
+    long wait_st; /* set by a method whose answer must wait for rc->txs[wait_st] */
+    int wait_level, wait_receipts;
 };
 
 static uint64_t now_ms(void) {
@@ -111,6 +128,7 @@ nemu_rpc *nemu_rpc_new_opts(nemu *w, const nemu_rpc_opts *o) {
     if (o) r->o = *o;
     if (!r->o.validity_blocks) r->o.validity_blocks = NEMU_VALIDITY_BLOCKS;
     if (!r->o.chain_id) r->o.chain_id = "localnet";
+    if (!r->o.tx_timeout_ms) r->o.tx_timeout_ms = NEMU_TX_TIMEOUT_MS;
     r->genesis_height = 1;
     r->t0_ms = r->started_ms = now_ms();
     return r;
@@ -125,6 +143,7 @@ void nemu_rpc_free(nemu_rpc *r) {
     for (size_t i = 0; i < r->ntxs; i++) {
         free(r->txs[i].json);
         free(r->txs[i].receipts);
+        free(r->txs[i].raw);
     }
     free(r->txs);
     free(r);
@@ -132,7 +151,7 @@ void nemu_rpc_free(nemu_rpc *r) {
 
 /* Blocks advance with wall time: one per block_ms since the last one (a
  * transaction also runs its receipts in blocks of their own at once). */
-static void tick(nemu_rpc *rc) {
+void nemu_rpc_tick(nemu_rpc *rc) {
     if (!rc->o.block_ms) return;
     uint64_t n = (now_ms() - rc->t0_ms) / rc->o.block_ms;
     if (!n) return;
@@ -678,12 +697,35 @@ static json_t *m_call(nemu_rpc *rc, json_t *params, json_t **err) {
                                              r->executor, "logs", logs, "status",
                                              status_json(r->ok, r->value, r->value_len, r->error)));
     }
-    json_t *res =
-        json_pack("{s:o, s:o}", "status", status_json(o->ok, o->value, o->value_len, o->error),
-                  "receipts_outcome", ros);
+    /* a receipt tree still open (a yield waits): nearcore's "Started" */
+    json_t *res = json_pack("{s:o, s:o}", "status",
+                            o->pending ? json_string("Started")
+                                       : status_json(o->ok, o->value, o->value_len, o->error),
+                            "receipts_outcome", ros);
     nemu_outcome_free(o);
     settle(w);
     return res;
+}
+
+/* Test-only fast-forward (like a sandbox's fast_forward): n blocks at once,
+ * with the receipts, resumes and yield timeouts they bring. */
+static json_t *m_advance(nemu_rpc *rc, json_t *params, json_t **err) {
+    json_t *n = json_object_get(params, "blocks");
+    if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 1000000)
+        return request_error(err, "PARSE_ERROR", "blocks (1..1000000) is required");
+    nemu_advance_blocks(rc->w, (uint64_t)json_integer_value(n));
+    return json_pack("{s:I}", "block_height", (json_int_t)nemu_block_height(rc->w));
+}
+
+/* Test-only: move the chain's clock forward (data valid at another time). */
+static json_t *m_set_time(nemu_rpc *rc, json_t *params, json_t **err) {
+    json_t *t = json_object_get(params, "unix_seconds");
+    if (!json_is_integer(t) || json_integer_value(t) < 0 ||
+        !nemu_set_timestamp(rc->w, (uint64_t)json_integer_value(t) * 1000000000ull))
+        return request_error(err, "PARSE_ERROR",
+                             "unix_seconds (not before the chain's time) is required");
+    settle(rc->w);
+    return json_true();
 }
 
 /* ------------------------------------------------------------ signed transactions */
@@ -1048,7 +1090,9 @@ static json_t *outcome_json(const tx_parsed *t, const char *hash, const uint8_t 
                                  ro->refund ? "system" : t->signer, "gas_price", gas_price_str));
     }
     json_t *status;
-    if (o->ok) {
+    if (o->pending) {
+        status = json_string("Started"); /* nearcore's FinalExecutionStatus::Started */
+    } else if (o->ok) {
         status = json_pack("{s:o}", "SuccessValue", b64(o->value, o->value_len));
     } else if (fail) {
         json_t *index =
@@ -1083,9 +1127,67 @@ static const char *tx_status_now(nemu_rpc *rc, stored_tx *st, int level) {
     return final_height(rc) >= st->last_height ? "FINAL" : "EXECUTED_OPTIMISTIC";
 }
 
+/* Store the outcome of a transaction (res and receipts are consumed). */
+static void st_set(stored_tx *st, const nemu_outcome *o, json_t *res, json_t *receipts) {
+    free(st->json);
+    free(st->receipts);
+    st->json = json_dumps(res, JSON_COMPACT);
+    st->receipts = json_dumps(receipts, JSON_COMPACT);
+    json_decref(res);
+    json_decref(receipts);
+    st->last_height = o->tx_height;
+    for (size_t i = 0; i < o->nreceipts; i++)
+        if (o->receipts[i].height > st->last_height) st->last_height = o->receipts[i].height;
+}
+
+/* An open transaction's outcome as it is now (blocks run its receipts, a
+ * resume or a timeout lets its yields go on). */
+static void st_refresh(nemu_rpc *rc, stored_tx *st) {
+    if (!st->open) return;
+    nemu_outcome *o = nemu_tx_poll(rc->w, st->first);
+    if (!o) return;
+    rd r = {st->raw, st->raw_len, 0, 0};
+    tx_parsed t;
+    memset(&t, 0, sizeof t);
+    parse_tx(&r, &t);
+    (void)rd_u8(&r);
+    const uint8_t *sig = rd_take(&r, 64);
+    json_t *receipts = NULL;
+    json_t *res = outcome_json(&t, st->hash, sig, o, nemu_gas_price(rc->w), &receipts);
+    st_set(st, o, res, receipts);
+    if (!o->pending) {
+        st->open = 0;
+        free(st->raw);
+        st->raw = NULL;
+    }
+    tx_free(&t);
+    nemu_outcome_free(o);
+}
+
 static json_t *stored_answer(nemu_rpc *rc, stored_tx *st, int level, int with_receipts) {
+    st_refresh(rc, st);
+    if (st->open && level >= 2 && level != 3) {
+        /* the outcome is not there yet: the answer waits (nemu_rpc_handle_async) */
+        rc->wait_st = (long)(st - rc->txs);
+        rc->wait_level = level;
+        rc->wait_receipts = with_receipts;
+        return NULL;
+    }
+    if (st->open && level == 3) {
+        /* INCLUDED_FINAL: the outcome so far once the transaction's block is final */
+        if (final_height(rc) < st->tx_height)
+            nemu_advance_blocks(rc->w, st->tx_height - final_height(rc));
+        st_refresh(rc, st);
+    }
+    if (st->open || level < 2) {
+        if (level < 2)
+            return json_pack("{s:s}", "final_execution_status", level ? "INCLUDED" : "NONE");
+        json_t *r = json_loads(st->json, 0, NULL);
+        json_object_set_new(r, "final_execution_status", json_string("INCLUDED_FINAL"));
+        if (with_receipts) json_object_set_new(r, "receipts", json_loads(st->receipts, 0, NULL));
+        return r;
+    }
     const char *status = tx_status_now(rc, st, level);
-    if (level < 2) return json_pack("{s:s}", "final_execution_status", level ? "INCLUDED" : "NONE");
     json_t *r = json_loads(st->json, 0, NULL);
     json_object_set_new(r, "final_execution_status", json_string(status));
     if (with_receipts) json_object_set_new(r, "receipts", json_loads(st->receipts, 0, NULL));
@@ -1185,13 +1287,16 @@ static long run_signed(nemu_rpc *rc, const char *b64tx, json_t **err) {
     memset(st, 0, sizeof *st);
     snprintf(st->hash, sizeof st->hash, "%s", hash);
     snprintf(st->signer, sizeof st->signer, "%s", t.signer);
-    st->last_height = o->tx_height;
-    for (size_t i = 0; i < o->nreceipts; i++)
-        if (o->receipts[i].height > st->last_height) st->last_height = o->receipts[i].height;
-    st->json = json_dumps(res, JSON_COMPACT);
-    st->receipts = json_dumps(receipts, JSON_COMPACT);
-    json_decref(res);
-    json_decref(receipts);
+    st->tx_height = o->tx_height;
+    st_set(st, o, res, receipts);
+    if (o->pending) {
+        st->open = 1;
+        st->first = o->first_receipt;
+        st->raw = malloc(n);
+        if (!st->raw) abort();
+        memcpy(st->raw, raw, n);
+        st->raw_len = n;
+    }
     nemu_outcome_free(o);
     idx = (long)rc->ntxs++;
 out:
@@ -1319,6 +1424,8 @@ static const struct {
     {"nemu_create_account", m_create_account},
     {"nemu_deploy", m_deploy},
     {"nemu_call", m_call},
+    {"nemu_advance_blocks", m_advance},
+    {"nemu_set_time", m_set_time},
     {"send_tx", m_send_tx},
     {"broadcast_tx_commit", m_send_tx},
     {"broadcast_tx_async", m_broadcast_async},
@@ -1328,14 +1435,32 @@ static const struct {
     {"EXPERIMENTAL_protocol_config", m_protocol_config},
 };
 
-char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
+static char *reply_text(json_t *id, json_t *res, json_t *err) {
+    json_t *reply = json_pack("{s:s, s:O}", "jsonrpc", "2.0", "id", id ? id : json_null());
+    if (res)
+        json_object_set_new(reply, "result", res);
+    else
+        json_object_set_new(reply, "error", err);
+    char *out = json_dumps(reply, JSON_COMPACT);
+    json_decref(reply);
+    if (!out) abort();
+    return out;
+}
+
+/* nearcore's answer when the outcome did not come within its polling timeout */
+static json_t *timeout_error(void) {
+    return json_pack("{s:s, s:{s:s}, s:i, s:s, s:s}", "name", "HANDLER_ERROR", "cause", "name",
+                     "TIMEOUT_ERROR", "code", -32000, "message", "Server error", "data", "Timeout");
+}
+
+char *nemu_rpc_handle_async(nemu_rpc *rc, const char *body, size_t len, nemu_rpc_wait **wait) {
     json_error_t je;
     json_t *req = json_loadb(body, len, 0, &je);
     json_t *id = req ? json_object_get(req, "id") : NULL;
-    json_t *reply = json_pack("{s:s, s:O}", "jsonrpc", "2.0", "id", id ? id : json_null());
     const char *m = req ? json_string_value(json_object_get(req, "method")) : NULL;
     json_t *err = NULL, *res = NULL;
-    tick(rc);
+    nemu_rpc_tick(rc);
+    rc->wait_st = -1;
     if (!req || !m) {
         err = json_pack("{s:i, s:s, s:s, s:{s:s}}", "code", -32700, "message", "Parse error",
                         "name", "REQUEST_VALIDATION_ERROR", "cause", "name", "PARSE_ERROR");
@@ -1350,13 +1475,50 @@ char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
         else
             res = methods[i].fn(rc, json_object_get(req, "params"), &err);
     }
-    if (res)
-        json_object_set_new(reply, "result", res);
-    else
-        json_object_set_new(reply, "error", err);
-    char *out = json_dumps(reply, JSON_COMPACT);
-    json_decref(reply);
+    if (!res && !err && rc->wait_st >= 0) {
+        if (!wait) {
+            err = timeout_error(); /* no way to wait: the timeout has passed at once */
+        } else {
+            nemu_rpc_wait *wt = calloc(1, sizeof *wt);
+            if (!wt) abort();
+            wt->id = json_incref(id ? id : json_null());
+            wt->st = (size_t)rc->wait_st;
+            wt->level = rc->wait_level;
+            wt->with_receipts = rc->wait_receipts;
+            wt->deadline_ms = now_ms() + rc->o.tx_timeout_ms;
+            *wait = wt;
+            json_decref(req);
+            return NULL;
+        }
+    }
+    char *out = reply_text(id, res, err);
     json_decref(req);
-    if (!out) abort();
     return out;
+}
+
+char *nemu_rpc_handle(nemu_rpc *rc, const char *body, size_t len) {
+    return nemu_rpc_handle_async(rc, body, len, NULL);
+}
+
+char *nemu_rpc_wait_poll(nemu_rpc *rc, nemu_rpc_wait *wt) {
+    nemu_rpc_tick(rc);
+    stored_tx *st = &rc->txs[wt->st];
+    st_refresh(rc, st);
+    json_t *res = NULL, *err = NULL;
+    if (!st->open)
+        res = stored_answer(rc, st, wt->level, wt->with_receipts);
+    else if (now_ms() >= wt->deadline_ms)
+        err = timeout_error();
+    else
+        return NULL;
+    char *out = reply_text(wt->id, res, err);
+    json_decref(wt->id);
+    free(wt);
+    return out;
+}
+
+void nemu_rpc_wait_free(nemu_rpc_wait *wt) {
+    if (!wt) return;
+    json_decref(wt->id);
+    free(wt);
 }

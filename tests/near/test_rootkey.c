@@ -255,3 +255,146 @@ TEST(rootkey_malformed_compose_hash_is_refused_when_added) {
     NT_OK(nemu_view(w, KMS, "get_kms_allowed_compose_hashes", NULL), "[]");
     nemu_free(w);
 }
+
+/* ------------------------------------------------------------ the MPC leg */
+#define RESPONDER "responder.near"
+#define ANSWER "{\"big_y\":\"bls12381g1:Y\",\"big_c\":\"bls12381g1:C\"}"
+
+/* The world above with the MPC TEST DOUBLE (contracts/near/test/mpc-test.c) at
+ * MPC: its requests yield until the responder answers. */
+static nemu *mpc_world(void) {
+    nemu *w = rk_world(0);
+    nemu_create_account(w, RESPONDER, 10 * NEMU_NEAR);
+    nemu_create_account(w, ALICE, 10 * NEMU_NEAR);
+    NT_OK(nt_deploy_init(w, MPC, "mpctest",
+                         "{\"public_key\":\"bls12381g2:mpk\",\"responder\":\"" RESPONDER "\"}"),
+          NULL);
+    return w;
+}
+
+/* The pending requests as the MPC double lists them. */
+static char *pending(nemu *w) {
+    nemu_outcome *o = nemu_view(w, MPC, "pending_ckd_requests", NULL);
+    CHECK(o->ok);
+    char *s = strdup(nt_val(o));
+    nemu_outcome_free(o);
+    return s;
+}
+
+/* The request_id of the only pending request, for respond_ckd. */
+static const char *only_request_id(nemu *w) {
+    static char id[65];
+    char *p = pending(w);
+    const char *k = strstr(p, "\"request_id\":\"");
+    CHECK(k != NULL && !strstr(k + 1, "\"request_id\""));
+    snprintf(id, sizeof id, "%.64s", k ? k + 14 : "");
+    free(p);
+    return id;
+}
+
+static nemu_outcome *respond(nemu *w, const char *who, const char *id) {
+    return nemu_call(w, who, MPC, "respond_ckd",
+                     fmt("{\"request_id\":\"%s\",\"response\":" ANSWER "}", id), 0, NT_GAS);
+}
+
+TEST(rootkey_mpc_answer_is_the_transaction_result) {
+    nemu *w = mpc_world();
+    nemu_u128 kms0 = nemu_balance(w, KMS);
+    nemu_outcome *o = request(w, WORKER_A, "good", NT_YOCTO);
+    /* the MPC contract yielded: the worker's transaction waits for the answer */
+    CHECK(o->pending && !o->ok);
+    CHECK_INT(mpc_calls(o), 1);
+    uint64_t first = o->first_receipt;
+    nemu_outcome_free(o);
+    /* the MPC call's arguments, and who paid: the KMS, 1 yoctoNEAR */
+    char *p = pending(w);
+    CHECK(strstr(p, "\"predecessor_id\":\"" KMS "\",\"derivation_path\":\"kms-root-key\","
+                    "\"app_public_key\":\"bls12381g1:test-worker\",\"domain_id\":2,"
+                    "\"deposit\":\"1\"") != NULL);
+    free(p);
+    const char *id = only_request_id(w);
+    /* only the responder answers; an unknown request is refused */
+    NT_FAIL(respond(w, ALICE, id), "Only the responder may answer CKD requests");
+    NT_FAIL(respond(w, RESPONDER, hex64('e')), "Unknown request_id");
+    o = respond(w, RESPONDER, id);
+    CHECK_STR(nt_val(o), "true");
+    nemu_outcome_free(o);
+    o = nemu_tx_poll(w, first);
+    CHECK(o && !o->pending);
+    if (o) CHECK_STR(nt_val(o), ANSWER);
+    /* the gas of a successful request, MPC leg included (every receipt but refunds) */
+    uint64_t gas = o ? o->tx_gas_burnt : 0;
+    for (size_t i = 0; o && i < o->nreceipts; i++)
+        if (!o->receipts[i].refund) gas += o->receipts[i].gas_burnt;
+    if (getenv("NT_FIGURES"))
+        printf("rootkey: request_kms_root_key with the MPC leg burnt %.1f TGas (nemu)\n",
+               (double)gas / 1e12);
+    nemu_outcome_free(o);
+    /* the KMS paid the yoctoNEAR the worker attached on to the MPC contract */
+    CHECK_U128(nemu_balance(w, KMS), kms0);
+    NT_OK(nemu_view(w, MPC, "pending_ckd_requests", NULL), "[]");
+    NT_OK(nemu_view(w, MPC, "public_key", "{\"domain_id\":2}"), "\"bls12381g2:mpk\"");
+    NT_FAIL(nemu_view(w, MPC, "public_key", "{\"domain_id\":1}"), "Unknown domain_id 1");
+    nemu_free(w);
+}
+
+TEST(rootkey_refused_worker_makes_no_mpc_request) {
+    nemu *w = mpc_world();
+    nemu_outcome *o = request(w, WORKER_A, "report-data", NT_YOCTO);
+    CHECK(!o->pending && !o->ok && strstr(o->error, "Attestation verification failed"));
+    CHECK_INT(mpc_calls(o), 0);
+    nemu_outcome_free(o);
+    NT_OK(nemu_view(w, MPC, "pending_ckd_requests", NULL), "[]");
+    nemu_free(w);
+}
+
+TEST(rootkey_mpc_timeout_fails_the_request) {
+    nemu *w = mpc_world();
+    nemu_outcome *o = request(w, WORKER_B, "good-b", NT_YOCTO);
+    CHECK(o->pending);
+    uint64_t first = o->first_receipt;
+    nemu_outcome_free(o);
+    const char *id = only_request_id(w);
+    char saved[65];
+    snprintf(saved, sizeof saved, "%s", id);
+    /* no answer within NEAR's yield timeout (200 blocks) */
+    nemu_advance_blocks(w, 203);
+    o = nemu_tx_poll(w, first);
+    CHECK(o && !o->pending && !o->ok);
+    if (o)
+        CHECK_STR(o->error, "Smart contract panicked: CKD request timed out: no response from "
+                            "the MPC network within 200 blocks");
+    nemu_outcome_free(o);
+    /* no longer listed; a late answer is refused by NEAR and the request forgotten */
+    NT_OK(nemu_view(w, MPC, "pending_ckd_requests", NULL), "[]");
+    o = respond(w, RESPONDER, saved);
+    CHECK_STR(nt_val(o), "false");
+    CHECK(nemu_outcome_find_log(o, "no longer waiting") != NULL);
+    nemu_outcome_free(o);
+    NT_FAIL(respond(w, RESPONDER, saved), "Unknown request_id");
+    nemu_free(w);
+}
+
+TEST(rootkey_mpc_double_deposit_and_domain) {
+    nemu *w = mpc_world();
+#define REQ(d)                                                                                     \
+    "{\"request\":{\"derivation_path\":\"p\",\"app_public_key\":\"bls12381g1:k\",\"domain_id\":" d \
+    "}}"
+    NT_FAIL(nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("2"), 0, NT_GAS),
+            "Attached deposit is lower than required");
+    NT_FAIL(nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("7"), 1, NT_GAS),
+            "Unknown domain_id 7");
+    /* the excess over 1 yoctoNEAR goes back at once; the request waits */
+    nemu_outcome *o = nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("2"), 5, NT_GAS);
+    CHECK(o->pending);
+    size_t back = 0;
+    for (size_t i = 0; i < o->nreceipts; i++)
+        back += strcmp(o->receipts[i].executor, ALICE) == 0 &&
+                strcmp(o->receipts[i].predecessor, MPC) == 0 && o->receipts[i].ok;
+    CHECK_INT(back, 1);
+    nemu_outcome_free(o);
+    char *p = pending(w);
+    CHECK(strstr(p, "\"predecessor_id\":\"" ALICE "\",\"derivation_path\":\"p\"") != NULL);
+    free(p);
+    nemu_free(w);
+}
