@@ -403,7 +403,8 @@ static int poll_tx(dg_rpc *rpc, const char *hash, const char *sender, const char
                          json_pack("{s:s, s:s, s:s}", "tx_hash", hash, "sender_account_id", sender,
                                    "wait_until", wait),
                          res, &e, &pe)) {
-            if (json_object_get(*res, "status")) return 1;
+            /* an outcome so far ("Started": receipts still run) is no outcome yet */
+            if (json_is_object(json_object_get(*res, "status"))) return 1;
             json_decref(*res);
             *res = NULL;
         } else {
@@ -477,8 +478,9 @@ int dg_near_plan_submit(dg_rpc *rpc, const dg_near_send_opts *opts, dg_near_plan
             json_decref(error);
             error = NULL;
             ok = poll_tx(rpc, hash, plan->signer_id, wait, deadline, &res, err);
-        } else if (ok && !json_object_get(res, "status")) {
-            /* the node answered before the outcome (wait_until below EXECUTED) */
+        } else if (ok && !json_is_object(json_object_get(res, "status"))) {
+            /* the node answered before the outcome (wait_until below EXECUTED, or
+             * INCLUDED_FINAL with receipts still running: status "Started") */
             json_decref(res);
             res = NULL;
             ok = poll_tx(rpc, hash, plan->signer_id, "FINAL", deadline, &res, err);

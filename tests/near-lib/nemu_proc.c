@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 int nemu_proc_start(nemu_proc *p) {
+    return nemu_proc_start_args(p, NULL);
+}
+
+int nemu_proc_start_args(nemu_proc *p, const char *const *extra) {
     memset(p, 0, sizeof *p);
     const char *bin = getenv("NEMU_RPC");
     if (!bin) bin = "../build/near-test/nemu-rpc";
@@ -24,7 +28,10 @@ int nemu_proc_start(nemu_proc *p) {
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execl(bin, bin, "--port", "0", (char *)NULL);
+        const char *argv[16] = {bin, "--port", "0"};
+        for (int i = 0; extra && extra[i] && i < 12; i++)
+            argv[3 + i] = extra[i];
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     close(fds[1]);

@@ -17,6 +17,8 @@ typedef struct {
 /* Start nemu-rpc (path from $NEMU_RPC, else build/near-test/nemu-rpc relative
  * to the repository root). Returns 1, or 0 with a message on stderr. */
 int nemu_proc_start(nemu_proc *p);
+/* The same with more nemu-rpc arguments (NULL-terminated, at most 12). */
+int nemu_proc_start_args(nemu_proc *p, const char *const *extra);
 void nemu_proc_stop(nemu_proc *p);
 
 /* The emulator's set-up methods (nemu_create_account, nemu_deploy,

@@ -4,10 +4,12 @@
  * AddKey, DeployContract, FunctionCall new), function calls with deposit and
  * their NEP-297 events, and each error class: a contract panic with its
  * text, an access check (NOT_OWNER), a stale nonce retried once, an expired
- * block hash, NotEnoughBalance with the amounts, and credential files. */
+ * block hash, NotEnoughBalance with the amounts, and credential files; a
+ * transaction that outlasts the node's wait (TIMEOUT_ERROR, then `tx` polled). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -17,11 +19,11 @@
 
 static dg_near_key g_key; /* NEAR's well-known test seed (32 x 0x01), a test key */
 
-static int world(nemu_proc *p) {
+static int world_args(nemu_proc *p, const char *const *args) {
     uint8_t seed[32];
     memset(seed, 1, sizeof seed);
     dg_near_key_from_seed(seed, &g_key);
-    if (!nemu_proc_start(p)) return 0;
+    if (!nemu_proc_start_args(p, args)) return 0;
     char pks[DG_NEAR_PUBKEY_LEN], params[400];
     dg_near_pubkey_format(g_key.pk, pks);
     snprintf(params, sizeof params,
@@ -36,6 +38,10 @@ static int world(nemu_proc *p) {
     json_decref(nemu_proc_call(p, "nemu_create_account",
                                "{\"account_id\":\"bob.test\",\"balance\":\"" NEAR_1 "\"}"));
     return 1;
+}
+
+static int world(nemu_proc *p) {
+    return world_args(p, NULL);
 }
 
 static dg_near_action call(const char *method, const char *args, const char *deposit_yocto) {
@@ -302,4 +308,96 @@ TEST(near_credential_files) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
+}
+
+#define MPC_ANSWER "{\"big_y\":\"bls12381g1:Y\",\"big_c\":\"bls12381g1:C\"}"
+
+/* A child process playing the MPC responder: after wait_ms it answers the
+ * first pending CKD request of the MPC test double (as ops.test, through the
+ * emulator's unsigned nemu_call). Exits 0 if it answered. */
+static int respond_later(const char *url, long wait_ms) {
+    usleep((useconds_t)wait_ms * 1000);
+    const char *urls[1] = {url};
+    dg_rpc *rpc = dg_rpc_new(urls, 1, NULL, NULL);
+    for (int i = 0; rpc && i < 200; i++, usleep(10000)) {
+        json_t *list = NULL, *res = NULL;
+        dg_err e = {0};
+        if (!dg_near_view_json(rpc, "optimistic", "mpc.test", "pending_ckd_requests", NULL, &list,
+                               NULL, &e))
+            continue;
+        const char *id = json_string_value(json_object_get(json_array_get(list, 0), "request_id"));
+        json_t *params =
+            id ? json_pack("{s:s, s:s, s:s, s:{s:s, s:o}}", "signer_id", "ops.test", "receiver_id",
+                           "mpc.test", "method_name", "respond_ckd", "args", "request_id", id,
+                           "response", json_loads(MPC_ANSWER, 0, NULL))
+               : NULL;
+        json_decref(list);
+        if (!params) continue;
+        int ok = dg_rpc_call(rpc, "nemu_call", params, &res, &e);
+        json_decref(res);
+        dg_rpc_free(rpc);
+        return ok ? 0 : 1;
+    }
+    dg_rpc_free(rpc);
+    return 1;
+}
+
+/* nearcore answers send_tx with TIMEOUT_ERROR when the outcome takes longer
+ * than its polling timeout (10 s; nemu-rpc --tx-timeout-ms 200 here); lib/near
+ * then polls `tx` until the outcome is final or its own deadline passes. The
+ * MPC test double's request yields until a responder answers, or until
+ * NEAR's 200-block yield timeout (1 s with 5 ms blocks). */
+TEST(near_send_polls_tx_after_timeout_error) {
+    static const char *const args[] = {"--tx-timeout-ms", "200", "--block-ms", "5", NULL};
+    nemu_proc p;
+    if (!world_args(&p, args)) {
+        CHECK(!"nemu-rpc did not start");
+        return;
+    }
+    json_decref(nemu_proc_call(&p, "nemu_create_account",
+                               "{\"account_id\":\"mpc.test\",\"balance\":\"" NEAR_1 "\"}"));
+    json_decref(
+        nemu_proc_call(&p, "nemu_deploy", "{\"account_id\":\"mpc.test\",\"module\":\"mpctest\"}"));
+    json_decref(nemu_proc_call(&p, "nemu_call",
+                               "{\"signer_id\":\"mpc.test\",\"receiver_id\":\"mpc.test\","
+                               "\"method_name\":\"new\",\"args\":{\"public_key\":\"bls12381g2:k\","
+                               "\"responder\":\"ops.test\"}}"));
+    dg_near_action a = call("request_app_private_key",
+                            "{\"request\":{\"derivation_path\":\"p\",\"app_public_key\":"
+                            "\"bls12381g1:k\",\"domain_id\":2}}",
+                            "1");
+    dg_err e = {0};
+    dg_near_outcome o;
+    /* answered 600 ms later: the node timed out at least twice meanwhile */
+    pid_t kid = fork();
+    if (kid == 0) _exit(respond_later(p.url, 600));
+    long long t0 = dg_rpc_now_ms();
+    int ok = dg_near_transact(p.rpc, NULL, "ops.test", &g_key, "mpc.test", &a, 1, "ckd", &o, &e);
+    long long took = dg_rpc_now_ms() - t0;
+    if (!ok) dg_test_fail(__FILE__, __LINE__, "%s", e.msg);
+    CHECK(ok && o.value_len == strlen(MPC_ANSWER) && memcmp(o.value, MPC_ANSWER, o.value_len) == 0);
+    CHECK(took >= 600);
+    if (ok) CHECK_STR(o.final_status, "FINAL");
+    dg_near_outcome_free(&o);
+    int st = -1;
+    waitpid(kid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* no answer and a deadline before NEAR's yield timeout: lib/near gives up */
+    dg_near_send_opts so = {.timeout_ms = 500};
+    CHECK(!dg_near_transact(p.rpc, &so, "ops.test", &g_key, "mpc.test", &a, 1, "ckd", &o, &e));
+    CHECK_INT(e.code, DG_ERR_RPC_TIMEOUT);
+    CHECK(strstr(e.msg, "no final outcome yet") != NULL);
+    dg_near_outcome_free(&o);
+    /* wait_until INCLUDED_FINAL: the node answers the outcome so far (status
+     * "Started"), which is no outcome yet: lib/near polls for the final one */
+    dg_near_send_opts inc = {.wait_until = "INCLUDED_FINAL", .timeout_ms = 500};
+    CHECK(!dg_near_transact(p.rpc, &inc, "ops.test", &g_key, "mpc.test", &a, 1, "ckd", &o, &e));
+    if (e.code != DG_ERR_RPC_TIMEOUT) dg_test_fail(__FILE__, __LINE__, "%s", e.msg);
+    dg_near_outcome_free(&o);
+    /* no answer at all: the yield times out and the transaction fails with the
+     * double's message, found by polling */
+    CHECK(!dg_near_transact(p.rpc, NULL, "ops.test", &g_key, "mpc.test", &a, 1, "ckd", &o, &e));
+    if (!strstr(e.msg, "CKD request timed out")) dg_test_fail(__FILE__, __LINE__, "%s", e.msg);
+    dg_near_outcome_free(&o);
+    nemu_proc_stop(&p);
 }
