@@ -35,6 +35,8 @@
 #define OWNER_GAS (100 * DG_NEAR_TGAS) /* the guide's gas for owner calls */
 /* request_kms_root_key: the quote verification (~147 TGas) and the MPC call (100 TGas) */
 #define ROOT_KEY_GAS (300 * DG_NEAR_TGAS)
+/* request-root-key's default wait: past NEAR's yield timeout (200 blocks ~ 4 min) */
+#define ROOT_KEY_WAIT_MS 300000L
 #define REGISTER_GAS (300 * DG_NEAR_TGAS)
 #define INIT_GAS (100 * DG_NEAR_TGAS)
 
@@ -669,11 +671,23 @@ static int cmd_request_root_key(cli *c) {
     cli_say(c, "  KMS Contract: %s", n.kms);
     cli_say(c, "  Worker Public Key: %s", wk);
     cli_json_set(c, "kmsContractId", json_string(n.kms));
+    /* the MPC network answers through a yield: by default wait past NEAR's
+     * yield timeout (200 blocks), so the chain's own verdict arrives first */
+    if (!flag_str(&c->f, "timeout")) n.timeout_ms = c->timeout_ms = ROOT_KEY_WAIT_MS;
     dg_near_action act = fcall("request_kms_root_key", &args, ROOT_KEY_GAS, dg_u256_from_u64(1));
     dg_near_outcome o;
     int r = near_send(c, &n, NULL, n.kms, &act, 1, "request_kms_root_key", &o, &err);
     dg_buf_free(&args);
     if (r == CLI_DRY_RUN) return near_end(&n, 0);
+    if (!r && err.code == DG_ERR_RPC_TIMEOUT) {
+        char was[sizeof err.msg];
+        snprintf(was, sizeof was, "%s", err.msg);
+        dg_err_set(&err, DG_ERR_RPC_TIMEOUT,
+                   "no answer from the MPC network within %ld s: %.300s; the request stays open "
+                   "on chain until the MPC network answers or NEAR's yield timeout (200 blocks) "
+                   "fails it",
+                   n.timeout_ms / 1000, was);
+    }
     if (!r) {
         if (!c->json) fprintf(stderr, "❌ Failed to request the KMS root key: %s\n", err.msg);
         return near_end(&n, cli_fail(c, &err));
@@ -1208,7 +1222,9 @@ const cmd_spec near_cmds[] = {
      "send request_kms_root_key and print the MPC network's answer {big_y, big_c}",
      "The KMS normally sends this itself, signed by its own key: the quote's report data must "
      "be 00 01 || SHA3-384(the signer's ed25519 key) || zeros. Attaches 1 yoctoNEAR and 300 "
-     "TGas. A refusal names the verification step that failed.",
+     "TGas. A refusal names the verification step that failed. The MPC network answers "
+     "through NEAR's yield/resume: the command waits for it (default 300 s, past NEAR's "
+     "200-block yield timeout; --timeout to change) and says so when none came.",
      cmd_request_root_key, NULL},
     {"near kms", "show", NULL, NULL, 0, 0, NEED_NEAR, NULL,
      "everything the KMS contract holds, read at one block", NULL, cmd_kms_show, NULL},

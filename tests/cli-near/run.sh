@@ -273,6 +273,60 @@ expect "near kms deploy --create: not a sub-account" 2 "$G" near kms deploy --cr
 expect "secrets: no output contained the key" 0 true
 if grep -qF "${KEY#ed25519:}" "$ALL_OUT"; then bad "the private key appeared in an output"; else ok "the private key never appeared in any output"; fi
 
+# ------------------------------------------------------------------ request-root-key through the emulated MPC network
+# The KMS test build (module kmstest: the test PKI's trust anchor) at kmst.test, the MPC
+# TEST DOUBLE (module mpctest) at v1.signer and tests/near/mpc-responder.mjs playing the
+# MPC nodes with a TEST master secret; worker C of the fixture signs with its TEST key.
+rpcq() { curl -s "$NEAR_RPC_URL" -H content-type:application/json \
+  -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}"; }
+js() { node --input-type=module -e "import * as ckd from '$PWD/tests/near/ckd.mjs'; import * as near from 'near-api-js'; $1"; }
+MSK=3a2b1c0d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcdef   # TEST master secret
+MPK=$(js "console.log(ckd.mpkFromMsk(0x${MSK}n))")
+read -r RKEY_SK RKEY_PK < <(js "const k = near.KeyPair.fromRandom('ed25519'); console.log(k.toString(), k.getPublicKey().toString())")
+read -r EPH_A EPH_PK < <(js "const e = ckd.ephemeral(); console.log(e.a.toString(16), e.publicKey)")
+WC_SK=$(jq -r .c.secret_key "$T/fx/workers.json"); WC_PK=$(jq -r .c.public_key "$T/fx/workers.json")
+N100=100000000000000000000000000
+rpcq nemu_set_time "{\"unix_seconds\":$(cat "$T/fx/at")}" >/dev/null
+rpcq nemu_create_account "{\"account_id\":\"kmst.test\",\"balance\":\"$N100\"}" >/dev/null
+rpcq nemu_create_account "{\"account_id\":\"v1.signer\",\"balance\":\"$N100\"}" >/dev/null
+rpcq nemu_create_account "{\"account_id\":\"responder.test\",\"balance\":\"$N100\",\"public_key\":\"$RKEY_PK\"}" >/dev/null
+rpcq nemu_create_account "{\"account_id\":\"worker-c.test\",\"balance\":\"$N100\",\"public_key\":\"$WC_PK\"}" >/dev/null
+rpcq nemu_deploy '{"account_id":"kmst.test","module":"kmstest"}' >/dev/null
+rpcq nemu_call '{"signer_id":"kmst.test","receiver_id":"kmst.test","method_name":"new","args":{"owner_id":"test.near","mpc_contract_id":"v1.signer","mpc_domain_id":2}}' >/dev/null
+rpcq nemu_call "{\"signer_id\":\"test.near\",\"receiver_id\":\"kmst.test\",\"method_name\":\"test_set_trust_anchor\",\"deposit\":\"1\",\"args\":$(cat "$T/fx/root.json")}" >/dev/null
+rpcq nemu_deploy '{"account_id":"v1.signer","module":"mpctest"}' >/dev/null
+rpcq nemu_call "{\"signer_id\":\"v1.signer\",\"receiver_id\":\"v1.signer\",\"method_name\":\"new\",\"args\":{\"public_key\":\"$MPK\",\"responder\":\"responder.test\"}}" >/dev/null
+expect "near kms add-measurements (test KMS)" 0 "$G" near kms add-measurements --kms kmst.test \
+  $(jq -r '"--mrtd \(.mrtd) --rtmr0 \(.rtmr0) --rtmr1 \(.rtmr1) --rtmr2 \(.rtmr2)"' "$T/fx/measurements.json") --yes
+expect "near kms add-compose-hash (test KMS)" 0 "$G" near kms add-compose-hash --kms kmst.test "$(cat "$T/fx/allowed")" --yes
+jq -r .quote_hex "$T/fx/good-c.json" > "$T/qc.hex"
+jq -r .collateral "$T/fx/good-c.json" > "$T/colc.json"
+jq -r .tcb_info "$T/fx/good-c.json" > "$T/tcbc.json"
+RKC=(--kms kmst.test --account-id worker-c.test --quote "$T/qc.hex" --collateral "$T/colc.json" --tcb-info "$T/tcbc.json" --worker-public-key "$EPH_PK")
+# no MPC answer: a bounded wait and a message that says what happened
+expect "request-root-key: no MPC answer within --timeout" 5 env NEAR_PRIVATE_KEY="$WC_SK" \
+  "$G" near kms request-root-key "${RKC[@]}" --timeout 2 --yes
+errhas "timeout: says no answer came from the MPC network" "no answer from the MPC network within 2 s"
+errhas "timeout: says the request stays open" "yield timeout (200 blocks)"
+rpcq nemu_advance_blocks '{"blocks":205}' >/dev/null   # test-only fast-forward: that request times out
+MPC_MSK=$MSK RESPONDER_SECRET_KEY=$RKEY_SK node tests/near/mpc-responder.mjs "$NEAR_RPC_URL" v1.signer responder.test \
+  > "$T/responder.log" 2>&1 &
+RESP_PID=$!
+expect "request-root-key: the MPC network's answer" 0 env NEAR_PRIVATE_KEY="$WC_SK" \
+  "$G" near kms request-root-key "${RKC[@]}" --yes
+has "prints the answer" "✅ The MPC network answered:"
+BY=$(sed -n 's/^ *big_y: //p' <<<"$OUT"); BC=$(sed -n 's/^ *big_c: //p' <<<"$OUT")
+RK1=$(js "console.log(Buffer.from(ckd.derive({a: 0x${EPH_A}n, big_y: '$BY', big_c: '$BC', mpk: '$MPK', appId: ckd.appId('kmst.test', 'kms-root-key')})).toString('hex'))" 2>&1)
+if [[ "$RK1" =~ ^[0-9a-f]{64}$ ]]; then ok "the answer derives a 32-byte root key (pairing check passed)"; else bad "derive" "$RK1"; fi
+read -r EPH_A2 EPH_PK2 < <(js "const e = ckd.ephemeral(); console.log(e.a.toString(16), e.publicKey)")
+RKC[${#RKC[@]}-1]=$EPH_PK2
+expect "request-root-key --json: a second ephemeral key" 0 env NEAR_PRIVATE_KEY="$WC_SK" \
+  "$G" near kms request-root-key "${RKC[@]}" --yes --json
+RK2=$(R=$OUT js "const r = JSON.parse(process.env.R).mpcResponse; console.log(Buffer.from(ckd.derive({a: 0x${EPH_A2}n, ...r, mpk: '$MPK', appId: ckd.appId('kmst.test', 'kms-root-key')})).toString('hex'))" 2>&1)
+eq "the same root key from another ephemeral key (--json mpcResponse)" "$RK2" "$RK1"
+kill "$RESP_PID" 2>/dev/null; wait "$RESP_PID" 2>/dev/null
+if grep -q "answered" "$T/responder.log"; then ok "the responder answered"; else bad "responder" "$(cat "$T/responder.log")"; fi
+
 # ------------------------------------------------------------------ docs/near.md walkthrough, as written
 mkdir -p "$T/w"
 awk '/<!-- walkthrough:begin -->/{on=1;next} /<!-- walkthrough:end -->/{on=0} on && !/^```/' docs/near.md > "$T/w/walk.sh"
