@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "nt.h"
 #include "rpc.h"
@@ -517,6 +518,134 @@ TEST(rpc_blocks_finality_and_pinned_views) {
     r = rpc(rc, req);
     CHECK_INT(json_array_size(jget(r, "result.result")), 1); /* "v" */
     json_decref(r);
+    nemu_rpc_free(rc);
+    nemu_free(w);
+}
+
+/* The answer of a request that may wait: NULL (and *wt) while it waits. */
+static json_t *rpc_async(nemu_rpc *rc, const char *req, nemu_rpc_wait **wt) {
+    *wt = NULL;
+    char *out = nemu_rpc_handle_async(rc, req, strlen(req), wt);
+    if (!out) return NULL;
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    return j;
+}
+
+static json_t *wait_poll(nemu_rpc *rc, nemu_rpc_wait *wt) {
+    char *out = nemu_rpc_wait_poll(rc, wt);
+    if (!out) return NULL;
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    return j;
+}
+
+/* A transaction whose receipt tree stays open (the probe yields until a
+ * resume): send_tx FINAL waits, tx INCLUDED_FINAL shows the outcome so far
+ * ("Started"), a request that cannot wait gets nearcore's TIMEOUT_ERROR, the
+ * resume completes the waiting answer; without a resume the yield times out
+ * after 200 blocks (fast-forwarded with nemu_advance_blocks). */
+TEST(rpc_open_transactions_wait_and_time_out) {
+    nemu *w = rpc_world();
+    nemu_rpc_opts opts = {.tx_timeout_ms = 60000};
+    nemu_rpc *rc = nemu_rpc_new_opts(w, &opts);
+    uint8_t pk[32], sk[64];
+    test_keypair(pk, sk, 3);
+    char pks[80] = "ed25519:", req[600];
+    nemu_base58(pk, 32, pks + 8);
+    snprintf(req, sizeof req,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_create_account\",\"params\":{"
+             "\"account_id\":\"y.test\",\"balance\":\"5000000000000000000000000\",\"public_key\":"
+             "\"%s\"}}",
+             pks);
+    json_decref(rpc(rc, req));
+    char *t = signed_call(rc, "y.test", pk, sk, 1, "probe.test", "yield_wait", "20", 0, 0);
+    snprintf(
+        req, sizeof req,
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":"
+        "\"%s\",\"wait_until\":\"FINAL\"}}",
+        t);
+    nemu_rpc_wait *wt;
+    json_t *r = rpc_async(rc, req, &wt);
+    CHECK(r == NULL && wt != NULL);
+    json_decref(r);
+    CHECK(wt && wait_poll(rc, wt) == NULL);
+    /* its hash, as the client computes it: sha256 of the transaction bytes */
+    uint8_t raw[600];
+    size_t rn = 0;
+    sodium_base642bin(raw, sizeof raw, t, strlen(t), NULL, &rn, NULL,
+                      sodium_base64_VARIANT_ORIGINAL);
+    uint8_t h[32];
+    crypto_hash_sha256(h, raw, rn - 65);
+    char hash[64];
+    nemu_base58(h, 32, hash);
+    char q[700];
+#define TX_STATUS(level)                                                                           \
+    snprintf(q, sizeof q,                                                                          \
+             "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"EXPERIMENTAL_tx_status\",\"params\":{"    \
+             "\"tx_hash\":\"%s\",\"sender_account_id\":\"y.test\",\"wait_until\":\"%s\"}}",        \
+             hash, level)
+    TX_STATUS("INCLUDED_FINAL");
+    r = rpc(rc, q);
+    CHECK_STR(jstr(r, "result.status"), "Started");
+    CHECK_STR(jstr(r, "result.final_execution_status"), "INCLUDED_FINAL");
+    CHECK(json_array_size(jget(r, "result.receipts_outcome")) >= 1);
+    CHECK(json_array_size(jget(r, "result.receipts")) >= 1);
+    json_decref(r);
+    /* nemu_rpc_handle cannot wait: nearcore's TIMEOUT_ERROR at once */
+    TX_STATUS("EXECUTED_OPTIMISTIC");
+    r = rpc(rc, q);
+    CHECK_STR(jstr(r, "error.name"), "HANDLER_ERROR");
+    CHECK_STR(jstr(r, "error.cause.name"), "TIMEOUT_ERROR");
+    CHECK_STR(jstr(r, "error.data"), "Timeout");
+    CHECK_INT(json_integer_value(jget(r, "error.code")), -32000);
+    json_decref(r);
+    /* the resume: the waiting send_tx gets the final outcome */
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_call\",\"params\":{"
+                "\"signer_id\":\"alice.test\",\"receiver_id\":\"probe.test\",\"method_name\":"
+                "\"resume\",\"args\":\"hi\"}}");
+    CHECK_STR(jstr(r, "result.status.SuccessValue"), "MQ==");
+    json_decref(r);
+    r = wt ? wait_poll(rc, wt) : NULL;
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_INT(json_integer_value(json_object_get(r, "id")), 7);
+        CHECK_STR(jstr(r, "result.status.SuccessValue"),
+                  "cmVzdW1lZDpoaXxhcmc="); /* resumed:hi|arg */
+        CHECK_STR(jstr(r, "result.final_execution_status"), "FINAL");
+    }
+    json_decref(r);
+    free(t);
+    /* no resume: the waiter times out (tx_timeout_ms), then the yield (200 blocks) */
+    nemu_rpc_free(rc);
+    opts.tx_timeout_ms = 1;
+    rc = nemu_rpc_new_opts(w, &opts);
+    t = signed_call(rc, "y.test", pk, sk, 2, "probe.test", "yield_wait", "20", 0, 0);
+    snprintf(
+        req, sizeof req,
+        "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"broadcast_tx_commit\",\"params\":[\"%s\"]}", t);
+    r = rpc_async(rc, req, &wt);
+    CHECK(r == NULL && wt != NULL);
+    usleep(5000);
+    r = wt ? wait_poll(rc, wt) : NULL;
+    CHECK_STR(jstr(r, "error.cause.name"), "TIMEOUT_ERROR");
+    json_decref(r);
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_advance_blocks\",\"params\":{"
+                "\"blocks\":205}}");
+    CHECK(json_integer_value(jget(r, "result.block_height")) > 205);
+    json_decref(r);
+    sodium_base642bin(raw, sizeof raw, t, strlen(t), NULL, &rn, NULL,
+                      sodium_base64_VARIANT_ORIGINAL);
+    crypto_hash_sha256(h, raw, rn - 65);
+    nemu_base58(h, 32, hash);
+    snprintf(q, sizeof q,
+             "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tx\",\"params\":[\"%s\",\"y.test\"]}",
+             hash);
+    r = rpc(rc, q);
+    CHECK(strstr(jstr(r, "result.status.Failure.ActionError.kind.FunctionCallError.ExecutionError"),
+                 "yield timed out") != NULL);
+    json_decref(r);
+    free(t);
     nemu_rpc_free(rc);
     nemu_free(w);
 }
