@@ -318,6 +318,9 @@ TEST(rootkey_mpc_answer_is_the_transaction_result) {
     NT_FAIL(respond(w, RESPONDER, hex64('e')), "Unknown request_id");
     o = respond(w, RESPONDER, id);
     CHECK_STR(nt_val(o), "true");
+    if (getenv("NT_FIGURES"))
+        printf("rootkey: respond_ckd (the responder's answer) burnt %.2f TGas (nemu)\n",
+               (double)(o->tx_gas_burnt + o->receipts[0].gas_burnt) / 1e12);
     nemu_outcome_free(o);
     o = nemu_tx_poll(w, first);
     CHECK(o && !o->pending);
@@ -326,9 +329,15 @@ TEST(rootkey_mpc_answer_is_the_transaction_result) {
     uint64_t gas = o ? o->tx_gas_burnt : 0;
     for (size_t i = 0; o && i < o->nreceipts; i++)
         if (!o->receipts[i].refund) gas += o->receipts[i].gas_burnt;
-    if (getenv("NT_FIGURES"))
+    if (getenv("NT_FIGURES")) {
         printf("rootkey: request_kms_root_key with the MPC leg burnt %.1f TGas (nemu)\n",
                (double)gas / 1e12);
+        printf("rootkey:   transaction %.2f TGas\n", o ? (double)o->tx_gas_burnt / 1e12 : 0.0);
+        for (size_t i = 0; o && i < o->nreceipts; i++)
+            if (!o->receipts[i].refund)
+                printf("rootkey:   %s %s %.2f TGas\n", o->receipts[i].executor,
+                       o->receipts[i].method, (double)o->receipts[i].gas_burnt / 1e12);
+    }
     nemu_outcome_free(o);
     /* the KMS paid the yoctoNEAR the worker attached on to the MPC contract */
     CHECK_U128(nemu_balance(w, KMS), kms0);
