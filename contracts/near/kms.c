@@ -365,10 +365,7 @@ METHOD(get_app_account) {
     rt_hex(&v, 40, "app_id", h);
     uint32_t n;
     char *a = kms_app_account(h, &n);
-    nj_buf b;
-    rt_buf(&b, n + 4);
-    nj_put_str(&b, a, n);
-    rt_return_buf(&b);
+    rt_return_str(a, n);
 }
 
 METHOD(is_app_registered) {

@@ -85,6 +85,13 @@ void rt_return_buf(const nj_buf *b) {
     rt_return(b->p, b->len);
 }
 
+void rt_return_str(const char *s, uint32_t n) {
+    nj_buf b;
+    rt_buf(&b, 6 * n + 2); /* every byte escaped as \u00XX at worst */
+    nj_put_str(&b, s, n);
+    rt_return_buf(&b);
+}
+
 void rt_return_bool(int v) {
     if (v)
         rt_return("true", 4);
@@ -465,10 +472,7 @@ void rt_m_get_owner(void) {
     uint32_t n;
     rt_require_init();
     const char *o = rt_get("o", 1, &n);
-    nj_buf b;
-    rt_buf(&b, 2 * n + 4);
-    nj_put_str(&b, o, n);
-    rt_return_buf(&b);
+    rt_return_str(o, n);
 }
 
 void rt_m_transfer_ownership(void) {

@@ -45,6 +45,8 @@ u128 rt_deposit(void);
 /* Results and logs. */
 void rt_return(const char *s, uint32_t n);
 void rt_return_buf(const nj_buf *b);
+/* s[0..n) as a JSON string. */
+void rt_return_str(const char *s, uint32_t n);
 void rt_return_bool(int v);
 void rt_log(const char *s, uint32_t n);
 

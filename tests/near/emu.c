@@ -2612,10 +2612,12 @@ static void apply_receipt(nemu *w, receipt *r) {
             for (size_t q = 0; q < c.nnewr; q++)
                 newr[nnewr++] = c.newr[q];
             c.nnewr = 0;
-            resumes = xrealloc(resumes, (nresumes + c.nresumes) * sizeof *resumes);
-            memcpy(resumes + nresumes, c.resumes, c.nresumes * sizeof *resumes);
-            nresumes += c.nresumes;
-            c.nresumes = 0;
+            if (c.nresumes) {
+                resumes = xrealloc(resumes, (nresumes + c.nresumes) * sizeof *resumes);
+                memcpy(resumes + nresumes, c.resumes, c.nresumes * sizeof *resumes);
+                nresumes += c.nresumes;
+                c.nresumes = 0;
+            }
             vm_release(&c);
             break;
         }

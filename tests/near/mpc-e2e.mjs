@@ -10,11 +10,11 @@
 // Transactions are signed by near-api-js with the workers' TEST keys (the
 // fixture's workers C and D). Usage: node mpc-e2e.mjs <nemu-rpc> <fixture dir>
 // Prints one line per check and "N passed, N failed".
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, actions } from 'near-api-js';
 import { appId, derive, ephemeral, mpkFromMsk } from './ckd.mjs';
 import { startResponder } from './mpc-responder.mjs';
+import { spawnNemu } from './nemu-spawn.mjs';
 
 let passed = 0, failed = 0;
 function check(name, ok, detail) {
@@ -23,17 +23,7 @@ function check(name, ok, detail) {
 }
 
 const [bin, fix] = process.argv.slice(2);
-const srv = spawn(bin, ['--port', '0', '--block-ms', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  srv.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (m) resolve(m[1]);
-  });
-  srv.on('exit', (c) => reject(new Error(`nemu-rpc exited ${c}`)));
-  setTimeout(() => reject(new Error('nemu-rpc did not start')), 5000);
-});
+const { srv, url } = await spawnNemu(bin, ['--block-ms', '20']);
 
 async function rpc(method, params) {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },

@@ -7,13 +7,13 @@
 // Prints one line per check and a closing "N passed, N failed". A client that
 // throws where a check expects success (or crashes while parsing an error it
 // should understand) is a FAILURE: every check asserts behaviour.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   JsonRpcProvider, KeyPair, actions, createTransaction, encodeTransaction, SignedTransaction,
   Signature, baseDecode, baseEncode, Account, KeyPairSigner,
 } from "near-api-js";
 import { readFileSync } from "node:fs";
+import { spawnNemu } from "./nemu-spawn.mjs";
 
 let passed = 0, failed = 0;
 const js = (v) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x));
@@ -25,18 +25,7 @@ function check(name, ok, detail) {
 const bin = process.argv[2];
 const wasmDir = process.argv[3];
 // blocks every 50 ms and a short validity period, so expiry is seen in a second
-const srv = spawn(bin, ["--port", "0", "--block-ms", "50", "--validity-blocks", "20"],
-                  { stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise((resolve, reject) => {
-  let out = "";
-  srv.stdout.on("data", (d) => {
-    out += d;
-    const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (m) resolve(m[1]);
-  });
-  srv.on("exit", (c) => reject(new Error(`nemu-rpc exited ${c}`)));
-  setTimeout(() => reject(new Error("nemu-rpc did not start")), 5000);
-});
+const { srv, url } = await spawnNemu(bin, ["--block-ms", "50", "--validity-blocks", "20"]);
 
 async function rpc(method, params) {
   const r = await fetch(url, {

@@ -83,10 +83,7 @@ METHOD(public_key) {
     check_domain(d);
     uint32_t n;
     const char *pk = rt_get("k", 1, &n);
-    nj_buf b;
-    rt_buf(&b, n + 4);
-    nj_put_str(&b, pk, n);
-    rt_return_buf(&b);
+    rt_return_str(pk, n);
 }
 
 METHOD(request_app_private_key) {
