@@ -101,9 +101,8 @@
 #define NEAR_PAGES 1024
 #define NEAR_MAX_PAGES 2048
 #define WASM_PAGE 65536u
-/* yield/resume: nearcore's max_yield_payload_size and yield_timeout_length_in_blocks */
-#define MAX_YIELD_PAYLOAD 1024
-#define YIELD_TIMEOUT_BLOCKS 200
+#define MAX_YIELD_PAYLOAD NEMU_MAX_YIELD_PAYLOAD
+#define YIELD_TIMEOUT_BLOCKS NEMU_YIELD_TIMEOUT_BLOCKS
 /* Action and receipt fees (gas), from nearcore's parameter table
  * (core/parameters/res/runtime_configs/parameters.yaml, values current since
  * protocol 53+): {send_sir, send_not_sir, execution}. "sir" = sender is

@@ -29,8 +29,10 @@ typedef unsigned __int128 nemu_u128;
 #define NEMU_YOCTO_PER_BYTE ((nemu_u128)10000000000000000000ull)   /* 10^19 */
 #define NEMU_TGAS 1000000000000ull
 #define NEMU_MAX_PREPAID_GAS (300 * NEMU_TGAS)
-#define NEMU_GAS_PRICE 100000000ull /* yocto per gas: NEAR's min_gas_price */
-#define NEMU_HISTORY 512            /* blocks whose state views can be pinned to */
+#define NEMU_GAS_PRICE 100000000ull   /* yocto per gas: NEAR's min_gas_price */
+#define NEMU_HISTORY 512              /* blocks whose state views can be pinned to */
+#define NEMU_MAX_YIELD_PAYLOAD 1024   /* nearcore's max_yield_payload_size */
+#define NEMU_YIELD_TIMEOUT_BLOCKS 200 /* nearcore's yield_timeout_length_in_blocks */
 
 /* Failure kinds of a receipt or a transaction (names follow nearcore's). */
 enum nemu_err {

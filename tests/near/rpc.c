@@ -590,7 +590,7 @@ static json_t *m_protocol_config(nemu_rpc *rc, json_t *params, json_t **err) {
     json_t *fees = json_loads(nemu_fee_table_text(), 0, NULL);
     return json_pack(
         "{s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:{s:s, s:o, s:{s:{s:I, s:I, s:I, s:I, s:I, "
-        "s:I}}}}",
+        "s:I, s:I, s:I}}}}",
         "chain_id", rc->o.chain_id, "protocol_version", (json_int_t)NEMU_PROTOCOL_VERSION,
         "genesis_time", "2023-11-14T22:13:20Z", "genesis_height", (json_int_t)rc->genesis_height,
         "epoch_length", (json_int_t)43200, "min_gas_price", gp, "max_gas_price", gp,
@@ -600,7 +600,9 @@ static json_t *m_protocol_config(nemu_rpc *rc, json_t *params, json_t **err) {
         "max_gas_burnt", (json_int_t)NEMU_MAX_PREPAID_GAS, "max_total_prepaid_gas",
         (json_int_t)NEMU_MAX_PREPAID_GAS, "max_actions_per_receipt", (json_int_t)100,
         "max_number_logs", (json_int_t)100, "max_total_log_length", (json_int_t)16384,
-        "max_contract_size", (json_int_t)4194304);
+        "max_contract_size", (json_int_t)4194304, "max_yield_payload_size",
+        (json_int_t)NEMU_MAX_YIELD_PAYLOAD, "yield_timeout_length_in_blocks",
+        (json_int_t)NEMU_YIELD_TIMEOUT_BLOCKS);
 }
 
 /* "ed25519:<base58 32 bytes>" → borsh public key (tag 0 + 32 bytes). */

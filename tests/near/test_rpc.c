@@ -630,6 +630,15 @@ TEST(rpc_open_transactions_wait_and_time_out) {
     r = wt ? wait_poll(rc, wt) : NULL;
     CHECK_STR(jstr(r, "error.cause.name"), "TIMEOUT_ERROR");
     json_decref(r);
+    r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"EXPERIMENTAL_protocol_config\","
+                "\"params\":{\"finality\":\"final\"}}");
+    CHECK_INT(json_integer_value(
+                  jget(r, "result.runtime_config.wasm_config.limit_config.max_yield_payload_size")),
+              1024);
+    CHECK_INT(json_integer_value(jget(r, "result.runtime_config.wasm_config.limit_config."
+                                         "yield_timeout_length_in_blocks")),
+              200);
+    json_decref(r);
     r = rpc(rc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nemu_advance_blocks\",\"params\":{"
                 "\"blocks\":205}}");
     CHECK(json_integer_value(jget(r, "result.block_height")) > 205);
