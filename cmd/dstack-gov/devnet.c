@@ -376,34 +376,42 @@ static int cmd_up(cli *c) {
     return 0;
 }
 
-static int cmd_env(cli *c) {
-    if (flag_bool(&c->f, "near")) return near_env(c);
-    char dir[1024], envf[PATH_MAX];
-    state_dir(c, dir, sizeof dir);
+/* `devnet env` for either chain: the env file as written, or with --json its
+ * exports as fields. The file may hold a devnet test key (NEAR_PRIVATE_KEY);
+ * JSON is for logs, so it never carries one. */
+static int print_env(cli *c, const char *dir, const char *what, const char *up) {
+    char envf[PATH_MAX];
     path_in(dir, "env", envf, sizeof envf);
     dg_buf b;
     dg_err err = {DG_OK, ""};
     dg_buf_init(&b);
     if (!cli_read_file(envf, &b, 1 << 16, &err)) {
         dg_buf_free(&b);
-        return cli_failf(c, DG_ERR_CONFIG, "no devnet env file at %s: run `dstack-gov devnet up`",
-                         envf);
+        return cli_failf(c, DG_ERR_CONFIG, "no %s env file at %s: run `dstack-gov %s`", what, envf,
+                         up);
     }
     if (c->json) {
         dg_buf_push(&b, 0);
-        char *line = (char *)b.data, *save = NULL;
-        for (char *t = strtok_r(line, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-            if (strncmp(t, "export ", 7) != 0) continue;
-            char *eq = strchr(t + 7, '=');
+        char *save = NULL;
+        for (char *t = strtok_r((char *)b.data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+            char *eq = strncmp(t, "export ", 7) == 0 ? strchr(t + 7, '=') : NULL;
             if (!eq) continue;
             *eq = '\0';
+            if (strcmp(t + 7, "NEAR_PRIVATE_KEY") == 0) continue;
             cli_json_set(c, t + 7, json_string(eq + 1));
         }
     } else {
         fwrite(b.data, 1, b.len, stdout);
     }
-    dg_buf_free(&b);
+    dg_buf_wipe(&b);
     return 0;
+}
+
+static int cmd_env(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_env(c);
+    char dir[1024];
+    state_dir(c, dir, sizeof dir);
+    return print_env(c, dir, "devnet", "devnet up");
 }
 
 static int cmd_down(cli *c) {
@@ -605,32 +613,9 @@ static int near_up(cli *c) {
 }
 
 static int near_env(cli *c) {
-    char dir[1024], envf[PATH_MAX];
+    char dir[1024];
     near_dir(c, dir, sizeof dir);
-    path_in(dir, "env", envf, sizeof envf);
-    dg_buf b;
-    dg_err err = {DG_OK, ""};
-    dg_buf_init(&b);
-    if (!cli_read_file(envf, &b, 1 << 16, &err)) {
-        dg_buf_free(&b);
-        return cli_failf(c, DG_ERR_CONFIG,
-                         "no NEAR devnet env file at %s: run `dstack-gov devnet up --near`", envf);
-    }
-    if (c->json) {
-        dg_buf_push(&b, 0);
-        char *save = NULL;
-        for (char *t = strtok_r((char *)b.data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-            char *eq = strncmp(t, "export ", 7) == 0 ? strchr(t + 7, '=') : NULL;
-            if (!eq) continue;
-            *eq = '\0';
-            if (strcmp(t + 7, "NEAR_PRIVATE_KEY") == 0) continue; /* JSON is for logs: no key */
-            cli_json_set(c, t + 7, json_string(eq + 1));
-        }
-    } else {
-        fwrite(b.data, 1, b.len, stdout);
-    }
-    dg_buf_wipe(&b);
-    return 0;
+    return print_env(c, dir, "NEAR devnet", "devnet up --near");
 }
 
 static int near_down(cli *c) {
