@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dstackgov/buf.h"
+#include "dstackgov/utf8.h"
 
 #define MAX_ENTRIES 4096
 #define MAX_KEY 512
@@ -113,49 +114,8 @@ static int hexv(char ch) {
 }
 
 static void put_utf8(dg_buf *b, unsigned long cp) {
-    if (cp < 0x80)
-        dg_buf_push(b, (uint8_t)cp);
-    else if (cp < 0x800) {
-        dg_buf_push(b, (uint8_t)(0xC0 | (cp >> 6)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        dg_buf_push(b, (uint8_t)(0xE0 | (cp >> 12)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    } else {
-        dg_buf_push(b, (uint8_t)(0xF0 | (cp >> 18)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 12) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    }
-}
-
-/* Validate one UTF-8 sequence at c->p (lead >= 0x80); returns its length or 0. */
-static size_t utf8_len(const cur *c) {
-    const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
-    unsigned ch = p[0], cp, min;
-    size_t need;
-    if (ch >= 0xC2 && ch <= 0xDF) {
-        need = 1;
-        cp = ch & 0x1F;
-        min = 0x80;
-    } else if (ch >= 0xE0 && ch <= 0xEF) {
-        need = 2;
-        cp = ch & 0x0F;
-        min = 0x800;
-    } else if (ch >= 0xF0 && ch <= 0xF4) {
-        need = 3;
-        cp = ch & 0x07;
-        min = 0x10000;
-    } else
-        return 0;
-    if ((size_t)(end - p) < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need + 1;
+    unsigned char tmp[4];
+    dg_buf_append(b, tmp, dg_utf8_encode((uint32_t)cp, tmp));
 }
 
 /* Parse a basic or literal string at c->p into b (NUL-terminated). */
@@ -173,7 +133,7 @@ static int parse_string(cur *c, dg_buf *b) {
         }
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return fail(c, "control character in string");
         if (ch >= 0x80) {
-            size_t k = utf8_len(c);
+            size_t k = dg_utf8_seq((const unsigned char *)c->p, (const unsigned char *)c->end);
             if (!k) return fail(c, "invalid UTF-8 in string");
             dg_buf_append(b, c->p, k);
             c->p += k;

@@ -79,59 +79,12 @@ static int hexval(int c) {
 
 /* Emit code point cp as UTF-8 into out (bounded by cap; *n counts all bytes). */
 static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp) {
-    char tmp[4];
-    size_t k;
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
+    unsigned char tmp[4];
+    size_t k = dg_utf8_encode(cp, tmp);
     for (size_t i = 0; i < k; i++) {
-        if (out && *n < cap) out[*n] = tmp[i];
+        if (out && *n < cap) out[*n] = (char)tmp[i];
         (*n)++;
     }
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-size_t dg_policy_utf8_seq(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0];
-    size_t need;
-    unsigned cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else
-        return 0;
-    if ((size_t)(end - p) < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need + 1;
 }
 
 /* Parse a JSON string at s->p (which must be '"'). The unescaped bytes go to
@@ -220,7 +173,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
             s->p++;
             continue;
         }
-        size_t k = dg_policy_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
+        size_t k = dg_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
         if (!k) return syntax(s, "invalid UTF-8 in string");
         for (size_t i = 0; i < k; i++) {
             if (out && n < cap) out[n] = s->p[i];
