@@ -414,34 +414,43 @@ static int cmd_env(cli *c) {
     return print_env(c, dir, "devnet", "devnet up");
 }
 
-static int cmd_down(cli *c) {
-    if (flag_bool(&c->f, "near")) return near_down(c);
-    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
-    state_dir(c, dir, sizeof dir);
-    path_in(dir, "anvil.pid", pidf, sizeof pidf);
+/* `devnet down` for either chain: stop the node recorded in dir/pidname
+ * (only if that pid still runs prog: a recycled pid is left alone) and
+ * remove the state files. name: "devnet" / "NEAR devnet"; Name: capitalised. */
+static int stop_devnet(cli *c, const char *dir, const char *pidname, const char *prog,
+                       const char *name, const char *Name) {
+    char pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    path_in(dir, pidname, pidf, sizeof pidf);
     path_in(dir, "test-key", keyf, sizeof keyf);
     path_in(dir, "env", envf, sizeof envf);
     if (!read_small(pidf, buf, sizeof buf))
-        return cli_failf(c, DG_ERR_CONFIG, "no devnet recorded in %s (nothing to stop)", dir);
+        return cli_failf(c, DG_ERR_CONFIG, "no %s recorded in %s (nothing to stop)", name, dir);
     pid_t pid = (pid_t)parse_pos(buf);
     int stopped = 0;
-    if (pid > 1 && pid_is_anvil(pid)) {
+    if (pid > 1 && pid_is_prog(pid, prog)) {
         kill(pid, SIGTERM);
-        for (int i = 0; i < 250 && pid_is_anvil(pid); i++)
+        for (int i = 0; i < 250 && pid_is_prog(pid, prog); i++)
             sleep_ms(20);
-        if (pid_is_anvil(pid)) kill(pid, SIGKILL);
+        if (pid_is_prog(pid, prog)) kill(pid, SIGKILL);
         stopped = 1;
     }
     unlink(pidf);
     unlink(keyf);
     unlink(envf);
     if (stopped)
-        cli_say(c, "Devnet down: stopped anvil pid %d", (int)pid);
+        cli_say(c, "%s down: stopped %s pid %d", Name, prog, (int)pid);
     else
-        cli_say(c, "Devnet down: anvil pid %d was no longer running", (int)pid);
+        cli_say(c, "%s down: %s pid %d was no longer running", Name, prog, (int)pid);
     cli_json_set(c, "pid", json_integer(pid));
     cli_json_set(c, "stopped", json_boolean(stopped));
     return 0;
+}
+
+static int cmd_down(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_down(c);
+    char dir[1024];
+    state_dir(c, dir, sizeof dir);
+    return stop_devnet(c, dir, "anvil.pid", "anvil", "devnet", "Devnet");
 }
 
 /* ------------------------------------------------------------------ NEAR devnet */
@@ -619,32 +628,9 @@ static int near_env(cli *c) {
 }
 
 static int near_down(cli *c) {
-    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    char dir[1024];
     near_dir(c, dir, sizeof dir);
-    path_in(dir, "nemu-rpc.pid", pidf, sizeof pidf);
-    path_in(dir, "test-key", keyf, sizeof keyf);
-    path_in(dir, "env", envf, sizeof envf);
-    if (!read_small(pidf, buf, sizeof buf))
-        return cli_failf(c, DG_ERR_CONFIG, "no NEAR devnet recorded in %s (nothing to stop)", dir);
-    pid_t pid = (pid_t)parse_pos(buf);
-    int stopped = 0;
-    if (pid > 1 && pid_is_prog(pid, "nemu-rpc")) {
-        kill(pid, SIGTERM);
-        for (int i = 0; i < 250 && pid_is_prog(pid, "nemu-rpc"); i++)
-            sleep_ms(20);
-        if (pid_is_prog(pid, "nemu-rpc")) kill(pid, SIGKILL);
-        stopped = 1;
-    }
-    unlink(pidf);
-    unlink(keyf);
-    unlink(envf);
-    cli_say(c,
-            stopped ? "NEAR devnet down: stopped nemu-rpc pid %d"
-                    : "NEAR devnet down: nemu-rpc pid %d was no longer running",
-            (int)pid);
-    cli_json_set(c, "pid", json_integer(pid));
-    cli_json_set(c, "stopped", json_boolean(stopped));
-    return 0;
+    return stop_devnet(c, dir, "nemu-rpc.pid", "nemu-rpc", "NEAR devnet", "NEAR devnet");
 }
 
 static const flag_spec dir_flags[] = {
