@@ -6,6 +6,7 @@
  * both a value and a table; that check is a linear scan, which is fine for
  * configuration files of a few dozen keys. Fuzzed by fuzz/fuzz_toml.c.
  */
+#include "dstackgov/hex.h"
 #include "dstackgov/toml.h"
 
 #include <errno.h>
@@ -106,13 +107,6 @@ static int is_bare(char ch) {
            ch == '_' || ch == '-';
 }
 
-static int hexv(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 static void put_utf8(dg_buf *b, unsigned long cp) {
     unsigned char tmp[4];
     dg_buf_append(b, tmp, dg_utf8_encode((uint32_t)cp, tmp));
@@ -178,7 +172,7 @@ static int parse_string(cur *c, dg_buf *b) {
                 unsigned long cp = 0;
                 if (c->end - c->p < 2 + digits) return fail(c, "short \\%c escape", e);
                 for (int i = 0; i < digits; i++) {
-                    int h = hexv(c->p[2 + i]);
+                    int h = dg_hex_digit(c->p[2 + i]);
                     if (h < 0) return fail(c, "bad hex digit in \\%c escape", e);
                     cp = cp << 4 | (unsigned long)h;
                 }

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dstackgov/hex.h"
+
 #define MAX_DEPTH 32
 
 typedef struct {
@@ -68,13 +70,6 @@ static int syntax(scan *s, const char *what) {
 static void skip_ws(scan *s) {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 /* Emit code point cp as UTF-8 into out (bounded by cap; *n counts all bytes). */
@@ -137,7 +132,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
                 unsigned v = 0;
                 if (s->end - s->p < 4) return syntax(s, "short \\u escape");
                 for (int i = 0; i < 4; i++) {
-                    int h = hexval((unsigned char)s->p[i]);
+                    int h = dg_hex_digit((unsigned char)s->p[i]);
                     if (h < 0) return syntax(s, "bad \\u escape");
                     v = v << 4 | (unsigned)h;
                 }
@@ -148,7 +143,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
                     if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
                         return syntax(s, "lone high surrogate");
                     for (int i = 0; i < 4; i++) {
-                        int h = hexval((unsigned char)s->p[2 + i]);
+                        int h = dg_hex_digit((unsigned char)s->p[2 + i]);
                         if (h < 0) return syntax(s, "bad \\u escape");
                         lo = lo << 4 | (unsigned)h;
                     }
@@ -341,7 +336,7 @@ static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
         return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected %zu hex digits, got %zu", f->name,
                           want, hn);
     for (size_t i = 0; i < want; i += 2) {
-        int a = hexval((unsigned char)h[i]), b = hexval((unsigned char)h[i + 1]);
+        int a = dg_hex_digit((unsigned char)h[i]), b = dg_hex_digit((unsigned char)h[i + 1]);
         if (a < 0 || b < 0) {
             size_t bad = a < 0 ? i : i + 1;
             unsigned char c = (unsigned char)h[bad];
