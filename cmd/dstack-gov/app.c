@@ -309,31 +309,6 @@ static const simple_tx t_noup = {TARGET_APP,
                                  "disableUpgrades",
                                  "Upgrades disabled permanently",
                                  WARN_NONE};
-static const simple_tx t_transfer = {
-    TARGET_APP,
-    ARG_ADDR,
-    "new owner",
-    NULL,
-    dg_contract_transfer_ownership,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    "transferOwnership",
-    "Ownership transfer started: the new owner must run accept-ownership",
-    WARN_NONE};
-static const simple_tx t_accept = {TARGET_APP,
-                                   ARG_NONE,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   DG_SIG_ACCEPT_OWNERSHIP,
-                                   NULL,
-                                   "acceptOwnership",
-                                   "Ownership accepted successfully",
-                                   WARN_NONE};
 
 #define APP_ID_FLAG                                                                                \
     { "app-id", FLAG_STR, "ADDR", "the app (its DstackApp proxy address)" }
@@ -412,8 +387,10 @@ const cmd_spec app_cmds[] = {
     {"app", "deploy-impl", "app:deploy-impl", NULL, 0, 0, NEED_CHAIN | NEED_KEY, NULL,
      "deploy a DstackApp implementation only", NULL, cli_deploy_impl, "DstackApp"},
     {"app", "transfer-ownership", NULL, "ADDR", 1, 1, TX, app_flags,
-     "start an ownership transfer of the app (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
+     "start an ownership transfer of the app (Ownable2Step)", NULL, cmd_simple_tx,
+     &simple_transfer_ownership[TARGET_APP]},
     {"app", "accept-ownership", NULL, NULL, 0, 0, TX, app_flags,
-     "accept a pending ownership transfer of the app", NULL, cmd_simple_tx, &t_accept},
+     "accept a pending ownership transfer of the app", NULL, cmd_simple_tx,
+     &simple_accept_ownership[TARGET_APP]},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

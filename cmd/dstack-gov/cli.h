@@ -199,6 +199,9 @@ typedef struct {
     int warn;              /* WARN_* */
 } simple_tx;
 int cmd_simple_tx(cli *c);
+/* transferOwnership / acceptOwnership (Ownable2Step): the same on both
+ * contracts, indexed by TARGET_KMS / TARGET_APP. */
+extern const simple_tx simple_transfer_ownership[2], simple_accept_ownership[2];
 
 /* Deploy creation code (hex, no 0x) + constructor args; returns 1 with the new
  * address, CLI_DRY_RUN, or 0 with err. */

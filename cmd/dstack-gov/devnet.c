@@ -376,64 +376,81 @@ static int cmd_up(cli *c) {
     return 0;
 }
 
-static int cmd_env(cli *c) {
-    if (flag_bool(&c->f, "near")) return near_env(c);
-    char dir[1024], envf[PATH_MAX];
-    state_dir(c, dir, sizeof dir);
+/* `devnet env` for either chain: the env file as written, or with --json its
+ * exports as fields. The file may hold a devnet test key (NEAR_PRIVATE_KEY);
+ * JSON is for logs, so it never carries one. */
+static int print_env(cli *c, const char *dir, const char *what, const char *up) {
+    char envf[PATH_MAX];
     path_in(dir, "env", envf, sizeof envf);
     dg_buf b;
     dg_err err = {DG_OK, ""};
     dg_buf_init(&b);
     if (!cli_read_file(envf, &b, 1 << 16, &err)) {
         dg_buf_free(&b);
-        return cli_failf(c, DG_ERR_CONFIG, "no devnet env file at %s: run `dstack-gov devnet up`",
-                         envf);
+        return cli_failf(c, DG_ERR_CONFIG, "no %s env file at %s: run `dstack-gov %s`", what, envf,
+                         up);
     }
     if (c->json) {
         dg_buf_push(&b, 0);
-        char *line = (char *)b.data, *save = NULL;
-        for (char *t = strtok_r(line, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-            if (strncmp(t, "export ", 7) != 0) continue;
-            char *eq = strchr(t + 7, '=');
+        char *save = NULL;
+        for (char *t = strtok_r((char *)b.data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+            char *eq = strncmp(t, "export ", 7) == 0 ? strchr(t + 7, '=') : NULL;
             if (!eq) continue;
             *eq = '\0';
+            if (strcmp(t + 7, "NEAR_PRIVATE_KEY") == 0) continue;
             cli_json_set(c, t + 7, json_string(eq + 1));
         }
     } else {
         fwrite(b.data, 1, b.len, stdout);
     }
-    dg_buf_free(&b);
+    dg_buf_wipe(&b);
     return 0;
 }
 
-static int cmd_down(cli *c) {
-    if (flag_bool(&c->f, "near")) return near_down(c);
-    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+static int cmd_env(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_env(c);
+    char dir[1024];
     state_dir(c, dir, sizeof dir);
-    path_in(dir, "anvil.pid", pidf, sizeof pidf);
+    return print_env(c, dir, "devnet", "devnet up");
+}
+
+/* `devnet down` for either chain: stop the node recorded in dir/pidname
+ * (only if that pid still runs prog: a recycled pid is left alone) and
+ * remove the state files. name: "devnet" / "NEAR devnet"; Name: capitalised. */
+static int stop_devnet(cli *c, const char *dir, const char *pidname, const char *prog,
+                       const char *name, const char *Name) {
+    char pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    path_in(dir, pidname, pidf, sizeof pidf);
     path_in(dir, "test-key", keyf, sizeof keyf);
     path_in(dir, "env", envf, sizeof envf);
     if (!read_small(pidf, buf, sizeof buf))
-        return cli_failf(c, DG_ERR_CONFIG, "no devnet recorded in %s (nothing to stop)", dir);
+        return cli_failf(c, DG_ERR_CONFIG, "no %s recorded in %s (nothing to stop)", name, dir);
     pid_t pid = (pid_t)parse_pos(buf);
     int stopped = 0;
-    if (pid > 1 && pid_is_anvil(pid)) {
+    if (pid > 1 && pid_is_prog(pid, prog)) {
         kill(pid, SIGTERM);
-        for (int i = 0; i < 250 && pid_is_anvil(pid); i++)
+        for (int i = 0; i < 250 && pid_is_prog(pid, prog); i++)
             sleep_ms(20);
-        if (pid_is_anvil(pid)) kill(pid, SIGKILL);
+        if (pid_is_prog(pid, prog)) kill(pid, SIGKILL);
         stopped = 1;
     }
     unlink(pidf);
     unlink(keyf);
     unlink(envf);
     if (stopped)
-        cli_say(c, "Devnet down: stopped anvil pid %d", (int)pid);
+        cli_say(c, "%s down: stopped %s pid %d", Name, prog, (int)pid);
     else
-        cli_say(c, "Devnet down: anvil pid %d was no longer running", (int)pid);
+        cli_say(c, "%s down: %s pid %d was no longer running", Name, prog, (int)pid);
     cli_json_set(c, "pid", json_integer(pid));
     cli_json_set(c, "stopped", json_boolean(stopped));
     return 0;
+}
+
+static int cmd_down(cli *c) {
+    if (flag_bool(&c->f, "near")) return near_down(c);
+    char dir[1024];
+    state_dir(c, dir, sizeof dir);
+    return stop_devnet(c, dir, "anvil.pid", "anvil", "devnet", "Devnet");
 }
 
 /* ------------------------------------------------------------------ NEAR devnet */
@@ -605,61 +622,15 @@ static int near_up(cli *c) {
 }
 
 static int near_env(cli *c) {
-    char dir[1024], envf[PATH_MAX];
+    char dir[1024];
     near_dir(c, dir, sizeof dir);
-    path_in(dir, "env", envf, sizeof envf);
-    dg_buf b;
-    dg_err err = {DG_OK, ""};
-    dg_buf_init(&b);
-    if (!cli_read_file(envf, &b, 1 << 16, &err)) {
-        dg_buf_free(&b);
-        return cli_failf(c, DG_ERR_CONFIG,
-                         "no NEAR devnet env file at %s: run `dstack-gov devnet up --near`", envf);
-    }
-    if (c->json) {
-        dg_buf_push(&b, 0);
-        char *save = NULL;
-        for (char *t = strtok_r((char *)b.data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-            char *eq = strncmp(t, "export ", 7) == 0 ? strchr(t + 7, '=') : NULL;
-            if (!eq) continue;
-            *eq = '\0';
-            if (strcmp(t + 7, "NEAR_PRIVATE_KEY") == 0) continue; /* JSON is for logs: no key */
-            cli_json_set(c, t + 7, json_string(eq + 1));
-        }
-    } else {
-        fwrite(b.data, 1, b.len, stdout);
-    }
-    dg_buf_wipe(&b);
-    return 0;
+    return print_env(c, dir, "NEAR devnet", "devnet up --near");
 }
 
 static int near_down(cli *c) {
-    char dir[1024], pidf[PATH_MAX], keyf[PATH_MAX], envf[PATH_MAX], buf[64];
+    char dir[1024];
     near_dir(c, dir, sizeof dir);
-    path_in(dir, "nemu-rpc.pid", pidf, sizeof pidf);
-    path_in(dir, "test-key", keyf, sizeof keyf);
-    path_in(dir, "env", envf, sizeof envf);
-    if (!read_small(pidf, buf, sizeof buf))
-        return cli_failf(c, DG_ERR_CONFIG, "no NEAR devnet recorded in %s (nothing to stop)", dir);
-    pid_t pid = (pid_t)parse_pos(buf);
-    int stopped = 0;
-    if (pid > 1 && pid_is_prog(pid, "nemu-rpc")) {
-        kill(pid, SIGTERM);
-        for (int i = 0; i < 250 && pid_is_prog(pid, "nemu-rpc"); i++)
-            sleep_ms(20);
-        if (pid_is_prog(pid, "nemu-rpc")) kill(pid, SIGKILL);
-        stopped = 1;
-    }
-    unlink(pidf);
-    unlink(keyf);
-    unlink(envf);
-    cli_say(c,
-            stopped ? "NEAR devnet down: stopped nemu-rpc pid %d"
-                    : "NEAR devnet down: nemu-rpc pid %d was no longer running",
-            (int)pid);
-    cli_json_set(c, "pid", json_integer(pid));
-    cli_json_set(c, "stopped", json_boolean(stopped));
-    return 0;
+    return stop_devnet(c, dir, "nemu-rpc.pid", "nemu-rpc", "NEAR devnet", "NEAR devnet");
 }
 
 static const flag_spec dir_flags[] = {

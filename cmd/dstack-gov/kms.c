@@ -812,31 +812,6 @@ static const simple_tx t_deregister = {TARGET_KMS,
 static const simple_tx t_reinstate = {
     TARGET_KMS, ARG_ADDR, "app id", NULL,           dg_kms_reinstate_app,          NULL,
     NULL,       NULL,     NULL,     "reinstateApp", "App reinstated successfully", WARN_NONE};
-static const simple_tx t_transfer = {
-    TARGET_KMS,
-    ARG_ADDR,
-    "new owner",
-    NULL,
-    dg_contract_transfer_ownership,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    "transferOwnership",
-    "Ownership transfer started: the new owner must run accept-ownership",
-    WARN_NONE};
-static const simple_tx t_accept = {TARGET_KMS,
-                                   ARG_NONE,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   DG_SIG_ACCEPT_OWNERSHIP,
-                                   NULL,
-                                   "acceptOwnership",
-                                   "Ownership accepted successfully",
-                                   WARN_NONE};
 
 static const flag_spec deploy_flags[] = {
     {"with-app-impl", FLAG_BOOL, NULL, "also deploy a DstackApp implementation and set it"},
@@ -948,9 +923,11 @@ const cmd_spec kms_cmds[] = {
     {"kms", "gateway", "info:gateway", NULL, 0, 0, RD, NULL, "print the gateway app id", NULL,
      cmd_info, "gateway"},
     {"kms", "transfer-ownership", NULL, "ADDR", 1, 1, TX, NULL,
-     "start an ownership transfer (Ownable2Step)", NULL, cmd_simple_tx, &t_transfer},
+     "start an ownership transfer (Ownable2Step)", NULL, cmd_simple_tx,
+     &simple_transfer_ownership[TARGET_KMS]},
     {"kms", "accept-ownership", NULL, NULL, 0, 0, TX, NULL,
-     "accept a pending ownership transfer (as the new owner)", NULL, cmd_simple_tx, &t_accept},
+     "accept a pending ownership transfer (as the new owner)", NULL, cmd_simple_tx,
+     &simple_accept_ownership[TARGET_KMS]},
     {"kms", "upgrade", "kms:upgrade", NULL, 0, 0, TX, upgrade_flags,
      "deploy a new DstackKms implementation and upgrade the proxy to it",
      "--dry-run deploys nothing: it prints the current and predicted implementation and the "

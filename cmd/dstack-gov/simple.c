@@ -183,3 +183,21 @@ int cmd_simple_tx(cli *c) {
     cli_say(c, "%s", s->success);
     return 0;
 }
+
+#define TRANSFER_OWNERSHIP(t)                                                                      \
+    {                                                                                              \
+        .target = t, .arg = ARG_ADDR, .what = "new owner", .addr = dg_contract_transfer_ownership, \
+        .label = "transferOwnership",                                                              \
+        .success = "Ownership transfer started: the new owner must run accept-ownership",          \
+        .warn = WARN_NONE                                                                          \
+    }
+#define ACCEPT_OWNERSHIP(t)                                                                        \
+    {                                                                                              \
+        .target = t, .arg = ARG_NONE, .noarg_sig = DG_SIG_ACCEPT_OWNERSHIP,                        \
+        .label = "acceptOwnership", .success = "Ownership accepted successfully",                  \
+        .warn = WARN_NONE                                                                          \
+    }
+const simple_tx simple_transfer_ownership[2] = {
+    [TARGET_KMS] = TRANSFER_OWNERSHIP(TARGET_KMS), [TARGET_APP] = TRANSFER_OWNERSHIP(TARGET_APP)};
+const simple_tx simple_accept_ownership[2] = {
+    [TARGET_KMS] = ACCEPT_OWNERSHIP(TARGET_KMS), [TARGET_APP] = ACCEPT_OWNERSHIP(TARGET_APP)};

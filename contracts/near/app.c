@@ -75,18 +75,8 @@ METHOD(new) {
 
 /* Additions are paid for: the caller may attach the storage they take (the
  * excess is refunded), and the panic names the amount when it is short. */
-METHOD(add_compose_hash) {
-    rt_m_set_change_paid("add_compose_hash", SET_COMPOSE, 1);
-}
-METHOD(remove_compose_hash) {
-    rt_m_set_change("remove_compose_hash", SET_COMPOSE, 0);
-}
-METHOD(add_device) {
-    rt_m_set_change_paid("add_device", SET_DEV, 1);
-}
-METHOD(remove_device) {
-    rt_m_set_change("remove_device", SET_DEV, 0);
-}
+SET_CHANGE_METHODS(add_compose_hash, remove_compose_hash, SET_COMPOSE, 1)
+SET_CHANGE_METHODS(add_device, remove_device, SET_DEV, 1)
 METHOD(is_compose_hash_allowed) {
     rt_m_set_is(SET_COMPOSE);
 }

@@ -65,30 +65,10 @@ METHOD(new) {
     rt_put("d", 1, &domain, 8);
 }
 
-METHOD(add_os_image_hash) {
-    rt_m_set_change("add_os_image_hash", SET_OS, 1);
-}
-METHOD(remove_os_image_hash) {
-    rt_m_set_change("remove_os_image_hash", SET_OS, 0);
-}
-METHOD(add_kms_aggregated_mr) {
-    rt_m_set_change("add_kms_aggregated_mr", SET_MR, 1);
-}
-METHOD(remove_kms_aggregated_mr) {
-    rt_m_set_change("remove_kms_aggregated_mr", SET_MR, 0);
-}
-METHOD(add_kms_device) {
-    rt_m_set_change("add_kms_device", SET_DEV, 1);
-}
-METHOD(remove_kms_device) {
-    rt_m_set_change("remove_kms_device", SET_DEV, 0);
-}
-METHOD(add_kms_compose_hash) {
-    rt_m_set_change("add_kms_compose_hash", SET_COMPOSE, 1);
-}
-METHOD(remove_kms_compose_hash) {
-    rt_m_set_change("remove_kms_compose_hash", SET_COMPOSE, 0);
-}
+SET_CHANGE_METHODS(add_os_image_hash, remove_os_image_hash, SET_OS, 0)
+SET_CHANGE_METHODS(add_kms_aggregated_mr, remove_kms_aggregated_mr, SET_MR, 0)
+SET_CHANGE_METHODS(add_kms_device, remove_kms_device, SET_DEV, 0)
+SET_CHANGE_METHODS(add_kms_compose_hash, remove_kms_compose_hash, SET_COMPOSE, 0)
 
 METHOD(is_os_image_allowed) {
     rt_m_set_is(SET_OS);

@@ -115,6 +115,15 @@ void rt_m_set_change(const char *method, const rt_setdef *d, int add);
 /* The same, where an addition is paid by the caller's deposit (rt_pay_storage). */
 void rt_m_set_change_paid(const char *method, const rt_setdef *d, int add);
 void rt_m_set_is(const rt_setdef *d);
+/* The exported add/remove pair of whitelist set; paid: additions take the
+ * caller's deposit (rt_m_set_change_paid). The method names are the panics'. */
+#define SET_CHANGE_METHODS(add, remove, set, paid)                                                 \
+    METHOD(add) {                                                                                  \
+        (paid ? rt_m_set_change_paid : rt_m_set_change)(#add, set, 1);                             \
+    }                                                                                              \
+    METHOD(remove) {                                                                               \
+        rt_m_set_change(#remove, set, 0);                                                          \
+    }
 
 /* Owner management shared by both contracts. */
 void rt_m_get_owner(void);

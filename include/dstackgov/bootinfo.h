@@ -29,6 +29,13 @@
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 
+/* Which webhook a BootInfo came to: /bootAuth/app or /bootAuth/kms. */
+typedef enum { DG_ROUTE_APP = 0, DG_ROUTE_KMS = 1 } dg_route;
+
+/* Bounds of the answer to a BootInfo: the reason text and gatewayAppId. */
+#define DG_REASON_MAX 512
+#define DG_GATEWAY_MAX 1024
+
 #define DG_BOOTINFO_TCB_MAX 128     /* bytes in tcbStatus */
 #define DG_BOOTINFO_ADV_MAX 128     /* entries in advisoryIds */
 #define DG_BOOTINFO_ADV_LEN_MAX 256 /* bytes per advisory id */

@@ -37,7 +37,6 @@
 #include "dstackgov/bootinfo.h"
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
-#include "dstackgov/policy.h"
 #include "dstackgov/rpc.h"
 
 /* Run n eth_calls (to[i], data[i]) at block ("latest" when NULL; else a

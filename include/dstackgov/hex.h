@@ -15,6 +15,9 @@
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 
+/* The value of one hex digit c (0-9, a-f, A-F), or -1 for any other byte. */
+int dg_hex_digit(int c);
+
 /* Decode a fixed-length hex string.
  *
  * Returns 1 on success; 0 (err: DG_ERR_INPUT) when the digit count is not

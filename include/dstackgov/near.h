@@ -37,6 +37,7 @@
 
 #include <jansson.h>
 
+#include "dstackgov/bootinfo.h"
 #include "dstackgov/buf.h"
 #include "dstackgov/err.h"
 #include "dstackgov/rpc.h"
@@ -297,6 +298,14 @@ int dg_near_node_status(dg_rpc *rpc, dg_near_status *out, dg_err *err);
  * build their own batch). Returns a new object, or NULL (DG_ERR_INPUT for a
  * malformed block reference, DG_ERR_NOMEM). */
 json_t *dg_near_query_params(const char *request_type, const char *block, dg_err *err);
+
+/* The arguments of the contracts' is_app_allowed / is_kms_allowed for
+ * bi: {"boot_info":{...}} with snake_case fields, hex lowercase without 0x
+ * (an empty instanceId or mrSystem as "", an empty osImageHash as 64 zeros,
+ * as the Ethereum contracts see it), appended to out (NUL-terminated, the NUL
+ * not counted). The boot check (gov.h) and dstack-authd's near backend both
+ * send exactly this. Returns 1, or 0 on allocation failure. */
+int dg_near_boot_info_args(const dg_bootinfo *bi, dg_buf *out);
 
 /* ------------------------------------------------------------------ credentials */
 

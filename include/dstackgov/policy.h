@@ -37,11 +37,6 @@
 #include "dstackgov/bootinfo.h"
 #include "dstackgov/err.h"
 
-typedef enum { DG_ROUTE_APP = 0, DG_ROUTE_KMS = 1 } dg_route;
-
-#define DG_REASON_MAX 512
-#define DG_GATEWAY_MAX 1024
-
 /* The reason given for every backend failure (RPC down, timeout, garbage). */
 #define DG_REASON_UNAVAILABLE "authorization backend unavailable"
 
@@ -174,13 +169,6 @@ typedef struct {
  * Returns the backend, or NULL with err filled (bad account, no endpoint
  * reachable, network mismatch). */
 dg_policy *dg_policy_near_new(const dg_near_policy_opts *opts, dg_err *err);
-
-/* The arguments of is_app_allowed / is_kms_allowed for bi:
- * {"boot_info":{...}} with the contracts' snake_case fields, hex lowercase
- * without 0x (an empty instanceId or mrSystem as "", an empty osImageHash as
- * 64 zeros, as the Ethereum contracts see it), appended to out
- * (NUL-terminated, the NUL not counted). Returns 1, or 0 on allocation failure. */
-int dg_policy_near_boot_info(const dg_bootinfo *bi, dg_buf *out);
 
 /* ---------------------------------------------------------------- static */
 

@@ -10,7 +10,7 @@
 
 #include "dstackgov/hash.h"
 
-static int hexval(unsigned char c) {
+int dg_hex_digit(int c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -27,7 +27,7 @@ static size_t skip_prefix(const char *s, size_t slen) {
 static int check_digits(const char *s, size_t n, size_t pos0, dg_err *err) {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (hexval(c) < 0) {
+        if (dg_hex_digit(c) < 0) {
             if (c >= 0x20 && c < 0x7f)
                 return dg_err_set(err, DG_ERR_INPUT, "invalid hex digit '%c' at position %zu", c,
                                   pos0 + i);
@@ -40,8 +40,8 @@ static int check_digits(const char *s, size_t n, size_t pos0, dg_err *err) {
 
 static void unhex(const char *s, size_t nbytes, uint8_t *out) {
     for (size_t i = 0; i < nbytes; i++)
-        out[i] = (uint8_t)((unsigned)hexval((unsigned char)s[2 * i]) << 4 |
-                           (unsigned)hexval((unsigned char)s[2 * i + 1]));
+        out[i] = (uint8_t)((unsigned)dg_hex_digit((unsigned char)s[2 * i]) << 4 |
+                           (unsigned)dg_hex_digit((unsigned char)s[2 * i + 1]));
 }
 
 int dg_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen, dg_err *err) {

@@ -6,6 +6,7 @@
  * both a value and a table; that check is a linear scan, which is fine for
  * configuration files of a few dozen keys. Fuzzed by fuzz/fuzz_toml.c.
  */
+#include "dstackgov/hex.h"
 #include "dstackgov/toml.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "dstackgov/buf.h"
+#include "dstackgov/utf8.h"
 
 #define MAX_ENTRIES 4096
 #define MAX_KEY 512
@@ -105,57 +107,9 @@ static int is_bare(char ch) {
            ch == '_' || ch == '-';
 }
 
-static int hexv(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 static void put_utf8(dg_buf *b, unsigned long cp) {
-    if (cp < 0x80)
-        dg_buf_push(b, (uint8_t)cp);
-    else if (cp < 0x800) {
-        dg_buf_push(b, (uint8_t)(0xC0 | (cp >> 6)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        dg_buf_push(b, (uint8_t)(0xE0 | (cp >> 12)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    } else {
-        dg_buf_push(b, (uint8_t)(0xF0 | (cp >> 18)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 12) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3F)));
-        dg_buf_push(b, (uint8_t)(0x80 | (cp & 0x3F)));
-    }
-}
-
-/* Validate one UTF-8 sequence at c->p (lead >= 0x80); returns its length or 0. */
-static size_t utf8_len(const cur *c) {
-    const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
-    unsigned ch = p[0], cp, min;
-    size_t need;
-    if (ch >= 0xC2 && ch <= 0xDF) {
-        need = 1;
-        cp = ch & 0x1F;
-        min = 0x80;
-    } else if (ch >= 0xE0 && ch <= 0xEF) {
-        need = 2;
-        cp = ch & 0x0F;
-        min = 0x800;
-    } else if (ch >= 0xF0 && ch <= 0xF4) {
-        need = 3;
-        cp = ch & 0x07;
-        min = 0x10000;
-    } else
-        return 0;
-    if ((size_t)(end - p) < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need + 1;
+    unsigned char tmp[4];
+    dg_buf_append(b, tmp, dg_utf8_encode((uint32_t)cp, tmp));
 }
 
 /* Parse a basic or literal string at c->p into b (NUL-terminated). */
@@ -173,7 +127,7 @@ static int parse_string(cur *c, dg_buf *b) {
         }
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return fail(c, "control character in string");
         if (ch >= 0x80) {
-            size_t k = utf8_len(c);
+            size_t k = dg_utf8_seq((const unsigned char *)c->p, (const unsigned char *)c->end);
             if (!k) return fail(c, "invalid UTF-8 in string");
             dg_buf_append(b, c->p, k);
             c->p += k;
@@ -218,7 +172,7 @@ static int parse_string(cur *c, dg_buf *b) {
                 unsigned long cp = 0;
                 if (c->end - c->p < 2 + digits) return fail(c, "short \\%c escape", e);
                 for (int i = 0; i < digits; i++) {
-                    int h = hexv(c->p[2 + i]);
+                    int h = dg_hex_digit(c->p[2 + i]);
                     if (h < 0) return fail(c, "bad hex digit in \\%c escape", e);
                     cp = cp << 4 | (unsigned long)h;
                 }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dstackgov/hex.h"
+
 typedef unsigned __int128 u128;
 
 dg_u256 dg_u256_from_u64(uint64_t x) {
@@ -185,13 +187,6 @@ void dg_u256_format_units(dg_u256 v, unsigned decimals, char out[DG_U256_UNITS_L
     }
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Accumulate decimal digits s[0..n) into *v (v = v*10 + d). 0 on overflow. */
 static int acc_dec(dg_u256 *v, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -214,7 +209,7 @@ int dg_u256_parse(const char *s, dg_u256 *out, dg_err *err) {
             n--;
         }
         for (size_t i = 0; i < n; i++) {
-            int d = hexval(h[i]);
+            int d = dg_hex_digit(h[i]);
             if (d < 0)
                 return dg_err_set(err, DG_ERR_INPUT, "invalid hex digit '%c' in number",
                                   h[i] >= 0x20 && h[i] < 0x7f ? h[i] : '?');
@@ -222,7 +217,7 @@ int dg_u256_parse(const char *s, dg_u256 *out, dg_err *err) {
         if (n > 64) return dg_err_set(err, DG_ERR_INPUT, "number does not fit in 256 bits");
         for (size_t i = 0; i < n; i++) {
             size_t bit = 4 * (n - 1 - i);
-            v.w[bit / 64] |= (uint64_t)hexval(h[i]) << (bit % 64);
+            v.w[bit / 64] |= (uint64_t)dg_hex_digit(h[i]) << (bit % 64);
         }
         *out = v;
         return 1;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dstackgov/hash.h"
+#include "dstackgov/hex.h"
 #include "dstackgov/secret.h"
 
 /* n/2 of secp256k1, big-endian: the largest s allowed by EIP-2. */
@@ -119,13 +120,6 @@ int dg_secp_recover_address(const uint8_t hash32[32], const uint8_t sig64[64], i
     return ok;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -142,7 +136,7 @@ static int parse_key(const char *s, size_t len, uint8_t priv[32], dg_err *err) {
                           "private key must be 64 hex digits, got %zu characters", len);
     uint8_t k[32];
     for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = dg_hex_digit(s[2 * i]), lo = dg_hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             dg_wipe(k, sizeof k);
             return dg_err_set(err, DG_ERR_INPUT,

@@ -52,16 +52,8 @@ int dg_eth_quantity_u256(const json_t *v, dg_u256 *out, dg_err *err) {
     dg_u256 r = {{0, 0, 0, 0}};
     size_t n = strlen(s + 2);
     for (size_t i = 0; i < n; i++) {
-        char c = s[2 + i];
-        int d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
+        int d = dg_hex_digit((unsigned char)s[2 + i]);
+        if (d < 0) return dg_err_set(err, DG_ERR_RPC_RESPONSE, "bad hex quantity \"%s\"", s);
         size_t bit = 4 * (n - 1 - i);
         r.w[bit / 64] |= (uint64_t)d << (bit % 64);
     }

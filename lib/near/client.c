@@ -17,6 +17,7 @@
 
 #include "../rpc/rpc_internal.h"
 #include "dstackgov/hash.h"
+#include "dstackgov/hex.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------------ text helpers */
@@ -526,4 +527,40 @@ int dg_near_node_status(dg_rpc *rpc, dg_near_status *out, dg_err *err) {
                           "status: malformed answer (needs chain_id and sync_info)");
     *out = s;
     return 1;
+}
+
+/* ------------------------------------------------------------------ the contracts' boot_info */
+
+static void put_hex(dg_buf *b, const char *key, const uint8_t *p, size_t n, int present) {
+    char h[65];
+    dg_hex_encode(p, present ? n : 0, h);
+    dg_buf_puts(b, key);
+    dg_buf_push(b, '"');
+    dg_buf_puts(b, h);
+    dg_buf_push(b, '"');
+}
+
+int dg_near_boot_info_args(const dg_bootinfo *bi, dg_buf *out) {
+    /* An empty osImageHash reads as zero bytes, as on Ethereum; instance_id
+     * and mr_system may stay empty (the contracts accept ""). */
+    put_hex(out, "{\"boot_info\":{\"app_id\":", bi->app_id, 20, 1);
+    put_hex(out, ",\"compose_hash\":", bi->compose_hash, 32, 1);
+    put_hex(out, ",\"instance_id\":", bi->instance_id, 20, bi->has_instance_id);
+    put_hex(out, ",\"device_id\":", bi->device_id, 32, 1);
+    put_hex(out, ",\"mr_aggregated\":", bi->mr_aggregated, 32, 1);
+    put_hex(out, ",\"mr_system\":", bi->mr_system, 32, bi->has_mr_system);
+    put_hex(out, ",\"os_image_hash\":", bi->os_image_hash, 32, 1);
+    dg_buf_puts(out, ",\"tcb_status\":");
+    dg_json_put_string(out, bi->tcb_status, bi->tcb_len);
+    dg_buf_puts(out, ",\"advisory_ids\":[");
+    for (size_t i = 0; i < bi->n_advisory; i++) {
+        size_t n;
+        const char *s = dg_bootinfo_advisory(bi, i, &n);
+        if (i) dg_buf_push(out, ',');
+        dg_json_put_string(out, s, n);
+    }
+    dg_buf_puts(out, "]}}");
+    dg_buf_push(out, 0);
+    out->len--;
+    return !out->oom;
 }

@@ -173,8 +173,8 @@ int dg_gov_near_check(dg_rpc *rpc, const char *kms, const dg_bootinfo *bi, dg_ro
     v->kms_answers = 1;
     snprintf(v->gateway_app_id, sizeof v->gateway_app_id, "%s",
              json_is_string(gw) ? json_string_value(gw) : "");
-    /* the webhook's own argument builder: what the check asks is what dstack-authd asks */
-    if (!dg_policy_near_boot_info(bi, &args)) {
+    /* the arguments dstack-authd's near backend sends too: the check asks what it asks */
+    if (!dg_near_boot_info_args(bi, &args)) {
         dg_err_set(err, DG_ERR_NOMEM, "out of memory");
         goto out;
     }

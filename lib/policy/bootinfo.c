@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dstackgov/hex.h"
+
 #define MAX_DEPTH 32
 
 typedef struct {
@@ -70,68 +72,14 @@ static void skip_ws(scan *s) {
         s->p++;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Emit code point cp as UTF-8 into out (bounded by cap; *n counts all bytes). */
 static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp) {
-    char tmp[4];
-    size_t k;
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
+    unsigned char tmp[4];
+    size_t k = dg_utf8_encode(cp, tmp);
     for (size_t i = 0; i < k; i++) {
-        if (out && *n < cap) out[*n] = tmp[i];
+        if (out && *n < cap) out[*n] = (char)tmp[i];
         (*n)++;
     }
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-size_t dg_policy_utf8_seq(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0];
-    size_t need;
-    unsigned cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else
-        return 0;
-    if ((size_t)(end - p) < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return need + 1;
 }
 
 /* Parse a JSON string at s->p (which must be '"'). The unescaped bytes go to
@@ -184,7 +132,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
                 unsigned v = 0;
                 if (s->end - s->p < 4) return syntax(s, "short \\u escape");
                 for (int i = 0; i < 4; i++) {
-                    int h = hexval((unsigned char)s->p[i]);
+                    int h = dg_hex_digit((unsigned char)s->p[i]);
                     if (h < 0) return syntax(s, "bad \\u escape");
                     v = v << 4 | (unsigned)h;
                 }
@@ -195,7 +143,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
                     if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
                         return syntax(s, "lone high surrogate");
                     for (int i = 0; i < 4; i++) {
-                        int h = hexval((unsigned char)s->p[2 + i]);
+                        int h = dg_hex_digit((unsigned char)s->p[2 + i]);
                         if (h < 0) return syntax(s, "bad \\u escape");
                         lo = lo << 4 | (unsigned)h;
                     }
@@ -220,7 +168,7 @@ static int parse_string(scan *s, char *out, size_t cap, size_t *outlen) {
             s->p++;
             continue;
         }
-        size_t k = dg_policy_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
+        size_t k = dg_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
         if (!k) return syntax(s, "invalid UTF-8 in string");
         for (size_t i = 0; i < k; i++) {
             if (out && n < cap) out[n] = s->p[i];
@@ -388,7 +336,7 @@ static int hex_field(scan *s, const struct field *f, dg_bootinfo *bi) {
         return dg_err_set(s->err, DG_ERR_INPUT, "%s: expected %zu hex digits, got %zu", f->name,
                           want, hn);
     for (size_t i = 0; i < want; i += 2) {
-        int a = hexval((unsigned char)h[i]), b = hexval((unsigned char)h[i + 1]);
+        int a = dg_hex_digit((unsigned char)h[i]), b = dg_hex_digit((unsigned char)h[i + 1]);
         if (a < 0 || b < 0) {
             size_t bad = a < 0 ? i : i + 1;
             unsigned char c = (unsigned char)h[bad];

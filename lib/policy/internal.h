@@ -8,11 +8,7 @@
 
 #include "dstackgov/policy.h"
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80; no overlong
- * form, no surrogate, at most U+10FFFF), or 0. One copy for the BootInfo
- * parser (bootinfo.c) and the reason-text sanitizer (policy.c). */
-#include <stddef.h>
-size_t dg_policy_utf8_seq(const unsigned char *p, const unsigned char *end);
+#include "dstackgov/utf8.h" /* dg_utf8_seq: bootinfo.c and policy.c */
 
 struct dg_policy_ops {
     const char *kind;

@@ -19,7 +19,9 @@
  * The checks are decided in that order from the answers, so a later view's
  * failure matters only when the decision reaches it (an unregistered app's
  * account may not exist at all). The arguments are the contracts' shape
- * (reference/near.md §8.2): snake_case, hex lowercase without 0x.
+ * (reference/near.md §8.2): snake_case, hex lowercase without 0x; the
+ * boot_info one is lib/near's (dg_near_boot_info_args), which the rule-by-rule
+ * check there sends too.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -40,42 +42,6 @@ typedef struct {
     char want_net[64];    /* near.network_id, "" = learn at start */
     char chain_id[64];    /* the network, pinned at start */
 } near_policy;
-
-/* ---------------------------------------------------------------- arguments */
-
-static void put_hex(dg_buf *b, const char *key, const uint8_t *p, size_t n, int present) {
-    char h[65];
-    dg_hex_encode(p, present ? n : 0, h);
-    dg_buf_puts(b, key);
-    dg_buf_push(b, '"');
-    dg_buf_puts(b, h);
-    dg_buf_push(b, '"');
-}
-
-int dg_policy_near_boot_info(const dg_bootinfo *bi, dg_buf *out) {
-    /* An empty osImageHash reads as zero bytes, as on Ethereum; instance_id
-     * and mr_system may stay empty (the contracts accept ""). */
-    put_hex(out, "{\"boot_info\":{\"app_id\":", bi->app_id, 20, 1);
-    put_hex(out, ",\"compose_hash\":", bi->compose_hash, 32, 1);
-    put_hex(out, ",\"instance_id\":", bi->instance_id, 20, bi->has_instance_id);
-    put_hex(out, ",\"device_id\":", bi->device_id, 32, 1);
-    put_hex(out, ",\"mr_aggregated\":", bi->mr_aggregated, 32, 1);
-    put_hex(out, ",\"mr_system\":", bi->mr_system, 32, bi->has_mr_system);
-    put_hex(out, ",\"os_image_hash\":", bi->os_image_hash, 32, 1);
-    dg_buf_puts(out, ",\"tcb_status\":");
-    dg_json_put_string(out, bi->tcb_status, bi->tcb_len);
-    dg_buf_puts(out, ",\"advisory_ids\":[");
-    for (size_t i = 0; i < bi->n_advisory; i++) {
-        size_t n;
-        const char *s = dg_bootinfo_advisory(bi, i, &n);
-        if (i) dg_buf_push(out, ',');
-        dg_json_put_string(out, s, n);
-    }
-    dg_buf_puts(out, "]}}");
-    dg_buf_push(out, 0);
-    out->len--;
-    return !out->oom;
-}
 
 /* ---------------------------------------------------------------- snapshot */
 
@@ -238,7 +204,7 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
     dg_buf bargs;
     dg_buf_init(&bargs);
     int ep = -1;
-    if (!dg_policy_near_boot_info(bi, &bargs)) {
+    if (!dg_near_boot_info_args(bi, &bargs)) {
         dg_err e = {DG_ERR_NOMEM, "out of memory"};
         dg_chain_deny(c, d, &e);
         goto out;

@@ -39,7 +39,7 @@ void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
             i++;
             continue;
         }
-        size_t k = dg_policy_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
+        size_t k = dg_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
         if (!k) {
             dst[o++] = '?';
             i++;

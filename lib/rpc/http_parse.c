@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dstackgov/hex.h"
 #include "dstackgov/httpd.h"
 #include "rpc_internal.h"
 
@@ -149,15 +150,8 @@ static int chunk_size_line(dg_http_resp *r, const char *l, size_t n) {
     size_t i = 0;
     unsigned long long size = 0;
     while (i < n) {
-        int c = (unsigned char)l[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            break;
+        int d = dg_hex_digit((unsigned char)l[i]);
+        if (d < 0) break;
         if (i >= 15) return bad(r, "bad chunk size");
         size = size * 16 + (unsigned)d;
         i++;

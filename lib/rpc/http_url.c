@@ -11,16 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dstackgov/hex.h"
 #include "rpc_internal.h"
 
 static int lower(int c) {
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* "Basic " + base64 of the percent-decoded user info, or NULL. */
@@ -29,10 +24,10 @@ static char *basic_auth(const char *ui, size_t n) {
     if (!raw) return NULL;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ui[i] == '%' && i + 2 < n && hexval((unsigned char)ui[i + 1]) >= 0 &&
-            hexval((unsigned char)ui[i + 2]) >= 0) {
-            raw[m++] = (unsigned char)(hexval((unsigned char)ui[i + 1]) * 16 +
-                                       hexval((unsigned char)ui[i + 2]));
+        if (ui[i] == '%' && i + 2 < n && dg_hex_digit((unsigned char)ui[i + 1]) >= 0 &&
+            dg_hex_digit((unsigned char)ui[i + 2]) >= 0) {
+            raw[m++] = (unsigned char)(dg_hex_digit((unsigned char)ui[i + 1]) * 16 +
+                                       dg_hex_digit((unsigned char)ui[i + 2]));
             i += 2;
         } else {
             raw[m++] = (unsigned char)ui[i];
@@ -124,7 +119,7 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
         const char *close = memchr(a, ']', alen);
         if (!close || close == a + 1) goto invalid;
         for (const char *p = a + 1; p < close; p++)
-            if (!(hexval((unsigned char)*p) >= 0 || *p == ':' || *p == '.')) goto invalid;
+            if (!(dg_hex_digit((unsigned char)*p) >= 0 || *p == ':' || *p == '.')) goto invalid;
         hp = a + 1;
         hlen = (size_t)(close - hp);
         hend = close + 1;

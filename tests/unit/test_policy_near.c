@@ -9,6 +9,7 @@
 
 #include "../test.h"
 #include "dstackgov/contracts.h"
+#include "dstackgov/near.h"
 #include "dstackgov/policy.h"
 
 #define H8(c) c c c c c c c c
@@ -37,7 +38,7 @@ TEST(policy_near_boot_info_shape) {
                                                     ",\"keyProviderInfo\":\"x\"}"));
     dg_buf b;
     dg_buf_init(&b);
-    CHECK(dg_policy_near_boot_info(&bi, &b));
+    CHECK(dg_near_boot_info_args(&bi, &b));
     CHECK_STR(
         (const char *)b.data,
         "{\"boot_info\":{\"app_id\":\"" H40("e") "\",\"compose_hash\":\"" H64(
@@ -66,7 +67,7 @@ TEST(policy_near_boot_info_empty_values) {
                                                              "9") "\",\"tcbStatus\":\"\"}"));
     dg_buf b;
     dg_buf_init(&b);
-    CHECK(dg_policy_near_boot_info(&bi, &b));
+    CHECK(dg_near_boot_info_args(&bi, &b));
     CHECK_STR((const char *)b.data,
               "{\"boot_info\":{\"app_id\":\"" H40("e") "\",\"compose_hash\":\"" H64(
                   "3") "\","
