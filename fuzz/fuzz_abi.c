@@ -60,8 +60,26 @@ static const dg_abi_kind k_kinds[] = {
 };
 static const xtype_mix k_mix = {k_kinds, 11, 8, 4};
 
-static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
-    uint8_t w[32] = {0}, buf[64];
+/* The generated value's containers and bytes come from fixed pools (no
+ * allocation per node; the ASan allocator was the largest cost of this
+ * target): a tree of k_mix has at most 121 nodes with at most 63 bytes each,
+ * so 4 arguments fit. */
+typedef struct {
+    dg_abi_value node[4 * 121];
+    size_t used;
+    uint8_t bytes[4 * 121 * 64];
+    size_t bytes_used;
+} value_pool;
+
+static dg_abi_value *take_nodes(value_pool *vp, size_t n) {
+    if (n > sizeof vp->node / sizeof vp->node[0] - vp->used) abort(); /* cannot happen: see above */
+    dg_abi_value *v = &vp->node[vp->used];
+    vp->used += n;
+    return n ? v : NULL;
+}
+
+static void gen_value(src *s, value_pool *vp, const xtype *t, dg_abi_value *v) {
+    uint8_t w[32] = {0};
     switch (t->kind) {
     case DG_ABI_UINT:
         for (unsigned i = 32 - t->n / 8; i < 32; i++)
@@ -90,22 +108,25 @@ static void gen_value(src *s, const xtype *t, dg_abi_value *v) {
     case DG_ABI_BYTES:
     case DG_ABI_STRING: {
         size_t n = take(s) % 64;
-        for (size_t i = 0; i < n; i++)
-            buf[i] = (uint8_t)take(s);
-        dg_abi_bytes(v, buf, n);
+        memset(v, 0, sizeof *v);
         v->kind = t->kind;
+        v->data = vp->bytes + vp->bytes_used;
+        for (size_t i = 0; i < n; i++)
+            v->data[i] = (uint8_t)take(s);
+        v->data[n] = 0;
+        v->len = n;
+        vp->bytes_used += n + 1;
         return;
     }
     default: {
         size_t n = t->kind == DG_ABI_ARRAY ? take(s) % 4 : t->n;
-        if (t->kind == DG_ABI_ARRAY)
-            dg_abi_array(v, n);
-        else if (t->kind == DG_ABI_FIXED_ARRAY)
-            dg_abi_fixed_array(v, n);
-        else
-            dg_abi_tuple(v, n);
+        memset(v, 0, sizeof *v);
+        v->kind = t->kind;
+        v->bits_or_size = t->kind == DG_ABI_ARRAY ? 0 : (unsigned)n;
+        v->items = take_nodes(vp, n);
+        v->nitems = n;
         for (size_t i = 0; i < n; i++)
-            gen_value(s, t->kind == DG_ABI_TUPLE ? t->items[i] : t->elem, &v->items[i]);
+            gen_value(s, vp, t->kind == DG_ABI_TUPLE ? t->items[i] : t->elem, &v->items[i]);
         return;
     }
     }
@@ -123,22 +144,26 @@ static int same_value(const dg_abi_value *a, const dg_abi_value *b) {
 }
 
 static void structured(const uint8_t *data, size_t size) {
+    static xtype_pool pool;
+    static value_pool vp;
     src s = {data, size};
     size_t nargs = 1 + take(&s) % 4;
-    xtype *types[4] = {0};
-    dg_abi_value args;
+    const xtype *types[4] = {0};
     dg_buf ty;
     dg_buf_init(&ty);
     dg_buf_push(&ty, '(');
-    dg_abi_tuple(&args, nargs);
+    pool.used = 0;
     for (size_t i = 0; i < nargs; i++) {
-        types[i] = xtype_gen(&k_mix, below, &s, 0);
         if (i) dg_buf_push(&ty, ',');
-        xtype_text(types[i], &ty);
+        types[i] = xtype_gen(&pool, &k_mix, below, &s, 0, &ty);
     }
     dg_buf_push(&ty, ')');
+    vp.used = vp.bytes_used = 0;
+    dg_abi_value args = {.kind = DG_ABI_TUPLE, .bits_or_size = (unsigned)nargs};
+    args.items = take_nodes(&vp, nargs);
+    args.nitems = nargs;
     for (size_t i = 0; i < nargs; i++)
-        gen_value(&s, types[i], &args.items[i]);
+        gen_value(&s, &vp, types[i], &args.items[i]);
     dg_buf enc, re;
     dg_buf_init(&enc);
     dg_buf_init(&re);
@@ -160,9 +185,6 @@ static void structured(const uint8_t *data, size_t size) {
         }
     }
     dg_abi_value_free(&back);
-    dg_abi_value_free(&args);
-    for (size_t i = 0; i < nargs; i++)
-        xtype_free(types[i]);
     dg_buf_free(&ty);
     dg_buf_free(&enc);
     dg_buf_free(&re);

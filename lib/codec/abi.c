@@ -150,7 +150,44 @@ typedef struct abi_type {
     unsigned n;             /* uint/int bits, bytesN size, T[k] length, tuple arity */
     struct abi_type *elem;  /* arrays */
     struct abi_type *items; /* tuple */
+    int dynamic;            /* set by type_finish: see type_dynamic */
+    size_t head;            /* set by type_finish: see type_head_size */
 } abi_type;
+
+static size_t sat_add(size_t a, size_t b) {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+static size_t sat_mul(size_t a, size_t b) {
+    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+/* Whether a value of type t is dynamic (bytes, string, T[], or a T[k] or
+ * tuple holding one), and the bytes it occupies in its enclosing head
+ * (saturating): computed once per node when the parser completes it, from
+ * its finished children, since the decoder asks at every level. */
+static void type_finish(abi_type *t) {
+    t->dynamic = t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING || t->kind == DG_ABI_ARRAY;
+    t->head = 32;
+    if (t->kind == DG_ABI_FIXED_ARRAY) {
+        t->dynamic = t->elem->dynamic;
+        if (!t->dynamic) t->head = sat_mul(t->n, t->elem->head);
+    } else if (t->kind == DG_ABI_TUPLE) {
+        size_t s = 0;
+        for (unsigned i = 0; i < t->n; i++) {
+            t->dynamic |= t->items[i].dynamic;
+            s = sat_add(s, t->items[i].head);
+        }
+        if (!t->dynamic) t->head = s;
+    }
+}
+
+static int type_dynamic(const abi_type *t) {
+    return t->dynamic;
+}
+
+static size_t type_head_size(const abi_type *t) {
+    return t->head;
+}
 
 static void type_free(abi_type *t) {
     if (t->elem) {
@@ -271,6 +308,7 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
     if (depth > MAX_DEPTH) return perr(p, "nested too deeply");
     memset(t, 0, sizeof *t);
     if (!parse_base(p, t, depth, allow_empty)) return 0;
+    type_finish(t);
     while (p->s[p->pos] == '[') {
         if (++depth > MAX_DEPTH) return perr(p, "nested too deeply");
         p->pos++;
@@ -290,6 +328,7 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
         }
         if (p->s[p->pos] != ']') return perr(p, "expected ']'");
         p->pos++;
+        type_finish(t);
     }
     return 1;
 }
@@ -321,6 +360,7 @@ static int parse_types(const char *s, abi_type *t, dg_err *err) {
         return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
     }
     t->items[0] = one;
+    type_finish(t);
     return 1;
 }
 
@@ -374,43 +414,6 @@ static const char *type_name(const abi_type *t, char *out, size_t cap) {
     snprintf(out, cap, "%s", b.data && !b.oom ? (char *)b.data : "?");
     dg_buf_free(&b);
     return out;
-}
-
-static int type_dynamic(const abi_type *t) {
-    switch (t->kind) {
-    case DG_ABI_BYTES:
-    case DG_ABI_STRING:
-    case DG_ABI_ARRAY:
-        return 1;
-    case DG_ABI_FIXED_ARRAY:
-        return type_dynamic(t->elem);
-    case DG_ABI_TUPLE:
-        for (unsigned i = 0; i < t->n; i++)
-            if (type_dynamic(&t->items[i])) return 1;
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-static size_t sat_add(size_t a, size_t b) {
-    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-static size_t sat_mul(size_t a, size_t b) {
-    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
-}
-
-/* Bytes a value of type t occupies in its enclosing head (saturating). */
-static size_t type_head_size(const abi_type *t) {
-    if (type_dynamic(t)) return 32;
-    if (t->kind == DG_ABI_FIXED_ARRAY) return sat_mul(t->n, type_head_size(t->elem));
-    if (t->kind == DG_ABI_TUPLE) {
-        size_t s = 0;
-        for (unsigned i = 0; i < t->n; i++)
-            s = sat_add(s, type_head_size(&t->items[i]));
-        return s;
-    }
-    return 32;
 }
 
 /* ------------------------------------------------------------ signatures */
@@ -509,49 +512,70 @@ static const char *kind_name(dg_abi_kind k) {
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "invalid value";
 }
 
-/* A path like "argument 2[3].1" built while descending. */
+/* A path like "argument 2[3].1": steps kept while descending, written out
+ * only for a message (the decoder passes every value, an error needs the
+ * text once). Steps beyond PATH_STEPS are counted but not kept. */
+enum path_how { PATH_ARG, PATH_VALUE, PATH_ITEM, PATH_ELEM };
+#define PATH_STEPS 80
 typedef struct {
-    char s[160];
+    struct {
+        enum path_how how;
+        size_t i;
+    } step[PATH_STEPS];
     size_t n;
+    char s[160];
 } path;
 
-__attribute__((format(printf, 2, 3))) static size_t path_push(path *p, const char *fmt, ...) {
-    size_t old = p->n;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(p->s + p->n, sizeof p->s - p->n, fmt, ap);
-    va_end(ap);
-    if (k > 0) p->n = p->n + (size_t)k < sizeof p->s ? p->n + (size_t)k : sizeof p->s - 1;
-    return old;
+static size_t path_push(path *p, enum path_how how, size_t i) {
+    if (p->n < PATH_STEPS) {
+        p->step[p->n].how = how;
+        p->step[p->n].i = i;
+    }
+    return p->n++;
 }
 
 static void path_pop(path *p, size_t old) {
     p->n = old;
-    p->s[old] = 0;
+}
+
+static const char *path_text(path *p) {
+    static const char *const pre[] = {"argument ", "value ", ".", "["}, *const post[] = {"", "", "",
+                                                                                         "]"};
+    size_t o = 0;
+    p->s[0] = 0;
+    for (size_t k = 0; k < p->n && k < PATH_STEPS && o < sizeof p->s - 1; k++) {
+        int w = snprintf(p->s + o, sizeof p->s - o, "%s%zu%s", pre[p->step[k].how], p->step[k].i,
+                         post[p->step[k].how]);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+    return p->s;
 }
 
 static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_err *err) {
     char tn[96];
     if (v->kind != t->kind)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got %s", pa->s,
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got %s", path_text(pa),
                           type_name(t, tn, sizeof tn), kind_name(v->kind));
     if (t->kind == DG_ABI_FIXED_BYTES && v->bits_or_size != t->n)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got bytes%u", pa->s,
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got bytes%u", path_text(pa),
                           type_name(t, tn, sizeof tn), v->bits_or_size);
     const char *prob = word_problem(t->kind, t->n, v->word);
     if (prob)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", pa->s, type_name(t, tn, sizeof tn),
-                          prob);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", path_text(pa),
+                          type_name(t, tn, sizeof tn), prob);
     if ((t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING) && v->len && !v->data)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", pa->s, v->len);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", path_text(pa),
+                          v->len);
     if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && v->nitems != t->n)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu", pa->s,
-                          type_name(t, tn, sizeof tn), t->n, v->nitems);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu",
+                          path_text(pa), type_name(t, tn, sizeof tn), t->n, v->nitems);
     for (size_t i = 0; i < v->nitems; i++) {
-        if (!v->items) return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", pa->s);
+        if (!v->items)
+            return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", path_text(pa));
         const abi_type *it = t->kind == DG_ABI_TUPLE ? &t->items[i] : t->elem;
         if (!it) break;
-        size_t old = t->kind == DG_ABI_TUPLE ? path_push(pa, ".%zu", i) : path_push(pa, "[%zu]", i);
+        size_t old = path_push(pa, t->kind == DG_ABI_TUPLE ? PATH_ITEM : PATH_ELEM, i);
         int ok = check_value(it, &v->items[i], pa, err);
         path_pop(pa, old);
         if (!ok) return 0;
@@ -561,7 +585,12 @@ static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_er
 
 /* ------------------------------------------------------------ encoder */
 
-static int val_dynamic(const dg_abi_value *v, int depth) {
+/* Whether v is dynamic (it lives in the tail and puts an offset in its head
+ * slot), with the bytes it takes in the enclosing head in *head: 32 for a
+ * dynamic value, its items' sum for a static tuple or T[k]. One walk, which
+ * ends at the first dynamic item, so the encoder asks once per item. */
+static int val_shape(const dg_abi_value *v, int depth, size_t *head) {
+    *head = 32;
     if (depth > 64) return 0;
     switch (v->kind) {
     case DG_ABI_BYTES:
@@ -569,25 +598,20 @@ static int val_dynamic(const dg_abi_value *v, int depth) {
     case DG_ABI_ARRAY:
         return 1;
     case DG_ABI_FIXED_ARRAY:
-        return v->nitems ? val_dynamic(&v->items[0], depth + 1) : 0;
-    case DG_ABI_TUPLE:
-        for (size_t i = 0; i < v->nitems; i++)
-            if (val_dynamic(&v->items[i], depth + 1)) return 1;
+    case DG_ABI_TUPLE: {
+        size_t sum = 0, h;
+        for (size_t i = 0; i < v->nitems; i++) {
+            /* T[k] is as dynamic as its first item (the encoder checks the rest) */
+            if (val_shape(&v->items[i], depth + 1, &h) && (v->kind == DG_ABI_TUPLE || i == 0))
+                return 1;
+            sum = sat_add(sum, h);
+        }
+        *head = sum;
         return 0;
+    }
     default:
         return 0;
     }
-}
-
-static size_t val_head_size(const dg_abi_value *v, int depth) {
-    if (depth > 64 || val_dynamic(v, depth)) return 32;
-    if (v->kind == DG_ABI_FIXED_ARRAY || v->kind == DG_ABI_TUPLE) {
-        size_t s = 0;
-        for (size_t i = 0; i < v->nitems; i++)
-            s = sat_add(s, val_head_size(&v->items[i], depth + 1));
-        return s;
-    }
-    return 32;
 }
 
 static void put_word_size(dg_buf *b, size_t x) {
@@ -629,37 +653,56 @@ static int enc_value(dg_buf *out, const dg_abi_value *v, int depth, dg_err *err)
     return dg_err_set(err, DG_ERR_INPUT, "abi: invalid value kind %d", (int)v->kind);
 }
 
+static void put_u64(uint8_t *w, uint64_t x) {
+    for (int k = 0; k < 8; k++)
+        w[7 - k] = (uint8_t)(x >> (8 * k));
+}
+
+static uint64_t get_u64(const uint8_t *w) {
+    uint64_t x = 0;
+    for (int k = 0; k < 8; k++)
+        x = (x << 8) | w[k];
+    return x;
+}
+
 static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_kind, int depth,
                      dg_err *err) {
     if (n && !items) return dg_err_set(err, DG_ERR_INPUT, "abi: items missing");
-    size_t head_size = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (same_kind && (items[i].kind != items[0].kind ||
-                          val_dynamic(&items[i], depth) != val_dynamic(&items[0], depth)))
-            return dg_err_set(err, DG_ERR_INPUT, "abi: array items differ in kind (item %zu)", i);
-        head_size = sat_add(head_size, val_head_size(&items[i], depth));
-    }
-    if (head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
-    /* Written in place, no buffer per container: the head first (a zero
-     * word for each dynamic item), then each dynamic item's tail, patching
-     * its head word with the tail's offset from the start of this head. */
-    size_t base = out->len;
-    int ok = 1;
+    /* Written in place, no buffer per container: the head first (a static
+     * item itself, a placeholder word for a dynamic one), then each dynamic
+     * item's tail, patching its placeholder with the tail's offset from the
+     * start of this head. Each item's shape is asked once: a placeholder
+     * keeps its item's index (bytes 0-7) and the next placeholder's place
+     * (bytes 8-15, 0 for none) until it is patched. */
+    size_t base = out->len, head_size = 0, h0 = 0, first = SIZE_MAX, prev = SIZE_MAX;
+    int dyn0 = n ? val_shape(&items[0], depth, &h0) : 0, ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
-        if (val_dynamic(&items[i], depth))
-            dg_buf_zeros(out, 32);
-        else
+        size_t h = h0;
+        int dyn = i ? val_shape(&items[i], depth, &h) : dyn0;
+        if (same_kind && (items[i].kind != items[0].kind || dyn != dyn0))
+            return dg_err_set(err, DG_ERR_INPUT, "abi: array items differ in kind (item %zu)", i);
+        head_size = sat_add(head_size, h);
+        if (!dyn) {
             ok = enc_value(out, &items[i], depth, err);
-    }
-    size_t hp = base;
-    for (size_t i = 0; ok && !out->oom && i < n; i++) {
-        if (val_dynamic(&items[i], depth)) {
-            size_t off = out->len - base;
-            for (int k = 0; k < 8; k++)
-                out->data[hp + 31 - k] = (uint8_t)((uint64_t)off >> (8 * k));
-            ok = enc_value(out, &items[i], depth, err);
+            continue;
         }
-        hp += val_head_size(&items[i], depth);
+        size_t at = out->len;
+        dg_buf_zeros(out, 32);
+        if (out->oom) break;
+        put_u64(out->data + at, i);
+        if (prev != SIZE_MAX)
+            put_u64(out->data + prev + 8, at); /* never 0: it follows prev */
+        else
+            first = at;
+        prev = at;
+    }
+    if (ok && head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
+    for (size_t at = first; ok && !out->oom && at != SIZE_MAX;) {
+        size_t i = (size_t)get_u64(out->data + at), next = (size_t)get_u64(out->data + at + 8);
+        memset(out->data + at, 0, 24);
+        put_u64(out->data + at + 24, out->len - base);
+        ok = enc_value(out, &items[i], depth, err);
+        at = next ? next : SIZE_MAX;
     }
     if (ok && out->oom) ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     return ok;
@@ -684,8 +727,9 @@ static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) 
         return dg_err_set(err, DG_ERR_INPUT, "abi: expected %u arguments, got %zu", t->n,
                           args->nitems);
     for (unsigned i = 0; i < t->n; i++) {
-        path pa = {{0}, 0};
-        path_push(&pa, "argument %u", i + 1);
+        path pa;
+        pa.n = 0;
+        path_push(&pa, PATH_ARG, i + 1);
         if (!check_value(&t->items[i], &args->items[i], &pa, err)) return 0;
     }
     return 1;
@@ -744,7 +788,7 @@ __attribute__((format(printf, 4, 5))) static int derr(dec *d, const abi_type *t,
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     return dg_err_set(d->err, DG_ERR_RPC_RESPONSE, "abi: %s (%s) at byte 0x%zx: %s",
-                      d->pa.n ? d->pa.s : "data", type_name(t, tn, sizeof tn), at, what);
+                      d->pa.n ? path_text(&d->pa) : "data", type_name(t, tn, sizeof tn), at, what);
 }
 
 /* Read a 32-byte word at pos as a size; fails if out of data or > SIZE_MAX/… */
@@ -771,9 +815,9 @@ static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t
     size_t p = start;
     for (size_t i = 0; i < n; i++) {
         const abi_type *t = types ? &types[i] : elem;
-        size_t old = !types    ? path_push(&d->pa, "[%zu]", i)
-                     : d->pa.n ? path_push(&d->pa, ".%zu", i)
-                               : path_push(&d->pa, "value %zu", i + 1);
+        size_t old = !types    ? path_push(&d->pa, PATH_ELEM, i)
+                     : d->pa.n ? path_push(&d->pa, PATH_ITEM, i)
+                               : path_push(&d->pa, PATH_VALUE, i + 1);
         int ok;
         if (type_dynamic(t)) {
             size_t off = 0;
@@ -901,8 +945,8 @@ int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_val
     abi_type t = {0};
     memset(out, 0, sizeof *out);
     if (!parse_types(types, &t, err)) return 0;
-    dec d;
-    memset(&d, 0, sizeof d);
+    dec d; /* not zeroed as a whole: the path's steps are written before read */
+    d.pa.n = 0;
     d.data = data ? data : (const uint8_t *)"";
     d.len = data ? len : 0;
     d.nodes_left = d.len / 32 + 1;
