@@ -149,9 +149,12 @@ typedef struct abi_type {
     dg_abi_kind kind;
     unsigned n;             /* uint/int bits, bytesN size, T[k] length, tuple arity */
     struct abi_type *elem;  /* arrays */
-    struct abi_type *items; /* tuple */
+    struct abi_type *items; /* tuple: the first item, the others follow by ->next */
+    struct abi_type *next;  /* the next item of the enclosing tuple */
     int dynamic;            /* set by type_finish: see type_dynamic */
     size_t head;            /* set by type_finish: see type_head_size */
+    size_t body;            /* set by type_finish: a tuple's or T[k]'s own head size */
+    struct abi_type *block; /* the root only: the one allocation holding every other node */
 } abi_type;
 
 static size_t sat_add(size_t a, size_t b) {
@@ -168,17 +171,18 @@ static size_t sat_mul(size_t a, size_t b) {
 static void type_finish(abi_type *t) {
     t->dynamic = t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING || t->kind == DG_ABI_ARRAY;
     t->head = 32;
+    t->body = 0;
     if (t->kind == DG_ABI_FIXED_ARRAY) {
         t->dynamic = t->elem->dynamic;
-        if (!t->dynamic) t->head = sat_mul(t->n, t->elem->head);
+        t->body = sat_mul(t->n, t->elem->head);
     } else if (t->kind == DG_ABI_TUPLE) {
-        size_t s = 0;
-        for (unsigned i = 0; i < t->n; i++) {
-            t->dynamic |= t->items[i].dynamic;
-            s = sat_add(s, t->items[i].head);
+        for (const abi_type *it = t->items; it; it = it->next) {
+            t->dynamic |= it->dynamic;
+            t->body = sat_add(t->body, it->head);
         }
-        if (!t->dynamic) t->head = s;
     }
+    if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && !t->dynamic)
+        t->head = t->body;
 }
 
 static int type_dynamic(const abi_type *t) {
@@ -190,21 +194,40 @@ static size_t type_head_size(const abi_type *t) {
 }
 
 static void type_free(abi_type *t) {
-    if (t->elem) {
-        type_free(t->elem);
-        free(t->elem);
-    }
-    for (unsigned i = 0; t->items && i < t->n; i++)
-        type_free(&t->items[i]);
-    free(t->items);
+    free(t->block);
     memset(t, 0, sizeof *t);
 }
 
+/* Every node but the root comes from one block sized before parsing: a node
+ * is taken only after a character of its own is read (a tuple item's '(' or
+ * ',', an array element's '['), so strlen(s) + 1 nodes always suffice (the
+ * +1: the tuple parse_types wraps a single type in). A tuple's items are a
+ * list, as every reader walks them in order. */
 typedef struct {
     const char *s; /* whole string, for messages */
     size_t pos;
     dg_err *err;
+    abi_type *block;
+    size_t used, cap;
 } parser;
+
+static int parser_init(parser *p, const char *s, size_t pos, dg_err *err) {
+    p->s = s;
+    p->pos = pos;
+    p->err = err;
+    p->used = 0;
+    p->cap = strlen(s) + 1;
+    p->block = malloc(p->cap * sizeof *p->block);
+    if (!p->block) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+    return 1;
+}
+
+static abi_type *new_node(parser *p) {
+    if (p->used == p->cap) return NULL; /* cannot happen: see above */
+    abi_type *t = &p->block[p->used++];
+    memset(t, 0, sizeof *t);
+    return t;
+}
 
 static int perr(parser *p, const char *what) {
     return dg_err_set(p->err, DG_ERR_INPUT, "abi: bad type \"%.120s\" at position %zu: %s", p->s,
@@ -235,18 +258,15 @@ static int parse_tuple(parser *p, abi_type *t, int depth, int allow_empty) {
         p->pos++;
         return 1;
     }
+    abi_type **tail = &t->items;
     for (;;) {
         if (t->n == 4096) return perr(p, "too many tuple items");
-        /* capacity doubles at 4, 8, 16...: one allocation for most tuples */
-        if (t->n == 0 || (t->n >= 4 && !(t->n & (t->n - 1)))) {
-            size_t cap = t->n ? 2 * (size_t)t->n : 4;
-            abi_type *ni = realloc(t->items, cap * sizeof *ni);
-            if (!ni) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
-            t->items = ni;
-        }
-        memset(&t->items[t->n], 0, sizeof *t->items);
+        abi_type *it = new_node(p);
+        if (!it) return perr(p, "out of type nodes");
+        *tail = it;
+        tail = &it->next;
         t->n++;
-        if (!parse_type(p, &t->items[t->n - 1], depth + 1, 0)) return 0;
+        if (!parse_type(p, it, depth + 1, 0)) return 0;
         char c = p->s[p->pos];
         if (c == ',') {
             p->pos++;
@@ -312,8 +332,8 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
     while (p->s[p->pos] == '[') {
         if (++depth > MAX_DEPTH) return perr(p, "nested too deeply");
         p->pos++;
-        abi_type *e = malloc(sizeof *e);
-        if (!e) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+        abi_type *e = new_node(p);
+        if (!e) return perr(p, "out of type nodes");
         *e = *t;
         memset(t, 0, sizeof *t);
         t->elem = e;
@@ -335,32 +355,34 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
 
 /* Parse a whole string as one type; a non-tuple becomes a 1-tuple. */
 static int parse_types(const char *s, abi_type *t, dg_err *err) {
-    parser p = {s, 0, err};
+    parser p;
     abi_type one = {0};
     memset(t, 0, sizeof *t);
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
+    if (!parser_init(&p, s, 0, err)) return 0;
     if (!parse_type(&p, &one, 0, 1)) {
-        type_free(&one);
+        free(p.block);
         return 0;
     }
     if (p.s[p.pos] != 0) {
-        type_free(&one);
+        free(p.block);
         return perr(&p, "unexpected character");
     }
     if (one.kind == DG_ABI_TUPLE) {
         *t = one;
-        return 1;
+    } else {
+        t->kind = DG_ABI_TUPLE;
+        t->n = 1;
+        t->items = new_node(&p);
+        if (!t->items) {
+            free(p.block);
+            memset(t, 0, sizeof *t);
+            return perr(&p, "out of type nodes");
+        }
+        *t->items = one;
+        type_finish(t);
     }
-    t->kind = DG_ABI_TUPLE;
-    t->n = 1;
-    t->items = malloc(sizeof *t->items);
-    if (!t->items) {
-        type_free(&one);
-        t->n = 0;
-        return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
-    }
-    t->items[0] = one;
-    type_finish(t);
+    t->block = p.block;
     return 1;
 }
 
@@ -397,9 +419,9 @@ static void print_type(dg_buf *b, const abi_type *t) {
         break;
     case DG_ABI_TUPLE:
         dg_buf_push(b, '(');
-        for (unsigned i = 0; i < t->n; i++) {
-            if (i) dg_buf_push(b, ',');
-            print_type(b, &t->items[i]);
+        for (const abi_type *it = t->items; it; it = it->next) {
+            if (it != t->items) dg_buf_push(b, ',');
+            print_type(b, it);
         }
         dg_buf_push(b, ')');
         break;
@@ -428,16 +450,20 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
     if (n == 0 || sig[n] != '(')
         return dg_err_set(err, DG_ERR_INPUT, "abi: bad signature \"%.120s\": expected name(types)",
                           sig);
-    parser p = {sig, n, err};
+    parser p;
     memset(t, 0, sizeof *t);
+    if (!parser_init(&p, sig, n, err)) return 0;
     if (!parse_type(&p, t, 0, 1)) {
-        type_free(t);
+        free(p.block);
+        memset(t, 0, sizeof *t);
         return 0;
     }
     if (t->kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
-        type_free(t);
+        free(p.block);
+        memset(t, 0, sizeof *t);
         return perr(&p, "unexpected text after the parameter list");
     }
+    t->block = p.block;
     *namelen = n;
     return 1;
 }
@@ -570,15 +596,16 @@ static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_er
     if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && v->nitems != t->n)
         return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu",
                           path_text(pa), type_name(t, tn, sizeof tn), t->n, v->nitems);
+    const abi_type *it = t->kind == DG_ABI_TUPLE ? t->items : t->elem;
     for (size_t i = 0; i < v->nitems; i++) {
         if (!v->items)
             return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", path_text(pa));
-        const abi_type *it = t->kind == DG_ABI_TUPLE ? &t->items[i] : t->elem;
         if (!it) break;
         size_t old = path_push(pa, t->kind == DG_ABI_TUPLE ? PATH_ITEM : PATH_ELEM, i);
         int ok = check_value(it, &v->items[i], pa, err);
         path_pop(pa, old);
         if (!ok) return 0;
+        if (t->kind == DG_ABI_TUPLE) it = it->next;
     }
     return 1;
 }
@@ -726,11 +753,12 @@ static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) 
     if (args->nitems != t->n)
         return dg_err_set(err, DG_ERR_INPUT, "abi: expected %u arguments, got %zu", t->n,
                           args->nitems);
-    for (unsigned i = 0; i < t->n; i++) {
+    const abi_type *it = t->items;
+    for (unsigned i = 0; i < t->n; i++, it = it->next) {
         path pa;
         pa.n = 0;
         path_push(&pa, PATH_ARG, i + 1);
-        if (!check_value(&t->items[i], &args->items[i], &pa, err)) return 0;
+        if (!check_value(it, &args->items[i], &pa, err)) return 0;
     }
     return 1;
 }
@@ -808,13 +836,15 @@ static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, si
 
 static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out);
 
-/* Decode n items (types[i] or all `elem`) as a tuple whose head starts at
- * `start`; out[] is pre-zeroed. */
+/* Decode n items (the list from `types`, or all `elem`) as a tuple whose
+ * head starts at `start`; out[] is pre-zeroed. */
 static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t n, size_t start,
                      dg_abi_value *out) {
     size_t p = start;
+    const abi_type *next = types;
     for (size_t i = 0; i < n; i++) {
-        const abi_type *t = types ? &types[i] : elem;
+        const abi_type *t = types ? next : elem;
+        if (types) next = next->next;
         size_t old = !types    ? path_push(&d->pa, PATH_ELEM, i)
                      : d->pa.n ? path_push(&d->pa, PATH_ITEM, i)
                                : path_push(&d->pa, PATH_VALUE, i + 1);
@@ -917,12 +947,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         size_t n = t->n;
         /* the container's own head: its items' slots (not the single
          * offset slot a dynamic container takes in its parent) */
-        size_t hs = 0;
-        if (t->kind == DG_ABI_FIXED_ARRAY)
-            hs = sat_mul(n, type_head_size(t->elem));
-        else
-            for (size_t i = 0; i < n; i++)
-                hs = sat_add(hs, type_head_size(&t->items[i]));
+        size_t hs = t->body;
         if (pos > d->len || hs > d->len - pos)
             return derr(d, t, pos, "needs %zu bytes but only %zu remain", hs,
                         pos > d->len ? (size_t)0 : d->len - pos);
