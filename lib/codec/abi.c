@@ -12,6 +12,7 @@
  */
 #include "dstackgov/abi.h"
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,33 +501,39 @@ int dg_abi_selector(const char *signature, uint8_t out[4]) {
 
 /* ------------------------------------------------------------ value checks */
 
+/* Whole-word loads and compares instead of byte loops: the decoder and the
+ * checker look at every word of the data. */
+static void put_u64(uint8_t *w, uint64_t x) {
+    x = htobe64(x);
+    memcpy(w, &x, 8);
+}
+
+static uint64_t get_u64(const uint8_t *w) {
+    uint64_t x;
+    memcpy(&x, w, 8);
+    return be64toh(x);
+}
+
+#define FF8 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+static const uint8_t k_zeros[32], k_ones[32] = {FF8, FF8, FF8, FF8};
+
 /* Word range checks shared by the argument checker and the decoder; return a
  * static description of the problem, or NULL if the word is valid. */
 static const char *word_problem(dg_abi_kind kind, unsigned n, const uint8_t w[32]) {
-    size_t i;
     switch (kind) {
     case DG_ABI_UINT:
-        for (i = 0; i < 32 - n / 8; i++)
-            if (w[i]) return "value does not fit in its bits";
-        return NULL;
-    case DG_ABI_INT: {
-        uint8_t ext = (w[32 - n / 8] & 0x80) ? 0xff : 0;
-        for (i = 0; i < 32 - n / 8; i++)
-            if (w[i] != ext) return "value does not fit in its bits";
-        return NULL;
-    }
+        return memcmp(w, k_zeros, 32 - n / 8) ? "value does not fit in its bits" : NULL;
+    case DG_ABI_INT:
+        /* the bytes above the value repeat its sign */
+        return memcmp(w, (w[32 - n / 8] & 0x80) ? k_ones : k_zeros, 32 - n / 8)
+                   ? "value does not fit in its bits"
+                   : NULL;
     case DG_ABI_ADDRESS:
-        for (i = 0; i < 12; i++)
-            if (w[i]) return "address has non-zero upper 12 bytes";
-        return NULL;
+        return memcmp(w, k_zeros, 12) ? "address has non-zero upper 12 bytes" : NULL;
     case DG_ABI_BOOL:
-        for (i = 0; i < 31; i++)
-            if (w[i]) return "bool is neither 0 nor 1";
-        return w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
+        return memcmp(w, k_zeros, 31) || w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
     case DG_ABI_FIXED_BYTES:
-        for (i = n; i < 32; i++)
-            if (w[i]) return "bytesN has non-zero padding";
-        return NULL;
+        return memcmp(w + n, k_zeros, 32 - n) ? "bytesN has non-zero padding" : NULL;
     default:
         return NULL;
     }
@@ -643,8 +650,7 @@ static int val_shape(const dg_abi_value *v, int depth, size_t *head) {
 
 static void put_word_size(dg_buf *b, size_t x) {
     uint8_t w[32] = {0};
-    for (int i = 0; i < 8; i++)
-        w[31 - i] = (uint8_t)((uint64_t)x >> (8 * i));
+    put_u64(w + 24, x);
     dg_buf_append(b, w, 32);
 }
 
@@ -678,18 +684,6 @@ static int enc_value(dg_buf *out, const dg_abi_value *v, int depth, dg_err *err)
         return enc_items(out, v->items, v->nitems, 0, depth + 1, err);
     }
     return dg_err_set(err, DG_ERR_INPUT, "abi: invalid value kind %d", (int)v->kind);
-}
-
-static void put_u64(uint8_t *w, uint64_t x) {
-    for (int k = 0; k < 8; k++)
-        w[7 - k] = (uint8_t)(x >> (8 * k));
-}
-
-static uint64_t get_u64(const uint8_t *w) {
-    uint64_t x = 0;
-    for (int k = 0; k < 8; k++)
-        x = (x << 8) | w[k];
-    return x;
 }
 
 static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_kind, int depth,
@@ -824,11 +818,9 @@ static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, si
     if (pos > d->len || d->len - pos < 32)
         return derr(d, t, pos, "%s word runs past the end of the data (%zu bytes)", what, d->len);
     const uint8_t *w = d->data + pos;
-    for (int i = 0; i < 24; i++)
-        if (w[i]) return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
-    uint64_t v = 0;
-    for (int i = 24; i < 32; i++)
-        v = (v << 8) | w[i];
+    if (memcmp(w, k_zeros, 24))
+        return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
+    uint64_t v = get_u64(w + 24);
     if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
     *out = (size_t)v;
     return 1;
