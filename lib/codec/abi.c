@@ -155,7 +155,6 @@ typedef struct abi_type {
     int dynamic;            /* set by type_finish: see type_dynamic */
     size_t head;            /* set by type_finish: see type_head_size */
     size_t body;            /* set by type_finish: a tuple's or T[k]'s own head size */
-    struct abi_type *block; /* the root only: the one allocation holding every other node */
 } abi_type;
 
 static size_t sat_add(size_t a, size_t b) {
@@ -194,16 +193,26 @@ static size_t type_head_size(const abi_type *t) {
     return t->head;
 }
 
-static void type_free(abi_type *t) {
-    free(t->block);
-    memset(t, 0, sizeof *t);
+/* A parsed type string: the root, and room for the other nodes of a short
+ * string (most are) so that parsing allocates nothing; a longer one gets one
+ * block (heap). */
+#define TYPE_ROOM 32
+typedef struct {
+    abi_type root;
+    abi_type room[TYPE_ROOM];
+    abi_type *heap;
+} parsed;
+
+static void type_free(parsed *pt) {
+    free(pt->heap);
+    pt->heap = NULL;
 }
 
 /* Every node but the root comes from one block sized before parsing: a node
  * is taken only after a character of its own is read (a tuple item's '(' or
- * ',', an array element's '['), so strlen(s) + 1 nodes always suffice (the
- * +1: the tuple parse_types wraps a single type in). A tuple's items are a
- * list, as every reader walks them in order. */
+ * ',', an array element's '['), so one node per such character and one more
+ * (the tuple parse_types wraps a single type in) always suffice. A tuple's
+ * items are a list, as every reader walks them in order. */
 typedef struct {
     const char *s; /* whole string, for messages */
     size_t pos;
@@ -212,13 +221,21 @@ typedef struct {
     size_t used, cap;
 } parser;
 
-static int parser_init(parser *p, const char *s, size_t pos, dg_err *err) {
+static int parser_init(parser *p, const char *s, size_t pos, parsed *pt, dg_err *err) {
     p->s = s;
     p->pos = pos;
     p->err = err;
     p->used = 0;
-    p->cap = strlen(s) + 1;
-    p->block = malloc(p->cap * sizeof *p->block);
+    p->cap = 1;
+    for (const char *c = s + pos; (c = strpbrk(c, "(,[")) != NULL; c++)
+        p->cap++;
+    memset(&pt->root, 0, sizeof pt->root);
+    pt->heap = NULL;
+    if (p->cap <= TYPE_ROOM) {
+        p->block = pt->room;
+        return 1;
+    }
+    p->block = pt->heap = malloc(p->cap * sizeof *p->block);
     if (!p->block) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
     return 1;
 }
@@ -354,36 +371,35 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
     return 1;
 }
 
-/* Parse a whole string as one type; a non-tuple becomes a 1-tuple. */
-static int parse_types(const char *s, abi_type *t, dg_err *err) {
+/* Parse a whole string as one type into pt->root; a non-tuple becomes a
+ * 1-tuple. On failure nothing is left to free. */
+static int parse_types(const char *s, parsed *pt, dg_err *err) {
     parser p;
-    abi_type one = {0};
-    memset(t, 0, sizeof *t);
+    abi_type one = {0}, *t = &pt->root;
+    pt->heap = NULL;
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
-    if (!parser_init(&p, s, 0, err)) return 0;
+    if (!parser_init(&p, s, 0, pt, err)) return 0;
     if (!parse_type(&p, &one, 0, 1)) {
-        free(p.block);
+        type_free(pt);
         return 0;
     }
     if (p.s[p.pos] != 0) {
-        free(p.block);
+        type_free(pt);
         return perr(&p, "unexpected character");
     }
     if (one.kind == DG_ABI_TUPLE) {
         *t = one;
-    } else {
-        t->kind = DG_ABI_TUPLE;
-        t->n = 1;
-        t->items = new_node(&p);
-        if (!t->items) {
-            free(p.block);
-            memset(t, 0, sizeof *t);
-            return perr(&p, "out of type nodes");
-        }
-        *t->items = one;
-        type_finish(t);
+        return 1;
     }
-    t->block = p.block;
+    t->kind = DG_ABI_TUPLE;
+    t->n = 1;
+    t->items = new_node(&p);
+    if (!t->items) {
+        type_free(pt);
+        return perr(&p, "out of type nodes");
+    }
+    *t->items = one;
+    type_finish(t);
     return 1;
 }
 
@@ -442,7 +458,7 @@ static const char *type_name(const abi_type *t, char *out, size_t cap) {
 /* ------------------------------------------------------------ signatures */
 
 /* Parse "name(types)" into the name length and the parameter tuple type. */
-static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err *err) {
+static int parse_signature(const char *sig, size_t *namelen, parsed *pt, dg_err *err) {
     if (!sig) return dg_err_set(err, DG_ERR_INPUT, "abi: missing signature");
     size_t n = 0;
     while ((sig[n] >= 'a' && sig[n] <= 'z') || (sig[n] >= 'A' && sig[n] <= 'Z') || sig[n] == '_' ||
@@ -452,29 +468,26 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
         return dg_err_set(err, DG_ERR_INPUT, "abi: bad signature \"%.120s\": expected name(types)",
                           sig);
     parser p;
-    memset(t, 0, sizeof *t);
-    if (!parser_init(&p, sig, n, err)) return 0;
-    if (!parse_type(&p, t, 0, 1)) {
-        free(p.block);
-        memset(t, 0, sizeof *t);
+    pt->heap = NULL;
+    if (!parser_init(&p, sig, n, pt, err)) return 0;
+    if (!parse_type(&p, &pt->root, 0, 1)) {
+        type_free(pt);
         return 0;
     }
-    if (t->kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
-        free(p.block);
-        memset(t, 0, sizeof *t);
+    if (pt->root.kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
+        type_free(pt);
         return perr(&p, "unexpected text after the parameter list");
     }
-    t->block = p.block;
     *namelen = n;
     return 1;
 }
 
 int dg_abi_canonical_signature(const char *signature, dg_buf *out, dg_err *err) {
     size_t namelen = 0;
-    abi_type t = {0};
+    parsed t;
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
     dg_buf_append(out, signature, namelen);
-    print_type(out, &t);
+    print_type(out, &t.root);
     type_free(&t);
     if (out->oom) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     return 1;
@@ -758,23 +771,23 @@ static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) 
 }
 
 int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args, dg_err *err) {
-    abi_type t = {0};
+    parsed t;
     if (!parse_types(types, &t, err)) return 0;
-    int ok = check_args(&t, args, err) && dg_abi_encode(out, args, err);
+    int ok = check_args(&t.root, args, err) && dg_abi_encode(out, args, err);
     type_free(&t);
     return ok;
 }
 
 int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args, dg_err *err) {
     size_t namelen = 0;
-    abi_type t = {0};
+    parsed t;
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
-    int ok = check_args(&t, args, err);
+    int ok = check_args(&t.root, args, err);
     if (ok) {
         dg_buf canon;
         dg_buf_init(&canon);
         dg_buf_append(&canon, signature, namelen);
-        print_type(&canon, &t);
+        print_type(&canon, &t.root);
         uint8_t h[32];
         if (canon.oom) {
             ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
@@ -959,7 +972,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
 
 int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
                   dg_err *err) {
-    abi_type t = {0};
+    parsed t;
     memset(out, 0, sizeof *out);
     if (!parse_types(types, &t, err)) return 0;
     dec d; /* not zeroed as a whole: the path's steps are written before read */
@@ -969,7 +982,7 @@ int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_val
     d.nodes_left = d.len / 32 + 1;
     d.bytes_left = d.len;
     d.err = err;
-    int ok = dec_value(&d, &t, 0, out);
+    int ok = dec_value(&d, &t.root, 0, out);
     type_free(&t);
     if (!ok) dg_abi_value_free(out);
     return ok;
