@@ -376,6 +376,7 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
 static int parse_types(const char *s, parsed *pt, dg_err *err) {
     parser p;
     abi_type one = {0}, *t = &pt->root;
+    memset(t, 0, sizeof *t);
     pt->heap = NULL;
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
     if (!parser_init(&p, s, 0, pt, err)) return 0;
@@ -459,6 +460,8 @@ static const char *type_name(const abi_type *t, char *out, size_t cap) {
 
 /* Parse "name(types)" into the name length and the parameter tuple type. */
 static int parse_signature(const char *sig, size_t *namelen, parsed *pt, dg_err *err) {
+    memset(&pt->root, 0, sizeof pt->root);
+    pt->heap = NULL;
     if (!sig) return dg_err_set(err, DG_ERR_INPUT, "abi: missing signature");
     size_t n = 0;
     while ((sig[n] >= 'a' && sig[n] <= 'z') || (sig[n] >= 'A' && sig[n] <= 'Z') || sig[n] == '_' ||
@@ -535,18 +538,18 @@ static const uint8_t k_zeros[32], k_ones[32] = {FF8, FF8, FF8, FF8};
 static const char *word_problem(dg_abi_kind kind, unsigned n, const uint8_t w[32]) {
     switch (kind) {
     case DG_ABI_UINT:
-        return memcmp(w, k_zeros, 32 - n / 8) ? "value does not fit in its bits" : NULL;
+        return memcmp(w, k_zeros, 32 - n / 8) != 0 ? "value does not fit in its bits" : NULL;
     case DG_ABI_INT:
         /* the bytes above the value repeat its sign */
-        return memcmp(w, (w[32 - n / 8] & 0x80) ? k_ones : k_zeros, 32 - n / 8)
+        return memcmp(w, (w[32 - n / 8] & 0x80) != 0 ? k_ones : k_zeros, 32 - n / 8) != 0
                    ? "value does not fit in its bits"
                    : NULL;
     case DG_ABI_ADDRESS:
-        return memcmp(w, k_zeros, 12) ? "address has non-zero upper 12 bytes" : NULL;
+        return memcmp(w, k_zeros, 12) != 0 ? "address has non-zero upper 12 bytes" : NULL;
     case DG_ABI_BOOL:
-        return memcmp(w, k_zeros, 31) || w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
+        return memcmp(w, k_zeros, 31) != 0 || w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
     case DG_ABI_FIXED_BYTES:
-        return memcmp(w + n, k_zeros, 32 - n) ? "bytesN has non-zero padding" : NULL;
+        return memcmp(w + n, k_zeros, 32 - n) != 0 ? "bytesN has non-zero padding" : NULL;
     default:
         return NULL;
     }
@@ -828,10 +831,11 @@ __attribute__((format(printf, 4, 5))) static int derr(dec *d, const abi_type *t,
 
 /* Read a 32-byte word at pos as a size; fails if out of data or > SIZE_MAX/… */
 static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, size_t *out) {
+    *out = 0;
     if (pos > d->len || d->len - pos < 32)
         return derr(d, t, pos, "%s word runs past the end of the data (%zu bytes)", what, d->len);
     const uint8_t *w = d->data + pos;
-    if (memcmp(w, k_zeros, 24))
+    if (memcmp(w, k_zeros, 24) != 0)
         return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
     uint64_t v = get_u64(w + 24);
     if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
@@ -849,6 +853,7 @@ static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t
     const abi_type *next = types;
     for (size_t i = 0; i < n; i++) {
         const abi_type *t = types ? next : elem;
+        if (!t) return dg_err_set(d->err, DG_ERR_INPUT, "abi: a tuple type with too few items");
         if (types) next = next->next;
         size_t old = !types    ? path_push(&d->pa, PATH_ELEM, i)
                      : d->pa.n ? path_push(&d->pa, PATH_ITEM, i)
