@@ -146,8 +146,11 @@ demo: deps
 	@scripts/demo.sh
 
 FUZZ_SECONDS ?= 10
+# FUZZ_TARGETS: a subset (fuzz_abi fuzz_rlp ...); the generated headers first,
+# which lib/ includes (a fresh checkout has none).
 fuzz: deps
-	@scripts/fuzz.sh $(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory $(GEN_HEADERS)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 LINT_SRCS = $(LIB_SRCS) $(foreach p,$(PROGS),$($(p)_SRCS))
 # Every tracked C source and header must match .clang-format (seeds are data).

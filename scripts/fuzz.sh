@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# fuzz.sh SECONDS — build every libFuzzer target in fuzz/ (fuzz_*.c) with the
-# library's sources compiled in, and run each for SECONDS. Seeds come from
+# fuzz.sh SECONDS [TARGET...] — build every libFuzzer target in fuzz/
+# (fuzz_*.c), or only the named ones, with the library's sources compiled in,
+# and run each for SECONDS (0: build only). Seeds come from
 # fuzz/seeds/<target>/ when present. A crash fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+shift || true
 out=build-fuzz
 mkdir -p "$out"
 pkgs="libsecp256k1 libsodium nettle jansson"
@@ -12,7 +14,8 @@ cflags="-std=c17 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 -Iinclude -Ibuild/gen $(
 libs="$(pkg-config --libs $pkgs) -ldl -lpthread -lm"
 # lib/attest needs mbed TLS (built from Debian's source, mk/attest.mk) and the
 # contracts' JSON reader: only targets marked "fuzz-attest" link it.
-lib_srcs=$(ls lib/*/*.c 2>/dev/null | grep -v '^lib/attest/' || true)
+# build/gen: the C tables generated from the contracts (make $(GEN_HEADERS)), which lib/eth uses.
+lib_srcs="$(ls lib/*/*.c 2>/dev/null | grep -v "^lib/attest/" || true) $(ls build/gen/*.c 2>/dev/null || true)"
 mbed=build/src/mbedtls
 br=build/src/bearssl
 br_srcs=$(make -s --no-print-directory print-BR_SRCS 2>/dev/null || true)
@@ -27,8 +30,10 @@ mbed_srcs="asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_curves 
 # crash file with ASAN_OPTIONS=quarantine_size_mb=16 to see them.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=16:malloc_context_size=0}"
 fail=0; n=0
-for f in fuzz/fuzz_*.c; do
-  [ -e "$f" ] || continue
+targets=$(ls fuzz/fuzz_*.c)
+[ $# -eq 0 ] || targets=$(for t in "$@"; do echo "fuzz/$t.c"; done)
+for f in $targets; do
+  [ -e "$f" ] || { echo "fuzz: no target $f"; fail=$((fail+1)); continue; }
   name=$(basename "$f" .c)
   extra=""
   # a target may name extra sources it needs: /* fuzz-sources: path ... */
@@ -44,6 +49,7 @@ for f in fuzz/fuzz_*.c; do
   echo "fuzz: building $name"
   clang $cflags $tcflags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -o "$out/$name" "$f" $lib_srcs $extra $libs
+  [ "$secs" != 0 ] || { n=$((n+1)); continue; }
   corpus="$out/corpus-$name"; mkdir -p "$corpus"
   seeds="fuzz/seeds/$name"; [ -d "$seeds" ] || seeds=""
   echo "fuzz: running $name for ${secs}s"

@@ -12,6 +12,7 @@
  */
 #include "dstackgov/abi.h"
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,25 +150,102 @@ typedef struct abi_type {
     dg_abi_kind kind;
     unsigned n;             /* uint/int bits, bytesN size, T[k] length, tuple arity */
     struct abi_type *elem;  /* arrays */
-    struct abi_type *items; /* tuple */
+    struct abi_type *items; /* tuple: the first item, the others follow by ->next */
+    struct abi_type *next;  /* the next item of the enclosing tuple */
+    int dynamic;            /* set by type_finish: see type_dynamic */
+    size_t head;            /* set by type_finish: see type_head_size */
+    size_t body;            /* set by type_finish: a tuple's or T[k]'s own head size */
 } abi_type;
 
-static void type_free(abi_type *t) {
-    if (t->elem) {
-        type_free(t->elem);
-        free(t->elem);
-    }
-    for (unsigned i = 0; t->items && i < t->n; i++)
-        type_free(&t->items[i]);
-    free(t->items);
-    memset(t, 0, sizeof *t);
+static size_t sat_add(size_t a, size_t b) {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+static size_t sat_mul(size_t a, size_t b) {
+    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
 }
 
+/* Whether a value of type t is dynamic (bytes, string, T[], or a T[k] or
+ * tuple holding one), and the bytes it occupies in its enclosing head
+ * (saturating): computed once per node when the parser completes it, from
+ * its finished children, since the decoder asks at every level. */
+static void type_finish(abi_type *t) {
+    t->dynamic = t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING || t->kind == DG_ABI_ARRAY;
+    t->head = 32;
+    t->body = 0;
+    if (t->kind == DG_ABI_FIXED_ARRAY) {
+        t->dynamic = t->elem->dynamic;
+        t->body = sat_mul(t->n, t->elem->head);
+    } else if (t->kind == DG_ABI_TUPLE) {
+        for (const abi_type *it = t->items; it; it = it->next) {
+            t->dynamic |= it->dynamic;
+            t->body = sat_add(t->body, it->head);
+        }
+    }
+    if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && !t->dynamic)
+        t->head = t->body;
+}
+
+static int type_dynamic(const abi_type *t) {
+    return t->dynamic;
+}
+
+static size_t type_head_size(const abi_type *t) {
+    return t->head;
+}
+
+/* A parsed type string: the root, and room for the other nodes of a short
+ * string (most are) so that parsing allocates nothing; a longer one gets one
+ * block (heap). */
+#define TYPE_ROOM 32
+typedef struct {
+    abi_type root;
+    abi_type room[TYPE_ROOM];
+    abi_type *heap;
+} parsed;
+
+static void type_free(parsed *pt) {
+    free(pt->heap);
+    pt->heap = NULL;
+}
+
+/* Every node but the root comes from one block sized before parsing: a node
+ * is taken only after a character of its own is read (a tuple item's '(' or
+ * ',', an array element's '['), so one node per such character and one more
+ * (the tuple parse_types wraps a single type in) always suffice. A tuple's
+ * items are a list, as every reader walks them in order. */
 typedef struct {
     const char *s; /* whole string, for messages */
     size_t pos;
     dg_err *err;
+    abi_type *block;
+    size_t used, cap;
 } parser;
+
+static int parser_init(parser *p, const char *s, size_t pos, parsed *pt, dg_err *err) {
+    p->s = s;
+    p->pos = pos;
+    p->err = err;
+    p->used = 0;
+    p->cap = 1;
+    for (const char *c = s + pos; (c = strpbrk(c, "(,[")) != NULL; c++)
+        p->cap++;
+    memset(&pt->root, 0, sizeof pt->root);
+    pt->heap = NULL;
+    if (p->cap <= TYPE_ROOM) {
+        p->block = pt->room;
+        return 1;
+    }
+    p->block = pt->heap = malloc(p->cap * sizeof *p->block);
+    if (!p->block) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+    return 1;
+}
+
+static abi_type *new_node(parser *p) {
+    if (p->used == p->cap) return NULL; /* cannot happen: see above */
+    abi_type *t = &p->block[p->used++];
+    memset(t, 0, sizeof *t);
+    return t;
+}
 
 static int perr(parser *p, const char *what) {
     return dg_err_set(p->err, DG_ERR_INPUT, "abi: bad type \"%.120s\" at position %zu: %s", p->s,
@@ -198,18 +276,15 @@ static int parse_tuple(parser *p, abi_type *t, int depth, int allow_empty) {
         p->pos++;
         return 1;
     }
+    abi_type **tail = &t->items;
     for (;;) {
         if (t->n == 4096) return perr(p, "too many tuple items");
-        /* capacity doubles at 4, 8, 16...: one allocation for most tuples */
-        if (t->n == 0 || (t->n >= 4 && !(t->n & (t->n - 1)))) {
-            size_t cap = t->n ? 2 * (size_t)t->n : 4;
-            abi_type *ni = realloc(t->items, cap * sizeof *ni);
-            if (!ni) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
-            t->items = ni;
-        }
-        memset(&t->items[t->n], 0, sizeof *t->items);
+        abi_type *it = new_node(p);
+        if (!it) return perr(p, "out of type nodes");
+        *tail = it;
+        tail = &it->next;
         t->n++;
-        if (!parse_type(p, &t->items[t->n - 1], depth + 1, 0)) return 0;
+        if (!parse_type(p, it, depth + 1, 0)) return 0;
         char c = p->s[p->pos];
         if (c == ',') {
             p->pos++;
@@ -271,11 +346,12 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
     if (depth > MAX_DEPTH) return perr(p, "nested too deeply");
     memset(t, 0, sizeof *t);
     if (!parse_base(p, t, depth, allow_empty)) return 0;
+    type_finish(t);
     while (p->s[p->pos] == '[') {
         if (++depth > MAX_DEPTH) return perr(p, "nested too deeply");
         p->pos++;
-        abi_type *e = malloc(sizeof *e);
-        if (!e) return dg_err_set(p->err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+        abi_type *e = new_node(p);
+        if (!e) return perr(p, "out of type nodes");
         *e = *t;
         memset(t, 0, sizeof *t);
         t->elem = e;
@@ -290,22 +366,26 @@ static int parse_type(parser *p, abi_type *t, int depth, int allow_empty) {
         }
         if (p->s[p->pos] != ']') return perr(p, "expected ']'");
         p->pos++;
+        type_finish(t);
     }
     return 1;
 }
 
-/* Parse a whole string as one type; a non-tuple becomes a 1-tuple. */
-static int parse_types(const char *s, abi_type *t, dg_err *err) {
-    parser p = {s, 0, err};
-    abi_type one = {0};
+/* Parse a whole string as one type into pt->root; a non-tuple becomes a
+ * 1-tuple. On failure nothing is left to free. */
+static int parse_types(const char *s, parsed *pt, dg_err *err) {
+    parser p;
+    abi_type one = {0}, *t = &pt->root;
     memset(t, 0, sizeof *t);
+    pt->heap = NULL;
     if (!s) return dg_err_set(err, DG_ERR_INPUT, "abi: missing type string");
+    if (!parser_init(&p, s, 0, pt, err)) return 0;
     if (!parse_type(&p, &one, 0, 1)) {
-        type_free(&one);
+        type_free(pt);
         return 0;
     }
     if (p.s[p.pos] != 0) {
-        type_free(&one);
+        type_free(pt);
         return perr(&p, "unexpected character");
     }
     if (one.kind == DG_ABI_TUPLE) {
@@ -314,13 +394,13 @@ static int parse_types(const char *s, abi_type *t, dg_err *err) {
     }
     t->kind = DG_ABI_TUPLE;
     t->n = 1;
-    t->items = malloc(sizeof *t->items);
+    t->items = new_node(&p);
     if (!t->items) {
-        type_free(&one);
-        t->n = 0;
-        return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types");
+        type_free(pt);
+        return perr(&p, "out of type nodes");
     }
-    t->items[0] = one;
+    *t->items = one;
+    type_finish(t);
     return 1;
 }
 
@@ -357,9 +437,9 @@ static void print_type(dg_buf *b, const abi_type *t) {
         break;
     case DG_ABI_TUPLE:
         dg_buf_push(b, '(');
-        for (unsigned i = 0; i < t->n; i++) {
-            if (i) dg_buf_push(b, ',');
-            print_type(b, &t->items[i]);
+        for (const abi_type *it = t->items; it; it = it->next) {
+            if (it != t->items) dg_buf_push(b, ',');
+            print_type(b, it);
         }
         dg_buf_push(b, ')');
         break;
@@ -376,47 +456,12 @@ static const char *type_name(const abi_type *t, char *out, size_t cap) {
     return out;
 }
 
-static int type_dynamic(const abi_type *t) {
-    switch (t->kind) {
-    case DG_ABI_BYTES:
-    case DG_ABI_STRING:
-    case DG_ABI_ARRAY:
-        return 1;
-    case DG_ABI_FIXED_ARRAY:
-        return type_dynamic(t->elem);
-    case DG_ABI_TUPLE:
-        for (unsigned i = 0; i < t->n; i++)
-            if (type_dynamic(&t->items[i])) return 1;
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-static size_t sat_add(size_t a, size_t b) {
-    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-static size_t sat_mul(size_t a, size_t b) {
-    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
-}
-
-/* Bytes a value of type t occupies in its enclosing head (saturating). */
-static size_t type_head_size(const abi_type *t) {
-    if (type_dynamic(t)) return 32;
-    if (t->kind == DG_ABI_FIXED_ARRAY) return sat_mul(t->n, type_head_size(t->elem));
-    if (t->kind == DG_ABI_TUPLE) {
-        size_t s = 0;
-        for (unsigned i = 0; i < t->n; i++)
-            s = sat_add(s, type_head_size(&t->items[i]));
-        return s;
-    }
-    return 32;
-}
-
 /* ------------------------------------------------------------ signatures */
 
 /* Parse "name(types)" into the name length and the parameter tuple type. */
-static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err *err) {
+static int parse_signature(const char *sig, size_t *namelen, parsed *pt, dg_err *err) {
+    memset(&pt->root, 0, sizeof pt->root);
+    pt->heap = NULL;
     if (!sig) return dg_err_set(err, DG_ERR_INPUT, "abi: missing signature");
     size_t n = 0;
     while ((sig[n] >= 'a' && sig[n] <= 'z') || (sig[n] >= 'A' && sig[n] <= 'Z') || sig[n] == '_' ||
@@ -425,14 +470,15 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
     if (n == 0 || sig[n] != '(')
         return dg_err_set(err, DG_ERR_INPUT, "abi: bad signature \"%.120s\": expected name(types)",
                           sig);
-    parser p = {sig, n, err};
-    memset(t, 0, sizeof *t);
-    if (!parse_type(&p, t, 0, 1)) {
-        type_free(t);
+    parser p;
+    pt->heap = NULL;
+    if (!parser_init(&p, sig, n, pt, err)) return 0;
+    if (!parse_type(&p, &pt->root, 0, 1)) {
+        type_free(pt);
         return 0;
     }
-    if (t->kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
-        type_free(t);
+    if (pt->root.kind != DG_ABI_TUPLE || sig[p.pos] != 0) {
+        type_free(pt);
         return perr(&p, "unexpected text after the parameter list");
     }
     *namelen = n;
@@ -441,10 +487,10 @@ static int parse_signature(const char *sig, size_t *namelen, abi_type *t, dg_err
 
 int dg_abi_canonical_signature(const char *signature, dg_buf *out, dg_err *err) {
     size_t namelen = 0;
-    abi_type t = {0};
+    parsed t;
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
     dg_buf_append(out, signature, namelen);
-    print_type(out, &t);
+    print_type(out, &t.root);
     type_free(&t);
     if (out->oom) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     return 1;
@@ -471,33 +517,39 @@ int dg_abi_selector(const char *signature, uint8_t out[4]) {
 
 /* ------------------------------------------------------------ value checks */
 
+/* Whole-word loads and compares instead of byte loops: the decoder and the
+ * checker look at every word of the data. */
+static void put_u64(uint8_t *w, uint64_t x) {
+    x = htobe64(x);
+    memcpy(w, &x, 8);
+}
+
+static uint64_t get_u64(const uint8_t *w) {
+    uint64_t x;
+    memcpy(&x, w, 8);
+    return be64toh(x);
+}
+
+#define FF8 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+static const uint8_t k_zeros[32], k_ones[32] = {FF8, FF8, FF8, FF8};
+
 /* Word range checks shared by the argument checker and the decoder; return a
  * static description of the problem, or NULL if the word is valid. */
 static const char *word_problem(dg_abi_kind kind, unsigned n, const uint8_t w[32]) {
-    size_t i;
     switch (kind) {
     case DG_ABI_UINT:
-        for (i = 0; i < 32 - n / 8; i++)
-            if (w[i]) return "value does not fit in its bits";
-        return NULL;
-    case DG_ABI_INT: {
-        uint8_t ext = (w[32 - n / 8] & 0x80) ? 0xff : 0;
-        for (i = 0; i < 32 - n / 8; i++)
-            if (w[i] != ext) return "value does not fit in its bits";
-        return NULL;
-    }
+        return memcmp(w, k_zeros, 32 - n / 8) != 0 ? "value does not fit in its bits" : NULL;
+    case DG_ABI_INT:
+        /* the bytes above the value repeat its sign */
+        return memcmp(w, (w[32 - n / 8] & 0x80) != 0 ? k_ones : k_zeros, 32 - n / 8) != 0
+                   ? "value does not fit in its bits"
+                   : NULL;
     case DG_ABI_ADDRESS:
-        for (i = 0; i < 12; i++)
-            if (w[i]) return "address has non-zero upper 12 bytes";
-        return NULL;
+        return memcmp(w, k_zeros, 12) != 0 ? "address has non-zero upper 12 bytes" : NULL;
     case DG_ABI_BOOL:
-        for (i = 0; i < 31; i++)
-            if (w[i]) return "bool is neither 0 nor 1";
-        return w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
+        return memcmp(w, k_zeros, 31) != 0 || w[31] > 1 ? "bool is neither 0 nor 1" : NULL;
     case DG_ABI_FIXED_BYTES:
-        for (i = n; i < 32; i++)
-            if (w[i]) return "bytesN has non-zero padding";
-        return NULL;
+        return memcmp(w + n, k_zeros, 32 - n) != 0 ? "bytesN has non-zero padding" : NULL;
     default:
         return NULL;
     }
@@ -509,59 +561,86 @@ static const char *kind_name(dg_abi_kind k) {
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "invalid value";
 }
 
-/* A path like "argument 2[3].1" built while descending. */
+/* A path like "argument 2[3].1": steps kept while descending, written out
+ * only for a message (the decoder passes every value, an error needs the
+ * text once). Steps beyond PATH_STEPS are counted but not kept. */
+enum path_how { PATH_ARG, PATH_VALUE, PATH_ITEM, PATH_ELEM };
+#define PATH_STEPS 80
 typedef struct {
-    char s[160];
+    struct {
+        enum path_how how;
+        size_t i;
+    } step[PATH_STEPS];
     size_t n;
+    char s[160];
 } path;
 
-__attribute__((format(printf, 2, 3))) static size_t path_push(path *p, const char *fmt, ...) {
-    size_t old = p->n;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(p->s + p->n, sizeof p->s - p->n, fmt, ap);
-    va_end(ap);
-    if (k > 0) p->n = p->n + (size_t)k < sizeof p->s ? p->n + (size_t)k : sizeof p->s - 1;
-    return old;
+static size_t path_push(path *p, enum path_how how, size_t i) {
+    if (p->n < PATH_STEPS) {
+        p->step[p->n].how = how;
+        p->step[p->n].i = i;
+    }
+    return p->n++;
 }
 
 static void path_pop(path *p, size_t old) {
     p->n = old;
-    p->s[old] = 0;
+}
+
+static const char *path_text(path *p) {
+    static const char *const pre[] = {"argument ", "value ", ".", "["}, *const post[] = {"", "", "",
+                                                                                         "]"};
+    size_t o = 0;
+    p->s[0] = 0;
+    for (size_t k = 0; k < p->n && k < PATH_STEPS && o < sizeof p->s - 1; k++) {
+        int w = snprintf(p->s + o, sizeof p->s - o, "%s%zu%s", pre[p->step[k].how], p->step[k].i,
+                         post[p->step[k].how]);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+    return p->s;
 }
 
 static int check_value(const abi_type *t, const dg_abi_value *v, path *pa, dg_err *err) {
     char tn[96];
     if (v->kind != t->kind)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got %s", pa->s,
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got %s", path_text(pa),
                           type_name(t, tn, sizeof tn), kind_name(v->kind));
     if (t->kind == DG_ABI_FIXED_BYTES && v->bits_or_size != t->n)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got bytes%u", pa->s,
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s, got bytes%u", path_text(pa),
                           type_name(t, tn, sizeof tn), v->bits_or_size);
     const char *prob = word_problem(t->kind, t->n, v->word);
     if (prob)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", pa->s, type_name(t, tn, sizeof tn),
-                          prob);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s (%s): %s", path_text(pa),
+                          type_name(t, tn, sizeof tn), prob);
     if ((t->kind == DG_ABI_BYTES || t->kind == DG_ABI_STRING) && v->len && !v->data)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", pa->s, v->len);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: %zu bytes but no data", path_text(pa),
+                          v->len);
     if ((t->kind == DG_ABI_FIXED_ARRAY || t->kind == DG_ABI_TUPLE) && v->nitems != t->n)
-        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu", pa->s,
-                          type_name(t, tn, sizeof tn), t->n, v->nitems);
+        return dg_err_set(err, DG_ERR_INPUT, "abi: %s: expected %s with %u items, got %zu",
+                          path_text(pa), type_name(t, tn, sizeof tn), t->n, v->nitems);
+    const abi_type *it = t->kind == DG_ABI_TUPLE ? t->items : t->elem;
     for (size_t i = 0; i < v->nitems; i++) {
-        if (!v->items) return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", pa->s);
-        const abi_type *it = t->kind == DG_ABI_TUPLE ? &t->items[i] : t->elem;
+        if (!v->items)
+            return dg_err_set(err, DG_ERR_INPUT, "abi: %s: items missing", path_text(pa));
         if (!it) break;
-        size_t old = t->kind == DG_ABI_TUPLE ? path_push(pa, ".%zu", i) : path_push(pa, "[%zu]", i);
+        size_t old = path_push(pa, t->kind == DG_ABI_TUPLE ? PATH_ITEM : PATH_ELEM, i);
         int ok = check_value(it, &v->items[i], pa, err);
         path_pop(pa, old);
         if (!ok) return 0;
+        if (t->kind == DG_ABI_TUPLE) it = it->next;
     }
     return 1;
 }
 
 /* ------------------------------------------------------------ encoder */
 
-static int val_dynamic(const dg_abi_value *v, int depth) {
+/* Whether v is dynamic (it lives in the tail and puts an offset in its head
+ * slot), with the bytes it takes in the enclosing head in *head: 32 for a
+ * dynamic value, its items' sum for a static tuple or T[k]. One walk, which
+ * ends at the first dynamic item, so the encoder asks once per item. */
+static int val_shape(const dg_abi_value *v, int depth, size_t *head) {
+    *head = 32;
     if (depth > 64) return 0;
     switch (v->kind) {
     case DG_ABI_BYTES:
@@ -569,31 +648,25 @@ static int val_dynamic(const dg_abi_value *v, int depth) {
     case DG_ABI_ARRAY:
         return 1;
     case DG_ABI_FIXED_ARRAY:
-        return v->nitems ? val_dynamic(&v->items[0], depth + 1) : 0;
-    case DG_ABI_TUPLE:
-        for (size_t i = 0; i < v->nitems; i++)
-            if (val_dynamic(&v->items[i], depth + 1)) return 1;
+    case DG_ABI_TUPLE: {
+        size_t sum = 0, h;
+        for (size_t i = 0; i < v->nitems; i++) {
+            /* T[k] is as dynamic as its first item (the encoder checks the rest) */
+            if (val_shape(&v->items[i], depth + 1, &h) && (v->kind == DG_ABI_TUPLE || i == 0))
+                return 1;
+            sum = sat_add(sum, h);
+        }
+        *head = sum;
         return 0;
+    }
     default:
         return 0;
     }
 }
 
-static size_t val_head_size(const dg_abi_value *v, int depth) {
-    if (depth > 64 || val_dynamic(v, depth)) return 32;
-    if (v->kind == DG_ABI_FIXED_ARRAY || v->kind == DG_ABI_TUPLE) {
-        size_t s = 0;
-        for (size_t i = 0; i < v->nitems; i++)
-            s = sat_add(s, val_head_size(&v->items[i], depth + 1));
-        return s;
-    }
-    return 32;
-}
-
 static void put_word_size(dg_buf *b, size_t x) {
     uint8_t w[32] = {0};
-    for (int i = 0; i < 8; i++)
-        w[31 - i] = (uint8_t)((uint64_t)x >> (8 * i));
+    put_u64(w + 24, x);
     dg_buf_append(b, w, 32);
 }
 
@@ -632,34 +705,41 @@ static int enc_value(dg_buf *out, const dg_abi_value *v, int depth, dg_err *err)
 static int enc_items(dg_buf *out, const dg_abi_value *items, size_t n, int same_kind, int depth,
                      dg_err *err) {
     if (n && !items) return dg_err_set(err, DG_ERR_INPUT, "abi: items missing");
-    size_t head_size = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (same_kind && (items[i].kind != items[0].kind ||
-                          val_dynamic(&items[i], depth) != val_dynamic(&items[0], depth)))
-            return dg_err_set(err, DG_ERR_INPUT, "abi: array items differ in kind (item %zu)", i);
-        head_size = sat_add(head_size, val_head_size(&items[i], depth));
-    }
-    if (head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
-    /* Written in place, no buffer per container: the head first (a zero
-     * word for each dynamic item), then each dynamic item's tail, patching
-     * its head word with the tail's offset from the start of this head. */
-    size_t base = out->len;
-    int ok = 1;
+    /* Written in place, no buffer per container: the head first (a static
+     * item itself, a placeholder word for a dynamic one), then each dynamic
+     * item's tail, patching its placeholder with the tail's offset from the
+     * start of this head. Each item's shape is asked once: a placeholder
+     * keeps its item's index (bytes 0-7) and the next placeholder's place
+     * (bytes 8-15, 0 for none) until it is patched. */
+    size_t base = out->len, head_size = 0, h0 = 0, first = SIZE_MAX, prev = SIZE_MAX;
+    int dyn0 = n ? val_shape(&items[0], depth, &h0) : 0, ok = 1;
     for (size_t i = 0; ok && i < n; i++) {
-        if (val_dynamic(&items[i], depth))
-            dg_buf_zeros(out, 32);
-        else
+        size_t h = h0;
+        int dyn = i ? val_shape(&items[i], depth, &h) : dyn0;
+        if (same_kind && (items[i].kind != items[0].kind || dyn != dyn0))
+            return dg_err_set(err, DG_ERR_INPUT, "abi: array items differ in kind (item %zu)", i);
+        head_size = sat_add(head_size, h);
+        if (!dyn) {
             ok = enc_value(out, &items[i], depth, err);
-    }
-    size_t hp = base;
-    for (size_t i = 0; ok && !out->oom && i < n; i++) {
-        if (val_dynamic(&items[i], depth)) {
-            size_t off = out->len - base;
-            for (int k = 0; k < 8; k++)
-                out->data[hp + 31 - k] = (uint8_t)((uint64_t)off >> (8 * k));
-            ok = enc_value(out, &items[i], depth, err);
+            continue;
         }
-        hp += val_head_size(&items[i], depth);
+        size_t at = out->len;
+        dg_buf_zeros(out, 32);
+        if (out->oom) break;
+        put_u64(out->data + at, i);
+        if (prev != SIZE_MAX)
+            put_u64(out->data + prev + 8, at); /* never 0: it follows prev */
+        else
+            first = at;
+        prev = at;
+    }
+    if (ok && head_size == SIZE_MAX) return dg_err_set(err, DG_ERR_INPUT, "abi: value too large");
+    for (size_t at = first; ok && !out->oom && at != SIZE_MAX;) {
+        size_t i = (size_t)get_u64(out->data + at), next = (size_t)get_u64(out->data + at + 8);
+        memset(out->data + at, 0, 24);
+        put_u64(out->data + at + 24, out->len - base);
+        ok = enc_value(out, &items[i], depth, err);
+        at = next ? next : SIZE_MAX;
     }
     if (ok && out->oom) ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
     return ok;
@@ -683,32 +763,34 @@ static int check_args(const abi_type *t, const dg_abi_value *args, dg_err *err) 
     if (args->nitems != t->n)
         return dg_err_set(err, DG_ERR_INPUT, "abi: expected %u arguments, got %zu", t->n,
                           args->nitems);
-    for (unsigned i = 0; i < t->n; i++) {
-        path pa = {{0}, 0};
-        path_push(&pa, "argument %u", i + 1);
-        if (!check_value(&t->items[i], &args->items[i], &pa, err)) return 0;
+    const abi_type *it = t->items;
+    for (unsigned i = 0; i < t->n; i++, it = it->next) {
+        path pa;
+        pa.n = 0;
+        path_push(&pa, PATH_ARG, i + 1);
+        if (!check_value(it, &args->items[i], &pa, err)) return 0;
     }
     return 1;
 }
 
 int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args, dg_err *err) {
-    abi_type t = {0};
+    parsed t;
     if (!parse_types(types, &t, err)) return 0;
-    int ok = check_args(&t, args, err) && dg_abi_encode(out, args, err);
+    int ok = check_args(&t.root, args, err) && dg_abi_encode(out, args, err);
     type_free(&t);
     return ok;
 }
 
 int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args, dg_err *err) {
     size_t namelen = 0;
-    abi_type t = {0};
+    parsed t;
     if (!parse_signature(signature, &namelen, &t, err)) return 0;
-    int ok = check_args(&t, args, err);
+    int ok = check_args(&t.root, args, err);
     if (ok) {
         dg_buf canon;
         dg_buf_init(&canon);
         dg_buf_append(&canon, signature, namelen);
-        print_type(&canon, &t);
+        print_type(&canon, &t.root);
         uint8_t h[32];
         if (canon.oom) {
             ok = dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory");
@@ -744,19 +826,18 @@ __attribute__((format(printf, 4, 5))) static int derr(dec *d, const abi_type *t,
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     return dg_err_set(d->err, DG_ERR_RPC_RESPONSE, "abi: %s (%s) at byte 0x%zx: %s",
-                      d->pa.n ? d->pa.s : "data", type_name(t, tn, sizeof tn), at, what);
+                      d->pa.n ? path_text(&d->pa) : "data", type_name(t, tn, sizeof tn), at, what);
 }
 
 /* Read a 32-byte word at pos as a size; fails if out of data or > SIZE_MAX/… */
 static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, size_t *out) {
+    *out = 0;
     if (pos > d->len || d->len - pos < 32)
         return derr(d, t, pos, "%s word runs past the end of the data (%zu bytes)", what, d->len);
     const uint8_t *w = d->data + pos;
-    for (int i = 0; i < 24; i++)
-        if (w[i]) return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
-    uint64_t v = 0;
-    for (int i = 24; i < 32; i++)
-        v = (v << 8) | w[i];
+    if (memcmp(w, k_zeros, 24) != 0)
+        return derr(d, t, pos, "%s 0x%02x%02x... is impossibly large", what, w[0], w[1]);
+    uint64_t v = get_u64(w + 24);
     if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
     *out = (size_t)v;
     return 1;
@@ -764,16 +845,19 @@ static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, si
 
 static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out);
 
-/* Decode n items (types[i] or all `elem`) as a tuple whose head starts at
- * `start`; out[] is pre-zeroed. */
+/* Decode n items (the list from `types`, or all `elem`) as a tuple whose
+ * head starts at `start`; out[] is pre-zeroed. */
 static int dec_items(dec *d, const abi_type *types, const abi_type *elem, size_t n, size_t start,
                      dg_abi_value *out) {
     size_t p = start;
+    const abi_type *next = types;
     for (size_t i = 0; i < n; i++) {
-        const abi_type *t = types ? &types[i] : elem;
-        size_t old = !types    ? path_push(&d->pa, "[%zu]", i)
-                     : d->pa.n ? path_push(&d->pa, ".%zu", i)
-                               : path_push(&d->pa, "value %zu", i + 1);
+        const abi_type *t = types ? next : elem;
+        if (!t) return dg_err_set(d->err, DG_ERR_INPUT, "abi: a tuple type with too few items");
+        if (types) next = next->next;
+        size_t old = !types    ? path_push(&d->pa, PATH_ELEM, i)
+                     : d->pa.n ? path_push(&d->pa, PATH_ITEM, i)
+                               : path_push(&d->pa, PATH_VALUE, i + 1);
         int ok;
         if (type_dynamic(t)) {
             size_t off = 0;
@@ -873,12 +957,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
         size_t n = t->n;
         /* the container's own head: its items' slots (not the single
          * offset slot a dynamic container takes in its parent) */
-        size_t hs = 0;
-        if (t->kind == DG_ABI_FIXED_ARRAY)
-            hs = sat_mul(n, type_head_size(t->elem));
-        else
-            for (size_t i = 0; i < n; i++)
-                hs = sat_add(hs, type_head_size(&t->items[i]));
+        size_t hs = t->body;
         if (pos > d->len || hs > d->len - pos)
             return derr(d, t, pos, "needs %zu bytes but only %zu remain", hs,
                         pos > d->len ? (size_t)0 : d->len - pos);
@@ -898,17 +977,17 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
 
 int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
                   dg_err *err) {
-    abi_type t = {0};
+    parsed t;
     memset(out, 0, sizeof *out);
     if (!parse_types(types, &t, err)) return 0;
-    dec d;
-    memset(&d, 0, sizeof d);
+    dec d; /* not zeroed as a whole: the path's steps are written before read */
+    d.pa.n = 0;
     d.data = data ? data : (const uint8_t *)"";
     d.len = data ? len : 0;
     d.nodes_left = d.len / 32 + 1;
     d.bytes_left = d.len;
     d.err = err;
-    int ok = dec_value(&d, &t, 0, out);
+    int ok = dec_value(&d, &t.root, 0, out);
     type_free(&t);
     if (!ok) dg_abi_value_free(out);
     return ok;

@@ -2,11 +2,12 @@
  *
  * The one idea: a revert is identified by its 4-byte selector, so the known
  * errors are a table of signatures with a sentence template; the selector of
- * each is computed from its signature (never typed by hand) and its
- * arguments are decoded with the strict ABI decoder.
+ * each is computed from its signature (never typed by hand, and only once
+ * per process) and its arguments are decoded with the strict ABI decoder.
  */
 #include "dstackgov/revert.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,6 +87,25 @@ static const struct {
     {0x51, "call to an uninitialized internal function"},
 };
 
+#define N_ERRORS (sizeof k_errors / sizeof k_errors[0])
+
+/* Selectors of Error(string), Panic(uint256) and k_errors[], in that order;
+ * an entry whose signature does not parse (none does) stays unusable. */
+static uint8_t k_sel[2 + N_ERRORS][4];
+static int k_sel_ok[2 + N_ERRORS];
+static pthread_once_t k_sel_once = PTHREAD_ONCE_INIT;
+
+static void compute_selectors(void) {
+    k_sel_ok[0] = dg_abi_selector("Error(string)", k_sel[0]);
+    k_sel_ok[1] = dg_abi_selector("Panic(uint256)", k_sel[1]);
+    for (size_t i = 0; i < N_ERRORS; i++)
+        k_sel_ok[2 + i] = dg_abi_selector(k_errors[i].signature, k_sel[2 + i]);
+}
+
+static int selector_is(size_t k, const uint8_t *data) {
+    return k_sel_ok[k] && memcmp(k_sel[k], data, 4) == 0;
+}
+
 const char *dg_revert_panic_reason(uint64_t code) {
     for (size_t i = 0; i < sizeof k_panics / sizeof k_panics[0]; i++)
         if (k_panics[i].code == code) return k_panics[i].reason;
@@ -107,7 +127,6 @@ static int set_klass(dg_err_code *klass, dg_err_code k) {
 
 int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
                      dg_err_code *klass) {
-    uint8_t sel[4];
     dg_abi_value v;
     set_klass(klass, DG_ERR_REVERT);
     if (!out || outlen == 0) return 0;
@@ -120,10 +139,8 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
         snprintf(out, outlen, "malformed revert data (%zu bytes, less than a selector)", len);
         return 0;
     }
-    char selhex[9];
-    dg_hex_encode(data, 4, selhex);
-
-    if (dg_abi_selector("Error(string)", sel) && memcmp(sel, data, 4) == 0) {
+    pthread_once(&k_sel_once, compute_selectors);
+    if (selector_is(0, data)) {
         if (!dg_abi_decode("(string)", data + 4, len - 4, &v, NULL)) {
             snprintf(out, outlen, "malformed Error(string) revert data");
             return 0;
@@ -135,7 +152,7 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
         dg_abi_value_free(&v);
         return 1;
     }
-    if (dg_abi_selector("Panic(uint256)", sel) && memcmp(sel, data, 4) == 0) {
+    if (selector_is(1, data)) {
         uint64_t code;
         if (!dg_abi_decode("(uint256)", data + 4, len - 4, &v, NULL)) {
             snprintf(out, outlen, "malformed Panic(uint256) revert data");
@@ -153,8 +170,8 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
         snprintf(out, outlen, "panic 0x%02llx (%s)", (unsigned long long)code, why);
         return 1;
     }
-    for (size_t i = 0; i < sizeof k_errors / sizeof k_errors[0]; i++) {
-        if (!dg_abi_selector(k_errors[i].signature, sel) || memcmp(sel, data, 4) != 0) continue;
+    for (size_t i = 0; i < N_ERRORS; i++) {
+        if (!selector_is(2 + i, data)) continue;
         /* every argument is decoded (strictly); the sentence shows the first */
         const char *types = strchr(k_errors[i].signature, '(');
         char arg[67] = "";
@@ -177,6 +194,8 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
         set_klass(klass, k_errors[i].klass);
         return 1;
     }
+    char selhex[9];
+    dg_hex_encode(data, 4, selhex);
     snprintf(out, outlen, "unknown error 0x%s", selhex);
     return 0;
 }

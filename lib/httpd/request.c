@@ -33,22 +33,25 @@ static int name_is(const char *p, size_t n, const char *name) {
 }
 
 /* Locate the end of the head. Returns the head length, 0 for more, or an
- * error. *start receives the offset of the request line. */
+ * error. *start receives the offset of the request line. Lines are found
+ * with memchr, not byte by byte: the head is scanned again as bytes arrive,
+ * and a byte loop under the fuzzers' coverage tracing was most of their time
+ * on heads near the 16 KiB limit. */
 static int find_end(const char *buf, size_t len, size_t *start, char *why, size_t why_len) {
     size_t i = 0, lines = 0;
     /* RFC 9112 §2.2: ignore empty lines received before the request line */
     while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n' && i < DG_HTTP_HEAD_MAX)
         i += 2;
     *start = i;
-    size_t line_start = i;
-    for (size_t j = i; j < len; j++) {
-        if (j >= DG_HTTP_HEAD_MAX)
-            return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
-        char c = buf[j];
-        if (c == '\n')
+    /* no byte at or past DG_HTTP_HEAD_MAX may be part of the head */
+    size_t limit = len < DG_HTTP_HEAD_MAX ? len : DG_HTTP_HEAD_MAX;
+    for (size_t line_start = i; line_start < limit;) {
+        const char *cr = memchr(buf + line_start, '\r', limit - line_start);
+        size_t j = cr ? (size_t)(cr - buf) : limit;
+        if (memchr(buf + line_start, '\n', j - line_start))
             return fail(why, why_len, 400, "line %zu of the request head not ended by CRLF",
                         lines + 1);
-        if (c != '\r') continue;
+        if (!cr) break;
         /* its LF would be byte DG_HTTP_HEAD_MAX + 1: too large whatever follows */
         if (j + 1 >= DG_HTTP_HEAD_MAX)
             return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);
@@ -57,15 +60,11 @@ static int find_end(const char *buf, size_t len, size_t *start, char *why, size_
             return fail(why, why_len, 400, "bare CR in line %zu of the request head", lines + 1);
         if (j == line_start) {
             if (lines == 0) return fail(why, why_len, 400, "empty request line");
-            if (j + 2 > DG_HTTP_HEAD_MAX)
-                return fail(why, why_len, 431, "request head larger than %d bytes",
-                            DG_HTTP_HEAD_MAX);
-            return (int)(j + 2);
+            return (int)(j + 2); /* j + 1 < DG_HTTP_HEAD_MAX: within the limit */
         }
         if (++lines > DG_HTTP_HEADERS_MAX + 1)
             return fail(why, why_len, 431, "more than %d header fields", DG_HTTP_HEADERS_MAX);
         line_start = j + 2;
-        j++;
     }
     if (len >= DG_HTTP_HEAD_MAX)
         return fail(why, why_len, 431, "request head larger than %d bytes", DG_HTTP_HEAD_MAX);

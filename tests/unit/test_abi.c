@@ -564,3 +564,29 @@ TEST(abi_decode_bytes_tail_padding) {
     CHECK_INT(v.items[0].len, 32);
     dg_abi_value_free(&v);
 }
+
+/* A message names the nested item: the path is written out only for the
+ * message (abi.c keeps steps while descending), so check it is whole. */
+TEST(abi_error_paths_name_nested_items) {
+    dg_abi_value a, v;
+    dg_err e = {0};
+    dg_buf b;
+    dg_buf_init(&b);
+    dg_abi_tuple(&a, 1);
+    dg_abi_array(&a.items[0], 2);
+    for (int i = 0; i < 2; i++) {
+        dg_abi_tuple(&a.items[0].items[i], 2);
+        dg_abi_bool(&a.items[0].items[i].items[0], i);
+        dg_abi_uint64(&a.items[0].items[i].items[1], 7);
+    }
+    CHECK(dg_abi_encode_types(&b, "((bool,uint8)[])", &a, &e));
+    CHECK_INT(b.len, 0xc0);
+    b.data[0x9f] = 2; /* item 1's bool */
+    CHECK(!dg_abi_decode("((bool,uint8)[])", b.data, b.len, &v, &e));
+    CHECK_STR(e.msg, "abi: value 1[1].0 (bool) at byte 0x80: bool is neither 0 nor 1");
+    dg_abi_uint64(&a.items[0].items[1].items[1], 300);
+    CHECK(!dg_abi_encode_types(&b, "((bool,uint8)[])", &a, &e));
+    CHECK_STR(e.msg, "abi: argument 1[1].1 (uint8): value does not fit in its bits");
+    dg_abi_value_free(&a);
+    dg_buf_free(&b);
+}

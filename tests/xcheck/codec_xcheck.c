@@ -185,6 +185,7 @@ static void gen_value(const xtype *t, int top, dg_abi_value *v, dg_buf *arg) {
 }
 
 static void xcheck_abi_round(int round) {
+    static xtype_pool pool;
     size_t nargs = 4 + rn(10);
     dg_abi_value args;
     dg_abi_tuple(&args, nargs);
@@ -198,10 +199,8 @@ static void xcheck_abi_round(int round) {
         if (i) dg_buf_push(&ty, ',');
         dg_buf a;
         dg_buf_init(&a);
-        xtype *t = xtype_gen(&k_mix, below, NULL, 0);
-        xtype_text(t, &ty);
-        gen_value(t, 1, &args.items[i], &a);
-        xtype_free(t);
+        pool.used = 0;
+        gen_value(xtype_gen(&pool, &k_mix, below, NULL, 0, &ty), 1, &args.items[i], &a);
         dg_buf_printf(&args_txt, " '%s'", (char *)a.data);
         dg_buf_free(&a);
     }
