@@ -67,6 +67,11 @@ typedef struct dg_abi_value {
     size_t len;
     struct dg_abi_value *items; /* array/tuple items: owned */
     size_t nitems;
+    /* Set only on a tree's root by dg_abi_decode: the one memory block (a
+     * short chain of them, rarely) holding every item array and byte string
+     * of the tree, released as a whole by dg_abi_value_free. NULL for values
+     * built with the constructors. */
+    struct dg_abi_arena *arena;
 } dg_abi_value;
 
 /* ---- constructors. Each overwrites *v without freeing what it held; a
@@ -100,7 +105,10 @@ int dg_abi_array(dg_abi_value *v, size_t n);
 int dg_abi_fixed_array(dg_abi_value *v, size_t n);
 
 /* Release everything a value owns (recursively) and zero it; v itself is not
- * freed. Safe on a zeroed value. */
+ * freed. Safe on a zeroed value. A decoded tree is released only through its
+ * root: its items live in the root's arena, so never free (or overwrite with
+ * a constructor) an item of a decoded tree on its own. A decoded root may be
+ * moved into a built tree as an item; freeing that tree releases it too. */
 void dg_abi_value_free(dg_abi_value *v);
 
 /* ---- encoding */
@@ -142,7 +150,8 @@ int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args
  * function), "()" for no values, or a single type such as "uint256", which is
  * read as the one-item tuple "(uint256)". Trailing data after the encoding's
  * head is allowed (it holds the tails); every offset must stay inside `len`.
- * Returns 1 and fills *out (a TUPLE; free with dg_abi_value_free); 0
+ * Returns 1 and fills *out (a TUPLE held in one allocation; free the root,
+ * and only the root, with dg_abi_value_free); 0
  * (DG_ERR_INPUT) for a malformed type string, 0 (DG_ERR_RPC_RESPONSE) for
  * malformed data, with the path and byte offset of the problem; 0 (NOMEM).
  * *out is zeroed on failure.

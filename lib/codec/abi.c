@@ -122,8 +122,51 @@ int dg_abi_fixed_array(dg_abi_value *v, size_t n) {
     return make_items(v, DG_ABI_FIXED_ARRAY, n);
 }
 
+/* The decoder's memory: chunks bumped from the front, newest first in the
+ * chain. Under AddressSanitizer every piece is kept apart by a poisoned gap
+ * and the free space stays poisoned, so an overrun of one item array or
+ * byte string is still reported as it was with one malloc per piece. */
+struct dg_abi_arena {
+    struct dg_abi_arena *next;
+    size_t cap, used;
+    _Alignas(dg_abi_value) unsigned char mem[];
+};
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#if !defined(ARENA_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_GAP 16 /* two shadow granules */
+#define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ARENA_GAP 0
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static void arena_free(struct dg_abi_arena *a) {
+    while (a) {
+        struct dg_abi_arena *next = a->next;
+        ARENA_UNPOISON(a->mem, a->cap);
+        free(a);
+        a = next;
+    }
+}
+
 void dg_abi_value_free(dg_abi_value *v) {
     if (!v) return;
+    if (v->arena) { /* a decoded root: everything below lives in the arena */
+        arena_free(v->arena);
+        memset(v, 0, sizeof *v);
+        return;
+    }
     for (size_t i = 0; i < v->nitems; i++)
         dg_abi_value_free(&v->items[i]);
     free(v->items);
@@ -812,8 +855,9 @@ int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *a
 typedef struct {
     const uint8_t *data;
     size_t len;
-    size_t nodes_left; /* values still allowed (aliasing guard) */
-    size_t bytes_left; /* bytes/string payload still allowed */
+    size_t nodes_left;          /* values still allowed (aliasing guard) */
+    size_t bytes_left;          /* bytes/string payload still allowed */
+    struct dg_abi_arena *arena; /* current chunk; older ones follow ->next */
     path pa;
     dg_err *err;
 } dec;
@@ -840,6 +884,57 @@ static int read_size(dec *d, const abi_type *t, size_t pos, const char *what, si
     uint64_t v = get_u64(w + 24);
     if (v > SIZE_MAX) return derr(d, t, pos, "%s %llu is too large", what, (unsigned long long)v);
     *out = (size_t)v;
+    return 1;
+}
+
+/* Sized so that most trees fit the first chunk: the budgets allow about one
+ * value per data word and one payload byte per data byte (nested static
+ * tuples can exceed the first; the chain then doubles). A large first
+ * estimate is capped: what is reserved but unused is never touched. */
+#define ARENA_FIRST_MAX ((size_t)256 * 1024)
+
+static void *arena_take(struct dg_abi_arena *a, size_t size, size_t align) {
+    size_t at = (sat_add(a->used, ARENA_GAP) + align - 1) & ~(align - 1);
+    if (at > a->cap || size > a->cap - at) return NULL;
+    a->used = at + size;
+    ARENA_UNPOISON(a->mem + at, size);
+    return a->mem + at;
+}
+
+static void *arena_alloc(dec *d, size_t size, size_t align) {
+    if (ARENA_GAP && align < 8) align = 8; /* pieces start on a shadow granule */
+    void *p = d->arena ? arena_take(d->arena, size, align) : NULL;
+    if (p) return p;
+    size_t cap;
+    if (d->arena) {
+        cap = sat_mul(d->arena->cap, 2);
+    } else {
+        cap = sat_add(sat_mul(d->len / 32 + 2, sizeof(dg_abi_value) + ARENA_GAP),
+                      d->len + (d->len / 32 + 2) * (ARENA_GAP + 8));
+        if (cap > ARENA_FIRST_MAX) cap = ARENA_FIRST_MAX;
+    }
+    size_t need = sat_add(size, ARENA_GAP + align);
+    if (cap < need) cap = need;
+    if (cap > SIZE_MAX - sizeof *d->arena) return NULL;
+    struct dg_abi_arena *n = malloc(sizeof *n + cap);
+    if (!n) return NULL;
+    n->next = d->arena;
+    n->cap = cap;
+    n->used = 0;
+    ARENA_POISON(n->mem, cap);
+    d->arena = n;
+    return arena_take(n, size, align);
+}
+
+/* n zeroed-on-decode items (dec_value writes each), or NULL for none. */
+static int alloc_items(dec *d, dg_abi_value *out, size_t n) {
+    out->nitems = n;
+    if (n == 0) return 1;
+    if (n > SIZE_MAX / sizeof *out->items ||
+        !(out->items = arena_alloc(d, n * sizeof *out->items, _Alignof(dg_abi_value)))) {
+        out->nitems = 0;
+        return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
+    }
     return 1;
 }
 
@@ -928,7 +1023,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
             return derr(d, t, pos, "length %zu exceeds the data size %zu (offsets alias)", n,
                         d->len);
         d->bytes_left -= n;
-        out->data = malloc(n + 1);
+        out->data = arena_alloc(d, n + 1, 1);
         if (!out->data) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
         if (n) memcpy(out->data, d->data + pos + 32, n);
         out->data[n] = 0;
@@ -945,11 +1040,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
                         avail);
         if (!take_node(d, t, pos, n)) return 0;
         d->nodes_left += n; /* only checked here; the items take their own */
-        if (n) {
-            out->items = calloc(n, sizeof *out->items);
-            if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
-        }
-        out->nitems = n;
+        if (!alloc_items(d, out, n)) return 0;
         return dec_items(d, NULL, t->elem, n, pos + 32, out->items);
     }
     case DG_ABI_FIXED_ARRAY:
@@ -963,11 +1054,7 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
                         pos > d->len ? (size_t)0 : d->len - pos);
         if (!take_node(d, t, pos, n)) return 0;
         d->nodes_left += n;
-        if (n) {
-            out->items = calloc(n, sizeof *out->items);
-            if (!out->items) return dg_err_set(d->err, DG_ERR_NOMEM, "abi: out of memory");
-        }
-        out->nitems = n;
+        if (!alloc_items(d, out, n)) return 0;
         if (t->kind == DG_ABI_TUPLE) return dec_items(d, t->items, NULL, n, pos, out->items);
         return dec_items(d, NULL, t->elem, n, pos, out->items);
     }
@@ -986,9 +1073,16 @@ int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_val
     d.len = data ? len : 0;
     d.nodes_left = d.len / 32 + 1;
     d.bytes_left = d.len;
+    d.arena = NULL;
     d.err = err;
     int ok = dec_value(&d, &t.root, 0, out);
     type_free(&t);
-    if (!ok) dg_abi_value_free(out);
-    return ok;
+    /* items not reached on failure hold garbage: drop the arena unwalked */
+    if (!ok) {
+        arena_free(d.arena);
+        memset(out, 0, sizeof *out);
+        return 0;
+    }
+    out->arena = d.arena;
+    return 1;
 }

@@ -590,3 +590,47 @@ TEST(abi_error_paths_name_nested_items) {
     dg_abi_value_free(&a);
     dg_buf_free(&b);
 }
+
+/* A decoded tree lives in its root's arena. Nested static tuples hold many
+ * more values than the data has words, so this tree outgrows the first
+ * chunk (sized from the data) and spans a chain; every value must still
+ * read back, and a decoded root moved into a built tuple is released with
+ * it (the ASan build and valgrind see a leak or a bad free otherwise). */
+TEST(abi_decoded_tree_spans_arena_chunks_and_moves) {
+    char types[128] = "(";
+    size_t depth = 20, n = 1;
+    for (size_t i = 0; i < depth; i++)
+        types[n++] = '(';
+    memcpy(types + n, "uint8,bytes2", 12);
+    n += 12;
+    for (size_t i = 0; i < depth; i++)
+        types[n++] = ')';
+    memcpy(types + n, ",string)", 9);
+    uint8_t d[160] = {0};
+    d[31] = 7;               /* uint8 */
+    memcpy(d + 32, "hi", 2); /* bytes2 */
+    d[95] = 0x60;            /* the string's offset */
+    d[127] = 3;              /* its length */
+    memcpy(d + 128, "abc", 3);
+    dg_abi_value v, outer;
+    dg_err e = {0};
+    CHECK(dg_abi_decode(types, d, sizeof d, &v, &e));
+    CHECK_INT(v.nitems, 2);
+    const dg_abi_value *in = &v.items[0];
+    size_t levels = 1;
+    while (in->kind == DG_ABI_TUPLE && in->nitems == 1) {
+        in = &in->items[0];
+        levels++;
+    }
+    CHECK_INT(levels, depth);
+    CHECK_INT(in->nitems, 2);
+    CHECK_INT(in->items[0].word[31], 7);
+    CHECK(memcmp(in->items[1].word, "hi", 2) == 0);
+    CHECK_INT(v.items[1].len, 3);
+    CHECK_STR((char *)v.items[1].data, "abc");
+    CHECK(dg_abi_tuple(&outer, 2));
+    outer.items[0] = v;
+    CHECK(dg_abi_string(&outer.items[1], "built"));
+    dg_abi_value_free(&outer);
+    CHECK(outer.items == NULL && outer.nitems == 0);
+}
