@@ -16,8 +16,9 @@ TEST_SUITES += near-lib
 C_SUITES += near-lib
 
 .PHONY: test-near-lib
-test-near-lib: $(NL_BIN) $(BUILD)/near-test/nemu-rpc
-	cd tests && NEMU_RPC=$(abspath $(BUILD)/near-test/nemu-rpc) $(abspath $(NL_BIN))
+test-near-lib: $(NL_BIN) $(BUILD)/near-test/nemu-rpc $(BUILD)/near/kms.wasm
+	cd tests && NEMU_RPC=$(abspath $(BUILD)/near-test/nemu-rpc) \
+	  NEAR_KMS_WASM=$(abspath $(BUILD)/near/kms.wasm) $(abspath $(NL_BIN))
 
 # Suite near-lib-xcheck: signed transactions byte for byte against near-api-js
 # (fixed cases for every action of the flow, and random ones).

@@ -62,7 +62,10 @@ static dg_near_action call(const char *method, const char *args, const char *dep
 static int deploy_kms(nemu_proc *p, const char *kms, dg_near_outcome *o, dg_err *e) {
     dg_buf code;
     dg_buf_init(&code);
-    FILE *f = fopen("../build/near/kms.wasm", "rb");
+    /* the kms.wasm of this build (build/ or build-asan/): nemu-rpc's registry
+     * knows only the modules built beside it */
+    const char *path = getenv("NEAR_KMS_WASM");
+    FILE *f = fopen(path ? path : "../build/near/kms.wasm", "rb");
     if (!f) return 0;
     uint8_t tmp[4096];
     size_t n;
