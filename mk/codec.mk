@@ -17,3 +17,12 @@ C_SUITES += codec-xcheck
 .PHONY: test-codec-xcheck
 test-codec-xcheck: $(CODEC_XCHECK)
 	@$(CODEC_XCHECK) $(CODEC_CAST)
+
+# Benchmark: make bench-abi (dg_abi_decode calls per second, bench/abi/rate.c).
+$(BUILD)/bench/abi-rate: bench/abi/rate.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+ALL_TARGETS += $(BUILD)/bench/abi-rate
+.PHONY: bench-abi
+bench-abi: $(BUILD)/bench/abi-rate
+	@$(BUILD)/bench/abi-rate
