@@ -132,7 +132,71 @@ function printNear(near, ethHits) {
   console.log(`  exec to first answer (11 fresh processes, the first request a miss served from nemu-rpc): own port best ${f(near.starts[0])} ms, median ${f(near.starts[1])} ms; socket activation best ${f(near.starts[2])} ms, median ${f(near.starts[3])} ms   target <= 8 ms`);
 }
 
+// BENCH_ONLY=start: exec to first answer alone, for both backends and socket
+// activation, for one or more daemon binaries (BENCH_BINS=a:b, default the
+// build's) measured in alternation: ROUNDS rounds (BENCH_ROUNDS, default 3) of
+// 11 fresh processes per binary and way, the binaries' order swapped every
+// round, so a before/after pair sees the same machine load. Best and median
+// are over all runs of a binary and way (ROUNDS x 11).
+async function benchStart() {
+  const bins = (process.env.BENCH_BINS || BIN).split(':');
+  const rounds = Number(process.env.BENCH_ROUNDS || 3);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-bench-start-'));
+  const logFile = path.join(tmp, 'decisions.log');
+  const anvil = await startAnvil();
+  const ch = new Chain(anvil.url);
+  await ch.init();
+  const kms = await ch.deployGovernance();
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
+  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
+  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
+  const ethBody = path.join(tmp, 'eth.json');
+  fs.writeFileSync(ethBody, JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
+    appId: app, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] }));
+  const nemu = await startNemu([]);
+  const W = new NearWorld(nemu.url);
+  await W.init();
+  await W.owned('set_gateway_app_id', { app_id: 'ab'.repeat(20) });
+  await W.owned('add_os_image_hash', { os_image_hash: OS });
+  const APP = 'a1'.repeat(20);
+  await W.createApp(APP, { device: DEV, hash: HASH });
+  const nearBody = path.join(tmp, 'near.json');
+  fs.writeFileSync(nearBody, JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
+    appId: APP, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] }));
+  const rport = await freePort();
+  const ways = [
+    ['eth, own port', ethBody, ['11', String(rport)], ['--port', String(rport)], ['--rpc-url', anvil.url, '--kms-contract', kms]],
+    ['eth, socket activation', ethBody, ['--socket-activation', '11'], [], ['--rpc-url', anvil.url, '--kms-contract', kms]],
+    ['near, own port', nearBody, ['11', String(rport)], ['--port', String(rport)], ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms]],
+    ['near, socket activation', nearBody, ['--socket-activation', '11'], [], ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms]],
+  ];
+  const runOnce = (bin, [, body, pre, post, daemon]) => {
+    const r = spawnSync(READY, [...pre, body, '--', bin, ...daemon, '--decision-log', logFile, ...post], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`authd-ready failed (${bin}): ` + r.stderr + r.stdout);
+    return [...r.stdout.matchAll(/^run \d+: ([\d.]+) ms$/gm)].map((m) => Number(m[1]));
+  };
+  for (const w of ways) for (const b of bins) runOnce(b, [w[0], w[1], w[2][0] === '11' ? ['3', String(rport)] : ['--socket-activation', '3'], w[3], w[4]]); // warm-up
+  const times = bins.map(() => ways.map(() => []));
+  for (let r = 0; r < rounds; r++) {
+    const order = bins.map((_, i) => i);
+    if (r % 2) order.reverse();
+    ways.forEach((w, wi) => order.forEach((bi) => times[bi][wi].push(...runOnce(bins[bi], w))));
+  }
+  await stopProc(nemu.proc);
+  await stopProc(anvil.proc);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`dstack-authd exec to first answer (bench/authd/ready.c; the first request a miss served from anvil / nemu-rpc; ${rounds} rounds x 11 fresh processes per binary and way, binaries alternated)`);
+  bins.forEach((b, bi) => {
+    console.log(`  ${b}`);
+    ways.forEach(([name], wi) => {
+      const t = times[bi][wi].sort((x, y) => x - y);
+      console.log(`    ${name.padEnd(24)} best ${t[0].toFixed(2)} ms, median ${t[t.length >> 1].toFixed(2)} ms   target <= 8 ms`);
+    });
+  });
+}
+
 (async () => {
+  if (process.env.BENCH_ONLY === 'start') return benchStart();
   if (process.env.BENCH_ONLY === 'near') { // the NEAR figures alone
     const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`), logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
     printNear(await benchNear(readyRunner(bodyFile, logFile), bodyFile, logFile), NaN);
