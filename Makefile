@@ -109,6 +109,11 @@ TEST_SUITES += unit
 .PHONY: test-unit
 test-unit: $(UNIT_BIN)
 	cd tests && $(abspath $(UNIT_BIN))
+	@# run away from tests/data, the runner must refuse (exit 2) with a reason, not crash
+	@cd / && out=$$(env -u DG_TEST_DATA $(abspath $(UNIT_BIN)) runner_unhex 2>&1); rc=$$?; \
+	  if [ $$rc -eq 2 ] && echo "$$out" | grep -q 'test data directory'; then \
+	    echo "unit runner without its data: refused (exit 2)"; \
+	  else echo "unit runner without its data: exit $$rc, expected 2: $$out"; exit 1; fi
 
 # GEN_HEADERS (from areas) must exist before any C object is compiled.
 $(LIB_OBJS) $(UNIT_OBJS) $(foreach p,$(PROGS),$($(p)_OBJS)): | $(GEN_HEADERS)

@@ -95,6 +95,16 @@ static int cmp_tests(const void *a, const void *b) {
 int main(int argc, char **argv) {
     const char *filter = argc > 1 ? argv[1] : NULL;
     int passed = 0, failed = 0;
+    /* tests read vectors from the data directory: without it they would
+     * fail on NULL data, or crash, far from the cause */
+    struct stat st;
+    if (stat(dg_test_data_dir(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "test data directory \"%s\" not found: run from tests/ (make test-unit) or set "
+                "DG_TEST_DATA\n",
+                dg_test_data_dir());
+        return 2;
+    }
     qsort(g_tests, g_ntests, sizeof g_tests[0], cmp_tests);
     for (size_t i = 0; i < g_ntests; i++) {
         if (filter && !strstr(g_tests[i].name, filter)) continue;

@@ -162,6 +162,39 @@ int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args
 int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
                   dg_err *err);
 
+/* ---- a type parsed once, for many values */
+
+/* A parsed tuple type (opaque). Parsing a type string costs about as much as
+ * decoding a short value of it: a program that decodes or checks many values
+ * of one type (answers to the same call, a fuzzer) parses it once. */
+typedef struct dg_abi_type dg_abi_type;
+
+/* Parse a type string as dg_abi_decode reads it ("(bool,string)", "()", or a
+ * single type, read as a one-item tuple).
+ * Returns the parsed type (free it with dg_abi_type_free), or NULL with
+ * DG_ERR_INPUT (the position of the syntax error) or DG_ERR_NOMEM.
+ * Args: err:   error out (may be NULL).
+ * In:   types: type string.
+ */
+dg_abi_type *dg_abi_type_parse(const char *types, dg_err *err);
+
+/* Release a parsed type; safe on NULL. Values decoded with it do not refer
+ * to it and stay valid. */
+void dg_abi_type_free(dg_abi_type *t);
+
+/* dg_abi_decode with a parsed type: the same result, checks and errors.
+ * Returns 1 and fills *out; 0 as dg_abi_decode, or DG_ERR_INPUT if types is
+ * NULL. *out is zeroed on failure. The type is only read: one parsed type
+ * may serve several threads at once. */
+int dg_abi_decode_parsed(const dg_abi_type *types, const uint8_t *data, size_t len,
+                         dg_abi_value *out, dg_err *err);
+
+/* dg_abi_encode_types with a parsed type: check args against it, then append
+ * their encoding. Returns 1; 0 as dg_abi_encode_types, or DG_ERR_INPUT if
+ * types is NULL. */
+int dg_abi_encode_parsed(dg_buf *out, const dg_abi_type *types, const dg_abi_value *args,
+                         dg_err *err);
+
 /* ---- signatures */
 
 /* Canonicalize a signature "name(types)" (uint -> uint256, int -> int256)

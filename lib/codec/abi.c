@@ -447,6 +447,28 @@ static int parse_types(const char *s, parsed *pt, dg_err *err) {
     return 1;
 }
 
+/* A parsed type for many uses: the parse is done in place, since the nodes of
+ * a short string live inside `p` and point at one another. */
+struct dg_abi_type {
+    parsed p;
+};
+
+dg_abi_type *dg_abi_type_parse(const char *types, dg_err *err) {
+    dg_abi_type *t = malloc(sizeof *t);
+    if (!t) return dg_err_set(err, DG_ERR_NOMEM, "abi: out of memory parsing types"), NULL;
+    if (!parse_types(types, &t->p, err)) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void dg_abi_type_free(dg_abi_type *t) {
+    if (!t) return;
+    type_free(&t->p);
+    free(t);
+}
+
 static void print_type(dg_buf *b, const abi_type *t) {
     switch (t->kind) {
     case DG_ABI_UINT:
@@ -824,6 +846,12 @@ int dg_abi_encode_types(dg_buf *out, const char *types, const dg_abi_value *args
     return ok;
 }
 
+int dg_abi_encode_parsed(dg_buf *out, const dg_abi_type *types, const dg_abi_value *args,
+                         dg_err *err) {
+    if (!types) return dg_err_set(err, DG_ERR_INPUT, "abi: missing parsed type");
+    return check_args(&types->p.root, args, err) && dg_abi_encode(out, args, err);
+}
+
 int dg_abi_encode_call(dg_buf *out, const char *signature, const dg_abi_value *args, dg_err *err) {
     size_t namelen = 0;
     parsed t;
@@ -1062,11 +1090,8 @@ static int dec_value(dec *d, const abi_type *t, size_t pos, dg_abi_value *out) {
     return derr(d, t, pos, "unknown type");
 }
 
-int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
-                  dg_err *err) {
-    parsed t;
-    memset(out, 0, sizeof *out);
-    if (!parse_types(types, &t, err)) return 0;
+static int decode_root(const abi_type *root, const uint8_t *data, size_t len, dg_abi_value *out,
+                       dg_err *err) {
     dec d; /* not zeroed as a whole: the path's steps are written before read */
     d.pa.n = 0;
     d.data = data ? data : (const uint8_t *)"";
@@ -1075,14 +1100,29 @@ int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_val
     d.bytes_left = d.len;
     d.arena = NULL;
     d.err = err;
-    int ok = dec_value(&d, &t.root, 0, out);
-    type_free(&t);
     /* items not reached on failure hold garbage: drop the arena unwalked */
-    if (!ok) {
+    if (!dec_value(&d, root, 0, out)) {
         arena_free(d.arena);
         memset(out, 0, sizeof *out);
         return 0;
     }
     out->arena = d.arena;
     return 1;
+}
+
+int dg_abi_decode(const char *types, const uint8_t *data, size_t len, dg_abi_value *out,
+                  dg_err *err) {
+    parsed t;
+    memset(out, 0, sizeof *out);
+    if (!parse_types(types, &t, err)) return 0;
+    int ok = decode_root(&t.root, data, len, out, err);
+    type_free(&t);
+    return ok;
+}
+
+int dg_abi_decode_parsed(const dg_abi_type *types, const uint8_t *data, size_t len,
+                         dg_abi_value *out, dg_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!types) return dg_err_set(err, DG_ERR_INPUT, "abi: missing parsed type");
+    return decode_root(&types->p.root, data, len, out, err);
 }

@@ -32,6 +32,9 @@ void dg_buf_wipe(dg_buf *b) {
 }
 
 int dg_buf_reserve(dg_buf *b, size_t extra) {
+    /* the common case first, in one comparison: room for extra and a NUL
+     * (cap >= len always holds), still 0 after an earlier failure */
+    if (extra < b->cap - b->len) return !b->oom;
     if (b->oom) return 0;
     if (extra > SIZE_MAX - b->len - 1) {
         b->oom = 1;

@@ -634,3 +634,144 @@ TEST(abi_decoded_tree_spans_arena_chunks_and_moves) {
     dg_abi_value_free(&outer);
     CHECK(outer.items == NULL && outer.nitems == 0);
 }
+
+/* A type parsed once decodes and checks like its string, every time. */
+TEST(abi_parsed_type_matches_the_string_api) {
+    /* more nodes than fit inside a parsed type (32): the heap block */
+    const char *types = "(uint8,(bool,string)[],bytes3[2],((uint16,bytes)[1],int8)[],"
+                        "(address,(uint32,uint32,uint32,uint32,uint32,uint32,uint32,"
+                        "uint32,uint32,uint32,uint32,uint32,uint32,uint32,uint32,uint32,"
+                        "uint32,uint32,uint32,uint32,uint32,uint32,uint32,uint32)))";
+    dg_err e = {0};
+    dg_abi_type *t = dg_abi_type_parse(types, &e);
+    CHECK(t != NULL);
+    /* data: a valid encoding (from values), then each one-word truncation
+     * and a flipped byte, so that accepted and refused cases both occur */
+    dg_abi_value a;
+    dg_abi_tuple(&a, 5);
+    dg_abi_uint64(&a.items[0], 200);
+    a.items[0].bits_or_size = 8;
+    dg_abi_array(&a.items[1], 2);
+    for (int i = 0; i < 2; i++) {
+        dg_abi_tuple(&a.items[1].items[i], 2);
+        dg_abi_bool(&a.items[1].items[i].items[0], i);
+        dg_abi_string(&a.items[1].items[i].items[1], i ? "second" : "first");
+    }
+    dg_abi_fixed_array(&a.items[2], 2);
+    dg_abi_fixed_bytes(&a.items[2].items[0], (const uint8_t *)"abc", 3);
+    dg_abi_fixed_bytes(&a.items[2].items[1], (const uint8_t *)"def", 3);
+    dg_abi_array(&a.items[3], 1);
+    dg_abi_value *x = &a.items[3].items[0];
+    dg_abi_tuple(x, 2);
+    dg_abi_fixed_array(&x->items[0], 1);
+    dg_abi_tuple(&x->items[0].items[0], 2);
+    dg_abi_uint64(&x->items[0].items[0].items[0], 7);
+    x->items[0].items[0].items[0].bits_or_size = 16;
+    dg_abi_bytes(&x->items[0].items[0].items[1], (const uint8_t *)"\x01\x02", 2);
+    dg_abi_int64(&x->items[1], -5);
+    x->items[1].bits_or_size = 8;
+    dg_abi_tuple(&a.items[4], 2);
+    uint8_t addr[20] = {0xaa};
+    dg_abi_address(&a.items[4].items[0], addr);
+    dg_abi_tuple(&a.items[4].items[1], 24);
+    for (int i = 0; i < 24; i++) {
+        dg_abi_uint64(&a.items[4].items[1].items[i], (uint64_t)i);
+        a.items[4].items[1].items[i].bits_or_size = 32;
+    }
+    dg_buf by_string, by_parsed;
+    dg_buf_init(&by_string);
+    dg_buf_init(&by_parsed);
+    CHECK(dg_abi_encode_types(&by_string, types, &a, &e));
+    CHECK(dg_abi_encode_parsed(&by_parsed, t, &a, &e));
+    CHECK_INT(by_parsed.len, by_string.len);
+    CHECK(by_parsed.len == by_string.len &&
+          memcmp(by_parsed.data, by_string.data, by_parsed.len) == 0);
+
+    size_t accepted = 0, refused = 0;
+    for (size_t cut = 0; cut <= by_string.len; cut += 32) {
+        for (int flip = 0; flip < 2; flip++) {
+            uint8_t *d = malloc(by_string.len + 1);
+            memcpy(d, by_string.data, by_string.len);
+            if (flip && cut < by_string.len) d[cut + 31] ^= 0x81;
+            dg_abi_value v1, v2;
+            dg_err e1 = {0}, e2 = {0};
+            int ok1 = dg_abi_decode(types, d, by_string.len - cut, &v1, &e1);
+            int ok2 = dg_abi_decode_parsed(t, d, by_string.len - cut, &v2, &e2);
+            CHECK_INT(ok2, ok1);
+            if (ok1 && ok2) {
+                accepted++;
+                dg_buf r1, r2;
+                dg_buf_init(&r1);
+                dg_buf_init(&r2);
+                CHECK(dg_abi_encode(&r1, &v1, NULL) && dg_abi_encode(&r2, &v2, NULL));
+                CHECK(r1.len == r2.len && memcmp(r1.data, r2.data, r1.len) == 0);
+                dg_buf_free(&r1);
+                dg_buf_free(&r2);
+            } else if (!ok1 && !ok2) {
+                refused++;
+                CHECK_INT(e2.code, e1.code);
+                CHECK_STR(e2.msg, e1.msg);
+                CHECK_INT(v2.kind, 0);
+                CHECK(v2.items == NULL && v2.nitems == 0);
+            }
+            dg_abi_value_free(&v1);
+            dg_abi_value_free(&v2);
+            free(d);
+        }
+    }
+    CHECK(accepted >= 2);
+    CHECK(refused >= 10);
+
+    /* the argument check is the same: a wrong count and a wrong kind */
+    a.nitems = 4;
+    dg_err e1 = {0}, e2 = {0};
+    CHECK(!dg_abi_encode_types(&by_string, types, &a, &e1));
+    CHECK(!dg_abi_encode_parsed(&by_parsed, t, &a, &e2));
+    CHECK_STR(e2.msg, e1.msg);
+    CHECK_STR(e2.msg, "abi: expected 5 arguments, got 4");
+    a.nitems = 5;
+    dg_abi_bool(&a.items[0], 1);
+    CHECK(!dg_abi_encode_parsed(&by_parsed, t, &a, &e2));
+    CHECK_STR(e2.msg, "abi: argument 1: expected uint8, got bool");
+
+    /* a decoded value outlives the type it was decoded with */
+    dg_abi_value kept;
+    CHECK(dg_abi_decode_parsed(t, by_string.data, by_string.len, &kept, &e));
+    dg_abi_type_free(t);
+    CHECK_STR((const char *)kept.items[1].items[1].items[1].data, "second");
+    dg_abi_value_free(&kept);
+    dg_abi_value_free(&a);
+    dg_buf_free(&by_string);
+    dg_buf_free(&by_parsed);
+}
+
+TEST(abi_parsed_type_refuses_bad_strings_and_null) {
+    dg_err e = {0};
+    CHECK(dg_abi_type_parse("(uint7)", &e) == NULL);
+    CHECK_INT(e.code, DG_ERR_INPUT);
+    CHECK_STR(e.msg, "abi: bad type \"(uint7)\" at position 6: integer size must be 8..256 in "
+                     "steps of 8");
+    CHECK(dg_abi_type_parse(NULL, &e) == NULL);
+    CHECK_STR(e.msg, "abi: missing type string");
+    CHECK(dg_abi_type_parse("(bool", &e) == NULL);
+    dg_abi_value v;
+    memset(&v, 0xff, sizeof v);
+    CHECK(!dg_abi_decode_parsed(NULL, (const uint8_t *)"", 0, &v, &e));
+    CHECK_INT(e.code, DG_ERR_INPUT);
+    CHECK(v.items == NULL && v.nitems == 0 && v.arena == NULL);
+    dg_buf b;
+    dg_buf_init(&b);
+    CHECK(!dg_abi_encode_parsed(&b, NULL, &v, &e));
+    CHECK_INT(b.len, 0);
+    dg_abi_type_free(NULL);
+    /* "()" parses to no values; a single type to a one-item tuple */
+    dg_abi_type *t = dg_abi_type_parse("()", &e);
+    CHECK(t && dg_abi_decode_parsed(t, NULL, 0, &v, &e) && v.nitems == 0);
+    dg_abi_type_free(t);
+    uint8_t w[32] = {0};
+    w[31] = 1;
+    t = dg_abi_type_parse("bool", &e);
+    CHECK(t && dg_abi_decode_parsed(t, w, 32, &v, &e) && v.nitems == 1 && v.items[0].word[31] == 1);
+    dg_abi_value_free(&v);
+    dg_abi_type_free(t);
+}
