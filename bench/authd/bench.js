@@ -58,12 +58,24 @@ function readyRunner(bodyFile, logFile) {
   };
 }
 
-// The NEAR backend on nemu-rpc (1 s blocks, as nearcore's): the same figures,
-// and nemu's own time for the views one miss reads, asked directly.
-// ethHit: when given, one eth-backend hit run (wrk) whose daemon is still up;
-// the NEAR hit runs then alternate with it (order swapped each round), so both
-// backends are measured under the same load on this shared machine.
-async function benchNear(readyRun, bodyFile, logFile, ethHit) {
+// The boot request of the benchmarks (app allowed, a cache miss at first).
+function bootBody(appId) {
+  return JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
+    appId, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+}
+// anvil with the real contracts: an OS image allowed, one app with one device and hash.
+async function ethWorld() {
+  const anvil = await startAnvil();
+  const ch = new Chain(anvil.url);
+  await ch.init();
+  const kms = await ch.deployGovernance();
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
+  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
+  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
+  return { anvil, ch, kms, body: bootBody(app) };
+}
+// The same on nemu-rpc (1 s blocks, as nearcore's) with the real contract wasm.
+async function nearWorld() {
   const nemu = await startNemu([]);
   const W = new NearWorld(nemu.url);
   await W.init();
@@ -71,8 +83,16 @@ async function benchNear(readyRun, bodyFile, logFile, ethHit) {
   await W.owned('add_os_image_hash', { os_image_hash: OS });
   const APP = 'a1'.repeat(20);
   await W.createApp(APP, { device: DEV, hash: HASH });
-  const body = JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: APP, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+  return { nemu, W, APP, body: bootBody(APP) };
+}
+
+// The NEAR backend on nemu-rpc (1 s blocks, as nearcore's): the same figures,
+// and nemu's own time for the views one miss reads, asked directly.
+// ethHit: when given, one eth-backend hit run (wrk) whose daemon is still up;
+// the NEAR hit runs then alternate with it (order swapped each round), so both
+// backends are measured under the same load on this shared machine.
+async function benchNear(readyRun, bodyFile, logFile, ethHit) {
+  const { nemu, W, APP, body } = await nearWorld();
   fs.writeFileSync(bodyFile, body);
   const daemon = ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms];
   const rport = await freePort();
@@ -143,26 +163,11 @@ async function benchStart() {
   const rounds = Number(process.env.BENCH_ROUNDS || 3);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-bench-start-'));
   const logFile = path.join(tmp, 'decisions.log');
-  const anvil = await startAnvil();
-  const ch = new Chain(anvil.url);
-  await ch.init();
-  const kms = await ch.deployGovernance();
-  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
-  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
-  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
-  const ethBody = path.join(tmp, 'eth.json');
-  fs.writeFileSync(ethBody, JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: app, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] }));
-  const nemu = await startNemu([]);
-  const W = new NearWorld(nemu.url);
-  await W.init();
-  await W.owned('set_gateway_app_id', { app_id: 'ab'.repeat(20) });
-  await W.owned('add_os_image_hash', { os_image_hash: OS });
-  const APP = 'a1'.repeat(20);
-  await W.createApp(APP, { device: DEV, hash: HASH });
-  const nearBody = path.join(tmp, 'near.json');
-  fs.writeFileSync(nearBody, JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: APP, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] }));
+  const { anvil, kms, body: eb } = await ethWorld();
+  const { nemu, W, body: nb } = await nearWorld();
+  const ethBody = path.join(tmp, 'eth.json'), nearBody = path.join(tmp, 'near.json');
+  fs.writeFileSync(ethBody, eb);
+  fs.writeFileSync(nearBody, nb);
   const rport = await freePort();
   const ways = [
     ['eth, own port', ethBody, ['11', String(rport)], ['--port', String(rport)], ['--rpc-url', anvil.url, '--kms-contract', kms]],
@@ -208,15 +213,7 @@ async function benchStart() {
     fs.rmSync(logFile, { force: true });
     return;
   }
-  const anvil = await startAnvil();
-  const ch = new Chain(anvil.url);
-  await ch.init();
-  const kms = await ch.deployGovernance();
-  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
-  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
-  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
-  const body = JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: app, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+  const { anvil, kms, body } = await ethWorld();
   const logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
 
   // Exec to first answer: bench/authd/ready.c forks and execs the daemon and
