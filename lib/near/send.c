@@ -55,6 +55,15 @@ static const char *enum_name(const json_t *v, const json_t **body) {
     return NULL;
 }
 
+/* An account id as the node wrote it, for a message: at most 64 bytes,
+ * control characters as '?' (a node's text must not reach a terminal raw). */
+static const char *node_id(const json_t *body, const char *key, const char *dflt, char *buf,
+                           size_t cap) {
+    const char *s = jstr(body, key);
+    dg_rpc_sanitize(buf, cap, s ? s : dflt, 64);
+    return buf;
+}
+
 static void dump(const json_t *v, char *out, size_t cap) {
     char *d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     dg_rpc_sanitize(out, cap, d ? d : "?", 300);
@@ -86,7 +95,7 @@ int dg_near_invalid_tx_error(const char *what, const json_t *ite, dg_err *err) {
     const json_t *b = NULL;
     char nb[64];
     const char *name = ite_name(ite, &b, nb, sizeof nb);
-    char t[360], x[64], y[64];
+    char t[360], x[64], y[64], id[72];
     if (!name) {
         dump(ite, t, sizeof t);
         return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: invalid transaction: %s", what, t);
@@ -98,17 +107,15 @@ int dg_near_invalid_tx_error(const char *what, const json_t *ite, dg_err *err) {
     if (strcmp(name, "NotEnoughBalance") == 0) {
         amount_text(json_object_get(b, "balance"), x, sizeof x);
         amount_text(json_object_get(b, "cost"), y, sizeof y);
-        const char *s = jstr(b, "signer_id");
         return dg_err_set(err, DG_ERR_FUNDS,
-                          "%s: not enough balance: %.64s has %s, the transaction costs up to %s",
-                          what, s ? s : "the signer", x, y);
+                          "%s: not enough balance: %s has %s, the transaction costs up to %s", what,
+                          node_id(b, "signer_id", "the signer", id, sizeof id), x, y);
     }
     if (strcmp(name, "LackBalanceForState") == 0) {
         amount_text(json_object_get(b, "amount"), x, sizeof x);
-        const char *s = jstr(b, "signer_id");
         return dg_err_set(err, DG_ERR_FUNDS,
-                          "%s: %.64s would lack the balance for its storage (needs %s more)", what,
-                          s ? s : "the signer", x);
+                          "%s: %s would lack the balance for its storage (needs %s more)", what,
+                          node_id(b, "signer_id", "the signer", id, sizeof id), x);
     }
     if (strcmp(name, "InvalidNonce") == 0) {
         const json_t *ak = json_object_get(b, "ak_nonce"), *tn = json_object_get(b, "tx_nonce");
@@ -137,8 +144,7 @@ int dg_near_invalid_tx_error(const char *what, const json_t *ite, dg_err *err) {
 int dg_near_action_error(const char *what, const json_t *kind, dg_err *err) {
     const json_t *b = NULL;
     const char *name = enum_name(kind, &b);
-    char t[360], x[64];
-    const char *acc = jstr(b, "account_id");
+    char t[360], x[64], id[72];
     if (!name) {
         dump(kind, t, sizeof t);
         return dg_err_set(err, DG_ERR_REVERT, "%s: failed: %s", what, t);
@@ -158,16 +164,15 @@ int dg_near_action_error(const char *what, const json_t *kind, dg_err *err) {
     }
     if (strcmp(name, "LackBalanceForState") == 0) {
         amount_text(json_object_get(b, "amount"), x, sizeof x);
-        return dg_err_set(err, DG_ERR_FUNDS,
-                          "%s: %.64s lacks balance for its storage (needs %s more)", what,
-                          acc ? acc : "the account", x);
+        return dg_err_set(err, DG_ERR_FUNDS, "%s: %s lacks balance for its storage (needs %s more)",
+                          what, node_id(b, "account_id", "the account", id, sizeof id), x);
     }
     if (strcmp(name, "AccountDoesNotExist") == 0)
-        return dg_err_set(err, DG_ERR_NO_CODE, "%s: account %.64s does not exist", what,
-                          acc ? acc : "?");
+        return dg_err_set(err, DG_ERR_NO_CODE, "%s: account %s does not exist", what,
+                          node_id(b, "account_id", "?", id, sizeof id));
     if (strcmp(name, "AccountAlreadyExists") == 0)
-        return dg_err_set(err, DG_ERR_REVERT, "%s: account %.64s already exists", what,
-                          acc ? acc : "?");
+        return dg_err_set(err, DG_ERR_REVERT, "%s: account %s already exists", what,
+                          node_id(b, "account_id", "?", id, sizeof id));
     dump(kind, t, sizeof t);
     return dg_err_set(err, DG_ERR_REVERT, "%s: %s", what, t);
 }
@@ -227,15 +232,16 @@ static int is_failure(const json_t *status) {
 }
 
 static void describe_failure(dg_near_outcome *o, const json_t *fail, const char *receiver) {
-    char what[120];
+    char what[120], rcv[72];
     const json_t *ae = json_object_get(fail, "ActionError");
     if (ae) {
         const json_t *idx = json_object_get(ae, "index");
+        dg_rpc_sanitize(rcv, sizeof rcv, receiver ? receiver : "the receiver", 64);
         if (json_is_integer(idx))
-            snprintf(what, sizeof what, "action %lld on %.64s", (long long)json_integer_value(idx),
-                     receiver ? receiver : "the receiver");
+            snprintf(what, sizeof what, "action %lld on %s", (long long)json_integer_value(idx),
+                     rcv);
         else
-            snprintf(what, sizeof what, "%.64s", receiver ? receiver : "the receiver");
+            snprintf(what, sizeof what, "%s", rcv);
         dg_near_action_error(what, json_object_get(ae, "kind"), &o->failure);
         return;
     }
@@ -258,7 +264,7 @@ int dg_near_outcome_parse(const json_t *result, dg_near_outcome *o, dg_err *err)
     const json_t *txo = json_object_get(result, "transaction_outcome");
     const json_t *ros = json_object_get(result, "receipts_outcome");
     const char *fes = jstr(result, "final_execution_status");
-    if (fes) snprintf(o->final_status, sizeof o->final_status, "%.31s", fes);
+    if (fes) dg_rpc_sanitize(o->final_status, sizeof o->final_status, fes, 31);
     const char *hash = jstr(tx, "hash");
     if (!hash) hash = jstr(txo, "id");
     if (!json_is_object(status) || !hash || !dg_base58_decode_exact(hash, o->tx_hash, 32, NULL))

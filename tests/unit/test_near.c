@@ -467,6 +467,65 @@ TEST(near_outcome_parse_failures) {
     json_decref(j);
 }
 
+/* A node's account ids reach messages with control characters as '?' (found
+ * by fuzz_near_rpc: "a.ne\r" was copied raw into a failure message). */
+static void failure_text(const char *status, const char *executor, char *msg, size_t cap,
+                         char *final_status, size_t fcap) {
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"status\":%s,\"final_execution_status\":\"FINAL\\u0007\",\"transaction\":{"
+             "\"hash\":\"244ZQ9cgj3CQ6bWBdytfrJMuMQ1jdXLFGnr4HhvtCTnM\"},\"receipts_outcome\":[{"
+             "\"id\":\"r\",\"outcome\":{\"logs\":[],\"gas_burnt\":5,\"tokens_burnt\":\"0\","
+             "\"executor_id\":\"%s\",\"status\":%s}}]}",
+             status, executor, status);
+    json_t *j = json_loads(buf, 0, NULL);
+    dg_near_outcome o;
+    dg_err e = {0};
+    msg[0] = final_status[0] = 0;
+    if (!j || !dg_near_outcome_parse(j, &o, &e) || o.success) {
+        dg_test_fail(__FILE__, __LINE__, "not a failed outcome: %s", j ? e.msg : buf);
+    } else {
+        snprintf(msg, cap, "%s", o.failure.msg);
+        snprintf(final_status, fcap, "%s", o.final_status);
+    }
+    dg_near_outcome_free(&o);
+    json_decref(j);
+}
+
+TEST(near_errors_clean_the_node_text) {
+    static const struct {
+        const char *status, *want;
+    } cases[] = {
+        {"{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"LackBalanceForState\":{"
+         "\"account_id\":\"a.ne\\r\\u001b[31m\",\"amount\":\"1\"}}}}}",
+         "a.ne??[31m lacks balance"},
+        {"{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"AccountDoesNotExist\":{"
+         "\"account_id\":\"a.ne\\r\"}}}}}",
+         "account a.ne? does not exist"},
+        {"{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"AccountAlreadyExists\":{"
+         "\"account_id\":\"a.ne\\r\"}}}}}",
+         "account a.ne? already exists"},
+        {"{\"Failure\":{\"InvalidTxError\":{\"NotEnoughBalance\":{\"signer_id\":\"a\\nb.near\","
+         "\"balance\":\"1\",\"cost\":\"2\"}}}}",
+         "a?b.near has"},
+        {"{\"Failure\":{\"InvalidTxError\":{\"LackBalanceForState\":{\"signer_id\":"
+         "\"a\\nb.near\",\"amount\":\"1\"}}}}",
+         "a?b.near would lack"},
+        {"{\"Failure\":{\"ActionError\":{\"index\":0,\"kind\":{\"Foo\":{}}}}}", "on k?ms.near"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char msg[512], fs[32];
+        failure_text(cases[i].status, "k\\tms.near", msg, sizeof msg, fs, sizeof fs);
+        if (!strstr(msg, cases[i].want))
+            dg_test_fail(__FILE__, __LINE__, "\"%s\" lacks \"%s\"", msg, cases[i].want);
+        for (size_t c = 0; msg[c]; c++)
+            if ((unsigned char)msg[c] < 0x20)
+                dg_test_fail(__FILE__, __LINE__, "control character 0x%02x in \"%s\"",
+                             (unsigned char)msg[c], msg);
+        CHECK_STR(fs, "FINAL?");
+    }
+}
+
 TEST(near_invalid_tx_errors) {
     dg_err e = {0};
     decode("{\"name\":\"HANDLER_ERROR\",\"cause\":{\"name\":\"INVALID_TRANSACTION\",\"info\":{"
