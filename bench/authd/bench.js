@@ -58,12 +58,24 @@ function readyRunner(bodyFile, logFile) {
   };
 }
 
-// The NEAR backend on nemu-rpc (1 s blocks, as nearcore's): the same figures,
-// and nemu's own time for the views one miss reads, asked directly.
-// ethHit: when given, one eth-backend hit run (wrk) whose daemon is still up;
-// the NEAR hit runs then alternate with it (order swapped each round), so both
-// backends are measured under the same load on this shared machine.
-async function benchNear(readyRun, bodyFile, logFile, ethHit) {
+// The boot request of the benchmarks (app allowed, a cache miss at first).
+function bootBody(appId) {
+  return JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
+    appId, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+}
+// anvil with the real contracts: an OS image allowed, one app with one device and hash.
+async function ethWorld() {
+  const anvil = await startAnvil();
+  const ch = new Chain(anvil.url);
+  await ch.init();
+  const kms = await ch.deployGovernance();
+  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
+  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
+  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
+  return { anvil, ch, kms, body: bootBody(app) };
+}
+// The same on nemu-rpc (1 s blocks, as nearcore's) with the real contract wasm.
+async function nearWorld() {
   const nemu = await startNemu([]);
   const W = new NearWorld(nemu.url);
   await W.init();
@@ -71,8 +83,16 @@ async function benchNear(readyRun, bodyFile, logFile, ethHit) {
   await W.owned('add_os_image_hash', { os_image_hash: OS });
   const APP = 'a1'.repeat(20);
   await W.createApp(APP, { device: DEV, hash: HASH });
-  const body = JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: APP, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+  return { nemu, W, APP, body: bootBody(APP) };
+}
+
+// The NEAR backend on nemu-rpc (1 s blocks, as nearcore's): the same figures,
+// and nemu's own time for the views one miss reads, asked directly.
+// ethHit: when given, one eth-backend hit run (wrk) whose daemon is still up;
+// the NEAR hit runs then alternate with it (order swapped each round), so both
+// backends are measured under the same load on this shared machine.
+async function benchNear(readyRun, bodyFile, logFile, ethHit) {
+  const { nemu, W, APP, body } = await nearWorld();
   fs.writeFileSync(bodyFile, body);
   const daemon = ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms];
   const rport = await freePort();
@@ -132,7 +152,60 @@ function printNear(near, ethHits) {
   console.log(`  exec to first answer (11 fresh processes, the first request a miss served from nemu-rpc): own port best ${f(near.starts[0])} ms, median ${f(near.starts[1])} ms; socket activation best ${f(near.starts[2])} ms, median ${f(near.starts[3])} ms   target <= 8 ms`);
 }
 
+// BENCH_ONLY=start: exec to first answer alone, for both backends and socket
+// activation, for one or more daemon binaries (BENCH_BINS=a:b, default the
+// build's) measured in alternation: ROUNDS rounds (BENCH_ROUNDS, default 3) of
+// 11 fresh processes per binary and way, the binaries' order swapped every
+// round, so a before/after pair sees the same machine load. Best and median
+// are over all runs of a binary and way (ROUNDS x 11).
+async function benchStart() {
+  const bins = (process.env.BENCH_BINS || BIN).split(':');
+  const rounds = Number(process.env.BENCH_ROUNDS || 3);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authd-bench-start-'));
+  const logFile = path.join(tmp, 'decisions.log');
+  const { anvil, kms, body: eb } = await ethWorld();
+  const { nemu, W, body: nb } = await nearWorld();
+  const ethBody = path.join(tmp, 'eth.json'), nearBody = path.join(tmp, 'near.json');
+  fs.writeFileSync(ethBody, eb);
+  fs.writeFileSync(nearBody, nb);
+  const rport = await freePort();
+  const ways = [
+    ['eth, own port', ethBody, ['11', String(rport)], ['--port', String(rport)], ['--rpc-url', anvil.url, '--kms-contract', kms]],
+    ['eth, socket activation', ethBody, ['--socket-activation', '11'], [], ['--rpc-url', anvil.url, '--kms-contract', kms]],
+    ['near, own port', nearBody, ['11', String(rport)], ['--port', String(rport)], ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms]],
+    ['near, socket activation', nearBody, ['--socket-activation', '11'], [], ['--backend', 'near', '--rpc-url', nemu.url, '--kms-contract', W.kms]],
+  ];
+  const runOnce = (bin, [, body, pre, post, daemon]) => {
+    const r = spawnSync(READY, [...pre, body, '--', bin, ...daemon, '--decision-log', logFile, ...post], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`authd-ready failed (${bin}): ` + r.stderr + r.stdout);
+    return [...r.stdout.matchAll(/^run \d+: ([\d.]+) ms \(cpu ([\d.]+) ms, (\d+) minor faults\)$/gm)]
+      .map((m) => ({ wall: Number(m[1]), cpu: Number(m[2]), faults: Number(m[3]) }));
+  };
+  for (const w of ways) for (const b of bins) runOnce(b, [w[0], w[1], w[2][0] === '11' ? ['3', String(rport)] : ['--socket-activation', '3'], w[3], w[4]]); // warm-up
+  const times = bins.map(() => ways.map(() => []));
+  for (let r = 0; r < rounds; r++) {
+    const order = bins.map((_, i) => i);
+    if (r % 2) order.reverse();
+    ways.forEach((w, wi) => order.forEach((bi) => times[bi][wi].push(...runOnce(bins[bi], w))));
+  }
+  await stopProc(nemu.proc);
+  await stopProc(anvil.proc);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`dstack-authd exec to first answer (bench/authd/ready.c; the first request a miss served from anvil / nemu-rpc; ${rounds} rounds x 11 fresh processes per binary and way, binaries alternated)`);
+  console.log(`  load average now: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores; CPU time and faults move little with it, wall time does)`);
+  bins.forEach((b, bi) => {
+    console.log(`  ${b}`);
+    ways.forEach(([name], wi) => {
+      const col = (k) => times[bi][wi].map((x) => x[k]).sort((x, y) => x - y);
+      const t = col('wall'), med = (a) => a[a.length >> 1];
+      console.log(`    ${name.padEnd(24)} best ${t[0].toFixed(2)} ms, median ${med(t).toFixed(2)} ms   target <= 8 ms;` +
+        ` its own CPU time to the answer median ${med(col('cpu')).toFixed(2)} ms, minor faults median ${med(col('faults'))}`);
+    });
+  });
+}
+
 (async () => {
+  if (process.env.BENCH_ONLY === 'start') return benchStart();
   if (process.env.BENCH_ONLY === 'near') { // the NEAR figures alone
     const bodyFile = path.join(os.tmpdir(), `authd-bench-body-${process.pid}.json`), logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
     printNear(await benchNear(readyRunner(bodyFile, logFile), bodyFile, logFile), NaN);
@@ -140,15 +213,7 @@ function printNear(near, ethHits) {
     fs.rmSync(logFile, { force: true });
     return;
   }
-  const anvil = await startAnvil();
-  const ch = new Chain(anvil.url);
-  await ch.init();
-  const kms = await ch.deployGovernance();
-  await ch.kmsCall('setGatewayAppId(string)', ['string'], ['gw-bench']);
-  await ch.kmsCall('addOsImageHash(bytes32)', ['bytes32'], [OS]);
-  const app = (await ch.createApp({ device: DEV, hash: HASH })).slice(2);
-  const body = JSON.stringify({ teeVariant: 'dstack-tdx', mrAggregated: '44'.repeat(32), osImageHash: OS, mrSystem: '55'.repeat(32),
-    appId: app, composeHash: HASH, instanceId: '', deviceId: DEV, keyProviderInfo: '7b7d', tcbStatus: 'UpToDate', advisoryIds: [] });
+  const { anvil, kms, body } = await ethWorld();
   const logFile = path.join(os.tmpdir(), `authd-bench-${process.pid}.log`);
 
   // Exec to first answer: bench/authd/ready.c forks and execs the daemon and

@@ -23,6 +23,7 @@ NEAR_IMPORT(block_timestamp) uint64_t near_block_timestamp(void);
 NEAR_IMPORT(attached_deposit) void near_attached_deposit(uint64_t ptr);
 NEAR_IMPORT(account_balance) void near_account_balance(uint64_t ptr);
 NEAR_IMPORT(storage_usage) uint64_t near_storage_usage(void);
+NEAR_IMPORT(prepaid_gas) uint64_t near_prepaid_gas(void);
 NEAR_IMPORT(sha256) void near_sha256(uint64_t len, uint64_t ptr, uint64_t reg);
 NEAR_IMPORT(value_return) void near_value_return(uint64_t len, uint64_t ptr);
 NEAR_IMPORT(panic_utf8) __attribute__((noreturn)) void near_panic_utf8(uint64_t len, uint64_t ptr);

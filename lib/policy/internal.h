@@ -8,7 +8,7 @@
 
 #include "dstackgov/policy.h"
 
-#include "dstackgov/utf8.h" /* dg_utf8_seq: bootinfo.c and policy.c */
+#include "dstackgov/utf8.h" /* dg_utf8_seq: policy.c */
 
 struct dg_policy_ops {
     const char *kind;

@@ -30,8 +30,55 @@
 
 #define CA_FILE_MAX (16u << 20)
 
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Files that passed dg_rpc_ca_file_check, as they were then. The check runs
+ * once per process and file: dstack-authd makes a client per decider thread
+ * with the same CA file (nine at start), and each would open and scan it
+ * again. A later call only stats the path; a file that changed since (another
+ * inode, size or mtime: SIGHUP after replacing it) is checked again, and a
+ * refused file is never remembered, so a refusal is always told afresh. */
+#define CA_CHECKED_MAX 8
+static struct {
+    char *path;
+    struct stat st;
+} g_checked[CA_CHECKED_MAX];
+static unsigned g_checked_next;
+static pthread_mutex_t g_checked_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int ca_checked(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    int hit = 0;
+    pthread_mutex_lock(&g_checked_mu);
+    for (unsigned i = 0; i < CA_CHECKED_MAX && !hit; i++)
+        hit = g_checked[i].path && strcmp(g_checked[i].path, path) == 0 &&
+              same_file(&g_checked[i].st, &st);
+    pthread_mutex_unlock(&g_checked_mu);
+    return hit;
+}
+
+static void ca_remember(const char *path, const struct stat *st) {
+    pthread_mutex_lock(&g_checked_mu);
+    unsigned i = 0;
+    while (i < CA_CHECKED_MAX && g_checked[i].path && strcmp(g_checked[i].path, path) != 0)
+        i++;
+    if (i == CA_CHECKED_MAX) { /* full: replace the oldest */
+        i = g_checked_next++ % CA_CHECKED_MAX;
+        free(g_checked[i].path);
+        g_checked[i].path = NULL;
+    }
+    if (!g_checked[i].path) g_checked[i].path = strdup(path); /* no memory: not remembered */
+    g_checked[i].st = *st;
+    pthread_mutex_unlock(&g_checked_mu);
+}
+
 int dg_rpc_ca_file_check(const char *path, dg_err *err) {
     if (!path || !*path) return dg_err_set(err, DG_ERR_CONFIG, "CA file: empty path");
+    if (ca_checked(path)) return 1;
     FILE *f = fopen(path, "rb");
     if (!f) return dg_err_set(err, DG_ERR_CONFIG, "CA file %s: %s", path, strerror(errno));
     struct stat st;
@@ -57,6 +104,7 @@ int dg_rpc_ca_file_check(const char *path, dg_err *err) {
                           "CA file %s: no PEM certificate in it (expected a line "
                           "\"%s\")",
                           path, marker);
+    ca_remember(path, &st);
     return 1;
 }
 
@@ -78,11 +126,6 @@ static void trust_free(const dg_curl_api *cu, dg_tls_trust *t) {
     if (t->share) cu->share_cleanup(t->share);
     free(t->path);
     free(t);
-}
-
-static int same_file(const struct stat *a, const struct stat *b) {
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 int dg_tls_trust_get(const dg_curl_api *cu, const char *ca_file, dg_tls_trust **out, dg_err *err) {

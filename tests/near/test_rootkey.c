@@ -393,6 +393,12 @@ TEST(rootkey_mpc_double_deposit_and_domain) {
             "Attached deposit is lower than required");
     NT_FAIL(nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("7"), 1, NT_GAS),
             "Unknown domain_id 7");
+    /* less than 10 TGas prepaid is refused, as by the real contract (the KMS
+     * attaches 100: rootkey_mpc_answer_is_the_transaction_result passes this check) */
+    NT_FAIL(nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("2"), 1, 10 * NEMU_TGAS - 1),
+            "Provided gas is lower than required. Provided: 9999999999999, Required: "
+            "10000000000000 (10 TGas)");
+    NT_OK(nemu_view(w, MPC, "pending_ckd_requests", NULL), "[]");
     /* the excess over 1 yoctoNEAR goes back at once; the request waits */
     nemu_outcome *o = nemu_call(w, ALICE, MPC, "request_app_private_key", REQ("2"), 5, NT_GAS);
     CHECK(o->pending);

@@ -186,6 +186,16 @@ async function main() {
   check('authd: --check-config refuses a CA file without certificates', r.code === 2 && r.err.includes('eth.rpc_ca_file: CA file') && r.err.includes('no PEM certificate'), r);
   r = authdOnce(['--rpc-url', good.url, '--kms-contract', kms, '--check-config'], { SSL_CERT_FILE: f('nope.pem') });
   check('authd: a bad SSL_CERT_FILE is named', r.code === 2 && r.err.includes('from environment SSL_CERT_FILE'), r);
+  // The start itself (not only --check-config) refuses an unusable CA file
+  // once, at configuration, naming it: https:// and http:// URLs alike (a
+  // reload may switch to https://; the file is checked once per process and
+  // file, not by every RPC client; docs/authd.md, HTTPS).
+  r = authdOnce(['--rpc-url', good.url, '--kms-contract', kms, '--port', '0'], { SSL_CERT_FILE: f('notpem.txt') });
+  check('authd: start with https:// refuses a CA file from SSL_CERT_FILE without certificates', r.code === 2 &&
+    r.err.includes(`CA file ${f('notpem.txt')}: no PEM certificate`) && r.err.includes('from environment SSL_CERT_FILE'), r);
+  r = authdOnce(['--rpc-url', anvil.url, '--kms-contract', kms, '--port', '0'], { SSL_CERT_FILE: f('nope.pem') });
+  check('authd: start with http:// only still refuses a missing SSL_CERT_FILE', r.code === 2 &&
+    r.err.includes(`CA file ${f('nope.pem')}`) && r.err.includes('from environment SSL_CERT_FILE'), r);
   r = authdOnce(['--rpc-url', good.url, '--kms-contract', kms, '--check-config', '--insecure']);
   check('authd: --insecure is no option', r.code === 2 && r.err.includes('unknown flag --insecure'), r);
   r = authdOnce(['--help']);

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -785,5 +787,57 @@ TEST(rpc_ca_file_checked_at_new) {
     dg_rpc_free(r);
     unlink(good);
     unlink(notpem);
+    rmdir(dir);
+}
+
+/* A CA file is checked once per process and file: a second client with the
+ * same unchanged file does not read it again (dstack-authd makes nine), but a
+ * file that changed since is checked again and refused when it went bad. */
+TEST(rpc_ca_file_checked_once_per_file) {
+    char dir[] = "/tmp/dg-ca-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char ca[64];
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    static const char bad[] = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+    CHECK(sizeof pem == sizeof bad);
+    FILE *f = fopen(ca, "w");
+    CHECK(f != NULL);
+    fputs(pem, f);
+    fclose(f);
+    struct stat st0;
+    CHECK(stat(ca, &st0) == 0);
+    dg_err e = {0};
+    CHECK(dg_rpc_ca_file_check(ca, &e));
+
+    /* Overwrite in place with a non-PEM of the same size, and give it back its
+     * old mtime: the file looks unchanged, so it is not read again. */
+    f = fopen(ca, "r+");
+    CHECK(f != NULL);
+    fputs(bad, f);
+    fclose(f);
+    struct timespec times[2] = {st0.st_atim, st0.st_mtim};
+    CHECK(utimensat(AT_FDCWD, ca, times, 0) == 0);
+    CHECK(dg_rpc_ca_file_check(ca, &e));
+    const char *urls[1] = {"http://127.0.0.1:1"};
+    dg_rpc_opts o = {.ca_file = ca};
+    dg_rpc *r = dg_rpc_new(urls, 1, &o, &e);
+    CHECK(r != NULL);
+    dg_rpc_free(r);
+
+    /* A changed mtime is a changed file: checked again and refused. */
+    struct timespec later[2] = {st0.st_atim, {st0.st_mtim.tv_sec + 5, st0.st_mtim.tv_nsec}};
+    CHECK(utimensat(AT_FDCWD, ca, later, 0) == 0);
+    CHECK(!dg_rpc_ca_file_check(ca, &e));
+    CHECK(e.code == DG_ERR_CONFIG && strstr(e.msg, ca) && strstr(e.msg, "no PEM certificate"));
+    CHECK(dg_rpc_new(urls, 1, &o, &e) == NULL);
+    CHECK(strstr(e.msg, "no PEM certificate") != NULL);
+    /* a refusal is not remembered either: fixed again, it passes */
+    f = fopen(ca, "w");
+    CHECK(f != NULL);
+    fputs(pem, f);
+    fclose(f);
+    CHECK(dg_rpc_ca_file_check(ca, &e));
+    unlink(ca);
     rmdir(dir);
 }

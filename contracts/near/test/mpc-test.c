@@ -4,7 +4,8 @@
  * nodes answer confidential key derivation (CKD) requests off chain. This
  * double keeps the one interface the KMS contract uses — request_app_private_key
  * {request: {derivation_path, app_public_key, domain_id}} (deposit >= 1 yocto,
- * excess refunded) answered with {big_y, big_c} — and the mechanism behind it:
+ * excess refunded; prepaid gas >= 10 TGas, as the real contract refuses less)
+ * answered with {big_y, big_c} — and the mechanism behind it:
  * the request yields (promise_yield_create) and the answer resumes it
  * (promise_yield_resume), so the caller's transaction stays open until a
  * responder, standing in for the MPC nodes (tests/near/mpc-responder.mjs),
@@ -22,6 +23,8 @@ const char nc_standard[] = "mpc-test";
 
 #define YIELD_TIMEOUT_BLOCKS 200 /* nearcore's yield_timeout_length_in_blocks */
 #define CALLBACK_GAS (5 * TGAS)  /* plus all gas left (weight 1) */
+#define REQUEST_GAS                                                                                \
+    (10 * TGAS) /* the least request_app_private_key accepts (reference/near.md §5.8) */
 #define SET_PENDING 'q'
 
 static const char cb_name[] = "return_ck_and_clean_state_on_success";
@@ -99,6 +102,15 @@ METHOD(request_app_private_key) {
     rt_require_init();
     u128 deposit = rt_deposit();
     if (deposit < 1) rt_panic("Attached deposit is lower than required. Attached: 0, Required: 1");
+    uint64_t gas = near_prepaid_gas();
+    if (gas < REQUEST_GAS) { /* a caller that attaches too little fails here, not in the callback */
+        char t[24];
+        nj_buf b = {t, 0, sizeof t, 0};
+        nj_put_u64(&b, gas);
+        nj_putc(&b, 0);
+        rt_panic3("Provided gas is lower than required. Provided: ", t,
+                  ", Required: 10000000000000 (10 TGas)");
+    }
     rt_args(f, 1);
     rt_sub(req, rf, 3);
     check_domain(d);

@@ -9,13 +9,13 @@
  * by fuzz/fuzz_bootinfo.c.
  */
 #include "dstackgov/bootinfo.h"
-#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dstackgov/hex.h"
+#include "dstackgov/utf8.h"
 
 #define MAX_DEPTH 32
 
