@@ -110,7 +110,7 @@ TEST_SUITES += near
 # (test_rootkey.c's quotes: signed by the attest suite's test PKI, made fresh)
 test-near: $(NT_DIR)/near-tests
 	@node tests/near/rootkey-fixture.mjs $(abspath $(NT_DIR))/rootkey
-	@NT_ROOTKEY=$(abspath $(NT_DIR))/rootkey DG_TEST_DATA=$(abspath tests/data) $(abspath $(NT_DIR))/near-tests
+	@NT_ROOTKEY=$(abspath $(NT_DIR))/rootkey $(abspath $(NT_DIR))/near-tests
 
 # Runs clean under ASan+UBSan (make test-asan).
 C_SUITES += near
