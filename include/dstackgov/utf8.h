@@ -30,4 +30,18 @@ size_t dg_utf8_seq(const unsigned char *p, const unsigned char *end);
  */
 size_t dg_utf8_encode(uint32_t cp, unsigned char out[4]);
 
+/* Copy text from outside (a node, a contract, a request) for a one-line
+ * message: control characters (NUL included) and bytes that are not valid
+ * UTF-8 become '?', valid UTF-8 is kept, and a sequence is never cut short.
+ * The one cleaner of the library: decision reasons, RPC and NEAR errors,
+ * revert strings.
+ * Out:   dst:    NUL-terminated (unless cap is 0), at most cap - 1 bytes.
+ * In:    s, n:   the bytes (s may be NULL when n is 0).
+ */
+void dg_utf8_clean(char *dst, size_t cap, const char *s, size_t n);
+
+/* dg_utf8_clean of a C string's first max bytes at most (up to its NUL);
+ * NULL is "". */
+void dg_utf8_clean_str(char *dst, size_t cap, const char *s, size_t max);
+
 #endif

@@ -7,6 +7,8 @@
  */
 #include "dstackgov/utf8.h"
 
+#include <string.h>
+
 size_t dg_utf8_seq(const unsigned char *p, const unsigned char *end) {
     unsigned c = p[0];
     size_t need;
@@ -55,4 +57,28 @@ size_t dg_utf8_encode(uint32_t cp, unsigned char out[4]) {
     out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
     out[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+void dg_utf8_clean(char *dst, size_t cap, const char *s, size_t n) {
+    size_t o = 0, i = 0;
+    if (!cap) return;
+    while (i < n && o + 1 < cap) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k =
+            c < 0x80 ? 1 : dg_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
+        if (k <= 1) { /* ASCII, or a byte that starts no valid sequence */
+            dst[o++] = (k == 0 || c < 0x20 || c == 0x7f) ? '?' : (char)c;
+            i++;
+            continue;
+        }
+        if (o + k + 1 > cap) break;
+        memcpy(dst + o, s + i, k);
+        o += k;
+        i += k;
+    }
+    dst[o] = 0;
+}
+
+void dg_utf8_clean_str(char *dst, size_t cap, const char *s, size_t max) {
+    dg_utf8_clean(dst, cap, s, s ? strnlen(s, max) : 0);
 }

@@ -13,6 +13,7 @@
 
 #include "dstackgov/abi.h"
 #include "dstackgov/hex.h"
+#include "dstackgov/utf8.h"
 
 /* How to show the single argument of a custom error. */
 enum arg_kind { ARG_NONE, ARG_ADDRESS, ARG_BYTES32 };
@@ -112,14 +113,6 @@ const char *dg_revert_panic_reason(uint64_t code) {
     return NULL;
 }
 
-/* Copy a revert string for display: control characters become '?'. */
-static void copy_printable(char *out, size_t outlen, const uint8_t *s, size_t n) {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < outlen; i++)
-        out[o++] = (s[i] < 0x20 || s[i] == 0x7f) ? '?' : (char)s[i];
-    out[o] = 0;
-}
-
 static int set_klass(dg_err_code *klass, dg_err_code k) {
     if (klass) *klass = k;
     return 1;
@@ -148,7 +141,7 @@ int dg_revert_decode(const uint8_t *data, size_t len, char *out, size_t outlen,
         if (v.items[0].len == 0)
             snprintf(out, outlen, "reverted with an empty reason");
         else
-            copy_printable(out, outlen, v.items[0].data, v.items[0].len);
+            dg_utf8_clean(out, outlen, (const char *)v.items[0].data, v.items[0].len);
         dg_abi_value_free(&v);
         return 1;
     }

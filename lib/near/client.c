@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rpc/rpc_internal.h"
+#include "dstackgov/utf8.h"
 #include "dstackgov/hash.h"
 #include "dstackgov/hex.h"
 #include "internal.h"
@@ -24,7 +24,7 @@
 
 /* Copy at most max bytes of s into dst, control characters as '?'. */
 static void clean(char *dst, size_t cap, const char *s, size_t max) {
-    dg_rpc_sanitize(dst, cap, s ? s : "", max);
+    dg_utf8_clean_str(dst, cap, s ? s : "", max);
 }
 
 static const char *jstr(const json_t *o, const char *key) {

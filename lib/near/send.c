@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../rpc/rpc_internal.h"
+#include "dstackgov/utf8.h"
 #include "internal.h"
 
 static const char *jstr(const json_t *o, const char *key) {
@@ -60,13 +60,13 @@ static const char *enum_name(const json_t *v, const json_t **body) {
 static const char *node_id(const json_t *body, const char *key, const char *dflt, char *buf,
                            size_t cap) {
     const char *s = jstr(body, key);
-    dg_rpc_sanitize(buf, cap, s ? s : dflt, 64);
+    dg_utf8_clean_str(buf, cap, s ? s : dflt, 64);
     return buf;
 }
 
 static void dump(const json_t *v, char *out, size_t cap) {
     char *d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    dg_rpc_sanitize(out, cap, d ? d : "?", 300);
+    dg_utf8_clean_str(out, cap, d ? d : "?", 300);
     free(d);
 }
 
@@ -236,7 +236,7 @@ static void describe_failure(dg_near_outcome *o, const json_t *fail, const char 
     const json_t *ae = json_object_get(fail, "ActionError");
     if (ae) {
         const json_t *idx = json_object_get(ae, "index");
-        dg_rpc_sanitize(rcv, sizeof rcv, receiver ? receiver : "the receiver", 64);
+        dg_utf8_clean_str(rcv, sizeof rcv, receiver ? receiver : "the receiver", 64);
         if (json_is_integer(idx))
             snprintf(what, sizeof what, "action %lld on %s", (long long)json_integer_value(idx),
                      rcv);
@@ -264,7 +264,7 @@ int dg_near_outcome_parse(const json_t *result, dg_near_outcome *o, dg_err *err)
     const json_t *txo = json_object_get(result, "transaction_outcome");
     const json_t *ros = json_object_get(result, "receipts_outcome");
     const char *fes = jstr(result, "final_execution_status");
-    if (fes) dg_rpc_sanitize(o->final_status, sizeof o->final_status, fes, 31);
+    if (fes) dg_utf8_clean_str(o->final_status, sizeof o->final_status, fes, 31);
     const char *hash = jstr(tx, "hash");
     if (!hash) hash = jstr(txo, "id");
     if (!json_is_object(status) || !hash || !dg_base58_decode_exact(hash, o->tx_hash, 32, NULL))

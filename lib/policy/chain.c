@@ -17,6 +17,7 @@
  * backends (eth.c, near.c) hold only their chain's reads.
  */
 #include "chain.h"
+#include "dstackgov/utf8.h"
 
 #include <jansson.h>
 
@@ -99,7 +100,7 @@ void dg_chain_deny(dg_chain *c, dg_decision *d, const dg_err *err) {
                     : err->code == DG_ERR_CHAIN_ID ? c->be->net_reason
                                                    : DG_REASON_UNAVAILABLE;
     dg_decision_deny(d, 1, m);
-    dg_policy_copy_text(d->detail, sizeof d->detail, err->msg, strlen(err->msg));
+    dg_utf8_clean(d->detail, sizeof d->detail, err->msg, strlen(err->msg));
 }
 
 /* ---------------------------------------------------------------- RPC pool */
@@ -346,7 +347,7 @@ static void *poller_main(void *arg) {
             s.valid = 1;
             s.at_ms = dg_policy_now_ms();
         } else if (!s.err[0])
-            dg_policy_copy_text(s.err, sizeof s.err, err.msg, strlen(err.msg));
+            dg_utf8_clean(s.err, sizeof s.err, err.msg, strlen(err.msg));
         dg_chain_stats_copy(c, c->npool, c->poll_rpc);
         pthread_mutex_lock(&c->snap_mu);
         int changed = ok && (!c->snap.valid || memcmp(c->snap.hash, s.hash, 32) != 0);

@@ -21,6 +21,7 @@
 #include "dstackgov/eth.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/revert.h"
+#include "dstackgov/utf8.h"
 
 #define T_BOOTINFO "(address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[])"
 #define SIG_IS_APP_ALLOWED "isAppAllowed(" T_BOOTINFO ")"
@@ -131,7 +132,7 @@ static int decode_string(json_t *j, char *out, size_t cap) {
     dg_buf_init(&b);
     int ok =
         call_data(j, &b) && dg_contract_decode_string(b.data, b.len, &s, NULL) && strlen(s) < cap;
-    if (ok) dg_policy_copy_text(out, cap, s, strlen(s));
+    if (ok) dg_utf8_clean(out, cap, s, strlen(s));
     free(s);
     dg_buf_free(&b);
     return ok;
@@ -229,7 +230,7 @@ static int eth_poll(dg_chain *c, dg_snap *s, dg_err *err) {
     return 1;
 fail:
     dg_rpc_req_clear(r, 2);
-    dg_policy_copy_text(s->err, sizeof s->err, err->msg, strlen(err->msg));
+    dg_utf8_clean(s->err, sizeof s->err, err->msg, strlen(err->msg));
     return 0;
 }
 
@@ -382,7 +383,7 @@ static int eth_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const d
             else
                 snprintf(rev, sizeof rev, "no revert data");
             snprintf(d->reason, sizeof d->reason, "policy contract reverted: %s", rev);
-            dg_policy_copy_text(d->detail, sizeof d->detail, r[1].error, strlen(r[1].error));
+            dg_utf8_clean(d->detail, sizeof d->detail, r[1].error, strlen(r[1].error));
             d->allowed = 0;
             d->error = 1;
         } else {
@@ -404,7 +405,7 @@ static int eth_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const d
         ep = -1;
     } else {
         d->allowed = allowed;
-        dg_policy_copy_text(d->reason, sizeof d->reason, why, strlen(why));
+        dg_utf8_clean(d->reason, sizeof d->reason, why, strlen(why));
         if (!have_gw) dg_chain_gateway_store(c, s->hash, d->gateway_app_id);
         if (!allowed && !d->reason[0])
             snprintf(d->reason, sizeof d->reason, "denied by the contract");

@@ -35,8 +35,4 @@ struct dg_policy {
 /* Fill a deny decision (keeps block fields). */
 void dg_decision_deny(dg_decision *d, int error, const char *reason);
 
-/* Copy at most cap-1 bytes of s into dst, cutting at a UTF-8 boundary and
- * replacing invalid UTF-8 and control characters with '?'. */
-void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n);
-
 #endif

@@ -31,6 +31,7 @@
 #include "chain.h"
 #include "dstackgov/hex.h"
 #include "dstackgov/near.h"
+#include "dstackgov/utf8.h"
 
 #define REASON_NOT_REGISTERED "App not registered"
 #define REASON_OS_IMAGE "OS image is not allowed"
@@ -84,7 +85,7 @@ static int gateway_answer(const near_policy *n, const json_t *g, char *out, size
                           "or null",
                           n->kms, cap - 1);
     const char *v = json_is_string(g) ? json_string_value(g) : "";
-    dg_policy_copy_text(out, cap, v, strlen(v));
+    dg_utf8_clean(out, cap, v, strlen(v));
     return 1;
 }
 
@@ -268,7 +269,7 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
     if (!pv->val) {
         if (pv->err.code == DG_ERR_REVERT) { /* the policy contract panicked: say so */
             dg_decision_deny(d, 1, "policy contract panicked");
-            dg_policy_copy_text(d->detail, sizeof d->detail, pv->err.msg, strlen(pv->err.msg));
+            dg_utf8_clean(d->detail, sizeof d->detail, pv->err.msg, strlen(pv->err.msg));
         } else
             dg_chain_deny(c, d, &pv->err);
         goto fail;
@@ -283,7 +284,7 @@ static int near_fetch(dg_chain *c, dg_route route, const dg_bootinfo *bi, const 
         goto fail;
     }
     d->allowed = json_is_true(json_array_get(a, 0));
-    dg_policy_copy_text(d->reason, sizeof d->reason, json_string_value(r), json_string_length(r));
+    dg_utf8_clean(d->reason, sizeof d->reason, json_string_value(r), json_string_length(r));
     if (!d->allowed && !d->reason[0])
         snprintf(d->reason, sizeof d->reason, "denied by the contract");
     goto out;

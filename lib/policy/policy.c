@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "dstackgov/utf8.h"
 
 long long dg_policy_now_ms(void) {
     struct timespec ts;
@@ -26,31 +27,7 @@ const char *dg_route_name(dg_route route) {
 void dg_decision_deny(dg_decision *d, int error, const char *reason) {
     d->allowed = 0;
     d->error = error;
-    dg_policy_copy_text(d->reason, sizeof d->reason, reason, strlen(reason));
-}
-
-void dg_policy_copy_text(char *dst, size_t cap, const char *s, size_t n) {
-    size_t o = 0, i = 0;
-    if (!cap) return;
-    while (i < n && o + 1 < cap) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-            i++;
-            continue;
-        }
-        size_t k = dg_utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
-        if (!k) {
-            dst[o++] = '?';
-            i++;
-            continue;
-        }
-        if (o + k + 1 > cap) break;
-        memcpy(dst + o, s + i, k);
-        o += k;
-        i += k;
-    }
-    dst[o] = 0;
+    dg_utf8_clean(d->reason, sizeof d->reason, reason, strlen(reason));
 }
 
 /* Decide with the deadline counted from start_ms; may_block 0 returns -1

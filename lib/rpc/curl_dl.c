@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "rpc_internal.h"
+#include "dstackgov/utf8.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static dg_curl_api g_api;
@@ -102,7 +103,7 @@ static void load_once(void) {
     if (!h) {
         const char *e = dlerror();
         char s[160];
-        dg_rpc_sanitize(s, sizeof s, e ? e : "not found", 150);
+        dg_utf8_clean_str(s, sizeof s, e ? e : "not found", 150);
         snprintf(g_why, sizeof g_why, "%s", s);
         return;
     }

@@ -13,6 +13,7 @@
 
 #include "dstackgov/hex.h"
 #include "rpc_internal.h"
+#include "dstackgov/utf8.h"
 
 static int lower(int c) {
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
@@ -92,7 +93,7 @@ int dg_http_url_parse(const char *url, size_t idx, dg_http_url *u, char *label, 
     scheme[slen] = 0;
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         char s[24];
-        dg_rpc_sanitize(s, sizeof s, scheme, 16);
+        dg_utf8_clean_str(s, sizeof s, scheme, 16);
         return dg_err_set(err, DG_ERR_CONFIG,
                           "rpc endpoint #%zu: scheme \"%s\" is not http or https", idx + 1, s);
     }

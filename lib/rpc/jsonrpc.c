@@ -9,6 +9,7 @@
  */
 #include "dstackgov/rpc.h"
 #include "rpc_internal.h"
+#include "dstackgov/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,16 +65,6 @@ void dg_rpc_req_clear(dg_rpc_req *reqs, size_t n) {
         memset(&reqs[i], 0, sizeof reqs[i]);
         reqs[i].method = m;
     }
-}
-
-void dg_rpc_sanitize(char *dst, size_t cap, const char *src, size_t maxlen) {
-    size_t o = 0;
-    if (!cap) return;
-    for (size_t i = 0; src && i < maxlen && src[i] && o + 1 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    dst[o] = 0;
 }
 
 /* Build the request body. ids are first_id..first_id+n-1. */
@@ -135,7 +126,7 @@ static int decode_object(json_t *o, long long first_id, dg_rpc_req *tmp, unsigne
         json_t *m = json_is_object(e) ? json_object_get(e, "message") : NULL;
         if (json_is_string(m)) {
             char msg[200];
-            dg_rpc_sanitize(msg, sizeof msg, json_string_value(m), 160);
+            dg_utf8_clean_str(msg, sizeof msg, json_string_value(m), 160);
             return dg_err_set(err, DG_ERR_RPC_RESPONSE, "request rejected: %s", msg);
         }
         return dg_err_set(err, DG_ERR_RPC_RESPONSE, "response has no integer \"id\"");
@@ -164,7 +155,7 @@ static int decode_object(json_t *o, long long first_id, dg_rpc_req *tmp, unsigne
                           "string message)",
                           v);
     char clean[200];
-    dg_rpc_sanitize(clean, sizeof clean, json_string_value(msg), 160);
+    dg_utf8_clean_str(clean, sizeof clean, json_string_value(msg), 160);
     r->ok = 0;
     r->error_code = (long)json_integer_value(code);
     snprintf(r->error, sizeof r->error, "%.60s: %.160s (code %ld)", method, clean, r->error_code);
@@ -182,7 +173,7 @@ int dg_jsonrpc_decode(const char *body, size_t len, long long first_id, int as_b
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         char snippet[40];
-        dg_rpc_sanitize(snippet, sizeof snippet, len ? body : "", len < 32 ? len : 32);
+        dg_utf8_clean_str(snippet, sizeof snippet, len ? body : "", len < 32 ? len : 32);
         return dg_err_set(err, DG_ERR_RPC_RESPONSE, "response is not JSON (%s) near \"%s\"",
                           je.text, snippet);
     }

@@ -12,10 +12,6 @@
 char *dg_jsonrpc_encode(dg_rpc_req *reqs, size_t n, long long first_id, int as_batch, size_t *len,
                         dg_err *err);
 
-/* Copy at most maxlen bytes of src into dst (capacity cap), replacing control
- * characters, so text from a server is safe to put in a one-line message. */
-void dg_rpc_sanitize(char *dst, size_t cap, const char *src, size_t maxlen);
-
 /* ------------------------------------------------------------ URLs (http_url.c) */
 
 /* The parts of an endpoint URL that requests need. */

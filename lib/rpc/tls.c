@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "rpc_internal.h"
+#include "dstackgov/utf8.h"
 
 #define CA_FILE_MAX (16u << 20)
 
@@ -261,8 +262,8 @@ static const struct {
 int dg_tls_failure(const dg_curl_api *cu, CURL *h, CURLcode cc, const char *errbuf,
                    const char *host, char *out, size_t cap) {
     char detail[200];
-    dg_rpc_sanitize(detail, sizeof detail, errbuf && errbuf[0] ? errbuf : cu->easy_strerror(cc),
-                    160);
+    dg_utf8_clean_str(detail, sizeof detail, errbuf && errbuf[0] ? errbuf : cu->easy_strerror(cc),
+                      160);
     switch (cc) {
     case CURLE_PEER_FAILED_VERIFICATION: {
         long vr = 0;
