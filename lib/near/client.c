@@ -22,11 +22,6 @@
 
 /* ------------------------------------------------------------------ text helpers */
 
-/* Copy at most max bytes of s into dst, control characters as '?'. */
-static void clean(char *dst, size_t cap, const char *s, size_t max) {
-    dg_utf8_clean_str(dst, cap, s ? s : "", max);
-}
-
 static const char *jstr(const json_t *o, const char *key) {
     const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
@@ -43,11 +38,11 @@ static void panic_text(const char *vm, char *out, size_t cap) {
         size_t n = 0;
         while (p[n] && !(p[n] == '"' && (n == 0 || p[n - 1] != '\\')))
             n++;
-        clean(out, cap, p, n);
+        dg_utf8_clean_str(out, cap, p, n);
     } else if ((p = strstr(vm, "Smart contract panicked: "))) {
-        clean(out, cap, p + 25, 300);
+        dg_utf8_clean_str(out, cap, p + 25, 300);
     } else {
-        clean(out, cap, vm, 300);
+        dg_utf8_clean_str(out, cap, vm, 300);
     }
 }
 
@@ -70,7 +65,7 @@ static void vm_error_text(const json_t *v, char *out, size_t cap) {
         return;
     }
     char *d = json_dumps(fce, JSON_COMPACT);
-    clean(out, cap, d ? d : "unknown VM error", 300);
+    dg_utf8_clean_str(out, cap, d ? d : "unknown VM error", 300);
     free(d);
 }
 
@@ -88,7 +83,7 @@ static int panic_error(const char *what, const char *msg, dg_err *err) {
 /* Recognise the older nodes' text (a view's result.error, or error.data). */
 int dg_near_vm_text_error(const char *what, const char *text, dg_err *err) {
     char t[360];
-    clean(t, sizeof t, text, 340);
+    dg_utf8_clean_str(t, sizeof t, text, 340);
     if (strstr(text, "panicked") || strstr(text, "GuestPanic") ||
         strstr(text, "wasm execution failed") || strstr(text, "MethodResolveError") ||
         strstr(text, "CompilationError")) {
@@ -142,12 +137,12 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
     if (cause) {
         if (strcmp(cause, "UNKNOWN_ACCOUNT") == 0) {
             const char *a = jstr(info, "requested_account_id");
-            clean(t, sizeof t, a ? a : "?", 80);
+            dg_utf8_clean_str(t, sizeof t, a ? a : "?", 80);
             return dg_err_set(err, DG_ERR_NO_CODE, "%s: account %s does not exist", what, t);
         }
         if (strcmp(cause, "NO_CONTRACT_CODE") == 0) {
             const char *a = jstr(info, "contract_account_id");
-            clean(t, sizeof t, a ? a : "?", 80);
+            dg_utf8_clean_str(t, sizeof t, a ? a : "?", 80);
             return dg_err_set(err, DG_ERR_NO_CODE, "%s: account %s has no contract code", what, t);
         }
         if (strcmp(cause, "CONTRACT_EXECUTION_ERROR") == 0) {
@@ -168,7 +163,7 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
         }
         if (strcmp(cause, "UNKNOWN_ACCESS_KEY") == 0) {
             const char *k = jstr(info, "public_key");
-            clean(t, sizeof t, k ? k : "?", 80);
+            dg_utf8_clean_str(t, sizeof t, k ? k : "?", 80);
             return dg_err_set(err, DG_ERR_CONFIG, "%s: access key %s does not exist", what, t);
         }
         if (strcmp(cause, "TIMEOUT_ERROR") == 0)
@@ -196,11 +191,11 @@ int dg_near_rpc_error(const char *what, const json_t *error, dg_err *err) {
     if (json_is_string(data)) return dg_near_vm_text_error(what, json_string_value(data), err);
     if (data) {
         char *d = json_dumps(data, JSON_COMPACT);
-        clean(t, sizeof t, d ? d : "?", 300);
+        dg_utf8_clean_str(t, sizeof t, d ? d : "?", 300);
         free(d);
         return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: %s", what, t);
     }
-    clean(t, sizeof t, cause ? cause : msg ? msg : "unknown error", 200);
+    dg_utf8_clean_str(t, sizeof t, cause ? cause : msg ? msg : "unknown error", 200);
     return dg_err_set(err, DG_ERR_RPC_RESPONSE, "%s: %s", what, t);
 }
 
